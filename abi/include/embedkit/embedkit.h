@@ -1,0 +1,302 @@
+/* embedkit — host API: the functions libembedkit exports.
+ *
+ * Conventions (see docs/abi.md):
+ *  - Every function returns ek_status (EK_OK = 0) unless documented otherwise; on
+ *    failure ek_last_error() names the function, the argument and the reason, e.g.
+ *    "ek_collection_upsert: vectors has dim 383, collection 'docs' has dim 384".
+ *  - Opaque handles are created by *_create/*_open and released by the matching
+ *    *_free. Freeing NULL is a no-op. Objects returned through `out` parameters
+ *    belong to the caller; pointers into them stay valid until that object is freed.
+ *  - Buffers cross as views: `const float* data, size_t rows, size_t dim`, rows
+ *    contiguous, row-major. Hot paths write into caller-owned buffers.
+ *  - Threading is tagged per function:
+ *      [thread-safe]                    any thread, concurrently
+ *      [one thread at a time per handle] callers serialise use of that handle
+ *  - No function throws, aborts or longjmps on bad input.
+ */
+#ifndef EMBEDKIT_EMBEDKIT_H
+#define EMBEDKIT_EMBEDKIT_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Opaque handles --------------------------------------------------------------- */
+typedef struct ek_context ek_context;       /* plugins, thread pool, backend: thread-safe */
+typedef struct ek_instance ek_instance;     /* one configured plugin instance */
+typedef struct ek_store ek_store;           /* one SQLite store file (or ":memory:") */
+typedef struct ek_collection ek_collection; /* a named set of vectors in a store */
+typedef struct ek_results ek_results;       /* hits of a search or a listing */
+
+/* ---- Version and errors ------------------------------------------------------------ */
+
+/* [thread-safe] The library's semantic version, e.g. "0.1.0". Never NULL. */
+EK_API const char* ek_version(void);
+
+/* [thread-safe] The ABI version the library was built with (EK_ABI_VERSION). */
+EK_API uint32_t ek_abi_version(void);
+
+/* [thread-safe] Message of the last failed call on this thread ("" if none). The
+ * pointer stays valid until the next embedkit call on this thread. Never NULL. */
+EK_API const char* ek_last_error(void);
+
+/* [thread-safe] Status of the last failed call on this thread (EK_OK if none). */
+EK_API ek_status ek_last_status(void);
+
+/* [thread-safe] Short constant name of a status ("EK_ERR_NOT_FOUND"). Never NULL. */
+EK_API const char* ek_status_name(ek_status status);
+
+/* [thread-safe] Frees a string the library allocated for the caller. NULL is a no-op. */
+EK_API void ek_string_free(char* s);
+
+/* ---- Context ----------------------------------------------------------------------- */
+
+typedef struct ek_context_options {
+  uint32_t struct_size;     /* sizeof(ek_context_options) */
+  const char* backend;      /* "auto" (default when NULL), "cpu" or "cuda" */
+  uint32_t num_threads;     /* worker threads for kernels and search; 0 = all cores */
+  ek_log_level log_level;   /* messages up to this level are delivered; default WARN */
+  ek_log_fn log_callback;   /* NULL: log lines go to stderr */
+  void* log_user_data;
+  const char* plugin_path;  /* ':'-separated folders to scan for plugins; NULL: the
+                               EMBEDKIT_PLUGIN_PATH environment variable */
+  uint32_t no_bundled_plugins; /* non-zero: do not register the plugins built into the library */
+} ek_context_options;
+
+/* Fills `options` with the defaults (and struct_size). [thread-safe] */
+EK_API void ek_context_options_init(ek_context_options* options);
+
+/* Creates a context. `options` may be NULL for the defaults. Fails with
+ * EK_ERR_UNSUPPORTED when backend "cuda" is asked for and no GPU answers.
+ * [thread-safe] */
+EK_API ek_status ek_context_create(const ek_context_options* options, ek_context** out_context);
+
+/* Frees the context. Every instance and store created from it must be freed first;
+ * the context then waits for its worker threads. [one thread at a time per handle] */
+EK_API void ek_context_free(ek_context* context);
+
+typedef struct ek_context_info {
+  uint32_t struct_size;     /* sizeof(ek_context_info), set by the caller */
+  const char* backend;      /* "cpu" or "cuda": the backend in use */
+  const char* simd_target;  /* SIMD target picked at run time, e.g. "AVX3_DL", "WASM" */
+  uint32_t num_threads;     /* worker threads in use (>= 1) */
+  uint32_t abi_version;     /* EK_ABI_VERSION of the library */
+  size_t plugin_count;      /* plugins registered so far */
+} ek_context_info;
+
+/* Describes the context. Strings are owned by the context. [thread-safe] */
+EK_API ek_status ek_context_info_get(ek_context* context, ek_context_info* out_info);
+
+/* Sets (or clears, with NULL) the progress callback for long operations started from
+ * this context. [thread-safe] */
+EK_API ek_status ek_context_set_progress(ek_context* context, ek_progress_fn callback,
+                                         void* user_data);
+
+/* Asks every running long operation of this context to stop; they return
+ * EK_ERR_CANCELLED. Async-signal-safe (it only sets a flag). Call
+ * ek_context_reset_cancel before starting new work. [thread-safe] */
+EK_API ek_status ek_context_cancel(ek_context* context);
+EK_API ek_status ek_context_reset_cancel(ek_context* context);
+
+/* ---- Plugins ----------------------------------------------------------------------- */
+
+typedef struct ek_plugin_info {
+  uint32_t struct_size;        /* sizeof(ek_plugin_info), set by the caller */
+  const char* id;              /* "embedkit.vsa_json" */
+  const char* name;
+  const char* version;
+  const char* vendor;
+  const char* description;
+  const char* const* extensions; /* NULL-terminated extension ids ("ek.encoder/1") */
+  const char* path;            /* file it was loaded from; NULL if built in */
+  uint32_t abi_version;        /* the ABI the plugin was built against */
+} ek_plugin_info;
+
+/* Loads a plugin module (a shared library exporting ek_plugin_entry) and registers it.
+ * Refuses with a precise message: a missing file (EK_ERR_IO), a file that is not a
+ * loadable module or lacks the entry symbol (EK_ERR_NOT_A_PLUGIN), another ABI major
+ * or a bad struct_size (EK_ERR_ABI_MISMATCH), an id already registered
+ * (EK_ERR_ALREADY_EXISTS). `out_id` (optional) receives the plugin id, owned by the
+ * context. [thread-safe] */
+EK_API ek_status ek_plugin_load(ek_context* context, const char* path, const char** out_id);
+
+/* Loads every *.so in each folder of a ':'-separated list. Files that are not
+ * plugins are skipped with a warning in the log; `out_loaded` (optional) receives the
+ * number registered. [thread-safe] */
+EK_API ek_status ek_plugin_load_dir(ek_context* context, const char* folders,
+                                    size_t* out_loaded);
+
+/* Number of registered plugins. [thread-safe] */
+EK_API ek_status ek_plugin_count(ek_context* context, size_t* out_count);
+
+/* Describes plugin number `index` (0 <= index < count) or the plugin with id `id`.
+ * Strings are owned by the context. [thread-safe] */
+EK_API ek_status ek_plugin_info_at(ek_context* context, size_t index, ek_plugin_info* out_info);
+EK_API ek_status ek_plugin_info_find(ek_context* context, const char* id, ek_plugin_info* out_info);
+
+/* ---- Instances --------------------------------------------------------------------- */
+
+/* Creates an instance of plugin `plugin_id`, configured by a JSON object (NULL or ""
+ * means "{}"). Malformed JSON gives EK_ERR_PARSE with the byte offset.
+ * [thread-safe] */
+EK_API ek_status ek_instance_create(ek_context* context, const char* plugin_id,
+                                    const char* config_json, ek_instance** out_instance);
+
+/* [one thread at a time per handle] */
+EK_API void ek_instance_free(ek_instance* instance);
+
+/* Returns non-zero if the instance provides extension `extension_id`. [thread-safe] */
+EK_API int32_t ek_instance_has_extension(ek_instance* instance, const char* extension_id);
+
+/* Raw access to an extension's function table, for extensions this library has no
+ * typed wrappers for. The table is owned by the plugin and lives as long as the
+ * instance; its functions take `ek_instance_plugin_data(instance)` as first
+ * argument. Prefer the typed wrappers below. [thread-safe] */
+EK_API ek_status ek_instance_get_extension(ek_instance* instance, const char* extension_id,
+                                           const void** out_table);
+EK_API void* ek_instance_plugin_data(ek_instance* instance);
+
+/* ---- Extension "ek.encoder/1": items -> vectors ------------------------------------ */
+
+/* Length of the vectors the instance produces. [one thread at a time per handle] */
+EK_API ek_status ek_encoder_dim(ek_instance* instance, size_t* out_dim);
+
+/* Encodes `count` items into `out` (count x dim floats, row-major). Fails with
+ * EK_ERR_BUFFER_TOO_SMALL if out_capacity (in floats) < count * dim; then
+ * `out_needed` (optional) receives count * dim. [one thread at a time per handle] */
+EK_API ek_status ek_encode(ek_instance* instance, const ek_string_view* items, size_t count,
+                           float* out, size_t out_capacity, size_t* out_needed);
+
+/* ---- Store ------------------------------------------------------------------------- */
+
+typedef struct ek_store_options {
+  uint32_t struct_size;      /* sizeof(ek_store_options) */
+  uint32_t read_only;        /* non-zero: open read-only; writes fail with EK_ERR_READ_ONLY */
+  uint32_t must_exist;       /* non-zero: fail with EK_ERR_IO instead of creating the file */
+  uint32_t busy_timeout_ms;  /* wait this long on a lock held by another process; 0 = 5000 */
+} ek_store_options;
+
+EK_API void ek_store_options_init(ek_store_options* options);
+
+/* Opens (creating if needed) the store at `path`, or a private in-memory store for
+ * ":memory:". A file that is not an embedkit store gives EK_ERR_CORRUPT; a store
+ * written by a newer schema version gives EK_ERR_UNSUPPORTED. [thread-safe] */
+EK_API ek_status ek_store_open(ek_context* context, const char* path,
+                               const ek_store_options* options, ek_store** out_store);
+
+/* Closes the store. Collections opened from it must be freed first.
+ * [one thread at a time per handle] */
+EK_API void ek_store_free(ek_store* store);
+
+typedef struct ek_collection_info {
+  uint32_t struct_size;  /* sizeof(ek_collection_info), set by the caller */
+  const char* name;      /* owned by the handle or array it came from */
+  uint32_t dim;
+  ek_metric metric;
+  uint64_t count;        /* vectors stored */
+} ek_collection_info;
+
+/* Creates collection `name` (1..128 bytes of UTF-8, no NUL) with `dim` (1..65536)
+ * and `metric`. If it exists with the same dim and metric it is opened; with another
+ * shape the call fails with EK_ERR_ALREADY_EXISTS. [thread-safe] */
+EK_API ek_status ek_collection_create(ek_store* store, const char* name, uint32_t dim,
+                                      ek_metric metric, ek_collection** out_collection);
+
+/* Opens an existing collection; EK_ERR_NOT_FOUND if there is none. [thread-safe] */
+EK_API ek_status ek_collection_open(ek_store* store, const char* name,
+                                    ek_collection** out_collection);
+
+/* Deletes a collection and its vectors. Handles opened on it fail afterwards with
+ * EK_ERR_NOT_FOUND. [thread-safe] */
+EK_API ek_status ek_collection_drop(ek_store* store, const char* name);
+
+/* Lists the collections: an array of `*out_count` infos, freed with
+ * ek_collection_infos_free. [thread-safe] */
+EK_API ek_status ek_store_list_collections(ek_store* store, ek_collection_info** out_infos,
+                                           size_t* out_count);
+EK_API void ek_collection_infos_free(ek_collection_info* infos, size_t count);
+
+/* [thread-safe] A collection handle may be used from several threads at once. */
+EK_API void ek_collection_free(ek_collection* collection);
+
+/* Current name, dim, metric and count (name owned by the handle). [thread-safe] */
+EK_API ek_status ek_collection_info_get(ek_collection* collection, ek_collection_info* out_info);
+
+typedef struct ek_upsert_batch {
+  uint32_t struct_size;              /* sizeof(ek_upsert_batch) */
+  size_t count;                      /* rows in this batch */
+  const char* const* ids;            /* count ids, NUL-terminated UTF-8, 1..512 bytes */
+  const float* vectors;              /* count x dim floats, row-major, all finite */
+  size_t dim;                        /* must equal the collection's dim */
+  const char* const* metadata_json;  /* NULL, or count entries each NULL or a JSON object */
+} ek_upsert_batch;
+
+/* Inserts or replaces the rows of `batch` in one transaction: either all rows are
+ * stored or none (a NaN, a wrong dim, a duplicate id in the batch or bad metadata
+ * rejects the whole batch and names the offending row). [thread-safe] */
+EK_API ek_status ek_collection_upsert(ek_collection* collection, const ek_upsert_batch* batch);
+
+/* Reads the vector (and optionally metadata) stored under `id`. `out_vector` may be
+ * NULL to learn the dim; if `capacity` < dim, EK_ERR_BUFFER_TOO_SMALL and *out_dim
+ * says how many floats are needed. `out_metadata_json` (optional) receives a string
+ * to free with ek_string_free, or NULL if the row has none. EK_ERR_NOT_FOUND if no
+ * such id. [thread-safe] */
+EK_API ek_status ek_collection_get(ek_collection* collection, const char* id, float* out_vector,
+                                   size_t capacity, size_t* out_dim, char** out_metadata_json);
+
+/* Deletes rows by id in one transaction; unknown ids are not an error.
+ * `out_deleted` (optional) receives how many rows existed. [thread-safe] */
+EK_API ek_status ek_collection_delete(ek_collection* collection, const char* const* ids,
+                                      size_t count, size_t* out_deleted);
+
+/* Rows stored. [thread-safe] */
+EK_API ek_status ek_collection_count(ek_collection* collection, uint64_t* out_count);
+
+typedef struct ek_search_options {
+  uint32_t struct_size;       /* sizeof(ek_search_options) */
+  uint32_t k;                 /* hits per query, 1..1024; 0 means 10 */
+  const char* filter_json;    /* NULL, or a JSON object {"key": value, ...}: only rows whose
+                                 metadata has each key equal to value (string, number,
+                                 boolean or null) are considered */
+  uint32_t include_metadata;  /* non-zero: hits carry their metadata JSON */
+} ek_search_options;
+
+EK_API void ek_search_options_init(ek_search_options* options);
+
+/* Exact top-k search of `n_queries` query vectors (n_queries x dim, row-major).
+ * Hits are ordered best first (highest similarity, or lowest L2 distance); ties
+ * break by insertion order. `options` may be NULL for the defaults. The result is
+ * freed with ek_results_free. [thread-safe] */
+EK_API ek_status ek_collection_search(ek_collection* collection, const float* queries,
+                                      size_t n_queries, size_t dim,
+                                      const ek_search_options* options, ek_results** out_results);
+
+/* Lists rows in insertion order, `limit` (0 = all) from `offset`, as one result set
+ * of one "query" whose scores are 0. [thread-safe] */
+EK_API ek_status ek_collection_list(ek_collection* collection, size_t offset, size_t limit,
+                                    uint32_t include_metadata, ek_results** out_results);
+
+/* ---- Results ----------------------------------------------------------------------- */
+
+typedef struct ek_hit {
+  uint32_t struct_size;       /* sizeof(ek_hit), set by the caller */
+  const char* id;             /* owned by the results object */
+  float score;                /* see ek_metric */
+  const char* metadata_json;  /* NULL unless requested and present */
+} ek_hit;
+
+/* Number of queries in the result set. [thread-safe] */
+EK_API size_t ek_results_query_count(const ek_results* results);
+/* Hits for query `query` (<= k; fewer when the collection is small). [thread-safe] */
+EK_API size_t ek_results_hit_count(const ek_results* results, size_t query);
+/* Reads hit number `rank` (0 = best) of query `query`. [thread-safe] */
+EK_API ek_status ek_results_hit(const ek_results* results, size_t query, size_t rank,
+                                ek_hit* out_hit);
+EK_API void ek_results_free(ek_results* results);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EMBEDKIT_EMBEDKIT_H */

@@ -1,0 +1,138 @@
+/* embedkit — plugin ABI: what a plugin module exports and what the host gives it.
+ *
+ * A plugin module exports exactly one symbol:
+ *
+ *     EK_PLUGIN_EXPORT const ek_plugin_descriptor* ek_plugin_entry(void);
+ *
+ * The descriptor names the plugin, the ABI it was built for and its extensions
+ * (capabilities identified by versioned strings such as "ek.encoder/1"; each is a
+ * struct of function pointers whose layout never changes once published). The host
+ * creates instances through the descriptor and hands each one an ek_host vtable:
+ * logging, progress and cancellation, errors, the kernel table (SIMD or CUDA), a
+ * thread pool, a counter-based RNG and store access. A plugin links none of SQLite,
+ * Highway or CUDA itself and starts no threads of its own.
+ *
+ * Plugin functions must not let C++ exceptions escape; the host also guards every
+ * call. See samples/plugin_template/ for a complete minimal plugin.
+ */
+#ifndef EMBEDKIT_PLUGIN_H
+#define EMBEDKIT_PLUGIN_H
+
+#include "types.h"
+#include "embedkit.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EK_PLUGIN_EXPORT EK_EXPORT_ATTR
+#define EK_PLUGIN_ENTRY_SYMBOL "ek_plugin_entry"
+
+/* ---- Kernel table ----------------------------------------------------------------
+ * Vector kernels of the backend in use (CPU: Highway SIMD picked at run time; CUDA
+ * when available). All pointers may be unaligned; n = 0 is allowed everywhere.
+ * [thread-safe] every function. */
+typedef struct ek_kernels {
+  uint32_t struct_size;
+  const char* backend;      /* "cpu" | "cuda" */
+  const char* simd_target;  /* e.g. "AVX3_DL" */
+  float (*dot)(const float* a, const float* b, size_t n);
+  float (*l2sq)(const float* a, const float* b, size_t n);
+  /* cosine similarity; 0 when either vector is all zeros */
+  float (*cosine)(const float* a, const float* b, size_t n);
+  /* one-vs-many: out[r] = f(q, base[r*dim .. r*dim+dim)) for r < rows */
+  void (*dot_many)(const float* q, const float* base, size_t rows, size_t dim, float* out);
+  void (*l2sq_many)(const float* q, const float* base, size_t rows, size_t dim, float* out);
+  void (*cosine_many)(const float* q, const float* base, size_t rows, size_t dim, float* out);
+  /* many-vs-many: out[i*rows + r] = dot(queries[i], base[r]) */
+  void (*dot_many_many)(const float* queries, size_t n_queries, const float* base,
+                        size_t rows, size_t dim, float* out);
+  /* scales v to unit L2 norm in place and returns the old norm (0: left unchanged) */
+  float (*normalize)(float* v, size_t n);
+  /* y[rows] = M[rows x cols] * x[cols] */
+  void (*matvec)(const float* m, size_t rows, size_t cols, const float* x, float* y);
+  /* c[m x n] = a[m x k] * b[k x n] */
+  void (*matmul)(const float* a, const float* b, size_t m, size_t k, size_t n, float* c);
+  /* in-place unnormalised fast Walsh-Hadamard transform; n must be a power of two */
+  void (*fwht)(float* v, size_t n);
+  /* the k (<= 1024) largest scores of n: writes min(k, n) indices and scores, best
+   * first, ties by lower index; returns how many were written */
+  size_t (*top_k)(const float* scores, size_t n, size_t k, uint32_t* out_index,
+                  float* out_score);
+} ek_kernels;
+
+/* ---- Host vtable -------------------------------------------------------------------
+ * Given to every instance at creation; valid until the instance is destroyed.
+ * [thread-safe] every function unless noted. */
+typedef struct ek_host ek_host;
+typedef void (*ek_parallel_body)(void* user_data, size_t begin, size_t end);
+
+struct ek_host {
+  uint32_t struct_size;
+  uint32_t abi_version;        /* EK_ABI_VERSION of the host */
+  void* host_data;             /* private to the host */
+  void (*log)(const ek_host* host, ek_log_level level, const char* message);
+  /* Reports progress; returns non-zero when the work must stop (cancelled). */
+  int32_t (*progress)(const ek_host* host, const char* task, uint64_t done, uint64_t total);
+  int32_t (*is_cancelled)(const ek_host* host);
+  /* Sets the message the host reports for the failing call (copied). */
+  void (*set_error)(const ek_host* host, const char* message);
+  const ek_kernels* kernels;
+  /* Runs body over [0, n) split into chunks of at least `grain` items on the host's
+   * thread pool; returns when all chunks are done. Not re-entrant from a body. */
+  void (*parallel_for)(const ek_host* host, size_t n, size_t grain, ek_parallel_body body,
+                       void* user_data);
+  uint32_t (*thread_count)(const ek_host* host);
+  /* Counter-based generator (Philox-4x32-10): the same (key, counter) gives the same
+   * numbers on every platform and backend. Fills `count` uint32 words from block
+   * `counter` on. */
+  void (*random_u32)(const ek_host* host, uint64_t key, uint64_t counter, uint32_t* out,
+                     size_t count);
+  /* Store access: a plugin persists its state through these, never through SQLite. */
+  ek_status (*store_open)(const ek_host* host, const char* path, ek_store** out_store);
+  ek_status (*collection_create)(ek_store* store, const char* name, uint32_t dim,
+                                 ek_metric metric, ek_collection** out);
+  ek_status (*collection_upsert)(ek_collection* collection, const ek_upsert_batch* batch);
+  ek_status (*collection_get)(ek_collection* collection, const char* id, float* out_vector,
+                              size_t capacity, size_t* out_dim, char** out_metadata_json);
+  ek_status (*collection_search)(ek_collection* collection, const float* queries,
+                                 size_t n_queries, size_t dim, const ek_search_options* options,
+                                 ek_results** out_results);
+  void (*collection_free)(ek_collection* collection);
+  void (*store_free)(ek_store* store);
+};
+
+/* ---- Descriptor ---------------------------------------------------------------------- */
+typedef struct ek_plugin_descriptor {
+  uint32_t struct_size;          /* sizeof(ek_plugin_descriptor) as built */
+  uint32_t abi_version;          /* EK_ABI_VERSION the plugin was built against */
+  const char* id;                /* reverse-DNS style, unique: "embedkit.vsa_json" */
+  const char* name;
+  const char* version;
+  const char* vendor;
+  const char* description;
+  const char* const* extensions; /* NULL-terminated list of extension ids */
+  /* Creates an instance from a JSON config (never NULL; "{}" at least). On failure
+   * return a status and call host->set_error with the reason. */
+  ek_status (*create)(const ek_host* host, const char* config_json, size_t config_length,
+                      void** out_instance);
+  void (*destroy)(void* instance);
+  /* Returns the extension's function table, or NULL if not provided. */
+  const void* (*get_extension)(void* instance, const char* extension_id);
+} ek_plugin_descriptor;
+
+typedef const ek_plugin_descriptor* (*ek_plugin_entry_fn)(void);
+
+/* ---- Extension "ek.encoder/1" ------------------------------------------------------ */
+#define EK_EXT_ENCODER "ek.encoder/1"
+typedef struct ek_encoder_ext {
+  uint32_t struct_size;
+  ek_status (*dim)(void* instance, size_t* out_dim);
+  /* writes count x dim floats into out (capacity checked by the host) */
+  ek_status (*encode)(void* instance, const ek_string_view* items, size_t count, float* out);
+} ek_encoder_ext;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EMBEDKIT_PLUGIN_H */

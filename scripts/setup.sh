@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs everything embedkit needs on a Debian 12 machine, idempotently.
+# Debian packages through apt, JavaScript packages through npm (pinned by
+# tools/npm/package-lock.json). Fails loudly: any failed install stops the script.
+#
+#   scripts/setup.sh            # everything (native, WASM, browser, peers)
+#
+# Run as root (or with sudo available). Safe to run again: it skips what is done.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+# ---- 1. deb-src entry (the WASM build compiles Debian's sqlite3/simdjson sources) --
+DEBSRC=/etc/apt/sources.list.d/embedkit-deb-src.sources
+if [ ! -f "$DEBSRC" ]; then
+  log "adding deb-src entry $DEBSRC"
+  $SUDO tee "$DEBSRC" >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  NEED_UPDATE=1
+fi
+
+# ---- 2. Debian packages -----------------------------------------------------------
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libsqlite3-dev sqlite3 libsimdjson-dev libhwy-dev libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
+  python3 python3-numpy python3-pytest libopenblas0-pthread
+  emscripten binaryen dpkg-dev tcl xz-utils
+  chromium abigail-tools
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js 20 is on machines of this kind; Debian's own nodejs only when none exists.
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ "${#missing[@]}" -gt 0 ] || [ -n "${NEED_UPDATE:-}" ]; then
+  log "apt-get update"
+  # Unrelated third-party lists may fail to update; that must not stop us,
+  # but the install below is never guarded.
+  $SUDO apt-get update -q || log "warning: apt-get update reported errors (continuing)"
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing: ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  log "Debian packages: all present"
+fi
+
+# ---- 3. npm packages (data + peers + browser test driver), pinned ------------------
+cd "$ROOT/tools/npm"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci in tools/npm"
+  npm ci --no-audit --no-fund
+else
+  log "npm packages: up to date"
+fi
+
+# ---- 4. Debian source packages for the WASM build ----------------------------------
+SRCDIR="$ROOT/.deps/src"
+mkdir -p "$SRCDIR"
+cd "$SRCDIR"
+for pkg in sqlite3 simdjson; do
+  if ! ls -d "$SRCDIR"/"$pkg"-*/ >/dev/null 2>&1; then
+    log "apt-get source $pkg"
+    apt-get source -q "$pkg"
+  fi
+done
+
+log "done"

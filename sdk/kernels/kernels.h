@@ -1,0 +1,70 @@
+// Vector kernels: Highway SIMD with run-time dispatch (native) or the static
+// SIMD128 target (WASM), each with a scalar reference in kernels/reference.h that
+// the tests compare against. All pointers may be unaligned; n = 0 is allowed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "embedkit/plugin.h"  // ek_kernels
+
+namespace ek {
+class ThreadPool;
+}
+
+namespace ek::kernels {
+
+// Name of the SIMD target chosen at run time ("AVX3_DL", "AVX2", "WASM", ...).
+const char* SimdTargetName();
+
+float Dot(const float* a, const float* b, size_t n);
+float L2Sq(const float* a, const float* b, size_t n);
+float Cosine(const float* a, const float* b, size_t n);  // 0 if either norm is 0
+float SquaredNorm(const float* a, size_t n);
+
+// one-vs-many: out[r] = f(q, base + r*dim)
+void DotMany(const float* q, const float* base, size_t rows, size_t dim, float* out);
+void L2SqMany(const float* q, const float* base, size_t rows, size_t dim, float* out);
+void CosineMany(const float* q, const float* base, size_t rows, size_t dim, float* out);
+
+// many-vs-many: out[i*rows + r] = Dot(queries + i*dim, base + r*dim)
+void DotManyMany(const float* queries, size_t n_queries, const float* base, size_t rows,
+                 size_t dim, float* out, ThreadPool* pool = nullptr);
+
+float Normalize(float* v, size_t n);  // returns the old norm; all-zero v is left as is
+void MatVec(const float* m, size_t rows, size_t cols, const float* x, float* y);
+void MatMul(const float* a, const float* b, size_t m, size_t k, size_t n, float* c,
+            ThreadPool* pool = nullptr);
+void Fwht(float* v, size_t n);  // n a power of two (throws ek::Error otherwise)
+
+// Top-k of a score array (largest first, ties by lower index); k <= 1024.
+// Returns min(k, n) and writes that many entries.
+size_t TopK(const float* scores, size_t n, size_t k, uint32_t* out_index, float* out_score);
+
+// ---- Exact search with top-k fused into the distance pass ------------------------------
+enum class Metric : int32_t { kCosine = 0, kDot = 1, kL2 = 2 };
+
+struct ScanRequest {
+  const float* queries = nullptr;  // n_queries x dim
+  size_t n_queries = 0;
+  const float* base = nullptr;     // rows x dim, row-major
+  size_t rows = 0;
+  size_t dim = 0;
+  Metric metric = Metric::kDot;
+  // For kCosine the caller passes unit-normalised base rows and queries are
+  // normalised inside; for kL2 `base_sq_norms` (rows floats, ||x||^2) may be given
+  // to use ||q||^2 - 2 q.x + ||x||^2.
+  const float* base_sq_norms = nullptr;
+  const uint8_t* row_allowed = nullptr;  // optional filter: rows with 0 are skipped
+  size_t k = 10;                         // 1..1024
+};
+
+// Results per query, best first (highest similarity; lowest L2), ties by lower row:
+// out_rows[q*k + i], out_scores[q*k + i]; out_counts[q] = hits for query q.
+void ScanTopK(const ScanRequest& request, ThreadPool* pool, uint32_t* out_rows,
+              float* out_scores, size_t* out_counts);
+
+// The ek_kernels table of the CPU backend (pointers to the functions above).
+const ek_kernels* CpuKernelTable();
+
+}  // namespace ek::kernels

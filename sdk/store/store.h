@@ -1,0 +1,88 @@
+// The SQLite embedding store: collections of (string id, float vector, metadata
+// JSON) with exact top-k search. SQLite is the system of record (WAL, one
+// transaction per batch, schema version in PRAGMA user_version; see
+// docs/storage.md). Searches run over an in-memory copy of each collection that is
+// kept coherent with writes from this handle and, through PRAGMA data_version,
+// with writes committed by other connections or processes.
+//
+// Thread-safety: every method may be called from several threads at once.
+// Errors: every method throws ek::Error with a status and a message that names the
+// argument and the reason ("collection 'docs' has dim 384, vectors have dim 383").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+namespace ek {
+class ThreadPool;
+}
+
+namespace ek::store {
+
+using kernels::Metric;
+
+struct OpenOptions {
+  bool read_only = false;
+  bool must_exist = false;
+  uint32_t busy_timeout_ms = 5000;
+};
+
+struct CollectionInfo {
+  std::string name;
+  uint32_t dim = 0;
+  Metric metric = Metric::kCosine;
+  uint64_t count = 0;
+};
+
+struct Hit {
+  std::string id;
+  float score = 0;
+  std::optional<std::string> metadata;  // only when asked for and present
+};
+
+struct UpsertBatch {
+  size_t count = 0;
+  const char* const* ids = nullptr;
+  const float* vectors = nullptr;
+  size_t dim = 0;
+  const char* const* metadata = nullptr;  // nullable; entries nullable
+};
+
+class Store {
+ public:
+  // Opens or creates the store at `path` (":memory:" for a private in-memory one).
+  // `pool` (nullable, not owned) parallelises searches over large collections.
+  static std::unique_ptr<Store> Open(const std::string& path, const OpenOptions& options,
+                                     ThreadPool* pool);
+  virtual ~Store() = default;
+
+  virtual CollectionInfo CreateCollection(std::string_view name, uint32_t dim,
+                                          Metric metric) = 0;  // idempotent for same shape
+  virtual std::optional<CollectionInfo> FindCollection(std::string_view name) = 0;
+  virtual std::vector<CollectionInfo> ListCollections() = 0;
+  virtual void DropCollection(std::string_view name) = 0;
+
+  virtual void Upsert(std::string_view collection, const UpsertBatch& batch) = 0;
+  // false if the id is absent
+  virtual bool Get(std::string_view collection, std::string_view id, std::vector<float>* vector,
+                   std::optional<std::string>* metadata) = 0;
+  virtual size_t Delete(std::string_view collection, const std::vector<std::string>& ids) = 0;
+  virtual uint64_t Count(std::string_view collection) = 0;
+
+  // One vector of hits per query, best first.
+  virtual std::vector<std::vector<Hit>> Search(std::string_view collection, const float* queries,
+                                               size_t n_queries, size_t dim, size_t k,
+                                               std::string_view filter_json,
+                                               bool include_metadata) = 0;
+  // Rows in insertion order; limit 0 = all.
+  virtual std::vector<Hit> List(std::string_view collection, size_t offset, size_t limit,
+                                bool include_metadata) = 0;
+};
+
+}  // namespace ek::store
