@@ -100,6 +100,19 @@ struct ek_host {
                                  ek_results** out_results);
   void (*collection_free)(ek_collection* collection);
   void (*store_free)(ek_store* store);
+  void (*results_free)(ek_results* results);
+  /* Configuration lookups in a JSON object (parsed by the host with simdjson), so a
+   * plugin needs no JSON parser of its own. A missing key yields `fallback`; a value
+   * of the wrong type fails with EK_ERR_INVALID_ARGUMENT and sets the error.
+   * config_string copies a NUL-terminated value into `out` (EK_ERR_BUFFER_TOO_SMALL
+   * if `capacity` is too small). */
+  ek_status (*config_int)(const ek_host* host, const char* config_json, size_t length,
+                          const char* key, int64_t fallback, int64_t* out);
+  ek_status (*config_double)(const ek_host* host, const char* config_json, size_t length,
+                             const char* key, double fallback, double* out);
+  ek_status (*config_string)(const ek_host* host, const char* config_json, size_t length,
+                             const char* key, const char* fallback, char* out,
+                             size_t capacity);
 };
 
 /* ---- Descriptor ---------------------------------------------------------------------- */

@@ -1,0 +1,131 @@
+#include "capi/host_vtable.h"
+
+#include <cstring>
+#include <string>
+
+#include "capi/guard.h"
+#include "capi/handles.h"
+#include "core/last_error.h"
+#include "core/philox.h"
+#include "json/json.h"
+
+namespace ek::capi {
+namespace {
+
+ek_instance* Instance(const ek_host* host) {
+  return static_cast<ek_instance*>(host->host_data);
+}
+std::string PluginId(const ek_host* host) { return Instance(host)->plugin->descriptor->id; }
+
+void HostLog(const ek_host* host, ek_log_level level, const char* message) {
+  if (!host || !message) return;
+  Instance(host)->context->log().Log(level, "[" + PluginId(host) + "] " + message);
+}
+
+int32_t HostProgress(const ek_host* host, const char* task, uint64_t done, uint64_t total) {
+  if (!host) return 1;
+  return Instance(host)->context->ReportProgress(task, done, total) ? 1 : 0;
+}
+
+int32_t HostIsCancelled(const ek_host* host) {
+  return !host || Instance(host)->context->Cancelled() ? 1 : 0;
+}
+
+void HostSetError(const ek_host*, const char* message) { SetPluginError(message); }
+
+void HostParallelFor(const ek_host* host, size_t n, size_t grain, ek_parallel_body body,
+                     void* user_data) {
+  if (!host || !body) return;
+  ParallelFor(&Instance(host)->context->pool(), n, grain,
+              [&](size_t begin, size_t end) { body(user_data, begin, end); });
+}
+
+uint32_t HostThreadCount(const ek_host* host) {
+  return host ? static_cast<uint32_t>(Instance(host)->context->pool().size()) : 1;
+}
+
+void HostRandom(const ek_host*, uint64_t key, uint64_t counter, uint32_t* out, size_t count) {
+  if (out) PhiloxFill(key, counter, out, count);
+}
+
+ek_status HostStoreOpen(const ek_host* host, const char* path, ek_store** out_store) {
+  if (!host) return EK_ERR_INVALID_ARGUMENT;
+  ek_context ctx{Instance(host)->context};
+  return ek_store_open(&ctx, path, nullptr, out_store);
+}
+
+// Runs a config lookup, reporting failures both as the host's last error and as
+// the plugin's error for the call in progress.
+template <class F>
+ek_status ConfigLookup(const char* fn, const char* json, size_t length, const char* key, F&& f) {
+  ek_status s = Guard(fn, [&] {
+    RequireNotNull(key, "key");
+    std::string_view text = json ? std::string_view(json, length) : std::string_view("{}");
+    if (text.empty()) text = "{}";
+    ek::json::Config config(text);
+    f(config);
+  });
+  if (s != EK_OK) SetPluginError(LastErrorMessage());
+  return s;
+}
+
+ek_status HostConfigInt(const ek_host*, const char* json, size_t length, const char* key,
+                        int64_t fallback, int64_t* out) {
+  return ConfigLookup("config_int", json, length, key, [&](const ek::json::Config& c) {
+    RequireNotNull(out, "out");
+    *out = c.GetInt(key, fallback);
+  });
+}
+
+ek_status HostConfigDouble(const ek_host*, const char* json, size_t length, const char* key,
+                           double fallback, double* out) {
+  return ConfigLookup("config_double", json, length, key, [&](const ek::json::Config& c) {
+    RequireNotNull(out, "out");
+    *out = c.GetDouble(key, fallback);
+  });
+}
+
+ek_status HostConfigString(const ek_host*, const char* json, size_t length, const char* key,
+                           const char* fallback, char* out, size_t capacity) {
+  return ConfigLookup("config_string", json, length, key, [&](const ek::json::Config& c) {
+    RequireNotNull(out, "out");
+    std::string value = c.GetString(key, fallback ? fallback : "");
+    if (value.size() + 1 > capacity) {
+      Fail(EK_ERR_BUFFER_TOO_SMALL, std::string("value of '") + key + "' needs " +
+                                        std::to_string(value.size() + 1) + " bytes, capacity is " +
+                                        std::to_string(capacity));
+    }
+    std::memcpy(out, value.c_str(), value.size() + 1);
+  });
+}
+
+}  // namespace
+
+void InitHostVtable(ek_instance* instance) {
+  ek_host& h = instance->host;
+  h = ek_host{};
+  h.struct_size = sizeof(ek_host);
+  h.abi_version = EK_ABI_VERSION;
+  h.host_data = instance;
+  h.log = HostLog;
+  h.progress = HostProgress;
+  h.is_cancelled = HostIsCancelled;
+  h.set_error = HostSetError;
+  h.kernels = instance->context->backend().kernels;
+  h.parallel_for = HostParallelFor;
+  h.thread_count = HostThreadCount;
+  h.random_u32 = HostRandom;
+  h.store_open = HostStoreOpen;
+  h.collection_create = ek_collection_create;
+  h.collection_upsert = ek_collection_upsert;
+  h.collection_get = ek_collection_get;
+  h.collection_search = ek_collection_search;
+  h.collection_free = ek_collection_free;
+  h.store_free = ek_store_free;
+  h.results_free = ek_results_free;
+  h.config_int = HostConfigInt;
+  h.config_double = HostConfigDouble;
+  h.config_string = HostConfigString;
+}
+
+}  // namespace ek::capi
