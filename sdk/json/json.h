@@ -1,4 +1,12 @@
 // simdjson helpers shared by the SDK (configuration, metadata, filters).
+//
+// Every parse is done by simdjson (DOM API, one parser per thread). When simdjson
+// rejects a text, a small diagnostic pass over the same bytes names the first
+// offending construct and its 0-based byte offset, so messages read like
+// "metadata of row 3 ('doc-7'): expected ':' after key at byte 12".
+//
+// Thread-safety: every function may be called from several threads at once; a
+// Config is immutable after construction and may be shared between threads.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +21,9 @@ namespace ek::json {
 // is one well-formed JSON object (and nothing after it but whitespace).
 void ValidateObject(std::string_view text, std::string_view what);
 
+// True if `text` is valid UTF-8 (simdjson's validator).
+bool IsValidUtf8(std::string_view text);
+
 // A scalar JSON value for equality filters. Numbers compare as double.
 struct Null {};
 using Scalar = std::variant<Null, bool, double, std::string>;
@@ -22,26 +33,35 @@ struct FieldEquals {
   Scalar value;
 };
 
-// Parses a flat filter object {"key": scalar, ...}; objects/arrays as values are
-// rejected with EK_ERR_INVALID_ARGUMENT.
+// Parses a flat filter object {"key": scalar, ...}. Malformed JSON or a non-object
+// throws EK_ERR_PARSE (with the byte offset); objects/arrays as values are rejected
+// with EK_ERR_INVALID_ARGUMENT. A key given twice must match both values.
 std::vector<FieldEquals> ParseEqualityFilter(std::string_view text);
 
-// True if `metadata_json` (an object) has every field of `filter` with an equal value.
+// True if `metadata_json` (an object) has every field of `filter` with an equal value
+// (same JSON type; numbers compared as double; a key that occurs twice in the
+// metadata is looked up at its first occurrence). Malformed or non-object metadata
+// matches nothing; an empty filter matches every object.
 bool MatchesFilter(std::string_view metadata_json, const std::vector<FieldEquals>& filter);
 
 // Reads a configuration object into simple typed lookups (for context and plugins).
+// The constructor throws EK_ERR_PARSE unless `text` is a JSON object. Getters look up
+// top-level keys (first occurrence wins); an absent key or a JSON null value gives
+// the fallback; a value of the wrong type throws EK_ERR_INVALID_ARGUMENT naming
+// `what`, the key, the expected and the actual type.
 class Config {
  public:
   explicit Config(std::string_view text, std::string_view what = "config");
-  bool Has(std::string_view key) const;
+  bool Has(std::string_view key) const;  // true also when the value is null
   std::string GetString(std::string_view key, std::string_view fallback) const;
-  int64_t GetInt(std::string_view key, int64_t fallback) const;   // throws if not an integer
+  // Integers, and numbers with an integral value in int64 range (1e3); else throws.
+  int64_t GetInt(std::string_view key, int64_t fallback) const;
   double GetDouble(std::string_view key, double fallback) const;  // throws if not a number
   bool GetBool(std::string_view key, bool fallback) const;        // throws if not a boolean
-  std::vector<std::string> Keys() const;
+  std::vector<std::string> Keys() const;                          // in document order
 
  private:
-  std::string text_;   // padded copy owned here
+  std::string text_;   // copy owned here (re-parsed by each getter)
   std::string what_;
 };
 
