@@ -4,7 +4,7 @@
  *  - Every function returns ek_status (EK_OK = 0) unless documented otherwise; on
  *    failure ek_last_error() names the function, the argument and the reason, e.g.
  *    "ek_collection_upsert: vectors has dim 383, collection 'docs' has dim 384".
- *  - Opaque handles are created by *_create/*_open and released by the matching
+ *  - Opaque handles are created by *_create or *_open and released by the matching
  *    *_free. Freeing NULL is a no-op. Objects returned through `out` parameters
  *    belong to the caller; pointers into them stay valid until that object is freed.
  *  - Buffers cross as views: `const float* data, size_t rows, size_t dim`, rows

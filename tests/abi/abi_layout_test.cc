@@ -1,0 +1,34 @@
+// The plugin ABI is reached by no exported symbol, so abidiff cannot guard it:
+// these static_asserts freeze the size and field offsets of every plugin-ABI struct
+// (LP64 and ILP32/wasm32). Changing a number here is an ABI break: see docs/abi.md.
+// Also proves the public headers compile as C++ with -Wall -Wextra -Werror -pedantic.
+#include <embedkit/embedkit.h>
+#include <embedkit/plugin.h>
+
+#include <cstddef>
+
+#define EK_LAYOUT(type, size64, size32) \
+  static_assert(sizeof(type) == (sizeof(void*) == 8 ? (size64) : (size32)), #type " size")
+#define EK_OFFSET(type, field, off64, off32)                                         \
+  static_assert(offsetof(type, field) == (sizeof(void*) == 8 ? (off64) : (off32)), \
+                #type "." #field " offset")
+
+EK_LAYOUT(ek_string_view, 16, 8);
+EK_LAYOUT(ek_plugin_descriptor, 80, 44);
+EK_OFFSET(ek_plugin_descriptor, abi_version, 4, 4);
+EK_OFFSET(ek_plugin_descriptor, id, 8, 8);
+EK_OFFSET(ek_plugin_descriptor, extensions, 48, 28);
+EK_OFFSET(ek_plugin_descriptor, create, 56, 32);
+EK_OFFSET(ek_plugin_descriptor, get_extension, 72, 40);
+EK_LAYOUT(ek_encoder_ext, 24, 12);
+EK_OFFSET(ek_encoder_ext, encode, 16, 8);
+EK_LAYOUT(ek_kernels, 120, 60);
+EK_OFFSET(ek_kernels, dot, 24, 12);
+EK_OFFSET(ek_kernels, top_k, 112, 56);
+EK_LAYOUT(ek_host, 168, 88);
+EK_OFFSET(ek_host, kernels, 48, 28);
+EK_OFFSET(ek_host, random_u32, 72, 40);
+EK_OFFSET(ek_host, results_free, 136, 72);
+EK_OFFSET(ek_host, config_string, 160, 84);
+
+int main() { return 0; }
