@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# embedkit demo: drives the `embedkit` CLI over real data, one section per feature.
+#
+#   scripts/setup.sh && cmake -B build && cmake --build build   # once
+#   scripts/demo.sh                  # every section
+#   scripts/demo.sh store            # only the named sections
+#
+# Environment:
+#   EMBEDKIT_BIN       the CLI (default: build/sdk/cli/embedkit)
+#   EMBEDKIT_DEMO_DIR  where stores and query files go (default: out/demo)
+#
+# Data: the 778 all-MiniLM-L6-v2 vectors (dim 384) of @sap-ux/fiori-docs-embeddings,
+# installed by scripts/setup.sh under tools/npm/node_modules. Exits 77 ("skipped")
+# when they are missing. Every section checks its results and fails loudly.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN="${EMBEDKIT_BIN:-$ROOT/build/sdk/cli/embedkit}"
+OUT="${EMBEDKIT_DEMO_DIR:-$ROOT/out/demo}"
+DATA="$ROOT/tools/npm/node_modules/@sap-ux/fiori-docs-embeddings/data/embeddings"
+VECTORS="$DATA/embeddings.bin"
+RECORDS="$DATA/records.jsonl"
+DIM=384
+
+# ---- helpers ---------------------------------------------------------------------
+if [ -t 1 ]; then BOLD=$'\033[1m'; DIM_=$'\033[2m'; RESET=$'\033[0m'; else BOLD=; DIM_=; RESET=; fi
+section() { printf '\n%s== %s ==%s\n' "$BOLD" "$*" "$RESET"; }
+say() { printf '%s# %s%s\n' "$DIM_" "$*" "$RESET"; }
+# Shows the command (with the binary as plain "embedkit"), then runs it.
+ek() {
+  printf '%s$ embedkit %s%s\n' "$BOLD" "$*" "$RESET"
+  "$BIN" "$@"
+}
+fail() { printf 'demo.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+# The id of record number $1 (1-based line of records.jsonl).
+record_id() { sed -n "${1}p" "$RECORDS" | grep -o '"id":"[^"]*"' | head -n 1 | cut -d '"' -f 4; }
+# Value of a top-level integer field in a one-line JSON document on stdin.
+json_int() { grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d : -f 2; }
+
+# ---- section: store -----------------------------------------------------------------
+# SQLite vector store: create, bulk import with metadata, info, searches.
+demo_store() {
+  section "store: import ${DIM}-dim sentence embeddings into SQLite and search them"
+  local store="$OUT/fiori.db"
+  rm -f "$store" "$store-wal" "$store-shm"
+
+  ek version
+  ek store create "$store" --collection fiori --dim "$DIM" --metric cosine
+
+  say "778 vectors (embeddings.bin, float32 rows) + their records (ids, titles, texts)"
+  ek store import "$store" --collection fiori --vectors "$VECTORS" --records "$RECORDS" \
+    --metadata all --batch 200
+  ek store info "$store"
+  local count
+  count=$("$BIN" --json store info "$store" --collection fiori | json_int count)
+  [ "$count" = 778 ] || fail "store holds $count vectors, expected 778"
+
+  local id
+  id=$(record_id 1)
+  say "more like this: the documents closest to '$id'"
+  ek store search "$store" --collection fiori --like "$id" -k 5 --show title,category
+
+  id=$(record_id 400)
+  say "more like this, only within one category"
+  local category
+  category=$(sed -n 400p "$RECORDS" | grep -o '"category":"[^"]*"' | head -n 1 | cut -d '"' -f 4)
+  ek store search "$store" --collection fiori --like "$id" -k 5 --show title,category \
+    --filter "{\"category\":\"$category\"}"
+
+  say "a query vector read from a file (row 100 of embeddings.bin, cut out with dd)"
+  local query="$OUT/query.f32"
+  dd if="$VECTORS" of="$query" bs=$((DIM * 4)) skip=100 count=1 status=none
+  ek store search "$store" --collection fiori --vector-file "$query" -k 5 --show title
+  local top
+  top=$("$BIN" --json store search "$store" --collection fiori --vector-file "$query" -k 1 \
+          | grep -o '"id":"[^"]*"' | head -n 1 | cut -d '"' -f 4)
+  [ "$top" = "$(record_id 101)" ] || fail "row 100 should find itself first, got '$top'"
+
+  say "the same search for scripts (--json, first 300 characters)"
+  "$BIN" --json store search "$store" --collection fiori --vector-file "$query" -k 3 \
+    --show title | cut -c 1-300
+}
+
+# ---- main ----------------------------------------------------------------------------
+# Later features add a demo_<name> function above and their name here.
+SECTIONS=(store)
+
+[ -x "$BIN" ] || { echo "demo.sh: no embedkit binary at $BIN (build first, or set EMBEDKIT_BIN)" >&2; exit 1; }
+if [ ! -f "$VECTORS" ] || [ ! -f "$RECORDS" ]; then
+  echo "demo.sh: skipped: $DATA not found (run scripts/setup.sh)" >&2
+  exit 77
+fi
+mkdir -p "$OUT"
+
+selected=("$@")
+[ "${#selected[@]}" -gt 0 ] || selected=("${SECTIONS[@]}")
+for name in "${selected[@]}"; do
+  if ! declare -F "demo_$name" >/dev/null; then
+    echo "demo.sh: unknown section '$name' (sections: ${SECTIONS[*]})" >&2
+    exit 2
+  fi
+  "demo_$name"
+done
+printf '\n%sdemo finished%s (stores and query files in %s)\n' "$BOLD" "$RESET" "$OUT"

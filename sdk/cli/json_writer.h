@@ -1,0 +1,44 @@
+// A small streaming JSON writer for --json output: compact, one document per line,
+// strings escaped per RFC 8259, floats in shortest round-trip form, non-finite
+// numbers written as null.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ek::cli {
+
+class JsonWriter {
+ public:
+  JsonWriter& BeginObject();
+  JsonWriter& EndObject();
+  JsonWriter& BeginArray();
+  JsonWriter& EndArray();
+  JsonWriter& Key(std::string_view key);
+  JsonWriter& String(std::string_view value);
+  JsonWriter& Int(int64_t value);
+  JsonWriter& UInt(uint64_t value);
+  JsonWriter& Float(float value);
+  JsonWriter& Double(double value);
+  JsonWriter& Bool(bool value);
+  JsonWriter& Null();
+  // Inserts already-valid JSON text (e.g. metadata returned by the library).
+  JsonWriter& Raw(std::string_view json);
+
+  // The document so far; complete once every Begin* has its End*.
+  const std::string& str() const { return out_; }
+
+ private:
+  void BeforeValue();
+
+  std::string out_;
+  std::vector<bool> first_;  // per open container: no element written yet
+  bool after_key_ = false;
+};
+
+// `text` as a quoted, escaped JSON string.
+std::string JsonQuote(std::string_view text);
+
+}  // namespace ek::cli

@@ -1,0 +1,42 @@
+// Reads a JSONL records file for `store import`: one JSON object per line, row i
+// of the vectors file belongs to the i-th non-blank line. Each record yields an id
+// (from a string or integer field) and the metadata JSON to store with it.
+#pragma once
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ek::cli {
+
+struct RecordOptions {
+  std::string id_field = "id";
+  enum class Metadata { kAll, kNone, kFields } metadata = Metadata::kAll;
+  std::vector<std::string> fields;  // for kFields
+};
+
+class RecordReader {
+ public:
+  // Throws RuntimeError if the file cannot be opened.
+  RecordReader(const std::string& path, RecordOptions options);
+  ~RecordReader();
+
+  // Non-blank lines in `path` (the last line needs no trailing newline).
+  static size_t CountRecords(const std::string& path);
+
+  // Reads the next record. Returns false at the end of the file. `metadata` is
+  // left empty when the mode is kNone. Throws RuntimeError "FILE:LINE: reason" for
+  // malformed JSON, a non-object line or a missing/invalid id.
+  bool Next(std::string* id, std::string* metadata);
+
+ private:
+  struct Parser;
+  std::string path_;
+  RecordOptions options_;
+  std::ifstream in_;
+  size_t line_ = 0;
+  std::unique_ptr<Parser> parser_;
+};
+
+}  // namespace ek::cli

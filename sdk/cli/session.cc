@@ -1,0 +1,111 @@
+#include "session.h"
+
+#include <atomic>
+#include <csignal>
+
+#include "errors.h"
+
+namespace ek::cli {
+namespace {
+
+std::atomic<ek_context*> g_signal_context{nullptr};
+volatile std::sig_atomic_t g_cancel_requested = 0;
+
+extern "C" void OnSigint(int) {
+  g_cancel_requested = 1;
+  // ek_context_cancel is documented async-signal-safe (it only sets a flag).
+  if (ek_context* ctx = g_signal_context.load()) ek_context_cancel(ctx);
+}
+
+struct sigaction g_previous_action;
+
+}  // namespace
+
+void Check(ek_status status, std::string_view call) {
+  if (status == EK_OK) return;
+  std::string message = ek_last_error();
+  if (message.empty()) message = std::string(call) + " failed";
+  throw LibraryError(status, message);
+}
+
+Session::Session(const GlobalOptions& global) {
+  ek_context_options options;
+  ek_context_options_init(&options);
+  options.backend = global.backend.c_str();
+  options.num_threads = global.threads;
+  options.log_level = global.quiet ? EK_LOG_ERROR : EK_LOG_WARN;
+  ek_context* ctx = nullptr;
+  Check(ek_context_create(&options, &ctx), "ek_context_create");
+  context_.reset(ctx);
+
+  g_cancel_requested = 0;
+  g_signal_context.store(ctx);
+  struct sigaction action = {};
+  action.sa_handler = OnSigint;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;  // a second Ctrl-C terminates at once
+  sigaction(SIGINT, &action, &g_previous_action);
+}
+
+Session::~Session() {
+  sigaction(SIGINT, &g_previous_action, nullptr);
+  g_signal_context.store(nullptr);
+}
+
+StorePtr Session::OpenStore(const std::string& path, bool read_only) const {
+  ek_store_options options;
+  ek_store_options_init(&options);
+  options.read_only = read_only ? 1 : 0;
+  options.must_exist = read_only ? 1 : 0;
+  ek_store* store = nullptr;
+  Check(ek_store_open(context_.get(), path.c_str(), &options, &store), "ek_store_open");
+  return StorePtr(store);
+}
+
+CollectionPtr Session::OpenCollection(ek_store* store, const std::string& name) {
+  ek_collection* collection = nullptr;
+  Check(ek_collection_open(store, name.c_str(), &collection), "ek_collection_open");
+  return CollectionPtr(collection);
+}
+
+ek_collection_info Session::Info(ek_collection* collection) {
+  ek_collection_info info = {};
+  info.struct_size = sizeof info;
+  Check(ek_collection_info_get(collection, &info), "ek_collection_info_get");
+  return info;
+}
+
+bool Session::CancelRequested() { return g_cancel_requested != 0; }
+
+void Session::ThrowIfCancelled() {
+  if (CancelRequested()) throw Cancelled();
+}
+
+std::string_view MetricName(ek_metric metric) {
+  switch (metric) {
+    case EK_METRIC_COSINE: return "cosine";
+    case EK_METRIC_DOT: return "dot";
+    case EK_METRIC_L2: return "l2";
+    default: return "unknown";
+  }
+}
+
+ek_metric ParseMetric(std::string_view name, const std::string& command) {
+  if (name == "cosine") return EK_METRIC_COSINE;
+  if (name == "dot") return EK_METRIC_DOT;
+  if (name == "l2") return EK_METRIC_L2;
+  throw UsageError("--metric must be cosine, dot or l2, got '" + std::string(name) + "'",
+                   command);
+}
+
+std::string AbiText(uint32_t abi) {
+  return std::to_string(abi >> 16) + "." + std::to_string(abi & 0xFFFF);
+}
+
+std::string_view MetricOrder(ek_metric metric) {
+  return metric == EK_METRIC_L2 ? "squared L2 distance, lower is closer"
+                                : metric == EK_METRIC_DOT ? "inner product, higher is closer"
+                                                          : "cosine similarity, higher is closer";
+}
+
+}  // namespace ek::cli
