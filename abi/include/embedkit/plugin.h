@@ -25,8 +25,21 @@
 extern "C" {
 #endif
 
-#define EK_PLUGIN_EXPORT EK_EXPORT_ATTR
 #define EK_PLUGIN_ENTRY_SYMBOL "ek_plugin_entry"
+
+/* A bundled plugin is compiled twice: as a module exporting ek_plugin_entry, and
+ * into libembedkit (and the WASM module) where the build defines
+ * EK_PLUGIN_STATIC_ENTRY to a unique name listed in the generated registry table.
+ * Write the entry as
+ *     EK_PLUGIN_EXPORT const ek_plugin_descriptor* EK_PLUGIN_ENTRY_NAME(void) { ... }
+ * and both builds work. Third-party plugins may simply write ek_plugin_entry. */
+#ifdef EK_PLUGIN_STATIC_ENTRY
+#  define EK_PLUGIN_EXPORT
+#  define EK_PLUGIN_ENTRY_NAME EK_PLUGIN_STATIC_ENTRY
+#else
+#  define EK_PLUGIN_EXPORT EK_EXPORT_ATTR
+#  define EK_PLUGIN_ENTRY_NAME ek_plugin_entry
+#endif
 
 /* ---- Kernel table ----------------------------------------------------------------
  * Vector kernels of the backend in use (CPU: Highway SIMD picked at run time; CUDA
