@@ -1,0 +1,148 @@
+# Dependencies of the WebAssembly build (emcmake cmake -B build-wasm ...).
+#
+# Included by the top-level CMakeLists.txt instead of find_package() when EMSCRIPTEN
+# is set. Debian's emscripten 3.1.6 has a frozen cache (no ports), so the third-party
+# libraries are compiled here from Debian's *source* packages, which scripts/setup.sh
+# fetches into .deps/src (same versions and patches as the native -dev packages):
+#
+#   SQLite::SQLite3      sqlite3.c amalgamation (generated once), static library
+#   simdjson::simdjson   singleheader/simdjson.cpp, static library
+#   hwy::hwy             /usr/include/hwy headers (static SIMD128 target only) plus
+#                        highway's aligned_allocator.cc/targets.cc, static library
+#   GTest::gtest(_main)  /usr/src/googletest, static libraries
+#
+# It also sets the flags every object of the WASM build shares (SIMD128, native wasm
+# exceptions so C++ errors become ek_status values, no pthreads) and schedules the
+# wasm/ and tests/wasm/ folders at the end of the top-level configure.
+include_guard(GLOBAL)
+
+set(EK_DEPS_SRC "${PROJECT_SOURCE_DIR}/.deps/src" CACHE PATH
+    "Folder holding Debian source packages (scripts/setup.sh fetches them)")
+
+function(_ek_find_src var pattern)
+  file(GLOB _cands LIST_DIRECTORIES true "${EK_DEPS_SRC}/${pattern}")
+  set(_dirs "")
+  foreach(c IN LISTS _cands)
+    if(IS_DIRECTORY "${c}")
+      list(APPEND _dirs "${c}")
+    endif()
+  endforeach()
+  if(NOT _dirs)
+    message(FATAL_ERROR "embedkit WASM: no ${pattern} in ${EK_DEPS_SRC}; run scripts/setup.sh "
+                        "(it runs 'apt-get source sqlite3 simdjson highway' there)")
+  endif()
+  list(SORT _dirs)
+  list(GET _dirs -1 _dir)
+  set(${var} "${_dir}" PARENT_SCOPE)
+endfunction()
+
+# ---- flags shared by every object and link of the WASM build ------------------------
+#  -msimd128           Highway's WASM target (static dispatch, one target)
+#  -fwasm-exceptions   native wasm exception handling: the C API turns C++ exceptions
+#                      into ek_status; emscripten's default would abort on throw
+add_compile_options(-msimd128 -fwasm-exceptions)
+add_link_options(-fwasm-exceptions -sALLOW_MEMORY_GROWTH=1)
+# emcc at -O1+ runs acorn through node and needs Debian's module folder.
+set(CMAKE_C_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
+set(CMAKE_CXX_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
+# Test programs (GoogleTest suites, the C API test) run under node with the host file
+# system visible (NODERAWFS): scratch folders and store files are real files. The
+# browser/Node module (wasm/) turns this off again for itself.
+string(APPEND CMAKE_EXE_LINKER_FLAGS
+  " -sNODERAWFS=1 -sEXIT_RUNTIME=1 --pre-js ${CMAKE_CURRENT_LIST_DIR}/node_exe_pre.js")
+
+# ---- SQLite -------------------------------------------------------------------------
+_ek_find_src(EK_SQLITE_SRC "sqlite3-*")
+set(EK_SQLITE_AMALG "${CMAKE_BINARY_DIR}/_deps/sqlite3-amalgamation")
+if(NOT EXISTS "${EK_SQLITE_AMALG}/sqlite3.c")
+  message(STATUS "embedkit WASM: generating sqlite3.c from ${EK_SQLITE_SRC}")
+  file(MAKE_DIRECTORY "${EK_SQLITE_AMALG}")
+  # An out-of-tree configure with the host compiler: only the amalgamation is made.
+  execute_process(
+    COMMAND env -u CC -u CXX -u CFLAGS "${EK_SQLITE_SRC}/configure" --disable-tcl
+            --disable-readline --disable-math
+    WORKING_DIRECTORY "${EK_SQLITE_AMALG}" RESULT_VARIABLE _rc OUTPUT_QUIET)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "sqlite3 configure failed (${_rc}) in ${EK_SQLITE_AMALG}")
+  endif()
+  execute_process(COMMAND make sqlite3.c WORKING_DIRECTORY "${EK_SQLITE_AMALG}"
+                  RESULT_VARIABLE _rc OUTPUT_QUIET)
+  if(NOT _rc EQUAL 0 OR NOT EXISTS "${EK_SQLITE_AMALG}/sqlite3.c")
+    message(FATAL_ERROR "make sqlite3.c failed (${_rc}) in ${EK_SQLITE_AMALG}")
+  endif()
+endif()
+add_library(ek_dep_sqlite3 STATIC "${EK_SQLITE_AMALG}/sqlite3.c")
+target_include_directories(ek_dep_sqlite3 SYSTEM PUBLIC "${EK_SQLITE_AMALG}")
+# Debian's semantic options (debian/rules) where they change behaviour the store can
+# see (secure_delete on by default, URI names, variable limit, LIKE on blobs), minus
+# what WASM cannot have (threads, loadable extensions).
+target_compile_definitions(ek_dep_sqlite3 PRIVATE
+  SQLITE_THREADSAFE=0
+  SQLITE_OMIT_LOAD_EXTENSION
+  SQLITE_SECURE_DELETE
+  SQLITE_USE_URI=1
+  SQLITE_MAX_VARIABLE_NUMBER=250000
+  SQLITE_LIKE_DOESNT_MATCH_BLOBS
+  SQLITE_ALLOW_ROWID_IN_VIEW
+  SQLITE_OMIT_LOOKASIDE=1
+  SQLITE_MAX_SCHEMA_RETRY=25
+  SQLITE_ENABLE_JSON1
+  SQLITE_DEFAULT_MEMSTATUS=0)
+target_compile_options(ek_dep_sqlite3 PRIVATE -O2 -fno-strict-aliasing -w)
+add_library(SQLite::SQLite3 ALIAS ek_dep_sqlite3)
+set(SQLite3_FOUND TRUE)
+set(SQLite3_VERSION 3.40.1)
+
+# ---- simdjson -----------------------------------------------------------------------
+_ek_find_src(EK_SIMDJSON_SRC "simdjson-*")
+add_library(ek_dep_simdjson STATIC "${EK_SIMDJSON_SRC}/singleheader/simdjson.cpp")
+target_include_directories(ek_dep_simdjson SYSTEM PUBLIC "${EK_SIMDJSON_SRC}/singleheader")
+# No WASM SIMD kernel in simdjson 3.0.1: the portable "fallback" implementation.
+target_compile_definitions(ek_dep_simdjson PUBLIC SIMDJSON_THREADS_ENABLED=0
+  PRIVATE SIMDJSON_AVOID_DEAD_CODE=1)
+target_compile_options(ek_dep_simdjson PRIVATE -O2 -w)
+add_library(simdjson::simdjson ALIAS ek_dep_simdjson)
+set(simdjson_FOUND TRUE)
+
+# ---- Highway ------------------------------------------------------------------------
+# A folder that holds only a 'hwy' link to the system headers (never -I/usr/include,
+# which would shadow emscripten's libc).
+set(EK_HWY_INCLUDE "${CMAKE_BINARY_DIR}/_deps/hwy-include")
+if(NOT EXISTS "${EK_HWY_INCLUDE}/hwy")
+  file(MAKE_DIRECTORY "${EK_HWY_INCLUDE}")
+  file(CREATE_LINK /usr/include/hwy "${EK_HWY_INCLUDE}/hwy" SYMBOLIC)
+endif()
+_ek_find_src(EK_HWY_SRC "highway-*")
+add_library(ek_dep_hwy STATIC "${EK_HWY_SRC}/hwy/aligned_allocator.cc"
+  "${EK_HWY_SRC}/hwy/targets.cc")
+target_include_directories(ek_dep_hwy SYSTEM PUBLIC "${EK_HWY_INCLUDE}")
+target_compile_definitions(ek_dep_hwy PUBLIC HWY_COMPILE_ONLY_STATIC=1 HWY_STATIC_DEFINE)
+target_compile_options(ek_dep_hwy PUBLIC -msimd128 PRIVATE -O2 -w)
+add_library(hwy::hwy ALIAS ek_dep_hwy)
+set(hwy_FOUND TRUE)
+
+# ---- GoogleTest ---------------------------------------------------------------------
+if(EK_BUILD_TESTS)
+  set(gtest_disable_pthreads ON CACHE BOOL "" FORCE)
+  set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
+  set(BUILD_GMOCK ON CACHE BOOL "" FORCE)
+  add_subdirectory(/usr/src/googletest "${CMAKE_BINARY_DIR}/_deps/googletest" EXCLUDE_FROM_ALL)
+  foreach(t gtest gtest_main gmock gmock_main)
+    if(TARGET ${t})
+      target_compile_options(${t} PRIVATE -w)
+    endif()
+    if(TARGET ${t} AND NOT TARGET GTest::${t})  # googletest >= 1.11 defines them itself
+      add_library(GTest::${t} ALIAS ${t})
+    endif()
+  endforeach()
+  # tests/CMakeLists.txt calls find_package(GTest): answer it from the redirect folder
+  # (CMake >= 3.24 looks there first), so the targets above are used.
+  file(WRITE "${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/gtest-config.cmake"
+       "# embedkit WASM: GTest targets come from wasm/cmake/deps.cmake\nset(GTest_FOUND TRUE)\n")
+  file(WRITE "${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/gtest-config-version.cmake"
+       "set(PACKAGE_VERSION 1.12.1)\nset(PACKAGE_VERSION_COMPATIBLE TRUE)\n")
+endif()
+
+# ---- our own WASM folders (they name SDK targets defined later; CMake resolves
+# target names at generate time) ------------------------------------------------------
+add_subdirectory(${PROJECT_SOURCE_DIR}/wasm ${CMAKE_BINARY_DIR}/wasm)
