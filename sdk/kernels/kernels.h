@@ -17,6 +17,11 @@ namespace ek::kernels {
 // Name of the SIMD target chosen at run time ("AVX3_DL", "AVX2", "WASM", ...).
 const char* SimdTargetName();
 
+// Bit mask (HWY_* target bits) of the targets compiled into the kernels; tests
+// intersect it with hwy::SupportedTargets() and pin each with
+// hwy::SetSupportedTargetsForTest to compare every target with the reference.
+int64_t CompiledSimdTargets();
+
 float Dot(const float* a, const float* b, size_t n);
 float L2Sq(const float* a, const float* b, size_t n);
 float Cosine(const float* a, const float* b, size_t n);  // 0 if either norm is 0
@@ -35,7 +40,7 @@ float Normalize(float* v, size_t n);  // returns the old norm; all-zero v is lef
 void MatVec(const float* m, size_t rows, size_t cols, const float* x, float* y);
 void MatMul(const float* a, const float* b, size_t m, size_t k, size_t n, float* c,
             ThreadPool* pool = nullptr);
-void Fwht(float* v, size_t n);  // n a power of two (throws ek::Error otherwise)
+void Fwht(float* v, size_t n);  // n a power of two or 0 (throws ek::Error otherwise)
 
 // Top-k of a score array (largest first, ties by lower index); k <= 1024.
 // Returns min(k, n) and writes that many entries.
@@ -60,7 +65,12 @@ struct ScanRequest {
 };
 
 // Results per query, best first (highest similarity; lowest L2), ties by lower row:
-// out_rows[q*k + i], out_scores[q*k + i]; out_counts[q] = hits for query q.
+// out_rows[q*k + i], out_scores[q*k + i]; out_counts[q] = hits for query q
+// (min(k, allowed rows)); slots past out_counts[q] get row UINT32_MAX and score NaN.
+// Scores: kDot the dot product, kCosine the cosine similarity, kL2 the squared L2
+// distance. Throws ek::Error(EK_ERR_INVALID_ARGUMENT) for k = 0 or k > 1024, NULL
+// buffers where data is needed, or rows >= 2^32. Without a pool (or a pool of 1)
+// everything runs on the calling thread.
 void ScanTopK(const ScanRequest& request, ThreadPool* pool, uint32_t* out_rows,
               float* out_scores, size_t* out_counts);
 

@@ -1,0 +1,161 @@
+#include "kernels/reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "kernels/scan_internal.h"
+
+namespace ek::kernels::reference {
+
+float Dot(const float* a, const float* b, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += double(a[i]) * double(b[i]);
+  return float(s);
+}
+
+float L2Sq(const float* a, const float* b, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double d = double(a[i]) - double(b[i]);
+    s += d * d;
+  }
+  return float(s);
+}
+
+float SquaredNorm(const float* a, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += double(a[i]) * double(a[i]);
+  return float(s);
+}
+
+float Cosine(const float* a, const float* b, size_t n) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ab += double(a[i]) * double(b[i]);
+    aa += double(a[i]) * double(a[i]);
+    bb += double(b[i]) * double(b[i]);
+  }
+  if (aa == 0 || bb == 0) return 0.0f;
+  return float(ab / std::sqrt(aa * bb));
+}
+
+void DotMany(const float* q, const float* base, size_t rows, size_t dim, float* out) {
+  for (size_t r = 0; r < rows; ++r) out[r] = Dot(q, base + r * dim, dim);
+}
+void L2SqMany(const float* q, const float* base, size_t rows, size_t dim, float* out) {
+  for (size_t r = 0; r < rows; ++r) out[r] = L2Sq(q, base + r * dim, dim);
+}
+void CosineMany(const float* q, const float* base, size_t rows, size_t dim, float* out) {
+  for (size_t r = 0; r < rows; ++r) out[r] = Cosine(q, base + r * dim, dim);
+}
+void DotManyMany(const float* queries, size_t n_queries, const float* base, size_t rows,
+                 size_t dim, float* out) {
+  for (size_t i = 0; i < n_queries; ++i)
+    for (size_t r = 0; r < rows; ++r) out[i * rows + r] = Dot(queries + i * dim, base + r * dim, dim);
+}
+
+float Normalize(float* v, size_t n) {
+  double norm = std::sqrt(double(SquaredNorm(v, n)));
+  if (norm == 0) return 0.0f;
+  for (size_t i = 0; i < n; ++i) v[i] = float(double(v[i]) / norm);
+  return float(norm);
+}
+
+void MatVec(const float* m, size_t rows, size_t cols, const float* x, float* y) {
+  for (size_t r = 0; r < rows; ++r) y[r] = Dot(m + r * cols, x, cols);
+}
+
+void MatMul(const float* a, const float* b, size_t m, size_t k, size_t n, float* c) {
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (size_t p = 0; p < k; ++p) s += double(a[i * k + p]) * double(b[p * n + j]);
+      c[i * n + j] = float(s);
+    }
+  }
+}
+
+void Fwht(float* v, size_t n) {
+  if ((n & (n - 1)) != 0) {
+    Fail(EK_ERR_INVALID_ARGUMENT,
+         "Fwht: n = " + std::to_string(n) + " is not a power of two");
+  }
+  for (size_t h = 1; h < n; h *= 2) {
+    for (size_t i = 0; i < n; i += 2 * h) {
+      for (size_t j = i; j < i + h; ++j) {
+        float a = v[j], b = v[j + h];
+        v[j] = a + b;
+        v[j + h] = a - b;
+      }
+    }
+  }
+}
+
+size_t TopK(const float* scores, size_t n, size_t k, uint32_t* out_index, float* out_score) {
+  detail::ValidateTopK("TopK", scores, n, k, out_index, out_score);
+  std::vector<uint32_t> idx(n);
+  std::iota(idx.begin(), idx.end(), 0u);
+  std::sort(idx.begin(), idx.end(), [&](uint32_t x, uint32_t y) {
+    return scores[x] > scores[y] || (scores[x] == scores[y] && x < y);
+  });
+  size_t m = std::min(n, k);
+  for (size_t i = 0; i < m; ++i) {
+    out_index[i] = idx[i];
+    out_score[i] = scores[idx[i]];
+  }
+  return m;
+}
+
+void ScanTopK(const ScanRequest& req, uint32_t* out_rows, float* out_scores,
+              size_t* out_counts) {
+  detail::ValidateScanRequest("reference::ScanTopK", req, out_rows, out_scores, out_counts);
+  const size_t dim = req.dim;
+  std::vector<double> score(req.rows);
+  std::vector<uint32_t> order;
+  for (size_t q = 0; q < req.n_queries; ++q) {
+    const float* query = req.queries + q * dim;
+    double qnorm = 0;
+    for (size_t i = 0; i < dim; ++i) qnorm += double(query[i]) * double(query[i]);
+    qnorm = std::sqrt(qnorm);
+    order.clear();
+    for (size_t r = 0; r < req.rows; ++r) {
+      if (req.row_allowed && !req.row_allowed[r]) continue;
+      const float* x = req.base + r * dim;
+      double s = 0;
+      for (size_t i = 0; i < dim; ++i) {
+        if (req.metric == Metric::kL2) {
+          double d = double(query[i]) - double(x[i]);
+          s += d * d;
+        } else {
+          s += double(query[i]) * double(x[i]);
+        }
+      }
+      if (req.metric == Metric::kCosine) s = qnorm > 0 ? s / qnorm : 0.0;
+      score[r] = s;
+      order.push_back(uint32_t(r));
+    }
+    const bool lower_is_better = req.metric == Metric::kL2;
+    std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+      if (score[x] != score[y]) return lower_is_better ? score[x] < score[y] : score[x] > score[y];
+      return x < y;
+    });
+    size_t m = std::min(order.size(), req.k);
+    for (size_t i = 0; i < req.k; ++i) {
+      if (i < m) {
+        out_rows[q * req.k + i] = order[i];
+        out_scores[q * req.k + i] = float(score[order[i]]);
+      } else {
+        out_rows[q * req.k + i] = UINT32_MAX;
+        out_scores[q * req.k + i] = std::numeric_limits<float>::quiet_NaN();
+      }
+    }
+    out_counts[q] = m;
+  }
+}
+
+}  // namespace ek::kernels::reference

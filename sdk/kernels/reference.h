@@ -1,0 +1,36 @@
+// Plain scalar reference of every kernel in kernels/kernels.h (same contracts). The
+// tests compare each SIMD target against these. Sums are accumulated in double, so
+// the reference is at least as accurate as any float kernel; it is slow by design.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace ek::kernels::reference {
+
+float Dot(const float* a, const float* b, size_t n);
+float L2Sq(const float* a, const float* b, size_t n);
+float Cosine(const float* a, const float* b, size_t n);
+float SquaredNorm(const float* a, size_t n);
+
+void DotMany(const float* q, const float* base, size_t rows, size_t dim, float* out);
+void L2SqMany(const float* q, const float* base, size_t rows, size_t dim, float* out);
+void CosineMany(const float* q, const float* base, size_t rows, size_t dim, float* out);
+void DotManyMany(const float* queries, size_t n_queries, const float* base, size_t rows,
+                 size_t dim, float* out);
+
+float Normalize(float* v, size_t n);
+void MatVec(const float* m, size_t rows, size_t cols, const float* x, float* y);
+void MatMul(const float* a, const float* b, size_t m, size_t k, size_t n, float* c);
+void Fwht(float* v, size_t n);  // throws ek::Error(EK_ERR_INVALID_ARGUMENT) unless n = 2^j
+
+size_t TopK(const float* scores, size_t n, size_t k, uint32_t* out_index, float* out_score);
+
+// Brute force: every score in double, full sort by (score, row). Same output layout
+// and argument checks as ek::kernels::ScanTopK (the pool is not needed).
+void ScanTopK(const ScanRequest& request, uint32_t* out_rows, float* out_scores,
+              size_t* out_counts);
+
+}  // namespace ek::kernels::reference
