@@ -358,17 +358,19 @@ const char* TypeName(simdjson::dom::element_type t) {
   return "an unknown value";
 }
 
-[[noreturn]] void ThrowParse(std::string_view what, std::string_view text,
-                             simdjson::error_code code) {
+// "<reason> at byte <offset>" for a text simdjson rejected with `code`.
+std::string DescribeFailure(std::string_view text, simdjson::error_code code) {
   Diagnoser diagnoser(text);
-  if (auto d = diagnoser.Run()) {
-    Fail(EK_ERR_PARSE,
-         std::string(what) + ": " + d->reason + " at byte " + std::to_string(d->offset));
-  }
+  if (auto d = diagnoser.Run()) return d->reason + " at byte " + std::to_string(d->offset);
   // The grammar pass found nothing simdjson objects to (should not happen): report
   // simdjson's own words, at the first byte of the value.
-  Fail(EK_ERR_PARSE, std::string(what) + ": " + simdjson::error_message(code) + " at byte " +
-                         std::to_string(FirstNonSpace(text)));
+  return std::string(simdjson::error_message(code)) + " at byte " +
+         std::to_string(FirstNonSpace(text));
+}
+
+std::string NotAnObject(std::string_view text, simdjson::dom::element root) {
+  return std::string("expected a JSON object, got ") + TypeName(root.type()) + " at byte " +
+         std::to_string(FirstNonSpace(text));
 }
 
 simdjson::dom::parser& ThreadParser() {
@@ -381,13 +383,11 @@ simdjson::dom::parser& ThreadParser() {
 simdjson::dom::object ParseObject(std::string_view text, std::string_view what) {
   simdjson::dom::element root;
   const auto code = ThreadParser().parse(text.data(), text.size(), true).get(root);
-  if (code != simdjson::SUCCESS) ThrowParse(what, text, code);
+  if (code != simdjson::SUCCESS)
+    Fail(EK_ERR_PARSE, std::string(what) + ": " + DescribeFailure(text, code));
   simdjson::dom::object object;
-  if (root.get(object) != simdjson::SUCCESS) {
-    Fail(EK_ERR_PARSE, std::string(what) + ": expected a JSON object, got " +
-                           TypeName(root.type()) + " at byte " +
-                           std::to_string(FirstNonSpace(text)));
-  }
+  if (root.get(object) != simdjson::SUCCESS)
+    Fail(EK_ERR_PARSE, std::string(what) + ": " + NotAnObject(text, root));
   return object;
 }
 
@@ -417,6 +417,14 @@ bool ScalarEquals(simdjson::dom::element e, const Scalar& want) {
 }  // namespace
 
 void ValidateObject(std::string_view text, std::string_view what) { (void)ParseObject(text, what); }
+
+std::string ObjectProblem(std::string_view text) {
+  simdjson::dom::element root;
+  const auto code = ThreadParser().parse(text.data(), text.size(), true).get(root);
+  if (code != simdjson::SUCCESS) return DescribeFailure(text, code);
+  if (!root.is_object()) return NotAnObject(text, root);
+  return {};
+}
 
 bool IsValidUtf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
 

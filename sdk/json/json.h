@@ -21,6 +21,10 @@ namespace ek::json {
 // is one well-formed JSON object (and nothing after it but whitespace).
 void ValidateObject(std::string_view text, std::string_view what);
 
+// Non-throwing form for hot loops: "" if `text` is one JSON object, else the reason
+// with its offset ("expected ':' after key at byte 12").
+std::string ObjectProblem(std::string_view text);
+
 // True if `text` is valid UTF-8 (simdjson's validator).
 bool IsValidUtf8(std::string_view text);
 

@@ -94,6 +94,12 @@ TEST(ValidateObject, BigIntegers) {
   EXPECT_NE(msg.find("at byte 5"), std::string::npos) << msg;
 }
 
+TEST(ValidateObject, ObjectProblemReportsWithoutThrowing) {
+  EXPECT_EQ(ObjectProblem("{\"a\":1}"), "");
+  EXPECT_EQ(ObjectProblem("{\"a\" 1}"), "expected ':' after key at byte 5");
+  EXPECT_EQ(ObjectProblem("null"), "expected a JSON object, got null at byte 0");
+}
+
 TEST(Utf8, Validates) {
   EXPECT_TRUE(IsValidUtf8("plain"));
   EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9"));

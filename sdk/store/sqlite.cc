@@ -1,0 +1,162 @@
+#include "store/sqlite.h"
+
+#include "core/error.h"
+
+namespace ek::store::sql {
+
+ek_status StatusFor(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_READONLY: return EK_ERR_READ_ONLY;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT: return EK_ERR_CORRUPT;
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_PERM: return EK_ERR_IO;
+    case SQLITE_NOMEM: return EK_ERR_OUT_OF_MEMORY;
+    case SQLITE_TOOBIG: return EK_ERR_LIMIT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    default: return EK_ERR_STORAGE;
+  }
+}
+
+// ---- Stmt::Use ----------------------------------------------------------------------
+
+Stmt::Use& Stmt::Use::Bind(int index, int64_t v) {
+  const int rc = sqlite3_bind_int64(s_.stmt_, index, v);
+  if (rc != SQLITE_OK) s_.db_.Throw(rc, "binding a value");
+  return *this;
+}
+
+Stmt::Use& Stmt::Use::Bind(int index, std::string_view text) {
+  const int rc = sqlite3_bind_text64(s_.stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
+                                     SQLITE_UTF8);
+  if (rc != SQLITE_OK) s_.db_.Throw(rc, "binding a value");
+  return *this;
+}
+
+Stmt::Use& Stmt::Use::BindBlob(int index, const void* data, size_t bytes) {
+  // A zero-length blob must still be a BLOB, not NULL: pass a non-null pointer.
+  static const char kEmpty = 0;
+  const int rc =
+      sqlite3_bind_blob64(s_.stmt_, index, data ? data : &kEmpty, bytes, SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) s_.db_.Throw(rc, "binding a value");
+  return *this;
+}
+
+Stmt::Use& Stmt::Use::BindNull(int index) {
+  const int rc = sqlite3_bind_null(s_.stmt_, index);
+  if (rc != SQLITE_OK) s_.db_.Throw(rc, "binding a value");
+  return *this;
+}
+
+bool Stmt::Use::Step() {
+  const int rc = sqlite3_step(s_.stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  s_.db_.Throw(rc, sqlite3_sql(s_.stmt_));
+}
+
+void Stmt::Use::Run() {
+  while (Step()) {
+  }
+}
+
+std::string_view Stmt::Use::Text(int col) const {
+  const unsigned char* p = sqlite3_column_text(s_.stmt_, col);
+  const int n = sqlite3_column_bytes(s_.stmt_, col);
+  if (!p) return {};
+  return {reinterpret_cast<const char*>(p), static_cast<size_t>(n)};
+}
+
+std::string_view Stmt::Use::Blob(int col) const {
+  const void* p = sqlite3_column_blob(s_.stmt_, col);
+  const int n = sqlite3_column_bytes(s_.stmt_, col);
+  if (!p) return {};
+  return {static_cast<const char*>(p), static_cast<size_t>(n)};
+}
+
+// ---- Db ---------------------------------------------------------------------------------
+
+Db::Db(const std::string& path, int flags, uint32_t busy_timeout_ms)
+    : path_(path), busy_timeout_ms_(busy_timeout_ms) {
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    Fail(StatusFor(rc), "cannot open store '" + path + "': " + msg);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout_ms));
+}
+
+Db::~Db() {
+  cache_.clear();  // finalize every statement before closing
+  sqlite3_close_v2(db_);
+}
+
+Stmt& Db::Prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return *it->second;
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) Throw(rc, std::string("preparing ") + sql);
+  auto owned = std::make_unique<Stmt>(*this, stmt);
+  Stmt& ref = *owned;
+  cache_.emplace(sql, std::move(owned));
+  return ref;
+}
+
+void Db::Exec(const char* sql) {
+  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) Throw(rc, sql);
+}
+
+int64_t Db::QueryInt(const char* sql) {
+  Stmt::Use q(Prepare(sql));
+  if (!q.Step()) Fail(EK_ERR_INTERNAL, std::string("no row from ") + sql);
+  return q.Int(0);
+}
+
+void Db::Throw(int rc, std::string_view during) const {
+  std::string msg = "store '" + path_ + "': ";
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    msg += "the database is locked by another connection; gave up after the busy timeout of " +
+           std::to_string(busy_timeout_ms_) + " ms";
+  } else if (primary == SQLITE_NOTADB) {
+    msg += "the file is not an SQLite database";
+  } else if (primary == SQLITE_READONLY) {
+    msg += "the store is read-only (" + std::string(sqlite3_errmsg(db_)) + ")";
+  } else {
+    msg += sqlite3_errmsg(db_);
+  }
+  msg += " [";
+  msg += sqlite3_errstr(rc);
+  msg += " while ";
+  msg += during;
+  msg += "]";
+  Fail(StatusFor(rc), msg);
+}
+
+// ---- Txn ----------------------------------------------------------------------------------
+
+Txn::Txn(Db& db, Kind kind) : db_(db) {
+  Stmt::Use(db_.Prepare(kind == kWrite ? "BEGIN IMMEDIATE" : "BEGIN")).Run();
+  open_ = true;
+}
+
+Txn::~Txn() {
+  if (open_ && !sqlite3_get_autocommit(db_.handle())) {
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+void Txn::Commit() {
+  Stmt::Use(db_.Prepare("COMMIT")).Run();
+  open_ = false;
+}
+
+}  // namespace ek::store::sql

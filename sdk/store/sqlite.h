@@ -1,0 +1,113 @@
+// Thin RAII layer over the SQLite C API for the store: one connection, statements
+// prepared once and cached per connection, errors mapped to ek::Error.
+// Not thread-safe: the store serialises every use of a Db behind its own mutex.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "embedkit/types.h"
+
+namespace ek::store::sql {
+
+// Maps an SQLite result code (primary or extended) to an ek_status.
+ek_status StatusFor(int rc);
+
+class Db;
+
+// A cached prepared statement. Use it through Stmt::Use, which resets the statement
+// and clears its bindings when it goes out of scope (a statement left mid-step would
+// keep a read transaction open).
+class Stmt {
+ public:
+  Stmt(Db& db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  class Use {
+   public:
+    explicit Use(Stmt& s) : s_(s) {}
+    ~Use() {
+      sqlite3_reset(s_.stmt_);
+      sqlite3_clear_bindings(s_.stmt_);
+    }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+
+    Use& Bind(int index, int64_t v);
+    Use& Bind(int index, std::string_view text);  // bound as TEXT (copied)
+    Use& BindBlob(int index, const void* data, size_t bytes);
+    Use& BindNull(int index);
+    // Steps once: true if a row is available, false when done; throws on error.
+    bool Step();
+    // Steps to completion, ignoring rows.
+    void Run();
+
+    bool IsNull(int col) const { return sqlite3_column_type(s_.stmt_, col) == SQLITE_NULL; }
+    int64_t Int(int col) const { return sqlite3_column_int64(s_.stmt_, col); }
+    std::string_view Text(int col) const;
+    std::string_view Blob(int col) const;  // bytes
+
+   private:
+    Stmt& s_;
+  };
+
+ private:
+  friend class Use;
+  Db& db_;
+  sqlite3_stmt* stmt_;
+};
+
+class Db {
+ public:
+  // Opens `path` with sqlite3_open_v2 flags; throws ek::Error on failure.
+  Db(const std::string& path, int flags, uint32_t busy_timeout_ms);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  sqlite3* handle() const { return db_; }
+  const std::string& path() const { return path_; }
+  uint32_t busy_timeout_ms() const { return busy_timeout_ms_; }
+
+  // The cached statement for `sql` (prepared on first use).
+  Stmt& Prepare(const char* sql);
+  // Runs `sql` (may hold several statements) without caching; throws on error.
+  void Exec(const char* sql);
+  // Runs a one-row, one-column query (e.g. a PRAGMA) and returns the integer.
+  int64_t QueryInt(const char* sql);
+
+  // Throws ek::Error for `rc` with the connection's message, prefixed by `during`.
+  [[noreturn]] void Throw(int rc, std::string_view during) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  uint32_t busy_timeout_ms_;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
+};
+
+// A transaction: BEGIN (deferred, for consistent reads) or BEGIN IMMEDIATE (takes
+// the write lock up front, so SQLITE_BUSY surfaces here after busy_timeout rather
+// than mid-batch). Rolls back on destruction unless Commit() succeeded.
+class Txn {
+ public:
+  enum Kind { kRead, kWrite };
+  Txn(Db& db, Kind kind);
+  ~Txn();
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  void Commit();
+
+ private:
+  Db& db_;
+  bool open_ = false;
+};
+
+}  // namespace ek::store::sql

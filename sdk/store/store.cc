@@ -1,0 +1,954 @@
+// The SQLite embedding store. Schema and file format: docs/storage.md.
+//
+// Locking: `db_mu_` guards the connection, the catalog and the last seen
+// data_version; each collection's in-memory copy has its own shared_mutex (searches
+// share it, writers applying a committed batch take it exclusively). Lock order is
+// always db_mu_ then a copy's mutex; searches let go of db_mu_ before scanning, so
+// they run concurrently with each other and with other collections' writes.
+#include "store/store.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "json/json.h"
+#include "parallel/thread_pool.h"
+#include "store/sqlite.h"
+
+namespace ek::store {
+
+namespace {
+
+using sql::Db;
+using sql::Stmt;
+using sql::Txn;
+
+constexpr int64_t kSchemaVersion = 1;
+constexpr int64_t kApplicationId = 0x454B5354;  // "EKST"
+constexpr size_t kMaxIdBytes = 512;
+constexpr size_t kMaxNameBytes = 128;
+constexpr uint32_t kMaxDim = 65536;
+constexpr size_t kMaxK = 1024;
+constexpr size_t kDefaultK = 10;
+constexpr size_t kMaskCacheSize = 8;
+
+const char* const kSchemaSql = R"sql(
+CREATE TABLE collections (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT    NOT NULL UNIQUE,
+  dim         INTEGER NOT NULL CHECK (dim BETWEEN 1 AND 65536),
+  metric      TEXT    NOT NULL CHECK (metric IN ('cosine', 'dot', 'l2')),
+  generation  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE vectors (
+  row            INTEGER PRIMARY KEY,
+  collection_id  INTEGER NOT NULL REFERENCES collections (id),
+  id             TEXT    NOT NULL,
+  vector         BLOB    NOT NULL,
+  metadata       TEXT,
+  UNIQUE (collection_id, id)
+);
+)sql";
+
+// ---- Small helpers ----------------------------------------------------------------------
+
+const char* MetricName(Metric m) {
+  switch (m) {
+    case Metric::kCosine: return "cosine";
+    case Metric::kDot: return "dot";
+    case Metric::kL2: return "l2";
+  }
+  return "?";
+}
+
+bool ParseMetric(std::string_view s, Metric* out) {
+  if (s == "cosine") *out = Metric::kCosine;
+  else if (s == "dot") *out = Metric::kDot;
+  else if (s == "l2") *out = Metric::kL2;
+  else return false;
+  return true;
+}
+
+// 'text' for messages: at most 64 bytes (cut on a UTF-8 boundary), control bytes escaped.
+std::string Quote(std::string_view s) {
+  size_t n = s.size();
+  bool cut = false;
+  if (n > 64) {
+    n = 64;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    cut = true;
+  }
+  std::string out = "'";
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += cut ? "...'" : "'";
+  return out;
+}
+
+std::string CollectionLabel(std::string_view name) { return "collection " + Quote(name); }
+
+// Throws INVALID_ARGUMENT unless `name` is 1..128 bytes of UTF-8 without NUL.
+void CheckName(std::string_view name) {
+  if (name.empty()) Fail(EK_ERR_INVALID_ARGUMENT, "collection name is empty");
+  if (name.size() > kMaxNameBytes)
+    Fail(EK_ERR_INVALID_ARGUMENT, "collection name " + Quote(name) + " has " +
+                                      std::to_string(name.size()) + " bytes; the limit is " +
+                                      std::to_string(kMaxNameBytes));
+  if (name.find('\0') != std::string_view::npos)
+    Fail(EK_ERR_INVALID_ARGUMENT, "collection name " + Quote(name) + " contains a NUL byte");
+  if (!json::IsValidUtf8(name))
+    Fail(EK_ERR_INVALID_ARGUMENT, "collection name " + Quote(name) + " is not valid UTF-8");
+}
+
+// Empty string if `id` is acceptable, else the reason.
+std::string IdProblem(std::string_view id) {
+  if (id.empty()) return "id is empty";
+  if (id.size() > kMaxIdBytes)
+    return "id has " + std::to_string(id.size()) + " bytes; the limit is " +
+           std::to_string(kMaxIdBytes);
+  if (id.find('\0') != std::string_view::npos) return "id contains a NUL byte";
+  if (!json::IsValidUtf8(id)) return "id is not valid UTF-8";
+  return {};
+}
+
+// Blob <-> floats, little-endian float32 on every host.
+void EncodeVector(const float* v, size_t dim, std::string* out) {
+  out->resize(dim * sizeof(float));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out->data(), v, dim * sizeof(float));
+  } else {
+    for (size_t i = 0; i < dim; ++i) {
+      const uint32_t u = std::bit_cast<uint32_t>(v[i]);
+      for (int b = 0; b < 4; ++b) (*out)[i * 4 + b] = static_cast<char>((u >> (8 * b)) & 0xff);
+    }
+  }
+}
+
+void DecodeVector(std::string_view blob, float* out) {
+  const size_t dim = blob.size() / sizeof(float);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out, blob.data(), dim * sizeof(float));
+  } else {
+    for (size_t i = 0; i < dim; ++i) {
+      uint32_t u = 0;
+      for (int b = 0; b < 4; ++b)
+        u |= uint32_t(static_cast<unsigned char>(blob[i * 4 + b])) << (8 * b);
+      out[i] = std::bit_cast<float>(u);
+    }
+  }
+}
+
+// Empty string if every component is finite, else "component 17 is NaN".
+std::string NonFinite(const float* v, size_t dim) {
+  for (size_t j = 0; j < dim; ++j) {
+    if (!std::isfinite(v[j])) {
+      return "component " + std::to_string(j) + " is " +
+             (std::isnan(v[j]) ? "NaN" : (v[j] > 0 ? "+Inf" : "-Inf"));
+    }
+  }
+  return {};
+}
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// ---- In-memory copy of one collection ---------------------------------------------------
+
+struct Snapshot {
+  mutable std::shared_mutex mu;  // shared: searches/listing; exclusive: applying writes
+  int64_t generation = 0;        // collections.generation this copy reflects
+  uint32_t dim = 0;
+  Metric metric = Metric::kCosine;
+  std::vector<float> matrix;     // rows x dim, insertion order; cosine rows unit-normalised
+  std::vector<float> sq_norms;   // L2 only: ||row||^2
+  std::vector<std::string> ids;
+  std::vector<std::optional<std::string>> metadata;
+  std::vector<int64_t> rowids;   // vectors.row, strictly increasing
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index;
+
+  // Filter masks (row_allowed for ScanTopK) computed for the current contents, keyed
+  // by filter text, most recent first. Cleared whenever the contents change.
+  mutable std::mutex masks_mu;
+  mutable std::vector<std::pair<std::string, std::shared_ptr<const std::vector<uint8_t>>>> masks;
+
+  size_t rows() const { return ids.size(); }
+
+  // Stores `v` into row `r` of the matrix (normalised / with its norm as the metric needs).
+  void SetRow(size_t r, const float* v) {
+    float* dst = matrix.data() + r * dim;
+    std::memcpy(dst, v, dim * sizeof(float));
+    if (metric == Metric::kCosine) kernels::Normalize(dst, dim);
+    if (metric == Metric::kL2) sq_norms[r] = kernels::SquaredNorm(dst, dim);
+  }
+
+  // Grows by one row; capacity must have been reserved by the caller when exception
+  // safety matters.
+  void Append(int64_t rowid, std::string id, const float* v, std::optional<std::string> meta) {
+    const size_t r = rows();
+    matrix.resize((r + 1) * dim);
+    if (metric == Metric::kL2) sq_norms.resize(r + 1);
+    SetRow(r, v);
+    rowids.push_back(rowid);
+    metadata.push_back(std::move(meta));
+    ids.push_back(std::move(id));
+    index.emplace(ids.back(), static_cast<uint32_t>(r));
+  }
+
+  void Reserve(size_t n) {
+    matrix.reserve(n * dim);
+    if (metric == Metric::kL2) sq_norms.reserve(n);
+    rowids.reserve(n);
+    metadata.reserve(n);
+    ids.reserve(n);
+  }
+
+  void ContentsChanged() {
+    std::lock_guard<std::mutex> lock(masks_mu);
+    masks.clear();
+  }
+
+  // The row_allowed mask for `filter` (parsed from `text`); computed once per
+  // contents version and cached. Caller holds `mu` shared.
+  std::shared_ptr<const std::vector<uint8_t>> Mask(std::string_view text,
+                                                   const std::vector<json::FieldEquals>& filter,
+                                                   ThreadPool* pool) const {
+    {
+      std::lock_guard<std::mutex> lock(masks_mu);
+      for (size_t i = 0; i < masks.size(); ++i) {
+        if (masks[i].first == text) {
+          auto hit = masks[i].second;
+          std::rotate(masks.begin(), masks.begin() + i, masks.begin() + i + 1);
+          return hit;
+        }
+      }
+    }
+    auto mask = std::make_shared<std::vector<uint8_t>>(rows());
+    ParallelFor(pool, rows(), 512, [&](size_t begin, size_t end) {
+      for (size_t r = begin; r < end; ++r) {
+        (*mask)[r] = metadata[r] && json::MatchesFilter(*metadata[r], filter) ? 1 : 0;
+      }
+    });
+    std::lock_guard<std::mutex> lock(masks_mu);
+    masks.insert(masks.begin(), {std::string(text), mask});
+    if (masks.size() > kMaskCacheSize) masks.pop_back();
+    return mask;
+  }
+};
+
+struct CatalogEntry {
+  int64_t cid = 0;
+  uint32_t dim = 0;
+  Metric metric = Metric::kCosine;
+  std::shared_ptr<Snapshot> snapshot;  // null until first needed, or after an outside change
+};
+
+struct ValidRow {
+  std::string_view id;
+  const float* vector;
+  std::optional<std::string_view> metadata;
+};
+
+// ---- The store -----------------------------------------------------------------------------
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool);
+
+  CollectionInfo CreateCollection(std::string_view name, uint32_t dim, Metric metric) override;
+  std::optional<CollectionInfo> FindCollection(std::string_view name) override;
+  std::vector<CollectionInfo> ListCollections() override;
+  void DropCollection(std::string_view name) override;
+  void Upsert(std::string_view collection, const UpsertBatch& batch) override;
+  bool Get(std::string_view collection, std::string_view id, std::vector<float>* vector,
+           std::optional<std::string>* metadata) override;
+  size_t Delete(std::string_view collection, const std::vector<std::string>& ids) override;
+  uint64_t Count(std::string_view collection) override;
+  std::vector<std::vector<Hit>> Search(std::string_view collection, const float* queries,
+                                       size_t n_queries, size_t dim, size_t k,
+                                       std::string_view filter_json,
+                                       bool include_metadata) override;
+  std::vector<Hit> List(std::string_view collection, size_t offset, size_t limit,
+                        bool include_metadata) override;
+
+ private:
+  // All below: db_mu_ held.
+  void InitOrCheckSchema();
+  void RequireWritable() const;
+  void SyncLocked();
+  CatalogEntry& RequireLocked(std::string_view name);
+  std::shared_ptr<Snapshot> LoadedLocked(std::string_view name);
+  uint64_t CountLocked(const CatalogEntry& e);
+  // Within a write transaction: the collection row as committed now; throws NOT_FOUND.
+  struct Current {
+    int64_t cid;
+    uint32_t dim;
+    int64_t generation;
+  };
+  Current CurrentInTxn(std::string_view name);
+  int64_t BumpGeneration(int64_t cid);
+  void ForgetFreedPages();
+
+  std::mutex db_mu_;
+  std::unique_ptr<Db> db_;
+  ThreadPool* pool_;
+  std::string path_;
+  bool in_memory_;
+  bool read_only_option_;
+  bool read_only_file_ = false;
+  int64_t data_version_ = -1;
+  bool catalog_valid_ = false;
+  std::map<std::string, CatalogEntry, std::less<>> catalog_;
+};
+
+SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool)
+    : pool_(pool), path_(path), in_memory_(path == ":memory:"),
+      read_only_option_(options.read_only) {
+  if (path.empty()) Fail(EK_ERR_INVALID_ARGUMENT, "store path is empty (use \":memory:\")");
+  if (path.find('\0') != std::string::npos)
+    Fail(EK_ERR_INVALID_ARGUMENT, "store path contains a NUL byte");
+  if (in_memory_ && options.read_only)
+    Fail(EK_ERR_INVALID_ARGUMENT, "an in-memory store cannot be opened read-only");
+  if (!in_memory_ && (options.must_exist || options.read_only)) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+      Fail(EK_ERR_IO, "store file '" + path + "' does not exist");
+  }
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  if (options.read_only) {
+    flags |= SQLITE_OPEN_READONLY;
+  } else {
+    flags |= SQLITE_OPEN_READWRITE;
+    if (!options.must_exist) flags |= SQLITE_OPEN_CREATE;
+  }
+  db_ = std::make_unique<Db>(path, flags, options.busy_timeout_ms ? options.busy_timeout_ms : 5000);
+  read_only_file_ = sqlite3_db_readonly(db_->handle(), "main") == 1 && !options.read_only;
+  InitOrCheckSchema();
+  data_version_ = db_->QueryInt("PRAGMA data_version");
+}
+
+void SqliteStore::InitOrCheckSchema() {
+  const std::string where = "store '" + path_ + "'";
+  // The first read of the header: a file that is not SQLite fails here (NOTADB).
+  int64_t app_id = db_->QueryInt("PRAGMA application_id");
+  int64_t version = db_->QueryInt("PRAGMA user_version");
+  int64_t tables = db_->QueryInt("SELECT count(*) FROM sqlite_schema");
+  const bool writable = !read_only_option_ && !read_only_file_;
+
+  if (app_id == 0 && version == 0 && tables == 0) {
+    if (!writable)
+      Fail(EK_ERR_READ_ONLY, where + " is empty and opened read-only, so its schema cannot be "
+                                     "created");
+    // WAL must be set outside a transaction; an empty database is ours to configure.
+    db_->Exec("PRAGMA journal_mode=WAL");
+    Txn txn(*db_, Txn::kWrite);
+    // Someone else may have initialised it while we waited for the lock.
+    app_id = db_->QueryInt("PRAGMA application_id");
+    version = db_->QueryInt("PRAGMA user_version");
+    tables = db_->QueryInt("SELECT count(*) FROM sqlite_schema");
+    if (app_id == 0 && version == 0 && tables == 0) {
+      db_->Exec(kSchemaSql);
+      db_->Exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
+      db_->Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+      app_id = kApplicationId;
+      version = kSchemaVersion;
+    }
+    txn.Commit();
+  }
+  if (app_id != kApplicationId) {
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "0x%08llX", static_cast<unsigned long long>(app_id) & 0xffffffffULL);
+    Fail(EK_ERR_CORRUPT, where + " is an SQLite database but not an embedkit store (application_id " +
+                             hex + ", expected 0x454B5354 'EKST')");
+  }
+  if (version > kSchemaVersion)
+    Fail(EK_ERR_UNSUPPORTED, where + " has schema version " + std::to_string(version) +
+                                 "; this library reads versions up to " +
+                                 std::to_string(kSchemaVersion) + " (upgrade embedkit)");
+  if (version < 1)
+    Fail(EK_ERR_CORRUPT, where + " has the embedkit application_id but schema version " +
+                             std::to_string(version));
+  // Version 1 is the only one so far; migrations from older versions go here.
+
+  // Every column the store uses must be there.
+  for (const char* probe : {"SELECT id, name, dim, metric, generation FROM collections LIMIT 0",
+                            "SELECT row, collection_id, id, vector, metadata FROM vectors LIMIT 0"}) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v2(db_->handle(), probe, -1, &stmt, nullptr);
+    const std::string why = rc == SQLITE_OK ? "" : sqlite3_errmsg(db_->handle());
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_OK) Fail(EK_ERR_CORRUPT, where + " lacks the embedkit schema: " + why);
+  }
+  if (writable) {
+    if (!in_memory_) db_->Exec("PRAGMA journal_mode=WAL");
+    db_->Exec("PRAGMA secure_delete=ON");
+  }
+}
+
+void SqliteStore::RequireWritable() const {
+  if (read_only_option_)
+    Fail(EK_ERR_READ_ONLY, "store '" + path_ + "' was opened read-only");
+  if (read_only_file_)
+    Fail(EK_ERR_READ_ONLY, "store '" + path_ + "' is read-only (the file or its folder is not "
+                                               "writable)");
+}
+
+// Brings the catalog up to date with commits made through other connections: when
+// data_version moved, re-reads the (small) collections table and keeps each loaded
+// copy whose generation is unchanged; the others are reloaded when next needed.
+void SqliteStore::SyncLocked() {
+  const int64_t v = db_->QueryInt("PRAGMA data_version");
+  if (catalog_valid_ && v == data_version_) return;
+  Txn txn(*db_, Txn::kRead);
+  const int64_t version = db_->QueryInt("PRAGMA data_version");
+  std::map<std::string, CatalogEntry, std::less<>> fresh;
+  Stmt::Use q(db_->Prepare("SELECT id, name, dim, metric, generation FROM collections"));
+  while (q.Step()) {
+    CatalogEntry e;
+    e.cid = q.Int(0);
+    const std::string name(q.Text(1));
+    const int64_t dim = q.Int(2);
+    if (dim < 1 || dim > kMaxDim || !ParseMetric(q.Text(3), &e.metric))
+      Fail(EK_ERR_CORRUPT, "store '" + path_ + "': " + CollectionLabel(name) +
+                               " has an invalid dim or metric");
+    e.dim = static_cast<uint32_t>(dim);
+    const int64_t generation = q.Int(4);
+    auto old = catalog_.find(name);
+    if (old != catalog_.end() && old->second.cid == e.cid && old->second.snapshot &&
+        old->second.snapshot->generation == generation) {
+      e.snapshot = old->second.snapshot;
+    }
+    fresh.emplace(name, std::move(e));
+  }
+  txn.Commit();
+  catalog_ = std::move(fresh);
+  data_version_ = version;
+  catalog_valid_ = true;
+}
+
+CatalogEntry& SqliteStore::RequireLocked(std::string_view name) {
+  CheckName(name);
+  auto it = catalog_.find(name);
+  if (it == catalog_.end())
+    Fail(EK_ERR_NOT_FOUND, "no collection named " + Quote(name) + " in store '" + path_ + "'");
+  return it->second;
+}
+
+std::shared_ptr<Snapshot> SqliteStore::LoadedLocked(std::string_view name) {
+  CatalogEntry& e = RequireLocked(name);
+  if (e.snapshot) return e.snapshot;
+  auto s = std::make_shared<Snapshot>();
+  s->dim = e.dim;
+  s->metric = e.metric;
+  Txn txn(*db_, Txn::kRead);
+  {
+    Stmt::Use g(db_->Prepare("SELECT generation FROM collections WHERE id = ?1"));
+    g.Bind(1, e.cid);
+    if (!g.Step()) {
+      catalog_valid_ = false;
+      Fail(EK_ERR_NOT_FOUND, CollectionLabel(name) + " was dropped by another connection");
+    }
+    s->generation = g.Int(0);
+  }
+  {
+    Stmt::Use n(db_->Prepare("SELECT count(*) FROM vectors WHERE collection_id = ?1"));
+    n.Bind(1, e.cid);
+    if (n.Step()) s->Reserve(static_cast<size_t>(n.Int(0)));
+  }
+  Stmt::Use q(db_->Prepare(
+      "SELECT row, id, vector, metadata FROM vectors WHERE collection_id = ?1 ORDER BY row"));
+  q.Bind(1, e.cid);
+  std::vector<float> v(e.dim);
+  while (q.Step()) {
+    const std::string_view blob = q.Blob(2);
+    if (blob.size() != size_t{e.dim} * sizeof(float))
+      Fail(EK_ERR_CORRUPT, "store '" + path_ + "': row " + Quote(q.Text(1)) + " of " +
+                               CollectionLabel(name) + " has a vector of " +
+                               std::to_string(blob.size()) + " bytes; dim " +
+                               std::to_string(e.dim) + " needs " +
+                               std::to_string(size_t{e.dim} * sizeof(float)));
+    DecodeVector(blob, v.data());
+    std::optional<std::string> meta;
+    if (!q.IsNull(3)) meta.emplace(q.Text(3));
+    s->Append(q.Int(0), std::string(q.Text(1)), v.data(), std::move(meta));
+  }
+  txn.Commit();
+  e.snapshot = s;
+  return s;
+}
+
+uint64_t SqliteStore::CountLocked(const CatalogEntry& e) {
+  if (e.snapshot) {
+    std::shared_lock lock(e.snapshot->mu);
+    return e.snapshot->rows();
+  }
+  Stmt::Use q(db_->Prepare("SELECT count(*) FROM vectors WHERE collection_id = ?1"));
+  q.Bind(1, e.cid);
+  q.Step();
+  return static_cast<uint64_t>(q.Int(0));
+}
+
+SqliteStore::Current SqliteStore::CurrentInTxn(std::string_view name) {
+  Stmt::Use q(db_->Prepare("SELECT id, dim, generation FROM collections WHERE name = ?1"));
+  q.Bind(1, name);
+  if (!q.Step())
+    Fail(EK_ERR_NOT_FOUND, "no collection named " + Quote(name) + " in store '" + path_ + "'");
+  return Current{q.Int(0), static_cast<uint32_t>(q.Int(1)), q.Int(2)};
+}
+
+int64_t SqliteStore::BumpGeneration(int64_t cid) {
+  Stmt::Use q(db_->Prepare(
+      "UPDATE collections SET generation = generation + 1 WHERE id = ?1 RETURNING generation"));
+  q.Bind(1, cid);
+  if (!q.Step()) Fail(EK_ERR_INTERNAL, "collection vanished inside its own write transaction");
+  const int64_t g = q.Int(0);
+  q.Run();
+  return g;
+}
+
+// secure_delete zeroes freed content in the pages it writes, but in WAL mode the old
+// page images stay in the -wal file until a checkpoint copies the zeroed pages back
+// and truncates it. Best effort: with readers on other connections mid-transaction
+// the WAL cannot be truncated now; a later checkpoint does it.
+void SqliteStore::ForgetFreedPages() {
+  if (in_memory_) return;
+  sqlite3_busy_timeout(db_->handle(), 0);
+  sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db_->handle(), static_cast<int>(db_->busy_timeout_ms()));
+}
+
+// ---- Collections -------------------------------------------------------------------------
+
+CollectionInfo SqliteStore::CreateCollection(std::string_view name, uint32_t dim, Metric metric) {
+  CheckName(name);
+  if (dim < 1 || dim > kMaxDim)
+    Fail(EK_ERR_INVALID_ARGUMENT, "dim is " + std::to_string(dim) + "; it must be 1.." +
+                                      std::to_string(kMaxDim));
+  if (metric != Metric::kCosine && metric != Metric::kDot && metric != Metric::kL2)
+    Fail(EK_ERR_INVALID_ARGUMENT, "metric " + std::to_string(static_cast<int32_t>(metric)) +
+                                      " is not cosine (0), dot (1) or l2 (2)");
+  auto same_or_fail = [&](const CatalogEntry& e) {
+    if (e.dim != dim || e.metric != metric)
+      Fail(EK_ERR_ALREADY_EXISTS, CollectionLabel(name) + " exists with dim " +
+                                      std::to_string(e.dim) + " and metric " + MetricName(e.metric) +
+                                      "; asked for dim " + std::to_string(dim) + " and metric " +
+                                      MetricName(metric));
+  };
+  std::lock_guard<std::mutex> lock(db_mu_);
+  SyncLocked();
+  if (auto it = catalog_.find(name); it != catalog_.end()) {
+    same_or_fail(it->second);
+    return CollectionInfo{std::string(name), dim, metric, CountLocked(it->second)};
+  }
+  RequireWritable();
+  Txn txn(*db_, Txn::kWrite);
+  {
+    Stmt::Use q(db_->Prepare("SELECT id, dim, metric FROM collections WHERE name = ?1"));
+    q.Bind(1, name);
+    if (q.Step()) {
+      // Created by another connection since our last look.
+      catalog_valid_ = false;
+      CatalogEntry e;
+      e.dim = static_cast<uint32_t>(q.Int(1));
+      ParseMetric(q.Text(2), &e.metric);
+      same_or_fail(e);
+      return CollectionInfo{std::string(name), dim, metric,
+                            CountLocked(CatalogEntry{q.Int(0), dim, metric, nullptr})};
+    }
+  }
+  Stmt::Use ins(db_->Prepare(
+      "INSERT INTO collections (name, dim, metric, generation) VALUES (?1, ?2, ?3, 0) "
+      "RETURNING id"));
+  ins.Bind(1, name).Bind(2, int64_t{dim}).Bind(3, std::string_view(MetricName(metric)));
+  if (!ins.Step()) Fail(EK_ERR_INTERNAL, "INSERT ... RETURNING gave no row");
+  const int64_t cid = ins.Int(0);
+  ins.Run();
+  txn.Commit();
+  auto s = std::make_shared<Snapshot>();
+  s->dim = dim;
+  s->metric = metric;
+  s->generation = 0;
+  catalog_[std::string(name)] = CatalogEntry{cid, dim, metric, std::move(s)};
+  return CollectionInfo{std::string(name), dim, metric, 0};
+}
+
+std::optional<CollectionInfo> SqliteStore::FindCollection(std::string_view name) {
+  CheckName(name);
+  std::lock_guard<std::mutex> lock(db_mu_);
+  SyncLocked();
+  auto it = catalog_.find(name);
+  if (it == catalog_.end()) return std::nullopt;
+  return CollectionInfo{it->first, it->second.dim, it->second.metric, CountLocked(it->second)};
+}
+
+std::vector<CollectionInfo> SqliteStore::ListCollections() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  SyncLocked();
+  std::vector<CollectionInfo> out;
+  for (auto& [name, e] : catalog_) out.push_back({name, e.dim, e.metric, CountLocked(e)});
+  return out;
+}
+
+void SqliteStore::DropCollection(std::string_view name) {
+  CheckName(name);
+  std::lock_guard<std::mutex> lock(db_mu_);
+  RequireWritable();
+  Txn txn(*db_, Txn::kWrite);
+  const Current cur = CurrentInTxn(name);
+  Stmt::Use(db_->Prepare("DELETE FROM vectors WHERE collection_id = ?1")).Bind(1, cur.cid).Run();
+  Stmt::Use(db_->Prepare("DELETE FROM collections WHERE id = ?1")).Bind(1, cur.cid).Run();
+  txn.Commit();
+  if (auto it = catalog_.find(name); it != catalog_.end()) catalog_.erase(it);
+  ForgetFreedPages();
+}
+
+// ---- Rows ------------------------------------------------------------------------------------
+
+void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) {
+  CheckName(collection);
+  const std::string label = CollectionLabel(collection);
+  if (batch.count > 0 && !batch.ids)
+    Fail(EK_ERR_INVALID_ARGUMENT, label + ": batch has " + std::to_string(batch.count) +
+                                      " rows but no ids");
+  if (batch.count > 0 && !batch.vectors)
+    Fail(EK_ERR_INVALID_ARGUMENT, label + ": batch has " + std::to_string(batch.count) +
+                                      " rows but no vectors");
+  uint32_t dim;
+  {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    RequireWritable();
+    SyncLocked();
+    dim = RequireLocked(collection).dim;
+  }
+  if (batch.dim != dim)
+    Fail(EK_ERR_DIMENSION_MISMATCH, label + " has dim " + std::to_string(dim) +
+                                        ", vectors have dim " + std::to_string(batch.dim));
+  if (batch.count == 0) return;
+
+  // Validate every row before touching the database: the batch is all or nothing.
+  std::vector<ValidRow> rows(batch.count);
+  std::unordered_map<std::string_view, size_t> seen;
+  seen.reserve(batch.count);
+  for (size_t i = 0; i < batch.count; ++i) {
+    // Messages are built only on failure: batches can be large.
+    auto where = [&](std::string_view id) {
+      return label + ": row " + std::to_string(i) + " (" + Quote(id) + ")";
+    };
+    if (!batch.ids[i])
+      Fail(EK_ERR_INVALID_ARGUMENT, label + ": row " + std::to_string(i) + ": id is NULL");
+    const std::string_view id(batch.ids[i]);
+    if (std::string why = IdProblem(id); !why.empty())
+      Fail(EK_ERR_INVALID_ARGUMENT, where(id) + ": " + why);
+    if (auto [it, fresh] = seen.emplace(id, i); !fresh)
+      Fail(EK_ERR_INVALID_ARGUMENT, where(id) + ": id repeats row " + std::to_string(it->second) +
+                                        " of the same batch");
+    const float* v = batch.vectors + i * dim;
+    if (std::string why = NonFinite(v, dim); !why.empty())
+      Fail(EK_ERR_INVALID_ARGUMENT, where(id) + ": vector " + why);
+    rows[i].id = id;
+    rows[i].vector = v;
+    if (batch.metadata && batch.metadata[i]) {
+      const std::string_view meta(batch.metadata[i]);
+      if (std::string why = json::ObjectProblem(meta); !why.empty())
+        Fail(EK_ERR_PARSE, "metadata of " + where(id) + ": " + why);
+      rows[i].metadata = meta;
+    }
+  }
+
+  std::lock_guard<std::mutex> lock(db_mu_);
+  Txn txn(*db_, Txn::kWrite);
+  const Current cur = CurrentInTxn(collection);
+  if (cur.dim != dim)  // dropped and recreated with another shape meanwhile
+    Fail(EK_ERR_DIMENSION_MISMATCH, label + " has dim " + std::to_string(cur.dim) +
+                                        ", vectors have dim " + std::to_string(dim));
+  std::vector<int64_t> rowids(rows.size());
+  std::string blob;
+  Stmt& upsert = db_->Prepare(
+      "INSERT INTO vectors (collection_id, id, vector, metadata) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT (collection_id, id) DO UPDATE SET vector = excluded.vector, "
+      "metadata = excluded.metadata RETURNING row");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EncodeVector(rows[i].vector, dim, &blob);
+    Stmt::Use q(upsert);
+    q.Bind(1, cur.cid).Bind(2, rows[i].id).BindBlob(3, blob.data(), blob.size());
+    if (rows[i].metadata) q.Bind(4, *rows[i].metadata);
+    else q.BindNull(4);
+    if (!q.Step()) Fail(EK_ERR_INTERNAL, "upsert ... RETURNING gave no row");
+    rowids[i] = q.Int(0);
+    q.Run();
+  }
+  const int64_t generation = BumpGeneration(cur.cid);
+  txn.Commit();
+
+  // Committed: bring this handle's copy along incrementally, if it was current.
+  auto it = catalog_.find(collection);
+  if (it == catalog_.end() || it->second.cid != cur.cid) {
+    catalog_valid_ = false;
+    return;
+  }
+  std::shared_ptr<Snapshot> s = it->second.snapshot;
+  if (!s) return;
+  std::unique_lock<std::shared_mutex> write(s->mu);
+  bool appendable = s->generation == cur.generation;
+  int64_t last = s->rowids.empty() ? 0 : s->rowids.back();
+  for (size_t i = 0; appendable && i < rows.size(); ++i) {
+    if (s->index.find(rows[i].id) == s->index.end()) {
+      appendable = rowids[i] > last;
+      last = rowids[i];
+    }
+  }
+  if (!appendable) {  // changed elsewhere too, or rows not in order: reload when needed
+    it->second.snapshot.reset();
+    return;
+  }
+  try {
+    s->Reserve(s->rows() + rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::optional<std::string> meta;
+      if (rows[i].metadata) meta.emplace(*rows[i].metadata);
+      auto found = s->index.find(rows[i].id);
+      if (found != s->index.end()) {
+        s->SetRow(found->second, rows[i].vector);
+        s->metadata[found->second] = std::move(meta);
+      } else {
+        s->Append(rowids[i], std::string(rows[i].id), rows[i].vector, std::move(meta));
+      }
+    }
+    s->generation = generation;
+    s->ContentsChanged();
+  } catch (...) {
+    s->generation = -1;
+    it->second.snapshot.reset();
+    throw;
+  }
+}
+
+bool SqliteStore::Get(std::string_view collection, std::string_view id, std::vector<float>* vector,
+                      std::optional<std::string>* metadata) {
+  CheckName(collection);
+  if (std::string why = IdProblem(id); !why.empty())
+    Fail(EK_ERR_INVALID_ARGUMENT, CollectionLabel(collection) + ": " + why);
+  std::lock_guard<std::mutex> lock(db_mu_);
+  SyncLocked();
+  const CatalogEntry& e = RequireLocked(collection);
+  Stmt::Use q(db_->Prepare(
+      "SELECT vector, metadata FROM vectors WHERE collection_id = ?1 AND id = ?2"));
+  q.Bind(1, e.cid).Bind(2, id);
+  if (!q.Step()) return false;
+  const std::string_view blob = q.Blob(0);
+  if (blob.size() != size_t{e.dim} * sizeof(float))
+    Fail(EK_ERR_CORRUPT, "store '" + path_ + "': row " + Quote(id) + " of " +
+                             CollectionLabel(collection) + " has a vector of " +
+                             std::to_string(blob.size()) + " bytes, expected " +
+                             std::to_string(size_t{e.dim} * sizeof(float)));
+  if (vector) {
+    vector->resize(e.dim);
+    DecodeVector(blob, vector->data());
+  }
+  if (metadata) {
+    metadata->reset();
+    if (!q.IsNull(1)) metadata->emplace(q.Text(1));
+  }
+  return true;
+}
+
+size_t SqliteStore::Delete(std::string_view collection, const std::vector<std::string>& ids) {
+  CheckName(collection);
+  const std::string label = CollectionLabel(collection);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (std::string why = IdProblem(ids[i]); !why.empty())
+      Fail(EK_ERR_INVALID_ARGUMENT, label + ": ids[" + std::to_string(i) + "] (" + Quote(ids[i]) +
+                                        "): " + why);
+  }
+  std::lock_guard<std::mutex> lock(db_mu_);
+  RequireWritable();
+  SyncLocked();
+  RequireLocked(collection);
+  if (ids.empty()) return 0;
+  Txn txn(*db_, Txn::kWrite);
+  const Current cur = CurrentInTxn(collection);
+  std::unordered_set<std::string_view> gone;
+  Stmt& del = db_->Prepare("DELETE FROM vectors WHERE collection_id = ?1 AND id = ?2");
+  for (const std::string& id : ids) {
+    Stmt::Use q(del);
+    q.Bind(1, cur.cid).Bind(2, id).Run();
+    if (sqlite3_changes(db_->handle()) > 0) gone.insert(id);
+  }
+  if (gone.empty()) {
+    txn.Commit();
+    return 0;
+  }
+  const int64_t generation = BumpGeneration(cur.cid);
+  txn.Commit();
+  ForgetFreedPages();
+
+  auto it = catalog_.find(collection);
+  if (it == catalog_.end() || it->second.cid != cur.cid) {
+    catalog_valid_ = false;
+    return gone.size();
+  }
+  std::shared_ptr<Snapshot> s = it->second.snapshot;
+  if (!s) return gone.size();
+  std::unique_lock<std::shared_mutex> write(s->mu);
+  if (s->generation != cur.generation) {
+    it->second.snapshot.reset();
+    return gone.size();
+  }
+  // Compact in place, keeping insertion order.
+  size_t out = 0;
+  const size_t dim = s->dim;
+  for (size_t r = 0; r < s->rows(); ++r) {
+    if (gone.count(s->ids[r])) {
+      s->index.erase(s->ids[r]);
+      continue;
+    }
+    if (out != r) {
+      std::memmove(s->matrix.data() + out * dim, s->matrix.data() + r * dim, dim * sizeof(float));
+      if (s->metric == Metric::kL2) s->sq_norms[out] = s->sq_norms[r];
+      s->ids[out] = std::move(s->ids[r]);
+      s->metadata[out] = std::move(s->metadata[r]);
+      s->rowids[out] = s->rowids[r];
+      s->index[s->ids[out]] = static_cast<uint32_t>(out);
+    }
+    ++out;
+  }
+  s->matrix.resize(out * dim);
+  if (s->metric == Metric::kL2) s->sq_norms.resize(out);
+  s->ids.resize(out);
+  s->metadata.resize(out);
+  s->rowids.resize(out);
+  s->generation = generation;
+  s->ContentsChanged();
+  return gone.size();
+}
+
+uint64_t SqliteStore::Count(std::string_view collection) {
+  CheckName(collection);
+  std::lock_guard<std::mutex> lock(db_mu_);
+  SyncLocked();
+  return CountLocked(RequireLocked(collection));
+}
+
+// ---- Search and listing ----------------------------------------------------------------------
+
+std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
+                                                  const float* queries, size_t n_queries,
+                                                  size_t dim, size_t k,
+                                                  std::string_view filter_json,
+                                                  bool include_metadata) {
+  CheckName(collection);
+  const std::string label = CollectionLabel(collection);
+  if (k == 0) k = kDefaultK;
+  if (k > kMaxK)
+    Fail(EK_ERR_INVALID_ARGUMENT, "k is " + std::to_string(k) + "; the maximum is " +
+                                      std::to_string(kMaxK));
+  if (n_queries > 0 && !queries)
+    Fail(EK_ERR_INVALID_ARGUMENT, "queries is NULL with " + std::to_string(n_queries) + " rows");
+  std::vector<json::FieldEquals> filter;
+  if (!filter_json.empty()) filter = json::ParseEqualityFilter(filter_json);
+
+  std::shared_ptr<Snapshot> s;
+  {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    SyncLocked();
+    s = LoadedLocked(collection);
+  }
+  if (dim != s->dim)
+    Fail(EK_ERR_DIMENSION_MISMATCH, label + " has dim " + std::to_string(s->dim) +
+                                        ", queries have dim " + std::to_string(dim));
+  for (size_t q = 0; q < n_queries; ++q) {
+    if (std::string why = NonFinite(queries + q * dim, dim); !why.empty())
+      Fail(EK_ERR_INVALID_ARGUMENT, "query " + std::to_string(q) + ": " + why);
+  }
+  std::vector<std::vector<Hit>> out(n_queries);
+  if (n_queries == 0) return out;
+
+  std::shared_lock<std::shared_mutex> read(s->mu);
+  const size_t rows = s->rows();
+  if (rows == 0) return out;
+  std::shared_ptr<const std::vector<uint8_t>> mask;
+  if (!filter.empty()) mask = s->Mask(filter_json, filter, pool_);
+
+  std::vector<uint32_t> hit_rows(n_queries * k);
+  std::vector<float> hit_scores(n_queries * k);
+  std::vector<size_t> counts(n_queries);
+  kernels::ScanRequest req;
+  req.queries = queries;
+  req.n_queries = n_queries;
+  req.base = s->matrix.data();
+  req.rows = rows;
+  req.dim = dim;
+  req.metric = s->metric;
+  req.base_sq_norms = s->metric == Metric::kL2 ? s->sq_norms.data() : nullptr;
+  req.row_allowed = mask ? mask->data() : nullptr;
+  req.k = k;
+  kernels::ScanTopK(req, pool_, hit_rows.data(), hit_scores.data(), counts.data());
+
+  for (size_t q = 0; q < n_queries; ++q) {
+    const size_t n = std::min(counts[q], k);
+    out[q].reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t r = hit_rows[q * k + i];
+      if (r >= rows) Fail(EK_ERR_INTERNAL, "ScanTopK returned row " + std::to_string(r) +
+                                               " of " + std::to_string(rows));
+      Hit h;
+      h.id = s->ids[r];
+      h.score = hit_scores[q * k + i];
+      if (include_metadata) h.metadata = s->metadata[r];
+      out[q].push_back(std::move(h));
+    }
+  }
+  return out;
+}
+
+std::vector<Hit> SqliteStore::List(std::string_view collection, size_t offset, size_t limit,
+                                   bool include_metadata) {
+  CheckName(collection);
+  std::shared_ptr<Snapshot> s;
+  {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    SyncLocked();
+    s = LoadedLocked(collection);
+  }
+  std::shared_lock<std::shared_mutex> read(s->mu);
+  std::vector<Hit> out;
+  const size_t rows = s->rows();
+  if (offset >= rows) return out;
+  const size_t end = limit == 0 ? rows : offset + std::min(limit, rows - offset);
+  out.reserve(end - offset);
+  for (size_t r = offset; r < end; ++r) {
+    Hit h;
+    h.id = s->ids[r];
+    h.score = 0;
+    if (include_metadata) h.metadata = s->metadata[r];
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Store> Store::Open(const std::string& path, const OpenOptions& options,
+                                   ThreadPool* pool) {
+  return std::make_unique<SqliteStore>(path, options, pool);
+}
+
+}  // namespace ek::store
