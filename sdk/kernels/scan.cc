@@ -90,13 +90,19 @@ void ScanTileT(const detail::TileScanJob& job) {
   const size_t N = hn::Lanes(d);
   const size_t QB = kTileV * N;  // queries per packed panel
   const size_t dim = job.dim, nq = job.nq;
-  const size_t n_blocks = (nq + QB - 1) / QB;
+  // Queries beyond the last full vector: up to kRowPathGroup of them are dotted row
+  // by row while the block is in cache (padding them to a vector would waste up to
+  // 15/16 of its lanes: 100 queries = 6 vectors + 4, not 7 vectors); more are padded.
+  const size_t rem = nq % N;
+  const size_t n_tail = (rem > 0 && rem <= detail::kRowPathGroup) ? rem : 0;
+  const size_t n_tile = nq - n_tail;
+  const size_t n_blocks = (n_tile + QB - 1) / QB;
   const size_t panel_floats = std::max<size_t>(dim, 1) * QB;
-  auto panels = hwy::AllocateAligned<float>(n_blocks * panel_floats);
-  auto thr = hwy::AllocateAligned<float>(n_blocks * QB);
+  auto panels = hwy::AllocateAligned<float>(std::max<size_t>(n_blocks, 1) * panel_floats);
+  auto thr = hwy::AllocateAligned<float>(std::max<size_t>(n_blocks, 1) * QB);
   const float scale = job.l2 ? 2.0f : 1.0f;  // l2: s = (2q).x - ||x||^2
   for (size_t b = 0; b < n_blocks; ++b) {
-    const size_t q0 = b * QB, width = std::min(QB, nq - q0);
+    const size_t q0 = b * QB, width = std::min(QB, n_tile - q0);
     const size_t nv = (width + N - 1) / N;
     PackPanel(job.queries + q0 * dim, dim, 1, dim, width, nv * N, scale,
               panels.get() + b * panel_floats);
@@ -121,7 +127,7 @@ void ScanTileT(const detail::TileScanJob& job) {
       for (size_t r = 0; r < nrows; ++r) block_norms[r] = SqNormImpl(xb + r * dim, dim);
     }
     for (size_t b = 0; b < n_blocks; ++b) {
-      const size_t q0 = b * QB, width = std::min(QB, nq - q0);
+      const size_t q0 = b * QB, width = std::min(QB, n_tile - q0);
       const size_t nv = (width + N - 1) / N;
       float* tb = thr.get() + b * QB;
       detail::TopKHeap* heaps = job.heaps + q0;
@@ -141,6 +147,20 @@ void ScanTileT(const detail::TileScanJob& job) {
         }
       };
       TileRows(xb, dim, nrows, panels.get() + b * panel_floats, nv, dim, epi);
+    }
+    for (size_t i = 0; i < n_tail; ++i) {
+      const float* q = job.queries + (n_tile + i) * dim;
+      detail::TopKHeap& h = job.heaps[n_tile + i];
+      float t = h.AcceptThreshold();
+      for (size_t r = 0; r < nrows; ++r) {
+        if (job.allowed && !job.allowed[rb + r]) continue;
+        const float dot = DotImpl(q, xb + r * dim, dim);
+        const float s = job.l2 ? 2.0f * dot - norms[r] : dot;
+        if (s >= t) {
+          h.Push(s, uint32_t(rb + r));
+          t = h.AcceptThreshold();
+        }
+      }
     }
   }
 }
