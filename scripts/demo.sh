@@ -26,9 +26,17 @@ DIM=384
 if [ -t 1 ]; then BOLD=$'\033[1m'; DIM_=$'\033[2m'; RESET=$'\033[0m'; else BOLD=; DIM_=; RESET=; fi
 section() { printf '\n%s== %s ==%s\n' "$BOLD" "$*" "$RESET"; }
 say() { printf '%s# %s%s\n' "$DIM_" "$*" "$RESET"; }
-# Shows the command (with the binary as plain "embedkit"), then runs it.
+# Shows the command (as "embedkit", with $DATA/$OUT for the long paths and quotes
+# where the shell needs them), then runs it.
 ek() {
-  printf '%s$ embedkit %s%s\n' "$BOLD" "$*" "$RESET"
+  local shown="" a safe='^[][A-Za-z0-9_./:,=+@%$-]+$'
+  for a in "$@"; do
+    a="${a//"$DATA"/\$DATA}"
+    a="${a//"$OUT"/\$OUT}"
+    [[ "$a" =~ $safe ]] || a="'$a'"
+    shown+=" $a"
+  done
+  printf '%s$ embedkit%s%s\n' "$BOLD" "$shown" "$RESET"
   "$BIN" "$@"
 }
 fail() { printf 'demo.sh: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -43,6 +51,8 @@ demo_store() {
   section "store: import ${DIM}-dim sentence embeddings into SQLite and search them"
   local store="$OUT/fiori.db"
   rm -f "$store" "$store-wal" "$store-shm"
+  say "DATA=$DATA"
+  say "OUT=$OUT"
 
   ek version
   ek store create "$store" --collection fiori --dim "$DIM" --metric cosine
@@ -67,14 +77,31 @@ demo_store() {
   ek store search "$store" --collection fiori --like "$id" -k 5 --show title,category \
     --filter "{\"category\":\"$category\"}"
 
-  say "a query vector read from a file (row 100 of embeddings.bin, cut out with dd)"
+  say "a query vector read from a file: row 100 of embeddings.bin, cut out with dd,"
+  say "finds its own document first (score 1)"
   local query="$OUT/query.f32"
   dd if="$VECTORS" of="$query" bs=$((DIM * 4)) skip=100 count=1 status=none
-  ek store search "$store" --collection fiori --vector-file "$query" -k 5 --show title
+  ek store search "$store" --collection fiori --vector-file "$query" -k 3 --show title
   local top
   top=$("$BIN" --json store search "$store" --collection fiori --vector-file "$query" -k 1 \
           | grep -o '"id":"[^"]*"' | head -n 1 | cut -d '"' -f 4)
   [ "$top" = "$(record_id 101)" ] || fail "row 100 should find itself first, got '$top'"
+
+  say "a query no document equals: the normalised sum of rows 0 and 399 (deployment +"
+  say "table annotations) written as float32 by python3; its neighbours mix both topics"
+  local mixed="$OUT/mixed.f32"
+  python3 - "$VECTORS" "$mixed" "$DIM" <<'PY'
+import math, struct, sys
+src, dst, dim = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(src, "rb") as f:
+    raw = f.read()
+row = lambda i: struct.unpack_from(f"<{dim}f", raw, i * 4 * dim)
+v = [a + b for a, b in zip(row(0), row(399))]
+n = math.sqrt(sum(x * x for x in v))
+with open(dst, "wb") as f:
+    f.write(struct.pack(f"<{dim}f", *(x / n for x in v)))
+PY
+  ek store search "$store" --collection fiori --vector-file "$mixed" -k 6 --show title,category
 
   say "the same search for scripts (--json, first 300 characters)"
   "$BIN" --json store search "$store" --collection fiori --vector-file "$query" -k 3 \

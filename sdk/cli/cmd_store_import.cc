@@ -39,39 +39,45 @@ RecordOptions ReadRecordOptions(const ParsedArgs& a) {
   return options;
 }
 
-// Opens the collection, or creates it when --dim is given; checks --dim/--metric
-// against an existing collection.
-CollectionPtr OpenOrCreate(ek_store* store, const ParsedArgs& a, const std::string& name,
-                           bool* created) {
+// The collection to import into: opened if it exists (then --dim and --metric must
+// agree with it), otherwise only described by --dim/--metric and created once the
+// input files have been checked.
+struct Target {
+  CollectionPtr collection;  // null until created
+  uint32_t dim = 0;
+  ek_metric metric = EK_METRIC_COSINE;
+};
+
+Target FindTarget(ek_store* store, const ParsedArgs& a, const std::string& name) {
   const bool has_dim = a.Has("dim");
   const auto dim = static_cast<uint32_t>(a.UInt("dim", 0, 1, 65536));
+  const std::optional<std::string> metric_name = a.Value("metric");
+  Target target;
   ek_collection* handle = nullptr;
-  ek_status status = ek_collection_open(store, name.c_str(), &handle);
-  CollectionPtr collection(handle);
-  *created = false;
+  const ek_status status = ek_collection_open(store, name.c_str(), &handle);
+  target.collection.reset(handle);
   if (status == EK_ERR_NOT_FOUND) {
     if (!has_dim) {
       throw LibraryError(status, std::string(ek_last_error()) +
                                      " (pass --dim N to create it while importing)");
     }
-    const ek_metric metric = ParseMetric(a.Value("metric").value_or("cosine"), a.command());
-    Check(ek_collection_create(store, name.c_str(), dim, metric, &handle),
-          "ek_collection_create");
-    collection.reset(handle);
-    *created = true;
-    return collection;
+    target.dim = dim;
+    target.metric = ParseMetric(metric_name.value_or("cosine"), a.command());
+    return target;
   }
   Check(status, "ek_collection_open");
-  const ek_collection_info info = Session::Info(collection.get());
+  const ek_collection_info info = Session::Info(target.collection.get());
   if (has_dim && dim != info.dim) {
     throw RuntimeError("--dim " + std::to_string(dim) + " does not match collection '" + name +
                        "', which has dim " + std::to_string(info.dim));
   }
-  if (auto m = a.Value("metric"); m && ParseMetric(*m, a.command()) != info.metric) {
-    throw RuntimeError("--metric " + *m + " does not match collection '" + name +
+  if (metric_name && ParseMetric(*metric_name, a.command()) != info.metric) {
+    throw RuntimeError("--metric " + *metric_name + " does not match collection '" + name +
                        "', which uses " + std::string(MetricName(info.metric)));
   }
-  return collection;
+  target.dim = info.dim;
+  target.metric = info.metric;
+  return target;
 }
 
 int Run(const Invocation& inv) {
@@ -90,10 +96,8 @@ int Run(const Invocation& inv) {
 
   Session session(inv.global);
   StorePtr store = session.OpenStore(path, /*read_only=*/false);
-  bool created = false;
-  CollectionPtr collection = OpenOrCreate(store.get(), a, name, &created);
-  const ek_collection_info info = Session::Info(collection.get());
-  const size_t dim = info.dim;
+  Target target = FindTarget(store.get(), a, name);
+  const size_t dim = target.dim;
 
   // Check that the inputs agree before writing anything.
   VectorFile vectors(vectors_path, dim);
@@ -109,6 +113,14 @@ int Run(const Invocation& inv) {
     }
     records.emplace(*records_path, record_options);
   }
+  const bool created = target.collection == nullptr;
+  if (created) {
+    ek_collection* handle = nullptr;
+    Check(ek_collection_create(store.get(), name.c_str(), target.dim, target.metric, &handle),
+          "ek_collection_create");
+    target.collection.reset(handle);
+  }
+  ek_collection* collection = target.collection.get();
 
   const bool show_progress = !inv.global.quiet && !inv.global.json && StderrIsTerminal();
   Progress progress(inv.err, "importing into '" + name + "'", rows, show_progress);
@@ -148,7 +160,7 @@ int Run(const Invocation& inv) {
     upsert.vectors = buffer.data();
     upsert.dim = dim;
     upsert.metadata_json = any_metadata ? metadata_ptrs.data() : nullptr;
-    const ek_status status = ek_collection_upsert(collection.get(), &upsert);
+    const ek_status status = ek_collection_upsert(collection, &upsert);
     if (status != EK_OK) {
       std::string message = ek_last_error();
       message += " (in the batch of rows " + std::to_string(done) + ".." +
@@ -164,7 +176,7 @@ int Run(const Invocation& inv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double rate = seconds > 0 ? static_cast<double>(rows) / seconds : 0.0;
   uint64_t total = 0;
-  Check(ek_collection_count(collection.get(), &total), "ek_collection_count");
+  Check(ek_collection_count(collection, &total), "ek_collection_count");
 
   if (inv.global.json) {
     JsonWriter w;

@@ -104,8 +104,7 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   size_t i = 0;
   for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-'; ++i) {
     const std::string& a = args[i];
-    if (a == "--version") return VersionCommand().run(Invocation{
-        ReadGlobalOptions(ParsedArgs("version", {}, {})), {}, out, err});
+    if (a == "--version") break;  // the same as the "version" command
     if (a == "-h" || a == "--help") {
       out << TopHelp();
       return kExitOk;
@@ -125,6 +124,7 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
 
   // 2. "help WORDS..." is the same as "WORDS... --help".
   std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  if (rest[0] == "--version") rest[0] = "version";
   if (rest[0] == "help") {
     rest.erase(rest.begin());
     if (rest.empty()) {

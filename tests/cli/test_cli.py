@@ -330,6 +330,12 @@ class ImportTests(Fixture):
         self.assert_runtime_error(
             ["store", "import", self.store, "-c", "t", "--dim", "4", "--vectors", self.vectors,
              "--records", self.records], "5 vectors", "4 records", "nothing was imported")
+        # The collection is created only once the inputs are known to agree.
+        self.assertEqual(run_json("store", "info", self.store)["collections"], [])
+        run_json("store", "create", self.store, "-c", "t", "--dim", "4")
+        self.assert_runtime_error(
+            ["store", "import", self.store, "-c", "t", "--vectors", self.vectors,
+             "--records", self.records], "nothing was imported")
         self.assertEqual(self.count(), 0)
 
     def test_trailing_newline_and_blank_lines_are_fine(self):
@@ -392,6 +398,25 @@ class ImportTests(Fixture):
         hit = doc["hits"][0]
         self.assertEqual(hit["id"], "1")  # record n=1 is "b", a's nearest neighbour
         self.assertEqual(hit["metadata"], {"title": RECORDS[1]["title"], "category": "x"})
+
+    def test_sigint_cancels_with_exit_130(self):
+        # 1M rows of dim 1, one transaction each: far longer than the 0.5 s we wait.
+        import array
+        big = self.path("big.f32")
+        with open(big, "wb") as f:
+            array.array("f", (1.0 + (i % 7) for i in range(1_000_000))).tofile(f)
+        proc = subprocess.Popen([BINARY, "store", "import", self.store, "-c", "big", "--dim", "1",
+                                 "--vectors", big, "--batch", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        import time
+        time.sleep(0.5)
+        proc.send_signal(2)  # SIGINT
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 130, f"stdout={out!r} stderr={err!r}")
+        self.assertIn("cancelled", err)
+        self.assertEqual(out, "")
+        # Whole batches only, and the store is still readable.
+        self.assertLess(self.count("big"), 1_000_000)
 
     def test_metadata_none_and_row_number_ids(self):
         self.import_fixture("--metadata", "none")
