@@ -18,7 +18,7 @@
 #define HWY_TARGET_INCLUDE "kernels/kernels.cc"  // this file, found through -I sdk/
 #include "hwy/foreach_target.h"                   // IWYU pragma: keep
 #include "hwy/highway.h"
-#include "hwy/aligned_allocator.h"
+#include "kernels/aligned_buffer.h"
 #include "kernels/simd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -74,7 +74,7 @@ void DotManyManyT(const float* queries, size_t n_queries, const float* base, siz
   const DF d;
   const size_t N = hn::Lanes(d);
   const size_t QB = kTileV * N;
-  auto panel = hwy::AllocateAligned<float>(std::max<size_t>(dim, 1) * QB);
+  auto panel = detail::AllocateFloats(std::max<size_t>(dim, 1) * QB);
   alignas(64) float buf[kMaxLanesF];
   for (size_t q0 = 0; q0 < n_queries; q0 += QB) {
     const size_t width = std::min(QB, n_queries - q0);
@@ -102,7 +102,7 @@ void MatMulT(const float* a, const float* b, size_t m, size_t k, size_t n, float
     for (size_t i = i0; i < i1; ++i) std::fill(c + i * n, c + i * n + n, 0.0f);
     return;
   }
-  auto panel = hwy::AllocateAligned<float>(k * CB);
+  auto panel = detail::AllocateFloats(k * CB);
   alignas(64) float buf[kMaxLanesF];
   for (size_t j0 = 0; j0 < n; j0 += CB) {
     const size_t width = std::min(CB, n - j0);

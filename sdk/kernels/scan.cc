@@ -25,7 +25,7 @@
 #define HWY_TARGET_INCLUDE "kernels/scan.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
-#include "hwy/aligned_allocator.h"
+#include "kernels/aligned_buffer.h"
 #include "kernels/simd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -98,8 +98,8 @@ void ScanTileT(const detail::TileScanJob& job) {
   const size_t n_tile = nq - n_tail;
   const size_t n_blocks = (n_tile + QB - 1) / QB;
   const size_t panel_floats = std::max<size_t>(dim, 1) * QB;
-  auto panels = hwy::AllocateAligned<float>(std::max<size_t>(n_blocks, 1) * panel_floats);
-  auto thr = hwy::AllocateAligned<float>(std::max<size_t>(n_blocks, 1) * QB);
+  auto panels = detail::AllocateFloats(std::max<size_t>(n_blocks, 1) * panel_floats);
+  auto thr = detail::AllocateFloats(std::max<size_t>(n_blocks, 1) * QB);
   const float scale = job.l2 ? 2.0f : 1.0f;  // l2: s = (2q).x - ||x||^2
   for (size_t b = 0; b < n_blocks; ++b) {
     const size_t q0 = b * QB, width = std::min(QB, n_tile - q0);

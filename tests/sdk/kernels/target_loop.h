@@ -15,6 +15,13 @@
 
 namespace ek::kernels::testing {
 
+#if defined(HWY_COMPILE_ONLY_STATIC)
+// Static dispatch (the WASM build, header-only Highway): one target, no pinning.
+inline std::vector<int64_t> TargetsToTest() { return {CompiledSimdTargets()}; }
+struct TargetPin {
+  explicit TargetPin(int64_t) {}
+};
+#else
 inline std::vector<int64_t> TargetsToTest() {
   std::vector<int64_t> out;
   int64_t mask = CompiledSimdTargets() & hwy::SupportedTargets();
@@ -27,6 +34,7 @@ struct TargetPin {
   explicit TargetPin(int64_t t) { hwy::SetSupportedTargetsForTest(t); }
   ~TargetPin() { hwy::SetSupportedTargetsForTest(0); }
 };
+#endif
 
 template <class Body>
 void ForEachTarget(const Body& body) {
