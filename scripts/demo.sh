@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # embedkit demo: drives the `embedkit` CLI over real data, one section per feature.
 #
-#   scripts/setup.sh && cmake -B build && cmake --build build   # once
-#   scripts/demo.sh                  # every section
+#   scripts/setup.sh && scripts/demo.sh   # README: set up, build, every section
+#   scripts/demo.sh                  # every section (builds build/ first)
 #   scripts/demo.sh store            # only the named sections
 #
 # Environment:
-#   EMBEDKIT_BIN       the CLI (default: build/sdk/cli/embedkit)
+#   EMBEDKIT_BIN       the CLI (default: build/sdk/cli/embedkit, built by scripts/build.sh)
 #   EMBEDKIT_DEMO_DIR  where stores and query files go (default: out/demo)
 #
 # Data: the 778 all-MiniLM-L6-v2 vectors (dim 384) of @sap-ux/fiori-docs-embeddings,
@@ -15,6 +15,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ -z "${EMBEDKIT_BIN:-}" ]; then
+  echo "== building (scripts/build.sh)" >&2
+  "$ROOT/scripts/build.sh" >&2
+fi
 BIN="${EMBEDKIT_BIN:-$ROOT/build/sdk/cli/embedkit}"
 OUT="${EMBEDKIT_DEMO_DIR:-$ROOT/out/demo}"
 DATA="$ROOT/tools/npm/node_modules/@sap-ux/fiori-docs-embeddings/data/embeddings"
