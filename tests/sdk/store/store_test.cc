@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <numeric>
@@ -878,6 +879,66 @@ TEST(StoreFile, TwoHandlesSeeEachOthersWrites) {
   Rows r5;
   r5.Add("x", {1, 2});
   ErrorOf([&] { Upsert(*a, "c", r5); }, EK_ERR_DIMENSION_MISMATCH);
+}
+
+// Another process commits to a collection while this handle waits for the write
+// lock: the handle must not patch its now-stale copy incrementally (it would miss the
+// other commit for good), but reload it.
+void CommitWhileWaiting(const std::function<void(Store&)>& write,
+                        const std::vector<std::string>& want_search,
+                        const std::vector<std::string>& want_list) {
+  TempDir dir;
+  const std::string path = dir.File("race.ekdb");
+  auto b = OpenStore(path);
+  b->CreateCollection("c", 2, Metric::kDot);
+  Rows r;
+  r.Add("one", {1, 0});
+  Upsert(*b, "c", r);
+  const float q[2] = {1, 0};
+  ASSERT_EQ(b->Search("c", q, 1, 2, 10, "", false)[0].size(), 1u);  // copy loaded
+
+  // A raw connection writes the way docs/storage.md asks: row + generation bump.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_stmt* ins = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw,
+                               "INSERT INTO vectors (collection_id, id, vector, metadata) "
+                               "SELECT id, 'outside', ?1, NULL FROM collections WHERE name = 'c'",
+                               -1, &ins, nullptr),
+            SQLITE_OK);
+  const float outside[2] = {5, 0};  // little-endian host assumed by this test
+  sqlite3_bind_blob(ins, 1, outside, sizeof outside, SQLITE_STATIC);
+  ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
+  sqlite3_finalize(ins);
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE collections SET generation = generation + 1", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+
+  // The write syncs (nothing committed yet), then waits for the lock.
+  std::thread writer([&] { write(*b); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  writer.join();
+  sqlite3_close(raw);
+
+  EXPECT_EQ(IdsOf(b->Search("c", q, 1, 2, 10, "", false)[0]), want_search);
+  EXPECT_EQ(IdsOf(b->List("c", 0, 0, false)), want_list);
+}
+
+TEST(StoreFile, CommitWhileWaitingForTheWriteLockIsNotLostByUpsert) {
+  CommitWhileWaiting(
+      [](Store& s) {
+        Rows two;
+        two.Add("two", {2, 0});
+        Upsert(s, "c", two);
+      },
+      {"outside", "two", "one"}, {"one", "outside", "two"});
+}
+
+TEST(StoreFile, CommitWhileWaitingForTheWriteLockIsNotLostByDelete) {
+  CommitWhileWaiting([](Store& s) { EXPECT_EQ(s.Delete("c", {"one"}), 1u); }, {"outside"},
+                     {"outside"});
 }
 
 TEST(StoreFile, ReadOnlyOptionRejectsWritesAndSeesOthers) {
