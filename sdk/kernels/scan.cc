@@ -9,6 +9,7 @@
 // rows (and query groups) into tasks on the ThreadPool, each with its own heaps, and
 // merges the per-task top-k at the end.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -240,22 +241,28 @@ void ScanTopK(const ScanRequest& req, ThreadPool* pool, uint32_t* out_rows, floa
   size_t row_parts = 1;
   if (threads > 1 && rows > 0 && q_parts < 2 * threads) {
     // Enough work per task to amortise the hand-off: >= 1 MiB of base (row path) or
-    // >= 4 MFLOP (tile path); up to 4 tasks per thread so a busy core does not stall
-    // the others.
+    // >= 4 MFLOP (tile path); up to 16 tasks per thread, handed out one at a time, so
+    // a thread that loses its core (the machine is shared) holds up one small task
+    // instead of a quarter of the scan.
     const size_t per_row = row_path ? std::max<size_t>(dim, 1) * sizeof(float)
                                     : 2 * std::max<size_t>(dim, 1) * std::min(nq, q_group);
     const detail::ScanTuning& tuning = detail::MutableScanTuning();
     const size_t min_work =
         row_path ? tuning.row_path_min_task_bytes : tuning.tile_path_min_task_flops;
     const size_t min_rows = std::max<size_t>(1, min_work / per_row);
-    row_parts = std::clamp<size_t>(rows / min_rows, 1, 4 * threads);
+    row_parts = std::clamp<size_t>(rows / min_rows, 1, 16 * threads);
   }
   std::vector<detail::TopKHeap> heaps(row_parts * nq);
   for (auto& h : heaps) h.Reset(k);
 
   const size_t n_tasks = q_parts * row_parts;
-  ParallelFor(pool, n_tasks, 1, [&](size_t t0, size_t t1) {
-    for (size_t t = t0; t < t1; ++t) {
+  // One pool chunk per thread; each pulls tasks from a shared counter (dynamic,
+  // task-sized load balancing whatever chunking the pool uses).
+  std::atomic<size_t> next_task{0};
+  ParallelFor(pool, std::min(threads, n_tasks), 1, [&](size_t, size_t) {
+    for (;;) {
+      const size_t t = next_task.fetch_add(1, std::memory_order_relaxed);
+      if (t >= n_tasks) break;
       const size_t qp = t / row_parts, rp = t % row_parts;
       const size_t q0 = qp * q_group, qn = std::min(q_group, nq - q0);
       const size_t r0 = rows * rp / row_parts, r1 = rows * (rp + 1) / row_parts;
