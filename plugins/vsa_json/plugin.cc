@@ -1,0 +1,427 @@
+// embedkit.vsa_json: the C ABI of the plugin. Every entry point catches everything
+// and returns a status (with the reason through ek_host::set_error and, for the
+// probe table, last_error()).
+#include <embedkit/ext/vsa_json.h>
+#include <embedkit/plugin.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <unordered_set>
+
+#include "vsa_core.h"
+
+namespace {
+
+using vsaj::Error;
+using vsaj::Fail;
+
+struct Instance {
+  const ek_host* host = nullptr;
+  std::unique_ptr<vsaj::Encoder> enc;
+  std::string last_error;
+};
+
+Instance* Self(void* p) { return static_cast<Instance*>(p); }
+
+void Report(Instance* self, const ek_host* host, const std::string& message) {
+  if (self) self->last_error = message;
+  if (host && !message.empty()) host->set_error(host, message.c_str());
+}
+
+template <class F>
+ek_status Guard(Instance* self, const char* fn, F&& f) {
+  const ek_host* host = self ? self->host : nullptr;
+  try {
+    if (!self) return EK_ERR_INVALID_ARGUMENT;
+    f();
+    self->last_error.clear();
+    return EK_OK;
+  } catch (const Error& e) {
+    Report(self, host, e.message.empty() ? std::string(fn) + " failed" : std::string(fn) + ": " + e.message);
+    return e.status;
+  } catch (const std::bad_alloc&) {
+    Report(self, host, std::string(fn) + ": out of memory");
+    return EK_ERR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    Report(self, host, std::string(fn) + ": internal error: " + e.what());
+    return EK_ERR_INTERNAL;
+  } catch (...) {
+    Report(self, host, std::string(fn) + ": internal error");
+    return EK_ERR_INTERNAL;
+  }
+}
+
+void NotNull(const void* p, const char* name) {
+  if (!p) Fail(EK_ERR_INVALID_ARGUMENT, std::string(name) + " is NULL");
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+// Unbinds a copy of `vector` along `path`.
+std::vector<float> Unbind(Instance* self, const float* vector, const char* path) {
+  NotNull(vector, "vector");
+  NotNull(path, "path");
+  const size_t d = self->enc->dim();
+  std::vector<float> u(vector, vector + d);
+  self->enc->ApplyPath(vsaj::ParsePath(path), u.data(), true);
+  return u;
+}
+
+// ---- Lifecycle -------------------------------------------------------------------------
+ek_status Create(const ek_host* host, const char* config, size_t length, void** out_instance) {
+  if (!host || !out_instance) return EK_ERR_INVALID_ARGUMENT;
+  *out_instance = nullptr;
+  if (host->struct_size < sizeof(ek_host) || (host->abi_version >> 16) != EK_ABI_VERSION_MAJOR) {
+    host->set_error(host, "host ABI does not match the one embedkit.vsa_json was built for");
+    return EK_ERR_ABI_MISMATCH;
+  }
+  try {
+    auto self = std::make_unique<Instance>();
+    self->host = host;
+    vsaj::Env env{host, host->kernels, vsaj::ReadConfig(host, config, length)};
+    self->enc = std::make_unique<vsaj::Encoder>(env);
+    *out_instance = self.release();
+    return EK_OK;
+  } catch (const Error& e) {
+    if (!e.message.empty()) host->set_error(host, e.message.c_str());
+    return e.status;
+  } catch (const std::bad_alloc&) {
+    host->set_error(host, "out of memory");
+    return EK_ERR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    host->set_error(host, e.what());
+    return EK_ERR_INTERNAL;
+  } catch (...) {
+    return EK_ERR_INTERNAL;
+  }
+}
+
+void Destroy(void* instance) {
+  try {
+    delete Self(instance);
+  } catch (...) {
+  }
+}
+
+// ---- ek.encoder/1 ----------------------------------------------------------------------
+ek_status Dim(void* instance, size_t* out_dim) {
+  return Guard(Self(instance), "dim", [&] {
+    NotNull(out_dim, "out_dim");
+    *out_dim = Self(instance)->enc->dim();
+  });
+}
+
+ek_status Encode(void* instance, const ek_string_view* items, size_t count, float* out) {
+  return Guard(Self(instance), "encode", [&] {
+    if (count == 0) return;
+    NotNull(items, "items");
+    NotNull(out, "out");
+    Self(instance)->enc->EncodeDocuments(items, count, out);
+  });
+}
+
+const ek_encoder_ext kEncoder = {sizeof(ek_encoder_ext), Dim, Encode};
+
+// ---- ek.vsa_probe/1 --------------------------------------------------------------------
+const char* LastError(void* instance) {
+  return instance ? Self(instance)->last_error.c_str() : "instance is NULL";
+}
+
+ek_status Bind(void* instance, const char* path, const float* x, float* out, uint32_t flags) {
+  return Guard(Self(instance), "bind", [&] {
+    NotNull(path, "path");
+    NotNull(x, "x");
+    NotNull(out, "out");
+    if (flags > EK_VSA_BIND_TRANSPOSE) Fail(EK_ERR_INVALID_ARGUMENT, "unknown flags " + std::to_string(flags));
+    const size_t d = Self(instance)->enc->dim();
+    auto steps = vsaj::ParsePath(path);
+    std::vector<float> v(x, x + d);
+    Self(instance)->enc->ApplyPath(steps, v.data(), flags == EK_VSA_BIND_TRANSPOSE);
+    std::memcpy(out, v.data(), d * sizeof(float));
+  });
+}
+
+ek_status EncodeValue(void* instance, const ek_string_view* value, float* out) {
+  return Guard(Self(instance), "encode_value", [&] {
+    NotNull(value, "value_json");
+    NotNull(out, "out");
+    Self(instance)->enc->EncodeValue(std::string_view(value->data ? value->data : "", value->length), out);
+  });
+}
+
+ek_status Probe(void* instance, const float* vector, const char* path,
+                const ek_string_view* candidates, size_t count, size_t k, uint32_t* out_index,
+                float* out_score, size_t* out_written) {
+  Instance* self = Self(instance);
+  return Guard(self, "probe", [&] {
+    NotNull(out_written, "out_written");
+    *out_written = 0;
+    if (k == 0 || k > 1024) Fail(EK_ERR_INVALID_ARGUMENT, "k is " + std::to_string(k) + "; use 1..1024");
+    std::vector<float> u = Unbind(self, vector, path);
+    if (count == 0) return;
+    NotNull(candidates, "candidates");
+    NotNull(out_index, "out_index");
+    NotNull(out_score, "out_score");
+    const size_t d = self->enc->dim();
+    std::vector<float> cand(count * d);
+    std::vector<float> scores(count);
+    vsaj::ParallelFor(self->enc->env(), count, 16, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        try {
+          self->enc->EncodeValue(std::string_view(candidates[i].data ? candidates[i].data : "",
+                                                  candidates[i].length),
+                                 cand.data() + i * d);
+        } catch (const Error& err) {
+          throw Error{err.status, "candidate " + std::to_string(i) + ": " + err.message};
+        }
+      }
+    });
+    self->enc->env().k->cosine_many(u.data(), cand.data(), count, d, scores.data());
+    *out_written = self->enc->env().k->top_k(scores.data(), count, k, out_index, out_score);
+  });
+}
+
+ek_status DecodeNumber(void* instance, const float* vector, const char* path, double* out_value,
+                       float* out_confidence) {
+  Instance* self = Self(instance);
+  return Guard(self, "decode_number", [&] {
+    NotNull(out_value, "out_value");
+    std::vector<float> u = Unbind(self, vector, path);
+    const double value = self->enc->DecodeNumber(u.data(), nullptr);
+    *out_value = value;
+    if (out_confidence) {
+      std::vector<float> nv(self->enc->dim());
+      self->enc->EncNumber(value, nv.data());
+      *out_confidence = self->enc->env().k->cosine(u.data(), nv.data(), nv.size());
+    }
+  });
+}
+
+// Host store calls report their own message through the host; keep it.
+void Check(ek_status s, const char* what) {
+  if (s != EK_OK) Fail(s, std::string(what) + " failed (see the host's message)");
+}
+
+struct CollectionHandle {
+  const ek_host* host;
+  ek_collection* c = nullptr;
+  ~CollectionHandle() {
+    if (c) host->collection_free(c);
+  }
+};
+
+std::string CompanionName(const char* collection) { return std::string(collection) + ".vsa_values"; }
+
+ek_status Index(void* instance, ek_store* store, const char* collection,
+                const ek_string_view* documents, const char* const* ids, size_t count,
+                uint32_t store_documents) {
+  Instance* self = Self(instance);
+  return Guard(self, "index", [&] {
+    NotNull(store, "store");
+    NotNull(collection, "collection");
+    if (count == 0) return;
+    NotNull(documents, "documents");
+    const ek_host* host = self->host;
+    vsaj::Encoder& enc = *self->enc;
+    const size_t d = enc.dim();
+    std::vector<float> vectors(count * d);
+    enc.EncodeDocuments(documents, count, vectors.data());
+
+    std::vector<std::string> id_storage;
+    std::vector<const char*> id_ptrs(count);
+    if (!ids) {
+      id_storage.reserve(count);
+      for (size_t i = 0; i < count; ++i) id_storage.push_back(std::to_string(i));
+      for (size_t i = 0; i < count; ++i) id_ptrs[i] = id_storage[i].c_str();
+    } else {
+      for (size_t i = 0; i < count; ++i) id_ptrs[i] = ids[i];
+    }
+    std::vector<const char*> meta(count, nullptr);
+    std::vector<std::string> meta_storage(count);
+    if (store_documents) {
+      for (size_t i = 0; i < count; ++i) {
+        std::string_view doc(documents[i].data, documents[i].length);
+        size_t p = doc.find_first_not_of(" \t\r\n");
+        if (p != std::string_view::npos && doc[p] == '{' && doc.size() <= (64u << 10)) {
+          meta_storage[i].assign(doc);
+          meta[i] = meta_storage[i].c_str();
+        }
+      }
+    }
+    CollectionHandle docs{host};
+    Check(host->collection_create(store, collection, static_cast<uint32_t>(d), EK_METRIC_COSINE, &docs.c),
+          "collection_create");
+    ek_upsert_batch batch{};
+    batch.struct_size = sizeof batch;
+    batch.count = count;
+    batch.ids = id_ptrs.data();
+    batch.vectors = vectors.data();
+    batch.dim = d;
+    batch.metadata_json = store_documents ? meta.data() : nullptr;
+    Check(host->collection_upsert(docs.c, &batch), "collection_upsert");
+
+    // The values seen, for probe_collection.
+    std::vector<std::pair<std::string, std::string>> values;
+    for (size_t i = 0; i < count; ++i) {
+      enc.CollectValues(std::string_view(documents[i].data, documents[i].length), &values);
+    }
+    std::unordered_set<std::string> seen;
+    std::vector<std::pair<std::string, std::string>> unique;
+    for (auto& pv : values) {
+      if (seen.insert(pv.first + '\0' + pv.second).second) unique.push_back(std::move(pv));
+    }
+    if (unique.empty()) return;
+    const size_t n = unique.size();
+    std::vector<float> vv(n * d);
+    std::vector<std::string> vid(n), vmeta(n);
+    vsaj::ParallelFor(enc.env(), n, 64, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        enc.EncodeValue(unique[i].second, vv.data() + i * d);
+        const std::string key = unique[i].first + '\0' + unique[i].second;
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "v%016llx",
+                      static_cast<unsigned long long>(vsaj::HashBytes(key.data(), key.size(), 99)));
+        vid[i] = buf;
+        vmeta[i] = "{\"path\":" + JsonString(unique[i].first) + ",\"value\":" + unique[i].second + "}";
+      }
+    });
+    std::vector<const char*> vid_p(n), vmeta_p(n);
+    for (size_t i = 0; i < n; ++i) {
+      vid_p[i] = vid[i].c_str();
+      vmeta_p[i] = vmeta[i].c_str();
+    }
+    CollectionHandle comp{host};
+    const std::string cname = CompanionName(collection);
+    Check(host->collection_create(store, cname.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &comp.c),
+          "collection_create (values)");
+    ek_upsert_batch vb{};
+    vb.struct_size = sizeof vb;
+    vb.count = n;
+    vb.ids = vid_p.data();
+    vb.vectors = vv.data();
+    vb.dim = d;
+    vb.metadata_json = vmeta_p.data();
+    Check(host->collection_upsert(comp.c, &vb), "collection_upsert (values)");
+  });
+}
+
+void Search(Instance* self, ek_store* store, const std::string& collection, const float* q, size_t k,
+            const char* filter, ek_results** out) {
+  const ek_host* host = self->host;
+  const size_t d = self->enc->dim();
+  if (k == 0 || k > 1024) Fail(EK_ERR_INVALID_ARGUMENT, "k is " + std::to_string(k) + "; use 1..1024");
+  CollectionHandle c{host};
+  Check(host->collection_create(store, collection.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &c.c),
+        "collection_create");
+  ek_search_options opt{};
+  opt.struct_size = sizeof opt;
+  opt.k = static_cast<uint32_t>(k);
+  opt.filter_json = filter;
+  opt.include_metadata = 1;
+  Check(host->collection_search(c.c, q, 1, d, &opt, out), "collection_search");
+}
+
+ek_status ProbeCollection(void* instance, ek_store* store, const char* collection, const float* vector,
+                          const char* path, size_t k, ek_results** out_results) {
+  Instance* self = Self(instance);
+  return Guard(self, "probe_collection", [&] {
+    NotNull(store, "store");
+    NotNull(collection, "collection");
+    NotNull(out_results, "out_results");
+    *out_results = nullptr;
+    std::vector<float> u = Unbind(self, vector, path);
+    const std::string filter = "{\"path\":" + JsonString(path) + "}";
+    Search(self, store, CompanionName(collection), u.data(), k, filter.c_str(), out_results);
+  });
+}
+
+ek_status Similar(void* instance, ek_store* store, const char* collection, const ek_string_view* document,
+                  size_t k, const char* filter_json, ek_results** out_results) {
+  Instance* self = Self(instance);
+  return Guard(self, "similar", [&] {
+    NotNull(store, "store");
+    NotNull(collection, "collection");
+    NotNull(document, "document");
+    NotNull(out_results, "out_results");
+    *out_results = nullptr;
+    std::vector<float> q(self->enc->dim());
+    self->enc->EncodeDocuments(document, 1, q.data());
+    Search(self, store, collection, q.data(), k, filter_json, out_results);
+  });
+}
+
+ek_status EncodeBatch(void* instance, const char* text, size_t length, float* out, size_t capacity,
+                      size_t* out_count) {
+  Instance* self = Self(instance);
+  return Guard(self, "encode_batch", [&] {
+    NotNull(out_count, "out_count");
+    *out_count = 0;
+    if (length > 0) NotNull(text, "text");
+    std::vector<std::string> storage;
+    std::vector<ek_string_view> docs;
+    self->enc->SplitBatch(std::string_view(text ? text : "", length), &storage, &docs);
+    *out_count = docs.size();
+    const size_t needed = docs.size() * self->enc->dim();
+    if (!out || capacity < needed) {
+      Fail(EK_ERR_BUFFER_TOO_SMALL, std::to_string(docs.size()) + " documents need " + std::to_string(needed) +
+                                        " floats, capacity is " + std::to_string(out ? capacity : 0));
+    }
+    self->enc->EncodeDocuments(docs.data(), docs.size(), out);
+  });
+}
+
+const ek_vsa_probe_ext kProbe = {
+    sizeof(ek_vsa_probe_ext), LastError, Bind,    EncodeValue, Probe,     DecodeNumber,
+    Index,                    ProbeCollection, Similar, EncodeBatch,
+};
+
+const void* GetExtension(void* instance, const char* id) {
+  (void)instance;
+  if (!id) return nullptr;
+  if (std::strcmp(id, EK_EXT_ENCODER) == 0) return &kEncoder;
+  if (std::strcmp(id, EK_EXT_VSA_PROBE) == 0) return &kProbe;
+  return nullptr;
+}
+
+const char* const kExtensions[] = {EK_EXT_ENCODER, EK_EXT_VSA_PROBE, nullptr};
+
+const ek_plugin_descriptor kDescriptor = {
+    sizeof(ek_plugin_descriptor),
+    EK_ABI_VERSION,
+    "embedkit.vsa_json",
+    "VSA JSON encoder (MBAT, orthogonal binding)",
+    "0.1.0",
+    "embedkit",
+    "Any JSON document to one vector: role matrices (structured Hadamard, dense Haar or Gaussian) "
+    "bind values to keys; probe/decode by the transposes (Gallant 2022)",
+    kExtensions,
+    Create,
+    Destroy,
+    GetExtension,
+};
+
+}  // namespace
+
+extern "C" EK_PLUGIN_EXPORT const ek_plugin_descriptor* EK_PLUGIN_ENTRY_NAME(void) { return &kDescriptor; }

@@ -1,0 +1,267 @@
+// vsa_json internals: configuration, errors, hashing, caches, atoms, bindings and the
+// JSON encoder. Everything here sees only the abi/ headers and the ek_host it is
+// given (kernels, thread pool, Philox RNG); nothing of sdk/.
+#pragma once
+
+#include <embedkit/plugin.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace simdjson::dom {
+class element;
+class parser;
+}  // namespace simdjson::dom
+
+namespace vsaj {
+
+// ---- Errors ------------------------------------------------------------------------
+// Thrown inside the plugin only; every ABI entry catches and returns the status.
+struct Error {
+  ek_status status;
+  std::string message;
+};
+[[noreturn]] void Fail(ek_status status, std::string message);
+
+// ---- Configuration (docs/vsa_json.md lists every key and its default) ---------------
+enum class BindingKind { kStructured, kDense, kGaussian };
+enum class AtomKind { kSign, kGaussian };
+enum class NumberScale { kLog, kLinear };
+
+struct Config {
+  size_t dim = 1024;
+  uint64_t seed = 42;
+  BindingKind binding = BindingKind::kStructured;
+  int structured_rounds = 3;
+  bool soft = true;             // mode "soft" (default) | "strict"
+  double soft_weight = 0.25;    // weight of the unbound value terms in soft mode
+  AtomKind atoms = AtomKind::kSign;
+  bool ordered_arrays = true;   // arrays "ordered" (default) | "bag"
+  int ngram = 0;                // character n-gram length for strings (0 = off)
+  double ngram_weight = 0.5;
+  double exact_weight = 0.5;    // weight of the exact-string atom next to the tokens
+  NumberScale number_scale = NumberScale::kLog;
+  double number_min = -1e9, number_max = 1e9;
+  int number_levels = 65;
+  size_t max_document_bytes = size_t{16} << 20;
+  int max_depth = 128;
+  size_t atom_cache_bytes = size_t{64} << 20;
+  size_t matrix_cache_bytes = size_t{1} << 30;
+};
+
+// Reads and validates the configuration (throws Error).
+Config ReadConfig(const ek_host* host, const char* json, size_t length);
+// The configuration as canonical JSON (for the docs and error messages).
+std::string ConfigSummary(const Config& c);
+
+// ---- Hashing -----------------------------------------------------------------------
+// FNV-1a over bytes, finished with the splitmix64 mixer: identical everywhere.
+uint64_t HashBytes(const void* data, size_t n, uint64_t salt);
+uint64_t Mix64(uint64_t x);
+
+// Symbol kinds: part of every atom's key, so a key "a" and a token "a" differ.
+enum SymbolKind : uint64_t {
+  kKindToken = 1,
+  kKindExact = 2,
+  kKindNgram = 3,
+  kKindLiteral = 4,
+  kKindRole = 5,
+  kKindSequence = 6,
+  kKindLevels = 7,
+};
+// Philox key of a symbol: mixes (seed, kind, symbol hash).
+uint64_t SymbolKey(uint64_t seed, uint64_t kind, uint64_t symbol_hash);
+
+// ---- A sharded, memory-bounded LRU cache of immutable values -------------------------
+template <class V>
+class LruCache {
+ public:
+  explicit LruCache(size_t budget_bytes) : budget_(budget_bytes / kShards + 1) {}
+
+  std::shared_ptr<const V> Find(uint64_t key) {
+    Shard& s = shards_[key % kShards];
+    std::lock_guard lock(s.mutex);
+    auto it = s.map.find(key);
+    if (it == s.map.end()) return nullptr;
+    s.lru.splice(s.lru.begin(), s.lru, it->second);
+    return it->second->value;
+  }
+
+  // Inserts (or returns the existing) value; evicts least recently used entries of
+  // the shard beyond its share of the budget (the newest entry always stays).
+  std::shared_ptr<const V> Insert(uint64_t key, std::shared_ptr<const V> value, size_t bytes) {
+    Shard& s = shards_[key % kShards];
+    std::lock_guard lock(s.mutex);
+    auto it = s.map.find(key);
+    if (it != s.map.end()) return it->second->value;
+    s.lru.push_front(Entry{key, std::move(value), bytes});
+    s.map[key] = s.lru.begin();
+    s.bytes += bytes;
+    while (s.bytes > budget_ && s.lru.size() > 1) {
+      Entry& last = s.lru.back();
+      s.bytes -= last.bytes;
+      s.map.erase(last.key);
+      s.lru.pop_back();
+    }
+    return s.lru.front().value;
+  }
+
+  size_t Entries() {
+    size_t n = 0;
+    for (Shard& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      n += s.map.size();
+    }
+    return n;
+  }
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct Entry {
+    uint64_t key;
+    std::shared_ptr<const V> value;
+    size_t bytes;
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::list<Entry> lru;
+    std::unordered_map<uint64_t, typename std::list<Entry>::iterator> map;
+    size_t bytes = 0;
+  };
+  size_t budget_;
+  Shard shards_[kShards];
+};
+
+// Host services the core needs, bundled.
+struct Env {
+  const ek_host* host;
+  const ek_kernels* k;
+  Config cfg;
+};
+
+// Runs body(begin, end) over [0, n) on the host's pool unless already inside a pool
+// body (then inline): bodies must not call parallel_for again.
+void ParallelFor(const Env& env, size_t n, size_t grain,
+                 const std::function<void(size_t, size_t)>& body);
+
+// ---- Atoms ---------------------------------------------------------------------------
+// One vector per symbol, derived from Philox(SymbolKey(seed, kind, hash)): "sign" atoms
+// are +-1/sqrt(D) from the bits of the words; "gaussian" atoms are Box-Muller normals
+// scaled by 1/sqrt(D). Cached (LRU, bounded by atom_cache_bytes).
+class Atoms {
+ public:
+  explicit Atoms(const Env& env);
+  // acc += weight * atom(kind, hash)
+  void Add(uint64_t kind, uint64_t hash, float weight, float* acc);
+  std::shared_ptr<const std::vector<float>> Get(uint64_t kind, uint64_t hash);
+  // Deterministic generation (no cache).
+  static void Generate(const Env& env, uint64_t key, AtomKind kind, float* out);
+  const std::vector<float>& levels() const { return levels_; }  // number_levels x D
+
+ private:
+  const Env& env_;
+  LruCache<std::vector<float>> cache_;
+  std::vector<float> levels_;
+};
+
+// Deterministic standard normal pairs from uint32 words (Box-Muller in double).
+void GaussianFromWords(const uint32_t* words, size_t n_out, double* out);
+// Deterministic permutation of [0, n) (Fisher-Yates; j = (word * (i+1)) >> 32).
+void PermutationFromKey(const Env& env, uint64_t key, uint64_t counter, uint32_t* perm,
+                        size_t n);
+
+// ---- Bindings ------------------------------------------------------------------------
+// One matrix per role (a key, or the sequence role). Apply computes v <- M v, or
+// v <- M^T v, in place; `scratch` holds D floats.
+class Binder {
+ public:
+  virtual ~Binder() = default;
+  virtual void Apply(uint64_t role, float* v, bool transpose, float* scratch) = 0;
+  // Bytes of matrix state held by the cache (for reports).
+  virtual size_t CachedRoles() = 0;
+};
+std::unique_ptr<Binder> MakeBinder(const Env& env);
+
+uint64_t RoleOfKey(std::string_view key);
+uint64_t SequenceRole();
+
+// ---- Paths ---------------------------------------------------------------------------
+// A parsed probe path: each step a key role, or an array position (sequence role
+// applied position + 1 times).
+struct PathStep {
+  uint64_t role;
+  size_t repeat;
+};
+std::vector<PathStep> ParsePath(std::string_view path);
+// Escapes a key for a path ('.', '[', ']', '\' get a backslash).
+std::string EscapeKey(std::string_view key);
+
+// ---- JSON syntax diagnosis ------------------------------------------------------------
+struct SyntaxProblem {
+  size_t offset;
+  std::string reason;
+  bool depth;  // the problem is nesting beyond max_depth
+};
+// Finds the first offending byte of a text simdjson rejected (UTF-8, grammar, depth).
+SyntaxProblem DiagnoseJson(std::string_view text, int max_depth);
+
+// ---- Encoder -------------------------------------------------------------------------
+class Encoder {
+ public:
+  explicit Encoder(Env env);
+  ~Encoder();
+  const Env& env() const { return env_; }
+  size_t dim() const { return env_.cfg.dim; }
+
+  // Encodes `count` documents into out (count x D), on the host's threads. Errors name
+  // the document index (throws Error).
+  void EncodeDocuments(const ek_string_view* docs, size_t count, float* out);
+  // Encodes one JSON value as a field value (unit norm), on the calling thread.
+  void EncodeValue(std::string_view json, float* out);
+  // Splits a batch text (NDJSON or a JSON array) into documents (views into `text` or
+  // into `storage` for array elements).
+  void SplitBatch(std::string_view text, std::vector<std::string>* storage,
+                  std::vector<ek_string_view>* docs);
+
+  // Applies the matrix of a path (forward: outermost first) or its transpose.
+  void ApplyPath(const std::vector<PathStep>& path, float* v, bool transpose);
+  // Number scale: value <-> position in [0, levels-1].
+  double NumberPosition(double x) const;
+  double NumberFromPosition(double p) const;
+  // Estimates (value, fitted position) from an unbound vector.
+  double DecodeNumber(const float* unbound, double* out_position);
+  // The (unit) vector of a number, as a field value.
+  void EncNumber(double x, float* out);
+
+  // Every scalar (path, minified value JSON) of a document, up to 256 bytes a value.
+  void CollectValues(std::string_view doc, std::vector<std::pair<std::string, std::string>>* out);
+
+  Binder& binder() { return *binder_; }
+  Atoms& atoms() { return *atoms_; }
+
+  struct Workspace;
+
+ private:
+  std::unique_ptr<Workspace> Acquire();
+  void Release(std::unique_ptr<Workspace> ws);
+  void EncodeOne(Workspace& ws, std::string_view text, float* out, bool document);
+  void Enc(Workspace& ws, const simdjson::dom::element& e, int depth, float* out);
+  void EncString(Workspace& ws, std::string_view s, int depth, float* out);
+
+  Env env_;
+  std::unique_ptr<Atoms> atoms_;
+  std::unique_ptr<Binder> binder_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<Workspace>> pool_;
+};
+
+}  // namespace vsaj
