@@ -11,6 +11,12 @@ thread_local bool tls_inside_pool = false;  // set on workers and during a call
 
 ThreadPool::ThreadPool(size_t threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  // WebAssembly without pthreads (the default build: no SharedArrayBuffer or
+  // cross-origin isolation needed): std::thread cannot start, so the pool is the
+  // calling thread alone and size() reports 1.
+  threads = 1;
+#endif
   for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 
