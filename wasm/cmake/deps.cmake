@@ -10,6 +10,7 @@
 #   hwy::hwy             /usr/include/hwy headers (static SIMD128 target only) plus
 #                        highway's aligned_allocator.cc/targets.cc, static library
 #   GTest::gtest(_main)  /usr/src/googletest, static libraries
+#   benchmark::benchmark Debian source package 'benchmark', static library
 #
 # It also sets the flags every object of the WASM build shares (SIMD128, native wasm
 # exceptions so C++ errors become ek_status values, no pthreads) and schedules the
@@ -29,7 +30,7 @@ function(_ek_find_src var pattern)
   endforeach()
   if(NOT _dirs)
     message(FATAL_ERROR "embedkit WASM: no ${pattern} in ${EK_DEPS_SRC}; run scripts/setup.sh "
-                        "(it runs 'apt-get source sqlite3 simdjson highway' there)")
+                        "(it runs 'apt-get source' for sqlite3 simdjson highway benchmark there)")
   endif()
   list(SORT _dirs)
   list(GET _dirs -1 _dir)
@@ -40,7 +41,9 @@ endfunction()
 #  -msimd128           Highway's WASM target (static dispatch, one target)
 #  -fwasm-exceptions   native wasm exception handling: the C API turns C++ exceptions
 #                      into ek_status; emscripten's default would abort on throw
-add_compile_options(-msimd128 -fwasm-exceptions)
+add_compile_options(-msimd128 -fwasm-exceptions
+  # C++20 library pieces missing from emscripten 3.1.6's libc++ (std::bit_cast)
+  "$<$<COMPILE_LANGUAGE:CXX>:SHELL:-include ${CMAKE_CURRENT_LIST_DIR}/compat/ek_wasm_compat.h>")
 add_link_options(-fwasm-exceptions -sALLOW_MEMORY_GROWTH=1)
 # emcc at -O1+ runs acorn through node and needs Debian's module folder.
 set(CMAKE_C_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
@@ -77,6 +80,11 @@ target_include_directories(ek_dep_sqlite3 SYSTEM PUBLIC "${EK_SQLITE_AMALG}")
 # see (secure_delete on by default, URI names, variable limit, LIKE on blobs), minus
 # what WASM cannot have (threads, loadable extensions).
 target_compile_definitions(ek_dep_sqlite3 PRIVATE
+  # What Debian's configure finds in libc (emscripten's musl has the same); without
+  # HAVE_USLEEP the busy handler sleeps in whole seconds and gives up on any
+  # busy_timeout under 1000 ms.
+  HAVE_USLEEP=1 HAVE_FDATASYNC=1 HAVE_GMTIME_R=1 HAVE_LOCALTIME_R=1 HAVE_ISNAN=1
+  HAVE_STRCHRNUL=1 HAVE_UTIME=1
   SQLITE_THREADSAFE=0
   SQLITE_OMIT_LOAD_EXTENSION
   SQLITE_SECURE_DELETE
@@ -143,6 +151,42 @@ if(EK_BUILD_TESTS)
        "set(PACKAGE_VERSION 1.12.1)\nset(PACKAGE_VERSION_COMPATIBLE TRUE)\n")
 endif()
 
+# ---- Google Benchmark ---------------------------------------------------------------
+# tests/bench's kernel benchmarks run under node too (their ctest smoke pass, and the
+# WASM side of the WASM/native throughput figures). Debian source package
+# 'benchmark' (same version as libbenchmark-dev), compiled without threads.
+if(EK_BUILD_BENCH)
+  _ek_find_src(EK_BENCHMARK_SRC "benchmark-*")
+  file(GLOB _bm_sources "${EK_BENCHMARK_SRC}/src/*.cc")
+  list(FILTER _bm_sources EXCLUDE REGEX "benchmark_main\\.cc$")
+  add_library(ek_dep_benchmark STATIC ${_bm_sources})
+  target_include_directories(ek_dep_benchmark SYSTEM PUBLIC "${EK_BENCHMARK_SRC}/include")
+  target_compile_definitions(ek_dep_benchmark PUBLIC BENCHMARK_STATIC_DEFINE
+    PRIVATE HAVE_STD_REGEX HAVE_STEADY_CLOCK)
+  target_compile_options(ek_dep_benchmark PRIVATE -O2 -w)
+  add_library(benchmark::benchmark ALIAS ek_dep_benchmark)
+  add_library(ek_dep_benchmark_main STATIC "${EK_BENCHMARK_SRC}/src/benchmark_main.cc")
+  target_link_libraries(ek_dep_benchmark_main PUBLIC ek_dep_benchmark)
+  add_library(benchmark::benchmark_main ALIAS ek_dep_benchmark_main)
+  file(WRITE "${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/benchmark-config.cmake"
+       "# embedkit WASM: benchmark targets come from wasm/cmake/deps.cmake\nset(benchmark_FOUND TRUE)\n")
+  file(WRITE "${CMAKE_FIND_PACKAGE_REDIRECTS_DIR}/benchmark-config-version.cmake"
+       "set(PACKAGE_VERSION 1.7.1)\nset(PACKAGE_VERSION_COMPATIBLE TRUE)\n")
+endif()
+
 # ---- our own WASM folders (they name SDK targets defined later; CMake resolves
 # target names at generate time) ------------------------------------------------------
 add_subdirectory(${PROJECT_SOURCE_DIR}/wasm ${CMAKE_BINARY_DIR}/wasm)
+
+# At the end of the top-level configure: keep out of 'all' what has no meaning in a
+# WASM build (the native command-line program; MODULE libraries, which emscripten's
+# CMake turns into static archives: the WASM tests use side modules instead).
+function(_ek_wasm_prune)
+  foreach(t embedkit_cli ek_sample_trigram_hash fixture_ok fixture_duplicate fixture_abi2
+            fixture_small_struct fixture_no_entry fixture_no_create fixture_throwing)
+    if(TARGET ${t})
+      set_target_properties(${t} PROPERTIES EXCLUDE_FROM_ALL TRUE)
+    endif()
+  endforeach()
+endfunction()
+cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL _ek_wasm_prune)
