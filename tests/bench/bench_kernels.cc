@@ -76,9 +76,10 @@ ek::ThreadPool* Pool(size_t threads) {
 
 // CPU seconds of the calling thread: with one thread, rates over CPU time are less
 // sensitive to other processes taking the core than rates over wall time.
+// Returns a negative value where the clock is missing (some WASM runtimes).
 double ThreadCpuSeconds() {
   timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return -1.0;
   return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
@@ -103,7 +104,7 @@ void OneVsMany(benchmark::State& state, size_t dim) {
   const double cpu = ThreadCpuSeconds() - cpu0;
   const double bytes = double(rows) * dim * sizeof(float);
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["cpu_GB/s"] = bytes * 1e-9 * double(state.iterations()) / cpu;
+  if (cpu0 >= 0 && cpu > 0) state.counters["cpu_GB/s"] = bytes * 1e-9 * double(state.iterations()) / cpu;
   state.counters["rows"] = double(rows);
 }
 
@@ -130,7 +131,7 @@ void ScanSingle(benchmark::State& state, size_t rows, size_t threads) {
   const double cpu = ThreadCpuSeconds() - cpu0;
   const double bytes = double(rows) * kDim * sizeof(float);
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  if (threads == 1) state.counters["cpu_GB/s"] = bytes * 1e-9 * double(state.iterations()) / cpu;
+  if (threads == 1 && cpu0 >= 0 && cpu > 0) state.counters["cpu_GB/s"] = bytes * 1e-9 * double(state.iterations()) / cpu;
   state.counters["queries/s"] = benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = double(threads);
 }
@@ -156,7 +157,7 @@ void ScanBatch(benchmark::State& state, size_t rows, size_t threads) {
   }
   const double cpu = ThreadCpuSeconds() - cpu0;
   const double flops = 2.0 * double(rows) * kDim * kQueries;
-  if (threads == 1) state.counters["cpu_GFLOP/s"] = flops * 1e-9 * double(state.iterations()) / cpu;
+  if (threads == 1 && cpu0 >= 0 && cpu > 0) state.counters["cpu_GFLOP/s"] = flops * 1e-9 * double(state.iterations()) / cpu;
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["peak_frac"] = benchmark::Counter(
       flops * 1e-9 / (kPeakGflopsPerCore * double(threads)), benchmark::Counter::kIsIterationInvariantRate);
