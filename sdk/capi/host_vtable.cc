@@ -8,6 +8,7 @@
 #include "core/last_error.h"
 #include "core/philox.h"
 #include "json/json.h"
+#include "text/text_api.h"
 
 namespace ek::capi {
 namespace {
@@ -126,6 +127,7 @@ void InitHostVtable(ek_instance* instance) {
   h.config_int = HostConfigInt;
   h.config_double = HostConfigDouble;
   h.config_string = HostConfigString;
+  h.text = ek::text::Api();
 }
 
 }  // namespace ek::capi

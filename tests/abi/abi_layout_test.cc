@@ -4,6 +4,7 @@
 // Also proves the public headers compile as C++ with -Wall -Wextra -Werror -pedantic.
 #include <embedkit/embedkit.h>
 #include <embedkit/plugin.h>
+#include <embedkit/text.h>
 
 #include <cstddef>
 
@@ -25,10 +26,18 @@ EK_OFFSET(ek_encoder_ext, encode, 16, 8);
 EK_LAYOUT(ek_kernels, 120, 60);
 EK_OFFSET(ek_kernels, dot, 24, 12);
 EK_OFFSET(ek_kernels, top_k, 112, 56);
-EK_LAYOUT(ek_host, 168, 88);
+EK_LAYOUT(ek_host, 176, 92);
 EK_OFFSET(ek_host, kernels, 48, 28);
 EK_OFFSET(ek_host, random_u32, 72, 40);
 EK_OFFSET(ek_host, results_free, 136, 72);
 EK_OFFSET(ek_host, config_string, 160, 84);
+EK_OFFSET(ek_host, text, 168, 88);
+EK_LAYOUT(ek_tokenize_options, 16, 16);
+EK_OFFSET(ek_tokenize_options, max_token_bytes, 12, 12);
+EK_LAYOUT(ek_token, 8, 8);
+EK_LAYOUT(ek_text_api, 88, 44);
+EK_OFFSET(ek_text_api, tokenize, 16, 8);
+EK_OFFSET(ek_text_api, wordvec_open, 32, 16);
+EK_OFFSET(ek_text_api, wordvec_word, 80, 40);
 
 int main() { return 0; }

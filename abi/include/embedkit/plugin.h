@@ -20,6 +20,7 @@
 
 #include "types.h"
 #include "embedkit.h"
+#include "text.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -126,6 +127,9 @@ struct ek_host {
   ek_status (*config_string)(const ek_host* host, const char* config_json, size_t length,
                              const char* key, const char* fallback, char* out,
                              size_t capacity);
+  /* Added in ABI 1.0 after the fields above (check host->struct_size before use):
+   * the shared tokenizer and word-vector tables (embedkit/text.h). Never NULL. */
+  const ek_text_api* text;
 };
 
 /* ---- Descriptor ---------------------------------------------------------------------- */
