@@ -128,6 +128,10 @@ void InitHostVtable(ek_instance* instance) {
   h.config_double = HostConfigDouble;
   h.config_string = HostConfigString;
   h.text = ek::text::Api();
+  h.collection_delete = ek_collection_delete;
+  h.collection_list = ek_collection_list;
+  h.results_hit_count = ek_results_hit_count;
+  h.results_hit = ek_results_hit;
 }
 
 }  // namespace ek::capi

@@ -130,6 +130,17 @@ struct ek_host {
   /* Added in ABI 1.0 after the fields above (check host->struct_size before use):
    * the shared tokenizer and word-vector tables (embedkit/text.h). Never NULL. */
   const ek_text_api* text;
+  /* Added in ABI 1.0 after `text` (check host->struct_size before use): deleting and
+   * listing rows, so a plugin can forget data it stored (the store runs with
+   * secure_delete) and read back what it saved. Same contracts as the host API
+   * functions of the same names (embedkit.h). */
+  ek_status (*collection_delete)(ek_collection* collection, const char* const* ids,
+                                 size_t count, size_t* out_deleted);
+  ek_status (*collection_list)(ek_collection* collection, size_t offset, size_t limit,
+                               uint32_t include_metadata, ek_results** out_results);
+  size_t (*results_hit_count)(const ek_results* results, size_t query);
+  ek_status (*results_hit)(const ek_results* results, size_t query, size_t rank,
+                           ek_hit* out_hit);
 };
 
 /* ---- Descriptor ---------------------------------------------------------------------- */
