@@ -247,6 +247,37 @@ void PermutationFromKey(const Env& env, uint64_t key, uint64_t counter, uint32_t
   }
 }
 
+// ---- Element-wise loops --------------------------------------------------------------------
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__EMSCRIPTEN__)
+#define VSAJ_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VSAJ_CLONES
+#endif
+
+VSAJ_CLONES void AddScaled(float* __restrict acc, const float* __restrict a, float w, size_t n) {
+  for (size_t i = 0; i < n; ++i) acc[i] += w * a[i];
+}
+VSAJ_CLONES void AddBoundAndSoft(float* __restrict acc, const float* __restrict b,
+                                 const float* __restrict c, float w, size_t n) {
+  for (size_t i = 0; i < n; ++i) acc[i] += b[i] + w * c[i];
+}
+VSAJ_CLONES void MulInPlace(float* __restrict v, const float* __restrict s, size_t n) {
+  for (size_t i = 0; i < n; ++i) v[i] *= s[i];
+}
+VSAJ_CLONES void Gather(float* __restrict dst, const float* __restrict src,
+                        const uint32_t* __restrict idx, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = src[idx[i]];
+}
+VSAJ_CLONES void Scatter(float* __restrict dst, const float* __restrict src,
+                         const uint32_t* __restrict idx, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[idx[i]] = src[i];
+}
+VSAJ_CLONES void Lerp(float* __restrict out, const float* __restrict a, const float* __restrict b,
+                      float t, size_t n) {
+  const float u = 1.0f - t;
+  for (size_t i = 0; i < n; ++i) out[i] = u * a[i] + t * b[i];
+}
+
 // ---- Atoms ---------------------------------------------------------------------------------
 void Atoms::Generate(const Env& env, uint64_t key, AtomKind kind, float* out) {
   const size_t d = env.cfg.dim;
@@ -295,11 +326,17 @@ std::shared_ptr<const std::vector<float>> Atoms::Get(uint64_t kind, uint64_t has
   return cache_.Insert(key, std::move(v), env_.cfg.dim * sizeof(float) + 96);
 }
 
-void Atoms::Add(uint64_t kind, uint64_t hash, float weight, float* acc) {
-  auto v = Get(kind, hash);
-  const float* a = v->data();
+void Atoms::Add(uint64_t kind, uint64_t hash, float weight, float* acc, AtomSlots* local) {
   const size_t d = env_.cfg.dim;
-  for (size_t i = 0; i < d; ++i) acc[i] += weight * a[i];
+  if (local) {
+    const uint64_t key = SymbolKey(env_.cfg.seed, kind, hash);
+    const std::vector<float>* v = local->Find(key);
+    if (!v) v = local->Put(key, Get(kind, hash));
+    AddScaled(acc, v->data(), weight, d);
+    return;
+  }
+  auto v = Get(kind, hash);
+  AddScaled(acc, v->data(), weight, d);
 }
 
 // ---- Bindings --------------------------------------------------------------------------------
@@ -310,6 +347,7 @@ class CachedBinder : public Binder {
  public:
   CachedBinder(const Env& env, size_t budget) : env_(env), cache_(budget) {}
   size_t CachedRoles() override { return cache_.Entries(); }
+  std::shared_ptr<const void> Handle(uint64_t role) override { return Get(role); }
 
  protected:
   std::shared_ptr<const Role> Get(uint64_t role) {
@@ -342,27 +380,26 @@ class StructuredBinder final : public CachedBinder<StructuredRole> {
   explicit StructuredBinder(const Env& env)
       : CachedBinder(env, std::max<size_t>(env.cfg.matrix_cache_bytes, size_t{1} << 20)) {}
 
-  void Apply(uint64_t role, float* v, bool transpose, float* scratch) override {
-    auto r = Get(role);
+  bool LocallyCacheable() const override { return true; }
+  void ApplyHandle(const void* state, float* v, bool transpose, float* scratch) override {
+    const auto* r = static_cast<const StructuredRole*>(state);
     const size_t d = env_.cfg.dim;
     const size_t rounds = static_cast<size_t>(env_.cfg.structured_rounds);
     const float* s = r->signs.data();
     const uint32_t* p = r->perm.data();
     if (!transpose) {
       for (size_t k = 0; k < rounds; ++k) {
-        const float* sk = s + k * d;
-        for (size_t i = 0; i < d; ++i) v[i] *= sk[i];
+        MulInPlace(v, s + k * d, d);
         env_.k->fwht(v, d);
       }
-      for (size_t i = 0; i < d; ++i) scratch[i] = v[p[i]];
+      Gather(scratch, v, p, d);
       std::memcpy(v, scratch, d * sizeof(float));
     } else {
-      for (size_t i = 0; i < d; ++i) scratch[p[i]] = v[i];
+      Scatter(scratch, v, p, d);
       std::memcpy(v, scratch, d * sizeof(float));
       for (size_t k = rounds; k-- > 0;) {
         env_.k->fwht(v, d);
-        const float* sk = s + k * d;
-        for (size_t i = 0; i < d; ++i) v[i] *= sk[i];
+        MulInPlace(v, s + k * d, d);
       }
     }
   }
@@ -396,19 +433,16 @@ class MatrixBinder : public CachedBinder<DenseRole> {
  public:
   explicit MatrixBinder(const Env& env) : CachedBinder(env, env.cfg.matrix_cache_bytes) {}
 
-  void Apply(uint64_t role, float* v, bool transpose, float* scratch) override {
-    auto r = Get(role);
+  bool LocallyCacheable() const override { return false; }
+  void ApplyHandle(const void* state, float* v, bool transpose, float* scratch) override {
+    const auto* r = static_cast<const DenseRole*>(state);
     const size_t d = env_.cfg.dim;
     const float* m = r->m.data();
     if (!transpose) {
       env_.k->matvec(m, d, d, v, scratch);
     } else {
       std::fill(scratch, scratch + d, 0.0f);
-      for (size_t row = 0; row < d; ++row) {
-        const float a = v[row];
-        const float* mr = m + row * d;
-        for (size_t c = 0; c < d; ++c) scratch[c] += a * mr[c];
-      }
+      for (size_t row = 0; row < d; ++row) AddScaled(scratch, m + row * d, v[row], d);
     }
     std::memcpy(v, scratch, d * sizeof(float));
   }

@@ -18,6 +18,8 @@ struct Encoder::Workspace {
   std::vector<std::vector<dom::element>> elems;    // array items per depth
   std::vector<float> scratch;
   std::string token;
+  AtomSlots atom_slots;
+  LocalCache<void, 64> role_slots;
 
   Workspace(size_t max_bytes, int max_depth, size_t dim)
       : parser(max_bytes), bufs(3 * (static_cast<size_t>(max_depth) + 3)),
@@ -103,8 +105,7 @@ void Encoder::EncNumber(double x, float* out) {
   if (i >= last) i = last - 1;
   const float t = static_cast<float>(p - static_cast<double>(i));
   const float* a = atoms_->levels().data() + i * d;
-  const float* b = a + d;
-  for (size_t k = 0; k < d; ++k) out[k] = (1.0f - t) * a[k] + t * b[k];
+  Lerp(out, a, a + d, t, d);
   env_.k->normalize(out, d);
 }
 
@@ -168,16 +169,16 @@ void Encoder::EncString(Workspace& ws, std::string_view s, int depth, float* out
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
       ws.token += c;
     }
-    atoms_->Add(kKindToken, HashBytes(ws.token.data(), ws.token.size(), kKindToken), 1.0f, tok);
+    atoms_->Add(kKindToken, HashBytes(ws.token.data(), ws.token.size(), kKindToken), 1.0f, tok, &ws.atom_slots);
     ++tokens;
   }
   if (tokens > 0) {
     env_.k->normalize(tok, d);
-    for (size_t k = 0; k < d; ++k) out[k] += tok[k];
+    AddScaled(out, tok, 1.0f, d);
   }
   if (env_.cfg.exact_weight > 0 || tokens == 0) {
     const float w = tokens == 0 ? 1.0f : static_cast<float>(env_.cfg.exact_weight);
-    atoms_->Add(kKindExact, HashBytes(s.data(), s.size(), kKindExact), w, out);
+    atoms_->Add(kKindExact, HashBytes(s.data(), s.size(), kKindExact), w, out, &ws.atom_slots);
   }
   if (env_.cfg.ngram > 0 && env_.cfg.ngram_weight > 0) {
     const size_t n = static_cast<size_t>(env_.cfg.ngram);
@@ -190,14 +191,24 @@ void Encoder::EncString(Workspace& ws, std::string_view s, int depth, float* out
       atoms_->Add(kKindNgram, HashBytes(t.data(), t.size(), kKindNgram), 1.0f, tok);
     } else {
       for (size_t i = 0; i + n <= t.size(); ++i) {
-        atoms_->Add(kKindNgram, HashBytes(t.data() + i, n, kKindNgram), 1.0f, tok);
+        atoms_->Add(kKindNgram, HashBytes(t.data() + i, n, kKindNgram), 1.0f, tok, &ws.atom_slots);
       }
     }
     env_.k->normalize(tok, d);
     const float w = static_cast<float>(env_.cfg.ngram_weight);
-    for (size_t k = 0; k < d; ++k) out[k] += w * tok[k];
+    AddScaled(out, tok, w, d);
   }
   env_.k->normalize(out, d);
+}
+
+void Encoder::ApplyRole(Workspace& ws, uint64_t role, float* v, bool transpose) {
+  if (binder_->LocallyCacheable()) {
+    const void* h = ws.role_slots.Find(role);
+    if (!h) h = ws.role_slots.Put(role, binder_->Handle(role));
+    binder_->ApplyHandle(h, v, transpose, ws.scratch.data());
+  } else {
+    binder_->Apply(role, v, transpose, ws.scratch.data());
+  }
 }
 
 // ---- Values -----------------------------------------------------------------------------
@@ -216,8 +227,8 @@ void Encoder::Enc(Workspace& ws, const dom::element& e, int depth, float* out) {
       for (dom::key_value_pair field : obj) {
         Enc(ws, field.value, depth + 1, child);
         std::memcpy(bound, child, d * sizeof(float));
-        binder_->Apply(RoleOfKey(field.key), bound, false, ws.scratch.data());
-        for (size_t k = 0; k < d; ++k) out[k] += bound[k] + soft * child[k];
+        ApplyRole(ws, RoleOfKey(field.key), bound, false);
+        AddBoundAndSoft(out, bound, child, soft, d);
         any = true;
       }
       if (!any) atoms_->Add(kKindLiteral, 3, 1.0f, out);
@@ -234,7 +245,7 @@ void Encoder::Enc(Workspace& ws, const dom::element& e, int depth, float* out) {
         bool any = false;
         for (dom::element item : arr) {
           Enc(ws, item, depth + 1, child);
-          for (size_t k = 0; k < d; ++k) out[k] += child[k];
+          AddScaled(out, child, 1.0f, d);
           any = true;
         }
         if (!any) atoms_->Add(kKindLiteral, 4, 1.0f, out);
@@ -256,15 +267,11 @@ void Encoder::Enc(Workspace& ws, const dom::element& e, int depth, float* out) {
       const uint64_t seq = SequenceRole();
       for (size_t i = items.size(); i-- > 0;) {
         Enc(ws, items[i], depth + 1, child);
-        for (size_t k = 0; k < d; ++k) {
-          out[k] += child[k];
-          unbound[k] += child[k];
-        }
-        binder_->Apply(seq, out, false, ws.scratch.data());
+        AddScaled(out, child, 1.0f, d);
+        AddScaled(unbound, child, 1.0f, d);
+        ApplyRole(ws, seq, out, false);
       }
-      if (soft > 0) {
-        for (size_t k = 0; k < d; ++k) out[k] += soft * unbound[k];
-      }
+      if (soft > 0) AddScaled(out, unbound, soft, d);
       env_.k->normalize(out, d);
       return;
     }
@@ -401,14 +408,13 @@ void Encoder::EncodeDocuments(const ek_string_view* docs, size_t count, float* o
 
 void Encoder::ApplyPath(const std::vector<PathStep>& path, float* v, bool transpose) {
   auto ws = Acquire();
-  float* scratch = ws->scratch.data();
   if (transpose) {
     for (const PathStep& s : path) {
-      for (size_t r = 0; r < s.repeat; ++r) binder_->Apply(s.role, v, true, scratch);
+      for (size_t r = 0; r < s.repeat; ++r) ApplyRole(*ws, s.role, v, true);
     }
   } else {
     for (size_t i = path.size(); i-- > 0;) {
-      for (size_t r = 0; r < path[i].repeat; ++r) binder_->Apply(path[i].role, v, false, scratch);
+      for (size_t r = 0; r < path[i].repeat; ++r) ApplyRole(*ws, path[i].role, v, false);
     }
   }
   Release(std::move(ws));
@@ -487,7 +493,9 @@ void Encoder::CollectValues(std::string_view doc,
         for (dom::element item : arr) {
           if (i >= 64) break;
           const size_t keep = path.size();
-          path += "[" + std::to_string(i++) + "]";
+          path += '[';
+          path += std::to_string(i++);
+          path += ']';
           walk(item);
           path.resize(keep);
         }

@@ -153,6 +153,36 @@ struct Env {
 void ParallelFor(const Env& env, size_t n, size_t grain,
                  const std::function<void(size_t, size_t)>& body);
 
+// ---- Element-wise loops ----------------------------------------------------------------
+// Compiled for several x86 targets (GCC target_clones) and picked at load time. Element-
+// wise only and without FMA contraction (ISO C++ mode: -ffp-contract=off), so every
+// clone gives bit-identical results.
+void AddScaled(float* acc, const float* a, float w, size_t n);              // acc += w a
+void AddBoundAndSoft(float* acc, const float* b, const float* c, float w, size_t n);  // acc += b + w c
+void MulInPlace(float* v, const float* s, size_t n);                        // v *= s
+void Gather(float* dst, const float* src, const uint32_t* idx, size_t n);   // dst[i] = src[idx[i]]
+void Scatter(float* dst, const float* src, const uint32_t* idx, size_t n);  // dst[idx[i]] = src[i]
+void Lerp(float* out, const float* a, const float* b, float t, size_t n);   // (1-t) a + t b
+
+// A small direct-mapped cache a thread keeps in front of a shared LruCache, so hot
+// lookups take no lock and touch no shared reference count.
+template <class V, size_t N>
+struct LocalCache {
+  uint64_t keys[N] = {};
+  std::shared_ptr<const V> values[N];
+  const V* Find(uint64_t key) const {
+    const size_t s = key & (N - 1);
+    return keys[s] == key && values[s] ? values[s].get() : nullptr;
+  }
+  const V* Put(uint64_t key, std::shared_ptr<const V> v) {
+    const size_t s = key & (N - 1);
+    keys[s] = key;
+    values[s] = std::move(v);
+    return values[s].get();
+  }
+};
+using AtomSlots = LocalCache<std::vector<float>, 256>;
+
 // ---- Atoms ---------------------------------------------------------------------------
 // One vector per symbol, derived from Philox(SymbolKey(seed, kind, hash)): "sign" atoms
 // are +-1/sqrt(D) from the bits of the words; "gaussian" atoms are Box-Muller normals
@@ -160,8 +190,8 @@ void ParallelFor(const Env& env, size_t n, size_t grain,
 class Atoms {
  public:
   explicit Atoms(const Env& env);
-  // acc += weight * atom(kind, hash)
-  void Add(uint64_t kind, uint64_t hash, float weight, float* acc);
+  // acc += weight * atom(kind, hash); `local` (optional) is the caller's own cache.
+  void Add(uint64_t kind, uint64_t hash, float weight, float* acc, AtomSlots* local = nullptr);
   std::shared_ptr<const std::vector<float>> Get(uint64_t kind, uint64_t hash);
   // Deterministic generation (no cache).
   static void Generate(const Env& env, uint64_t key, AtomKind kind, float* out);
@@ -185,7 +215,16 @@ void PermutationFromKey(const Env& env, uint64_t key, uint64_t counter, uint32_t
 class Binder {
  public:
   virtual ~Binder() = default;
-  virtual void Apply(uint64_t role, float* v, bool transpose, float* scratch) = 0;
+  virtual void Apply(uint64_t role, float* v, bool transpose, float* scratch) {
+    auto h = Handle(role);
+    ApplyHandle(h.get(), v, transpose, scratch);
+  }
+  // The role's state (generated on first use, then cached) and its application.
+  virtual std::shared_ptr<const void> Handle(uint64_t role) = 0;
+  virtual void ApplyHandle(const void* state, float* v, bool transpose, float* scratch) = 0;
+  // Small enough for threads to keep references in a LocalCache (structured only:
+  // a dense matrix must stay under the memory budget).
+  virtual bool LocallyCacheable() const = 0;
   // Bytes of matrix state held by the cache (for reports).
   virtual size_t CachedRoles() = 0;
 };
@@ -256,6 +295,7 @@ class Encoder {
   void EncodeOne(Workspace& ws, std::string_view text, float* out, bool document);
   void Enc(Workspace& ws, const simdjson::dom::element& e, int depth, float* out);
   void EncString(Workspace& ws, std::string_view s, int depth, float* out);
+  void ApplyRole(Workspace& ws, uint64_t role, float* v, bool transpose);
 
   Env env_;
   std::unique_ptr<Atoms> atoms_;
