@@ -95,8 +95,10 @@ EK_API ek_status ek_context_set_progress(ek_context* context, ek_progress_fn cal
                                          void* user_data);
 
 /* Asks every running long operation of this context to stop; they return
- * EK_ERR_CANCELLED. Async-signal-safe (it only sets a flag). Call
- * ek_context_reset_cancel before starting new work. [thread-safe] */
+ * EK_ERR_CANCELLED. Async-signal-safe (it only sets a flag), so a SIGINT handler may
+ * call it; for the same reason a NULL context returns EK_ERR_INVALID_ARGUMENT
+ * without setting ek_last_error(). Call ek_context_reset_cancel before starting new
+ * work. [thread-safe] */
 EK_API ek_status ek_context_cancel(ek_context* context);
 EK_API ek_status ek_context_reset_cancel(ek_context* context);
 
