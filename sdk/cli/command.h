@@ -53,5 +53,8 @@ const Command& StoreCreateCommand();
 const Command& StoreImportCommand();
 const Command& StoreSearchCommand();
 const Command& StoreInfoCommand();
+const Command& JsonEncodeCommand();  // cmd_json.cc (vsa_json plugin)
+const Command& JsonSearchCommand();
+const Command& JsonProbeCommand();
 
 }  // namespace ek::cli

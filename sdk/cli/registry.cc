@@ -11,7 +11,7 @@ namespace ek::cli {
 std::span<const Command> AllCommands() {
   static const std::array kCommands = {
       StoreCreateCommand(), StoreImportCommand(), StoreSearchCommand(), StoreInfoCommand(),
-      VersionCommand(),
+      JsonEncodeCommand(),  JsonSearchCommand(),  JsonProbeCommand(),  VersionCommand(),
   };
   return kCommands;
 }
@@ -19,6 +19,7 @@ std::span<const Command> AllCommands() {
 std::span<const CommandGroup> AllGroups() {
   static const std::array kGroups = {
       CommandGroup{"store", "create, fill, inspect and search SQLite vector stores"},
+      CommandGroup{"json", "encode whole JSON documents as vectors (vsa_json), search, probe"},
   };
   return kGroups;
 }

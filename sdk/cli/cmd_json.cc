@@ -1,0 +1,419 @@
+// embedkit json encode|search|probe: the vsa_json plugin (MBAT encoding of whole JSON
+// documents, docs/vsa_json.md) from the command line, through the public C API and
+// the plugin's "ek.vsa_probe/1" table only.
+//
+// The encoder configuration used by `encode` is kept next to the data, as the row
+// "vsa_json.config" of the companion collection "<C>.vsa_values" (metadata
+// {"vsa_json_config": {...}}), so `search` and `probe` encode and unbind the same way.
+#include <embedkit/ext/vsa_json.h>
+#include <simdjson.h>
+
+#include <fstream>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <sstream>
+
+#include "command.h"
+#include "errors.h"
+#include "json_writer.h"
+#include "session.h"
+#include "table.h"
+
+namespace ek::cli {
+namespace {
+
+constexpr const char* kPluginId = "embedkit.vsa_json";
+constexpr const char* kConfigRow = "vsa_json.config";
+
+struct InstanceFree {
+  void operator()(ek_instance* p) const { ek_instance_free(p); }
+};
+using InstancePtr = std::unique_ptr<ek_instance, InstanceFree>;
+
+struct Vsa {
+  InstancePtr instance;
+  const ek_vsa_probe_ext* probe = nullptr;
+  void* self = nullptr;
+  size_t dim = 0;
+
+  // A failed probe-table call: its status and the plugin's own message.
+  void Check(ek_status s, std::string_view call) const {
+    if (s != EK_OK) {
+      throw LibraryError(s, std::string(call) + ": " + probe->last_error(self));
+    }
+  }
+};
+
+Vsa MakeVsa(ek_context* ctx, const std::string& config) {
+  Vsa v;
+  ek_instance* raw = nullptr;
+  ek::cli::Check(ek_instance_create(ctx, kPluginId, config.c_str(), &raw), "ek_instance_create");
+  v.instance.reset(raw);
+  const void* table = nullptr;
+  ek::cli::Check(ek_instance_get_extension(raw, EK_EXT_VSA_PROBE, &table), "ek_instance_get_extension");
+  v.probe = static_cast<const ek_vsa_probe_ext*>(table);
+  v.self = ek_instance_plugin_data(raw);
+  ek::cli::Check(ek_encoder_dim(raw, &v.dim), "ek_encoder_dim");
+  return v;
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw RuntimeError("cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Documents of FILE: the elements of a top-level JSON array, else one per line (NDJSON).
+std::vector<std::string> SplitDocuments(const std::string& text, const std::string& path) {
+  std::vector<std::string> docs;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '[') {
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    simdjson::dom::array arr;
+    if (!parser.parse(text).get(root) && !root.get(arr)) {
+      for (simdjson::dom::element e : arr) docs.push_back(simdjson::minify(e));
+      return docs;
+    }
+  }
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) docs.push_back(line);
+  }
+  if (docs.empty()) throw RuntimeError("'" + path + "' holds no JSON documents");
+  return docs;
+}
+
+// The id of record `index`: the --id-field value (string or number) or the index.
+std::string RecordId(simdjson::dom::parser& parser, const std::string& doc, size_t index,
+                     const std::optional<std::string>& field) {
+  if (!field) return std::to_string(index);
+  simdjson::dom::element root, v;
+  if (parser.parse(doc).get(root)) {
+    throw RuntimeError("record " + std::to_string(index) + " is not valid JSON");
+  }
+  if (root[*field].get(v) || v.is_null()) {
+    throw RuntimeError("record " + std::to_string(index) + " has no value for --id-field '" + *field + "'");
+  }
+  std::string_view s;
+  if (!v.get(s)) return std::string(s);
+  if (v.is_number()) return simdjson::minify(v);
+  throw RuntimeError("record " + std::to_string(index) + ": field '" + *field +
+                     "' is neither a string nor a number");
+}
+
+// The encoder config stored by `encode` (or the defaults with the collection's dim).
+std::string StoredConfig(ek_store* store, const std::string& collection, uint32_t dim) {
+  ek_collection* raw = nullptr;
+  const std::string companion = collection + ".vsa_values";
+  std::string fallback = "{\"dim\":" + std::to_string(dim) + "}";
+  if (ek_collection_open(store, companion.c_str(), &raw) != EK_OK) return fallback;
+  CollectionPtr c(raw);
+  std::vector<float> v(dim);
+  size_t got = 0;
+  char* meta = nullptr;
+  if (ek_collection_get(c.get(), kConfigRow, v.data(), v.size(), &got, &meta) != EK_OK || !meta) {
+    return fallback;
+  }
+  LibString owned(meta);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root, cfg;
+  if (parser.parse(std::string(meta)).get(root) || root["vsa_json_config"].get(cfg)) return fallback;
+  return simdjson::minify(cfg);
+}
+
+// ---- encode ---------------------------------------------------------------------------
+int RunEncode(const Invocation& inv) {
+  const ParsedArgs& a = inv.args;
+  const std::string file = a.Positional(0);
+  const std::string db = a.Required("db");
+  const std::string name = a.Required("collection");
+  const std::optional<std::string> id_field = a.Value("id-field");
+  const uint64_t dim = a.UInt("dim", 1024, 2, 65536);
+  const std::string binding = a.Value("binding").value_or("structured");
+  const std::string mode = a.Value("mode").value_or("soft");
+  if (binding != "structured" && binding != "dense" && binding != "gaussian") {
+    throw UsageError("--binding must be structured, dense or gaussian, got '" + binding + "'", a.command());
+  }
+  if (mode != "soft" && mode != "strict") {
+    throw UsageError("--mode must be soft or strict, got '" + mode + "'", a.command());
+  }
+  const std::string config = "{\"dim\":" + std::to_string(dim) + ",\"binding\":\"" + binding +
+                             "\",\"mode\":\"" + mode + "\"}";
+
+  const std::vector<std::string> docs = SplitDocuments(ReadWholeFile(file), file);
+  std::vector<std::string> ids;
+  {
+    simdjson::dom::parser parser;
+    std::map<std::string, size_t> first_record;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      ids.push_back(RecordId(parser, docs[i], i, id_field));
+      auto [it, fresh] = first_record.emplace(ids.back(), i);
+      if (!fresh) {
+        throw RuntimeError("records " + std::to_string(it->second) + " and " + std::to_string(i) +
+                           " have the same id '" + ids.back() + "'; pick another --id-field or none");
+      }
+    }
+  }
+
+  Session session(inv.global);
+  Vsa vsa = MakeVsa(session.context(), config);
+  StorePtr store = session.OpenStore(db, /*read_only=*/false);
+  // Batches: one transaction each; Ctrl-C stops between batches.
+  constexpr size_t kBatch = 2048;
+  for (size_t begin = 0; begin < docs.size(); begin += kBatch) {
+    Session::ThrowIfCancelled();
+    const size_t end = std::min(docs.size(), begin + kBatch);
+    std::vector<ek_string_view> sv;
+    std::vector<const char*> id_ptrs;
+    for (size_t i = begin; i < end; ++i) {
+      sv.push_back({docs[i].data(), docs[i].size()});
+      id_ptrs.push_back(ids[i].c_str());
+    }
+    vsa.Check(vsa.probe->index(vsa.self, store.get(), name.c_str(), sv.data(), id_ptrs.data(), sv.size(), 1),
+              "index");
+    if (!inv.global.quiet && !inv.global.json && docs.size() > kBatch) {
+      inv.err << "encoded " << end << " / " << docs.size() << "\n";
+    }
+  }
+  // Remember the configuration for search and probe.
+  {
+    ek_collection* raw = nullptr;
+    const std::string companion = name + ".vsa_values";
+    ek::cli::Check(ek_collection_create(store.get(), companion.c_str(), static_cast<uint32_t>(vsa.dim),
+                                        EK_METRIC_COSINE, &raw),
+                   "ek_collection_create");
+    CollectionPtr c(raw);
+    std::vector<float> unit(vsa.dim, 0.0f);
+    unit[0] = 1.0f;
+    const std::string meta = "{\"vsa_json_config\":" + config + "}";
+    const char* id = kConfigRow;
+    const char* metas[] = {meta.c_str()};
+    ek_upsert_batch batch{};
+    batch.struct_size = sizeof batch;
+    batch.count = 1;
+    batch.ids = &id;
+    batch.vectors = unit.data();
+    batch.dim = vsa.dim;
+    batch.metadata_json = metas;
+    ek::cli::Check(ek_collection_upsert(c.get(), &batch), "ek_collection_upsert");
+  }
+  if (inv.global.json) {
+    JsonWriter w;
+    w.BeginObject()
+        .Key("store").String(db)
+        .Key("collection").String(name)
+        .Key("documents").UInt(docs.size())
+        .Key("config").Raw(config)
+        .EndObject();
+    inv.out << w.str() << '\n';
+  } else if (!inv.global.quiet) {
+    inv.out << "encoded " << docs.size() << " documents from '" << file << "' into '" << name << "' of '"
+            << db << "' (" << config << ")\n";
+  }
+  return 0;
+}
+
+// ---- search ---------------------------------------------------------------------------
+int RunSearch(const Invocation& inv) {
+  const ParsedArgs& a = inv.args;
+  const std::string db = a.Required("db");
+  const std::string name = a.Required("collection");
+  const std::string query = a.Required("query");
+  const auto k = a.UInt("k", 10, 1, 1024);
+  const std::optional<std::string> filter = a.Value("filter");
+
+  Session session(inv.global);
+  StorePtr store = session.OpenStore(db, /*read_only=*/true);
+  CollectionPtr collection = Session::OpenCollection(store.get(), name);
+  const ek_collection_info info = Session::Info(collection.get());
+  Vsa vsa = MakeVsa(session.context(), StoredConfig(store.get(), name, info.dim));
+  ek_string_view q{query.data(), query.size()};
+  ek_results* raw = nullptr;
+  vsa.Check(vsa.probe->similar(vsa.self, store.get(), name.c_str(), &q, k, filter ? filter->c_str() : nullptr,
+                               &raw),
+            "similar");
+  ResultsPtr results(raw);
+  const size_t n = ek_results_query_count(results.get()) ? ek_results_hit_count(results.get(), 0) : 0;
+  std::vector<ek_hit> hits(n);
+  for (size_t i = 0; i < n; ++i) {
+    hits[i].struct_size = sizeof(ek_hit);
+    ek::cli::Check(ek_results_hit(results.get(), 0, i, &hits[i]), "ek_results_hit");
+  }
+  if (inv.global.json) {
+    JsonWriter w;
+    w.BeginObject().Key("collection").String(name).Key("k").UInt(k).Key("results").BeginArray();
+    for (const ek_hit& h : hits) w.BeginObject().Key("id").String(h.id).Key("score").Float(h.score).EndObject();
+    w.EndArray().EndObject();
+    inv.out << w.str() << '\n';
+    return 0;
+  }
+  if (!inv.global.quiet) inv.out << n << " documents most similar to the query in '" << name << "':\n";
+  Table table({{"#", Table::Align::kRight, 0}, {"score", Table::Align::kRight, 0}, {"id", Table::Align::kLeft, 48}});
+  for (size_t i = 0; i < n; ++i) table.AddRow({std::to_string(i + 1), FormatFixed(hits[i].score, 4), hits[i].id});
+  table.Print(inv.out);
+  return 0;
+}
+
+// ---- probe ----------------------------------------------------------------------------
+int RunProbe(const Invocation& inv) {
+  const ParsedArgs& a = inv.args;
+  const std::string db = a.Required("db");
+  const std::string name = a.Required("collection");
+  const std::string id = a.Required("id");
+  const std::string path = a.Required("path");
+  const auto k = a.UInt("k", 5, 1, 1024);
+
+  Session session(inv.global);
+  StorePtr store = session.OpenStore(db, /*read_only=*/true);
+  CollectionPtr collection = Session::OpenCollection(store.get(), name);
+  const ek_collection_info info = Session::Info(collection.get());
+  Vsa vsa = MakeVsa(session.context(), StoredConfig(store.get(), name, info.dim));
+  std::vector<float> v(info.dim);
+  size_t got = 0;
+  ek::cli::Check(ek_collection_get(collection.get(), id.c_str(), v.data(), v.size(), &got, nullptr),
+                 "ek_collection_get");
+  if (got != vsa.dim) {
+    throw RuntimeError("collection '" + name + "' has dim " + std::to_string(got) + ", the encoder " +
+                       std::to_string(vsa.dim));
+  }
+  ek_results* raw = nullptr;
+  vsa.Check(vsa.probe->probe_collection(vsa.self, store.get(), name.c_str(), v.data(), path.c_str(), k, &raw),
+            "probe_collection");
+  ResultsPtr results(raw);
+  const size_t n = ek_results_query_count(results.get()) ? ek_results_hit_count(results.get(), 0) : 0;
+  struct Row {
+    std::string value;
+    float score;
+  };
+  std::vector<Row> rows;
+  bool numeric = false;
+  simdjson::dom::parser parser;
+  for (size_t i = 0; i < n; ++i) {
+    ek_hit h{};
+    h.struct_size = sizeof h;
+    ek::cli::Check(ek_results_hit(results.get(), 0, i, &h), "ek_results_hit");
+    simdjson::dom::element root, value;
+    if (!h.metadata_json || parser.parse(std::string(h.metadata_json)).get(root) || root["value"].get(value)) {
+      continue;
+    }
+    if (i == 0) numeric = value.is_number();
+    rows.push_back({simdjson::minify(value), h.score});
+  }
+  if (rows.empty()) {
+    throw RuntimeError("no values were recorded at path '" + path + "' in '" + name +
+                       "' (paths look like name.common or tags[0])");
+  }
+  std::optional<std::pair<double, float>> number;
+  if (numeric) {
+    double estimate = 0;
+    float confidence = 0;
+    vsa.Check(vsa.probe->decode_number(vsa.self, v.data(), path.c_str(), &estimate, &confidence),
+              "decode_number");
+    number = {estimate, confidence};
+  }
+  if (inv.global.json) {
+    JsonWriter w;
+    w.BeginObject().Key("id").String(id).Key("path").String(path).Key("candidates").BeginArray();
+    for (const Row& r : rows) w.BeginObject().Key("value").Raw(r.value).Key("score").Float(r.score).EndObject();
+    w.EndArray();
+    if (number) {
+      w.Key("number").BeginObject().Key("estimate").Raw(FormatFixed(number->first, 4))
+          .Key("confidence").Float(number->second).EndObject();
+    }
+    w.EndObject();
+    inv.out << w.str() << '\n';
+    return 0;
+  }
+  if (!inv.global.quiet) {
+    inv.out << "values at '" << path << "' of '" << id << "', ranked by cosine after unbinding:\n";
+  }
+  Table table({{"#", Table::Align::kRight, 0}, {"score", Table::Align::kRight, 0}, {"value", Table::Align::kLeft, 72}});
+  for (size_t i = 0; i < rows.size(); ++i) {
+    table.AddRow({std::to_string(i + 1), FormatFixed(rows[i].score, 4), rows[i].value});
+  }
+  table.Print(inv.out);
+  if (number) {
+    inv.out << "decoded number: " << FormatFixed(number->first, 4) << " (confidence "
+            << FormatFixed(number->second, 3) << ")\n";
+  }
+  return 0;
+}
+
+const OptionSpec kDb{"db", 0, "STORE", "SQLite store file"};
+const OptionSpec kCollection{"collection", 'c', "NAME", "collection of encoded documents"};
+
+const CommandSpec kEncodeSpec{
+    .path = "json encode",
+    .summary = "encode JSON documents (NDJSON or a JSON array) into a collection with vsa_json",
+    .positionals = {{"FILE", "NDJSON (one document per line) or one JSON array of documents"}},
+    .options =
+        {
+            kDb,
+            kCollection,
+            {"id-field", 0, "F", "use this top-level field as the id (default: 0-based record number)"},
+            {"dim", 0, "D", "vector length (default 1024; a power of two for structured)"},
+            {"binding", 0, "KIND", "structured (default), dense or gaussian"},
+            {"mode", 0, "MODE", "soft (default: also the unbound value terms) or strict"},
+        },
+    .details = "Every document becomes one unit vector (MBAT: each value bound to its key by an\n"
+               "orthogonal matrix, summed). Documents that are objects are kept as metadata;\n"
+               "every scalar seen at a path is recorded in '<C>.vsa_values' for `json probe`.",
+    .examples = "embedkit json encode movies.json --db movies.db --collection movies --id-field Title\n"
+                "embedkit json encode events.ndjson --db ev.db -c ev --dim 4096 --mode strict",
+};
+
+const CommandSpec kSearchSpec{
+    .path = "json search",
+    .summary = "find the documents most similar to a JSON query",
+    .positionals = {},
+    .options =
+        {
+            kDb,
+            kCollection,
+            {"query", 0, "JSON", "a JSON document, e.g. '{\"Major Genre\":\"Horror\"}'"},
+            {"k", 'k', "K", "hits to return, 1..1024 (default 10)"},
+            {"filter", 0, "JSON", "only documents whose fields have these values"},
+        },
+    .details = "With --json: {\"results\": [{\"id\": ..., \"score\": ...}, ...]} (cosine, best first).",
+    .examples = "embedkit json search --db movies.db -c movies --query '{\"Director\":\"James Cameron\"}' -k 5",
+};
+
+const CommandSpec kProbeSpec{
+    .path = "json probe",
+    .summary = "read a field back out of a stored document vector by unbinding",
+    .positionals = {},
+    .options =
+        {
+            kDb,
+            kCollection,
+            {"id", 0, "ID", "the stored document"},
+            {"path", 0, "PATH", "key path: a.b, tags[0] (a '\\' escapes '.', '[' or '\\')"},
+            {"k", 'k', "K", "candidates to list (default 5)"},
+        },
+    .details = "Unbinds the document's vector along PATH with the transposed role matrices and\n"
+               "ranks every value the collection has seen at PATH by cosine; for numbers it also\n"
+               "decodes an estimate from the number levels.",
+    .examples = "embedkit json probe --db movies.db -c movies --id Titanic --path Director",
+};
+
+}  // namespace
+
+const Command& JsonEncodeCommand() {
+  static const Command command{&kEncodeSpec, &RunEncode};
+  return command;
+}
+const Command& JsonSearchCommand() {
+  static const Command command{&kSearchSpec, &RunSearch};
+  return command;
+}
+const Command& JsonProbeCommand() {
+  static const Command command{&kProbeSpec, &RunProbe};
+  return command;
+}
+
+}  // namespace ek::cli
