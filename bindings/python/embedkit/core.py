@@ -1,0 +1,756 @@
+"""Context, plugins, instances, stores, collections and results.
+
+Every class wraps one C handle, frees it in :meth:`close` (or when it is garbage
+collected) and works as a context manager. A handle keeps what it depends on
+alive on both sides (the C handles hold shared ownership; the Python objects hold
+a reference to their parent), so they may be closed in any order.
+
+Vectors cross the boundary without copies: inputs are passed as pointers into
+C-contiguous float32 arrays (``np.ascontiguousarray(x, dtype=np.float32)`` copies
+only when the array is not already like that); outputs are written by the library
+straight into NumPy arrays, yours when you pass ``out=``.
+"""
+from __future__ import annotations
+
+import ctypes
+import enum
+import json
+import os
+from ctypes import POINTER, byref, c_char_p, c_float, c_size_t, c_uint64, c_void_p, cast
+from dataclasses import dataclass
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional,
+                    Sequence, Tuple, Union)
+
+import numpy as np
+
+from . import _lib
+from ._lib import (ek_collection_info, ek_context_info, ek_context_options, ek_hit,
+                   ek_plugin_info, ek_search_options, ek_store_options, ek_string_view,
+                   ek_upsert_batch)
+from .errors import CancelledError, EmbedkitError, check, make_error
+
+PathLike = Union[str, "os.PathLike[str]"]
+Text = Union[str, bytes]
+JsonLike = Union[str, Mapping[str, Any], None]
+
+#: Extension id of the encoder capability (``EK_EXT_ENCODER``).
+EXT_ENCODER = "ek.encoder/1"
+
+
+class Metric(enum.IntEnum):
+    """Distance metric of a collection (``ek_metric``).
+
+    COSINE and DOT scores are similarities (higher is closer); L2 scores are squared
+    Euclidean distances (lower is closer).
+    """
+
+    COSINE = 0
+    DOT = 1
+    L2 = 2
+
+
+class LogLevel(enum.IntEnum):
+    """Log levels (``ek_log_level``)."""
+
+    ERROR = 0
+    WARN = 1
+    INFO = 2
+    DEBUG = 3
+
+
+def version() -> str:
+    """The library's semantic version, e.g. ``"0.1.0"``."""
+    return _lib.lib().ek_version().decode("utf-8")
+
+
+def abi_version() -> Tuple[int, int]:
+    """The library's ABI version as ``(major, minor)``."""
+    v = _lib.lib().ek_abi_version()
+    return (v >> 16, v & 0xFFFF)
+
+
+def status_name(status: int) -> str:
+    """The C name of a status code, e.g. ``status_name(2) == "EK_ERR_NOT_FOUND"``."""
+    return _lib.lib().ek_status_name(int(status)).decode("utf-8")
+
+
+def last_error() -> Tuple[int, str]:
+    """``(status, message)`` of the last failed call on this thread."""
+    L = _lib.lib()
+    return L.ek_last_status(), L.ek_last_error().decode("utf-8", "replace")
+
+
+def _json_text(value: JsonLike, what: str) -> Optional[bytes]:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)):
+        return _lib.encode(value)
+    if isinstance(value, Mapping):
+        return json.dumps(value, separators=(",", ":")).encode("utf-8")
+    raise TypeError("%s must be a JSON string or a mapping, not %s" % (what, type(value).__name__))
+
+
+def _as_f32_matrix(x: Any, dim: Optional[int], what: str) -> np.ndarray:
+    """A C-contiguous float32 2-D view of ``x`` (no copy when it already is one)."""
+    a = np.ascontiguousarray(x, dtype=np.float32)
+    if a.ndim == 1:
+        a = a.reshape(1, -1)
+    if a.ndim != 2:
+        raise ValueError("%s must be 1-D or 2-D, got shape %s" % (what, a.shape))
+    return a
+
+
+def _float_ptr(a: np.ndarray) -> Any:
+    return a.ctypes.data_as(POINTER(c_float))
+
+
+class _Handle:
+    """Owns one C handle; frees it with ``_free`` exactly once."""
+
+    _free: str = ""
+    _ptr: Optional[int] = None
+    _parent: Optional["_Handle"] = None
+
+    def __init__(self, ptr: int, parent: Optional["_Handle"]) -> None:
+        self._ptr = ptr
+        self._parent = parent  # keeps the parent (and its callbacks) alive
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has run."""
+        return self._ptr is None
+
+    @property
+    def _h(self) -> int:
+        """The C handle; ValueError once closed."""
+        if self._ptr is None:
+            raise ValueError("%s is closed" % type(self).__name__)
+        return self._ptr
+
+    def close(self) -> None:
+        """Frees the C handle. Safe to call twice; the object is unusable afterwards."""
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None and _lib._lib is not None:
+            getattr(_lib._lib, self._free)(ptr)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+
+# ---- Context ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContextInfo:
+    """What a context runs on (``ek_context_info``)."""
+
+    backend: str
+    simd_target: str
+    num_threads: int
+    abi_version: Tuple[int, int]
+    plugin_count: int
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A registered plugin (``ek_plugin_info``). ``path`` is None for built-in plugins."""
+
+    id: str
+    name: str
+    version: str
+    vendor: str
+    description: str
+    extensions: Tuple[str, ...]
+    path: Optional[str]
+    abi_version: Tuple[int, int]
+
+    @staticmethod
+    def _from_c(info: ek_plugin_info) -> "PluginInfo":
+        exts: List[str] = []
+        if info.extensions:
+            i = 0
+            while info.extensions[i] is not None:
+                exts.append(info.extensions[i].decode("utf-8"))
+                i += 1
+        d = lambda b: (b or b"").decode("utf-8")  # noqa: E731
+        return PluginInfo(d(info.id), d(info.name), d(info.version), d(info.vendor),
+                          d(info.description), tuple(exts), _lib.decode(info.path),
+                          (info.abi_version >> 16, info.abi_version & 0xFFFF))
+
+
+LogCallback = Callable[[LogLevel, str], None]
+ProgressCallback = Callable[[str, int, int], Optional[bool]]
+
+
+class Context(_Handle):
+    """Plugins, worker threads and the compute backend. Thread-safe.
+
+    Args:
+        backend: ``"auto"`` (default), ``"cpu"`` or ``"cuda"``.
+        num_threads: worker threads; 0 = all cores.
+        log_level: messages up to this level are delivered.
+        log: ``callback(level, message)`` receiving log lines (any thread); None
+            sends them to stderr.
+        plugin_path: folders to scan for plugin modules (a ``":"``-separated string
+            or a list); None uses ``EMBEDKIT_PLUGIN_PATH``; ``""`` or ``[]`` scans none.
+        bundled_plugins: register the plugins built into the library.
+
+    Example::
+
+        with embedkit.Context(num_threads=2) as ctx:
+            print(ctx.info().simd_target, [p.id for p in ctx.plugins()])
+    """
+
+    _free = "ek_context_free"
+
+    def __init__(self, backend: str = "auto", num_threads: int = 0,
+                 log_level: int = LogLevel.WARN, log: Optional[LogCallback] = None,
+                 plugin_path: Union[str, Sequence[PathLike], None] = None,
+                 bundled_plugins: bool = True) -> None:
+        L = _lib.lib()
+        o = ek_context_options()
+        L.ek_context_options_init(byref(o))
+        o.backend = _lib.encode(backend)
+        o.num_threads = num_threads
+        o.log_level = int(log_level)
+        self._log_cb = None
+        if log is not None:
+            def _log(_user: Any, level: int, message: bytes) -> None:
+                try:
+                    log(LogLevel(level) if level in LogLevel._value2member_map_ else level,
+                        message.decode("utf-8", "replace"))
+                except BaseException:  # never let an exception unwind into C
+                    pass
+            self._log_cb = _lib.ek_log_fn(_log)
+            o.log_callback = self._log_cb
+        if plugin_path is not None:
+            if not isinstance(plugin_path, (str, bytes)):
+                plugin_path = ":".join(os.fspath(p) for p in plugin_path)
+            o.plugin_path = _lib.encode(plugin_path)
+        o.no_bundled_plugins = 0 if bundled_plugins else 1
+        self._progress_cb: Any = None
+        self._progress_error: Optional[BaseException] = None
+        ptr = c_void_p()
+        check(L.ek_context_create(byref(o), byref(ptr)))
+        super().__init__(ptr.value, None)
+
+    def info(self) -> ContextInfo:
+        """Backend, SIMD target, threads, ABI and plugin count of this context."""
+        i = ek_context_info()
+        i.struct_size = ctypes.sizeof(i)
+        check(_lib.lib().ek_context_info_get(self._h, byref(i)))
+        return ContextInfo(i.backend.decode(), i.simd_target.decode(), i.num_threads,
+                           (i.abi_version >> 16, i.abi_version & 0xFFFF), i.plugin_count)
+
+    # -- plugins
+    def load_plugin(self, path: PathLike) -> str:
+        """Loads a plugin module and returns its id.
+
+        Raises EmbedkitIOError (missing file), NotAPluginError, AbiMismatchError or
+        AlreadyExistsError with the library's message.
+        """
+        out = c_char_p()
+        check(_lib.lib().ek_plugin_load(self._h, _lib.encode(path), byref(out)))
+        return out.value.decode("utf-8")  # type: ignore[union-attr]
+
+    def load_plugin_dir(self, folders: Union[PathLike, Sequence[PathLike]]) -> int:
+        """Loads every plugin module in the folders; returns how many were registered."""
+        if not isinstance(folders, (str, bytes, os.PathLike)):
+            folders = ":".join(os.fspath(f) for f in folders)
+        n = c_size_t()
+        check(_lib.lib().ek_plugin_load_dir(self._h, _lib.encode(folders), byref(n)))
+        return n.value
+
+    @property
+    def plugin_count(self) -> int:
+        """Number of registered plugins."""
+        n = c_size_t()
+        check(_lib.lib().ek_plugin_count(self._h, byref(n)))
+        return n.value
+
+    def plugins(self) -> List[PluginInfo]:
+        """Every registered plugin, in registration order."""
+        out = []
+        for i in range(self.plugin_count):
+            info = ek_plugin_info()
+            info.struct_size = ctypes.sizeof(info)
+            check(_lib.lib().ek_plugin_info_at(self._h, i, byref(info)))
+            out.append(PluginInfo._from_c(info))
+        return out
+
+    def plugin(self, plugin_id: str) -> PluginInfo:
+        """The plugin with this id; NotFoundError if none."""
+        info = ek_plugin_info()
+        info.struct_size = ctypes.sizeof(info)
+        check(_lib.lib().ek_plugin_info_find(self._h, _lib.encode(plugin_id), byref(info)))
+        return PluginInfo._from_c(info)
+
+    def plugin_at(self, index: int) -> PluginInfo:
+        """Plugin number ``index`` (0 <= index < plugin_count)."""
+        info = ek_plugin_info()
+        info.struct_size = ctypes.sizeof(info)
+        check(_lib.lib().ek_plugin_info_at(self._h, index, byref(info)))
+        return PluginInfo._from_c(info)
+
+    # -- instances and stores
+    def create_instance(self, plugin_id: str, config: JsonLike = None) -> "Instance":
+        """Creates an instance of a plugin configured by a JSON object (str or dict)."""
+        return Instance(self, plugin_id, config)
+
+    def open_store(self, path: PathLike, read_only: bool = False, must_exist: bool = False,
+                   busy_timeout_ms: int = 0) -> "Store":
+        """Opens (creating if needed) a store file, or ``":memory:"``."""
+        return Store(self, path, read_only=read_only, must_exist=must_exist,
+                     busy_timeout_ms=busy_timeout_ms)
+
+    # -- progress and cancellation
+    def set_progress(self, callback: Optional[ProgressCallback]) -> None:
+        """Sets (or clears, with None) ``callback(task, done, total)`` for long work.
+
+        It may run on any thread. Returning True cancels the operation, which then
+        raises CancelledError; an exception raised by the callback cancels too and
+        is re-raised (chained) in place of the CancelledError. Either way the
+        context stays cancelled until :meth:`reset_cancel`, as with :meth:`cancel`.
+        """
+        if callback is None:
+            check(_lib.lib().ek_context_set_progress(self._h, _lib.ek_progress_fn(), None))
+            self._progress_cb = None
+            return
+
+        def _progress(_user: Any, task: bytes, done: int, total: int) -> int:
+            try:
+                return 1 if callback(task.decode("utf-8", "replace"), done, total) else 0
+            except BaseException as e:  # cancel, and re-raise after the call returns
+                self._progress_error = e
+                return 1
+
+        cb = _lib.ek_progress_fn(_progress)
+        check(_lib.lib().ek_context_set_progress(self._h, cb, None))
+        self._progress_cb = cb
+
+    def cancel(self) -> None:
+        """Asks every running long operation of this context to stop (any thread)."""
+        check(_lib.lib().ek_context_cancel(self._h))
+
+    def reset_cancel(self) -> None:
+        """Clears the cancellation flag before starting new work."""
+        check(_lib.lib().ek_context_reset_cancel(self._h))
+
+    def _raise(self, status: int) -> None:
+        """Raises for a failed long operation, surfacing a progress-callback error."""
+        err = make_error(status)
+        pending, self._progress_error = self._progress_error, None
+        if pending is not None and isinstance(err, CancelledError):
+            raise pending from err
+        raise err
+
+
+# ---- Instances ---------------------------------------------------------------------
+
+
+class Instance(_Handle):
+    """One configured plugin instance. Use from one thread at a time.
+
+    Example::
+
+        enc = ctx.create_instance("embedkit.sample.trigram_hash", {"dim": 64})
+        vectors = enc.encode(["hello world", "hello there"])   # (2, 64) float32
+    """
+
+    _free = "ek_instance_free"
+
+    def __init__(self, context: Context, plugin_id: str, config: JsonLike = None) -> None:
+        ptr = c_void_p()
+        check(_lib.lib().ek_instance_create(context._h, _lib.encode(plugin_id),
+                                            _json_text(config, "config"), byref(ptr)))
+        super().__init__(ptr.value, context)
+        self.context = context
+        self.plugin_id = plugin_id
+        self._dim: Optional[int] = None
+
+    def has_extension(self, extension_id: str) -> bool:
+        """True if the instance provides the extension (e.g. ``"ek.encoder/1"``)."""
+        return bool(_lib.lib().ek_instance_has_extension(self._h, _lib.encode(extension_id)))
+
+    def extension_table(self, extension_id: str) -> int:
+        """Address of the plugin's function table for an extension (raw access).
+
+        Its functions take :attr:`plugin_data` as first argument. NotFoundError or
+        UnsupportedError if the instance lacks it.
+        """
+        out = c_void_p()
+        check(_lib.lib().ek_instance_get_extension(self._h, _lib.encode(extension_id), byref(out)))
+        return int(out.value or 0)
+
+    @property
+    def plugin_data(self) -> int:
+        """The plugin's own instance pointer (first argument of extension functions)."""
+        return int(_lib.lib().ek_instance_plugin_data(self._h) or 0)
+
+    # -- "ek.encoder/1"
+    @property
+    def dim(self) -> int:
+        """Length of the vectors the encoder produces (UnsupportedError if no encoder)."""
+        if self._dim is None:
+            n = c_size_t()
+            check(_lib.lib().ek_encoder_dim(self._h, byref(n)))
+            self._dim = n.value
+        return self._dim
+
+    def encode(self, items: Union[Text, Sequence[Text]],
+               out: Optional[np.ndarray] = None) -> np.ndarray:
+        """Encodes texts (or JSON documents, per plugin) into vectors.
+
+        Args:
+            items: one ``str``/``bytes`` item, or a sequence of them.
+            out: optional C-contiguous, writable float32 array receiving the vectors
+                (at least ``len(items) * dim`` elements); written in place.
+
+        Returns:
+            ``(len(items), dim)`` float32 array (``(dim,)`` for a single item) — a
+            view of ``out`` when given.
+
+        Raises:
+            BufferTooSmallError: ``out`` holds fewer than ``len(items) * dim`` floats.
+            CancelledError: cancelled by :meth:`Context.cancel` or a progress callback.
+        """
+        single = isinstance(items, (str, bytes))
+        seq: Sequence[Text] = [items] if single else items  # type: ignore[list-item]
+        count = len(seq)
+        keep = [s.encode("utf-8") if isinstance(s, str) else bytes(s) for s in seq]
+        views = (ek_string_view * max(count, 1))()
+        for i, b in enumerate(keep):
+            views[i].data = cast(c_char_p(b), c_void_p).value
+            views[i].length = len(b)
+        dim = self.dim
+        if out is None:
+            out = np.empty((count, dim), dtype=np.float32)
+            result = out
+        else:
+            if out.dtype != np.float32 or not out.flags.c_contiguous or not out.flags.writeable:
+                raise TypeError("out must be a writable C-contiguous float32 array")
+            result = out.reshape(-1)[: count * dim].reshape(count, dim) \
+                if out.size >= count * dim else out
+        needed = c_size_t()
+        status = _lib.lib().ek_encode(self._h, views, count, _float_ptr(out), out.size,
+                                      byref(needed))
+        if status != 0:
+            self.context._raise(status)
+        return result[0] if single else result
+
+
+# ---- Store, collections, results -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """Name, shape and size of a collection (``ek_collection_info``)."""
+
+    name: str
+    dim: int
+    metric: Metric
+    count: int
+
+    @staticmethod
+    def _from_c(c: ek_collection_info) -> "CollectionInfo":
+        return CollectionInfo(c.name.decode("utf-8"), c.dim, Metric(c.metric), c.count)
+
+
+class Store(_Handle):
+    """One SQLite store file (or ``":memory:"``). Thread-safe.
+
+    Args:
+        context: the context it belongs to.
+        path: file to open (created if missing unless ``must_exist``) or ``":memory:"``.
+        read_only: open read-only; writes raise ReadOnlyError.
+        must_exist: raise EmbedkitIOError instead of creating the file.
+        busy_timeout_ms: wait this long on a lock held by another process (0 = 5000).
+    """
+
+    _free = "ek_store_free"
+
+    def __init__(self, context: Context, path: PathLike, read_only: bool = False,
+                 must_exist: bool = False, busy_timeout_ms: int = 0) -> None:
+        L = _lib.lib()
+        o = ek_store_options()
+        L.ek_store_options_init(byref(o))
+        o.read_only = 1 if read_only else 0
+        o.must_exist = 1 if must_exist else 0
+        o.busy_timeout_ms = busy_timeout_ms
+        ptr = c_void_p()
+        check(L.ek_store_open(context._h, _lib.encode(path), byref(o), byref(ptr)))
+        super().__init__(ptr.value, context)
+        self.context = context
+        self.path = os.fspath(path)
+
+    def create_collection(self, name: str, dim: int,
+                          metric: Union[Metric, int] = Metric.COSINE) -> "Collection":
+        """Creates a collection, or opens it if it exists with the same dim and metric.
+
+        AlreadyExistsError if it exists with another shape.
+        """
+        ptr = c_void_p()
+        check(_lib.lib().ek_collection_create(self._h, _lib.encode(name), dim, int(metric),
+                                              byref(ptr)))
+        return Collection(ptr.value, self)
+
+    def collection(self, name: str) -> "Collection":
+        """Opens an existing collection; NotFoundError if there is none."""
+        ptr = c_void_p()
+        check(_lib.lib().ek_collection_open(self._h, _lib.encode(name), byref(ptr)))
+        return Collection(ptr.value, self)
+
+    def drop_collection(self, name: str) -> None:
+        """Deletes a collection and its vectors; NotFoundError if there is none."""
+        check(_lib.lib().ek_collection_drop(self._h, _lib.encode(name)))
+
+    def collections(self) -> List[CollectionInfo]:
+        """Every collection of the store."""
+        arr = POINTER(ek_collection_info)()
+        n = c_size_t()
+        L = _lib.lib()
+        check(L.ek_store_list_collections(self._h, byref(arr), byref(n)))
+        try:
+            return [CollectionInfo._from_c(arr[i]) for i in range(n.value)]
+        finally:
+            L.ek_collection_infos_free(arr, n.value)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and any(c.name == name for c in self.collections())
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search or listing hit. ``score`` follows the collection's :class:`Metric`."""
+
+    id: str
+    score: float
+    metadata_json: Optional[str] = None
+
+    @property
+    def metadata(self) -> Optional[Dict[str, Any]]:
+        """The row's metadata parsed from JSON (None when absent or not requested)."""
+        return None if self.metadata_json is None else json.loads(self.metadata_json)
+
+
+class Results(_Handle):
+    """Hits of a search (one list per query) or of a listing (one list).
+
+    ``results[q]`` is the list of :class:`Hit` of query ``q``, best first;
+    ``results.ids(q)`` and ``results.scores(q)`` give them as a list and a float32
+    array.
+    """
+
+    _free = "ek_results_free"
+
+    def __init__(self, ptr: int, parent: Optional[_Handle]) -> None:
+        super().__init__(ptr, parent)
+
+    def __len__(self) -> int:
+        return int(_lib.lib().ek_results_query_count(self._h))
+
+    def hit_count(self, query: int = 0) -> int:
+        """Hits of query ``query`` (0 when out of range)."""
+        return int(_lib.lib().ek_results_hit_count(self._h, query))
+
+    def hit(self, query: int, rank: int) -> Hit:
+        """Hit number ``rank`` (0 = best) of query ``query``; InvalidArgumentError if none."""
+        h = ek_hit()
+        h.struct_size = ctypes.sizeof(h)
+        check(_lib.lib().ek_results_hit(self._h, query, rank, byref(h)))
+        return Hit(h.id.decode("utf-8"), float(h.score), _lib.decode(h.metadata_json))
+
+    def hits(self, query: int = 0) -> List[Hit]:
+        """Every hit of query ``query``, best first."""
+        if not 0 <= query < len(self):
+            raise IndexError("query %d of %d" % (query, len(self)))
+        return [self.hit(query, r) for r in range(self.hit_count(query))]
+
+    def __getitem__(self, query: int) -> List[Hit]:
+        if query < 0:
+            query += len(self)
+        return self.hits(query)
+
+    def __iter__(self) -> Iterator[List[Hit]]:
+        for q in range(len(self)):
+            yield self.hits(q)
+
+    def ids(self, query: int = 0) -> List[str]:
+        """The ids of query ``query``'s hits, best first."""
+        return [h.id for h in self.hits(query)]
+
+    def scores(self, query: int = 0) -> np.ndarray:
+        """The scores of query ``query``'s hits as a float32 array, best first."""
+        return np.array([h.score for h in self.hits(query)], dtype=np.float32)
+
+
+class Collection(_Handle):
+    """A named set of vectors of one dim and metric in a store. Thread-safe.
+
+    Example::
+
+        docs = store.create_collection("docs", dim=64)
+        docs.upsert(["a", "b"], vectors, metadata=[{"lang": "en"}, None])
+        with docs.search(query, k=5, filter={"lang": "en"}) as res:
+            print(res[0])
+    """
+
+    _free = "ek_collection_free"
+
+    def __init__(self, ptr: int, store: Store) -> None:
+        super().__init__(ptr, store)
+        self.store = store
+        info = self.info()
+        self.name = info.name
+        self.dim = info.dim
+        self.metric = info.metric
+
+    def info(self) -> CollectionInfo:
+        """Current name, dim, metric and count."""
+        c = ek_collection_info()
+        c.struct_size = ctypes.sizeof(c)
+        check(_lib.lib().ek_collection_info_get(self._h, byref(c)))
+        return CollectionInfo._from_c(c)
+
+    def count(self) -> int:
+        """Rows stored."""
+        n = c_uint64()
+        check(_lib.lib().ek_collection_count(self._h, byref(n)))
+        return n.value
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def upsert(self, ids: Union[str, Sequence[str]], vectors: Any,
+               metadata: Union[JsonLike, Sequence[JsonLike]] = None) -> None:
+        """Inserts or replaces rows in one transaction (all or none).
+
+        Args:
+            ids: one id or a sequence of ``n`` ids.
+            vectors: ``(n, dim)`` (or ``(dim,)`` for one id) array-like of floats;
+                a C-contiguous float32 array is passed without a copy.
+            metadata: None, or per row a JSON object (dict or str) or None; for a
+                single id, one dict/str.
+
+        Raises:
+            DimensionMismatchError, InvalidArgumentError (NaN, duplicate id),
+            ParseError (bad metadata), ReadOnlyError — naming the offending row.
+        """
+        single = isinstance(ids, str)
+        id_list = [ids] if single else list(ids)  # type: ignore[list-item]
+        a = _as_f32_matrix(vectors, self.dim, "vectors")
+        n = len(id_list)
+        if a.shape[0] != n:
+            raise ValueError("%d ids but %d vector rows" % (n, a.shape[0]))
+        id_bytes = [_lib.encode(i) for i in id_list]
+        id_arr = (c_char_p * max(n, 1))(*id_bytes)
+        b = ek_upsert_batch()
+        b.struct_size = ctypes.sizeof(b)
+        b.count = n
+        b.ids = id_arr
+        b.vectors = _float_ptr(a)
+        b.dim = a.shape[1]
+        meta_arr = None
+        if metadata is not None:
+            rows = [metadata] if single else list(metadata)  # type: ignore[arg-type]
+            if len(rows) != n:
+                raise ValueError("%d ids but %d metadata entries" % (n, len(rows)))
+            meta_arr = (c_char_p * max(n, 1))(*[_json_text(m, "metadata") for m in rows])
+            b.metadata_json = meta_arr
+        check(_lib.lib().ek_collection_upsert(self._h, byref(b)))
+
+    def get(self, id: str, out: Optional[np.ndarray] = None) -> np.ndarray:
+        """The vector stored under ``id`` (NotFoundError if none).
+
+        ``out`` (optional, float32, C-contiguous, writable) receives it in place;
+        BufferTooSmallError if it holds fewer than ``dim`` floats.
+        """
+        vec, _ = self._get(id, out, False)
+        return vec
+
+    def get_with_metadata(self, id: str) -> Tuple[np.ndarray, Optional[Dict[str, Any]]]:
+        """``(vector, metadata)`` stored under ``id``; metadata is None when absent."""
+        vec, meta = self._get(id, None, True)
+        return vec, (None if meta is None else json.loads(meta))
+
+    def _get(self, id: str, out: Optional[np.ndarray],
+             want_meta: bool) -> Tuple[np.ndarray, Optional[str]]:
+        if out is None:
+            out = np.empty(self.dim, dtype=np.float32)
+        elif out.dtype != np.float32 or not out.flags.c_contiguous or not out.flags.writeable:
+            raise TypeError("out must be a writable C-contiguous float32 array")
+        dim = c_size_t()
+        meta = c_void_p()
+        L = _lib.lib()
+        check(L.ek_collection_get(self._h, _lib.encode(id), _float_ptr(out), out.size, byref(dim),
+                                  byref(meta) if want_meta else None))
+        text = None
+        if meta.value:
+            try:
+                text = ctypes.string_at(meta.value).decode("utf-8")
+            finally:
+                L.ek_string_free(meta.value)
+        return out.reshape(-1)[: dim.value], text
+
+    def __contains__(self, id: object) -> bool:
+        if not isinstance(id, str):
+            return False
+        dim = c_size_t()
+        status = _lib.lib().ek_collection_get(self._h, _lib.encode(id), None, 0, byref(dim), None)
+        if status == 0:
+            return True
+        err = make_error(status)
+        if err.status == 2:  # NOT_FOUND
+            return False
+        raise err
+
+    def delete(self, ids: Union[str, Iterable[str]]) -> int:
+        """Deletes rows by id in one transaction; returns how many existed."""
+        id_list = [ids] if isinstance(ids, str) else list(ids)
+        arr = (c_char_p * max(len(id_list), 1))(*[_lib.encode(i) for i in id_list])
+        n = c_size_t()
+        check(_lib.lib().ek_collection_delete(self._h, arr, len(id_list), byref(n)))
+        return n.value
+
+    def search(self, queries: Any, k: int = 10, filter: JsonLike = None,
+               include_metadata: bool = False) -> Results:
+        """Exact top-``k`` search of one query (``(dim,)``) or a batch (``(n, dim)``).
+
+        Args:
+            queries: array-like of floats; C-contiguous float32 passes without a copy.
+            k: hits per query, 1..1024.
+            filter: only rows whose metadata has each key equal to the value
+                (dict or JSON text), e.g. ``{"lang": "en"}``.
+            include_metadata: hits carry their metadata.
+
+        Returns:
+            :class:`Results` with one list of hits per query, best first.
+        """
+        a = _as_f32_matrix(queries, self.dim, "queries")
+        L = _lib.lib()
+        o = ek_search_options()
+        L.ek_search_options_init(byref(o))
+        o.k = k
+        o.filter_json = _json_text(filter, "filter")
+        o.include_metadata = 1 if include_metadata else 0
+        ptr = c_void_p()
+        check(L.ek_collection_search(self._h, _float_ptr(a), a.shape[0], a.shape[1], byref(o),
+                                     byref(ptr)))
+        return Results(ptr.value, self)
+
+    def list(self, offset: int = 0, limit: int = 0, include_metadata: bool = False) -> Results:
+        """Rows in insertion order (``limit`` 0 = all) as one result list, scores 0."""
+        ptr = c_void_p()
+        check(_lib.lib().ek_collection_list(self._h, offset, limit, 1 if include_metadata else 0,
+                                            byref(ptr)))
+        return Results(ptr.value, self)
+
