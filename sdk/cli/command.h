@@ -53,6 +53,10 @@ const Command& StoreCreateCommand();
 const Command& StoreImportCommand();
 const Command& StoreSearchCommand();
 const Command& StoreInfoCommand();
+const Command& RecTrainCommand();
+const Command& RecRecommendCommand();
+const Command& RecForgetCommand();
+const Command& RecEvalCommand();
 const Command& JsonEncodeCommand();  // cmd_json.cc (vsa_json plugin)
 const Command& JsonSearchCommand();
 const Command& JsonProbeCommand();

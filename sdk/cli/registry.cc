@@ -12,6 +12,7 @@ std::span<const Command> AllCommands() {
   static const std::array kCommands = {
       StoreCreateCommand(), StoreImportCommand(), StoreSearchCommand(), StoreInfoCommand(),
       JsonEncodeCommand(),  JsonSearchCommand(),  JsonProbeCommand(),  VersionCommand(),
+      RecTrainCommand(),    RecRecommendCommand(), RecForgetCommand(), RecEvalCommand(),
   };
   return kCommands;
 }
@@ -19,6 +20,7 @@ std::span<const Command> AllCommands() {
 std::span<const CommandGroup> AllGroups() {
   static const std::array kGroups = {
       CommandGroup{"store", "create, fill, inspect and search SQLite vector stores"},
+      CommandGroup{"rec", "train a recommender, recommend, forget on request, evaluate unlearning"},
       CommandGroup{"json", "encode whole JSON documents as vectors (vsa_json), search, probe"},
   };
   return kGroups;
