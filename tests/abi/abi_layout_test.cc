@@ -5,6 +5,7 @@
 #include <embedkit/embedkit.h>
 #include <embedkit/plugin.h>
 #include <embedkit/text.h>
+#include <embedkit/ext/classifier.h>
 
 #include <cstddef>
 
@@ -41,5 +42,12 @@ EK_LAYOUT(ek_text_api, 88, 44);
 EK_OFFSET(ek_text_api, tokenize, 16, 8);
 EK_OFFSET(ek_text_api, wordvec_open, 32, 16);
 EK_OFFSET(ek_text_api, wordvec_word, 80, 40);
+EK_LAYOUT(ek_classifier_label, 40, 20);
+EK_OFFSET(ek_classifier_label, description, 32, 16);
+EK_LAYOUT(ek_classifier_label_info, 32, 24);
+EK_OFFSET(ek_classifier_label_info, active, 28, 20);
+EK_LAYOUT(ek_classifier_ext, 136, 68);
+EK_OFFSET(ek_classifier_ext, fit, 40, 20);
+EK_OFFSET(ek_classifier_ext, info_json, 128, 64);
 
 int main() { return 0; }

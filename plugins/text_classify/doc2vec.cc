@@ -1,0 +1,334 @@
+// doc2vec embedder: PV-DBOW with interleaved skip-gram word training (gensim's dm=0,
+// dbow_words=1) and negative sampling, trained Hogwild on the host's pool. With one
+// thread every update happens in a fixed order from host->random_u32 streams, so the
+// model is bit-for-bit reproducible. Unseen documents: infer_vector (word and output
+// weights frozen, only the new document vector is trained).
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+
+#include "tc.h"
+#include "vocab.h"
+
+namespace tc {
+namespace {
+
+// y += a * x and the fused pair update of negative sampling, compiled for AVX-512,
+// AVX2 and baseline on x86-64 (picked at load time); plain loops elsewhere (WASM).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__EMSCRIPTEN__)
+#define TC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TC_CLONES
+#endif
+
+TC_CLONES void Axpy(float a, const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+// neu1e += g * w; w += g * l1
+TC_CLONES void PairUpdate(float g, const float* l1, float* w, float* neu1e, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    neu1e[i] += g * w[i];
+    w[i] += g * l1[i];
+  }
+}
+TC_CLONES float Dot(const float* a, const float* b, size_t n) {
+  // Eight partial sums: vectorisable without -ffast-math.
+  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (size_t j = 0; j < 8; ++j) s[j] += a[i + j] * b[i + j];
+  }
+  float t = 0;
+  for (; i < n; ++i) t += a[i] * b[i];
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + t;
+}
+
+constexpr int kExpTable = 1000;
+constexpr float kMaxExp = 6.0f;
+
+struct Sigmoid {
+  float table[kExpTable];
+  Sigmoid() {
+    for (int i = 0; i < kExpTable; ++i) {
+      const double x = (static_cast<double>(i) / kExpTable * 2 - 1) * kMaxExp;
+      table[i] = static_cast<float>(1.0 / (1.0 + std::exp(-x)));
+    }
+  }
+  float operator()(float f) const {
+    if (f <= -kMaxExp) return 0.0f;
+    if (f >= kMaxExp) return 1.0f;
+    return table[static_cast<int>((f + kMaxExp) * (kExpTable / kMaxExp / 2))];
+  }
+};
+const Sigmoid& Sig() {
+  static const Sigmoid s;
+  return s;
+}
+
+// Vose's alias method over count^0.75: O(1) negative draws.
+struct Alias {
+  std::vector<uint32_t> prob;  // threshold on a 32-bit draw
+  std::vector<uint32_t> alias;
+  void Build(const std::vector<uint64_t>& counts) {
+    const size_t n = counts.size();
+    std::vector<double> p(n);
+    double sum = 0;
+    for (size_t i = 0; i < n; ++i) sum += p[i] = std::pow(static_cast<double>(counts[i]), 0.75);
+    std::vector<uint32_t> small, large;
+    for (size_t i = 0; i < n; ++i) {
+      p[i] = p[i] * static_cast<double>(n) / sum;
+      (p[i] < 1.0 ? small : large).push_back(static_cast<uint32_t>(i));
+    }
+    prob.assign(n, 0xFFFFFFFFu);
+    alias.assign(n, 0);
+    for (size_t i = 0; i < n; ++i) alias[i] = static_cast<uint32_t>(i);
+    while (!small.empty() && !large.empty()) {
+      const uint32_t s = small.back(), l = large.back();
+      small.pop_back();
+      prob[s] = static_cast<uint32_t>(std::min(4294967295.0, p[s] * 4294967296.0));
+      alias[s] = l;
+      p[l] = (p[l] + p[s]) - 1.0;
+      if (p[l] < 1.0) {
+        large.pop_back();
+        small.push_back(l);
+      }
+    }
+  }
+  uint32_t Draw(Rng& rng) const {
+    const uint32_t i = rng.Below(static_cast<uint32_t>(prob.size()));
+    return rng.Next() < prob[i] ? i : alias[i];
+  }
+};
+
+class Doc2Vec final : public Embedder {
+ public:
+  Doc2Vec(const Env& env, const Config& c) : Embedder(env, c), d_(c.vector_size) {}
+  size_t dim() const override { return d_; }
+
+  void Fit(const ek_string_view* docs, size_t n, std::vector<float>* fitted) override {
+    vocab_.Build(env_, docs, n, c_.min_count, c_.max_vocab);
+    if (vocab_.words.empty()) {
+      Fail(EK_ERR_INVALID_ARGUMENT, "doc2vec: no word occurs at least min_count=" + std::to_string(c_.min_count) +
+                                        " times in the " + std::to_string(n) + " documents");
+    }
+    Prepare();
+    const size_t V = vocab_.words.size();
+    syn0_.assign(V * d_, 0.0f);
+    syn1_.assign(V * d_, 0.0f);
+    fitted->assign(n * d_, 0.0f);
+    InitRows(syn0_.data(), V, 1);
+    InitRows(fitted->data(), n, 2);
+    auto ids = DocumentIds(env_, vocab_, docs, n);
+    Train(ids, fitted->data());
+    // A document without a vocabulary word was never trained: it has no vector.
+    for (size_t i = 0; i < n; ++i) {
+      if (ids[i].empty()) std::fill(fitted->begin() + static_cast<std::ptrdiff_t>(i * d_), fitted->begin() + static_cast<std::ptrdiff_t>((i + 1) * d_), 0.0f);
+    }
+  }
+
+  void Embed(const ek_string_view* docs, size_t n, float* out) override {
+    if (syn1_.empty()) Fail(EK_ERR_UNSUPPORTED, "doc2vec: not fitted");
+    auto ids = DocumentIds(env_, vocab_, docs, n);
+    std::atomic<size_t> done{0};
+    ParallelFor(env_, n, 16, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        const uint64_t h = Hash64(docs[i].data ? docs[i].data : "", docs[i].length, c_.seed);
+        Infer(ids[i], h, out + i * d_);
+        const size_t k = done.fetch_add(1) + 1;
+        if ((k & 255) == 0) Progress(env_, "doc2vec infer", k, n);
+      }
+    });
+  }
+
+  void Seed(const std::vector<std::string>& keywords, float* out, uint32_t* known) override {
+    std::vector<const float*> vs;
+    for (const auto& kw : keywords) {
+      for (const auto& t : Tokens(env_, kw)) {
+        const int64_t i = vocab_.Find(t);
+        if (i >= 0) vs.push_back(syn0_.data() + static_cast<size_t>(i) * d_);
+      }
+    }
+    // A keyword counts as known when at least one of its tokens is in the vocabulary.
+    uint32_t k = 0;
+    for (const auto& kw : keywords) {
+      bool any = false;
+      for (const auto& t : Tokens(env_, kw)) any = any || vocab_.Find(t) >= 0;
+      k += any ? 1 : 0;
+    }
+    *known = k;
+    MeanOfUnit(env_, vs, d_, out);
+  }
+
+  void Save(ModelIO& io, std::string* meta) override {
+    io.WriteBlob("vocab", vocab_.Serialize());
+    io.WriteMatrix("words", syn0_.data(), vocab_.words.size(), d_);
+    io.WriteMatrix("out", syn1_.data(), vocab_.words.size(), d_);
+    *meta += ",\"vocab_size\":" + std::to_string(vocab_.words.size());
+  }
+
+  void Load(ModelIO& io, const JsonFields& meta) override {
+    vocab_.Deserialize(io.ReadBlob("vocab"));
+    const size_t V = static_cast<size_t>(meta.Number("vocab_size"));
+    if (V != vocab_.words.size()) Fail(EK_ERR_CORRUPT, "doc2vec: vocabulary size mismatch");
+    syn0_.resize(V * d_);
+    syn1_.resize(V * d_);
+    io.ReadMatrix("words", syn0_.data(), V, d_);
+    io.ReadMatrix("out", syn1_.data(), V, d_);
+    Prepare();
+  }
+
+  std::string Stats() const override {
+    return "{\"vocab_size\":" + std::to_string(vocab_.words.size()) + ",\"corpus_words\":" + std::to_string(vocab_.total) +
+           ",\"trained_words\":" + std::to_string(trained_words_) + "}";
+  }
+
+ private:
+  // Sampling thresholds and the negative table from the vocabulary counts.
+  void Prepare() {
+    const size_t V = vocab_.words.size();
+    keep_.assign(V, 0xFFFFFFFFu);
+    if (c_.sample > 0) {
+      const double t = c_.sample * static_cast<double>(vocab_.total);
+      for (size_t i = 0; i < V; ++i) {
+        const double f = static_cast<double>(vocab_.counts[i]);
+        const double p = (std::sqrt(f / t) + 1.0) * t / f;  // gensim / word2vec.c
+        keep_[i] = p >= 1.0 ? 0xFFFFFFFFu : static_cast<uint32_t>(p * 4294967296.0);
+      }
+    }
+    alias_.Build(vocab_.counts);
+  }
+
+  // Rows uniform in (-0.5, 0.5) / dim, as gensim, from a Philox stream.
+  void InitRows(float* m, size_t rows, uint64_t stream) {
+    ParallelFor(env_, rows, 256, [&](size_t b, size_t e) {
+      for (size_t r = b; r < e; ++r) {
+        Rng rng(env_.host, c_.seed, (stream << 32) + r);
+        for (size_t j = 0; j < d_; ++j) m[r * d_ + j] = (rng.Uniform() - 0.5f) / static_cast<float>(d_);
+      }
+    });
+  }
+
+  // One (input l1, target word) pair with negative sampling; accumulates into neu1e.
+  void Pair(const float* l1, uint32_t target, float alpha, Rng& rng, float* neu1e, bool learn_out) {
+    const Sigmoid& sig = Sig();
+    for (size_t k = 0; k <= c_.negative; ++k) {
+      uint32_t t;
+      float label;
+      if (k == 0) {
+        t = target, label = 1.0f;
+      } else {
+        t = alias_.Draw(rng);
+        if (t == target) continue;
+        label = 0.0f;
+      }
+      float* w = syn1_.data() + static_cast<size_t>(t) * d_;
+      const float g = (label - sig(Dot(l1, w, d_))) * alpha;
+      if (learn_out) {
+        PairUpdate(g, l1, w, neu1e, d_);
+      } else {
+        Axpy(g, w, neu1e, d_);
+      }
+    }
+  }
+
+  void Train(const std::vector<std::vector<uint32_t>>& ids, float* doc) {
+    const size_t n = ids.size();
+    uint64_t corpus = 0;
+    for (const auto& v : ids) corpus += v.size();
+    const uint64_t total = corpus * c_.epochs;
+    std::atomic<uint64_t> done{0};
+    std::atomic<uint64_t> trained{0};
+    const size_t threads = std::max<uint32_t>(1, env_.host->thread_count(env_.host));
+    const size_t shards = std::min(threads, n);
+    std::atomic<bool> stop{false};
+    ParallelFor(env_, shards, 1, [&](size_t sb, size_t se) {
+      std::vector<float> neu1e(d_);
+      std::vector<uint32_t> sent;
+      for (size_t s = sb; s < se; ++s) {
+        const size_t b = n * s / shards, e = n * (s + 1) / shards;
+        Rng rng(env_.host, c_.seed, (uint64_t{3} << 32) + s);
+        uint64_t local = 0, since_report = 0;
+        for (size_t epoch = 0; epoch < c_.epochs && !stop.load(std::memory_order_relaxed); ++epoch) {
+          for (size_t i = b; i < e; ++i) {
+            const double progress = static_cast<double>(done.load(std::memory_order_relaxed)) / static_cast<double>(total ? total : 1);
+            const float alpha = static_cast<float>(std::max(c_.min_alpha, c_.alpha - (c_.alpha - c_.min_alpha) * progress));
+            sent.clear();
+            for (uint32_t w : ids[i]) {
+              if (keep_[w] == 0xFFFFFFFFu || rng.Next() < keep_[w]) sent.push_back(w);
+            }
+            float* dv = doc + i * d_;
+            const size_t m = sent.size();
+            for (size_t p = 0; p < m; ++p) {
+              if (c_.dbow_words) {
+                const size_t reduced = rng.Below(static_cast<uint32_t>(c_.window));
+                const size_t half = c_.window - reduced;
+                const size_t lo = p > half ? p - half : 0, hi = std::min(m, p + half + 1);
+                for (size_t q = lo; q < hi; ++q) {
+                  if (q == p) continue;
+                  float* l1 = syn0_.data() + static_cast<size_t>(sent[q]) * d_;
+                  std::fill(neu1e.begin(), neu1e.end(), 0.0f);
+                  Pair(l1, sent[p], alpha, rng, neu1e.data(), true);
+                  Axpy(1.0f, neu1e.data(), l1, d_);
+                }
+              }
+              std::fill(neu1e.begin(), neu1e.end(), 0.0f);
+              Pair(dv, sent[p], alpha, rng, neu1e.data(), true);
+              Axpy(1.0f, neu1e.data(), dv, d_);
+            }
+            local += m;
+            done.fetch_add(ids[i].size(), std::memory_order_relaxed);
+            since_report += ids[i].size();
+            if (since_report > 200000) {
+              since_report = 0;
+              if (env_.host->progress(env_.host, "doc2vec train", done.load(), total) != 0) stop = true;
+              if (stop.load(std::memory_order_relaxed)) break;
+            }
+          }
+        }
+        trained.fetch_add(local);
+      }
+    });
+    if (stop.load() || env_.host->is_cancelled(env_.host)) Fail(EK_ERR_CANCELLED, "doc2vec: training cancelled");
+    Progress(env_, "doc2vec train", total, total);
+    trained_words_ = trained.load();
+  }
+
+  // gensim's infer_vector: a fresh vector trained against frozen weights.
+  void Infer(const std::vector<uint32_t>& ids, uint64_t doc_hash, float* out) {
+    Rng rng(env_.host, c_.seed ^ doc_hash, uint64_t{5} << 32);
+    for (size_t j = 0; j < d_; ++j) out[j] = (rng.Uniform() - 0.5f) / static_cast<float>(d_);
+    if (ids.empty()) {
+      std::fill(out, out + d_, 0.0f);  // nothing known: the zero vector (label -1)
+      return;
+    }
+    const size_t epochs = c_.infer_epochs ? c_.infer_epochs : c_.epochs;
+    std::vector<float> neu1e(d_);
+    std::vector<uint32_t> sent;
+    for (size_t epoch = 0; epoch < epochs; ++epoch) {
+      const float alpha = static_cast<float>(c_.alpha - (c_.alpha - c_.min_alpha) * static_cast<double>(epoch) / static_cast<double>(epochs));
+      sent.clear();
+      for (uint32_t w : ids) {
+        if (keep_[w] == 0xFFFFFFFFu || rng.Next() < keep_[w]) sent.push_back(w);
+      }
+      for (uint32_t w : sent) {
+        std::fill(neu1e.begin(), neu1e.end(), 0.0f);
+        Pair(out, w, alpha, rng, neu1e.data(), false);
+        Axpy(1.0f, neu1e.data(), out, d_);
+      }
+    }
+  }
+
+  size_t d_;
+  Vocab vocab_;
+  std::vector<float> syn0_, syn1_;
+  std::vector<uint32_t> keep_;
+  Alias alias_;
+  uint64_t trained_words_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Embedder> MakeDoc2Vec(const Env& env, const Config& c) { return std::make_unique<Doc2Vec>(env, c); }
+
+}  // namespace tc
