@@ -60,5 +60,8 @@ const Command& RecEvalCommand();
 const Command& JsonEncodeCommand();  // cmd_json.cc (vsa_json plugin)
 const Command& JsonSearchCommand();
 const Command& JsonProbeCommand();
+const Command& ClassifyFitCommand();  // cmd_classify.cc (text_classify plugin)
+const Command& ClassifyPredictCommand();
+const Command& ClassifyEvalCommand();
 
 }  // namespace ek::cli

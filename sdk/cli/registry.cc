@@ -13,6 +13,7 @@ std::span<const Command> AllCommands() {
       StoreCreateCommand(), StoreImportCommand(), StoreSearchCommand(), StoreInfoCommand(),
       JsonEncodeCommand(),  JsonSearchCommand(),  JsonProbeCommand(),  VersionCommand(),
       RecTrainCommand(),    RecRecommendCommand(), RecForgetCommand(), RecEvalCommand(),
+      ClassifyFitCommand(), ClassifyPredictCommand(), ClassifyEvalCommand(),
   };
   return kCommands;
 }
@@ -22,6 +23,7 @@ std::span<const CommandGroup> AllGroups() {
       CommandGroup{"store", "create, fill, inspect and search SQLite vector stores"},
       CommandGroup{"rec", "train a recommender, recommend, forget on request, evaluate unlearning"},
       CommandGroup{"json", "encode whole JSON documents as vectors (vsa_json), search, probe"},
+      CommandGroup{"classify", "label texts from keywords (text_classify): fit, predict, eval"},
   };
   return kGroups;
 }

@@ -1,0 +1,326 @@
+// embedkit classify fit|predict|eval: unsupervised classification from label keywords
+// with the text_classify plugin (docs/text_classify.md), through the public C API and
+// the "ek.classifier/1" table. Labels of the documents are used only for scoring.
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <ostream>
+
+#include "cmd_classify.h"
+#include "command.h"
+#include "errors.h"
+#include "json_writer.h"
+#include "session.h"
+
+namespace ek::cli {
+namespace {
+
+using classify::Classifier;
+using classify::Document;
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+double CpuNow() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+
+std::vector<ek_string_view> Views(const std::vector<Document>& docs) {
+  std::vector<ek_string_view> v;
+  v.reserve(docs.size());
+  for (const auto& d : docs) v.push_back(ek_string_view{d.text.data(), d.text.size()});
+  return v;
+}
+
+std::string Config(const ParsedArgs& a) {
+  return classify::ConfigJson(a.Value("config").value_or(""), a.Value("embedder").value_or(""),
+                              a.Value("glove").value_or(""));
+}
+
+const std::vector<OptionSpec> kModelOptions = {
+    {"embedder", 'e', "NAME", "doc2vec (default), glove, hashing (host needs a program, not the CLI)"},
+    {"config", 0, "JSON", "plugin configuration object (docs/text_classify.md lists the keys)"},
+    {"glove", 0, "FILE", "GloVe .ekwv table for --embedder glove (scripts/setup.sh writes\n"
+                         ".deps/glove/glove-6b-100d.ekwv)"},
+    {"strip-first-token", 0, "", "drop each text's first word (TREC: its fine-grained label)"},
+    {"limit", 0, "N", "read at most N documents"},
+};
+
+std::vector<OptionSpec> With(std::vector<OptionSpec> base, std::vector<OptionSpec> more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+
+// ---- fit -------------------------------------------------------------------------------
+int RunFit(const Invocation& inv) {
+  const ParsedArgs& a = inv.args;
+  const std::string labels = classify::ReadFile(a.Required("labels"));
+  const auto docs = classify::ReadDocuments(a.Required("data"), a.Value("split").value_or("all"),
+                                            a.Has("strip-first-token"), a.UInt("limit", 0, 0, UINT64_MAX));
+  if (docs.empty()) throw RuntimeError("no documents to fit on (check --data and --split)");
+  const std::string store_path = a.Required("store"), model = a.Required("model");
+  Session session(inv.global);
+  Classifier cls(session.context(), Config(a));
+  cls.Check(cls->set_labels_json(cls.self(), labels.data(), labels.size()), "set_labels_json");
+  auto views = Views(docs);
+  const double t0 = Now();
+  cls.Check(cls->fit(cls.self(), views.data(), views.size()), "fit");
+  const double fit_s = Now() - t0;
+  StorePtr store = session.OpenStore(store_path, /*read_only=*/false);
+  cls.Check(cls->save(cls.self(), store.get(), model.c_str()), "save");
+  if (inv.global.json) {
+    JsonWriter w;
+    w.BeginObject().Key("store").String(store_path).Key("model").String(model).Key("documents").UInt(docs.size());
+    w.Key("fit_seconds").Double(fit_s).Key("info").Raw(cls.InfoJson()).EndObject();
+    inv.out << w.str() << '\n';
+  } else {
+    inv.out << "fitted '" << model << "' on " << docs.size() << " documents in " << fit_s << " s; saved to "
+            << store_path << '\n';
+  }
+  return 0;
+}
+
+// ---- predict -----------------------------------------------------------------------------
+int RunPredict(const Invocation& inv) {
+  const ParsedArgs& a = inv.args;
+  const auto docs = classify::ReadDocuments(a.Required("data"), a.Value("split").value_or("all"),
+                                            a.Has("strip-first-token"), a.UInt("limit", 0, 0, UINT64_MAX));
+  Session session(inv.global);
+  Classifier cls(session.context(), "{}");
+  StorePtr store = session.OpenStore(a.Required("store"), /*read_only=*/true);
+  cls.Check(cls->load(cls.self(), store.get(), a.Required("model").c_str()), "load");
+  const auto names = cls.LabelNames();
+  auto views = Views(docs);
+  std::vector<int32_t> label(docs.size());
+  std::vector<float> conf(docs.size());
+  if (!docs.empty()) cls.Check(cls->predict(cls.self(), views.data(), views.size(), label.data(), conf.data(), nullptr), "predict");
+  for (size_t i = 0; i < docs.size(); ++i) {
+    JsonWriter w;
+    w.BeginObject().Key("id").String(docs[i].id).Key("label");
+    if (label[i] < 0) {
+      w.Null();
+    } else {
+      w.String(names[static_cast<size_t>(label[i])]);
+    }
+    w.Key("confidence").Float(conf[i]).EndObject();
+    inv.out << w.str() << '\n';
+  }
+  return 0;
+}
+
+// ---- eval --------------------------------------------------------------------------------
+int RunEval(const Invocation& inv) {
+  const ParsedArgs& a = inv.args;
+  const std::string labels = classify::ReadFile(a.Required("labels"));
+  const std::string data = a.Required("data");
+  const std::string fit_split = a.Value("fit-split").value_or("all");
+  const std::string split = a.Value("split").value_or("test");
+  const bool strip = a.Has("strip-first-token");
+  const size_t limit = a.UInt("limit", 0, 0, UINT64_MAX);
+  const double t_read = Now();
+  auto all = classify::ReadDocuments(data, "all", strip, limit);
+  const double read_s = Now() - t_read;
+  // Fit documents (text only) and the documents scored; scored ones that were fitted
+  // are predicted from their fitted vectors (Lbl2Vec's predict on model documents)
+  // unless --infer.
+  std::vector<Document> fit_docs;
+  std::vector<size_t> eval_index;  // into fit_docs, or SIZE_MAX
+  std::vector<Document> eval_docs;
+  for (auto& d : all) {
+    const bool fit = fit_split == "all" || d.split == fit_split;
+    const bool eval = split == "all" || d.split == split;
+    if (fit) fit_docs.push_back(d);
+    if (eval) {
+      eval_docs.push_back(d);
+      eval_index.push_back(fit ? fit_docs.size() - 1 : SIZE_MAX);
+    }
+  }
+  if (fit_docs.empty()) throw RuntimeError("no documents of split '" + fit_split + "' to fit on");
+  if (eval_docs.empty()) throw RuntimeError("no documents of split '" + split + "' to score");
+  const bool infer = a.Has("infer");
+  Session session(inv.global);
+  ek_context_info ctx{};
+  ctx.struct_size = sizeof ctx;
+  Check(ek_context_info_get(session.context(), &ctx), "ek_context_info_get");
+  Classifier cls(session.context(), Config(a));
+  cls.Check(cls->set_labels_json(cls.self(), labels.data(), labels.size()), "set_labels_json");
+  auto fit_views = Views(fit_docs);
+  double t0 = Now(), c0 = CpuNow();
+  cls.Check(cls->fit(cls.self(), fit_views.data(), fit_views.size()), "fit");
+  const double fit_s = Now() - t0, fit_cpu = CpuNow() - c0;
+  const auto names = cls.LabelNames();
+
+  std::vector<int32_t> predicted(eval_docs.size(), -1);
+  std::vector<float> conf(eval_docs.size(), 0);
+  t0 = Now();
+  c0 = CpuNow();
+  size_t inferred = 0;
+  {
+    std::vector<ek_string_view> unseen;
+    std::vector<size_t> unseen_at;
+    for (size_t i = 0; i < eval_docs.size(); ++i) {
+      if (!infer && eval_index[i] != SIZE_MAX) {
+        cls.Check(cls->predict_fitted(cls.self(), eval_index[i], 1, &predicted[i], &conf[i], nullptr), "predict_fitted");
+      } else {
+        unseen.push_back(ek_string_view{eval_docs[i].text.data(), eval_docs[i].text.size()});
+        unseen_at.push_back(i);
+      }
+    }
+    if (!unseen.empty()) {
+      std::vector<int32_t> l(unseen.size());
+      std::vector<float> c(unseen.size());
+      cls.Check(cls->predict(cls.self(), unseen.data(), unseen.size(), l.data(), c.data(), nullptr), "predict");
+      for (size_t k = 0; k < unseen.size(); ++k) predicted[unseen_at[k]] = l[k], conf[unseen_at[k]] = c[k];
+      inferred = unseen.size();
+    }
+  }
+  const double predict_s = Now() - t0, predict_cpu = CpuNow() - c0;
+
+  // Throughput of predict() on new text (embedding + classification), all threads.
+  double tp_s = 0, tp_cpu = 0;
+  size_t tp_docs = 0;
+  if (a.Has("throughput")) {
+    auto ev = Views(eval_docs);
+    std::vector<int32_t> l(ev.size());
+    t0 = Now();
+    c0 = CpuNow();
+    cls.Check(cls->predict(cls.self(), ev.data(), ev.size(), l.data(), nullptr, nullptr), "predict");
+    tp_s = Now() - t0, tp_cpu = CpuNow() - c0;
+    tp_docs = ev.size();
+  }
+
+  std::vector<std::string> gold;
+  for (const auto& d : eval_docs) gold.push_back(d.label);
+  const auto s = classify::Score(names, gold, predicted);
+
+  if (auto path = a.Value("confusion")) {
+    std::ofstream f(*path);
+    if (!f) throw RuntimeError("cannot write '" + *path + "'");
+    JsonWriter w;
+    w.BeginObject().Key("labels").BeginArray();
+    for (const auto& n : names) w.String(n);
+    w.EndArray().Key("matrix").BeginArray();
+    for (const auto& row : s.confusion) {
+      w.BeginArray();
+      for (size_t v : row) w.UInt(v);
+      w.EndArray();
+    }
+    w.EndArray().Key("micro_f1").Double(s.micro_f1).EndObject();
+    f << w.str() << '\n';
+  }
+
+  JsonWriter w;
+  w.BeginObject()
+      .Key("data").String(data)
+      .Key("split").String(split)
+      .Key("fit_split").String(fit_split)
+      .Key("documents_fitted").UInt(fit_docs.size())
+      .Key("documents_scored").UInt(s.documents)
+      .Key("documents_inferred").UInt(inferred)
+      .Key("micro_f1").Double(s.micro_f1)
+      .Key("macro_f1").Double(s.macro_f1)
+      .Key("accuracy").Double(s.accuracy)
+      .Key("unlabelled").UInt(s.unlabelled)
+      .Key("per_label").BeginObject();
+  for (size_t l = 0; l < names.size(); ++l) {
+    w.Key(names[l]).BeginObject().Key("precision").Double(s.precision[l]).Key("recall").Double(s.recall[l])
+        .Key("f1").Double(s.f1[l]).Key("support").UInt(s.support[l]).EndObject();
+  }
+  w.EndObject();
+  w.Key("timings").BeginObject()
+      .Key("read_seconds").Double(read_s)
+      .Key("fit_seconds").Double(fit_s)
+      .Key("fit_cpu_seconds").Double(fit_cpu)
+      .Key("predict_seconds").Double(predict_s)
+      .Key("predict_cpu_seconds").Double(predict_cpu)
+      .Key("fit_plus_predict_seconds").Double(fit_s + predict_s)
+      .Key("threads").UInt(ctx.num_threads);
+  if (tp_docs) {
+    w.Key("throughput_documents").UInt(tp_docs)
+        .Key("throughput_seconds").Double(tp_s)
+        .Key("throughput_docs_per_second").Double(static_cast<double>(tp_docs) / tp_s)
+        .Key("throughput_docs_per_cpu_second").Double(static_cast<double>(tp_docs) / tp_cpu);
+  }
+  w.EndObject().Key("model").Raw(cls.InfoJson()).EndObject();
+  if (inv.global.json) {
+    inv.out << w.str() << '\n';
+  } else {
+    char line[256];
+    std::snprintf(line, sizeof line, "micro-F1 %.4f  macro-F1 %.4f  accuracy %.4f  (%zu documents, fit %.1f s, predict %.2f s)\n",
+                  s.micro_f1, s.macro_f1, s.accuracy, s.documents, fit_s, predict_s);
+    inv.out << line;
+    for (size_t l = 0; l < names.size(); ++l) {
+      std::snprintf(line, sizeof line, "  %-28s P %.3f  R %.3f  F1 %.3f  (%zu)\n", names[l].c_str(), s.precision[l],
+                    s.recall[l], s.f1[l], s.support[l]);
+      inv.out << line;
+    }
+    if (tp_docs) {
+      std::snprintf(line, sizeof line, "predict() on new text: %.0f documents/s (%.0f per CPU-second)\n",
+                    static_cast<double>(tp_docs) / tp_s, static_cast<double>(tp_docs) / tp_cpu);
+      inv.out << line;
+    }
+  }
+  return 0;
+}
+
+const CommandSpec kFitSpec{
+    .path = "classify fit",
+    .summary = "fit a keyword classifier on unlabelled documents and save it to a store",
+    .positionals = {},
+    .options = With({{"labels", 'l', "FILE", "labels JSON: {\"labels\": {\"name\": [\"keyword\", ...]}}"},
+                     {"data", 'd', "FILE", "JSON Lines documents {\"id\", \"split\", \"text\"}"},
+                     {"split", 0, "NAME", "fit on this split only (default all)"},
+                     {"store", 's', "FILE", "SQLite store to save the model in (created if needed)"},
+                     {"model", 'm', "NAME", "model name (collections \"NAME.*\")"}},
+                    kModelOptions),
+    .details = "The documents' labels are never read. The model (vocabulary, vectors, label\n"
+               "vectors, config) is saved with the store API; `classify predict` loads it.",
+    .examples = "embedkit classify fit -l labels.json -d docs.jsonl -s models.db -m news",
+};
+
+const CommandSpec kPredictSpec{
+    .path = "classify predict",
+    .summary = "label documents with a model saved by `classify fit` (JSON Lines out)",
+    .positionals = {},
+    .options = {{"store", 's', "FILE", "store holding the model"},
+                {"model", 'm', "NAME", "model name"},
+                {"data", 'd', "FILE", "JSON Lines documents"},
+                {"split", 0, "NAME", "only this split (default all)"},
+                {"strip-first-token", 0, "", "drop each text's first word"},
+                {"limit", 0, "N", "read at most N documents"}},
+    .details = "Prints one line per document: {\"id\", \"label\" (null: empty document), \"confidence\"}.",
+    .examples = "embedkit classify predict -s models.db -m news -d new.jsonl",
+};
+
+const CommandSpec kEvalSpec{
+    .path = "classify eval",
+    .summary = "fit on a corpus and score the predictions against its labels (JSON)",
+    .positionals = {},
+    .options = With({{"labels", 'l', "FILE", "labels JSON (keywords per label)"},
+                     {"data", 'd', "FILE", "JSON Lines documents with \"label\" and \"split\""},
+                     {"split", 0, "NAME", "split to score (default test; \"all\" for every document)"},
+                     {"fit-split", 0, "NAME", "split to fit on, labels unused (default all)"},
+                     {"infer", 0, "", "predict scored documents as new text even if they were fitted"},
+                     {"throughput", 0, "", "also time predict() of the scored documents as new text"},
+                     {"confusion", 0, "FILE", "write the confusion matrix as JSON"}},
+                    kModelOptions),
+    .details = "Prints micro_f1, macro_f1, accuracy, per-label precision/recall/F1 and timings\n"
+               "(--json: one JSON document). Labels are used for scoring only.",
+    .examples = "embedkit classify eval -l ../shared/data/text/labels/20newsgroups.json \\\n"
+                "  -d ../shared/data/text/20newsgroups.jsonl --split test --json",
+};
+
+}  // namespace
+
+const Command& ClassifyFitCommand() {
+  static const Command command{&kFitSpec, &RunFit};
+  return command;
+}
+const Command& ClassifyPredictCommand() {
+  static const Command command{&kPredictSpec, &RunPredict};
+  return command;
+}
+const Command& ClassifyEvalCommand() {
+  static const Command command{&kEvalSpec, &RunEval};
+  return command;
+}
+
+}  // namespace ek::cli
