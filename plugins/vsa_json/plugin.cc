@@ -5,6 +5,7 @@
 #include <embedkit/plugin.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -354,6 +355,16 @@ ek_status ProbeCollection(void* instance, ek_store* store, const char* collectio
     std::vector<float> u = Unbind(self, vector, path);
     const std::string filter = "{\"path\":" + JsonString(path) + "}";
     Search(self, store, CompanionName(collection), u.data(), k, filter.c_str(), out_results);
+    // Hosts with results accessors (ek_host appended them in ABI 1.x): nothing
+    // recorded at the path is an error rather than an empty list.
+    const ek_host* host = self->host;
+    if (host->struct_size >= offsetof(ek_host, results_hit_count) + sizeof(host->results_hit_count) &&
+        host->results_hit_count && host->results_hit_count(*out_results, 0) == 0) {
+      host->results_free(*out_results);
+      *out_results = nullptr;
+      Fail(EK_ERR_NOT_FOUND, std::string("no values were recorded at path '") + path + "' in '" + collection +
+                                 "' (index() records them)");
+    }
   });
 }
 

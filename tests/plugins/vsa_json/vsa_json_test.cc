@@ -490,6 +490,9 @@ TEST(VsaJsonProbe, IndexSimilarAndProbeCollectionThroughTheStore) {
   ASSERT_EQ(ek_results_hit(res, 0, 0, &hit), EK_OK);
   EXPECT_NE(std::string(hit.metadata_json).find("\"Crime\""), std::string::npos) << hit.metadata_json;
   ek_results_free(res);
+  res = nullptr;
+  EXPECT_EQ(in.probe->probe_collection(in.self, store, "movies", v.data(), "director", 4, &res), EK_ERR_NOT_FOUND);
+  EXPECT_EQ(res, nullptr);
   ek_collection_free(coll);
   ek_store_free(store);
 }
