@@ -63,5 +63,7 @@ const Command& JsonProbeCommand();
 const Command& ClassifyFitCommand();  // cmd_classify.cc (text_classify plugin)
 const Command& ClassifyPredictCommand();
 const Command& ClassifyEvalCommand();
+const Command& MatchCommand();      // cmd_match.cc (table_match plugin)
+const Command& MatchEvalCommand();  // cmd_match_eval.cc
 
 }  // namespace ek::cli

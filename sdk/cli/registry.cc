@@ -14,6 +14,7 @@ std::span<const Command> AllCommands() {
       JsonEncodeCommand(),  JsonSearchCommand(),  JsonProbeCommand(),  VersionCommand(),
       RecTrainCommand(),    RecRecommendCommand(), RecForgetCommand(), RecEvalCommand(),
       ClassifyFitCommand(), ClassifyPredictCommand(), ClassifyEvalCommand(),
+      MatchEvalCommand(),   MatchCommand(),  // "match eval" before "match" (prefix match)
   };
   return kCommands;
 }

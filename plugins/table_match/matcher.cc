@@ -1,0 +1,1018 @@
+// table_match: signals, the two-stage logistic model, ranking, assignment, LLM hooks
+// and the glossary-vector cache. See docs/table_match.md for the method.
+#include "matcher.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <numeric>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace tmatch {
+
+const char* SignalName(int s) {
+  static const char* const kNames[kSignalCount] = {
+      "name_char", "name_tok",  "desc_desc",   "doc_doc",   "name_desc",
+      "desc_name", "table_sim", "name_bm25",   "tgt_cover", "src_cover",
+      "exact_name", "type_compat", "key_match", "wv_name",  "wv_desc"};
+  return s >= 0 && s < kSignalCount ? kNames[s] : "?";
+}
+
+// ---- Model -------------------------------------------------------------------------------
+Model ParseModel(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::element root;
+  if (auto err = parser.parse(padded).get(root)) {
+    Fail(EK_ERR_PARSE, std::string("model JSON: ") + simdjson::error_message(err));
+  }
+  Model m;
+  std::string_view trained;
+  if (!root["trained_on"].get(trained)) m.trained_on = std::string(trained);
+  simdjson::dom::array variants;
+  if (root["variants"].get(variants)) Fail(EK_ERR_PARSE, "model JSON: no \"variants\" array");
+  for (auto v : variants) {
+    ModelVariant mv;
+    std::string_view name;
+    if (v["name"].get(name)) Fail(EK_ERR_PARSE, "model JSON: a variant has no name");
+    mv.name = std::string(name);
+    simdjson::dom::array sigs, ws;
+    if (v["signals"].get(sigs) || v["weights"].get(ws) || sigs.size() != ws.size()) {
+      Fail(EK_ERR_PARSE, "model JSON: variant '" + mv.name + "' needs signals and weights of equal length");
+    }
+    for (auto s : sigs) {
+      std::string_view sn;
+      if (s.get(sn)) Fail(EK_ERR_PARSE, "model JSON: signal names are strings");
+      int idx = -1;
+      for (int k = 0; k < kSignalCount; ++k)
+        if (sn == SignalName(k)) idx = k;
+      if (idx < 0) Fail(EK_ERR_PARSE, "model JSON: unknown signal '" + std::string(sn) + "'");
+      if (idx == kWvName || idx == kWvDesc) mv.needs_wordvec = true;
+      mv.signals.push_back(idx);
+    }
+    for (auto w : ws) {
+      double d;
+      if (w.get(d)) Fail(EK_ERR_PARSE, "model JSON: weights are numbers");
+      mv.weights.push_back(d);
+    }
+    auto num = [&](const char* key, double* out) {
+      double d;
+      if (!v[key].get(d)) *out = d;
+    };
+    num("bias", &mv.bias);
+    num("a_z", &mv.a_z);
+    num("a_row", &mv.a_row);
+    num("a_col", &mv.a_col);
+    num("b2", &mv.b2);
+    num("threshold", &mv.threshold);
+    double mm = mv.max_matches;
+    num("max_matches", &mm);
+    mv.max_matches = static_cast<uint32_t>(std::clamp(mm, 1.0, 1024.0));
+    m.variants.push_back(std::move(mv));
+  }
+  if (m.variants.empty()) Fail(EK_ERR_PARSE, "model JSON: no variants");
+  return m;
+}
+
+// ---- Word vectors through ek_host::text ----------------------------------------------------
+struct WordVectors {
+  const ek_text_api* api = nullptr;
+  ek_wordvec* table = nullptr;
+  uint32_t dim = 0;
+  ~WordVectors() {
+    if (api && table) api->wordvec_close(table);
+  }
+  const float* Find(const std::string& w) const {
+    int64_t i = api->wordvec_find(table, w.data(), w.size());
+    return i < 0 ? nullptr : api->wordvec_vector(table, static_cast<uint64_t>(i));
+  }
+  int64_t Index(const std::string& w) const { return api->wordvec_find(table, w.data(), w.size()); }
+};
+
+namespace {
+
+const ek_text_api* TextApi(const ek_host* host) {
+  if (host->struct_size >= offsetof(ek_host, text) + sizeof(host->text)) return host->text;
+  return nullptr;
+}
+
+uint64_t Fnv(std::string_view s, uint64_t seed = 1469598103934665603ull) {
+  uint64_t h = seed;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Semantic kinds inferred from the declared type and the name's last word.
+enum Kind { kUnknown, kTemporal, kIdentifier, kNumeric, kText };
+
+Kind InferKind(const std::vector<std::string>& words, const std::string& type, bool key) {
+  const std::string t = Lower(type);
+  const std::string last = words.empty() ? "" : words.back();
+  static const std::unordered_set<std::string> kTime = {
+      "date", "time", "datetime", "timestamp", "year", "day", "month", "dob", "dod", "hour"};
+  static const std::unordered_set<std::string> kId = {"id", "identifier", "key", "uid", "pk", "fk"};
+  static const std::unordered_set<std::string> kNum = {
+      "amount", "quantity", "count", "balance", "price", "cost", "length", "weight", "height",
+      "rate", "total", "size", "age", "minutes", "seconds", "duration", "score", "dose",
+      "high", "low", "upper", "lower", "minimum", "maximum", "percent", "assets"};
+  static const std::unordered_set<std::string> kTxt = {
+      "name", "description", "text", "note", "comment", "title", "address", "code", "type",
+      "status", "label", "category", "source", "location", "route", "unit", "gender",
+      "language", "phone", "email", "city", "state", "country", "mobileno", "reason"};
+  if (kTime.count(last) || t.find("date") != std::string::npos || t.find("time") != std::string::npos)
+    return kTemporal;
+  if (kId.count(last) || key) return kIdentifier;
+  if (kNum.count(last) || t.find("int") != std::string::npos || t.find("dec") != std::string::npos ||
+      t.find("num") != std::string::npos || t.find("float") != std::string::npos ||
+      t.find("double") != std::string::npos || t.find("real") != std::string::npos ||
+      t.find("money") != std::string::npos)
+    return kNumeric;
+  if (kTxt.count(last) || t.find("char") != std::string::npos || t.find("text") != std::string::npos)
+    return kText;
+  return kUnknown;
+}
+
+float KindCompat(Kind a, Kind b) {
+  if (a == kUnknown || b == kUnknown) return 0.5f;
+  if (a == b) return 1.0f;
+  if (a == kTemporal || b == kTemporal) return 0.0f;
+  if ((a == kIdentifier && b == kNumeric) || (a == kNumeric && b == kIdentifier)) return 0.3f;
+  return 0.2f;
+}
+
+// Words of free text through the shared tokenizer (identifiers inside text split too).
+std::vector<std::string> TextWords(const ek_text_api* api, std::string_view text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  if (api) {
+    ek_tokenize_options o;
+    api->tokenize_options_init(&o);
+    o.flags = EK_TEXT_LOWERCASE;
+    struct Ctx {
+      std::vector<std::string>* out;
+    } ctx{&out};
+    api->tokenize_each(text.data(), text.size(), &o,
+                       [](void* u, const char* tok, size_t len) -> int32_t {
+                         auto* c = static_cast<Ctx*>(u);
+                         for (auto& p : SplitIdentifier(std::string_view(tok, len)))
+                           c->out->push_back(std::move(p));
+                         return 0;
+                       },
+                       &ctx);
+    return out;
+  }
+  return RawWords(text);
+}
+
+struct Prepared {
+  std::vector<std::string> name_words;  // expanded, unstemmed
+  std::string name_string;              // name_words joined by ' '
+  std::vector<std::string> syn_strings; // normalised synonyms
+  std::vector<std::string> name_stems, desc_stems, table_stems, tdesc_stems;
+  std::vector<std::string> desc_words;  // unstemmed content words (word vectors)
+  Kind kind = kUnknown;
+  bool id_like = false;
+};
+
+std::vector<std::string> Stems(const std::vector<std::string>& words, bool drop_stop) {
+  std::vector<std::string> out;
+  for (const auto& w : words) {
+    if (w.empty()) continue;
+    if (drop_stop && IsStopWord(w)) continue;
+    if (drop_stop && std::isdigit(static_cast<unsigned char>(w[0]))) continue;
+    out.push_back(Stem(w));
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& w) {
+  std::string s;
+  for (const auto& x : w) {
+    if (!s.empty()) s += ' ';
+    s += x;
+  }
+  return s;
+}
+
+// Hashed TF-IDF vectors.
+class Hasher {
+ public:
+  Hasher(uint32_t dim, uint64_t salt) : dim_(dim), salt_(salt) {}
+  void Add(float* v, std::string_view term, float weight) const {
+    const uint64_t h = Fnv(term, salt_);
+    v[h % dim_] += (h >> 63) ? -weight : weight;
+  }
+  uint32_t dim() const { return dim_; }
+
+ private:
+  uint32_t dim_;
+  uint64_t salt_;
+};
+
+std::vector<std::string> Grams(const std::string& s) {
+  std::vector<std::string> g;
+  const std::string p = "#" + s + "#";
+  for (size_t i = 0; i + 3 <= p.size(); ++i) {
+    std::string x = p.substr(i, 3);
+    for (char& c : x)
+      if (c == ' ') c = '#';
+    g.push_back(std::move(x));
+  }
+  return g;
+}
+
+struct Idf {
+  std::unordered_map<std::string, float> idf;
+  float unseen = 1;
+  void Build(const std::vector<std::vector<std::string>>& docs) {
+    std::unordered_map<std::string, uint32_t> df;
+    for (const auto& d : docs) {
+      std::unordered_set<std::string> seen(d.begin(), d.end());
+      for (const auto& w : seen) ++df[w];
+    }
+    const double n = static_cast<double>(docs.size());
+    for (auto& [w, c] : df) idf[w] = static_cast<float>(std::log(1.0 + (n - c + 0.5) / (c + 0.5)));
+    unseen = static_cast<float>(std::log(1.0 + (n + 0.5) / 0.5));
+  }
+  float operator()(const std::string& w) const {
+    auto it = idf.find(w);
+    return it == idf.end() ? unseen : it->second;
+  }
+};
+
+void Sigmoid(double z, float* out) { *out = static_cast<float>(1.0 / (1.0 + std::exp(-z))); }
+
+// Hungarian method (e-maxx), minimising cost over an n x m matrix with n <= m.
+std::vector<int> Hungarian(const std::vector<double>& cost, size_t n, size_t m) {
+  const double kInf = std::numeric_limits<double>::infinity();
+  std::vector<double> u(n + 1), v(m + 1);
+  std::vector<size_t> p(m + 1, 0), way(m + 1, 0);
+  for (size_t i = 1; i <= n; ++i) {
+    p[0] = i;
+    size_t j0 = 0;
+    std::vector<double> minv(m + 1, kInf);
+    std::vector<char> used(m + 1, 0);
+    do {
+      used[j0] = 1;
+      const size_t i0 = p[j0];
+      double delta = kInf;
+      size_t j1 = 0;
+      for (size_t j = 1; j <= m; ++j) {
+        if (used[j]) continue;
+        const double cur = cost[(i0 - 1) * m + (j - 1)] - u[i0] - v[j];
+        if (cur < minv[j]) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j] < delta) {
+          delta = minv[j];
+          j1 = j;
+        }
+      }
+      for (size_t j = 0; j <= m; ++j) {
+        if (used[j]) {
+          u[p[j]] += delta;
+          v[j] -= delta;
+        } else {
+          minv[j] -= delta;
+        }
+      }
+      j0 = j1;
+    } while (p[j0] != 0);
+    do {
+      const size_t j1 = way[j0];
+      p[j0] = p[j1];
+      j0 = j1;
+    } while (j0);
+  }
+  std::vector<int> row_to_col(n, -1);
+  for (size_t j = 1; j <= m; ++j)
+    if (p[j]) row_to_col[p[j] - 1] = static_cast<int>(j - 1);
+  return row_to_col;
+}
+
+std::string JsonEscape(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string Num(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+// ---- Dense representations ------------------------------------------------------------------
+// Row-major, unit-norm (or zero) vectors per column for each dense signal family.
+struct Dense {
+  uint32_t n = 0;
+  std::vector<float> chr, name, desc, doc, table, wvn, wvd;
+  uint32_t cd = 0, wd = 0, vd = 0;
+};
+
+struct Matcher::Impl {
+  const ek_host* host;
+  const ek_kernels* k;
+  const ek_text_api* api;
+  const Config& config;
+  const WordVectors* wv;
+  Normalizer& norm;
+
+  std::vector<Column> src, tgt;
+  std::vector<Prepared> ps, pt;
+  Idf word_idf, gram_idf;
+  Dense ds, dt;
+  // Sparse target documents for BM25 / coverage.
+  std::vector<std::unordered_map<std::string, uint32_t>> tdoc;
+  std::vector<std::unordered_set<std::string>> sdocset;
+  std::vector<uint32_t> tlen;
+  double avg_tlen = 1;
+
+  void Prepare(const ek_matcher_llm_hooks* hooks, std::vector<std::string>* warnings) {
+    // Vocabulary for segmentation and acronyms: descriptions of both sides, target
+    // names; word vectors (frequent words) count as known too.
+    norm.ClearCorpus();
+    for (const auto* side : {&src, &tgt}) {
+      for (const Column& c : *side) {
+        for (const auto& w : TextWords(api, c.description)) norm.AddVocabulary(w);
+        for (const auto& w : TextWords(api, c.table_description)) norm.AddVocabulary(w);
+      }
+    }
+    for (const Column& c : tgt) {
+      for (const auto& w : SplitIdentifier(c.name)) norm.AddVocabulary(w, 3);
+      for (const auto& w : SplitIdentifier(c.table)) norm.AddVocabulary(w, 3);
+      norm.AddAcronymSource(c.description);
+      norm.AddAcronymSource(Join(SplitIdentifier(c.name)));
+    }
+    if (wv) {
+      const uint64_t n = std::min<uint64_t>(wv->api->wordvec_count(wv->table), 60000);
+      for (uint64_t i = 0; i < n; ++i) {
+        size_t len = 0;
+        const char* w = wv->api->wordvec_word(wv->table, i, &len);
+        if (!w || len < 3) continue;
+        bool alpha = true;
+        for (size_t j = 0; j < len; ++j)
+          alpha = alpha && std::isalpha(static_cast<unsigned char>(w[j]));
+        if (alpha) norm.AddVocabulary(std::string_view(w, len));
+      }
+    }
+    // LLM context for sources (the paper's first method).
+    if (hooks && hooks->generate_context) {
+      const size_t cap = hooks->context_capacity ? hooks->context_capacity : 4096;
+      std::vector<char> buf(cap);
+      for (Column& c : src) {
+        ek_matcher_column view = View(c);
+        size_t len = 0;
+        ek_status s = hooks->generate_context(hooks->user_data, &view, buf.data(), cap, &len);
+        if (s != EK_OK) {
+          Fail(EK_ERR_PLUGIN, "generate_context failed for '" + c.id + "' with status " +
+                                  std::to_string(s));
+        }
+        len = std::min(len, cap);
+        if (len) c.description += (c.description.empty() ? "" : " ") + std::string(buf.data(), len);
+      }
+    }
+    (void)warnings;
+    auto prep = [&](const Column& c) {
+      Prepared p;
+      p.name_words = norm.NameWords(c.name);
+      p.name_string = Join(p.name_words);
+      if (!c.synonyms.empty()) {
+        size_t b = 0;
+        while (b <= c.synonyms.size()) {
+          size_t e = c.synonyms.find('|', b);
+          if (e == std::string::npos) e = c.synonyms.size();
+          auto words = norm.NameWords(c.synonyms.substr(b, e - b));
+          if (!words.empty()) {
+            p.syn_strings.push_back(Join(words));
+            for (auto& w : words) p.name_words.push_back(w);
+          }
+          b = e + 1;
+        }
+      }
+      p.name_stems = Stems(p.name_words, true);
+      if (p.name_stems.empty()) p.name_stems = Stems(p.name_words, false);
+      auto dw = TextWords(api, c.description);
+      p.desc_stems = Stems(dw, true);
+      for (auto& w : dw)
+        if (!IsStopWord(w) && !std::isdigit(static_cast<unsigned char>(w[0]))) p.desc_words.push_back(w);
+      p.table_stems = Stems(norm.NameWords(c.table), true);
+      p.tdesc_stems = Stems(TextWords(api, c.table_description), true);
+      const std::vector<std::string> base = norm.NameWords(c.name);
+      p.kind = InferKind(base, c.type, c.primary_key);
+      p.id_like = p.kind == kIdentifier || c.primary_key || c.foreign_key;
+      return p;
+    };
+    ps.clear();
+    pt.clear();
+    for (const Column& c : src) ps.push_back(prep(c));
+    for (const Column& c : tgt) pt.push_back(prep(c));
+
+    // IDF over the target documents (name + description), the glossary being the corpus.
+    std::vector<std::vector<std::string>> docs, grams;
+    for (const Prepared& p : pt) {
+      std::vector<std::string> d = p.name_stems;
+      d.insert(d.end(), p.desc_stems.begin(), p.desc_stems.end());
+      d.insert(d.end(), p.table_stems.begin(), p.table_stems.end());
+      docs.push_back(std::move(d));
+      grams.push_back(Grams(p.name_string));
+    }
+    word_idf.Build(docs);
+    gram_idf.Build(grams);
+    tdoc.assign(pt.size(), {});
+    tlen.assign(pt.size(), 0);
+    double total = 0;
+    for (size_t t = 0; t < pt.size(); ++t) {
+      for (const auto& w : pt[t].name_stems) ++tdoc[t][w];
+      for (const auto& w : pt[t].desc_stems) ++tdoc[t][w];
+      tlen[t] = static_cast<uint32_t>(pt[t].name_stems.size() + pt[t].desc_stems.size());
+      total += tlen[t];
+    }
+    avg_tlen = pt.empty() ? 1 : std::max(1.0, total / static_cast<double>(pt.size()));
+    sdocset.assign(ps.size(), {});
+    for (size_t s = 0; s < ps.size(); ++s) {
+      sdocset[s].insert(ps[s].name_stems.begin(), ps[s].name_stems.end());
+      sdocset[s].insert(ps[s].desc_stems.begin(), ps[s].desc_stems.end());
+    }
+  }
+
+  static ek_matcher_column View(const Column& c) {
+    ek_matcher_column v{};
+    v.struct_size = sizeof v;
+    v.id = c.id.c_str();
+    v.table = c.table.c_str();
+    v.name = c.name.c_str();
+    v.type = c.type.c_str();
+    v.description = c.description.c_str();
+    v.table_description = c.table_description.c_str();
+    v.synonyms = c.synonyms.c_str();
+    return v;
+  }
+
+  void Encode(const std::vector<Prepared>& P, Dense* d, size_t begin, size_t end) const {
+    const Hasher hc(d->cd, 0x51), hn(d->wd, 0x17), hdoc(d->wd, 0x17);
+    for (size_t i = begin; i < end; ++i) {
+      const Prepared& p = P[i];
+      float* c = &d->chr[i * d->cd];
+      for (const auto& g : Grams(p.name_string)) hc.Add(c, g, gram_idf(g));
+      k->normalize(c, d->cd);
+      float* n = &d->name[i * d->wd];
+      for (const auto& w : p.name_stems) hn.Add(n, w, word_idf(w));
+      k->normalize(n, d->wd);
+      float* ds_ = &d->desc[i * d->wd];
+      for (const auto& w : p.desc_stems) hn.Add(ds_, w, word_idf(w));
+      k->normalize(ds_, d->wd);
+      float* x = &d->doc[i * d->wd];
+      for (const auto& w : p.name_stems) hdoc.Add(x, w, 2.0f * word_idf(w));
+      for (const auto& w : p.desc_stems) hdoc.Add(x, w, word_idf(w));
+      k->normalize(x, d->wd);
+      float* t = &d->table[i * d->wd];
+      for (const auto& w : p.table_stems) hn.Add(t, w, word_idf(w));
+      for (const auto& w : p.tdesc_stems) hn.Add(t, w, 0.25f * word_idf(w));
+      k->normalize(t, d->wd);
+      if (wv) {
+        float* a = &d->wvn[i * d->vd];
+        for (const auto& w : p.name_words) {
+          if (IsStopWord(w)) continue;
+          if (const float* v = wv->Find(w))
+            for (uint32_t j = 0; j < d->vd; ++j) a[j] += v[j];
+        }
+        k->normalize(a, d->vd);
+        float* b = &d->wvd[i * d->vd];
+        for (const auto& w : p.name_words) {
+          if (IsStopWord(w)) continue;
+          if (const float* v = wv->Find(w)) {
+            const float f = 2.0f * word_idf(Stem(w));
+            for (uint32_t j = 0; j < d->vd; ++j) b[j] += f * v[j];
+          }
+        }
+        for (const auto& w : p.desc_words) {
+          if (const float* v = wv->Find(w)) {
+            const float f = word_idf(Stem(w));
+            for (uint32_t j = 0; j < d->vd; ++j) b[j] += f * v[j];
+          }
+        }
+        k->normalize(b, d->vd);
+      }
+    }
+  }
+
+  void Alloc(Dense* d, size_t n) const {
+    d->n = static_cast<uint32_t>(n);
+    d->cd = config.char_dim;
+    d->wd = config.word_dim;
+    d->vd = wv ? wv->dim : 0;
+    d->chr.assign(n * d->cd, 0.f);
+    d->name.assign(n * d->wd, 0.f);
+    d->desc.assign(n * d->wd, 0.f);
+    d->doc.assign(n * d->wd, 0.f);
+    d->table.assign(n * d->wd, 0.f);
+    d->wvn.assign(n * d->vd, 0.f);
+    d->wvd.assign(n * d->vd, 0.f);
+  }
+
+  // The dense dots of one pair family layout: values[kNameChar..] for dense signals.
+  // `dense` holds 9 values: chr, name, desc, doc, name_desc, desc_name, table, wvn, wvd.
+  void PairSignals(size_t s, size_t t, const float* dense, float* f) const {
+    const Prepared& a = ps[s];
+    const Prepared& b = pt[t];
+    f[kNameChar] = dense[0];
+    f[kNameTok] = dense[1];
+    f[kDescDesc] = dense[2];
+    f[kDocDoc] = dense[3];
+    f[kNameDesc] = dense[4];
+    f[kDescName] = dense[5];
+    f[kTableSim] = dense[6];
+    f[kWvName] = dense[7];
+    f[kWvDesc] = dense[8];
+    // BM25 of the source name words in the target document, over its upper bound.
+    const double k1 = 1.2, bb = 0.75;
+    double bm = 0, ub = 0;
+    std::unordered_set<std::string> q(a.name_stems.begin(), a.name_stems.end());
+    for (const auto& w : q) {
+      const double idf = word_idf(w);
+      ub += idf * (k1 + 1);
+      auto it = tdoc[t].find(w);
+      if (it == tdoc[t].end()) continue;
+      const double tf = it->second;
+      bm += idf * tf * (k1 + 1) / (tf + k1 * (1 - bb + bb * tlen[t] / avg_tlen));
+    }
+    f[kNameBm25] = ub > 0 ? static_cast<float>(bm / ub) : 0.f;
+    // Coverage of target name words in the source text and vice versa.
+    double num = 0, den = 0;
+    for (const auto& w : b.name_stems) {
+      const double idf = word_idf(w);
+      den += idf;
+      if (sdocset[s].count(w)) num += idf;
+    }
+    f[kTgtCover] = den > 0 ? static_cast<float>(num / den) : 0.f;
+    num = den = 0;
+    for (const auto& w : q) {
+      const double idf = word_idf(w);
+      den += idf;
+      if (tdoc[t].count(w)) num += idf;
+    }
+    f[kSrcCover] = den > 0 ? static_cast<float>(num / den) : 0.f;
+    float exact = a.name_string == b.name_string ? 1.f : 0.f;
+    for (const auto& syn : b.syn_strings)
+      if (syn == a.name_string) exact = 1.f;
+    f[kExactName] = exact;
+    f[kTypeCompat] = KindCompat(a.kind, b.kind);
+    f[kKeyMatch] = a.id_like == b.id_like ? (a.id_like ? 1.f : 0.5f) : 0.f;
+  }
+
+  void DenseOfPair(size_t s, size_t t, float* dense) const {
+    auto dot = [&](const std::vector<float>& A, const std::vector<float>& B, uint32_t d) {
+      return d ? k->dot(&A[s * d], &B[t * d], d) : 0.f;
+    };
+    dense[0] = dot(ds.chr, dt.chr, ds.cd);
+    dense[1] = dot(ds.name, dt.name, ds.wd);
+    dense[2] = dot(ds.desc, dt.desc, ds.wd);
+    dense[3] = dot(ds.doc, dt.doc, ds.wd);
+    dense[4] = dot(ds.name, dt.desc, ds.wd);
+    dense[5] = dot(ds.desc, dt.name, ds.wd);
+    dense[6] = dot(ds.table, dt.table, ds.wd);
+    dense[7] = dot(ds.wvn, dt.wvn, ds.vd);
+    dense[8] = dot(ds.wvd, dt.wvd, ds.vd);
+  }
+};
+
+// ---- Matcher ---------------------------------------------------------------------------------
+Matcher::Matcher(const ek_host* host, Config config, Model model)
+    : host_(host), config_(std::move(config)), model_(std::move(model)) {
+  const ek_text_api* api = TextApi(host_);
+  std::string path = config_.wordvec_path;
+  if (path.empty()) {
+    if (const char* env = std::getenv("EMBEDKIT_GLOVE")) path = env;
+#ifdef EK_TM_DEFAULT_GLOVE
+    if (path.empty()) path = EK_TM_DEFAULT_GLOVE;
+#endif
+  }
+  if (api && !path.empty() && path != "none") {
+    auto w = std::make_unique<WordVectors>();
+    w->api = api;
+    char err[256] = {0};
+    if (api->wordvec_open(path.c_str(), &w->table, err, sizeof err) == EK_OK) {
+      w->dim = api->wordvec_dim(w->table);
+      wv_ = std::move(w);
+    } else {
+      host_->log(host_, EK_LOG_WARN,
+                 (std::string("table_match: word vectors unavailable (") + err +
+                  "); using the lexical model")
+                     .c_str());
+    }
+  }
+  for (const ModelVariant& v : model_.variants) {
+    if (!config_.variant.empty() && v.name != config_.variant) continue;
+    if (v.needs_wordvec && !wv_) continue;
+    variant_ = &v;
+    break;
+  }
+  if (!variant_) {
+    Fail(EK_ERR_NOT_FOUND, config_.variant.empty()
+                               ? "no model variant usable without word vectors"
+                               : "model variant '" + config_.variant +
+                                     "' not found or needs word vectors that are unavailable");
+  }
+}
+
+Matcher::~Matcher() = default;
+
+void Matcher::SetHooks(const ek_matcher_llm_hooks* hooks) {
+  if (!hooks) {
+    has_hooks_ = false;
+    hooks_ = {};
+    return;
+  }
+  if (hooks->struct_size < sizeof(ek_matcher_llm_hooks))
+    Fail(EK_ERR_ABI_MISMATCH, "hooks->struct_size is smaller than ek_matcher_llm_hooks");
+  hooks_ = *hooks;
+  if (!(hooks_.judge_weight > 0 && hooks_.judge_weight <= 1)) hooks_.judge_weight = 0.5f;
+  if (hooks_.judge_top_n == 0) hooks_.judge_top_n = 5;
+  has_hooks_ = hooks_.generate_context || hooks_.judge;
+}
+
+std::vector<std::string> Matcher::SignalNames() const {
+  std::vector<std::string> n;
+  for (int s : variant_->signals) n.push_back(SignalName(s));
+  n.push_back("row_context");
+  n.push_back("col_context");
+  return n;
+}
+
+std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
+  const size_t S = source_.size(), T = target_.size();
+  if (S == 0) Fail(EK_ERR_INVALID_ARGUMENT, "no source columns loaded");
+  if (T == 0) Fail(EK_ERR_INVALID_ARGUMENT, "no targets loaded (empty glossary?)");
+  if (static_cast<double>(S) * static_cast<double>(T) > static_cast<double>(config_.max_pairs)) {
+    Fail(EK_ERR_LIMIT, std::to_string(S) + " sources x " + std::to_string(T) +
+                           " targets exceed max_pairs (" + std::to_string(config_.max_pairs) + ")");
+  }
+  const uint32_t top_k = opt.top_k ? opt.top_k : 5;
+  if (top_k > 1024) Fail(EK_ERR_INVALID_ARGUMENT, "top_k must be 1..1024");
+  if (opt.mode > EK_MATCHER_MODE_ONE_TO_ONE) Fail(EK_ERR_INVALID_ARGUMENT, "unknown mode");
+  const ModelVariant& mv = *variant_;
+  const bool use_hooks = has_hooks_ && opt.use_llm;
+
+  auto res = std::make_unique<Result>();
+  Impl im{host_, host_->kernels, TextApi(host_), config_, wv_.get(), norm_, source_.columns(),
+          target_.columns(), {}, {}, {}, {}, {}, {}, {}, {}, {}, 1};
+  im.Prepare(use_hooks ? &hooks_ : nullptr, &res->warnings);
+  if (host_->is_cancelled(host_)) Fail(EK_ERR_CANCELLED, "cancelled");
+
+  // Dense vectors. Target vectors may come from the store cache.
+  im.Alloc(&im.ds, S);
+  im.Alloc(&im.dt, T);
+  struct EncodeJob {
+    Impl* im;
+    const std::vector<Prepared>* p;
+    Dense* d;
+  };
+  auto encode = [&](const std::vector<Prepared>& P, Dense* d) {
+    EncodeJob job{&im, &P, d};
+    host_->parallel_for(host_, P.size(), 16,
+                        [](void* u, size_t b, size_t e) {
+                          auto* j = static_cast<EncodeJob*>(u);
+                          j->im->Encode(*j->p, j->d, b, e);
+                        },
+                        &job);
+  };
+  encode(im.ps, &im.ds);
+  bool cached = false;
+  std::string cache_name;
+  const uint32_t row_dim = im.dt.cd + 4 * im.dt.wd + 2 * im.dt.vd;
+  if (!config_.cache_store.empty()) {
+    uint64_t h = Fnv("table_match/1");
+    for (const Column& c : target_.columns()) {
+      for (const std::string* s : {&c.id, &c.table, &c.name, &c.type, &c.description,
+                                   &c.table_description, &c.synonyms}) {
+        h = Fnv(*s, h);
+        h = Fnv(std::string_view("\x1f", 1), h);
+      }
+    }
+    h = Fnv(std::to_string(row_dim) + (wv_ ? "wv" : "-"), h);
+    char name[64];
+    std::snprintf(name, sizeof name, "table_match.%016llx", static_cast<unsigned long long>(h));
+    cache_name = name;
+    ek_store* store = nullptr;
+    if (host_->store_open(host_, config_.cache_store.c_str(), &store) != EK_OK) {
+      Fail(EK_ERR_STORAGE, "cannot open cache_store '" + config_.cache_store + "'");
+    }
+    ek_collection* col = nullptr;
+    ek_status st = host_->collection_create(store, cache_name.c_str(), row_dim, EK_METRIC_DOT, &col);
+    if (st == EK_OK) {
+      std::vector<float> row(row_dim);
+      cached = true;
+      for (size_t t = 0; t < T && cached; ++t) {
+        size_t got = 0;
+        const std::string id = std::to_string(t);
+        if (host_->collection_get(col, id.c_str(), row.data(), row_dim, &got, nullptr) != EK_OK ||
+            got != row_dim) {
+          cached = false;
+          break;
+        }
+        const float* r = row.data();
+        std::memcpy(&im.dt.chr[t * im.dt.cd], r, im.dt.cd * 4);
+        r += im.dt.cd;
+        for (auto* v : {&im.dt.name, &im.dt.desc, &im.dt.doc, &im.dt.table}) {
+          std::memcpy(&(*v)[t * im.dt.wd], r, im.dt.wd * 4);
+          r += im.dt.wd;
+        }
+        for (auto* v : {&im.dt.wvn, &im.dt.wvd}) {
+          if (im.dt.vd) std::memcpy(&(*v)[t * im.dt.vd], r, im.dt.vd * 4);
+          r += im.dt.vd;
+        }
+      }
+      if (!cached) {
+        encode(im.pt, &im.dt);
+        std::vector<float> rows(static_cast<size_t>(T) * row_dim);
+        std::vector<std::string> ids(T);
+        std::vector<const char*> idp(T);
+        for (size_t t = 0; t < T; ++t) {
+          float* r = &rows[t * row_dim];
+          std::memcpy(r, &im.dt.chr[t * im.dt.cd], im.dt.cd * 4);
+          r += im.dt.cd;
+          for (auto* v : {&im.dt.name, &im.dt.desc, &im.dt.doc, &im.dt.table}) {
+            std::memcpy(r, &(*v)[t * im.dt.wd], im.dt.wd * 4);
+            r += im.dt.wd;
+          }
+          for (auto* v : {&im.dt.wvn, &im.dt.wvd}) {
+            if (im.dt.vd) std::memcpy(r, &(*v)[t * im.dt.vd], im.dt.vd * 4);
+            r += im.dt.vd;
+          }
+          ids[t] = std::to_string(t);
+          idp[t] = ids[t].c_str();
+        }
+        ek_upsert_batch batch{};
+        batch.struct_size = sizeof batch;
+        batch.count = T;
+        batch.ids = idp.data();
+        batch.vectors = rows.data();
+        batch.dim = row_dim;
+        st = host_->collection_upsert(col, &batch);
+      }
+      host_->collection_free(col);
+    }
+    host_->store_free(store);
+    if (st != EK_OK) Fail(EK_ERR_STORAGE, "cannot write the glossary vectors to cache_store '" + config_.cache_store + "'");
+  }
+  if (!cached) encode(im.pt, &im.dt);
+  res->warnings.push_back(cached ? "glossary vectors read from the cache" : "");
+  if (res->warnings.back().empty()) res->warnings.pop_back();
+  if (host_->is_cancelled(host_)) Fail(EK_ERR_CANCELLED, "cancelled");
+
+  // Stage 1 logits for every pair, in blocks of sources.
+  std::vector<float> z(S * T);
+  struct ScoreJob {
+    Impl* im;
+    const ModelVariant* mv;
+    float* z;
+    size_t S, T;
+    std::atomic<bool> cancelled{false};
+    const ek_host* host;
+  } job{&im, &mv, z.data(), S, T, {}, host_};
+  const size_t kBlock = 16;
+  const size_t blocks = (S + kBlock - 1) / kBlock;
+  host_->parallel_for(
+      host_, blocks, 1,
+      [](void* u, size_t b0, size_t b1) {
+        auto* j = static_cast<ScoreJob*>(u);
+        const Impl& im = *j->im;
+        const ek_kernels* k = im.k;
+        std::vector<float> m[9];
+        float f[kSignalCount];
+        for (size_t b = b0; b < b1; ++b) {
+          if (j->cancelled.load() || j->host->is_cancelled(j->host)) {
+            j->cancelled = true;
+            return;
+          }
+          const size_t s0 = b * 16, s1 = std::min(j->S, s0 + 16), n = s1 - s0;
+          auto mm = [&](std::vector<float>& out, const std::vector<float>& A,
+                        const std::vector<float>& B, uint32_t d) {
+            out.assign(n * j->T, 0.f);
+            if (d) k->dot_many_many(&A[s0 * d], n, B.data(), j->T, d, out.data());
+          };
+          mm(m[0], im.ds.chr, im.dt.chr, im.ds.cd);
+          mm(m[1], im.ds.name, im.dt.name, im.ds.wd);
+          mm(m[2], im.ds.desc, im.dt.desc, im.ds.wd);
+          mm(m[3], im.ds.doc, im.dt.doc, im.ds.wd);
+          mm(m[4], im.ds.name, im.dt.desc, im.ds.wd);
+          mm(m[5], im.ds.desc, im.dt.name, im.ds.wd);
+          mm(m[6], im.ds.table, im.dt.table, im.ds.wd);
+          mm(m[7], im.ds.wvn, im.dt.wvn, im.ds.vd);
+          mm(m[8], im.ds.wvd, im.dt.wvd, im.ds.vd);
+          for (size_t i = 0; i < n; ++i) {
+            for (size_t t = 0; t < j->T; ++t) {
+              float dense[9];
+              for (int q = 0; q < 9; ++q) dense[q] = m[q][i * j->T + t];
+              im.PairSignals(s0 + i, t, dense, f);
+              double zz = j->mv->bias;
+              for (size_t q = 0; q < j->mv->signals.size(); ++q)
+                zz += j->mv->weights[q] * f[j->mv->signals[q]];
+              j->z[(s0 + i) * j->T + t] = static_cast<float>(zz);
+            }
+          }
+        }
+      },
+      &job);
+  if (job.cancelled.load()) Fail(EK_ERR_CANCELLED, "cancelled");
+
+  // Stage 2: context of each pair within its row and column.
+  std::vector<float> rowmax(S, -1e30f), colmax(T, -1e30f);
+  for (size_t s = 0; s < S; ++s)
+    for (size_t t = 0; t < T; ++t) {
+      const float v = z[s * T + t];
+      rowmax[s] = std::max(rowmax[s], v);
+      colmax[t] = std::max(colmax[t], v);
+    }
+  std::vector<float> score(S * T);
+  for (size_t s = 0; s < S; ++s)
+    for (size_t t = 0; t < T; ++t) {
+      const double zz = z[s * T + t];
+      Sigmoid(mv.a_z * zz + mv.a_row * (zz - rowmax[s]) + mv.a_col * (zz - colmax[t]) + mv.b2,
+              &score[s * T + t]);
+    }
+
+  // Top candidates per source; judge hooks re-score the best ones.
+  const bool judging = use_hooks && hooks_.judge;
+  const size_t keep = std::min<size_t>(T, std::max<size_t>(top_k, judging ? hooks_.judge_top_n : 0));
+  res->candidates.assign(S, {});
+  std::vector<uint32_t> idx(keep);
+  std::vector<float> sc(keep);
+  for (size_t s = 0; s < S; ++s) {
+    const size_t got = host_->kernels->top_k(&score[s * T], T, keep, idx.data(), sc.data());
+    auto& list = res->candidates[s];
+    for (size_t r = 0; r < got; ++r) {
+      Candidate c;
+      c.target = idx[r];
+      c.score = c.model_score = sc[r];
+      list.push_back(std::move(c));
+    }
+    if (judging) {
+      const size_t n = std::min<size_t>(hooks_.judge_top_n, list.size());
+      ek_matcher_column a = Impl::View(im.src[s]);
+      for (size_t r = 0; r < n; ++r) {
+        ek_matcher_column b = Impl::View(im.tgt[list[r].target]);
+        float p = -1;
+        ek_status st = hooks_.judge(hooks_.user_data, &a, &b, &p);
+        if (st != EK_OK)
+          Fail(EK_ERR_PLUGIN, "judge failed for '" + im.src[s].id + "' with status " + std::to_string(st));
+        if (!(p >= 0 && p <= 1))
+          Fail(EK_ERR_PLUGIN, "judge returned a probability outside [0, 1] for '" + im.src[s].id + "'");
+        list[r].judge = p;
+        list[r].score = (1 - hooks_.judge_weight) * list[r].model_score + hooks_.judge_weight * p;
+        score[s * T + list[r].target] = list[r].score;
+      }
+      std::stable_sort(list.begin(), list.end(),
+                       [](const Candidate& x, const Candidate& y) { return x.score > y.score; });
+    }
+    if (list.size() > top_k) list.resize(top_k);
+  }
+
+  const float threshold = opt.threshold >= 0 ? opt.threshold : static_cast<float>(mv.threshold);
+  const uint32_t max_matches = opt.max_matches ? opt.max_matches : mv.max_matches;
+  if (opt.mode == EK_MATCHER_MODE_ONE_TO_MANY) {
+    for (auto& list : res->candidates)
+      for (size_t r = 0; r < list.size(); ++r)
+        list[r].match = list[r].score >= threshold && r < max_matches;
+  } else {
+    // Optimal assignment over all scores (Hungarian; greedy beyond 2000 x 2000).
+    std::vector<int> assign(S, -1);
+    if (std::min(S, T) <= 2000 && S * T <= 8000000) {
+      const bool tr = S > T;
+      const size_t n = tr ? T : S, m = tr ? S : T;
+      std::vector<double> cost(n * m);
+      for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < m; ++j) cost[i * m + j] = -(tr ? score[j * T + i] : score[i * T + j]);
+      std::vector<int> a = Hungarian(cost, n, m);
+      for (size_t i = 0; i < n; ++i) {
+        if (a[i] < 0) continue;
+        if (tr) assign[static_cast<size_t>(a[i])] = static_cast<int>(i);
+        else assign[i] = a[i];
+      }
+    } else {
+      std::vector<uint64_t> order(S * T);
+      std::iota(order.begin(), order.end(), 0);
+      std::sort(order.begin(), order.end(), [&](uint64_t x, uint64_t y) { return score[x] > score[y]; });
+      std::vector<char> used(T, 0);
+      for (uint64_t o : order) {
+        const size_t s = o / T, t = o % T;
+        if (assign[s] < 0 && !used[t]) {
+          assign[s] = static_cast<int>(t);
+          used[t] = 1;
+        }
+      }
+    }
+    for (size_t s = 0; s < S; ++s) {
+      auto& list = res->candidates[s];
+      if (assign[s] < 0) continue;
+      const uint32_t t = static_cast<uint32_t>(assign[s]);
+      auto it = std::find_if(list.begin(), list.end(), [&](const Candidate& c) { return c.target == t; });
+      if (it == list.end()) {
+        Candidate c;
+        c.target = t;
+        c.score = c.model_score = score[s * T + t];
+        list.back() = c;
+        std::stable_sort(list.begin(), list.end(),
+                         [](const Candidate& x, const Candidate& y) { return x.score > y.score; });
+        it = std::find_if(list.begin(), list.end(), [&](const Candidate& c2) { return c2.target == t; });
+      }
+      it->match = it->score >= threshold;
+    }
+  }
+
+  // Explanations: raw signals and their contributions to the final logit.
+  for (size_t s = 0; s < S; ++s) {
+    for (Candidate& c : res->candidates[s]) {
+      float dense[9], f[kSignalCount];
+      im.DenseOfPair(s, c.target, dense);
+      im.PairSignals(s, c.target, dense, f);
+      const double zz = z[s * T + c.target];
+      const double scale = mv.a_z + mv.a_row + mv.a_col;
+      for (size_t q = 0; q < mv.signals.size(); ++q) {
+        c.signals.push_back(f[mv.signals[q]]);
+        c.contributions.push_back(static_cast<float>(scale * mv.weights[q] * f[mv.signals[q]]));
+      }
+      c.signals.push_back(static_cast<float>(zz - rowmax[s]));
+      c.contributions.push_back(static_cast<float>(-mv.a_row * rowmax[s]));
+      c.signals.push_back(static_cast<float>(zz - colmax[c.target]));
+      c.contributions.push_back(static_cast<float>(-mv.a_col * colmax[c.target]));
+    }
+  }
+  res->sources = std::move(im.src);
+  res->targets = std::move(im.tgt);
+  res->signal_names = SignalNames();
+  res->variant = mv.name;
+  res->threshold = threshold;
+  res->mode = opt.mode;
+  return res;
+}
+
+std::string Result::ToJson() const {
+  std::string o = "{\"model\":" + JsonEscape(variant) + ",\"threshold\":" + Num(threshold) +
+                  ",\"mode\":" + JsonEscape(mode == EK_MATCHER_MODE_ONE_TO_ONE ? "1:1" : "1:n") +
+                  ",\"signals\":[";
+  for (size_t i = 0; i < signal_names.size(); ++i) o += (i ? "," : "") + JsonEscape(signal_names[i]);
+  o += "],\"columns\":[";
+  for (size_t s = 0; s < sources.size(); ++s) {
+    const Column& c = sources[s];
+    o += std::string(s ? "," : "") + "{\"id\":" + JsonEscape(c.id) + ",\"table\":" + JsonEscape(c.table) +
+         ",\"name\":" + JsonEscape(c.name) + ",\"candidates\":[";
+    for (size_t r = 0; r < candidates[s].size(); ++r) {
+      const Candidate& k = candidates[s][r];
+      const Column& t = targets[k.target];
+      o += std::string(r ? "," : "") + "{\"id\":" + JsonEscape(t.id) + ",\"table\":" + JsonEscape(t.table) +
+           ",\"name\":" + JsonEscape(t.name) + ",\"score\":" + Num(k.score) +
+           ",\"model_score\":" + Num(k.model_score) +
+           (k.judge >= 0 ? ",\"judge\":" + Num(k.judge) : std::string()) +
+           ",\"match\":" + (k.match ? "true" : "false") + ",\"signals\":{";
+      for (size_t q = 0; q < k.signals.size(); ++q)
+        o += std::string(q ? "," : "") + JsonEscape(signal_names[q]) + ":" + Num(k.signals[q]);
+      o += "},\"contributions\":{";
+      for (size_t q = 0; q < k.contributions.size(); ++q)
+        o += std::string(q ? "," : "") + JsonEscape(signal_names[q]) + ":" + Num(k.contributions[q]);
+      o += "}}";
+    }
+    o += "]}";
+  }
+  o += "]";
+  if (!warnings.empty()) {
+    o += ",\"warnings\":[";
+    for (size_t i = 0; i < warnings.size(); ++i) o += (i ? "," : "") + JsonEscape(warnings[i]);
+    o += "]";
+  }
+  return o + "}";
+}
+
+}  // namespace tmatch

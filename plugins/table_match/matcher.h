@@ -1,0 +1,115 @@
+// table_match: signals, the logistic model, ranking and assignment.
+#pragma once
+
+#include <embedkit/ext/matcher.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schema.h"
+#include "text.h"
+
+namespace tmatch {
+
+// The base signals the plugin can compute, in a fixed order. A model names the ones
+// it uses; "row_gap" and "col_gap" are the second stage (see Model).
+enum Signal : int {
+  kNameChar,   // char 3-gram TF-IDF cosine of the normalised names
+  kNameTok,    // word TF-IDF cosine of the names (expanded, stemmed)
+  kDescDesc,   // word TF-IDF cosine of the descriptions
+  kDocDoc,     // name + description against name + description
+  kNameDesc,   // source name words against the target description
+  kDescName,   // source description against the target name words
+  kTableSim,   // source table (name + description) against the target's table
+  kNameBm25,   // BM25 of the source name words in the target document, / upper bound
+  kTgtCover,   // IDF share of the target name words found in the source text
+  kSrcCover,   // IDF share of the source name words found in the target text
+  kExactName,  // same normalised name (or a synonym)
+  kTypeCompat, // compatibility of the declared / name-implied kinds
+  kKeyMatch,   // both identifiers (or both not)
+  kWvName,     // word-vector cosine of the names (GloVe; needs ek_host::text)
+  kWvDesc,     // word-vector cosine of name + description
+  kSignalCount
+};
+const char* SignalName(int s);
+
+struct ModelVariant {
+  std::string name;
+  std::vector<int> signals;  // indices into Signal
+  std::vector<double> weights;
+  double bias = 0;
+  // Stage 2: logit = a_z * z + a_row * (z - max_row z) + a_col * (z - max_col z) + b2,
+  // where z is the stage-1 logit.
+  double a_z = 1, a_row = 0, a_col = 0, b2 = 0;
+  double threshold = 0.5;
+  uint32_t max_matches = 3;
+  bool needs_wordvec = false;
+};
+
+struct Model {
+  std::vector<ModelVariant> variants;
+  std::string trained_on;
+};
+Model ParseModel(std::string_view json);  // throws Error
+
+struct Config {
+  Limits limits;
+  size_t max_pairs = 25000000;
+  uint32_t char_dim = 2048, word_dim = 2048;
+  std::string cache_store;  // "" = no cache
+  std::string wordvec_path;
+  std::string model_path;   // "" = built-in
+  std::string variant;      // "" = best available
+};
+
+struct Candidate {
+  uint32_t target;
+  float score, model_score, judge = -1;
+  bool match = false;
+  std::vector<float> signals, contributions;
+};
+
+struct Result {
+  std::vector<Column> sources, targets;
+  std::vector<std::vector<Candidate>> candidates;  // per source, best first
+  std::vector<std::string> signal_names;
+  std::string variant;
+  float threshold = 0.5;
+  uint32_t mode = EK_MATCHER_MODE_ONE_TO_MANY;
+  std::vector<std::string> warnings;
+  // Owned C views for the accessors.
+  std::string ToJson() const;
+};
+
+struct WordVectors;  // optional GloVe table through ek_host::text
+
+class Matcher {
+ public:
+  Matcher(const ek_host* host, Config config, Model model);
+  ~Matcher();
+
+  Side& side(uint32_t s) { return s == EK_MATCHER_SOURCE ? source_ : target_; }
+  const Config& config() const { return config_; }
+  Normalizer& normalizer() { return norm_; }
+  void SetHooks(const ek_matcher_llm_hooks* hooks);
+  const ModelVariant& variant() const { return *variant_; }
+  std::vector<std::string> SignalNames() const;
+
+  std::unique_ptr<Result> Match(const ek_matcher_options& options);
+
+ private:
+  struct Impl;
+  const ek_host* host_;
+  Config config_;
+  Model model_;
+  const ModelVariant* variant_ = nullptr;
+  Side source_, target_;
+  Normalizer norm_;
+  bool has_hooks_ = false;
+  ek_matcher_llm_hooks hooks_{};
+  std::unique_ptr<WordVectors> wv_;
+};
+
+}  // namespace tmatch
