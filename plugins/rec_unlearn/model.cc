@@ -45,7 +45,7 @@ uint64_t Mix(uint64_t x) {
   return x;
 }
 
-constexpr uint32_t kWordsPerSample = 8;  // 1 source pick, 1 positive, 6 negative tries
+constexpr uint32_t kWordsPerSample = 4;  // one Philox block: source pick, positive, 2 negative tries
 constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f, kEps = 1e-8f;
 
 struct Adam {
@@ -73,7 +73,10 @@ bool DrawSample(const uint32_t* r, const std::vector<Source>& sources,
   const Source& src = sources[s];
   const auto& pr = (*src.pairs)[r[1] % src.pairs->size()];
   const uint32_t n_items = static_cast<uint32_t>(d.Items());
-  for (int t = 2; t < 8; ++t) {
+  // With one source the pick word is free for a third negative try.
+  const int first = sources.size() == 1 ? 0 : 2;
+  for (int t = first; t < 4; ++t) {
+    if (t == 1) continue;
     const uint32_t j = r[t] % n_items;
     if (j == pr.second || !d.item_alive[j] || csr.Has(pr.first, j)) continue;
     *out = Draw{pr.first, pr.second, j, &src};
@@ -384,9 +387,11 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
             diff += pu[k] * (ei[k] - ej[k]);
           }
           const float x = dr.src->sign * diff;
-          local_loss += dr.src->weight * Softplus(x);
+          // one exp for both: sigma(-x) = e / (1 + e), softplus(-x) = log1p(e), e = exp(-x)
+          const float ex = std::exp(std::min(-x, 80.0f));
+          local_loss += dr.src->weight * std::log1p(ex);
           // dLoss/d(y_ui - y_uj) = -g
-          const float g = dr.src->weight * dr.src->sign * Sigmoid(-x);
+          const float g = dr.src->weight * dr.src->sign * (ex / (1.0f + ex));
           if (!adam) {
             for (size_t k = 0; k < dim; ++k) {
               const float p = pu[k];

@@ -60,9 +60,10 @@ struct Config {
   double beta = 1.0;           // weight of the forward BPR term on the retain set
   double unlearn_lambda = 1e-4;
   uint32_t unlearn_epochs = 5;
-  double unlearn_lr = 0.01;
-  double retain_ratio = 0.3;   // retain samples per unlearning epoch / |retain|
-  uint32_t forget_repeats = 4; // forget-set samples per unlearning epoch / |forget|
+  double unlearn_lr = 0.0005;
+  std::string unlearn_optimizer = "adam";  // "sgd": alpha/beta scale the steps directly
+  double retain_ratio = 0.2;   // retain samples per unlearning epoch / |retain|
+  uint32_t forget_repeats = 6;  // forget-set samples per unlearning epoch / |forget|
 };
 
 struct Interaction {

@@ -166,6 +166,9 @@ void ReadUnlearnConfig(const ConfigReader& r, rec::Config* c) {
   r.Double("unlearn_lr", &c->unlearn_lr, 0, 10);
   r.Double("retain_ratio", &c->retain_ratio, 0, 1000);
   r.Int("forget_repeats", &c->forget_repeats, 0, 1000000);
+  r.String("unlearn_optimizer", &c->unlearn_optimizer);
+  if (c->unlearn_optimizer != "adam" && c->unlearn_optimizer != "sgd")
+    Fail(EK_ERR_INVALID_ARGUMENT, "\"unlearn_optimizer\" is \"" + c->unlearn_optimizer + "\"; use \"adam\" or \"sgd\"");
   int64_t seed = int64_t(c->seed);
   r.Int("seed", &seed, 0, INT64_MAX);
   c->seed = uint64_t(seed);
@@ -190,7 +193,6 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
     r.Int("use_categorical", &c.use_categorical, 0, 1);
     ReadTrainConfig(r, &c);
     c.unlearn_lambda = c.reg;
-    c.unlearn_lr = c.lr;
     ReadUnlearnConfig(r, &c);
     *out = inst.release();
   });
@@ -805,6 +807,22 @@ void RemoveRowsOf(Instance* s, const std::vector<uint32_t>& users, const std::ve
   }
 }
 
+// Fresh N(0, init_std^2) values for the given rows (Box-Muller over Philox words).
+void ReinitRows(Instance* s, std::vector<float>* m, const std::vector<uint32_t>& rows, uint64_t stream) {
+  const size_t dim = s->model.dim;
+  std::vector<uint32_t> r(dim + (dim & 1));
+  for (uint32_t row : rows) {
+    s->env.Random(s->cfg.seed ^ (stream * 0x9e3779b97f4a7c15ull), uint64_t(row) * ((r.size() + 3) / 4), r.data(), r.size());
+    float* v = m->data() + size_t(row) * dim;
+    for (size_t x = 0; x < dim; x += 2) {
+      const double a = (double(r[x]) + 1.0) / 4294967297.0, b = double(r[x + 1]) / 4294967296.0;
+      const double rad = std::sqrt(-2.0 * std::log(a));
+      v[x] = float(s->cfg.init_std * rad * std::cos(2 * M_PI * b));
+      if (x + 1 < dim) v[x + 1] = float(s->cfg.init_std * rad * std::sin(2 * M_PI * b));
+    }
+  }
+}
+
 std::string NowJson() { return std::to_string(static_cast<long long>(std::time(nullptr))); }
 
 ek_status Forget(void* p, const ek_forget_request* req, ek_forget_report* report) {
@@ -909,7 +927,9 @@ ek_status Forget(void* p, const ek_forget_request* req, ek_forget_report* report
     ++s->requests;
 
     // 3. The parameters.
-    rec::Trainer t(s->env, cfg);
+    rec::Config ucfg = cfg;  // unlearning steps use their own optimizer
+    ucfg.optimizer = cfg.unlearn_optimizer;
+    rec::Trainer t(s->env, req->method == EK_UNLEARN_GOLD ? cfg : ucfg);
     rec::TrainStats st;
     rec::Model backup = s->model;
     bool ok = true;
@@ -922,6 +942,13 @@ ek_status Forget(void* p, const ek_forget_request* req, ek_forget_report* report
       t.Finalize(&s->model, d);
     } else {
       if (s->model.feat_dim) t.SetFeatures(&s->model, d, s->text_vecs, s->model.text_dim);
+      // Rows trained only by the forget set (a forgotten user's or item's own ID
+      // embedding) go back to a fresh initial draw, where Gold would have them; the
+      // reverse and forward terms then repair what the rest of the model learnt.
+      if (req->method == EK_UNLEARN_MMRECUN) {
+        ReinitRows(s, &s->model.P, users, 0x75736572ull ^ s->requests);
+        ReinitRows(s, &s->model.Q, items, 0x6974656dull ^ s->requests);
+      }
       std::vector<rec::Source> src;
       if (req->method == EK_UNLEARN_MMRECUN)
         src.push_back({&forget, uint64_t(cfg.forget_repeats) * forget.size(), -1.0f, float(cfg.alpha)});
