@@ -82,11 +82,13 @@ def load_dump(path):
     return {"src": src, "tgt": tgt, "y": y, "X": X[:, [cols[s] for s in ALL_SIGNALS]]}
 
 
-def logistic(X, y, w, l2=1e-3, iters=50):
-    """Weighted L2 logistic regression by Newton's method; returns (coef, bias)."""
+def logistic(X, y, w, l2=1e-2, iters=50):
+    """Weighted L2 logistic regression by Newton's method; returns (coef, bias).
+    The penalty is l2 per training row (the signals are collinear: without it the
+    weights of the tiny datasets run away)."""
     A = np.hstack([X, np.ones((X.shape[0], 1))])
     beta = np.zeros(A.shape[1])
-    reg = l2 * np.eye(A.shape[1])
+    reg = l2 * X.shape[0] * np.eye(A.shape[1])
     reg[-1, -1] = 0
     for _ in range(iters):
         p = 1 / (1 + np.exp(-np.clip(A @ beta, -30, 30)))
