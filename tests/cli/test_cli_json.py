@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Black-box tests of `embedkit json encode|search|probe` (the vsa_json plugin).
+
+Usage: test_cli_json.py --binary PATH [unittest args]
+
+The checks are behavioural: a query equal to a stored document ranks it first, a
+probe along a key path recovers the stored value, malformed input and bad options
+fail with the library's status and a precise message.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BINARY = None
+PEOPLE = [
+    {"name": "ada", "city": "london", "age": 36, "tags": ["math", "engines"]},
+    {"name": "alan", "city": "manchester", "age": 41, "tags": ["math", "computing"]},
+    {"name": "grace", "city": "new york", "age": 85, "tags": ["navy", "compilers"]},
+    {"name": "edsger", "city": "rotterdam", "age": 72, "tags": ["algorithms", "structured"]},
+]
+
+
+def run(*args):
+    proc = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+class JsonCommands(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="ek-cli-json-")
+        self.db = os.path.join(self.tmp.name, "t.db")
+        self.docs = os.path.join(self.tmp.name, "people.ndjson")
+        with open(self.docs, "w", encoding="utf-8") as f:
+            f.write("\n".join(json.dumps(p) for p in PEOPLE) + "\n")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def encode(self, *extra):
+        code, out, err = run("json", "encode", self.docs, "--db", self.db, "-c", "people",
+                             "--id-field", "name", "--dim", "256", *extra)
+        self.assertEqual(0, code, err)
+        return out
+
+    def test_encode_then_search_ranks_the_matching_document_first(self):
+        self.assertIn("encoded 4 documents", self.encode())
+        for person in PEOPLE:
+            query = json.dumps({"name": person["name"], "city": person["city"]})
+            code, out, err = run("json", "search", "--db", self.db, "-c", "people",
+                                 "--query", query, "-k", "4", "--json")
+            self.assertEqual(0, code, err)
+            results = json.loads(out)["results"]
+            self.assertEqual(4, len(results))
+            self.assertEqual(person["name"], results[0]["id"])
+            scores = [r["score"] for r in results]
+            self.assertEqual(sorted(scores, reverse=True), scores)
+            self.assertGreater(scores[0], scores[1] + 0.2)
+
+    def test_probe_recovers_the_stored_value(self):
+        self.encode()
+        for person in PEOPLE:
+            code, out, err = run("json", "probe", "--db", self.db, "-c", "people",
+                                 "--id", person["name"], "--path", "city", "--json")
+            self.assertEqual(0, code, err)
+            candidates = json.loads(out)["candidates"]
+            self.assertEqual(person["city"], candidates[0]["value"])
+
+    def test_strict_and_soft_modes_both_work(self):
+        self.encode("--mode", "strict")
+        code, out, err = run("json", "search", "--db", self.db, "-c", "people",
+                             "--query", json.dumps(PEOPLE[1]), "-k", "1", "--json")
+        self.assertEqual(0, code, err)
+        result = json.loads(out)["results"][0]
+        self.assertEqual("alan", result["id"])
+        self.assertAlmostEqual(1.0, result["score"], places=4)
+
+    def test_malformed_document_reports_parse_error_with_offset(self):
+        bad = os.path.join(self.tmp.name, "bad.ndjson")
+        with open(bad, "w") as f:
+            f.write('{"a": [1,2,}\n')
+        code, _, err = run("json", "encode", bad, "--db", self.db, "-c", "bad")
+        self.assertEqual(1, code)
+        self.assertIn("EK_ERR_PARSE", err)
+        self.assertIn("byte 11", err)
+
+    def test_structured_binding_needs_a_power_of_two(self):
+        code, _, err = run("json", "encode", self.docs, "--db", self.db, "-c", "x",
+                           "--dim", "1000")
+        self.assertEqual(1, code)
+        self.assertIn("EK_ERR_INVALID_ARGUMENT", err)
+        self.assertIn("power of two", err)
+
+    def test_probe_of_unknown_id_fails_cleanly(self):
+        self.encode()
+        code, _, err = run("json", "probe", "--db", self.db, "-c", "people",
+                           "--id", "nobody", "--path", "city")
+        self.assertEqual(1, code)
+        self.assertIn("nobody", err)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    args, rest = parser.parse_known_args()
+    BINARY = args.binary
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
