@@ -112,9 +112,34 @@ PY
     --show title | cut -c 1-300
 }
 
+# ---- section: json ------------------------------------------------------------------
+# vsa_json: every country record (nested JSON) becomes one 1024-d vector (MBAT with
+# orthogonal role matrices); search by a partial document; read fields back out.
+demo_json() {
+  section "json: 250 nested country records -> one vector each (vsa_json, MBAT)"
+  local countries="$ROOT/tools/npm/node_modules/world-countries/countries.json"
+  [ -f "$countries" ] || { say "skipped: $countries not found (run scripts/setup.sh)"; return 0; }
+  local store="$OUT/countries.db"
+  rm -f "$store" "$store-wal" "$store-shm"
+  ek json encode "$countries" --db "$store" --collection countries --id-field cca3 --dim 1024
+  say "a partial document as the query: Nordic, Swedish-speaking"
+  ek json search --db "$store" --collection countries -k 5 \
+    --query '{"region":"Europe","subregion":"Northern Europe","languages":{"swe":"Swedish"}}'
+  local top
+  top=$("$BIN" --json json search --db "$store" --collection countries -k 1 \
+    --query '{"region":"Europe","subregion":"Northern Europe","languages":{"swe":"Swedish"}}' |
+    grep -o '"id":"[A-Z]*"' | head -n 1 | cut -d '"' -f 4)
+  case "$top" in SWE|ALA|FIN) ;; *) fail "json search: expected a Swedish-speaking Nordic country first, got '$top'";; esac
+  say "unbinding a stored vector along a key path recovers the value"
+  ek json probe --db "$store" --collection countries --id FRA --path 'capital[0]' -k 3
+  ek json probe --db "$store" --collection countries --id JPN --path region -k 3
+  "$BIN" --json json probe --db "$store" --collection countries --id JPN --path region -k 1 |
+    grep -q '"value":"Asia"' || fail "json probe: JPN region should decode to Asia"
+}
+
 # ---- main ----------------------------------------------------------------------------
 # Later features add a demo_<name> function above and their name here.
-SECTIONS=(store)
+SECTIONS=(store json)
 
 [ -x "$BIN" ] || { echo "demo.sh: no embedkit binary at $BIN (build first, or set EMBEDKIT_BIN)" >&2; exit 1; }
 if [ ! -f "$VECTORS" ] || [ ! -f "$RECORDS" ]; then
