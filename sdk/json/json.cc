@@ -373,16 +373,27 @@ std::string NotAnObject(std::string_view text, simdjson::dom::element root) {
          std::to_string(FirstNonSpace(text));
 }
 
-simdjson::dom::parser& ThreadParser() {
+std::string TooLarge(std::string_view text) {
+  return std::to_string(text.size()) + " bytes of JSON; the limit is " +
+         std::to_string(kMaxDocumentBytes) + " bytes";
+}
+
+// The parser for `text`: this thread's for small texts, else `local` (freed by the
+// caller's scope), so no thread keeps the buffers of a big document.
+simdjson::dom::parser& ParserFor(std::string_view text, std::optional<simdjson::dom::parser>& local) {
+  if (text.size() > kThreadParserBytes) return local.emplace();
   thread_local simdjson::dom::parser parser;
   return parser;
 }
 
-// Parses `text` with this thread's parser; the object is valid until the next parse
-// on this thread. Throws EK_ERR_PARSE (with the offset) unless it is one object.
-simdjson::dom::object ParseObject(std::string_view text, std::string_view what) {
+// Parses `text` with `parser`; the object is valid until its next parse. Throws
+// EK_ERR_LIMIT beyond kMaxDocumentBytes, EK_ERR_PARSE (with the offset) unless it is
+// one object.
+simdjson::dom::object ParseObject(simdjson::dom::parser& parser, std::string_view text,
+                                  std::string_view what) {
+  if (text.size() > kMaxDocumentBytes) Fail(EK_ERR_LIMIT, std::string(what) + ": " + TooLarge(text));
   simdjson::dom::element root;
-  const auto code = ThreadParser().parse(text.data(), text.size(), true).get(root);
+  const auto code = parser.parse(text.data(), text.size(), true).get(root);
   if (code != simdjson::SUCCESS)
     Fail(EK_ERR_PARSE, std::string(what) + ": " + DescribeFailure(text, code));
   simdjson::dom::object object;
@@ -416,11 +427,16 @@ bool ScalarEquals(simdjson::dom::element e, const Scalar& want) {
 
 }  // namespace
 
-void ValidateObject(std::string_view text, std::string_view what) { (void)ParseObject(text, what); }
+void ValidateObject(std::string_view text, std::string_view what) {
+  std::optional<simdjson::dom::parser> local;
+  (void)ParseObject(ParserFor(text, local), text, what);
+}
 
 std::string ObjectProblem(std::string_view text) {
+  if (text.size() > kMaxDocumentBytes) return TooLarge(text);
+  std::optional<simdjson::dom::parser> local;
   simdjson::dom::element root;
-  const auto code = ThreadParser().parse(text.data(), text.size(), true).get(root);
+  const auto code = ParserFor(text, local).parse(text.data(), text.size(), true).get(root);
   if (code != simdjson::SUCCESS) return DescribeFailure(text, code);
   if (!root.is_object()) return NotAnObject(text, root);
   return {};
@@ -429,7 +445,8 @@ std::string ObjectProblem(std::string_view text) {
 bool IsValidUtf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
 
 std::vector<FieldEquals> ParseEqualityFilter(std::string_view text) {
-  simdjson::dom::object object = ParseObject(text, "filter");
+  std::optional<simdjson::dom::parser> local;
+  simdjson::dom::object object = ParseObject(ParserFor(text, local), text, "filter");
   std::vector<FieldEquals> out;
   for (auto field : object) {
     using T = simdjson::dom::element_type;
@@ -460,9 +477,12 @@ std::vector<FieldEquals> ParseEqualityFilter(std::string_view text) {
 }
 
 bool MatchesFilter(std::string_view metadata_json, const std::vector<FieldEquals>& filter) {
+  if (metadata_json.size() > kMaxDocumentBytes) return false;
+  std::optional<simdjson::dom::parser> local;
   simdjson::dom::element root;
-  if (ThreadParser().parse(metadata_json.data(), metadata_json.size(), true).get(root) !=
-      simdjson::SUCCESS)
+  if (ParserFor(metadata_json, local)
+          .parse(metadata_json.data(), metadata_json.size(), true)
+          .get(root) != simdjson::SUCCESS)
     return false;
   simdjson::dom::object object;
   if (root.get(object) != simdjson::SUCCESS) return false;
@@ -479,9 +499,9 @@ bool MatchesFilter(std::string_view metadata_json, const std::vector<FieldEquals
 namespace {
 
 // Looks up `key` in `text` (validated at construction); false if absent or null.
-bool Lookup(const std::string& text, const std::string& what, std::string_view key,
-            simdjson::dom::element* out) {
-  simdjson::dom::object object = ParseObject(text, what);
+bool Lookup(simdjson::dom::parser& parser, const std::string& text, const std::string& what,
+            std::string_view key, simdjson::dom::element* out) {
+  simdjson::dom::object object = ParseObject(parser, text, what);
   if (object.at_key(key).get(*out) != simdjson::SUCCESS) return false;
   return out->type() != simdjson::dom::element_type::NULL_VALUE;
 }
@@ -499,21 +519,25 @@ Config::Config(std::string_view text, std::string_view what) : text_(text), what
 }
 
 bool Config::Has(std::string_view key) const {
+  std::optional<simdjson::dom::parser> local;
   simdjson::dom::element v;
-  return ParseObject(text_, what_).at_key(key).get(v) == simdjson::SUCCESS;
+  return ParseObject(ParserFor(text_, local), text_, what_).at_key(key).get(v) ==
+         simdjson::SUCCESS;
 }
 
 std::string Config::GetString(std::string_view key, std::string_view fallback) const {
+  std::optional<simdjson::dom::parser> local;
   simdjson::dom::element v;
-  if (!Lookup(text_, what_, key, &v)) return std::string(fallback);
+  if (!Lookup(ParserFor(text_, local), text_, what_, key, &v)) return std::string(fallback);
   std::string_view s;
   if (v.get(s) != simdjson::SUCCESS) WrongType(what_, key, "a string", v);
   return std::string(s);
 }
 
 int64_t Config::GetInt(std::string_view key, int64_t fallback) const {
+  std::optional<simdjson::dom::parser> local;
   simdjson::dom::element v;
-  if (!Lookup(text_, what_, key, &v)) return fallback;
+  if (!Lookup(ParserFor(text_, local), text_, what_, key, &v)) return fallback;
   using T = simdjson::dom::element_type;
   switch (v.type()) {
     case T::INT64: return int64_t(v);
@@ -534,16 +558,18 @@ int64_t Config::GetInt(std::string_view key, int64_t fallback) const {
 }
 
 double Config::GetDouble(std::string_view key, double fallback) const {
+  std::optional<simdjson::dom::parser> local;
   simdjson::dom::element v;
-  if (!Lookup(text_, what_, key, &v)) return fallback;
+  if (!Lookup(ParserFor(text_, local), text_, what_, key, &v)) return fallback;
   double d;
   if (!AsDouble(v, &d)) WrongType(what_, key, "a number", v);
   return d;
 }
 
 bool Config::GetBool(std::string_view key, bool fallback) const {
+  std::optional<simdjson::dom::parser> local;
   simdjson::dom::element v;
-  if (!Lookup(text_, what_, key, &v)) return fallback;
+  if (!Lookup(ParserFor(text_, local), text_, what_, key, &v)) return fallback;
   bool b;
   if (v.get(b) != simdjson::SUCCESS) WrongType(what_, key, "a boolean", v);
   return b;
@@ -551,7 +577,8 @@ bool Config::GetBool(std::string_view key, bool fallback) const {
 
 std::vector<std::string> Config::Keys() const {
   std::vector<std::string> keys;
-  for (auto field : ParseObject(text_, what_)) keys.emplace_back(field.key);
+  std::optional<simdjson::dom::parser> local;
+  for (auto field : ParseObject(ParserFor(text_, local), text_, what_)) keys.emplace_back(field.key);
   return keys;
 }
 

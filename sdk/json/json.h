@@ -17,12 +17,24 @@
 
 namespace ek::json {
 
+// Largest JSON text any helper here parses (configuration, metadata, filters):
+// larger texts fail with EK_ERR_LIMIT before any parsing, so a hostile 100 MB
+// document costs no parser memory. simdjson needs about 15 bytes per input byte, so
+// this bounds one parse to roughly 250 MB. Nesting is limited to
+// simdjson::DEFAULT_MAX_DEPTH (1024) levels (EK_ERR_PARSE "nesting deeper than ...").
+inline constexpr size_t kMaxDocumentBytes = size_t{16} << 20;
+
+// Texts up to this size are parsed with a parser kept per thread; larger ones with a
+// parser freed after the call, so no thread keeps a big document's buffers.
+inline constexpr size_t kThreadParserBytes = size_t{1} << 20;
+
 // Throws ek::Error(EK_ERR_PARSE, "<what>: <reason> at byte <offset>") unless `text`
-// is one well-formed JSON object (and nothing after it but whitespace).
+// is one well-formed JSON object (and nothing after it but whitespace);
+// EK_ERR_LIMIT if it is longer than kMaxDocumentBytes.
 void ValidateObject(std::string_view text, std::string_view what);
 
 // Non-throwing form for hot loops: "" if `text` is one JSON object, else the reason
-// with its offset ("expected ':' after key at byte 12").
+// with its offset ("expected ':' after key at byte 12"), or the size limit.
 std::string ObjectProblem(std::string_view text);
 
 // True if `text` is valid UTF-8 (simdjson's validator).

@@ -473,9 +473,14 @@ std::shared_ptr<Snapshot> SqliteStore::LoadedLocked(std::string_view name) {
     s->generation = g.Int(0);
   }
   {
-    Stmt::Use n(db_->Prepare("SELECT count(*) FROM vectors WHERE collection_id = ?1"));
-    n.Bind(1, e.cid);
-    if (n.Step()) s->Reserve(static_cast<size_t>(n.Int(0)));
+    // Reserve only what the rows really hold: a file that claims more than it has
+    // (dim x rows of a forged or damaged store) fails on its first bad row below
+    // instead of allocating the claim. length() reads no blob content.
+    Stmt::Use n(db_->Prepare(
+        "SELECT count(*), count(*) FILTER (WHERE length(vector) <> ?2) FROM vectors "
+        "WHERE collection_id = ?1"));
+    n.Bind(1, e.cid).Bind(2, static_cast<int64_t>(e.dim) * int64_t{sizeof(float)});
+    if (n.Step() && n.Int(1) == 0) s->Reserve(static_cast<size_t>(n.Int(0)));
   }
   Stmt::Use q(db_->Prepare(
       "SELECT row, id, vector, metadata FROM vectors WHERE collection_id = ?1 ORDER BY row"));
@@ -671,6 +676,10 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
     rows[i].vector = v;
     if (batch.metadata && batch.metadata[i]) {
       const std::string_view meta(batch.metadata[i]);
+      if (meta.size() > json::kMaxDocumentBytes)
+        Fail(EK_ERR_LIMIT, "metadata of " + where(id) + ": " + std::to_string(meta.size()) +
+                               " bytes of JSON; the limit is " +
+                               std::to_string(json::kMaxDocumentBytes) + " bytes");
       if (std::string why = json::ObjectProblem(meta); !why.empty())
         Fail(EK_ERR_PARSE, "metadata of " + where(id) + ": " + why);
       rows[i].metadata = meta;
