@@ -93,7 +93,8 @@ EK_API ek_status ek_store_open(ek_context* context, const char* path,
     auto store = std::make_unique<ek_store>();
     store->context = context->impl;
     store->path = path;
-    store->impl = ek::store::Store::Open(path, so, &context->impl->pool());
+    store->impl = ek::store::Store::Open(path, so, &context->impl->pool(),
+                                         context->impl->backend().scan);
     *out_store = store.release();
   });
 }

@@ -1,22 +1,42 @@
-// The backend seam: the kernel table is an interface, chosen once per context.
-// Only the CPU backend exists so far; "cuda" without a usable GPU fails clearly and
-// "auto" falls back to the CPU and says so in the log.
+// The backend seam: chosen once per context, it gives the kernel table (what plugins
+// get through ek_host) and the store's search function.
+//   "cpu"   Highway SIMD kernels, kernels::ScanTopK
+//   "cuda"  the CUDA backend (sdk/cuda) when this build has it and a GPU answers;
+//           otherwise EK_ERR_UNSUPPORTED with the reason (no driver, no device, ...)
+//   "auto"  cuda when a GPU answers, else cpu; the choice and the reason are logged
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "core/log.h"
 #include "embedkit/plugin.h"
+#include "kernels/kernels.h"
 
 namespace ek {
+
+class ThreadPool;
+
+// Exact top-k search with the contract of kernels::ScanTopK. `content_key` names the
+// contents of request.base (equal non-zero keys = identical rows), so a backend may
+// keep a copy (the GPU keeps it resident); 0 promises nothing. Same signature as
+// store::ScanFn.
+using ScanFn = void (*)(const kernels::ScanRequest& request, uint64_t content_key,
+                        ThreadPool* pool, uint32_t* out_rows, float* out_scores,
+                        size_t* out_counts);
 
 struct Backend {
   std::string name;             // "cpu" | "cuda"
   const ek_kernels* kernels;    // owned by the backend implementation (static)
+  ScanFn scan;                  // never null
+  std::string device;           // "NVIDIA H200 (sm_90, ...)" for cuda; "" for cpu
 };
 
 // requested: "auto" | "cpu" | "cuda". Throws ek::Error(EK_ERR_UNSUPPORTED) when
 // "cuda" cannot be served, EK_ERR_INVALID_ARGUMENT for an unknown name.
 Backend SelectBackend(const std::string& requested, const Logger& log);
+
+// Why "cuda" cannot be served here, or "" when it can (probes the GPU once).
+std::string CudaUnavailableReason();
 
 }  // namespace ek

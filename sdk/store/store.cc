@@ -8,6 +8,7 @@
 #include "store/store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -173,6 +174,12 @@ struct StringHash {
 
 // ---- In-memory copy of one collection ---------------------------------------------------
 
+// Content keys for ScanFn: unique across every snapshot of every store in the process.
+uint64_t NextContentKey() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 struct Snapshot {
   mutable std::shared_mutex mu;  // shared: searches/listing; exclusive: applying writes
   int64_t generation = 0;        // collections.generation this copy reflects
@@ -184,6 +191,9 @@ struct Snapshot {
   std::vector<std::optional<std::string>> metadata;
   std::vector<int64_t> rowids;   // vectors.row, strictly increasing
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index;
+  // Names the matrix contents (ScanFn's content_key); renewed by every change, under
+  // the exclusive lock, before the change becomes visible to searches.
+  uint64_t content_key = NextContentKey();
 
   // Filter masks (row_allowed for ScanTopK) computed for the current contents, keyed
   // by filter text, most recent first. Cleared whenever the contents change.
@@ -194,6 +204,7 @@ struct Snapshot {
 
   // Stores `v` into row `r` of the matrix (normalised / with its norm as the metric needs).
   void SetRow(size_t r, const float* v) {
+    content_key = NextContentKey();
     float* dst = matrix.data() + r * dim;
     std::memcpy(dst, v, dim * sizeof(float));
     if (metric == Metric::kCosine) kernels::Normalize(dst, dim);
@@ -222,6 +233,7 @@ struct Snapshot {
   }
 
   void ContentsChanged() {
+    content_key = NextContentKey();
     std::lock_guard<std::mutex> lock(masks_mu);
     masks.clear();
   }
@@ -271,7 +283,8 @@ struct ValidRow {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool);
+  SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool,
+              ScanFn scan);
 
   CollectionInfo CreateCollection(std::string_view name, uint32_t dim, Metric metric) override;
   std::optional<CollectionInfo> FindCollection(std::string_view name) override;
@@ -310,6 +323,7 @@ class SqliteStore final : public Store {
   std::mutex db_mu_;
   std::unique_ptr<Db> db_;
   ThreadPool* pool_;
+  ScanFn scan_;  // the backend's search; nullptr = kernels::ScanTopK
   std::string path_;
   bool in_memory_;
   bool read_only_option_;
@@ -319,8 +333,9 @@ class SqliteStore final : public Store {
   std::map<std::string, CatalogEntry, std::less<>> catalog_;
 };
 
-SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool)
-    : pool_(pool), path_(path), in_memory_(path == ":memory:"),
+SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool,
+                         ScanFn scan)
+    : pool_(pool), scan_(scan), path_(path), in_memory_(path == ":memory:"),
       read_only_option_(options.read_only) {
   if (path.empty()) Fail(EK_ERR_INVALID_ARGUMENT, "store path is empty (use \":memory:\")");
   if (path.find('\0') != std::string::npos)
@@ -913,7 +928,11 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
   req.base_sq_norms = s->metric == Metric::kL2 ? s->sq_norms.data() : nullptr;
   req.row_allowed = mask ? mask->data() : nullptr;
   req.k = k;
-  kernels::ScanTopK(req, pool_, hit_rows.data(), hit_scores.data(), counts.data());
+  if (scan_) {
+    scan_(req, s->content_key, pool_, hit_rows.data(), hit_scores.data(), counts.data());
+  } else {
+    kernels::ScanTopK(req, pool_, hit_rows.data(), hit_scores.data(), counts.data());
+  }
 
   for (size_t q = 0; q < n_queries; ++q) {
     const size_t n = std::min(counts[q], k);
@@ -960,8 +979,8 @@ std::vector<Hit> SqliteStore::List(std::string_view collection, size_t offset, s
 }  // namespace
 
 std::unique_ptr<Store> Store::Open(const std::string& path, const OpenOptions& options,
-                                   ThreadPool* pool) {
-  return std::make_unique<SqliteStore>(path, options, pool);
+                                   ThreadPool* pool, ScanFn scan) {
+  return std::make_unique<SqliteStore>(path, options, pool, scan);
 }
 
 }  // namespace ek::store
