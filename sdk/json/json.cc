@@ -224,6 +224,11 @@ class Diagnoser {
           i_ += 2;
           continue;
         }
+        // Never copy the byte itself into the message: a NUL would cut the C string
+        // (and the offset) short, a non-ASCII byte would make it invalid UTF-8.
+        const unsigned char ue = static_cast<unsigned char>(e);
+        if (ue < 0x20 || ue >= 0x7f)
+          return Fail(i_, "invalid escape: '\\' followed by " + Printable(ue) + " in a string");
         return Fail(i_, "invalid escape '\\" + std::string(1, e) + "' in a string");
       }
       if (c < 0x80) {

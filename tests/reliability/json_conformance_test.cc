@@ -234,3 +234,21 @@ TEST(JsonConformance, JsonTestSuiteThroughEveryEntryPoint) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzz_config_json: the diagnosis of a bad escape copied the byte after the
+// backslash into the message, so a NUL cut ek_last_error() short (no offset) and a
+// non-ASCII byte made it invalid UTF-8. Through length-taking entry points
+// (ek_host::config_*) the NUL reaches the parser; here a 0xFF byte does.
+TEST(JsonMessages, BadEscapeByteIsDescribedNotCopied) {
+  Entry api;
+  const Outcome o = api.Metadata(std::string("{\"a\":\"\\\xff\"}"));
+  EXPECT_EQ(o.status, EK_ERR_PARSE);
+  EXPECT_NE(o.message.find("invalid escape: '\\' followed by byte 0xFF in a string at byte 6"),
+            std::string::npos)
+      << o.message;
+  for (unsigned char ch : o.message) EXPECT_LT(ch, 0x80) << o.message;
+}
+
+}  // namespace
