@@ -44,7 +44,9 @@ template <class T>
 T ReadOptions(const T* in, const T& defaults, const char* name) {
   T out = defaults;
   if (!in) return out;
-  if (in->struct_size < sizeof(uint32_t)) {
+  if (in->struct_size < sizeof(uint32_t) || in->struct_size % alignof(T) != 0) {
+    // sizeof of any real (older or newer) version of the struct is a multiple of its
+    // alignment; anything else would end inside a field and copy half a pointer.
     Fail(EK_ERR_INVALID_ARGUMENT, std::string(name) + "->struct_size is " +
                                       std::to_string(in->struct_size) + "; set it to sizeof(" +
                                       name + ") (" + std::to_string(sizeof(T)) + ")");
@@ -60,7 +62,7 @@ template <class T>
 void WriteInfo(T* out, const T& value, const char* name) {
   RequireNotNull(out, name);
   uint32_t size = out->struct_size;
-  if (size < sizeof(uint32_t)) {
+  if (size < sizeof(uint32_t) || size % alignof(T) != 0) {
     Fail(EK_ERR_INVALID_ARGUMENT, std::string(name) + "->struct_size is " + std::to_string(size) +
                                       "; set it to sizeof the struct before the call");
   }

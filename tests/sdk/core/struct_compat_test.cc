@@ -77,3 +77,22 @@ TEST(LastError, IsPerThreadAndNamesTheFunction) {
 }
 
 }  // namespace
+
+namespace {
+// A struct_size that ends inside a field (no real header version has it) is refused
+// instead of copying half of a pointer (found by the C-ABI fuzzer).
+TEST(StructCompat, SizeEndingInsideAFieldIsRefused) {
+  ek_context_options o;
+  ek_context_options_init(&o);
+  o.struct_size = 12;  // inside `backend` (a pointer at offset 8 on LP64)
+  ek_context* ctx = nullptr;
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, ek_context_create(&o, &ctx));
+  EXPECT_NE(std::string::npos, std::string(ek_last_error()).find("struct_size is 12"));
+  EXPECT_EQ(nullptr, ctx);
+  ASSERT_EQ(EK_OK, ek_context_create(nullptr, &ctx));
+  ek_context_info info{};
+  info.struct_size = 13;
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, ek_context_info_get(ctx, &info));
+  ek_context_free(ctx);
+}
+}  // namespace
