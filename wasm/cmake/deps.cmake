@@ -16,6 +16,7 @@
 # exceptions so C++ errors become ek_status values, no pthreads) and schedules the
 # wasm/ and tests/wasm/ folders at the end of the top-level configure.
 include_guard(GLOBAL)
+set(EK_WASM_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 set(EK_DEPS_SRC "${PROJECT_SOURCE_DIR}/.deps/src" CACHE PATH
     "Folder holding Debian source packages (scripts/setup.sh fetches them)")
@@ -48,11 +49,43 @@ add_link_options(-fwasm-exceptions -sALLOW_MEMORY_GROWTH=1)
 # emcc at -O1+ runs acorn through node and needs Debian's module folder.
 set(CMAKE_C_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
 set(CMAKE_CXX_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodejs)
-# Test programs (GoogleTest suites, the C API test) run under node with the host file
-# system visible (NODERAWFS): scratch folders and store files are real files. The
-# browser/Node module (wasm/) turns this off again for itself.
-string(APPEND CMAKE_EXE_LINKER_FLAGS
-  " -sNODERAWFS=1 -sEXIT_RUNTIME=1 --pre-js ${CMAKE_CURRENT_LIST_DIR}/node_exe_pre.js")
+# Test programs (GoogleTest suites, the C API test, benchmarks) run under node with
+# the host file system visible (NODERAWFS): scratch folders and store files are real
+# files. Applied below to every folder after wasm/, whose module is for browsers too;
+# tests/wasm adds them itself.
+set(EK_WASM_NODE_PROGRAM_LINK_OPTIONS -sNODERAWFS=1 -sEXIT_RUNTIME=1
+  "SHELL:--pre-js ${CMAKE_CURRENT_LIST_DIR}/node_exe_pre.js")
+
+# ---- plugins as wasm side modules ----------------------------------------------------
+# Emscripten's CMake has no MODULE libraries (add_library(MODULE) gives a static
+# archive). A plugin module for dlopen() is a side module instead:
+#   ek_wasm_side_module(<target> <output dir> <output name> SOURCES ...
+#                       [DEFINITIONS ...] [OPTIONS ...] [LIBRARIES ...])
+# writes <output dir>/<output name>.so. The program that dlopen()s it must be linked
+# with -sMAIN_MODULE=1 (ek_wasm_dlopen_host(<target>)); the npm package's module is
+# not, and refuses ek_plugin_load with EK_ERR_NOT_A_PLUGIN.
+function(ek_wasm_side_module target out_dir out_name)
+  cmake_parse_arguments(S "" "" "SOURCES;DEFINITIONS;OPTIONS;LIBRARIES" ${ARGN})
+  add_executable(${target} ${S_SOURCES})
+  target_link_libraries(${target} PRIVATE embedkit_abi ${S_LIBRARIES})
+  target_compile_definitions(${target} PRIVATE ${S_DEFINITIONS})
+  # ek_warnings' flags, except that clang (unlike g++) flags static functions a
+  # fixture variant compiles out of use.
+  target_compile_options(${target} PRIVATE -fPIC -Wall -Wextra -Werror -Wno-unused-function
+    ${S_OPTIONS})
+  target_link_options(${target} PRIVATE -sSIDE_MODULE=1)
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${out_name} SUFFIX ".so"
+    RUNTIME_OUTPUT_DIRECTORY ${out_dir})
+endfunction()
+
+function(ek_wasm_dlopen_host target)
+  target_link_options(${target} PRIVATE -sMAIN_MODULE=1)
+  # A main module is linked with --whole-archive; CMake may list an archive twice
+  # (e.g. simdjson directly and through libembedkit's parts): keep the first copy.
+  set_target_properties(${target} PROPERTIES
+    C_LINKER_LAUNCHER ${EK_WASM_CMAKE_DIR}/link_dedupe_archives.sh
+    CXX_LINKER_LAUNCHER ${EK_WASM_CMAKE_DIR}/link_dedupe_archives.sh)
+endfunction()
 
 # ---- SQLite -------------------------------------------------------------------------
 _ek_find_src(EK_SQLITE_SRC "sqlite3-*")
@@ -177,6 +210,7 @@ endif()
 # ---- our own WASM folders (they name SDK targets defined later; CMake resolves
 # target names at generate time) ------------------------------------------------------
 add_subdirectory(${PROJECT_SOURCE_DIR}/wasm ${CMAKE_BINARY_DIR}/wasm)
+add_link_options(${EK_WASM_NODE_PROGRAM_LINK_OPTIONS})
 
 # At the end of the top-level configure: keep out of 'all' what has no meaning in a
 # WASM build (the native command-line program; MODULE libraries, which emscripten's

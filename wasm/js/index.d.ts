@@ -1,0 +1,248 @@
+// Type declarations of the embedkit JavaScript package (hand-written; see index.js).
+
+/** Status codes of the C API (abi/include/embedkit/types.h). */
+export declare const Status: Readonly<{
+  OK: 0;
+  INVALID_ARGUMENT: 1;
+  NOT_FOUND: 2;
+  ALREADY_EXISTS: 3;
+  DIMENSION_MISMATCH: 4;
+  PARSE: 5;
+  IO: 6;
+  STORAGE: 7;
+  CORRUPT: 8;
+  READ_ONLY: 9;
+  ABI_MISMATCH: 10;
+  NOT_A_PLUGIN: 11;
+  UNSUPPORTED: 12;
+  BUFFER_TOO_SMALL: 13;
+  OUT_OF_MEMORY: 14;
+  CANCELLED: 15;
+  LIMIT: 16;
+  INTERNAL: 17;
+  PLUGIN: 18;
+}>;
+export type StatusCode = (typeof Status)[keyof typeof Status];
+
+/** Distance metrics: cosine similarity and inner product (higher is closer), squared
+ * L2 distance (lower is closer). */
+export declare const Metric: Readonly<{ COSINE: 0; DOT: 1; L2: 2 }>;
+export type MetricName = 'cosine' | 'dot' | 'l2';
+
+export declare const LogLevel: Readonly<{ ERROR: 0; WARN: 1; INFO: 2; DEBUG: 3 }>;
+export type LogLevelName = 'error' | 'warn' | 'info' | 'debug';
+
+/** Thrown by every failing call. */
+export declare class EmbedkitError extends Error {
+  readonly name: 'EmbedkitError';
+  /** The ek_status code. */
+  readonly status: number;
+  /** Its constant name, e.g. "EK_ERR_NOT_FOUND". */
+  readonly statusName: string;
+  /** ek_last_error(): names the function, the argument and the reason. */
+  readonly message: string;
+}
+
+/** A vector: Float32Array preferred; number arrays are converted. */
+export type Vector = Float32Array | ArrayLike<number>;
+/** Metadata or a filter: a plain object (sent as JSON) or JSON text. */
+export type Json = Record<string, unknown> | string;
+
+export interface LoadOptions {
+  /** The module's bytes; skips loading dist/embedkit_core.wasm. */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** Browsers: URL of embedkit_core.wasm (default: dist/ next to index.js). */
+  wasmUrl?: string | URL;
+  /** Receivers of the module's stdout/stderr (default: console). */
+  print?: (line: string) => void;
+  printErr?: (line: string) => void;
+}
+
+export interface ContextOptions {
+  /** "auto" (default), "cpu" or "cuda" ("cuda" fails with UNSUPPORTED in WASM). */
+  backend?: string;
+  /** Worker threads; the WASM build runs on the calling thread only (reports 1). */
+  numThreads?: number;
+  /** Messages up to this level go to onLog (default "warn"). */
+  logLevel?: LogLevelName | number;
+  /** Receives log lines; without it they go to the module's stderr (console). */
+  onLog?: (level: LogLevelName, message: string) => void;
+  /** ':'-separated folders to scan for plugin modules (none by default). */
+  pluginPath?: string;
+  /** false: do not register the plugins built into the module. */
+  bundledPlugins?: boolean;
+}
+
+export interface ContextInfo {
+  backend: string;
+  /** SIMD target in use: "WASM" (SIMD128) in this build. */
+  simdTarget: string;
+  numThreads: number;
+  abiVersion: number;
+  pluginCount: number;
+}
+
+export interface PluginInfo {
+  id: string;
+  name: string;
+  version: string;
+  vendor: string | null;
+  description: string | null;
+  /** Extension ids, e.g. "ek.encoder/1". */
+  extensions: string[];
+  /** File it was loaded from; null when built in. */
+  path: string | null;
+  abiVersion: number;
+}
+
+export interface StoreOptions {
+  readOnly?: boolean;
+  /** Fail with IO instead of creating the file. */
+  mustExist?: boolean;
+  /** Wait this long on a lock (0 = 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+export interface CollectionInfo {
+  name: string;
+  dim: number;
+  metric: MetricName;
+  count: number;
+}
+
+export interface Row {
+  id: string;
+  vector: Vector;
+  metadata?: Json | null;
+}
+
+export interface Columns {
+  ids: string[];
+  /** ids.length x dim floats, row-major, or one vector per id. */
+  vectors: Float32Array | ArrayLike<number> | Vector[];
+  metadata?: Array<Json | null | undefined>;
+}
+
+export interface SearchOptions {
+  /** Hits per query, 1..1024 (default 10). */
+  k?: number;
+  /** Only rows whose metadata has each key equal to the value. */
+  filter?: Json | null;
+  includeMetadata?: boolean;
+}
+
+export interface ListOptions {
+  offset?: number;
+  /** 0 = all. */
+  limit?: number;
+  includeMetadata?: boolean;
+}
+
+export interface Hit {
+  id: string;
+  score: number;
+  /** Parsed metadata; null unless requested and present. */
+  metadata: Record<string, unknown> | null;
+}
+
+export interface MemoryReport {
+  /** Size of the WebAssembly memory in bytes (grows, never shrinks). */
+  heapBytes: number;
+  /** Bytes currently allocated by malloc inside the module. */
+  mallocBytes: number;
+}
+
+declare abstract class Handle {
+  /** True once freed. */
+  readonly freed: boolean;
+}
+
+/** The loaded WebAssembly module. Every load() gives a new, independent instance. */
+export declare class Embedkit {
+  static load(options?: LoadOptions): Promise<Embedkit>;
+  /** Library version, e.g. "0.1.0". */
+  readonly version: string;
+  /** EK_ABI_VERSION: (major << 16) | minor. */
+  readonly abiVersion: number;
+  /** Emscripten's virtual file system (FS.readFile, FS.writeFile, ...). */
+  readonly FS: any;
+  memory(): MemoryReport;
+  statusName(status: number): string;
+  createContext(options?: ContextOptions): Context;
+  /** Node only: maps host folder hostDir at mountPoint (default "/nodefs"). */
+  mountNode(hostDir: string, mountPoint?: string): string;
+  /** Browsers: mounts an IndexedDB-backed folder (default "/idb") and loads it. */
+  mountIndexedDB(mountPoint?: string): Promise<string>;
+  /** Writes IndexedDB-backed folders back (no-op without any). */
+  sync(): Promise<void>;
+}
+
+export declare class Context extends Handle {
+  info(): ContextInfo;
+  plugins(): PluginInfo[];
+  plugin(id: string): PluginInfo;
+  /** Loading modules needs dlopen, which the WASM package lacks: NOT_A_PLUGIN. */
+  loadPlugin(path: string): string;
+  createInstance(pluginId: string, config?: Json | null): Instance;
+  /** ':memory:' (default) or a path in the virtual file system. */
+  openStore(path?: string, options?: StoreOptions): Store;
+  /** fn returns true to cancel; null clears. */
+  onProgress(fn: ((task: string, done: number, total: number) => boolean | void) | null): void;
+  cancel(): void;
+  resetCancel(): void;
+  /** Frees everything still open under the context, then the context. */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+export declare class Instance extends Handle {
+  hasExtension(id: string): boolean;
+  encoderDim(): number;
+  /** items.length x encoderDim() floats, row-major. */
+  encode(items: string[]): Float32Array;
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+export declare class Store extends Handle {
+  readonly path: string;
+  createCollection(name: string, dim: number, metric?: MetricName | number): Collection;
+  openCollection(name: string): Collection;
+  dropCollection(name: string): void;
+  collections(): CollectionInfo[];
+  /** Resolves when every write so far is durable (IndexedDB); at once otherwise. */
+  flush(): Promise<void>;
+  /** Frees the store; resolves once its writes are durable. */
+  close(): Promise<void>;
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+export declare class Collection extends Handle {
+  readonly name: string;
+  readonly dim: number;
+  readonly metric: MetricName;
+  info(): CollectionInfo;
+  count(): number;
+  /** One transaction: every row is stored or none. */
+  upsert(rows: Row[] | Columns): void;
+  /** NOT_FOUND if no row has this id. */
+  get(id: string): { vector: Float32Array; metadata: Record<string, unknown> | null };
+  /** Returns how many of the ids existed. */
+  delete(ids: string | string[]): number;
+  /** One query, n x dim floats of queries, or an array of queries. */
+  search(queries: Vector | Vector[], options?: SearchOptions): Results;
+  list(options?: ListOptions): Results;
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+export declare class Results extends Handle {
+  readonly queryCount: number;
+  hitCount(query?: number): number;
+  hit(query: number, rank: number): Hit;
+  hits(query?: number): Hit[];
+  toArray(): Hit[][];
+  free(): void;
+  [Symbol.dispose](): void;
+}

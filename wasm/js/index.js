@@ -1,0 +1,966 @@
+// embedkit for JavaScript: an ES module over the WebAssembly build of the C API
+// (abi/include/embedkit/embedkit.h). Works in Node >= 18 and in browsers.
+//
+//   import { Embedkit } from 'embedkit';
+//   const kit = await Embedkit.load();
+//   const ctx = kit.createContext();
+//   const store = ctx.openStore(':memory:');
+//   const docs = store.createCollection('docs', 3, 'cosine');
+//   docs.upsert([{ id: 'a', vector: new Float32Array([1, 0, 0]), metadata: { lang: 'en' } }]);
+//   const results = docs.search(new Float32Array([1, 0, 0]), { k: 5 });
+//   console.log(results.hits(0));
+//   results.free(); docs.free(); await store.close(); ctx.free();
+//
+// Every failing call throws EmbedkitError { status, statusName, message }, the message
+// being ek_last_error() of the C library. Handles are freed explicitly (free() or
+// close()); freeing a Context frees whatever is still open under it.
+//
+// Persistence: files live in Emscripten's virtual file system. kit.mountNode(dir)
+// maps a host folder (NODEFS, Node only); await kit.mountIndexedDB(path) maps an
+// IndexedDB-backed folder (IDBFS, browsers) and loads its contents. Writes to a
+// store under an IndexedDB mount are synced back automatically after each write
+// call (batched); `await store.flush()` or `await store.close()` resolves once they
+// are durable.
+
+const IS_NODE =
+  typeof process === 'object' && process !== null && typeof process.versions === 'object' &&
+  process.versions !== null && typeof process.versions.node === 'string' &&
+  typeof window === 'undefined';
+
+/** Status codes (abi/include/embedkit/types.h). */
+export const Status = Object.freeze({
+  OK: 0,
+  INVALID_ARGUMENT: 1,
+  NOT_FOUND: 2,
+  ALREADY_EXISTS: 3,
+  DIMENSION_MISMATCH: 4,
+  PARSE: 5,
+  IO: 6,
+  STORAGE: 7,
+  CORRUPT: 8,
+  READ_ONLY: 9,
+  ABI_MISMATCH: 10,
+  NOT_A_PLUGIN: 11,
+  UNSUPPORTED: 12,
+  BUFFER_TOO_SMALL: 13,
+  OUT_OF_MEMORY: 14,
+  CANCELLED: 15,
+  LIMIT: 16,
+  INTERNAL: 17,
+  PLUGIN: 18,
+});
+
+/** Distance metrics. Scores: cosine similarity, inner product (higher is closer),
+ * squared L2 distance (lower is closer). */
+export const Metric = Object.freeze({ COSINE: 0, DOT: 1, L2: 2 });
+const METRIC_NAMES = ['cosine', 'dot', 'l2'];
+
+export const LogLevel = Object.freeze({ ERROR: 0, WARN: 1, INFO: 2, DEBUG: 3 });
+const LOG_LEVEL_NAMES = ['error', 'warn', 'info', 'debug'];
+
+/** Error thrown by every failing call: `status` is the ek_status, `statusName` its
+ * constant name ("EK_ERR_NOT_FOUND"), `message` the library's explanation. */
+export class EmbedkitError extends Error {
+  constructor(status, statusName, message) {
+    super(message);
+    this.name = 'EmbedkitError';
+    this.status = status;
+    this.statusName = statusName;
+  }
+}
+
+const STATUS_NAMES = Object.fromEntries(
+  Object.entries(Status).map(([k, v]) => [v, v === 0 ? 'EK_OK' : `EK_ERR_${k}`]));
+
+function jsError(status, message) {
+  return new EmbedkitError(status, STATUS_NAMES[status] ?? 'EK_ERR_UNKNOWN', message);
+}
+
+async function loadFactory() {
+  if (IS_NODE) {
+    // The CommonJS build (require() works only through createRequire in an ES module).
+    const { createRequire } = await import('node:module');
+    return createRequire(import.meta.url)('./dist/embedkit_core.cjs');
+  }
+  return (await import('./dist/embedkit_core.mjs')).default;
+}
+
+function metricCode(metric) {
+  if (typeof metric === 'number') return metric;
+  const i = METRIC_NAMES.indexOf(String(metric).toLowerCase());
+  // Unknown names go through as an invalid code so the library names the problem.
+  return i >= 0 ? i : 0x7fffffff;
+}
+
+function logLevelCode(level) {
+  if (level === undefined || level === null) return -1;
+  if (typeof level === 'number') return level;
+  const i = LOG_LEVEL_NAMES.indexOf(String(level).toLowerCase());
+  if (i < 0) throw jsError(Status.INVALID_ARGUMENT, `createContext: unknown logLevel '${level}'`);
+  return i;
+}
+
+function jsonText(value) {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function parseJson(text) {
+  return text === null ? null : JSON.parse(text);
+}
+
+// Allocations of one call into the wasm heap, released together.
+class Scratch {
+  constructor(M) {
+    this.M = M;
+    this.ptrs = [];
+  }
+  alloc(bytes) {
+    const p = this.M._malloc(Math.max(bytes, 1));
+    if (!p) throw jsError(Status.OUT_OF_MEMORY, `cannot allocate ${bytes} bytes in the wasm heap`);
+    this.ptrs.push(p);
+    return p;
+  }
+  str(s) {
+    if (s === null || s === undefined) return 0;
+    const n = this.M.lengthBytesUTF8(s) + 1;
+    const p = this.alloc(n);
+    this.M.stringToUTF8(s, p, n);
+    return p;
+  }
+  f32(values) {
+    const p = this.alloc(values.length * 4);
+    this.M.HEAPF32.set(values, p >> 2);
+    return p;
+  }
+  u32(count) {
+    const p = this.alloc(count * 4);
+    this.M.HEAPU32.fill(0, p >> 2, (p >> 2) + count);
+    return p;
+  }
+  // An array of char* (0 for null entries).
+  strArray(list) {
+    const p = this.u32(list.length);
+    for (let i = 0; i < list.length; ++i) this.M.HEAPU32[(p >> 2) + i] = this.str(list[i]);
+    return p;
+  }
+  free() {
+    for (const p of this.ptrs) this.M._free(p);
+    this.ptrs.length = 0;
+  }
+}
+
+function addDispose(proto, method) {
+  if (typeof Symbol.dispose === 'symbol') {
+    proto[Symbol.dispose] = function () {
+      return this[method]();
+    };
+  }
+}
+
+/** The loaded module. Each Embedkit.load() instantiates a fresh, independent one. */
+export class Embedkit {
+  /**
+   * Loads and instantiates the WebAssembly module.
+   * options.wasmBinary: the .wasm bytes (skips loading); options.wasmUrl: where the
+   * browser fetches it from (default: dist/embedkit_core.wasm next to this file).
+   */
+  static async load(options = {}) {
+    const factory = await loadFactory();
+    const args = {};
+    if (options.wasmBinary) {
+      args.wasmBinary = options.wasmBinary;
+    } else if (IS_NODE) {
+      // Emscripten 3.1.6 would fetch() a file path under Node 20, which fails.
+      const { readFile } = await import('node:fs/promises');
+      args.wasmBinary = await readFile(new URL('./dist/embedkit_core.wasm', import.meta.url));
+    } else {
+      const url = options.wasmUrl ?? new URL('./dist/embedkit_core.wasm', import.meta.url).href;
+      args.locateFile = (file) => (file.endsWith('.wasm') ? String(url) : file);
+    }
+    if (options.print) args.print = options.print;
+    if (options.printErr) args.printErr = options.printErr;
+    const M = await factory(args);
+    return new Embedkit(M);
+  }
+
+  constructor(M) {
+    this._M = M;
+    this._callbacks = new Map(); // handle -> function (log and progress trampolines)
+    this._nextHandle = 1;
+    this._idbMounts = new Set();
+    this._syncChain = Promise.resolve();
+    this._syncPending = null;
+    M.ekwLog = (h, level, message) => {
+      const fn = this._callbacks.get(h);
+      if (fn) fn(LOG_LEVEL_NAMES[level] ?? level, message);
+    };
+    M.ekwProgress = (h, task, done, total) => {
+      const fn = this._callbacks.get(h);
+      return fn && fn(task, done, total) === true ? 1 : 0;
+    };
+  }
+
+  /** The library's semantic version, e.g. "0.1.0". */
+  get version() {
+    return this._M.UTF8ToString(this._M._ek_version());
+  }
+
+  /** EK_ABI_VERSION as (major << 16) | minor. */
+  get abiVersion() {
+    return this._M._ek_abi_version() >>> 0;
+  }
+
+  /** Emscripten's FS object, for reading and writing files the stores use. */
+  get FS() {
+    return this._M.FS;
+  }
+
+  /** { heapBytes: size of the wasm memory, mallocBytes: bytes malloc has handed out }. */
+  memory() {
+    return { heapBytes: this._M.HEAPU8.length, mallocBytes: this._M._ekw_heap_in_use() };
+  }
+
+  /** Short constant name of a status ("EK_ERR_NOT_FOUND"). */
+  statusName(status) {
+    return this._M.UTF8ToString(this._M._ek_status_name(status));
+  }
+
+  /** Creates a context (plugins, backend). */
+  createContext(options = {}) {
+    const M = this._M;
+    const s = new Scratch(M);
+    let logHandle = 0;
+    try {
+      if (options.onLog) logHandle = this._register(options.onLog);
+      const out = s.u32(1);
+      const status = M._ekw_context_create(
+        s.str(options.backend ?? null), options.numThreads ?? 0, logLevelCode(options.logLevel),
+        logHandle, s.str(options.pluginPath ?? null), options.bundledPlugins === false ? 1 : 0, out);
+      if (status !== 0) {
+        if (logHandle) this._callbacks.delete(logHandle);
+        this._throw(status);
+      }
+      return new Context(this, M.HEAPU32[out >> 2], logHandle);
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Node only: maps host folder `hostDir` at `mountPoint` (NODEFS); returns mountPoint.
+   * Stores opened under it are ordinary files of the host. */
+  mountNode(hostDir, mountPoint = '/nodefs') {
+    if (!IS_NODE) throw jsError(Status.UNSUPPORTED, 'mountNode: NODEFS exists only under Node');
+    const FS = this._M.FS;
+    FS.mkdirTree(mountPoint);
+    FS.mount(FS.filesystems.NODEFS, { root: hostDir }, mountPoint);
+    return mountPoint;
+  }
+
+  /** Browsers: mounts an IndexedDB-backed folder at `mountPoint` (IDBFS) and loads what
+   * it holds. Later writes of stores under it are synced back automatically. */
+  async mountIndexedDB(mountPoint = '/idb') {
+    const FS = this._M.FS;
+    if (typeof indexedDB === 'undefined') {
+      throw jsError(Status.UNSUPPORTED, 'mountIndexedDB: no IndexedDB in this environment');
+    }
+    FS.mkdirTree(mountPoint);
+    FS.mount(FS.filesystems.IDBFS, {}, mountPoint);
+    this._idbMounts.add(mountPoint.replace(/\/+$/, ''));
+    await this._syncfs(true);
+    return mountPoint;
+  }
+
+  /** Writes IndexedDB-backed folders back to IndexedDB (no-op without any). */
+  sync() {
+    if (this._idbMounts.size === 0) return Promise.resolve();
+    return this._syncfs(false);
+  }
+
+  // ---- internals ----
+
+  _register(fn) {
+    const h = this._nextHandle++;
+    this._callbacks.set(h, fn);
+    return h;
+  }
+
+  _underIdb(path) {
+    for (const m of this._idbMounts) if (path === m || path.startsWith(m + '/')) return true;
+    return false;
+  }
+
+  // One syncfs at a time (Emscripten warns about overlapping ones).
+  _syncfs(populate) {
+    const run = () =>
+      new Promise((resolve, reject) => {
+        this._M.FS.syncfs(populate, (err) =>
+          err ? reject(jsError(Status.IO, `IndexedDB sync failed: ${err.message ?? err}`)) : resolve());
+      });
+    const p = this._syncChain.then(run, run);
+    this._syncChain = p.catch(() => {});
+    return p;
+  }
+
+  // After a write to a store under an IndexedDB mount: one sync for all writes of
+  // this turn of the event loop.
+  _scheduleSync() {
+    if (!this._syncPending) {
+      this._syncPending = Promise.resolve().then(() => {
+        this._syncPending = null;
+        return this._syncfs(false);
+      });
+      this._syncPending.catch(() => {});
+    }
+    return this._syncPending;
+  }
+
+  _throw(status) {
+    const M = this._M;
+    const message = M.UTF8ToString(M._ek_last_error());
+    const name = M.UTF8ToString(M._ek_status_name(status));
+    throw new EmbedkitError(status, name, message);
+  }
+
+  _check(status) {
+    if (status !== 0) this._throw(status);
+  }
+
+  _str(ptr) {
+    return ptr ? this._M.UTF8ToString(ptr) : null;
+  }
+}
+
+// Base of every handle: explicit free, use-after-free reported as an error.
+class Handle {
+  constructor(kit, ptr, what) {
+    this._kit = kit;
+    this._ptr = ptr;
+    this._what = what;
+  }
+  /** True once freed. */
+  get freed() {
+    return this._ptr === 0;
+  }
+  _p(method) {
+    if (this._ptr === 0) {
+      throw jsError(Status.INVALID_ARGUMENT, `${this._what}.${method}: the ${this._what} was freed`);
+    }
+    return this._ptr;
+  }
+}
+
+/** A context: plugins, backend, thread pool. Free it last (it frees what is still
+ * open under it). */
+export class Context extends Handle {
+  constructor(kit, ptr, logHandle) {
+    super(kit, ptr, 'Context');
+    this._logHandle = logHandle;
+    this._progressHandle = 0;
+    this._children = new Set();
+  }
+
+  /** { backend, simdTarget, numThreads, abiVersion, pluginCount } */
+  info() {
+    const kit = this._kit;
+    const M = kit._M;
+    const s = new Scratch(M);
+    try {
+      const out = s.u32(5);
+      kit._check(M._ekw_context_info(this._p('info'), out));
+      const o = out >> 2;
+      return {
+        backend: kit._str(M.HEAPU32[o]),
+        simdTarget: kit._str(M.HEAPU32[o + 1]),
+        numThreads: M.HEAPU32[o + 2],
+        abiVersion: M.HEAPU32[o + 3],
+        pluginCount: M.HEAPU32[o + 4],
+      };
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Every registered plugin: [{ id, name, version, vendor, description, extensions,
+   * path, abiVersion }]. */
+  plugins() {
+    const kit = this._kit;
+    const M = kit._M;
+    const s = new Scratch(M);
+    try {
+      const countOut = s.u32(1);
+      kit._check(M._ek_plugin_count(this._p('plugins'), countOut));
+      const n = M.HEAPU32[countOut >> 2];
+      const out = s.u32(8);
+      const list = [];
+      for (let i = 0; i < n; ++i) {
+        kit._check(M._ekw_plugin_info_at(this._ptr, i, out));
+        list.push(this._pluginInfo(out));
+      }
+      return list;
+    } finally {
+      s.free();
+    }
+  }
+
+  /** The plugin with id `id` (EmbedkitError NOT_FOUND if none). */
+  plugin(id) {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(8);
+      kit._check(kit._M._ekw_plugin_info_find(this._p('plugin'), s.str(id), out));
+      return this._pluginInfo(out);
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Loads a plugin module file; returns its id. The WebAssembly package registers its
+   * plugins statically and cannot load modules: this reports EK_ERR_NOT_A_PLUGIN. */
+  loadPlugin(path) {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ek_plugin_load(this._p('loadPlugin'), s.str(path), out));
+      return kit._str(kit._M.HEAPU32[out >> 2]);
+    } finally {
+      s.free();
+    }
+  }
+
+  /** An instance of plugin `pluginId`; `config` is an object or JSON text. */
+  createInstance(pluginId, config = null) {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ek_instance_create(this._p('createInstance'), s.str(pluginId),
+        s.str(jsonText(config)), out));
+      return this._adopt(new Instance(kit, kit._M.HEAPU32[out >> 2], this));
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Opens (creating if needed) the store at `path` in the virtual file system, or an
+   * in-memory store for ':memory:'. options: { readOnly, mustExist, busyTimeoutMs }. */
+  openStore(path = ':memory:', options = {}) {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ekw_store_open(this._p('openStore'), s.str(path),
+        options.readOnly ? 1 : 0, options.mustExist ? 1 : 0, options.busyTimeoutMs ?? 0, out));
+      return this._adopt(new Store(kit, kit._M.HEAPU32[out >> 2], this, path));
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Progress of long operations: fn(task, done, total); return true to cancel.
+   * null clears it. */
+  onProgress(fn) {
+    const kit = this._kit;
+    const old = this._progressHandle;
+    this._progressHandle = fn ? kit._register(fn) : 0;
+    kit._check(kit._M._ekw_context_set_progress(this._p('onProgress'), this._progressHandle));
+    if (old) kit._callbacks.delete(old);
+  }
+
+  /** Asks running long operations to stop (they fail with CANCELLED). */
+  cancel() {
+    this._kit._check(this._kit._M._ek_context_cancel(this._p('cancel')));
+  }
+
+  resetCancel() {
+    this._kit._check(this._kit._M._ek_context_reset_cancel(this._p('resetCancel')));
+  }
+
+  /** Frees everything still open under the context, then the context. */
+  free() {
+    if (this._ptr === 0) return;
+    for (const kind of [Results, Collection, Instance, Store]) {
+      for (const child of [...this._children]) if (child instanceof kind) child._release();
+    }
+    this._kit._M._ek_context_free(this._ptr);
+    this._ptr = 0;
+    for (const h of [this._logHandle, this._progressHandle]) if (h) this._kit._callbacks.delete(h);
+  }
+
+  _adopt(child) {
+    this._children.add(child);
+    return child;
+  }
+
+  _pluginInfo(out) {
+    const kit = this._kit;
+    const M = kit._M;
+    const o = out >> 2;
+    const extensions = [];
+    const ext = M.HEAPU32[o + 5];
+    if (ext) {
+      for (let i = 0; M.HEAPU32[(ext >> 2) + i] !== 0; ++i) {
+        extensions.push(M.UTF8ToString(M.HEAPU32[(ext >> 2) + i]));
+      }
+    }
+    return {
+      id: kit._str(M.HEAPU32[o]),
+      name: kit._str(M.HEAPU32[o + 1]),
+      version: kit._str(M.HEAPU32[o + 2]),
+      vendor: kit._str(M.HEAPU32[o + 3]),
+      description: kit._str(M.HEAPU32[o + 4]),
+      extensions,
+      path: kit._str(M.HEAPU32[o + 6]),
+      abiVersion: M.HEAPU32[o + 7],
+    };
+  }
+}
+addDispose(Context.prototype, 'free');
+
+// A handle owned by a context.
+class Child extends Handle {
+  constructor(kit, ptr, what, context) {
+    super(kit, ptr, what);
+    this._context = context;
+  }
+  _release() {
+    if (this._ptr === 0) return;
+    this._destroy(this._ptr);
+    this._ptr = 0;
+    this._context._children.delete(this);
+  }
+  /** Releases the handle (no-op when already freed). */
+  free() {
+    this._release();
+  }
+}
+
+/** A configured plugin instance. */
+export class Instance extends Child {
+  constructor(kit, ptr, context) {
+    super(kit, ptr, 'Instance', context);
+  }
+  _destroy(p) {
+    this._kit._M._ek_instance_free(p);
+  }
+
+  /** True if the instance provides extension `id` (e.g. "ek.encoder/1"). */
+  hasExtension(id) {
+    const s = new Scratch(this._kit._M);
+    try {
+      return this._kit._M._ek_instance_has_extension(this._p('hasExtension'), s.str(id)) !== 0;
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Length of the vectors the encoder extension produces. */
+  encoderDim() {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ek_encoder_dim(this._p('encoderDim'), out));
+      return kit._M.HEAPU32[out >> 2];
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Encodes strings into vectors: a Float32Array of items.length x encoderDim()
+   * floats, row-major. */
+  encode(items) {
+    const kit = this._kit;
+    const M = kit._M;
+    const p = this._p('encode');
+    const dim = this.encoderDim();
+    const s = new Scratch(M);
+    try {
+      const views = s.u32(items.length * 2); // ek_string_view {const char*, size_t} on wasm32
+      for (let i = 0; i < items.length; ++i) {
+        const text = String(items[i]);
+        const bytes = M.lengthBytesUTF8(text);
+        const ptr = s.alloc(bytes + 1);
+        M.stringToUTF8(text, ptr, bytes + 1);
+        M.HEAPU32[(views >> 2) + 2 * i] = ptr;
+        M.HEAPU32[(views >> 2) + 2 * i + 1] = bytes;
+      }
+      const capacity = items.length * dim;
+      const out = s.alloc(capacity * 4);
+      kit._check(M._ek_encode(p, views, items.length, out, capacity, 0));
+      return M.HEAPF32.slice(out >> 2, (out >> 2) + capacity);
+    } finally {
+      s.free();
+    }
+  }
+}
+addDispose(Instance.prototype, 'free');
+
+/** One SQLite store file (or ':memory:'). */
+export class Store extends Child {
+  constructor(kit, ptr, context, path) {
+    super(kit, ptr, 'Store', context);
+    this.path = path;
+    this._persistent = kit._underIdb(path);
+  }
+  _destroy(p) {
+    this._kit._M._ek_store_free(p);
+  }
+
+  /** Creates collection `name` (or opens it when it exists with the same shape). */
+  createCollection(name, dim, metric = 'cosine') {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ek_collection_create(this._p('createCollection'), s.str(name), dim >>> 0,
+        metricCode(metric), out));
+      this._wrote();
+      return this._context._adopt(new Collection(kit, kit._M.HEAPU32[out >> 2], this._context, this));
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Opens an existing collection (EmbedkitError NOT_FOUND if there is none). */
+  openCollection(name) {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ek_collection_open(this._p('openCollection'), s.str(name), out));
+      return this._context._adopt(new Collection(kit, kit._M.HEAPU32[out >> 2], this._context, this));
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Deletes a collection and its vectors. */
+  dropCollection(name) {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      kit._check(kit._M._ek_collection_drop(this._p('dropCollection'), s.str(name)));
+      this._wrote();
+    } finally {
+      s.free();
+    }
+  }
+
+  /** [{ name, dim, metric, count }] for every collection. */
+  collections() {
+    const kit = this._kit;
+    const M = kit._M;
+    const s = new Scratch(M);
+    try {
+      const outInfos = s.u32(1);
+      const outCount = s.u32(1);
+      kit._check(M._ek_store_list_collections(this._p('collections'), outInfos, outCount));
+      const infos = M.HEAPU32[outInfos >> 2];
+      const n = M.HEAPU32[outCount >> 2];
+      const out = s.u32(5);
+      const list = [];
+      for (let i = 0; i < n; ++i) {
+        M._ekw_collection_infos_at(infos, i, out);
+        list.push(collectionInfo(kit, out));
+      }
+      M._ek_collection_infos_free(infos, n);
+      return list;
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Resolves when every write so far is durable (IndexedDB); immediate otherwise. */
+  flush() {
+    return this._persistent ? this._kit.sync() : Promise.resolve();
+  }
+
+  /** Closes the store; resolves once its writes are durable. Collections opened from
+   * it keep working until freed. */
+  close() {
+    this._release();
+    return this.flush();
+  }
+
+  free() {
+    this._release();
+  }
+
+  _wrote() {
+    if (this._persistent) this._kit._scheduleSync();
+  }
+}
+addDispose(Store.prototype, 'free');
+
+function collectionInfo(kit, out) {
+  const M = kit._M;
+  const o = out >> 2;
+  return {
+    name: kit._str(M.HEAPU32[o]),
+    dim: M.HEAPU32[o + 1],
+    metric: METRIC_NAMES[M.HEAPU32[o + 2]] ?? M.HEAPU32[o + 2],
+    count: M.HEAPU32[o + 3] + M.HEAPU32[o + 4] * 4294967296,
+  };
+}
+
+function toFloat32(v) {
+  return v instanceof Float32Array ? v : Float32Array.from(v);
+}
+
+/** A named set of vectors in a store. */
+export class Collection extends Child {
+  constructor(kit, ptr, context, store) {
+    super(kit, ptr, 'Collection', context);
+    this._store = store;
+    const info = this.info();
+    this.name = info.name;
+    this.dim = info.dim;
+    this.metric = info.metric;
+  }
+  _destroy(p) {
+    this._kit._M._ek_collection_free(p);
+  }
+
+  /** { name, dim, metric, count } */
+  info() {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(5);
+      kit._check(kit._M._ekw_collection_info(this._p('info'), out));
+      return collectionInfo(kit, out);
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Rows stored. */
+  count() {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.alloc(8);
+      kit._check(kit._M._ekw_collection_count(this._p('count'), out));
+      return kit._M.HEAPF64[out >> 3];
+    } finally {
+      s.free();
+    }
+  }
+
+  /**
+   * Inserts or replaces rows in one transaction (all or none). Either
+   *   upsert([{ id, vector, metadata? }, ...])
+   * or
+   *   upsert({ ids, vectors, metadata? })  with vectors one Float32Array of
+   *   ids.length x dim floats (or an array of rows).
+   * metadata: an object (stored as JSON), JSON text, or null.
+   */
+  upsert(rows) {
+    const kit = this._kit;
+    const p = this._p('upsert');
+    let ids;
+    let flat;
+    let dim;
+    let metadata = null;
+    if (Array.isArray(rows)) {
+      ids = rows.map((r) => r.id);
+      dim = rows.length ? (rows[0].vector?.length ?? 0) : this.dim;
+      rows.forEach((r, i) => {
+        const n = r.vector?.length ?? 0;
+        if (n !== dim) {
+          throw jsError(Status.DIMENSION_MISMATCH,
+            `Collection.upsert: row ${i} ('${r.id}') has ${n} floats, row 0 has ${dim}` +
+            ` (collection '${this.name}' has dim ${this.dim})`);
+        }
+      });
+      flat = new Float32Array(rows.length * dim);
+      rows.forEach((r, i) => flat.set(r.vector, i * dim));
+      if (rows.some((r) => r.metadata !== undefined && r.metadata !== null)) {
+        metadata = rows.map((r) => jsonText(r.metadata));
+      }
+    } else if (rows && typeof rows === 'object') {
+      ids = rows.ids ?? [];
+      if (Array.isArray(rows.vectors) && rows.vectors.length && typeof rows.vectors[0] !== 'number') {
+        dim = rows.vectors[0].length;
+        flat = new Float32Array(ids.length * dim);
+        rows.vectors.forEach((v, i) => {
+          if (v.length !== dim) {
+            throw jsError(Status.DIMENSION_MISMATCH,
+              `Collection.upsert: row ${i} has ${v.length} floats, row 0 has ${dim}`);
+          }
+          flat.set(v, i * dim);
+        });
+      } else {
+        flat = toFloat32(rows.vectors ?? []);
+        dim = ids.length ? flat.length / ids.length : this.dim;
+        if (!Number.isInteger(dim)) {
+          throw jsError(Status.DIMENSION_MISMATCH,
+            `Collection.upsert: ${flat.length} floats for ${ids.length} ids is not a whole dim`);
+        }
+      }
+      if (rows.metadata) metadata = rows.metadata.map(jsonText);
+    } else {
+      throw jsError(Status.INVALID_ARGUMENT, 'Collection.upsert: rows must be an array or {ids, vectors}');
+    }
+    const s = new Scratch(kit._M);
+    try {
+      kit._check(kit._M._ekw_collection_upsert(p, ids.length, s.strArray(ids.map(String)),
+        s.f32(flat), dim, metadata ? s.strArray(metadata) : 0));
+      this._store._wrote();
+    } finally {
+      s.free();
+    }
+  }
+
+  /** The row stored under `id`: { vector: Float32Array, metadata: object | null }.
+   * EmbedkitError NOT_FOUND if there is none. */
+  get(id) {
+    const kit = this._kit;
+    const M = kit._M;
+    const p = this._p('get');
+    const s = new Scratch(M);
+    try {
+      const buf = s.alloc(this.dim * 4);
+      const outDim = s.u32(1);
+      const outMeta = s.u32(1);
+      kit._check(M._ek_collection_get(p, s.str(String(id)), buf, this.dim, outDim, outMeta));
+      const dim = M.HEAPU32[outDim >> 2];
+      const metaPtr = M.HEAPU32[outMeta >> 2];
+      const metadata = metaPtr ? M.UTF8ToString(metaPtr) : null;
+      if (metaPtr) M._ek_string_free(metaPtr);
+      return { vector: M.HEAPF32.slice(buf >> 2, (buf >> 2) + dim), metadata: parseJson(metadata) };
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Deletes rows by id (one id or an array); returns how many existed. */
+  delete(ids) {
+    const kit = this._kit;
+    const list = (Array.isArray(ids) ? ids : [ids]).map(String);
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ek_collection_delete(this._p('delete'), s.strArray(list), list.length, out));
+      this._store._wrote();
+      return kit._M.HEAPU32[out >> 2];
+    } finally {
+      s.free();
+    }
+  }
+
+  /**
+   * Exact top-k search. `queries`: one vector (Float32Array or number[]), several
+   * queries as one Float32Array of n x dim floats, or an array of vectors.
+   * options: { k = 10, filter (object or JSON text), includeMetadata = false }.
+   * Returns Results (free them).
+   */
+  search(queries, options = {}) {
+    const kit = this._kit;
+    const p = this._p('search');
+    let flat;
+    let n;
+    let dim;
+    if (Array.isArray(queries) && queries.length && typeof queries[0] !== 'number') {
+      dim = queries[0].length;
+      n = queries.length;
+      flat = new Float32Array(n * dim);
+      queries.forEach((q, i) => {
+        if (q.length !== dim) {
+          throw jsError(Status.DIMENSION_MISMATCH,
+            `Collection.search: query ${i} has ${q.length} floats, query 0 has ${dim}`);
+        }
+        flat.set(q, i * dim);
+      });
+    } else {
+      flat = queries === null || queries === undefined ? null : toFloat32(queries);
+      if (flat && flat.length > 0 && flat.length % this.dim === 0) {
+        dim = this.dim;
+        n = flat.length / dim;
+      } else {
+        dim = flat ? flat.length : this.dim;
+        n = 1;
+      }
+    }
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ekw_collection_search(p, flat ? s.f32(flat) : 0, n, dim,
+        options.k ?? 0, s.str(jsonText(options.filter)), options.includeMetadata ? 1 : 0, out));
+      return this._context._adopt(new Results(kit, kit._M.HEAPU32[out >> 2], this._context));
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Rows in insertion order as one result set (scores 0).
+   * options: { offset = 0, limit = 0 (all), includeMetadata = false }. */
+  list(options = {}) {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ek_collection_list(this._p('list'), options.offset ?? 0,
+        options.limit ?? 0, options.includeMetadata ? 1 : 0, out));
+      return this._context._adopt(new Results(kit, kit._M.HEAPU32[out >> 2], this._context));
+    } finally {
+      s.free();
+    }
+  }
+}
+addDispose(Collection.prototype, 'free');
+
+/** Hits of a search or a listing. */
+export class Results extends Child {
+  constructor(kit, ptr, context) {
+    super(kit, ptr, 'Results', context);
+  }
+  _destroy(p) {
+    this._kit._M._ek_results_free(p);
+  }
+
+  /** Number of queries. */
+  get queryCount() {
+    return this._kit._M._ek_results_query_count(this._p('queryCount')) >>> 0;
+  }
+
+  /** Hits of query `query` (<= k). */
+  hitCount(query = 0) {
+    return this._kit._M._ek_results_hit_count(this._p('hitCount'), query) >>> 0;
+  }
+
+  /** Hit `rank` (0 = best) of query `query`: { id, score, metadata }. */
+  hit(query, rank) {
+    const kit = this._kit;
+    const M = kit._M;
+    const s = new Scratch(M);
+    try {
+      const ptrs = s.u32(2);
+      const score = s.alloc(4);
+      kit._check(M._ekw_results_hit(this._p('hit'), query, rank, ptrs, score));
+      const meta = kit._str(M.HEAPU32[(ptrs >> 2) + 1]);
+      return { id: kit._str(M.HEAPU32[ptrs >> 2]), score: M.HEAPF32[score >> 2], metadata: parseJson(meta) };
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Every hit of query `query`, best first. */
+  hits(query = 0) {
+    const n = this.hitCount(query);
+    const list = [];
+    for (let r = 0; r < n; ++r) list.push(this.hit(query, r));
+    return list;
+  }
+
+  /** Hits of every query: an array per query. */
+  toArray() {
+    const out = [];
+    for (let q = 0; q < this.queryCount; ++q) out.push(this.hits(q));
+    return out;
+  }
+}
+addDispose(Results.prototype, 'free');

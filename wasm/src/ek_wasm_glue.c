@@ -1,0 +1,208 @@
+/* Flat-argument helpers for the JavaScript package (wasm/js/index.js).
+ *
+ * The JS side can call every ek_* function of embedkit.h directly, but filling C
+ * structs from JS means hard-coding their wasm32 layout. These helpers take plain
+ * numbers and pointers, fill the option structs here (so struct_size and field
+ * offsets always match the headers), and write results into small caller arrays.
+ * Callbacks (log, progress) are trampolines into JS through EM_JS, so no function
+ * table growth is needed. Only the public API is used. */
+#include <embedkit/embedkit.h>
+#include <emscripten.h>
+
+#include <malloc.h>
+#include <stdint.h>
+#include <string.h>
+
+#define EKW_EXPORT EMSCRIPTEN_KEEPALIVE
+
+/* ---- callbacks ---------------------------------------------------------------------- */
+
+EM_JS(void, ekw_js_log, (int handle, int level, const char* message), {
+  if (Module["ekwLog"]) Module["ekwLog"](handle, level, UTF8ToString(message));
+})
+
+EM_JS(int, ekw_js_progress, (int handle, const char* task, double done, double total), {
+  return Module["ekwProgress"] ? (Module["ekwProgress"](handle, UTF8ToString(task), done, total) | 0) : 0;
+})
+
+static void ekw_log_trampoline(void* user, ek_log_level level, const char* message) {
+  ekw_js_log((int)(intptr_t)user, (int)level, message);
+}
+
+static int32_t ekw_progress_trampoline(void* user, const char* task, uint64_t done,
+                                       uint64_t total) {
+  return ekw_js_progress((int)(intptr_t)user, task, (double)done, (double)total);
+}
+
+/* ---- context ------------------------------------------------------------------------ */
+
+/* backend: NULL for "auto"; log_level < 0 keeps the default; log_handle 0 = stderr;
+ * plugin_path NULL = no plugin folders (the environment has none in WASM). */
+EKW_EXPORT ek_status ekw_context_create(const char* backend, uint32_t num_threads,
+                                        int32_t log_level, int32_t log_handle,
+                                        const char* plugin_path, uint32_t no_bundled_plugins,
+                                        ek_context** out_context) {
+  ek_context_options o;
+  ek_context_options_init(&o);
+  o.backend = backend;
+  o.num_threads = num_threads;
+  if (log_level >= 0) o.log_level = log_level;
+  if (log_handle != 0) {
+    o.log_callback = ekw_log_trampoline;
+    o.log_user_data = (void*)(intptr_t)log_handle;
+  }
+  o.plugin_path = plugin_path ? plugin_path : "";
+  o.no_bundled_plugins = no_bundled_plugins;
+  return ek_context_create(&o, out_context);
+}
+
+/* out[0..5]: backend, simd_target (char*), num_threads, abi_version, plugin_count */
+EKW_EXPORT ek_status ekw_context_info(ek_context* context, uint32_t* out) {
+  ek_context_info info;
+  ek_status s;
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  s = ek_context_info_get(context, &info);
+  if (s != EK_OK) return s;
+  out[0] = (uint32_t)(uintptr_t)info.backend;
+  out[1] = (uint32_t)(uintptr_t)info.simd_target;
+  out[2] = info.num_threads;
+  out[3] = info.abi_version;
+  out[4] = (uint32_t)info.plugin_count;
+  return EK_OK;
+}
+
+/* Progress: handle 0 clears the callback. */
+EKW_EXPORT ek_status ekw_context_set_progress(ek_context* context, int32_t handle) {
+  if (handle == 0) return ek_context_set_progress(context, NULL, NULL);
+  return ek_context_set_progress(context, ekw_progress_trampoline, (void*)(intptr_t)handle);
+}
+
+static void ekw_plugin_out(const ek_plugin_info* info, uint32_t* out) {
+  out[0] = (uint32_t)(uintptr_t)info->id;
+  out[1] = (uint32_t)(uintptr_t)info->name;
+  out[2] = (uint32_t)(uintptr_t)info->version;
+  out[3] = (uint32_t)(uintptr_t)info->vendor;
+  out[4] = (uint32_t)(uintptr_t)info->description;
+  out[5] = (uint32_t)(uintptr_t)info->extensions;
+  out[6] = (uint32_t)(uintptr_t)info->path;
+  out[7] = info->abi_version;
+}
+
+/* out[0..8]: id, name, version, vendor, description, extensions (NULL-terminated
+ * char* array), path, abi_version */
+EKW_EXPORT ek_status ekw_plugin_info_at(ek_context* context, size_t index, uint32_t* out) {
+  ek_plugin_info info;
+  ek_status s;
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  s = ek_plugin_info_at(context, index, &info);
+  if (s == EK_OK) ekw_plugin_out(&info, out);
+  return s;
+}
+
+EKW_EXPORT ek_status ekw_plugin_info_find(ek_context* context, const char* id, uint32_t* out) {
+  ek_plugin_info info;
+  ek_status s;
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  s = ek_plugin_info_find(context, id, &info);
+  if (s == EK_OK) ekw_plugin_out(&info, out);
+  return s;
+}
+
+/* ---- store and collections ---------------------------------------------------------- */
+
+EKW_EXPORT ek_status ekw_store_open(ek_context* context, const char* path, uint32_t read_only,
+                                    uint32_t must_exist, uint32_t busy_timeout_ms,
+                                    ek_store** out_store) {
+  ek_store_options o;
+  ek_store_options_init(&o);
+  o.read_only = read_only;
+  o.must_exist = must_exist;
+  o.busy_timeout_ms = busy_timeout_ms;
+  return ek_store_open(context, path, &o, out_store);
+}
+
+/* out[0..5]: name (char*), dim, metric, count low 32 bits, count high 32 bits */
+static void ekw_info_out(const ek_collection_info* info, uint32_t* out) {
+  out[0] = (uint32_t)(uintptr_t)info->name;
+  out[1] = info->dim;
+  out[2] = (uint32_t)info->metric;
+  out[3] = (uint32_t)(info->count & 0xFFFFFFFFu);
+  out[4] = (uint32_t)(info->count >> 32);
+}
+
+EKW_EXPORT ek_status ekw_collection_info(ek_collection* collection, uint32_t* out) {
+  ek_collection_info info;
+  ek_status s;
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  s = ek_collection_info_get(collection, &info);
+  if (s == EK_OK) ekw_info_out(&info, out);
+  return s;
+}
+
+/* Element `index` of an array from ek_store_list_collections. */
+EKW_EXPORT void ekw_collection_infos_at(const ek_collection_info* infos, size_t index,
+                                        uint32_t* out) {
+  ekw_info_out(&infos[index], out);
+}
+
+EKW_EXPORT ek_status ekw_collection_upsert(ek_collection* collection, size_t count,
+                                           const char* const* ids, const float* vectors,
+                                           size_t dim, const char* const* metadata_json) {
+  ek_upsert_batch b;
+  memset(&b, 0, sizeof b);
+  b.struct_size = sizeof b;
+  b.count = count;
+  b.ids = ids;
+  b.vectors = vectors;
+  b.dim = dim;
+  b.metadata_json = metadata_json;
+  return ek_collection_upsert(collection, &b);
+}
+
+/* out_count: the row count as a double (exact up to 2^53). */
+EKW_EXPORT ek_status ekw_collection_count(ek_collection* collection, double* out_count) {
+  uint64_t n = 0;
+  ek_status s = ek_collection_count(collection, &n);
+  if (s == EK_OK) *out_count = (double)n;
+  return s;
+}
+
+EKW_EXPORT ek_status ekw_collection_search(ek_collection* collection, const float* queries,
+                                           size_t n_queries, size_t dim, uint32_t k,
+                                           const char* filter_json, uint32_t include_metadata,
+                                           ek_results** out_results) {
+  ek_search_options o;
+  ek_search_options_init(&o);
+  o.k = k;
+  o.filter_json = filter_json;
+  o.include_metadata = include_metadata;
+  return ek_collection_search(collection, queries, n_queries, dim, &o, out_results);
+}
+
+/* out_ptrs[0..2]: id, metadata_json (or 0); *out_score: the score */
+EKW_EXPORT ek_status ekw_results_hit(const ek_results* results, size_t query, size_t rank,
+                                     uint32_t* out_ptrs, float* out_score) {
+  ek_hit hit;
+  ek_status s;
+  memset(&hit, 0, sizeof hit);
+  hit.struct_size = sizeof hit;
+  s = ek_results_hit(results, query, rank, &hit);
+  if (s != EK_OK) return s;
+  out_ptrs[0] = (uint32_t)(uintptr_t)hit.id;
+  out_ptrs[1] = (uint32_t)(uintptr_t)hit.metadata_json;
+  *out_score = hit.score;
+  return EK_OK;
+}
+
+/* ---- memory ------------------------------------------------------------------------- */
+
+/* Bytes of the wasm heap currently handed out by malloc (leak checks in the tests and
+ * the package's memory report). */
+EKW_EXPORT double ekw_heap_in_use(void) {
+  struct mallinfo mi = mallinfo();
+  return (double)mi.uordblks;
+}
