@@ -1,0 +1,95 @@
+// samples/web in Debian's chromium, driven by playwright-core: the page loads the
+// module, stores documents through the vsa_json plugin, a search shows ranked hits,
+// and the store survives a page reload and a browser restart (IndexedDB). Saves a
+// screenshot to $EK_SCREENSHOT_DIR (default: the system temp folder).
+//   node --test tests/wasm/browser/
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const require = createRequire(join(ROOT, 'wasm/js/package.json'));
+const { chromium } = require('playwright-core');
+const CHROMIUM = process.env.EK_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+async function startServer() {
+  const child = spawn(process.execPath, [join(ROOT, 'samples/web/serve.mjs'), '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(String(d).trim().split('\n')[0]));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { url, stop: () => child.kill() };
+}
+
+async function openPage(profile, url, errors) {
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 },
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.ready), '1',
+    await page.locator('#error').textContent());
+  return { browser, page };
+}
+
+test('web sample in chromium: load, add, search, reload, restart', { skip: !existsSync(CHROMIUM) && 'no chromium' }, async (t) => {
+  const profile = mkdtempSync(join(tmpdir(), 'embedkit-chromium-'));
+  const server = await startServer();
+  t.after(() => {
+    server.stop();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  const errors = [];
+
+  let { browser, page } = await openPage(profile, server.url, errors);
+  assert.equal(await page.evaluate(() => document.body.dataset.count), '0');
+  assert.match(await page.locator('#status').textContent(), /WASM SIMD/);
+  assert.ok((await page.locator('#plugins tbody tr').count()) >= 1);
+
+  await page.click('#sample');
+  await page.waitForFunction(() => document.body.dataset.count === '12');
+  await page.fill('#query', '{"field": "computer science", "born": 1910}');
+  await page.click('#search');
+  await page.waitForFunction(() => Number(document.body.dataset.hits) === 5);
+  const rows = await page.locator('#results tbody tr.hit').allTextContents();
+  assert.equal(rows.length, 5);
+  // The three computer scientists rank above everything else.
+  for (const name of ['Turing', 'Hopper', 'Dijkstra']) {
+    assert.ok(rows.slice(0, 3).some((r) => r.includes(name)), `${name} in the top 3:\n${rows.join('\n')}`);
+  }
+  const scores = await page.evaluate(() => window.embedkitDemo.lastHits.map((h) => h.score));
+  for (let i = 1; i < scores.length; ++i) assert.ok(scores[i] <= scores[i - 1]);
+
+  const dir = process.env.EK_SCREENSHOT_DIR ?? tmpdir();
+  const shot = join(dir, 'embedkit-web-sample.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  assert.ok(statSync(shot).size > 10000);
+  t.diagnostic(`screenshot: ${shot}`);
+
+  // Reload: the documents come back from IndexedDB.
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.ready === '1');
+  assert.equal(await page.evaluate(() => document.body.dataset.count), '12');
+  await browser.close();
+
+  // Browser restart with the same profile.
+  ({ browser, page } = await openPage(profile, server.url, errors));
+  assert.equal(await page.evaluate(() => document.body.dataset.count), '12');
+  await page.click('#search');
+  await page.waitForFunction(() => Number(document.body.dataset.hits) === 5);
+  await page.click('#clear');
+  await page.waitForFunction(() => document.body.dataset.count === '0');
+  await browser.close();
+  assert.deepEqual(errors, []);
+});
