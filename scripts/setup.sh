@@ -89,3 +89,23 @@ else
 fi
 
 log "done"
+
+# ---- 5. WebAssembly build and JS package (scripts/build_wasm.sh, test_wasm.sh) ------
+# Two more Debian source packages compiled with emcc (wasm/cmake/deps.cmake): Highway's
+# aligned allocator and target table, Google Benchmark for tests/bench under node.
+cd "$SRCDIR"
+for pkg in highway benchmark; do
+  if ! ls -d "$SRCDIR"/"$pkg"-*/ >/dev/null 2>&1; then
+    log "apt-get source $pkg"
+    apt-get source -q "$pkg"
+  fi
+done
+# The npm package's pinned devDependencies (playwright-core drives Debian's chromium).
+cd "$ROOT/wasm/js"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci in wasm/js"
+  npm ci --no-audit --no-fund
+else
+  log "wasm/js npm packages: up to date"
+fi
+log "done (wasm)"
