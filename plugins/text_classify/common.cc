@@ -201,6 +201,7 @@ Config ReadConfig(const ek_host* host, const char* json, size_t length) {
   c.max_num_docs = r.Size("max_num_docs", c.max_num_docs, 0, 1e9);
   if (c.max_num_docs && c.max_num_docs < c.min_num_docs) BadConfig("\"max_num_docs\" is below \"min_num_docs\"");
   c.refine_rounds = static_cast<int>(r.Size("refine_rounds", 0, 0, 20));
+  c.kmeans_rounds = r.Size("kmeans_rounds", c.kmeans_rounds, 0, 100);
   c.scale = r.Number("scale", c.scale, 1e-3, 1e4);
   const std::string unknown = r.String("unknown_keywords", "error");
   if (unknown != "error" && unknown != "skip") BadConfig("\"unknown_keywords\" is '" + unknown + "'; use error or skip");

@@ -22,11 +22,11 @@ namespace {
 #define TC_CLONES
 #endif
 
-TC_CLONES void Axpy(float a, const float* x, float* y, size_t n) {
+TC_CLONES void Axpy(float a, const float* __restrict x, float* __restrict y, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 // neu1e += g * w; w += g * l1
-TC_CLONES void PairUpdate(float g, const float* l1, float* w, float* neu1e, size_t n) {
+TC_CLONES void PairUpdate(float g, const float* __restrict l1, float* __restrict w, float* __restrict neu1e, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     neu1e[i] += g * w[i];
     w[i] += g * l1[i];

@@ -59,6 +59,44 @@ void DeriveLabelVectors(const Env& env, const Config& c, const float* X, size_t 
       }
     }
   });
+  // Optional spherical k-means rounds (ours, not Lbl2Vec's): every usable document is
+  // assigned to its most similar active label and each label vector becomes the mean
+  // of its documents' unit vectors; a label left without documents keeps its vector.
+  if (c.kmeans_rounds == 0) return;
+  std::vector<float> unit(X, X + n * dim);
+  for (size_t i = 0; i < n; ++i) {
+    if (usable[i]) env.k->normalize(unit.data() + i * dim, dim);
+  }
+  std::vector<int32_t> assign(n, -1);
+  for (size_t round = 0; round < c.kmeans_rounds; ++round) {
+    std::vector<float> lv(*label_vectors);
+    std::vector<char> active(L);
+    for (size_t l = 0; l < L; ++l) active[l] = (*states)[l].active && env.k->normalize(lv.data() + l * dim, dim) > 0.0f;
+    ParallelFor(env, n, 256, [&](size_t b, size_t e) {
+      std::vector<float> s(L);
+      for (size_t i = b; i < e; ++i) {
+        assign[i] = -1;
+        if (!usable[i]) continue;
+        env.k->dot_many(unit.data() + i * dim, lv.data(), L, dim, s.data());
+        for (size_t l = 0; l < L; ++l) {
+          if (active[l] && (assign[i] < 0 || s[l] > s[static_cast<size_t>(assign[i])])) assign[i] = static_cast<int32_t>(l);
+        }
+      }
+    });
+    std::vector<double> acc(L * dim, 0.0);
+    std::vector<uint32_t> count(L, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (assign[i] < 0) continue;
+      const size_t l = static_cast<size_t>(assign[i]);
+      ++count[l];
+      for (size_t j = 0; j < dim; ++j) acc[l * dim + j] += unit[i * dim + j];
+    }
+    for (size_t l = 0; l < L; ++l) {
+      if (!count[l]) continue;
+      for (size_t j = 0; j < dim; ++j) (*label_vectors)[l * dim + j] = static_cast<float>(acc[l * dim + j] / count[l]);
+      (*states)[l].documents = count[l];
+    }
+  }
 }
 
 void Classify(const Env& env, const Config& c, const float* vectors, size_t n, size_t dim,

@@ -45,6 +45,7 @@ struct Config {
   size_t min_num_docs = 100;
   size_t max_num_docs = 0;           // 0: no cap
   int refine_rounds = 0;
+  size_t kmeans_rounds = 0;          // spherical k-means rounds after Lbl2Vec (ours)
   double scale = 20.0;               // softmax(cos * scale)
   bool skip_unknown_labels = false;  // "unknown_keywords": "error" | "skip"
   // doc2vec (PV-DBOW + interleaved skip-gram, negative sampling)

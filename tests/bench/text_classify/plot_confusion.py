@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Draws a confusion matrix written by `embedkit classify eval --confusion FILE`.
 
-  python3 tests/bench/text_classify/plot_confusion.py out/text_classify/20newsgroups-doc2vec-confusion.json \
+  /usr/bin/python3 tests/bench/text_classify/plot_confusion.py out/text_classify/20newsgroups-doc2vec-confusion.json \
       docs/images/text_classify_20ng_confusion.png "20 Newsgroups test, doc2vec"
 
 Rows are the gold labels, columns the predictions (row-normalised), the last

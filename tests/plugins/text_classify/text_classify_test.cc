@@ -299,6 +299,7 @@ struct RefConfig {
   size_t min_docs = 1, max_docs = 0;
   int rounds = 0;
   double scale = 20;
+  int kmeans = 0;
 };
 
 double Cos(const float* a, const float* b, size_t d) {
@@ -333,6 +334,29 @@ std::vector<float> ReferenceLabels(const std::vector<float>& X, size_t n, size_t
     }
     std::copy(q.begin(), q.end(), out.begin() + l * d);
   }
+  // Spherical k-means rounds: assign by cosine argmax, mean of unit vectors.
+  for (int r = 0; r < c.kmeans; ++r) {
+    std::vector<double> acc(L * d, 0);
+    std::vector<size_t> count(L, 0);
+    for (size_t i = 0; i < n; ++i) {
+      double nx = 0;
+      for (size_t j = 0; j < d; ++j) nx += double(X[i * d + j]) * X[i * d + j];
+      if (nx == 0) continue;
+      size_t best = 0;
+      double bs = -2;
+      for (size_t l = 0; l < L; ++l) {
+        const double cs = Cos(&X[i * d], &out[l * d], d);
+        if (cs > bs) bs = cs, best = l;
+      }
+      ++count[best];
+      for (size_t j = 0; j < d; ++j) acc[best * d + j] += X[i * d + j] / std::sqrt(nx);
+    }
+    for (size_t l = 0; l < L; ++l) {
+      if (!count[l]) continue;
+      for (size_t j = 0; j < d; ++j) out[l * d + j] = static_cast<float>(acc[l * d + j] / count[l]);
+      (*kept)[l] = count[l];
+    }
+  }
   return out;
 }
 
@@ -342,6 +366,7 @@ TEST(Lbl2Vec, LabelVectorsAndPredictionsMatchTheScalarReference) {
       {",\"min_num_docs\":3,\"similarity_threshold\":0.35", {0.35, 0, 3, 0, 0, 20}},
       {",\"min_num_docs\":2,\"threshold_offset\":0.2,\"max_num_docs\":15", {NAN, 0.2, 2, 15, 0, 20}},
       {",\"min_num_docs\":5,\"refine_rounds\":2,\"scale\":7", {NAN, 0, 5, 0, 2, 7}},
+      {",\"min_num_docs\":4,\"kmeans_rounds\":3", {NAN, 0, 4, 0, 0, 20, 3}},
   };
   Corpus c = MakeCorpus(12, 11, 20, 0.3);
   for (const auto& [extra, ref] : cases) {
