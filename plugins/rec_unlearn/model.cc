@@ -433,7 +433,9 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
           }
           ++local_done;
         }
-        loss_sum.fetch_add(local_loss);
+        // CAS loop: emscripten 3.1.6's libc++ has no atomic<double>::fetch_add.
+        for (double cur = loss_sum.load(); !loss_sum.compare_exchange_weak(cur, cur + local_loss);) {
+        }
         done.fetch_add(local_done);
       });
       if (F) {
