@@ -2,6 +2,7 @@
 // "ek.unlearner/1"), configuration, persistence through the host's store functions,
 // and forget requests. Every entry point catches everything and returns a status
 // (with the reason through ek_host::set_error and last_error()).
+#include "plugin_json.h"
 #include <embedkit/ext/recommender.h>
 #include <embedkit/plugin.h>
 
@@ -94,22 +95,6 @@ std::string_view CheckId(const char* id, const char* what, size_t row) {
   return std::string_view(id, n);
 }
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 // ---- configuration ------------------------------------------------------------------------
 
@@ -393,7 +378,7 @@ void SaveAll(Instance* s) {
       if (!d.item_alive[i] || !d.has_features[i]) continue;
       ids.push_back(d.item_ids[i]);
       for (uint32_t c = 0; c < cd; ++c) v.push_back(d.cat_dim ? d.categorical[i * d.cat_dim + c] : 0.0f);
-      metas.push_back("{\"title\":" + JsonString(d.texts[i]) + "}");
+      metas.push_back("{\"title\":" + ek_plugin::JsonQuote(d.texts[i]) + "}");
     }
     feats.Upsert(ids, v, cd, &metas);
     feats.DeleteOthers(std::unordered_set<std::string>(ids.begin(), ids.end()));

@@ -1,5 +1,6 @@
 // table_match: signals, the two-stage logistic model, ranking, assignment, LLM hooks
 // and the glossary-vector cache. See docs/table_match.md for the method.
+#include "plugin_json.h"
 #include "matcher.h"
 
 #include <simdjson.h>
@@ -302,27 +303,6 @@ std::vector<int> Hungarian(const std::vector<double>& cost, size_t n, size_t m) 
   return row_to_col;
 }
 
-std::string JsonEscape(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string Num(double v) {
   if (!std::isfinite(v)) return "null";
@@ -980,28 +960,28 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
 }
 
 std::string Result::ToJson() const {
-  std::string o = "{\"model\":" + JsonEscape(variant) + ",\"threshold\":" + Num(threshold) +
-                  ",\"mode\":" + JsonEscape(mode == EK_MATCHER_MODE_ONE_TO_ONE ? "1:1" : "1:n") +
+  std::string o = "{\"model\":" + ek_plugin::JsonQuote(variant) + ",\"threshold\":" + Num(threshold) +
+                  ",\"mode\":" + ek_plugin::JsonQuote(mode == EK_MATCHER_MODE_ONE_TO_ONE ? "1:1" : "1:n") +
                   ",\"signals\":[";
-  for (size_t i = 0; i < signal_names.size(); ++i) o += (i ? "," : "") + JsonEscape(signal_names[i]);
+  for (size_t i = 0; i < signal_names.size(); ++i) o += (i ? "," : "") + ek_plugin::JsonQuote(signal_names[i]);
   o += "],\"columns\":[";
   for (size_t s = 0; s < sources.size(); ++s) {
     const Column& c = sources[s];
-    o += std::string(s ? "," : "") + "{\"id\":" + JsonEscape(c.id) + ",\"table\":" + JsonEscape(c.table) +
-         ",\"name\":" + JsonEscape(c.name) + ",\"candidates\":[";
+    o += std::string(s ? "," : "") + "{\"id\":" + ek_plugin::JsonQuote(c.id) + ",\"table\":" + ek_plugin::JsonQuote(c.table) +
+         ",\"name\":" + ek_plugin::JsonQuote(c.name) + ",\"candidates\":[";
     for (size_t r = 0; r < candidates[s].size(); ++r) {
       const Candidate& k = candidates[s][r];
       const Column& t = targets[k.target];
-      o += std::string(r ? "," : "") + "{\"id\":" + JsonEscape(t.id) + ",\"table\":" + JsonEscape(t.table) +
-           ",\"name\":" + JsonEscape(t.name) + ",\"score\":" + Num(k.score) +
+      o += std::string(r ? "," : "") + "{\"id\":" + ek_plugin::JsonQuote(t.id) + ",\"table\":" + ek_plugin::JsonQuote(t.table) +
+           ",\"name\":" + ek_plugin::JsonQuote(t.name) + ",\"score\":" + Num(k.score) +
            ",\"model_score\":" + Num(k.model_score) +
            (k.judge >= 0 ? ",\"judge\":" + Num(k.judge) : std::string()) +
            ",\"match\":" + (k.match ? "true" : "false") + ",\"signals\":{";
       for (size_t q = 0; q < k.signals.size(); ++q)
-        o += std::string(q ? "," : "") + JsonEscape(signal_names[q]) + ":" + Num(k.signals[q]);
+        o += std::string(q ? "," : "") + ek_plugin::JsonQuote(signal_names[q]) + ":" + Num(k.signals[q]);
       o += "},\"contributions\":{";
       for (size_t q = 0; q < k.contributions.size(); ++q)
-        o += std::string(q ? "," : "") + JsonEscape(signal_names[q]) + ":" + Num(k.contributions[q]);
+        o += std::string(q ? "," : "") + ek_plugin::JsonQuote(signal_names[q]) + ":" + Num(k.contributions[q]);
       o += "}}";
     }
     o += "]}";
@@ -1009,7 +989,7 @@ std::string Result::ToJson() const {
   o += "]";
   if (!warnings.empty()) {
     o += ",\"warnings\":[";
-    for (size_t i = 0; i < warnings.size(); ++i) o += (i ? "," : "") + JsonEscape(warnings[i]);
+    for (size_t i = 0; i < warnings.size(); ++i) o += (i ? "," : "") + ek_plugin::JsonQuote(warnings[i]);
     o += "]";
   }
   return o + "}";

@@ -2,6 +2,7 @@
 // host->text) averaged with SIF weights a / (a + p(w)) (Arora et al. 2017, p from the
 // fitted corpus) or TF-IDF weights, then the first principal component of the fitted
 // documents removed (SIF's common-component removal; "remove_pc").
+#include "plugin_json.h"
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -136,7 +137,7 @@ class Glove final : public Embedder {
   }
 
   std::string Stats() const override {
-    return "{\"table\":" + JsonString(path_) + ",\"table_words\":" + std::to_string(count_.size()) +
+    return "{\"table\":" + ek_plugin::JsonQuote(path_) + ",\"table_words\":" + std::to_string(count_.size()) +
            ",\"corpus_tokens\":" + std::to_string(total_) + "}";
   }
 

@@ -1,6 +1,7 @@
 // embedkit.text_classify: the C ABI of the plugin ("ek.classifier/1" and
 // "ek.encoder/1"). Every entry point catches everything and returns a status, with
 // the reason through ek_host::set_error and the table's last_error().
+#include "plugin_json.h"
 #include <simdjson.h>
 
 #include <chrono>
@@ -403,9 +404,9 @@ std::string LabelsJson(const Instance* self) {
   for (size_t i = 0; i < self->labels.size(); ++i) {
     const auto& l = self->labels[i];
     s += i ? "," : "";
-    s += "{\"name\":" + tc::JsonString(l.name) + ",\"keywords\":[";
-    for (size_t k = 0; k < l.keywords.size(); ++k) s += (k ? "," : "") + tc::JsonString(l.keywords[k]);
-    s += "],\"description\":" + tc::JsonString(l.description);
+    s += "{\"name\":" + ek_plugin::JsonQuote(l.name) + ",\"keywords\":[";
+    for (size_t k = 0; k < l.keywords.size(); ++k) s += (k ? "," : "") + ek_plugin::JsonQuote(l.keywords[k]);
+    s += "],\"description\":" + ek_plugin::JsonQuote(l.description);
     if (i < self->states.size()) {
       const auto& st = self->states[i];
       s += ",\"known_keywords\":" + std::to_string(st.known) + ",\"total_keywords\":" + std::to_string(st.total) +
@@ -425,7 +426,7 @@ ek_status Save(void* instance, ek_store* store, const char* model) {
     tc::ModelIO io(self->host, store, model);
     const size_t d = self->embedder->dim(), L = self->labels.size();
     std::string meta = "{\"format\":\"ek.text_classify/1\",\"embedder\":" +
-                       tc::JsonString(tc::EmbedderName(self->config.embedder)) + ",\"dim\":" + std::to_string(d) +
+                       ek_plugin::JsonQuote(tc::EmbedderName(self->config.embedder)) + ",\"dim\":" + std::to_string(d) +
                        ",\"config\":" + self->config.json + ",\"labels\":" + LabelsJson(self);
     self->embedder->Save(io, &meta);
     meta += "}";
@@ -513,7 +514,7 @@ ek_status Load(void* instance, ek_store* store, const char* model) {
 ek_status InfoJson(void* instance, char* out, size_t capacity, size_t* out_needed) {
   return Guard(instance, "info_json", [&](Instance* self) {
     char buf[64];
-    std::string s = "{\"embedder\":" + tc::JsonString(tc::EmbedderName(self->config.embedder)) +
+    std::string s = "{\"embedder\":" + ek_plugin::JsonQuote(tc::EmbedderName(self->config.embedder)) +
                     ",\"mode\":" + (self->config.zero_shot ? "\"zero_shot\"" : "\"lbl2vec\"") +
                     ",\"ready\":" + (self->ready ? "true" : "false") + ",\"loaded\":" + (self->loaded ? "true" : "false") +
                     ",\"fitted_documents\":" + std::to_string(self->n_fitted);

@@ -71,7 +71,6 @@ struct Config {
 
 Config ReadConfig(const ek_host* host, const char* json, size_t length);
 std::string EmbedderName(EmbedderKind k);
-std::string JsonString(std::string_view s);
 
 // ---- Host helpers ---------------------------------------------------------------------
 struct Env {

@@ -1,6 +1,7 @@
 // embedkit.vsa_json: the C ABI of the plugin. Every entry point catches everything
 // and returns a status (with the reason through ek_host::set_error and, for the
 // probe table, last_error()).
+#include "plugin_json.h"
 #include <embedkit/ext/vsa_json.h>
 #include <embedkit/plugin.h>
 
@@ -58,27 +59,6 @@ void NotNull(const void* p, const char* name) {
   if (!p) Fail(EK_ERR_INVALID_ARGUMENT, std::string(name) + " is NULL");
 }
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 // Unbinds a copy of `vector` along `path`.
 std::vector<float> Unbind(Instance* self, const float* vector, const char* path) {
@@ -305,7 +285,7 @@ ek_status Index(void* instance, ek_store* store, const char* collection,
         std::snprintf(buf, sizeof buf, "v%016llx",
                       static_cast<unsigned long long>(vsaj::HashBytes(key.data(), key.size(), 99)));
         vid[i] = buf;
-        vmeta[i] = "{\"path\":" + JsonString(unique[i].first) + ",\"value\":" + unique[i].second + "}";
+        vmeta[i] = "{\"path\":" + ek_plugin::JsonQuote(unique[i].first) + ",\"value\":" + unique[i].second + "}";
       }
     });
     std::vector<const char*> vid_p(n), vmeta_p(n);
@@ -353,7 +333,7 @@ ek_status ProbeCollection(void* instance, ek_store* store, const char* collectio
     NotNull(out_results, "out_results");
     *out_results = nullptr;
     std::vector<float> u = Unbind(self, vector, path);
-    const std::string filter = "{\"path\":" + JsonString(path) + "}";
+    const std::string filter = "{\"path\":" + ek_plugin::JsonQuote(path) + "}";
     Search(self, store, CompanionName(collection), u.data(), k, filter.c_str(), out_results);
     // Hosts with results accessors (ek_host appended them in ABI 1.x): nothing
     // recorded at the path is an error rather than an empty list.
