@@ -34,3 +34,44 @@ inline std::string JsonQuote(std::string_view s) {
 }
 
 }  // namespace ek_plugin
+
+#include <exception>
+#include <new>
+
+#include <embedkit/plugin.h>
+
+namespace ek_plugin {
+
+// Maps the exception being handled (call only inside a catch block) to a status and
+// a message, so a plugin's ABI entry points share one catch ladder:
+//   } catch (...) { std::string m; ek_status s = StatusOfCurrentException<Error>(&m); ... }
+// PluginError is the plugin's own error type with `status` and `message` members.
+template <class PluginError>
+ek_status StatusOfCurrentException(std::string* message) noexcept {
+  try {
+    throw;
+  } catch (const PluginError& e) {
+    *message = e.message;
+    return e.status;
+  } catch (const std::bad_alloc&) {
+    *message = "out of memory";
+    return EK_ERR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    *message = std::string("internal error: ") + e.what();
+    return EK_ERR_INTERNAL;
+  } catch (...) {
+    *message = "internal error";
+    return EK_ERR_INTERNAL;
+  }
+}
+
+// The same, reported through host->set_error: for plugin create functions.
+template <class PluginError>
+ek_status ReportCurrentException(const ek_host* host) noexcept {
+  std::string message;
+  ek_status status = StatusOfCurrentException<PluginError>(&message);
+  if (!message.empty()) host->set_error(host, message.c_str());
+  return status;
+}
+
+}  // namespace ek_plugin

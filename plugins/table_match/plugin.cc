@@ -1,6 +1,7 @@
 // embedkit.table_match: the C ABI of the plugin (descriptor and "ek.matcher/1").
 // Every entry point catches everything and returns a status, with the reason through
 // ek_host::set_error and last_error().
+#include "plugin_json.h"
 #include <embedkit/ext/matcher.h>
 #include <embedkit/plugin.h>
 
@@ -133,17 +134,8 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
     self->matcher = std::make_unique<tmatch::Matcher>(host, std::move(c), std::move(model));
     *out_instance = self.release();
     return EK_OK;
-  } catch (const Error& e) {
-    host->set_error(host, e.message.c_str());
-    return e.status;
-  } catch (const std::bad_alloc&) {
-    host->set_error(host, "out of memory");
-    return EK_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    host->set_error(host, e.what());
-    return EK_ERR_INTERNAL;
   } catch (...) {
-    return EK_ERR_INTERNAL;
+    return ek_plugin::ReportCurrentException<Error>(host);
   }
 }
 

@@ -180,17 +180,8 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
     SetTokenizer(self.get());
     *out_instance = self.release();
     return EK_OK;
-  } catch (const Error& e) {
-    host->set_error(host, e.message.c_str());
-    return e.status;
-  } catch (const std::bad_alloc&) {
-    host->set_error(host, "out of memory");
-    return EK_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    host->set_error(host, e.what());
-    return EK_ERR_INTERNAL;
   } catch (...) {
-    return EK_ERR_INTERNAL;
+    return ek_plugin::ReportCurrentException<Error>(host);
   }
 }
 
