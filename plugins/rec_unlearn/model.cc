@@ -56,6 +56,9 @@ struct Adam {
   }
 };
 
+// r in [0, n) from a 32-bit random word (multiply-shift: no division).
+inline uint32_t Below(uint32_t r, uint32_t n) { return uint32_t((uint64_t(r) * n) >> 32); }
+
 // Draws sample s of an epoch: source, positive pair and a negative not among the
 // user's positives. Returns false when no negative was found in the tries.
 struct Draw {
@@ -67,22 +70,151 @@ bool DrawSample(const uint32_t* r, const std::vector<Source>& sources,
                 const std::vector<uint64_t>& prefix, const Data& d, const Csr& csr,
                 Draw* out) {
   const uint64_t total = prefix.back();
-  const uint64_t pick = total == 1 ? 0 : uint64_t(r[0]) % total;
+  const uint64_t pick = total == 1 ? 0 : total <= UINT32_MAX ? Below(r[0], uint32_t(total)) : uint64_t(r[0]) % total;
   size_t s = 0;
   while (pick >= prefix[s + 1]) ++s;
   const Source& src = sources[s];
-  const auto& pr = (*src.pairs)[r[1] % src.pairs->size()];
+  const auto& pr = (*src.pairs)[Below(r[1], uint32_t(src.pairs->size()))];
   const uint32_t n_items = static_cast<uint32_t>(d.Items());
   // With one source the pick word is free for a third negative try.
   const int first = sources.size() == 1 ? 0 : 2;
   for (int t = first; t < 4; ++t) {
     if (t == 1) continue;
-    const uint32_t j = r[t] % n_items;
+    const uint32_t j = Below(r[t], n_items);
     if (j == pr.second || !d.item_alive[j] || csr.Has(pr.first, j)) continue;
     *out = Draw{pr.first, pr.second, j, &src};
     return true;
   }
   return false;
+}
+
+// ---- The per-sample BPR step ---------------------------------------------------------------
+//
+// One drawn triple of a block, with its term's sign (+1 forward, -1 reverse) and weight.
+struct Triple {
+  uint32_t u, i, j;
+  float sign, weight;
+};
+
+// Parameters and optimizer state a block of triples updates (Hogwild: rows are read
+// and written without locks). C (item content X W, fixed within a block) and G (its
+// accumulated gradient) are null without side features; mP..vQ are null for SGD.
+struct StepArgs {
+  float* P;
+  float* Q;
+  const float* C;
+  float* G;
+  float *mP, *vP, *mQ, *vQ;
+  size_t dim;
+  float lr, reg;
+  float step;  // Adam: lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+};
+
+// Loss of a block and the fused dot + update for every triple in order. D is the
+// embedding size when known at compile time (0: args.dim, a multiple of 16 or not).
+// Within a triple u, i and j are distinct rows (j != i by construction), so the row
+// pointers do not alias.
+template <size_t D, bool kAdam, bool kContent>
+[[gnu::always_inline]] inline double StepBody(const StepArgs& a, const Triple* t, size_t n) {
+  const size_t dim = D ? D : a.dim;
+  constexpr size_t L = 16;  // independent partial sums: lets the dot vectorise without -ffast-math
+  const float lr = a.lr, reg = a.reg, step = a.step;
+  double loss = 0;
+  for (size_t s = 0; s < n; ++s) {
+    const uint32_t u = t[s].u, i = t[s].i, j = t[s].j;
+    float* __restrict pu = a.P + size_t(u) * dim;
+    float* __restrict qi = a.Q + size_t(i) * dim;
+    float* __restrict qj = a.Q + size_t(j) * dim;
+    const float* __restrict ci = kContent ? a.C + size_t(i) * dim : nullptr;
+    const float* __restrict cj = kContent ? a.C + size_t(j) * dim : nullptr;
+    float acc[L] = {};
+    size_t k = 0;
+    for (; k + L <= dim; k += L)
+      for (size_t l = 0; l < L; ++l) {
+        const float e = kContent ? (qi[k + l] + ci[k + l]) - (qj[k + l] + cj[k + l]) : qi[k + l] - qj[k + l];
+        acc[l] += pu[k + l] * e;
+      }
+    for (; k < dim; ++k) acc[0] += pu[k] * (kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k]);
+    float diff = 0;
+    for (size_t l = 0; l < L; ++l) diff += acc[l];
+    const float x = t[s].sign * diff;
+    // one exp for both: sigma(-x) = e / (1 + e), softplus(-x) = log1p(e), e = exp(-x)
+    const float ex = std::exp(std::min(-x, 80.0f));
+    loss += t[s].weight * std::log1p(ex);
+    // dLoss/d(y_ui - y_uj) = -g
+    const float g = t[s].weight * t[s].sign * (ex / (1.0f + ex));
+    float* __restrict gi_ = kContent ? a.G + size_t(i) * dim : nullptr;
+    float* __restrict gj_ = kContent ? a.G + size_t(j) * dim : nullptr;
+    if constexpr (!kAdam) {
+      for (size_t k2 = 0; k2 < dim; ++k2) {
+        const float p = pu[k2];
+        const float e = kContent ? (qi[k2] + ci[k2]) - (qj[k2] + cj[k2]) : qi[k2] - qj[k2];
+        pu[k2] = p + lr * (g * e - reg * p);
+        qi[k2] += lr * (g * p - reg * qi[k2]);
+        qj[k2] += lr * (-g * p - reg * qj[k2]);
+        if constexpr (kContent) {
+          gi_[k2] -= g * p;
+          gj_[k2] += g * p;
+        }
+      }
+    } else {
+      float* __restrict mpu = a.mP + size_t(u) * dim;
+      float* __restrict vpu = a.vP + size_t(u) * dim;
+      float* __restrict mqi = a.mQ + size_t(i) * dim;
+      float* __restrict vqi = a.vQ + size_t(i) * dim;
+      float* __restrict mqj = a.mQ + size_t(j) * dim;
+      float* __restrict vqj = a.vQ + size_t(j) * dim;
+      for (size_t k2 = 0; k2 < dim; ++k2) {
+        const float p = pu[k2];
+        const float e = kContent ? (qi[k2] + ci[k2]) - (qj[k2] + cj[k2]) : qi[k2] - qj[k2];
+        const float gp = -g * e + reg * p;
+        const float gi = -g * p + reg * qi[k2];
+        const float gj = g * p + reg * qj[k2];
+        mpu[k2] = kBeta1 * mpu[k2] + (1 - kBeta1) * gp;
+        vpu[k2] = kBeta2 * vpu[k2] + (1 - kBeta2) * gp * gp;
+        pu[k2] = p - step * mpu[k2] / (std::sqrt(vpu[k2]) + kEps);
+        mqi[k2] = kBeta1 * mqi[k2] + (1 - kBeta1) * gi;
+        vqi[k2] = kBeta2 * vqi[k2] + (1 - kBeta2) * gi * gi;
+        qi[k2] -= step * mqi[k2] / (std::sqrt(vqi[k2]) + kEps);
+        mqj[k2] = kBeta1 * mqj[k2] + (1 - kBeta1) * gj;
+        vqj[k2] = kBeta2 * vqj[k2] + (1 - kBeta2) * gj * gj;
+        qj[k2] -= step * mqj[k2] / (std::sqrt(vqj[k2]) + kEps);
+        if constexpr (kContent) {
+          gi_[k2] -= g * p;
+          gj_[k2] += g * p;
+        }
+      }
+    }
+  }
+  return loss;
+}
+
+// The step is compiled for the baseline ISA and, on x86-64 Linux with GCC or Clang,
+// also for x86-64-v3 (AVX2 + FMA) and v4 (AVX-512), picked at load time (ifunc). The
+// kernel table has no batched BPR step yet (docs/rec_unlearn.md, "Not done yet").
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__EMSCRIPTEN__) && \
+    !defined(EK_REC_NO_CLONES)
+#define EK_REC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define EK_REC_CLONES
+#endif
+
+using StepFn = double (*)(const StepArgs&, const Triple*, size_t);
+#define EK_REC_STEP(NAME, D, ADAM, CONTENT) \
+  EK_REC_CLONES double NAME(const StepArgs& a, const Triple* t, size_t n) { return StepBody<D, ADAM, CONTENT>(a, t, n); }
+EK_REC_STEP(Step64Sgd, 64, false, false)
+EK_REC_STEP(Step64SgdC, 64, false, true)
+EK_REC_STEP(Step64Adam, 64, true, false)
+EK_REC_STEP(Step64AdamC, 64, true, true)
+EK_REC_STEP(StepSgd, 0, false, false)
+EK_REC_STEP(StepSgdC, 0, false, true)
+EK_REC_STEP(StepAdam, 0, true, false)
+EK_REC_STEP(StepAdamC, 0, true, true)
+#undef EK_REC_STEP
+
+StepFn PickStep(size_t dim, bool adam, bool content) {
+  if (dim == 64) return adam ? (content ? Step64AdamC : Step64Adam) : (content ? Step64SgdC : Step64Sgd);
+  return adam ? (content ? StepAdamC : StepAdam) : (content ? StepSgdC : StepSgd);
 }
 
 }  // namespace
@@ -157,10 +289,17 @@ void Csr::BuildUsers(const Data& d) {
   std::vector<uint32_t> pos(off.begin(), off.end() - 1);
   for (const auto& r : d.rows) idx[pos[r.u]++] = r.i;
   for (size_t u = 0; u < n; ++u) std::sort(idx.begin() + off[u], idx.begin() + off[u + 1]);
+  words = (d.Items() + 63) / 64;
+  bits.clear();
+  if (n && words && n * words * sizeof(uint64_t) <= kMaxBitsetBytes) {
+    bits.assign(n * words, 0);
+    for (const auto& r : d.rows) bits[r.u * words + r.i / 64] |= uint64_t(1) << (r.i % 64);
+  }
 }
 
 bool Csr::Has(uint32_t u, uint32_t i) const {
   if (u + 1 >= off.size()) return false;
+  if (!bits.empty()) return i / 64 < words && (bits[u * words + i / 64] >> (i % 64)) & 1;
   return std::binary_search(idx.begin() + off[u], idx.begin() + off[u + 1], i);
 }
 
@@ -350,6 +489,7 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
     gW.resize(F * dim);
   }
   const uint64_t block = F ? 8192 : total;
+  const StepFn step_fn = PickStep(dim, adam, F != 0);
   const uint32_t threads = std::max<uint32_t>(1, env_.Threads());
   const size_t grain = std::max<size_t>(256, std::min<size_t>(4096, size_t(block / (threads * 4) + 1)));
   int wstep = 0;
@@ -366,73 +506,22 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
         Content(*m, C.data());
         std::fill(G.begin(), G.end(), 0.0f);
       }
+      StepArgs args{m->P.data(), m->Q.data(), F ? C.data() : nullptr, F ? G.data() : nullptr,
+                    adam ? aP.m.data() : nullptr, adam ? aP.v.data() : nullptr,
+                    adam ? aQ.m.data() : nullptr, adam ? aQ.v.data() : nullptr,
+                    dim, lr, reg, lr * std::sqrt(bc2) / bc1};
       env_.ParallelFor(size_t(b1 - b0), grain, [&](size_t b, size_t e) {
         std::vector<uint32_t> r((e - b) * kWordsPerSample);
         env_.Random(key, (b0 + b) * (kWordsPerSample / 4), r.data(), r.size());
-        std::vector<float> ei(dim), ej(dim), gu(dim);
-        double local_loss = 0;
-        uint64_t local_done = 0;
+        std::vector<Triple> tr;
+        tr.reserve(e - b);
         for (size_t s = 0; s < e - b; ++s) {
           Draw dr;
           if (!DrawSample(r.data() + s * kWordsPerSample, sources, prefix, d, csr, &dr)) continue;
-          float* pu = m->P.data() + size_t(dr.u) * dim;
-          float* qi = m->Q.data() + size_t(dr.i) * dim;
-          float* qj = m->Q.data() + size_t(dr.j) * dim;
-          const float* ci = F ? C.data() + size_t(dr.i) * dim : nullptr;
-          const float* cj = F ? C.data() + size_t(dr.j) * dim : nullptr;
-          float diff = 0;
-          for (size_t k = 0; k < dim; ++k) {
-            ei[k] = qi[k] + (ci ? ci[k] : 0.0f);
-            ej[k] = qj[k] + (cj ? cj[k] : 0.0f);
-            diff += pu[k] * (ei[k] - ej[k]);
-          }
-          const float x = dr.src->sign * diff;
-          // one exp for both: sigma(-x) = e / (1 + e), softplus(-x) = log1p(e), e = exp(-x)
-          const float ex = std::exp(std::min(-x, 80.0f));
-          local_loss += dr.src->weight * std::log1p(ex);
-          // dLoss/d(y_ui - y_uj) = -g
-          const float g = dr.src->weight * dr.src->sign * (ex / (1.0f + ex));
-          if (!adam) {
-            for (size_t k = 0; k < dim; ++k) {
-              const float p = pu[k];
-              pu[k] += lr * (g * (ei[k] - ej[k]) - reg * p);
-              qi[k] += lr * (g * p - reg * qi[k]);
-              qj[k] += lr * (-g * p - reg * qj[k]);
-              if (F) {
-                G[size_t(dr.i) * dim + k] -= g * p;
-                G[size_t(dr.j) * dim + k] += g * p;
-              }
-            }
-          } else {
-            float* mpu = aP.m.data() + size_t(dr.u) * dim;
-            float* vpu = aP.v.data() + size_t(dr.u) * dim;
-            float* mqi = aQ.m.data() + size_t(dr.i) * dim;
-            float* vqi = aQ.v.data() + size_t(dr.i) * dim;
-            float* mqj = aQ.m.data() + size_t(dr.j) * dim;
-            float* vqj = aQ.v.data() + size_t(dr.j) * dim;
-            const float step = lr * std::sqrt(bc2) / bc1;
-            for (size_t k = 0; k < dim; ++k) {
-              const float p = pu[k];
-              const float gp = -g * (ei[k] - ej[k]) + reg * p;
-              const float gi = -g * p + reg * qi[k];
-              const float gj = g * p + reg * qj[k];
-              mpu[k] = kBeta1 * mpu[k] + (1 - kBeta1) * gp;
-              vpu[k] = kBeta2 * vpu[k] + (1 - kBeta2) * gp * gp;
-              pu[k] -= step * mpu[k] / (std::sqrt(vpu[k]) + kEps);
-              mqi[k] = kBeta1 * mqi[k] + (1 - kBeta1) * gi;
-              vqi[k] = kBeta2 * vqi[k] + (1 - kBeta2) * gi * gi;
-              qi[k] -= step * mqi[k] / (std::sqrt(vqi[k]) + kEps);
-              mqj[k] = kBeta1 * mqj[k] + (1 - kBeta1) * gj;
-              vqj[k] = kBeta2 * vqj[k] + (1 - kBeta2) * gj * gj;
-              qj[k] -= step * mqj[k] / (std::sqrt(vqj[k]) + kEps);
-              if (F) {
-                G[size_t(dr.i) * dim + k] -= g * p;
-                G[size_t(dr.j) * dim + k] += g * p;
-              }
-            }
-          }
-          ++local_done;
+          tr.push_back(Triple{dr.u, dr.i, dr.j, dr.src->sign, dr.src->weight});
         }
+        const double local_loss = step_fn(args, tr.data(), tr.size());
+        const uint64_t local_done = tr.size();
         // CAS loop: emscripten 3.1.6's libc++ has no atomic<double>::fetch_add.
         for (double cur = loss_sum.load(); !loss_sum.compare_exchange_weak(cur, cur + local_loss);) {
         }

@@ -98,8 +98,13 @@ struct Data {
 };
 
 // Per-user sorted positive lists (CSR) of the current training rows.
+// Membership tests (negative sampling) use a users x items bitset when it fits in
+// kMaxBitsetBytes, else a binary search of the user's list.
 struct Csr {
+  static constexpr size_t kMaxBitsetBytes = size_t(32) << 20;
   std::vector<uint32_t> off, idx;
+  std::vector<uint64_t> bits;  // user u, item i: bit i of bits[u * words ..]
+  size_t words = 0;
   void BuildUsers(const Data& d);
   bool Has(uint32_t u, uint32_t i) const;
 };
