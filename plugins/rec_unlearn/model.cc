@@ -110,79 +110,108 @@ struct StepArgs {
   float step;  // Adam: lr * sqrt(1 - beta2^t) / (1 - beta1^t)
 };
 
+// Row kernels of the step. Parameters are restrict-qualified so that GCC vectorises
+// them without run-time alias checks (it gives up on loops with many pointers); the
+// step's rows u, i and j are distinct (j != i by construction), and the gradient
+// arrays are separate buffers.
+[[gnu::always_inline]] inline void AddScaled(float* __restrict y, const float* __restrict x, float a, size_t n) {
+  for (size_t k = 0; k < n; ++k) y[k] += a * x[k];
+}
+
+[[gnu::always_inline]] inline void AdamRow(float* __restrict w, float* __restrict m, float* __restrict v,
+                                           const float* __restrict g, float step, size_t n) {
+  for (size_t k = 0; k < n; ++k) {
+    m[k] = kBeta1 * m[k] + (1 - kBeta1) * g[k];
+    v[k] = kBeta2 * v[k] + (1 - kBeta2) * g[k] * g[k];
+    w[k] -= step * m[k] / (std::sqrt(v[k]) + kEps);
+  }
+}
+
+// y_ui - y_uj = p_u . (e_i - e_j), e = q (+ c): 16 independent partial sums let the dot
+// vectorise without -ffast-math.
+template <size_t D, bool kContent>
+[[gnu::always_inline]] inline float Diff(const float* __restrict pu, const float* __restrict qi,
+                                         const float* __restrict qj, const float* __restrict ci,
+                                         const float* __restrict cj, size_t dim) {
+  constexpr size_t L = 16;
+  float acc[L] = {};
+  size_t k = 0;
+  for (; k + L <= dim; k += L)
+    for (size_t l = 0; l < L; ++l) {
+      const float e = kContent ? (qi[k + l] + ci[k + l]) - (qj[k + l] + cj[k + l]) : qi[k + l] - qj[k + l];
+      acc[l] += pu[k + l] * e;
+    }
+  for (; k < dim; ++k) acc[0] += pu[k] * (kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k]);
+  float diff = 0;
+  for (size_t l = 0; l < L; ++l) diff += acc[l];
+  return diff;
+}
+
+// SGD on the three rows (reads of the old values come first in each lane).
+template <bool kContent>
+[[gnu::always_inline]] inline void SgdRows(float* __restrict pu, float* __restrict qi, float* __restrict qj,
+                                           const float* __restrict ci, const float* __restrict cj, float g,
+                                           float lr, float reg, size_t dim) {
+  for (size_t k = 0; k < dim; ++k) {
+    const float p = pu[k];
+    const float e = kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k];
+    pu[k] = p + lr * (g * e - reg * p);
+    qi[k] += lr * (g * p - reg * qi[k]);
+    qj[k] += lr * (-g * p - reg * qj[k]);
+  }
+}
+
+// The gradients of the three rows (for Adam), in chunks of up to 64.
+template <bool kContent>
+[[gnu::always_inline]] inline void Grads(const float* __restrict pu, const float* __restrict qi,
+                                         const float* __restrict qj, const float* __restrict ci,
+                                         const float* __restrict cj, float g, float reg, size_t n,
+                                         float* __restrict gp, float* __restrict gi, float* __restrict gj) {
+  for (size_t k = 0; k < n; ++k) {
+    const float p = pu[k];
+    const float e = kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k];
+    gp[k] = -g * e + reg * p;
+    gi[k] = -g * p + reg * qi[k];
+    gj[k] = g * p + reg * qj[k];
+  }
+}
+
 // Loss of a block and the fused dot + update for every triple in order. D is the
-// embedding size when known at compile time (0: args.dim, a multiple of 16 or not).
-// Within a triple u, i and j are distinct rows (j != i by construction), so the row
-// pointers do not alias.
+// embedding size when known at compile time (0: args.dim).
 template <size_t D, bool kAdam, bool kContent>
 [[gnu::always_inline]] inline double StepBody(const StepArgs& a, const Triple* t, size_t n) {
   const size_t dim = D ? D : a.dim;
-  constexpr size_t L = 16;  // independent partial sums: lets the dot vectorise without -ffast-math
   const float lr = a.lr, reg = a.reg, step = a.step;
   double loss = 0;
   for (size_t s = 0; s < n; ++s) {
     const uint32_t u = t[s].u, i = t[s].i, j = t[s].j;
-    float* __restrict pu = a.P + size_t(u) * dim;
-    float* __restrict qi = a.Q + size_t(i) * dim;
-    float* __restrict qj = a.Q + size_t(j) * dim;
-    const float* __restrict ci = kContent ? a.C + size_t(i) * dim : nullptr;
-    const float* __restrict cj = kContent ? a.C + size_t(j) * dim : nullptr;
-    float acc[L] = {};
-    size_t k = 0;
-    for (; k + L <= dim; k += L)
-      for (size_t l = 0; l < L; ++l) {
-        const float e = kContent ? (qi[k + l] + ci[k + l]) - (qj[k + l] + cj[k + l]) : qi[k + l] - qj[k + l];
-        acc[l] += pu[k + l] * e;
-      }
-    for (; k < dim; ++k) acc[0] += pu[k] * (kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k]);
-    float diff = 0;
-    for (size_t l = 0; l < L; ++l) diff += acc[l];
-    const float x = t[s].sign * diff;
+    float* pu = a.P + size_t(u) * dim;
+    float* qi = a.Q + size_t(i) * dim;
+    float* qj = a.Q + size_t(j) * dim;
+    const float* ci = kContent ? a.C + size_t(i) * dim : nullptr;
+    const float* cj = kContent ? a.C + size_t(j) * dim : nullptr;
+    const float x = t[s].sign * Diff<D, kContent>(pu, qi, qj, ci, cj, dim);
     // one exp for both: sigma(-x) = e / (1 + e), softplus(-x) = log1p(e), e = exp(-x)
     const float ex = std::exp(std::min(-x, 80.0f));
     loss += t[s].weight * std::log1p(ex);
     // dLoss/d(y_ui - y_uj) = -g
     const float g = t[s].weight * t[s].sign * (ex / (1.0f + ex));
-    float* __restrict gi_ = kContent ? a.G + size_t(i) * dim : nullptr;
-    float* __restrict gj_ = kContent ? a.G + size_t(j) * dim : nullptr;
+    if constexpr (kContent) {  // item content gradient, from the old p_u
+      AddScaled(a.G + size_t(i) * dim, pu, -g, dim);
+      AddScaled(a.G + size_t(j) * dim, pu, g, dim);
+    }
     if constexpr (!kAdam) {
-      for (size_t k2 = 0; k2 < dim; ++k2) {
-        const float p = pu[k2];
-        const float e = kContent ? (qi[k2] + ci[k2]) - (qj[k2] + cj[k2]) : qi[k2] - qj[k2];
-        pu[k2] = p + lr * (g * e - reg * p);
-        qi[k2] += lr * (g * p - reg * qi[k2]);
-        qj[k2] += lr * (-g * p - reg * qj[k2]);
-        if constexpr (kContent) {
-          gi_[k2] -= g * p;
-          gj_[k2] += g * p;
-        }
-      }
+      SgdRows<kContent>(pu, qi, qj, ci, cj, g, lr, reg, dim);
     } else {
-      float* __restrict mpu = a.mP + size_t(u) * dim;
-      float* __restrict vpu = a.vP + size_t(u) * dim;
-      float* __restrict mqi = a.mQ + size_t(i) * dim;
-      float* __restrict vqi = a.vQ + size_t(i) * dim;
-      float* __restrict mqj = a.mQ + size_t(j) * dim;
-      float* __restrict vqj = a.vQ + size_t(j) * dim;
-      for (size_t k2 = 0; k2 < dim; ++k2) {
-        const float p = pu[k2];
-        const float e = kContent ? (qi[k2] + ci[k2]) - (qj[k2] + cj[k2]) : qi[k2] - qj[k2];
-        const float gp = -g * e + reg * p;
-        const float gi = -g * p + reg * qi[k2];
-        const float gj = g * p + reg * qj[k2];
-        mpu[k2] = kBeta1 * mpu[k2] + (1 - kBeta1) * gp;
-        vpu[k2] = kBeta2 * vpu[k2] + (1 - kBeta2) * gp * gp;
-        pu[k2] = p - step * mpu[k2] / (std::sqrt(vpu[k2]) + kEps);
-        mqi[k2] = kBeta1 * mqi[k2] + (1 - kBeta1) * gi;
-        vqi[k2] = kBeta2 * vqi[k2] + (1 - kBeta2) * gi * gi;
-        qi[k2] -= step * mqi[k2] / (std::sqrt(vqi[k2]) + kEps);
-        mqj[k2] = kBeta1 * mqj[k2] + (1 - kBeta1) * gj;
-        vqj[k2] = kBeta2 * vqj[k2] + (1 - kBeta2) * gj * gj;
-        qj[k2] -= step * mqj[k2] / (std::sqrt(vqj[k2]) + kEps);
-        if constexpr (kContent) {
-          gi_[k2] -= g * p;
-          gj_[k2] += g * p;
-        }
+      constexpr size_t kChunk = 64;
+      float gp[kChunk], gi[kChunk], gj[kChunk];
+      for (size_t k0 = 0; k0 < dim; k0 += kChunk) {
+        const size_t m = std::min(kChunk, dim - k0);
+        Grads<kContent>(pu + k0, qi + k0, qj + k0, kContent ? ci + k0 : nullptr, kContent ? cj + k0 : nullptr, g,
+                        reg, m, gp, gi, gj);
+        AdamRow(pu + k0, a.mP + size_t(u) * dim + k0, a.vP + size_t(u) * dim + k0, gp, step, m);
+        AdamRow(qi + k0, a.mQ + size_t(i) * dim + k0, a.vQ + size_t(i) * dim + k0, gi, step, m);
+        AdamRow(qj + k0, a.mQ + size_t(j) * dim + k0, a.vQ + size_t(j) * dim + k0, gj, step, m);
       }
     }
   }
