@@ -27,6 +27,12 @@ const char* SignalName(int s) {
   return s >= 0 && s < kSignalCount ? kNames[s] : "?";
 }
 
+const char* ContextName(int c) {
+  static const char* const kNames[kContextCount] = {"table_row", "table_col", "ref_context",
+                                                    "key_context"};
+  return c >= 0 && c < kContextCount ? kNames[c] : "?";
+}
+
 // ---- Model -------------------------------------------------------------------------------
 Model ParseModel(std::string_view json) {
   simdjson::dom::parser parser;
@@ -74,6 +80,29 @@ Model ParseModel(std::string_view json) {
     num("a_col", &mv.a_col);
     num("b2", &mv.b2);
     num("threshold", &mv.threshold);
+    simdjson::dom::array ctx, cws;
+    const bool has_ctx = !v["context"].get(ctx);
+    const bool has_cws = !v["context_weights"].get(cws);
+    if (has_ctx != has_cws || (has_ctx && ctx.size() != cws.size())) {
+      Fail(EK_ERR_PARSE, "model JSON: variant '" + mv.name +
+                             "' needs context and context_weights of equal length");
+    }
+    if (has_ctx) {
+      for (auto c : ctx) {
+        std::string_view cn;
+        if (c.get(cn)) Fail(EK_ERR_PARSE, "model JSON: context names are strings");
+        int idx = -1;
+        for (int k = 0; k < kContextCount; ++k)
+          if (cn == ContextName(k)) idx = k;
+        if (idx < 0) Fail(EK_ERR_PARSE, "model JSON: unknown context '" + std::string(cn) + "'");
+        mv.context.push_back(idx);
+      }
+      for (auto w : cws) {
+        double d;
+        if (w.get(d)) Fail(EK_ERR_PARSE, "model JSON: context weights are numbers");
+        mv.context_weights.push_back(d);
+      }
+    }
     double mm = mv.max_matches;
     num("max_matches", &mm);
     mv.max_matches = static_cast<uint32_t>(std::clamp(mm, 1.0, 1024.0));
@@ -364,7 +393,7 @@ struct Matcher::Impl {
         bool alpha = true;
         for (size_t j = 0; j < len; ++j)
           alpha = alpha && std::isalpha(static_cast<unsigned char>(w[j]));
-        if (alpha) norm.AddVocabulary(std::string_view(w, len));
+        if (alpha) norm.AddDictionaryWord(std::string_view(w, len));
       }
     }
     // LLM context for sources (the paper's first method).
@@ -588,6 +617,95 @@ struct Matcher::Impl {
   }
 };
 
+// ---- Table context ---------------------------------------------------------------------------
+// Which target tables a source table corresponds to, from the stage-1 logits of all
+// pairs: aff(A,B) = mean over the columns of A of their best sigmoid(z) in B (and the
+// same from B's side); the features are gaps to the best table, so 0 = the best.
+class TableContext {
+ public:
+  TableContext(const std::vector<Column>& src, const std::vector<Column>& tgt,
+               const std::vector<float>& z)
+      : S_(src.size()), T_(tgt.size()) {
+    std::unordered_map<std::string, uint32_t> sidx, tidx;
+    auto group = [](const std::vector<Column>& cols, std::unordered_map<std::string, uint32_t>* idx,
+                    std::vector<uint32_t>* of) {
+      of->resize(cols.size());
+      for (size_t i = 0; i < cols.size(); ++i) {
+        auto [it, fresh] = idx->emplace(Lower(cols[i].table), static_cast<uint32_t>(idx->size()));
+        (*of)[i] = it->second;
+      }
+    };
+    group(src, &sidx, &st_);
+    group(tgt, &tidx, &tt_);
+    A_ = sidx.size();
+    B_ = tidx.size();
+    std::vector<double> sb(S_ * B_, 0.0), ta(A_ * T_, 0.0);
+    for (size_t s = 0; s < S_; ++s)
+      for (size_t t = 0; t < T_; ++t) {
+        const double p = 1.0 / (1.0 + std::exp(-static_cast<double>(z[s * T_ + t])));
+        double& x = sb[s * B_ + tt_[t]];
+        x = std::max(x, p);
+        double& y = ta[st_[s] * T_ + t];
+        y = std::max(y, p);
+      }
+    std::vector<double> nA(A_, 0), nB(B_, 0), row(A_ * B_, 0), col(A_ * B_, 0);
+    for (size_t s = 0; s < S_; ++s) {
+      ++nA[st_[s]];
+      for (size_t b = 0; b < B_; ++b) row[st_[s] * B_ + b] += sb[s * B_ + b];
+    }
+    for (size_t t = 0; t < T_; ++t) {
+      ++nB[tt_[t]];
+      for (size_t a = 0; a < A_; ++a) col[a * B_ + tt_[t]] += ta[a * T_ + t];
+    }
+    gr_.assign(A_ * B_, 0.f);
+    gc_.assign(A_ * B_, 0.f);
+    for (size_t a = 0; a < A_; ++a) {
+      double mx = -1;
+      for (size_t b = 0; b < B_; ++b) mx = std::max(mx, row[a * B_ + b] / nA[a]);
+      for (size_t b = 0; b < B_; ++b) gr_[a * B_ + b] = static_cast<float>(row[a * B_ + b] / nA[a] - mx);
+    }
+    for (size_t b = 0; b < B_; ++b) {
+      double mx = -1;
+      for (size_t a = 0; a < A_; ++a) mx = std::max(mx, col[a * B_ + b] / nB[b]);
+      for (size_t a = 0; a < A_; ++a) gc_[a * B_ + b] = static_cast<float>(col[a * B_ + b] / nB[b] - mx);
+    }
+    auto refs = [](const std::vector<Column>& cols, const std::unordered_map<std::string, uint32_t>& idx,
+                   std::vector<int>* out) {
+      out->assign(cols.size(), -1);
+      for (size_t i = 0; i < cols.size(); ++i) {
+        if (!cols[i].foreign_key || cols[i].references.empty()) continue;
+        auto it = idx.find(Lower(cols[i].references));
+        if (it != idx.end()) (*out)[i] = static_cast<int>(it->second);
+      }
+    };
+    refs(src, sidx, &sref_);
+    refs(tgt, tidx, &tref_);
+    spk_.resize(S_);
+    tpk_.resize(T_);
+    for (size_t s = 0; s < S_; ++s) spk_[s] = src[s].primary_key;
+    for (size_t t = 0; t < T_; ++t) tpk_[t] = tgt[t].primary_key;
+  }
+
+  void Features(size_t s, size_t t, float* out) const {
+    const size_t ab = st_[s] * B_ + tt_[t];
+    out[kTableRow] = gr_[ab];
+    out[kTableCol] = gc_[ab];
+    out[kRefContext] = 0.f;
+    if (sref_[s] >= 0 && tref_[t] >= 0) {
+      const size_t rq = static_cast<size_t>(sref_[s]) * B_ + static_cast<size_t>(tref_[t]);
+      out[kRefContext] = 1.f + 0.5f * (gr_[rq] + gc_[rq]);
+    }
+    out[kKeyContext] = spk_[s] && tpk_[t] ? 1.f + 0.5f * (gr_[ab] + gc_[ab]) : 0.f;
+  }
+
+ private:
+  size_t S_, T_, A_ = 0, B_ = 0;
+  std::vector<uint32_t> st_, tt_;
+  std::vector<float> gr_, gc_;
+  std::vector<int> sref_, tref_;
+  std::vector<char> spk_, tpk_;
+};
+
 // ---- Matcher ---------------------------------------------------------------------------------
 Matcher::Matcher(const ek_host* host, Config config, Model model)
     : host_(host), config_(std::move(config)), model_(std::move(model)) {
@@ -648,6 +766,7 @@ std::vector<std::string> Matcher::SignalNames() const {
   for (int s : variant_->signals) n.push_back(SignalName(s));
   n.push_back("row_context");
   n.push_back("col_context");
+  for (int c = 0; c < kContextCount; ++c) n.push_back(ContextName(c));
   return n;
 }
 
@@ -836,12 +955,20 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
       rowmax[s] = std::max(rowmax[s], v);
       colmax[t] = std::max(colmax[t], v);
     }
+  const TableContext tc(im.src, im.tgt, z);
+  std::vector<double> cw(kContextCount, 0.0);
+  for (size_t q = 0; q < mv.context.size(); ++q) cw[mv.context[q]] += mv.context_weights[q];
   std::vector<float> score(S * T);
   for (size_t s = 0; s < S; ++s)
     for (size_t t = 0; t < T; ++t) {
       const double zz = z[s * T + t];
-      Sigmoid(mv.a_z * zz + mv.a_row * (zz - rowmax[s]) + mv.a_col * (zz - colmax[t]) + mv.b2,
-              &score[s * T + t]);
+      double logit = mv.a_z * zz + mv.a_row * (zz - rowmax[s]) + mv.a_col * (zz - colmax[t]) + mv.b2;
+      if (!mv.context.empty()) {
+        float cx[kContextCount];
+        tc.Features(s, t, cx);
+        for (int c = 0; c < kContextCount; ++c) logit += cw[c] * cx[c];
+      }
+      Sigmoid(logit, &score[s * T + t]);
     }
 
   // Top candidates per source; judge hooks re-score the best ones.
@@ -948,6 +1075,12 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
       c.contributions.push_back(static_cast<float>(-mv.a_row * rowmax[s]));
       c.signals.push_back(static_cast<float>(zz - colmax[c.target]));
       c.contributions.push_back(static_cast<float>(-mv.a_col * colmax[c.target]));
+      float cx[kContextCount];
+      tc.Features(s, c.target, cx);
+      for (int q = 0; q < kContextCount; ++q) {
+        c.signals.push_back(cx[q]);
+        c.contributions.push_back(static_cast<float>(cw[q] * cx[q]));
+      }
     }
   }
   res->sources = std::move(im.src);

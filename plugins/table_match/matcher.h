@@ -35,6 +35,19 @@ enum Signal : int {
 };
 const char* SignalName(int s);
 
+// Context features of the second stage, computed from the stage-1 logits z of all
+// pairs (see Matcher::Match):
+enum Context : int {
+  kTableRow,    // table affinity gap, source side: aff(A,B) - max_B' aff(A,B'), where
+                // aff(A,B) = mean over the columns s of table A of max_{t in B} sigmoid(z)
+  kTableCol,    // the same from the target table: aff'(A,B) - max_A' aff'(A',B)
+  kRefContext,  // both foreign keys with loaded referenced tables R, Q:
+                // 1 + (table_row + table_col)(R, Q) / 2, else 0
+  kKeyContext,  // both primary keys: 1 + (table_row + table_col)(A, B) / 2, else 0
+  kContextCount
+};
+const char* ContextName(int c);
+
 struct ModelVariant {
   std::string name;
   std::vector<int> signals;  // indices into Signal
@@ -43,6 +56,9 @@ struct ModelVariant {
   // Stage 2: logit = a_z * z + a_row * (z - max_row z) + a_col * (z - max_col z) + b2,
   // where z is the stage-1 logit.
   double a_z = 1, a_row = 0, a_col = 0, b2 = 0;
+  // + sum_k context_weights[k] * context feature k (indices into Context).
+  std::vector<int> context;
+  std::vector<double> context_weights;
   double threshold = 0.5;
   uint32_t max_matches = 3;
   bool needs_wordvec = false;

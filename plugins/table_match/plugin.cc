@@ -262,6 +262,8 @@ const char* SignalNameAt(void* instance, size_t index) {
   if (index < v.signals.size()) return tmatch::SignalName(v.signals[index]);
   if (index == v.signals.size()) return "row_context";
   if (index == v.signals.size() + 1) return "col_context";
+  const size_t c = index - v.signals.size() - 2;
+  if (c < static_cast<size_t>(tmatch::kContextCount)) return tmatch::ContextName(static_cast<int>(c));
   return nullptr;
 }
 

@@ -341,7 +341,8 @@ class DdlParser {
     if (auto it = line_comments_.find(open_line); it != line_comments_.end())
       table.description = it->second;
     std::set<std::string> seen;
-    std::vector<std::string> pk_cols, fk_cols;
+    std::vector<std::string> pk_cols;
+    std::vector<std::pair<std::string, std::string>> fk_cols;  // (column, referenced table)
     while (true) {
       if (IsPunct(Peek(), ")")) Error(Peek(), "empty column list or trailing ','");
       if (IsConstraint()) {
@@ -390,8 +391,11 @@ class DdlParser {
     for (Column& c : table.columns) {
       for (const auto& k : pk_cols)
         if (IEquals(k, c.name)) c.primary_key = true;
-      for (const auto& k : fk_cols)
-        if (IEquals(k, c.name)) c.foreign_key = true;
+      for (const auto& [k, ref] : fk_cols) {
+        if (!IEquals(k, c.name)) continue;
+        c.foreign_key = true;
+        if (c.references.empty()) c.references = ref;
+      }
       c.table_description = table.description;
       CheckText(c.description, limits_, "a column comment");
     }
@@ -438,7 +442,8 @@ class DdlParser {
     return false;
   }
 
-  void Constraint(std::vector<std::string>* pk, std::vector<std::string>* fk) {
+  void Constraint(std::vector<std::string>* pk,
+                  std::vector<std::pair<std::string, std::string>>* fk) {
     if (AcceptKw("CONSTRAINT")) {
       if (Peek().kind == Tok::kIdent || Peek().kind == Tok::kQuoted) {
         if (!IsKw(Peek(), "PRIMARY") && !IsKw(Peek(), "FOREIGN") && !IsKw(Peek(), "UNIQUE") &&
@@ -452,7 +457,11 @@ class DdlParser {
     } else if (AcceptKw("FOREIGN")) {
       AcceptKw("KEY");
       if (Peek().kind == Tok::kIdent || Peek().kind == Tok::kQuoted) ++p_;  // index name
-      for (auto& n : NameList()) fk->push_back(n);
+      std::vector<std::string> names = NameList();
+      std::string ref;
+      if (AcceptKw("REFERENCES") && (Peek().kind == Tok::kIdent || Peek().kind == Tok::kQuoted))
+        ref = QualifiedName("a referenced table");
+      for (auto& n : names) fk->emplace_back(n, ref);
     }
     SkipElement();
   }
@@ -505,6 +514,8 @@ class DdlParser {
       } else if (IsKw(t, "REFERENCES")) {
         c.foreign_key = true;
         ++p_;
+        if (Peek().kind == Tok::kIdent || Peek().kind == Tok::kQuoted)
+          c.references = QualifiedName("a referenced table");
       } else if (IsKw(t, "COMMENT") && Peek(1).kind == Tok::kString) {
         c.description = Peek(1).text;
         p_ += 2;
@@ -621,6 +632,23 @@ bool Flag(simdjson::dom::object o, std::string_view key) {
   return !e.is_null();
 }
 
+// The table of "references" / "linked_entry" ("table.column", "table(column)" or
+// "table"); "" when absent or not a string.
+std::string ReferencedTable(simdjson::dom::object o) {
+  for (const char* key : {"linked_entry", "references"}) {
+    std::string_view v;
+    if (o.at_key(key).get_string().get(v) != simdjson::SUCCESS || v.empty()) continue;
+    std::string t(v.substr(0, std::min(v.find('('), v.size())));
+    const size_t dot = t.rfind('.');
+    if (dot != std::string::npos) t.resize(dot);  // drop the column
+    const size_t dot2 = t.rfind('.');
+    if (dot2 != std::string::npos) t = t.substr(dot2 + 1);  // schema.table
+    while (!t.empty() && t.back() == ' ') t.pop_back();
+    if (!t.empty()) return t;
+  }
+  return "";
+}
+
 simdjson::dom::element ParseJson(simdjson::dom::parser& parser, std::string_view text) {
   simdjson::padded_string padded(text);
   simdjson::dom::element root;
@@ -680,7 +708,9 @@ void ParseSchemaJson(std::string_view text, const Limits& limits, Parsed* out) {
         col.description = Field(co, "description");
         col.synonyms = Field(co, "synonyms");
         col.primary_key = Flag(co, "primary_key") || Flag(co, "is_primary_key");
-        col.foreign_key = Flag(co, "foreign_key") || Flag(co, "references");
+        col.foreign_key = Flag(co, "foreign_key") || Flag(co, "is_foreign_key") ||
+                          Flag(co, "references");
+        col.references = ReferencedTable(co);
         add(std::move(col), cw);
       }
     }
@@ -710,7 +740,11 @@ void ParseSchemaJson(std::string_view text, const Limits& limits, Parsed* out) {
       col.description = Field(co, "description");
       col.synonyms = Field(co, "synonyms");
       col.primary_key = Flag(co, "is_primary_key") || Flag(co, "primary_key");
-      col.foreign_key = Flag(co, "foreign_keys") || Flag(co, "foreign_key");
+      // "foreign_keys" lists the columns that refer to this one (a referenced key);
+      // "is_foreign_key" + "linked_entry" ("table.column") is a foreign key.
+      col.foreign_key = Flag(co, "is_foreign_key") || Flag(co, "foreign_key") ||
+                        Flag(co, "foreign_keys");
+      col.references = ReferencedTable(co);
       add(std::move(col), cw);
     };
     simdjson::dom::object cobj;

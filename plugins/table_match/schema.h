@@ -39,6 +39,7 @@ struct Column {
   std::string synonyms;  // '|'-separated
   bool primary_key = false;
   bool foreign_key = false;
+  std::string references;  // the table a foreign key refers to ("" = unknown / none)
 };
 
 struct Limits {

@@ -39,7 +39,9 @@ const char* const kAbbreviations[][2] = {
     {"prov", "provider"},     {"proc", "procedure"},    {"spec", "specimen"},
     {"ethn", "ethnicity"},            {"sex", "gender"},
     {"dose", "dose"},         {"uid", "unique identifier"}, {"pk", "primary key"},
-    {"fk", "foreign key"},
+    {"fk", "foreign key"},     {"curr", "current"},      {"prev", "previous"},
+    {"min", "minimum"},       {"reg", "registration"},  {"meas", "measurement"},
+    {"cfg", "configuration"}, {"grp", "group"},         {"yob", "year of birth"},
 };
 
 const char* const kStopWords[] = {
@@ -148,6 +150,12 @@ void Normalizer::AddVocabulary(std::string_view word, uint32_t count) {
   vocab_[std::string(word)] += count;
 }
 
+void Normalizer::AddDictionaryWord(std::string_view word) {
+  if (word.size() < 2) return;
+  dict_.insert(std::string(word));
+  vocab_[std::string(word)] += 1;
+}
+
 void Normalizer::AddAcronymSource(std::string_view text) {
   std::vector<std::string> words = RawWords(text);
   for (size_t i = 0; i < words.size(); ++i) {
@@ -170,31 +178,48 @@ void Normalizer::AddAcronymSource(std::string_view text) {
 
 void Normalizer::ClearCorpus() {
   vocab_.clear();
+  dict_.clear();
   acronyms_.clear();
   acronym_count_.clear();
 }
 
 std::vector<std::string> Normalizer::Segment(const std::string& token) const {
-  // Fewest pieces, each a known word (>= 2 letters) or an abbreviation.
+  // At least two pieces, each a known word (>= 2 letters) or an abbreviation. Best:
+  // fewest pieces, then most "good" pieces (dictionary words, abbreviations, frequent
+  // 2-letter words), then the longest pieces (sum of squared lengths): "wardid" ->
+  // ward id (not war did), "updatetime" -> update time (not up datetime).
+  struct Cost {
+    int pieces, good, sq;
+    bool operator<(const Cost& o) const {
+      if (pieces != o.pieces) return pieces < o.pieces;
+      if (good != o.good) return good > o.good;
+      return sq > o.sq;
+    }
+  };
   const size_t n = token.size();
   const int kInf = std::numeric_limits<int>::max() / 2;
-  std::vector<int> best(n + 1, kInf);
+  std::vector<Cost> best(n + 1, Cost{kInf, 0, 0});
   std::vector<size_t> from(n + 1, 0);
-  best[0] = 0;
+  best[0] = Cost{0, 0, 0};
   for (size_t e = 1; e <= n; ++e) {
     for (size_t b = (e > 20 ? e - 20 : 0); b + 2 <= e; ++b) {
-      if (best[b] >= kInf) continue;
+      if (best[b].pieces >= kInf || (b == 0 && e == n)) continue;
       const std::string piece = token.substr(b, e - b);
-      const bool ok = (piece.size() >= 3 && vocab_.count(piece)) || abbrev_.count(piece) ||
-                      (piece.size() == 2 && vocab_.count(piece) && vocab_.at(piece) >= 3);
+      const auto v = vocab_.find(piece);
+      const bool abbr = abbrev_.count(piece) > 0;
+      const bool frequent2 = piece.size() == 2 && v != vocab_.end() && v->second >= 3;
+      const bool ok = (piece.size() >= 3 && v != vocab_.end()) || abbr || frequent2;
       if (!ok) continue;
-      if (best[b] + 1 < best[e] || (best[b] + 1 == best[e] && b < from[e])) {
-        best[e] = best[b] + 1;
+      const bool good = abbr || frequent2 || dict_.count(piece) > 0;
+      const int len = static_cast<int>(piece.size());
+      const Cost c{best[b].pieces + 1, best[b].good + (good ? 1 : 0), best[b].sq + len * len};
+      if (c < best[e]) {
+        best[e] = c;
         from[e] = b;
       }
     }
   }
-  if (best[n] >= kInf || best[n] < 2) return {};
+  if (best[n].pieces >= kInf || best[n].pieces < 2) return {};
   std::vector<std::string> pieces;
   for (size_t e = n; e > 0; e = from[e]) pieces.push_back(token.substr(from[e], e - from[e]));
   std::reverse(pieces.begin(), pieces.end());
@@ -207,7 +232,21 @@ void Normalizer::Expand(const std::string& token, std::vector<std::string>* out,
     out->insert(out->end(), it->second.begin(), it->second.end());
     return;
   }
-  if (vocab_.count(token) || std::isdigit(static_cast<unsigned char>(token[0]))) {
+  if (std::isdigit(static_cast<unsigned char>(token[0])) || dict_.count(token) ||
+      (dict_.empty() && vocab_.count(token))) {
+    out->push_back(token);
+    return;
+  }
+  // A corpus word that is not a dictionary word: split it when it segments
+  // (identifiers quoted in descriptions), else keep it.
+  if (vocab_.count(token)) {
+    if (allow_segment && token.size() >= 5) {
+      std::vector<std::string> pieces = Segment(token);
+      if (!pieces.empty()) {
+        for (const auto& p : pieces) Expand(p, out, false);
+        return;
+      }
+    }
     out->push_back(token);
     return;
   }

@@ -32,6 +32,12 @@ class Normalizer {
   void AddAbbreviation(std::string abbr, std::string expansion);
   // Vocabulary for segmentation and "is this a known word" (unstemmed words).
   void AddVocabulary(std::string_view word, uint32_t count = 1);
+  // Dictionary words (the frequent words of a word-vector table): also vocabulary, and
+  // the only words kept whole when they could be segmented. Without a dictionary a
+  // corpus word is kept whole ("charttime" mentioned in a description stays one
+  // word); with one, a run-together identifier seen in the corpus is still split
+  // ("charttime" -> chart time, "datetime" -> date time).
+  void AddDictionaryWord(std::string_view word);
   // Acronym candidates: every run of 2..5 words of `text` (content words, "of"/"and"
   // allowed inside) registers its initials.
   void AddAcronymSource(std::string_view text);
@@ -49,6 +55,7 @@ class Normalizer {
 
   std::unordered_map<std::string, std::vector<std::string>> abbrev_;
   std::unordered_map<std::string, uint32_t> vocab_;
+  std::unordered_set<std::string> dict_;
   std::unordered_map<std::string, std::vector<std::string>> acronyms_;
   std::unordered_map<std::string, uint32_t> acronym_count_;
 };

@@ -167,6 +167,122 @@ TEST_F(TableMatch, SchemaJsonLayouts) {
   EXPECT_STREQ(c.synonyms, "x|y");
 }
 
+// A candidate's signal by name (-1e9 when absent); `target` is set to its target id.
+float SignalOf(const ek_matcher_ext* m, void* self, ek_matcher_result* r, size_t col,
+               const std::string& target, const std::string& name) {
+  size_t k = 0;
+  EXPECT_EQ(m->result_column(r, col, nullptr, &k), EK_OK);
+  for (size_t j = 0; j < k; ++j) {
+    ek_matcher_candidate c{};
+    c.struct_size = sizeof c;
+    EXPECT_EQ(m->result_candidate(r, col, j, &c), EK_OK);
+    ek_matcher_column t{};
+    t.struct_size = sizeof t;
+    EXPECT_EQ(m->result_target(r, c.target_index, &t), EK_OK);
+    if (target != t.id) continue;
+    for (size_t q = 0; q < c.signal_count; ++q)
+      if (name == m->signal_name(self, q)) return c.signals[q];
+  }
+  return -1e9f;
+}
+
+// Same-named targets in several tables (person_id everywhere): the table context
+// (which target table the source table's columns match best) decides.
+TEST_F(TableMatch, TableContextPicksTheCorrespondingTable) {
+  ASSERT_EQ(Load(EK_MATCHER_SOURCE, R"(
+CREATE TABLE visits (visit_id INT PRIMARY KEY, person_id INT REFERENCES people(pid),
+  visit_start_date DATE, visit_end_date DATE, visit_type VARCHAR(20));
+CREATE TABLE prescriptions (person_id INT, drug_name VARCHAR(50), dose_amount DECIMAL,
+  dose_unit VARCHAR(10));
+CREATE TABLE people (pid INT PRIMARY KEY, gender VARCHAR(1), birth_date DATE);
+)"), EK_OK) << Error();
+  ASSERT_EQ(Load(EK_MATCHER_TARGET, R"(
+CREATE TABLE person (person_id INT PRIMARY KEY, gender_source_value VARCHAR(1), birth_datetime DATE);
+CREATE TABLE visit_occurrence (visit_occurrence_id INT PRIMARY KEY,
+  person_id INT REFERENCES person(person_id), visit_start_date DATE, visit_end_date DATE,
+  visit_type_source_value VARCHAR(20));
+CREATE TABLE drug_exposure (drug_exposure_id INT PRIMARY KEY,
+  person_id INT REFERENCES person(person_id), drug_source_value VARCHAR(50),
+  quantity DECIMAL, dose_unit_source_value VARCHAR(10));
+)"), EK_OK) << Error();
+  ek_matcher_options o;
+  m_->options_init(&o);
+  o.top_k = 20;
+  ek_matcher_result* r = nullptr;
+  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+  size_t visits_person = 99, rx_person = 99, visit_id = 99;
+  for (size_t i = 0; i < m_->result_column_count(r); ++i) {
+    ek_matcher_column c{};
+    c.struct_size = sizeof c;
+    size_t k = 0;
+    ASSERT_EQ(m_->result_column(r, i, &c, &k), EK_OK);
+    if (std::string(c.id) == "visits.person_id") visits_person = i;
+    if (std::string(c.id) == "prescriptions.person_id") rx_person = i;
+    if (std::string(c.id) == "visits.visit_id") visit_id = i;
+  }
+  ASSERT_LT(visits_person, 99u);
+  ASSERT_LT(rx_person, 99u);
+  // The corresponding table is the best one (gap 0), another one is behind.
+  EXPECT_FLOAT_EQ(SignalOf(m_, self_, r, visits_person, "visit_occurrence.person_id", "table_row"), 0.f);
+  EXPECT_LT(SignalOf(m_, self_, r, visits_person, "drug_exposure.person_id", "table_row"), 0.f);
+  EXPECT_FLOAT_EQ(SignalOf(m_, self_, r, rx_person, "drug_exposure.person_id", "table_row"), 0.f);
+  EXPECT_EQ(Best(r, visits_person), "visit_occurrence.person_id");
+  EXPECT_EQ(Best(r, rx_person), "drug_exposure.person_id");
+  // Foreign keys whose referenced tables correspond: ref_context > 0; a column that
+  // is no foreign key: 0. Primary keys of corresponding tables: key_context > 0.
+  EXPECT_GT(SignalOf(m_, self_, r, visits_person, "visit_occurrence.person_id", "ref_context"), 0.f);
+  EXPECT_EQ(SignalOf(m_, self_, r, rx_person, "drug_exposure.person_id", "ref_context"), 0.f);
+  EXPECT_GT(SignalOf(m_, self_, r, visit_id, "visit_occurrence.visit_occurrence_id", "key_context"), 0.f);
+  EXPECT_EQ(SignalOf(m_, self_, r, visit_id, "visit_occurrence.person_id", "key_context"), 0.f);
+  m_->result_free(r);
+}
+
+// LLMatch layout: "is_foreign_key" + "linked_entry" make a foreign key with its table.
+TEST_F(TableMatch, LinkedEntryIsAReference) {
+  ASSERT_EQ(Load(EK_MATCHER_SOURCE, R"({
+    "a": {"table": "a", "columns": {"id": {"name": "id", "is_primary_key": true},
+                                    "b_id": {"name": "b_id", "is_foreign_key": true, "linked_entry": "b.id"}}},
+    "b": {"table": "b", "columns": {"id": {"name": "id", "is_primary_key": true}}}})"), EK_OK) << Error();
+  ASSERT_EQ(Load(EK_MATCHER_TARGET, R"({"tables": [
+    {"name": "x", "columns": [{"name": "id", "primary_key": true}, {"name": "y_id", "references": "y.id"}]},
+    {"name": "y", "columns": [{"name": "id", "primary_key": true}]}]})"), EK_OK) << Error();
+  ek_matcher_options o;
+  m_->options_init(&o);
+  o.top_k = 3;
+  ek_matcher_result* r = nullptr;
+  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+  // Source column 1 is a.b_id (columns keep their load order).
+  ek_matcher_column c{};
+  c.struct_size = sizeof c;
+  ASSERT_EQ(m_->result_column(r, 1, &c, nullptr), EK_OK);
+  ASSERT_STREQ(c.id, "a.b_id");
+  EXPECT_GT(SignalOf(m_, self_, r, 1, "x.y_id", "ref_context"), 0.f);
+  m_->result_free(r);
+}
+
+// Run-together identifiers quoted in descriptions are still split when a word-vector
+// dictionary is available ("charttime" -> chart time).
+TEST_F(TableMatch, RunTogetherNamesSplitEvenWhenQuoted) {
+  ASSERT_EQ(Load(EK_MATCHER_SOURCE, R"({"tables":[{"name":"events","columns":[
+    {"name":"charttime","description":"When charted; CHARTTIME is usually close to STORETIME."},
+    {"name":"storetime","description":"When stored."}]}]})"), EK_OK) << Error();
+  ASSERT_EQ(Load(EK_MATCHER_TARGET, R"({"tables":[{"name":"m","columns":[
+    {"name":"chart_time"},{"name":"store_time"},{"name":"value"}]}]})"), EK_OK) << Error();
+  ek_matcher_options o;
+  m_->options_init(&o);
+  o.top_k = 3;
+  ek_matcher_result* r = nullptr;
+  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+  if (SignalOf(m_, self_, r, 0, "m.chart_time", "wv_name") < -1e8f) {
+    m_->result_free(r);
+    GTEST_SKIP() << "no word vectors (scripts/setup.sh): no dictionary to segment against";
+  }
+  EXPECT_EQ(SignalOf(m_, self_, r, 0, "m.chart_time", "exact_name"), 1.f);
+  EXPECT_EQ(SignalOf(m_, self_, r, 1, "m.store_time", "exact_name"), 1.f);
+  EXPECT_EQ(Best(r, 0), "m.chart_time");
+  m_->result_free(r);
+}
+
 TEST_F(TableMatch, BadInputGivesClearErrors) {
   struct Case {
     const char* text;

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""Trains the table_match logistic model and evaluates it on held-out datasets.
+"""Trains the table_match model and evaluates it on held-out datasets.
 
-    python3 tests/plugins/table_match/train/train.py [--cli build/sdk/cli/embedkit]
+    /usr/bin/python3 tests/plugins/table_match/train/train.py [--cli build-match/sdk/cli/embedkit]
         [--data ../shared/data/schema] [--out plugins/table_match/model.json]
 
 1. For each dataset, `embedkit match eval --dump-features` writes every (source
    column, target) pair's signals and gold label (a model using every signal with
-   zero weights, so the dump does not depend on any trained model).
+   zero weights, so the dump does not depend on any trained model). The lexical
+   variant's dump runs without word vectors (`"wordvec": "none"`), as it will be used.
 2. Leave-one-group-out: for each group (mimic = MIMIC-III and MIMIC-IV, cprd, imdb,
    bank) a model is trained on the OTHER groups only and written to
    tests/plugins/table_match/train/models/heldout_<group>.json; the dataset is then
@@ -18,12 +19,15 @@
 
 Model: stage 1 is a logistic regression over the base signals (per dataset, the
 positives and negatives each carry half of the dataset's weight, and every dataset
-weighs the same); stage 2 is a logistic regression over the stage-1 logit z and its
-gaps to the best z of the same source column (row) and target (column). The
-decision threshold and the number of matches per column are the ones that
-maximise the mean F1 over the training datasets. Two variants are written: "full"
-(with the word-vector signals) and "lexical" (without, used when no word vectors
-are available).
+weighs the same) giving a logit z per pair. The training datasets are then dumped
+again with that stage-1 model, which makes the plugin compute the context features
+of every pair from z: the gaps of z to the best z of its source column (row) and
+target (column), and the table context (table_row, table_col, ref_context,
+key_context; see plugins/table_match/matcher.h). Stage 2 is a logistic regression
+over z and those features. The decision threshold and the number of matches per
+column are the ones that maximise the mean F1 over the training datasets. Two
+variants are written: "full" (with the word-vector signals) and "lexical" (without,
+used when no word vectors are available).
 """
 import argparse
 import csv
@@ -39,6 +43,8 @@ ALL_SIGNALS = ["name_char", "name_tok", "desc_desc", "doc_doc", "name_desc", "de
                "table_sim", "name_bm25", "tgt_cover", "src_cover", "exact_name",
                "type_compat", "key_match", "wv_name", "wv_desc"]
 WV = {"wv_name", "wv_desc"}
+GAPS = ["row_context", "col_context"]
+CONTEXT = ["table_row", "table_col", "ref_context", "key_context"]
 
 
 def datasets(data):
@@ -79,7 +85,11 @@ def load_dump(path):
     y = np.array([int(x[2]) for x in rows], dtype=np.float64)
     X = np.array([[float(v) for v in x[3:]] for x in rows], dtype=np.float64)
     cols = {n: i for i, n in enumerate(names)}
-    return {"src": src, "tgt": tgt, "y": y, "X": X[:, [cols[s] for s in ALL_SIGNALS]]}
+    d = {"src": src, "tgt": tgt, "y": y, "X": X[:, [cols[s] for s in ALL_SIGNALS if s in cols]]}
+    d["signals"] = [s for s in ALL_SIGNALS if s in cols]
+    if all(c in cols for c in GAPS + CONTEXT):
+        d["C"] = X[:, [cols[c] for c in GAPS + CONTEXT]]
+    return d
 
 
 def logistic(X, y, w, l2=1e-2, iters=50):
@@ -111,23 +121,14 @@ def weights(ds_list):
     return w / w.mean()
 
 
-def gaps(d, z):
-    rowmax = {}
-    colmax = {}
-    for s, t, v in zip(d["src"], d["tgt"], z):
-        rowmax[s] = max(rowmax.get(s, -1e30), v)
-        colmax[t] = max(colmax.get(t, -1e30), v)
-    r = np.array([rowmax[s] for s in d["src"]])
-    c = np.array([colmax[t] for t in d["tgt"]])
-    return z - r, z - c
-
-
-def final_scores(d, m):
-    idx = [ALL_SIGNALS.index(s) for s in m["signals"]]
+def final_logit(d, m, C):
+    """Stage-2 logit from a dump made with m's stage-1 weights (C: gaps + context)."""
+    idx = [d["signals"].index(s) for s in m["signals"]]
     z = d["X"][:, idx] @ np.array(m["weights"]) + m["bias"]
-    gr, gc = gaps(d, z)
-    logit = m["a_z"] * z + m["a_row"] * gr + m["a_col"] * gc + m["b2"]
-    return 1 / (1 + np.exp(-np.clip(logit, -30, 30)))
+    logit = m["a_z"] * z + m["a_row"] * C[:, 0] + m["a_col"] * C[:, 1] + m["b2"]
+    for name, w in zip(m.get("context", []), m.get("context_weights", [])):
+        logit = logit + w * C[:, 2 + CONTEXT.index(name)]
+    return logit
 
 
 def ranked(d, score):
@@ -150,25 +151,35 @@ def f1_at(r, n_gold, thr, mm):
     return 2 * p * rc / (p + rc) if p + rc > 0 else 0.0
 
 
-def train(ds_list, signals, name):
-    idx = [ALL_SIGNALS.index(s) for s in signals]
+def stage1_model(ds_list, signals, name):
+    idx = [ds_list[0]["signals"].index(s) for s in signals]
     X = np.vstack([d["X"][:, idx] for d in ds_list])
     y = np.concatenate([d["y"] for d in ds_list])
-    w = weights(ds_list)
-    coef, bias = logistic(X, y, w)
-    # Stage 2 on the stage-1 logit and its row/column gaps.
+    coef, bias = logistic(X, y, weights(ds_list))
+    return {"name": name, "signals": signals, "weights": [round(float(v), 6) for v in coef],
+            "bias": round(float(bias), 6), "a_z": 1.0, "a_row": 0.0, "a_col": 0.0, "b2": 0.0}
+
+
+def train(ds_list, ctx_dumps, m):
+    """Stage 2 (over z, its gaps and the table context, from `ctx_dumps`: the training
+    datasets dumped with the stage-1 model m) and the decision rule."""
     feats = []
-    for d in ds_list:
-        z = d["X"][:, idx] @ coef + bias
-        gr, gc = gaps(d, z)
-        feats.append(np.stack([z, gr, gc], axis=1))
+    for d in ctx_dumps:
+        idx = [d["signals"].index(s) for s in m["signals"]]
+        z = d["X"][:, idx] @ np.array(m["weights"]) + m["bias"]
+        feats.append(np.hstack([z[:, None], d["C"]]))
     F = np.vstack(feats)
-    a, b2 = logistic(F, y, w)
-    m = {"name": name, "signals": signals, "weights": [round(float(v), 6) for v in coef],
-         "bias": round(float(bias), 6), "a_z": round(float(a[0]), 6), "a_row": round(float(a[1]), 6),
-         "a_col": round(float(a[2]), 6), "b2": round(float(b2), 6)}
+    y = np.concatenate([d["y"] for d in ctx_dumps])
+    a, b2 = logistic(F, y, weights(ctx_dumps))
+    m = dict(m)
+    m.update({"a_z": round(float(a[0]), 6), "a_row": round(float(a[1]), 6),
+              "a_col": round(float(a[2]), 6), "b2": round(float(b2), 6),
+              "context": CONTEXT, "context_weights": [round(float(v), 6) for v in a[3:]]})
     best = (-1, 0.5, 1)
-    rk = [ranked(d, final_scores(d, m)) for d in ds_list]
+    rk = []
+    for d in ctx_dumps:
+        sc = 1 / (1 + np.exp(-np.clip(final_logit(d, m, d["C"]), -30, 30)))
+        rk.append(ranked(d, sc))
     for thr in np.arange(0.05, 0.99, 0.01):
         for mm in (1, 2, 3, 4, 5):
             f = np.mean([f1_at(r, d["n_gold"], thr, mm) for d, r in zip(ds_list, rk)])
@@ -180,10 +191,29 @@ def train(ds_list, signals, name):
     return m
 
 
-def model_json(ds_list, names):
-    lexical = [s for s in ALL_SIGNALS if s not in WV]
-    return {"trained_on": names,
-            "variants": [train(ds_list, ALL_SIGNALS, "full"), train(ds_list, lexical, "lexical")]}
+VARIANTS = [("full", ALL_SIGNALS, {}), ("lexical", [s for s in ALL_SIGNALS if s not in WV],
+                                        {"wordvec": "none"})]
+
+
+def model_json(cli, tmp, base, dsets, names):
+    """base[variant][dataset]: the zero-model dumps; trains on `names` only."""
+    variants = []
+    for vname, signals, cfg in VARIANTS:
+        ds_list = [base[vname][n] for n in names]
+        m1 = stage1_model(ds_list, signals, vname)
+        path = os.path.join(tmp, f"stage1_{vname}.json")
+        with open(path, "w") as f:
+            json.dump({"variants": [m1]}, f)
+        ctx = []
+        for n in names:
+            a = next(a for nm, _, a in dsets if nm == n)
+            out = os.path.join(tmp, f"ctx_{vname}_{n}.csv")
+            res, _ = run_cli(cli, a + ["--dump-features", out], {"model": path, **cfg})
+            d = load_dump(out)
+            d["n_gold"] = res["gold_pairs"]
+            ctx.append(d)
+        variants.append(train(ds_list, ctx, m1))
+    return {"trained_on": names, "variants": variants}
 
 
 def main():
@@ -198,47 +228,48 @@ def main():
     if not os.path.isdir(args.data):
         sys.exit(f"data folder {args.data} not found")
     tmp = tempfile.mkdtemp(prefix="tm_train_")
-    dump_model = os.path.join(tmp, "dump_model.json")
-    with open(dump_model, "w") as f:
-        json.dump({"variants": [{"name": "dump", "signals": ALL_SIGNALS,
-                                 "weights": [0.0] * len(ALL_SIGNALS), "bias": 0}]}, f)
     dsets = datasets(args.data)
-    data = {}
-    for name, group, a in dsets:
-        path = os.path.join(tmp, name + ".csv")
-        res, _ = run_cli(args.cli, a + ["--dump-features", path], {"model": dump_model})
-        d = load_dump(path)
-        d["n_gold"] = res["gold_pairs"]
-        d["group"] = group
-        data[name] = d
-        print(f"dumped {name}: {len(d['y'])} pairs, {int(d['y'].sum())} gold in ranked lists, "
-              f"{res['gold_pairs']} gold pairs", file=sys.stderr)
+    base = {}
+    for vname, signals, cfg in VARIANTS:
+        dump_model = os.path.join(tmp, f"dump_model_{vname}.json")
+        with open(dump_model, "w") as f:
+            json.dump({"variants": [{"name": "dump", "signals": signals,
+                                     "weights": [0.0] * len(signals), "bias": 0}]}, f)
+        base[vname] = {}
+        for name, group, a in dsets:
+            path = os.path.join(tmp, f"{vname}_{name}.csv")
+            res, _ = run_cli(args.cli, a + ["--dump-features", path], {"model": dump_model, **cfg})
+            d = load_dump(path)
+            d["n_gold"] = res["gold_pairs"]
+            d["group"] = group
+            base[vname][name] = d
+            print(f"dumped {name} ({vname}): {len(d['y'])} pairs, {int(d['y'].sum())} gold in ranked "
+                  f"lists, {res['gold_pairs']} gold pairs", file=sys.stderr)
     models_dir = os.path.join(here, "models")
     os.makedirs(models_dir, exist_ok=True)
     results = []
     for group in sorted({g for _, g, _ in dsets}):
         train_names = [n for n, g, _ in dsets if g != group]
-        m = model_json([data[n] for n in train_names], train_names)
+        m = model_json(args.cli, tmp, base, dsets, train_names)
         path = os.path.join(models_dir, f"heldout_{group}.json")
         with open(path, "w") as f:
             json.dump(m, f, indent=1)
+            f.write("\n")
         for name, g, a in dsets:
             if g != group:
                 continue
-            cfg = {"model": os.path.relpath(path, root)}
-            if args.variant:
-                cfg["variant"] = args.variant
             res, cmd = run_cli(args.cli, a, {"model": path, **({"variant": args.variant} if args.variant else {})})
             res["dataset"] = name
             res["trained_on"] = train_names
             results.append(res)
             print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}))
-    final = model_json([data[n] for n, _, _ in dsets], [n for n, _, _ in dsets])
+    final = model_json(args.cli, tmp, base, dsets, [n for n, _, _ in dsets])
     with open(args.out, "w") as f:
         json.dump(final, f, indent=1)
         f.write("\n")
     with open(os.path.join(models_dir, "heldout_results.json"), "w") as f:
         json.dump(results, f, indent=1)
+        f.write("\n")
     print(f"wrote {args.out}", file=sys.stderr)
 
 
