@@ -1,6 +1,8 @@
 // The embedkit web sample: JSON documents -> vectors (vsa_json plugin) -> a SQLite
-// store on IndexedDB -> exact search, with score bars and a 2-D projection.
+// store on IndexedDB -> exact search, with score bars and a 2-D projection; the other
+// plugins have their panels in plugins.js.
 import { Embedkit, EmbedkitError } from '../../wasm/js/index.js';
+import { setupPlugins } from './plugins.js';
 
 const $ = (id) => document.getElementById(id);
 const ENCODER = 'embedkit.vsa_json';
@@ -222,6 +224,7 @@ async function main() {
       showError(e);
     }
   };
+  setupPlugins(state.ctx);
   $('status').textContent = `ready: embedkit ${state.kit.version}, ${state.ctx.info().simdTarget} SIMD`;
   document.body.dataset.ready = '1';
 }

@@ -139,8 +139,10 @@ _ek_find_src(EK_SIMDJSON_SRC "simdjson-*")
 add_library(ek_dep_simdjson STATIC "${EK_SIMDJSON_SRC}/singleheader/simdjson.cpp")
 target_include_directories(ek_dep_simdjson SYSTEM PUBLIC "${EK_SIMDJSON_SRC}/singleheader")
 # No WASM SIMD kernel in simdjson 3.0.1: the portable "fallback" implementation.
-target_compile_definitions(ek_dep_simdjson PUBLIC SIMDJSON_THREADS_ENABLED=0
-  PRIVATE SIMDJSON_AVOID_DEAD_CODE=1)
+# Threads stay off: simdjson turns them on when SIMDJSON_THREADS_ENABLED is *defined*
+# (any value) or _REENTRANT is; document_stream would then start a std::thread, which
+# aborts in a module built without pthreads. So the macro must not be defined at all.
+target_compile_definitions(ek_dep_simdjson PRIVATE SIMDJSON_AVOID_DEAD_CODE=1)
 target_compile_options(ek_dep_simdjson PRIVATE -O2 -w)
 add_library(simdjson::simdjson ALIAS ek_dep_simdjson)
 set(simdjson_FOUND TRUE)

@@ -200,8 +200,137 @@ export declare class Instance extends Handle {
   encoderDim(): number;
   /** items.length x encoderDim() floats, row-major. */
   encode(items: string[]): Float32Array;
+  /** "ek.classifier/1" (embedkit.text_classify); throws EK_ERR_UNSUPPORTED otherwise. */
+  classifier(): Classifier;
+  /** "ek.matcher/1" (embedkit.table_match). */
+  matcher(): Matcher;
+  /** "ek.recommender/1" + "ek.unlearner/1" (embedkit.rec_unlearn). */
+  recommender(): Recommender;
   free(): void;
   [Symbol.dispose](): void;
+}
+
+// ---- plugin extensions (wasm/js/extensions.js); they borrow their Instance ----------
+
+/** Labels: { name: keywords[] }, { labels: {...} }, or { name: { keywords, description } }. */
+export type LabelSpec =
+  | Record<string, string[] | { keywords?: string[]; description?: string }>
+  | { labels: Record<string, string[]> }
+  | string;
+
+export interface LabelInfo {
+  name: string;
+  knownKeywords: number;
+  totalKeywords: number;
+  /** Documents averaged into the label vector. */
+  documents: number;
+  /** false: no known keyword, never predicted. */
+  active: boolean;
+}
+
+export interface Prediction {
+  /** Label name, or null for an empty document (no known word). */
+  label: string | null;
+  /** Label index, -1 for none. */
+  index: number;
+  /** max of softmax(cosine * scale). */
+  confidence: number;
+  /** Cosine per label (with { scores: true }). */
+  scores?: Float32Array;
+}
+
+export declare class Classifier {
+  readonly instance: Instance;
+  setLabels(labels: LabelSpec): void;
+  fit(documents: string[]): void;
+  shape(): { labels: number; dim: number };
+  labels(): LabelInfo[];
+  predict(documents: string[], options?: { scores?: boolean }): Prediction[];
+  /** documents.length x dim, row-major. */
+  embed(documents: string[]): Float32Array;
+  labelVectors(): { labels: Float32Array; seeds: Float32Array };
+  info(): Record<string, unknown>;
+  save(store: Store, model: string): void;
+  load(store: Store, model: string): void;
+}
+
+export type MatcherSide = 'source' | 'target';
+export type MatcherFormat = 'auto' | 'schema_json' | 'sql_ddl' | 'glossary_json' | 'glossary_csv';
+
+export interface MatchCandidate {
+  id: string;
+  table: string;
+  name: string;
+  /** Final score in [0, 1]. */
+  score: number;
+  model_score: number;
+  judge?: number;
+  /** Above the threshold (and assigned, in 1:1 mode). */
+  match: boolean;
+  signals: Record<string, number>;
+  /** Each signal's share of the model's logit. */
+  contributions: Record<string, number>;
+}
+
+export interface MatchResult {
+  model: string;
+  threshold: number;
+  mode: '1:n' | '1:1';
+  signals: string[];
+  columns: { id: string; table: string; name: string; candidates: MatchCandidate[] }[];
+  warnings?: string[];
+}
+
+export declare class Matcher {
+  readonly instance: Instance;
+  load(side: MatcherSide, text: string | object, format?: MatcherFormat): void;
+  loadSource(text: string | object, format?: MatcherFormat): void;
+  loadTarget(text: string | object, format?: MatcherFormat): void;
+  clear(side: MatcherSide): void;
+  count(side: MatcherSide): number;
+  addAbbreviations(map: Record<string, string>): void;
+  match(options?: { topK?: number; mode?: '1:n' | '1:1' | 'one_to_many' | 'one_to_one';
+    threshold?: number; maxMatches?: number }): MatchResult;
+}
+
+export interface ForgetReport {
+  interactionsRemoved: number;
+  usersRemoved: number;
+  itemsRemoved: number;
+  epochs: number;
+  seconds: number;
+  requestId: string;
+  /** SHA-256 (hex) of the canonical forget set, as in the ledger. */
+  digest: string;
+}
+
+export declare class Recommender {
+  readonly instance: Instance;
+  addInteractions(rows: { user: string; item: string; weight?: number }[]): void;
+  setItems(items: { id: string; categorical?: number[]; text?: string }[]): void;
+  train(options?: Record<string, unknown> | null):
+    { epochs: number; samples: number; seconds: number; lastLoss: number };
+  recommend(user: string, options?: { k?: number; excludeSeen?: boolean }):
+    { item: string; score: number }[];
+  score(user: string, items: string[]): Float32Array;
+  evaluate(pairs: { user: string; item: string }[], options?: { k?: number; excludeSeen?: boolean }):
+    { recall: number; ndcg: number; hitRate: number; meanRank: number; users: number;
+      pairs: number; pairsSkipped: number };
+  stats(): { users: number; items: number; interactions: number; dim: number; layers: number;
+    trained: boolean; pendingRequests: number };
+  save(store: Store, name: string): void;
+  load(store: Store, name: string): void;
+  forget(request: {
+    kind?: 'interactions' | 'users' | 'items';
+    pairs?: { user: string; item: string }[];
+    users?: string[];
+    items?: string[];
+    method?: 'mmrecun' | 'gold' | 'finetune' | 'noop';
+    keepRows?: boolean;
+    options?: Record<string, unknown>;
+    requestId?: string;
+  }): ForgetReport;
+  purge(): number;
 }
 
 export declare class Store extends Handle {

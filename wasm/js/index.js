@@ -22,33 +22,16 @@
 // call (batched); `await store.flush()` or `await store.close()` resolves once they
 // are durable.
 
+import { EmbedkitError, Scratch, Status, jsError, jsonText, parseJson } from './heap.js';
+import { Classifier, Matcher, Recommender } from './extensions.js';
+
+export { Classifier, EmbedkitError, Matcher, Recommender, Status };
+
 const IS_NODE =
   typeof process === 'object' && process !== null && typeof process.versions === 'object' &&
   process.versions !== null && typeof process.versions.node === 'string' &&
   typeof window === 'undefined';
 
-/** Status codes (abi/include/embedkit/types.h). */
-export const Status = Object.freeze({
-  OK: 0,
-  INVALID_ARGUMENT: 1,
-  NOT_FOUND: 2,
-  ALREADY_EXISTS: 3,
-  DIMENSION_MISMATCH: 4,
-  PARSE: 5,
-  IO: 6,
-  STORAGE: 7,
-  CORRUPT: 8,
-  READ_ONLY: 9,
-  ABI_MISMATCH: 10,
-  NOT_A_PLUGIN: 11,
-  UNSUPPORTED: 12,
-  BUFFER_TOO_SMALL: 13,
-  OUT_OF_MEMORY: 14,
-  CANCELLED: 15,
-  LIMIT: 16,
-  INTERNAL: 17,
-  PLUGIN: 18,
-});
 
 /** Distance metrics. Scores: cosine similarity, inner product (higher is closer),
  * squared L2 distance (lower is closer). */
@@ -57,24 +40,6 @@ const METRIC_NAMES = ['cosine', 'dot', 'l2'];
 
 export const LogLevel = Object.freeze({ ERROR: 0, WARN: 1, INFO: 2, DEBUG: 3 });
 const LOG_LEVEL_NAMES = ['error', 'warn', 'info', 'debug'];
-
-/** Error thrown by every failing call: `status` is the ek_status, `statusName` its
- * constant name ("EK_ERR_NOT_FOUND"), `message` the library's explanation. */
-export class EmbedkitError extends Error {
-  constructor(status, statusName, message) {
-    super(message);
-    this.name = 'EmbedkitError';
-    this.status = status;
-    this.statusName = statusName;
-  }
-}
-
-const STATUS_NAMES = Object.fromEntries(
-  Object.entries(Status).map(([k, v]) => [v, v === 0 ? 'EK_OK' : `EK_ERR_${k}`]));
-
-function jsError(status, message) {
-  return new EmbedkitError(status, STATUS_NAMES[status] ?? 'EK_ERR_UNKNOWN', message);
-}
 
 async function loadFactory() {
   if (IS_NODE) {
@@ -98,56 +63,6 @@ function logLevelCode(level) {
   const i = LOG_LEVEL_NAMES.indexOf(String(level).toLowerCase());
   if (i < 0) throw jsError(Status.INVALID_ARGUMENT, `createContext: unknown logLevel '${level}'`);
   return i;
-}
-
-function jsonText(value) {
-  if (value === undefined || value === null) return null;
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-function parseJson(text) {
-  return text === null ? null : JSON.parse(text);
-}
-
-// Allocations of one call into the wasm heap, released together.
-class Scratch {
-  constructor(M) {
-    this.M = M;
-    this.ptrs = [];
-  }
-  alloc(bytes) {
-    const p = this.M._malloc(Math.max(bytes, 1));
-    if (!p) throw jsError(Status.OUT_OF_MEMORY, `cannot allocate ${bytes} bytes in the wasm heap`);
-    this.ptrs.push(p);
-    return p;
-  }
-  str(s) {
-    if (s === null || s === undefined) return 0;
-    const n = this.M.lengthBytesUTF8(s) + 1;
-    const p = this.alloc(n);
-    this.M.stringToUTF8(s, p, n);
-    return p;
-  }
-  f32(values) {
-    const p = this.alloc(values.length * 4);
-    this.M.HEAPF32.set(values, p >> 2);
-    return p;
-  }
-  u32(count) {
-    const p = this.alloc(count * 4);
-    this.M.HEAPU32.fill(0, p >> 2, (p >> 2) + count);
-    return p;
-  }
-  // An array of char* (0 for null entries).
-  strArray(list) {
-    const p = this.u32(list.length);
-    for (let i = 0; i < list.length; ++i) this.M.HEAPU32[(p >> 2) + i] = this.str(list[i]);
-    return p;
-  }
-  free() {
-    for (const p of this.ptrs) this.M._free(p);
-    this.ptrs.length = 0;
-  }
 }
 
 function addDispose(proto, method) {
@@ -556,6 +471,21 @@ export class Instance extends Child {
     }
   }
 
+  /** The "ek.classifier/1" extension (embedkit.text_classify) as a Classifier. */
+  classifier() {
+    return new Classifier(this);
+  }
+
+  /** The "ek.matcher/1" extension (embedkit.table_match) as a Matcher. */
+  matcher() {
+    return new Matcher(this);
+  }
+
+  /** The "ek.recommender/1" + "ek.unlearner/1" extensions (embedkit.rec_unlearn). */
+  recommender() {
+    return new Recommender(this);
+  }
+
   /** Length of the vectors the encoder extension produces. */
   encoderDim() {
     const kit = this._kit;
@@ -578,15 +508,7 @@ export class Instance extends Child {
     const dim = this.encoderDim();
     const s = new Scratch(M);
     try {
-      const views = s.u32(items.length * 2); // ek_string_view {const char*, size_t} on wasm32
-      for (let i = 0; i < items.length; ++i) {
-        const text = String(items[i]);
-        const bytes = M.lengthBytesUTF8(text);
-        const ptr = s.alloc(bytes + 1);
-        M.stringToUTF8(text, ptr, bytes + 1);
-        M.HEAPU32[(views >> 2) + 2 * i] = ptr;
-        M.HEAPU32[(views >> 2) + 2 * i + 1] = bytes;
-      }
+      const views = s.views(items);
       const capacity = items.length * dim;
       const out = s.alloc(capacity * 4);
       kit._check(M._ek_encode(p, views, items.length, out, capacity, 0));

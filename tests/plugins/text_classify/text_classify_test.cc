@@ -256,7 +256,11 @@ struct FakeModel {
         size_t e = t.find_first_of(" .", pos);
         if (e == std::string::npos) e = t.size();
         if (e > pos) {
-          uint64_t h = std::hash<std::string>()(t.substr(pos, e - pos)) | 1;
+          // FNV-1a 64 (not std::hash: its width and values differ by platform, and
+          // this fake model must give the same vectors natively and in WASM).
+          uint64_t h = 1469598103934665603ull;
+          for (size_t c = pos; c < e; ++c) h = (h ^ static_cast<unsigned char>(t[c])) * 1099511628211ull;
+          h |= 1;
           for (uint32_t j = 0; j < dim; ++j) {
             h ^= h << 13, h ^= h >> 7, h ^= h << 17;
             v[j] += (h & 1) ? 1.0f : -1.0f;

@@ -881,6 +881,14 @@ TEST(StoreFile, TwoHandlesSeeEachOthersWrites) {
   ErrorOf([&] { Upsert(*a, "c", r5); }, EK_ERR_DIMENSION_MISMATCH);
 }
 
+// These tests need a second thread (another writer holding the lock, a reader running
+// beside a writer). A WebAssembly build without pthreads has only the calling thread.
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define EK_SKIP_WITHOUT_THREADS() GTEST_SKIP() << "needs threads (WASM build without pthreads)"
+#else
+#define EK_SKIP_WITHOUT_THREADS() (void)0
+#endif
+
 // Another process commits to a collection while this handle waits for the write
 // lock: the handle must not patch its now-stale copy incrementally (it would miss the
 // other commit for good), but reload it.
@@ -927,6 +935,7 @@ void CommitWhileWaiting(const std::function<void(Store&)>& write,
 }
 
 TEST(StoreFile, CommitWhileWaitingForTheWriteLockIsNotLostByUpsert) {
+  EK_SKIP_WITHOUT_THREADS();
   CommitWhileWaiting(
       [](Store& s) {
         Rows two;
@@ -937,6 +946,7 @@ TEST(StoreFile, CommitWhileWaitingForTheWriteLockIsNotLostByUpsert) {
 }
 
 TEST(StoreFile, CommitWhileWaitingForTheWriteLockIsNotLostByDelete) {
+  EK_SKIP_WITHOUT_THREADS();
   CommitWhileWaiting([](Store& s) { EXPECT_EQ(s.Delete("c", {"one"}), 1u); }, {"outside"},
                      {"outside"});
 }
@@ -1028,6 +1038,7 @@ std::vector<float> Versioned(int i, int v, size_t dim) {
 }
 
 TEST(StoreThreads, SearchesStayConsistentWhileAnotherThreadUpserts) {
+  EK_SKIP_WITHOUT_THREADS();
   const size_t dim = 16;
   ThreadPool pool(2);
   TempDir dir;
@@ -1103,6 +1114,7 @@ TEST(StoreThreads, SearchesStayConsistentWhileAnotherThreadUpserts) {
 }
 
 TEST(StoreThreads, TwoHandlesWritingConcurrentlyConverge) {
+  EK_SKIP_WITHOUT_THREADS();
   TempDir dir;
   const std::string path = dir.File("conv.ekdb");
   auto a = OpenStore(path);

@@ -1,5 +1,6 @@
 // samples/web in Debian's chromium, driven by playwright-core: the page loads the
 // module, stores documents through the vsa_json plugin, a search shows ranked hits,
+// the classify, match and recommend/forget panels run their plugins,
 // and the store survives a page reload and a browser restart (IndexedDB). Saves a
 // screenshot to $EK_SCREENSHOT_DIR (default: the system temp folder).
 //   node --test tests/wasm/browser/
@@ -70,6 +71,36 @@ test('web sample in chromium: load, add, search, reload, restart', { skip: !exis
   }
   const scores = await page.evaluate(() => window.embedkitDemo.lastHits.map((h) => h.score));
   for (let i = 1; i < scores.length; ++i) assert.ok(scores[i] <= scores[i - 1]);
+
+  // Every other plugin through its panel.
+  await page.click('#cls-run');
+  await page.waitForFunction(() => document.body.dataset.classified);
+  assert.equal(await page.evaluate(() => document.body.dataset.classified), 'space,sport,food',
+    await page.locator('#cls-error').textContent());
+  assert.equal(await page.locator('#cls-results tbody tr.cls-row').count(), 3);
+
+  await page.click('#match-run');
+  await page.waitForFunction(() => document.body.dataset.matched);
+  const matched = await page.evaluate(() => document.body.dataset.matched);
+  for (const pair of ['birth_dt=birth_date', 'gender_cd=gender', 'loinc_cd=measurement_code']) {
+    assert.ok(matched.split(',').includes(pair), `${pair} in ${matched}`);
+  }
+
+  await page.click('#rec-train');
+  await page.waitForFunction(() => document.body.dataset.trained === '24');
+  await page.selectOption('#rec-user', 's1');
+  await page.click('#rec-recommend');
+  await page.waitForFunction(() => document.body.dataset.recommended);
+  const books = await page.evaluate(() => document.body.dataset.recommended.split('|'));
+  assert.ok(books.length >= 1);
+  // s1 read 4 of the 6 sci-fi books: its 2 unseen ones come first.
+  for (const b of books.slice(0, 2)) {
+    assert.ok(['Dune', 'Foundation', 'Neuromancer', 'Hyperion', 'Solaris', 'Ubik'].includes(b), books.join('|'));
+  }
+  await page.click('#rec-forget');
+  await page.waitForFunction(() => document.body.dataset.forgotten === 's1');
+  assert.match(await page.locator('#rec-report').textContent(), /forgot s1: \d+ interactions removed/);
+  assert.equal(await page.locator('#rec-user option[value="s1"]').count(), 0);
 
   const dir = process.env.EK_SCREENSHOT_DIR ?? tmpdir();
   const shot = join(dir, 'embedkit-web-sample.png');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
 import { Embedkit } from '../../../wasm/js/index.js';
-import { compareHits, compareVectors } from '../../fixture/compare.mjs';
+import { compareHits, compareMatches, comparePredictions, compareVectors } from '../../fixture/compare.mjs';
 
 const golden = JSON.parse(readFileSync(new URL('../../fixture/cross_backend.json', import.meta.url), 'utf8'));
 let kit;
@@ -61,8 +61,41 @@ for (const c of golden.encoder_cases) {
   });
 }
 
+for (const c of golden.classifier_cases) {
+  test(`classifier case ${c.plugin}`, () => {
+    const ctx = kit.createContext();
+    try {
+      const cls = ctx.createInstance(c.plugin, c.config).classifier();
+      cls.setLabels(c.labels);
+      cls.fit(c.corpus);
+      const actual = cls.predict(c.queries, { scores: true })
+        .map((p) => ({ label: p.index, confidence: p.confidence, scores: Array.from(p.scores) }));
+      assert.deepEqual(comparePredictions(c.plugin, c.predictions, actual), []);
+    } finally {
+      ctx.free();
+    }
+  });
+}
+
+for (const c of golden.matcher_cases) {
+  test(`matcher case ${c.plugin}`, () => {
+    const ctx = kit.createContext();
+    try {
+      const m = ctx.createInstance(c.plugin, c.config).matcher();
+      m.loadSource(c.source_ddl, 'sql_ddl');
+      m.loadTarget(c.glossary, 'glossary_json');
+      const actual = m.match({ topK: c.top_k }).columns.map((col) => ({ table: col.table,
+        name: col.name, candidates: col.candidates.map((k) => ({ id: k.id, score: k.score, match: k.match })) }));
+      assert.deepEqual(compareMatches(c.plugin, c.columns, actual), []);
+    } finally {
+      ctx.free();
+    }
+  });
+}
+
 test('the fixture was written natively and covers every metric', () => {
   assert.notEqual(golden.written_by.simd_target, 'WASM');
   assert.deepEqual([...new Set(golden.vector_cases.map((c) => c.metric))].sort(), ['cosine', 'dot', 'l2']);
   assert.ok(golden.encoder_cases.length >= 1);
+  assert.ok(golden.classifier_cases.length >= 1 && golden.matcher_cases.length >= 1);
 });

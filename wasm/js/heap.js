@@ -1,0 +1,113 @@
+// Internals shared by the package's modules (index.js, extensions.js): status codes,
+// the error type, and the per-call scratch allocator of the wasm heap. index.js
+// re-exports Status and EmbedkitError; the rest is not part of the public API.
+
+/** Status codes (abi/include/embedkit/types.h). */
+export const Status = Object.freeze({
+  OK: 0,
+  INVALID_ARGUMENT: 1,
+  NOT_FOUND: 2,
+  ALREADY_EXISTS: 3,
+  DIMENSION_MISMATCH: 4,
+  PARSE: 5,
+  IO: 6,
+  STORAGE: 7,
+  CORRUPT: 8,
+  READ_ONLY: 9,
+  ABI_MISMATCH: 10,
+  NOT_A_PLUGIN: 11,
+  UNSUPPORTED: 12,
+  BUFFER_TOO_SMALL: 13,
+  OUT_OF_MEMORY: 14,
+  CANCELLED: 15,
+  LIMIT: 16,
+  INTERNAL: 17,
+  PLUGIN: 18,
+});
+
+/** Error thrown by every failing call: `status` is the ek_status, `statusName` its
+ * constant name ("EK_ERR_NOT_FOUND"), `message` the library's explanation. */
+export class EmbedkitError extends Error {
+  constructor(status, statusName, message) {
+    super(message);
+    this.name = 'EmbedkitError';
+    this.status = status;
+    this.statusName = statusName;
+  }
+}
+
+const STATUS_NAMES = Object.fromEntries(
+  Object.entries(Status).map(([k, v]) => [v, v === 0 ? 'EK_OK' : `EK_ERR_${k}`]));
+
+export function jsError(status, message) {
+  return new EmbedkitError(status, STATUS_NAMES[status] ?? 'EK_ERR_UNKNOWN', message);
+}
+
+export function jsonText(value) {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+export function parseJson(text) {
+  return text === null ? null : JSON.parse(text);
+}
+
+// Allocations of one call into the wasm heap, released together.
+export class Scratch {
+  constructor(M) {
+    this.M = M;
+    this.ptrs = [];
+  }
+  alloc(bytes) {
+    const p = this.M._malloc(Math.max(bytes, 1));
+    if (!p) throw jsError(Status.OUT_OF_MEMORY, `cannot allocate ${bytes} bytes in the wasm heap`);
+    this.ptrs.push(p);
+    return p;
+  }
+  str(s) {
+    if (s === null || s === undefined) return 0;
+    const n = this.M.lengthBytesUTF8(s) + 1;
+    const p = this.alloc(n);
+    this.M.stringToUTF8(s, p, n);
+    return p;
+  }
+  f32(values) {
+    const p = this.alloc(values.length * 4);
+    this.M.HEAPF32.set(values, p >> 2);
+    return p;
+  }
+  u32(count) {
+    const p = this.alloc(count * 4);
+    this.M.HEAPU32.fill(0, p >> 2, (p >> 2) + count);
+    return p;
+  }
+  // An array of ek_string_view {const char* data, size_t length} (wasm32: 8 bytes each).
+  views(list) {
+    const M = this.M;
+    const p = this.u32(list.length * 2);
+    for (let i = 0; i < list.length; ++i) {
+      const text = String(list[i]);
+      const bytes = M.lengthBytesUTF8(text);
+      const ptr = this.alloc(bytes + 1);
+      M.stringToUTF8(text, ptr, bytes + 1);
+      M.HEAPU32[(p >> 2) + 2 * i] = ptr;
+      M.HEAPU32[(p >> 2) + 2 * i + 1] = bytes;
+    }
+    return p;
+  }
+  f64(count) {
+    const p = this.alloc(count * 8);
+    this.M.HEAPF64.fill(0, p >> 3, (p >> 3) + count);
+    return p;
+  }
+  // An array of char* (0 for null entries).
+  strArray(list) {
+    const p = this.u32(list.length);
+    for (let i = 0; i < list.length; ++i) this.M.HEAPU32[(p >> 2) + i] = this.str(list[i]);
+    return p;
+  }
+  free() {
+    for (const p of this.ptrs) this.M._free(p);
+    this.ptrs.length = 0;
+  }
+}
