@@ -4,18 +4,22 @@
 #
 # Stages (docs/reliability.md), each in its own build folder:
 #   native  build/       RelWithDebInfo, every test (incl. the ABI gate)
+#   wasm    build-wasm/  emcc build of the SDK + every plugin, its GoogleTest suites and
+#                        C API test under node, the JS package's node:test files (API,
+#                        extensions, persistence, memory, cross-backend fixture) and the
+#                        web page in Debian's chromium (scripts/test_wasm.sh)
 #   asan    build-asan/  the whole native suite under ASan+UBSan (+ a self-check)
 #   tsan    build-tsan/  the concurrency tests under TSan (ctest -L concurrency)
 #   fuzz    build-fuzz/  clang-14 libFuzzer targets: seed replay + a 60 s smoke
-# The default (the README's command and CI) is the native stage: it fits the CI
-# budget of 30 minutes on 2 cores. The sanitizer and fuzz stages each rebuild the
+# The default (the README's command and CI) is the native and wasm stages: together
+# they fit the CI budget of 30 minutes on 2 cores (docs/reliability.md has the times). The sanitizer and fuzz stages each rebuild the
 # whole tree and are run on demand: STAGES="native asan tsan fuzz" scripts/test.sh
 # (docs/reliability.md). FUZZ_SECONDS changes the smoke budget.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 JOBS="${JOBS:-$(nproc)}"
-STAGES="${STAGES:-native}"
+STAGES="${STAGES:-native wasm}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 export BUILD_DIR JOBS
 has_stage() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -26,6 +30,12 @@ if has_stage native; then
   "$ROOT/scripts/build.sh"
   stamp "native tests (ctest)"
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" --timeout 600
+fi
+
+# ---- WebAssembly: the same suites under node, the JS package, the page in chromium ----
+if has_stage wasm; then
+  stamp "wasm build + tests (scripts/test_wasm.sh)"
+  "$ROOT/scripts/test_wasm.sh"
 fi
 
 # ---- ASan + UBSan: the whole native suite -------------------------------------------
