@@ -177,9 +177,11 @@ template <bool kContent>
 }
 
 // Loss of a block and the fused dot + update for every triple in order. D is the
-// embedding size when known at compile time (0: args.dim).
+// embedding size when known at compile time (0: args.dim). reverse[0] counts the
+// reverse-term (forget) triples, reverse[1] those whose forgotten item still scored
+// above the negative before the step.
 template <size_t D, bool kAdam, bool kContent>
-[[gnu::always_inline]] inline double StepBody(const StepArgs& a, const Triple* t, size_t n) {
+[[gnu::always_inline]] inline double StepBody(const StepArgs& a, const Triple* t, size_t n, uint64_t* reverse) {
   const size_t dim = D ? D : a.dim;
   const float lr = a.lr, reg = a.reg, step = a.step;
   double loss = 0;
@@ -190,7 +192,12 @@ template <size_t D, bool kAdam, bool kContent>
     float* qj = a.Q + size_t(j) * dim;
     const float* ci = kContent ? a.C + size_t(i) * dim : nullptr;
     const float* cj = kContent ? a.C + size_t(j) * dim : nullptr;
-    const float x = t[s].sign * Diff<D, kContent>(pu, qi, qj, ci, cj, dim);
+    const float diff = Diff<D, kContent>(pu, qi, qj, ci, cj, dim);
+    if (t[s].sign < 0) {
+      ++reverse[0];
+      reverse[1] += diff > 0;
+    }
+    const float x = t[s].sign * diff;
     // one exp for both: sigma(-x) = e / (1 + e), softplus(-x) = log1p(e), e = exp(-x)
     const float ex = std::exp(std::min(-x, 80.0f));
     loss += t[s].weight * std::log1p(ex);
@@ -228,9 +235,11 @@ template <size_t D, bool kAdam, bool kContent>
 #define EK_REC_CLONES
 #endif
 
-using StepFn = double (*)(const StepArgs&, const Triple*, size_t);
-#define EK_REC_STEP(NAME, D, ADAM, CONTENT) \
-  EK_REC_CLONES double NAME(const StepArgs& a, const Triple* t, size_t n) { return StepBody<D, ADAM, CONTENT>(a, t, n); }
+using StepFn = double (*)(const StepArgs&, const Triple*, size_t, uint64_t*);
+#define EK_REC_STEP(NAME, D, ADAM, CONTENT)                                     \
+  EK_REC_CLONES double NAME(const StepArgs& a, const Triple* t, size_t n, uint64_t* reverse) { \
+    return StepBody<D, ADAM, CONTENT>(a, t, n, reverse);                         \
+  }
 EK_REC_STEP(Step64Sgd, 64, false, false)
 EK_REC_STEP(Step64SgdC, 64, false, true)
 EK_REC_STEP(Step64Adam, 64, true, false)
@@ -492,6 +501,15 @@ bool Trainer::Run(Model* m, const Data& d, const std::vector<Source>& sources, u
   return ok;
 }
 
+// Early stop on the forget objective: the share of this epoch's reverse-term samples
+// whose forgotten item still scored above its random negative (a sampled AUC of the
+// forget set, measured before each step) has reached cfg.forget_auc.
+bool Trainer::StopEarly(uint64_t reverse, uint64_t above, TrainStats* stats) const {
+  if (reverse == 0) return false;
+  stats->forget_auc = double(above) / double(reverse);
+  return cfg_.forget_auc > 0 && stats->forget_auc <= cfg_.forget_auc;
+}
+
 bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
                         const std::vector<Source>& sources, uint32_t epochs, double lr_d,
                         double reg_d, uint64_t seed, const char* task, TrainStats* stats) const {
@@ -528,7 +546,7 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
     const float t = float(ep + 1);
     const float bc1 = 1.0f - std::pow(kBeta1, t), bc2 = 1.0f - std::pow(kBeta2, t);
     std::atomic<double> loss_sum{0.0};
-    std::atomic<uint64_t> done{0};
+    std::atomic<uint64_t> done{0}, rev{0}, rev_above{0};
     for (uint64_t b0 = 0; b0 < total; b0 += block) {
       const uint64_t b1 = std::min(total, b0 + block);
       if (F) {
@@ -549,8 +567,11 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
           if (!DrawSample(r.data() + s * kWordsPerSample, sources, prefix, d, csr, &dr)) continue;
           tr.push_back(Triple{dr.u, dr.i, dr.j, dr.src->sign, dr.src->weight});
         }
-        const double local_loss = step_fn(args, tr.data(), tr.size());
+        uint64_t reverse[2] = {0, 0};
+        const double local_loss = step_fn(args, tr.data(), tr.size(), reverse);
         const uint64_t local_done = tr.size();
+        rev.fetch_add(reverse[0]);
+        rev_above.fetch_add(reverse[1]);
         // CAS loop: emscripten 3.1.6's libc++ has no atomic<double>::fetch_add.
         for (double cur = loss_sum.load(); !loss_sum.compare_exchange_weak(cur, cur + local_loss);) {
         }
@@ -579,6 +600,7 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
     stats->samples += done.load();
     stats->last_loss = done.load() ? loss_sum.load() / double(done.load()) : 0.0;
     if (!env_.Progress(task, ep + 1, epochs)) return false;
+    if (StopEarly(rev.load(), rev_above.load(), stats)) break;
   }
   return true;
 }
@@ -626,7 +648,7 @@ bool Trainer::RunGraph(Model* m, const Data& d, const Csr& csr,
   for (uint32_t ep = 0; ep < epochs; ++ep) {
     const uint64_t key = Mix(seed * 0x9e3779b97f4a7c15ull + ep + 1);
     double loss_sum = 0;
-    uint64_t done = 0;
+    uint64_t done = 0, rev = 0, rev_above = 0;
     for (uint64_t b0 = 0; b0 < total; b0 += B) {
       const uint64_t b1 = std::min(total, b0 + B);
       Content(*m, C.data());
@@ -645,6 +667,10 @@ bool Trainer::RunGraph(Model* m, const Data& d, const Csr& csr,
         const float* fj = Fi.data() + size_t(dr.j) * dim;
         float diff = 0;
         for (size_t k = 0; k < dim; ++k) diff += fu[k] * (fi[k] - fj[k]);
+        if (dr.src->sign < 0) {
+          ++rev;
+          rev_above += diff > 0;
+        }
         const float x = dr.src->sign * diff;
         loss_sum += dr.src->weight * Softplus(x);
         const float gg = dr.src->weight * dr.src->sign * Sigmoid(-x);
@@ -680,6 +706,7 @@ bool Trainer::RunGraph(Model* m, const Data& d, const Csr& csr,
     stats->samples += done;
     stats->last_loss = done ? loss_sum / double(done) : 0.0;
     if (!env_.Progress(task, ep + 1, epochs)) return false;
+    if (StopEarly(rev, rev_above, stats)) break;
   }
   return true;
 }

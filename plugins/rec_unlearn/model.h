@@ -59,11 +59,14 @@ struct Config {
   double alpha = 1.0;          // weight of the reverse BPR term on the forget set
   double beta = 1.0;           // weight of the forward BPR term on the retain set
   double unlearn_lambda = 1e-4;
-  uint32_t unlearn_epochs = 5;
-  double unlearn_lr = 0.0005;
+  uint32_t unlearn_epochs = 3;   // at most (see forget_auc)
+  double unlearn_lr = 0.001;
   std::string unlearn_optimizer = "adam";  // "sgd": alpha/beta scale the steps directly
   double retain_ratio = 0.2;   // retain samples per unlearning epoch / |retain|
-  uint32_t forget_repeats = 6;  // forget-set samples per unlearning epoch / |forget|
+  uint32_t forget_repeats = 3;  // forget-set samples per unlearning epoch / |forget|
+  // Early stop: after an epoch whose forget samples scored above their random negative
+  // in at most this share (chance level: a model that never saw the user or item).
+  double forget_auc = 0.5;
 };
 
 struct Interaction {
@@ -134,6 +137,7 @@ struct TrainStats {
   uint64_t samples = 0;
   double seconds = 0;
   double last_loss = 0;
+  double forget_auc = -1;  // last epoch's sampled AUC of the reverse-term pairs (-1: none)
 };
 
 class Trainer {
@@ -162,6 +166,7 @@ class Trainer {
   void Propagate(const Model& m, const Graph& g, const float* eu, const float* ei, float* fu,
                  float* fi) const;
   void Content(const Model& m, float* c) const;  // c = X W (items x d)
+  bool StopEarly(uint64_t reverse, uint64_t above, TrainStats* stats) const;
 
   const Env& env_;
   const Config& cfg_;

@@ -151,6 +151,7 @@ void ReadUnlearnConfig(const ConfigReader& r, rec::Config* c) {
   r.Double("unlearn_lr", &c->unlearn_lr, 0, 10);
   r.Double("retain_ratio", &c->retain_ratio, 0, 1000);
   r.Int("forget_repeats", &c->forget_repeats, 0, 1000000);
+  r.Double("forget_auc", &c->forget_auc, 0, 1);
   r.String("unlearn_optimizer", &c->unlearn_optimizer);
   if (c->unlearn_optimizer != "adam" && c->unlearn_optimizer != "sgd")
     Fail(EK_ERR_INVALID_ARGUMENT, "\"unlearn_optimizer\" is \"" + c->unlearn_optimizer + "\"; use \"adam\" or \"sgd\"");
@@ -304,42 +305,46 @@ std::string PairId(const rec::Data& d, uint32_t u, uint32_t i) {
 std::string C(const std::string& name, const char* suffix) { return name + suffix; }
 
 // Writes the parameters (users, items, projection, meta): the rows that change with
-// training or unlearning.
-void SaveModel(Instance* s) {
+// training or unlearning. With `before` (the parameters the store holds, same shapes)
+// only rows that differ from it are written and the collections are not scanned for
+// stale rows: the forget path deletes the rows of removed users and items itself.
+void SaveModel(Instance* s, const rec::Model* before = nullptr) {
   const rec::Model& m = s->model;
   const rec::Data& d = s->data;
   const ek_host* h = s->host;
   const size_t dim = m.dim;
-  {
-    Coll users(h, s->store, C(s->name, ".users"), uint32_t(dim));
+  if (before && (before->dim != m.dim || before->P.size() != m.P.size() || before->Q.size() != m.Q.size() ||
+                 before->W.size() != m.W.size()))
+    before = nullptr;
+  auto changed = [&](const std::vector<float>& now, const std::vector<float>* old, size_t row) {
+    return !old || std::memcmp(now.data() + row * dim, old->data() + row * dim, dim * sizeof(float)) != 0;
+  };
+  auto save_rows = [&](const char* suffix, const std::vector<float>& now, const std::vector<float>* old,
+                       const std::vector<std::string>& names, const std::vector<uint8_t>& alive) {
+    Coll c(h, s->store, C(s->name, suffix), uint32_t(dim));
     std::vector<std::string> ids;
     std::vector<float> v;
-    for (size_t u = 0; u < d.Users(); ++u) {
-      if (!d.user_alive[u]) continue;
-      ids.push_back(d.user_ids[u]);
-      v.insert(v.end(), m.P.begin() + u * dim, m.P.begin() + (u + 1) * dim);
+    for (size_t r = 0; r < names.size(); ++r) {
+      if (!alive[r] || !changed(now, old, r)) continue;
+      ids.push_back(names[r]);
+      v.insert(v.end(), now.begin() + r * dim, now.begin() + (r + 1) * dim);
     }
-    users.Upsert(ids, v, dim, nullptr);
-    users.DeleteOthers(std::unordered_set<std::string>(ids.begin(), ids.end()));
-  }
-  {
-    Coll items(h, s->store, C(s->name, ".items"), uint32_t(dim));
-    std::vector<std::string> ids;
-    std::vector<float> v;
-    for (size_t i = 0; i < d.Items(); ++i) {
-      if (!d.item_alive[i]) continue;
-      ids.push_back(d.item_ids[i]);
-      v.insert(v.end(), m.Q.begin() + i * dim, m.Q.begin() + (i + 1) * dim);
+    c.Upsert(ids, v, dim, nullptr);
+    if (!before) {
+      std::unordered_set<std::string> keep;
+      for (size_t r = 0; r < names.size(); ++r)
+        if (alive[r]) keep.insert(names[r]);
+      c.DeleteOthers(keep);
     }
-    items.Upsert(ids, v, dim, nullptr);
-    items.DeleteOthers(std::unordered_set<std::string>(ids.begin(), ids.end()));
-  }
-  {
+  };
+  save_rows(".users", m.P, before ? &before->P : nullptr, d.user_ids, d.user_alive);
+  save_rows(".items", m.Q, before ? &before->Q : nullptr, d.item_ids, d.item_alive);
+  if (!before || m.W != before->W) {
     Coll proj(h, s->store, C(s->name, ".proj"), uint32_t(dim));
     std::vector<std::string> ids;
     for (uint32_t f = 0; f < m.feat_dim; ++f) ids.push_back("w" + std::to_string(f));
     proj.Upsert(ids, m.W, dim, nullptr);
-    proj.DeleteOthers(std::unordered_set<std::string>(ids.begin(), ids.end()));
+    if (!before) proj.DeleteOthers(std::unordered_set<std::string>(ids.begin(), ids.end()));
   }
   Coll meta(h, s->store, C(s->name, ".meta"), 4);
   char json[512];
@@ -948,7 +953,7 @@ ek_status Forget(void* p, const ek_forget_request* req, ek_forget_report* report
     if (!ok) Fail(EK_ERR_CANCELLED, "cancelled: the data was removed, the parameters are those from before the request");
     // 4. The updated parameters, then the ledger entry is closed.
     if (s->store) {
-      SaveModel(s);
+      SaveModel(s, &backup);
       std::vector<std::string> m = {ledger_json("done", st.seconds)};
       ledger->Upsert({rid}, {float(s->requests)}, 1, &m);
     }
