@@ -309,13 +309,22 @@ void Data::AddOrUpdate(uint32_t u, uint32_t i, float w, int64_t t) {
 }
 
 void Data::RemoveRows(const std::vector<uint8_t>& drop) {
+  // In place: erase the dropped keys, renumber the rows that move (no rehash, no
+  // allocation).
   size_t o = 0;
   for (size_t r = 0; r < rows.size(); ++r) {
-    if (!drop[r]) rows[o++] = rows[r];
+    const uint64_t key = Key(rows[r].u, rows[r].i);
+    if (drop[r]) {
+      pair_row.erase(key);
+      continue;
+    }
+    if (o != r) {
+      pair_row.find(key)->second = uint32_t(o);
+      rows[o] = rows[r];
+    }
+    ++o;
   }
   rows.resize(o);
-  pair_row.clear();
-  for (size_t r = 0; r < rows.size(); ++r) pair_row.emplace(Key(rows[r].u, rows[r].i), uint32_t(r));
 }
 
 void Csr::BuildUsers(const Data& d) {
