@@ -32,16 +32,28 @@ section() { printf '\n%s== %s ==%s\n' "$BOLD" "$*" "$RESET"; }
 say() { printf '%s# %s%s\n' "$DIM_" "$*" "$RESET"; }
 # Shows the command (as "embedkit", with $DATA/$OUT for the long paths and quotes
 # where the shell needs them), then runs it.
-ek() {
+show() {
   local shown="" a safe='^[][A-Za-z0-9_./:,=+@%$-]+$'
   for a in "$@"; do
     a="${a//"$DATA"/\$DATA}"
     a="${a//"$OUT"/\$OUT}"
+    [ -n "${SHARED:-}" ] && a="${a//"$SHARED"/\$SHARED}"
     [[ "$a" =~ $safe ]] || a="'$a'"
     shown+=" $a"
   done
   printf '%s$ embedkit%s%s\n' "$BOLD" "$shown" "$RESET"
+}
+ek() {
+  show "$@"
   "$BIN" "$@"
+}
+# ek_json FILE ARGS...: shows and runs `embedkit --json ARGS > FILE` (for checks).
+ek_json() {
+  local file="$1"
+  shift
+  show --json "$@"
+  "$BIN" --json "$@" > "$file"
+  printf '%s# (JSON written to %s)%s\n' "$DIM_" "${file//"$OUT"/\$OUT}" "$RESET"
 }
 fail() { printf 'demo.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 # The id of record number $1 (1-based line of records.jsonl).
@@ -137,9 +149,103 @@ demo_json() {
     grep -q '"value":"Asia"' || fail "json probe: JPN region should decode to Asia"
 }
 
+# ../shared/data (read in place, never copied): the text, schema and rec sections use
+# it when present and say so when not.
+SHARED="${EMBEDKIT_SHARED_DATA:-$ROOT/../shared/data}"
+need_shared() {
+  [ -e "$SHARED/$1" ] && return 0
+  say "skipped: $SHARED/$1 not found (the real data of ../shared/data is read in place)"
+  return 1
+}
+# Value of a top-level number field in a one-line JSON document on stdin.
+json_num() { grep -o "\"$1\":[-0-9.e]*" | head -n 1 | cut -d : -f 2; }
+
+# ---- section: classify ----------------------------------------------------------------
+# text_classify: labels given only as keywords, a corpus without labels; Lbl2Vec builds
+# each label's vector from the documents nearest its keywords. Scored on R8 (Reuters).
+demo_classify() {
+  section "classify: Reuters R8 from 8 keyword lists, no labelled training data (text_classify)"
+  need_shared text/r8.jsonl || return 0
+  say "SHARED=$SHARED"
+  local glove="$ROOT/.deps/glove/glove-6b-100d.ekwv" embedder=(--embedder hashing)
+  [ -f "$glove" ] && embedder=(--embedder glove --glove "$glove")
+  say "the label file holds a few keywords per class, e.g. earn: $(grep -o '"earn": *\[[^]]*\]' \
+    "$SHARED/text/labels/r8.json" | head -n 1 | cut -c 1-70)"
+  local out="$OUT/r8_eval.json"
+  ek_json "$out" classify eval -l "$SHARED/text/labels/r8.json" -d "$SHARED/text/r8.jsonl" \
+    --split test "${embedder[@]}"
+  local f1
+  f1=$(json_num micro_f1 < "$out")
+  say "micro-F1 on the R8 test split: $f1 (labels used for scoring only; full report $out)"
+  /usr/bin/python3 -c "import sys; sys.exit(0 if float('$f1') >= 0.6 else 1)" ||
+    fail "classify: R8 micro-F1 $f1 is below 0.6"
+  say "fit once, save the model into SQLite, label new texts from the saved model"
+  local store="$OUT/models.db" docs="$OUT/new_texts.jsonl"
+  rm -f "$store" "$store-wal" "$store-shm"
+  ek classify fit -l "$SHARED/text/labels/r8.json" -d "$SHARED/text/r8.jsonl" --split train \
+    -s "$store" -m r8 "${embedder[@]}"
+  cat > "$docs" <<'JSONL'
+{"id":"a","text":"The company reported quarterly net profit of 12 million dollars, up from 9 million, on higher revenue."}
+{"id":"b","text":"Crude oil prices rose after OPEC agreed to cut production quotas next month."}
+{"id":"c","text":"The central bank raised interest rates to defend the currency on the foreign exchange market."}
+JSONL
+  ek classify predict -s "$store" -m r8 -d "$docs"
+}
+
+# ---- section: match -------------------------------------------------------------------
+# table_match: the IMDB schema's columns against the Sakila schema (LLMatch benchmark),
+# ranked with explanations, then scored against the benchmark's gold pairs.
+demo_match() {
+  section "match: IMDB columns -> Sakila schema, ranked and explained (table_match)"
+  need_shared schema/llmatch/schemas/imdb-schema.json || return 0
+  local L="$SHARED/schema/llmatch"
+  ek match -s "$L/schemas/imdb-schema.json" -t "$L/schemas/sakila-schema.json" -k 2 --matches-only |
+    head -n 24
+  local out="$OUT/imdb_sakila_eval.json"
+  ek_json "$out" match eval -s "$L/schemas/imdb-schema.json" -t "$L/schemas/sakila-schema.json" \
+    -g "$L/gold/IMDB-SAKILA-ground_truth.csv"
+  say "against the gold pairs: precision $(json_num precision < "$out"), recall" \
+    "$(json_num recall < "$out"), F1 $(json_num f1 < "$out"), Hit@5 $(json_num hit5 < "$out")"
+  local hit5
+  hit5=$(json_num hit5 < "$out")
+  /usr/bin/python3 -c "import sys; sys.exit(0 if float('$hit5') >= 0.3 else 1)" ||
+    fail "match: Hit@5 $hit5 on IMDB->Sakila is below 0.3"
+}
+
+# ---- section: rec ---------------------------------------------------------------------
+# rec_unlearn: a BPR recommender on MovieLens-100K, then a user is forgotten on request
+# (MMRecUn) and the unlearning is compared with retraining from scratch.
+demo_rec() {
+  section "rec: MovieLens-100K recommender that forgets on request (rec_unlearn, MMRecUn)"
+  need_shared rec/ml-100k/u.data || return 0
+  local ML="$SHARED/rec/ml-100k" store="$OUT/movies.db"
+  rm -f "$store" "$store-wal" "$store-shm"
+  ek rec train "$store" -i "$ML/u.data" --items "$ML/u.item" --config '{"dim":64,"epochs":30,"lr":0.005}'
+  ek rec recommend "$store" -u 196 -k 5
+  say "user 196 asks to be forgotten: their rows are deleted (secure_delete), the model"
+  say "unlearns them, and the ledger keeps only counts and a digest"
+  ek rec forget "$store" --users 196
+  if "$BIN" -q rec recommend "$store" -u 196 -k 5 >/dev/null 2>&1; then
+    fail "rec: user 196 still gets recommendations after being forgotten"
+  fi
+  say "user 196 is unknown now; MMRecUn against retraining from scratch (Gold) on 5% of users:"
+  local out="$OUT/rec_eval.json"
+  ek_json "$out" rec eval -i "$ML/u.data" --items "$ML/u.item" --forget users --fraction 0.05 \
+    --seed 1 --methods mmrecun,gold
+  /usr/bin/python3 - "$out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for m in ("mmrecun", "gold"):
+    x = r[m]
+    print(f"  {m:8s} recall@20 {x['recall@20']:.4f}  forget_recall@20 {x['forget_recall@20']:.4f}  time {x['time_s']:.3f} s")
+print(f"  MMRecUn keeps {r['mmrecun']['recall@20'] / r['gold']['recall@20']:.0%} of Gold's recall, "
+      f"{r['gold']['time_s'] / max(r['mmrecun']['time_s'], 1e-9):.1f}x faster")
+PY
+}
+
 # ---- main ----------------------------------------------------------------------------
 # Later features add a demo_<name> function above and their name here.
-SECTIONS=(store json)
+SECTIONS=(store json classify match rec)
 
 [ -x "$BIN" ] || { echo "demo.sh: no embedkit binary at $BIN (build first, or set EMBEDKIT_BIN)" >&2; exit 1; }
 if [ ! -f "$VECTORS" ] || [ ! -f "$RECORDS" ]; then

@@ -722,11 +722,20 @@ ek_status Load(void* p, ek_store* store, const char* name) {
       for (uint32_t f = 0; f < m.feat_dim; ++f)
         std::memcpy(m.W.data() + size_t(f) * cfg.dim, get(proj, "w" + std::to_string(f), cfg.dim), cfg.dim * sizeof(float));
     }
+    // Interrupted forget requests. The ledger exists once a request was made; a store
+    // opened read-only (recommend from a saved model) cannot create it, and without it
+    // nothing is pending.
     uint32_t pending = 0;
-    {
-      Coll ledger(h, store, C(name, ".ledger"), 1);
+    ek_collection* ledger_c = nullptr;
+    const std::string ledger_name = C(name, ".ledger");
+    const ek_status ls = h->collection_create(store, ledger_name.c_str(), 1, EK_METRIC_DOT, &ledger_c);
+    if (ls == EK_OK) {
+      h->collection_free(ledger_c);
+      Coll ledger(h, store, ledger_name, 1);
       for (auto& r : ledger.List(true))
         if (r.meta.find("\"status\":\"pending\"") != std::string::npos) ++pending;
+    } else if (ls != EK_ERR_READ_ONLY) {
+      HostCheck(ls, "opening collection '" + ledger_name + "'");
     }
     t.Finalize(&m, s->data);
     m.trained = true;

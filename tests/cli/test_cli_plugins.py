@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Black-box tests of `embedkit classify`, `embedkit match` and `embedkit rec`.
+
+Usage: test_cli_plugins.py --binary PATH [unittest args]
+
+Small inline data with answers that follow from how the data is built (two taste
+groups of users, keyword-separable topics, obviously named columns); each command's
+exit code, --json document and error messages are checked, including the read-only
+paths (recommend and predict open the store read-only).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BINARY = None
+
+
+def run(*args, expect=None):
+    proc = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=120)
+    if expect is not None and proc.returncode != expect:
+        raise AssertionError(
+            f"embedkit {' '.join(args)}: exit {proc.returncode}, expected {expect}\n"
+            f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def run_json(*args):
+    _, out, _ = run("--json", *args, expect=0)
+    return json.loads(out)
+
+
+class TempDir(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.dir = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text):
+        with open(self.path(name), "w", encoding="utf-8") as f:
+            f.write(text)
+        return self.path(name)
+
+
+class RecCommands(TempDir):
+    """Two taste groups: users a0..a9 like items x0..x7, users b0..b9 items y0..y7."""
+
+    def interactions(self):
+        lines = []
+        for u in range(10):
+            for i in range(8):
+                if (u + i) % 4 != 0:
+                    lines.append(f"a{u}\tx{i}\t5")
+                if (u + i) % 4 != 1:
+                    lines.append(f"b{u}\ty{i}\t5")
+        return self.write("data.tsv", "\n".join(lines) + "\n")
+
+    def test_train_recommend_forget(self):
+        db = self.path("rec.db")
+        cfg = '{"dim":16,"epochs":60,"seed":5,"text_dim":0}'
+        t = run_json("rec", "train", db, "-i", self.interactions(), "--config", cfg)
+        self.assertEqual((t["users"], t["items"]), (20, 16))
+        # recommend opens the store read-only: it must work on a model with no ledger yet.
+        r = run_json("rec", "recommend", db, "-u", "a0", "-k", "2")
+        self.assertEqual(len(r["items"]), 2)
+        self.assertTrue(all(x["item"].startswith("x") for x in r["items"]), r)
+        f = run_json("rec", "forget", db, "--users", "a0")
+        self.assertEqual(f["users_removed"], 1, f)
+        code, _, err = run("rec", "recommend", db, "-u", "a0", expect=None)
+        self.assertNotEqual(code, 0)
+        self.assertIn("a0", err)
+        # The others still get recommendations from the updated model.
+        self.assertEqual(len(run_json("rec", "recommend", db, "-u", "a1", "-k", "2")["items"]), 2)
+
+    def test_errors(self):
+        db = self.path("rec.db")
+        code, _, err = run("rec", "recommend", db, "-u", "a0")
+        self.assertNotEqual(code, 0)
+        run("rec", "train", db, "-i", self.interactions(), "--config", '{"dim":8,"epochs":2,"text_dim":0}',
+            expect=0)
+        code, _, err = run("rec", "forget", db, "--users", "nobody")
+        self.assertNotEqual(code, 0)
+        self.assertIn("nobody", err)
+        code, _, err = run("rec", "train", db, "-i", self.write("bad.tsv", "only-one-field\n"))
+        self.assertNotEqual(code, 0)
+        self.assertIn("bad.tsv:1:", err)
+
+
+TOPICS = {"space": ["space", "orbit", "rocket"], "sport": ["team", "match", "game"]}
+CORPUS = ["the rocket launch reached orbit", "nasa astronauts on the space station",
+          "planets orbit the sun in space", "the shuttle returned from space orbit",
+          "the team won the football match", "a goal in the last minute of the game",
+          "fans cheered as the team scored", "the coach picked the players for the match"]
+
+
+class ClassifyCommands(TempDir):
+    def data(self):
+        rows = [{"id": f"d{i}", "split": "train", "text": t,
+                 "label": "space" if i < 4 else "sport"} for i, t in enumerate(CORPUS)]
+        return self.write("docs.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+
+    def test_fit_then_predict_from_the_store(self):
+        labels = self.write("labels.json", json.dumps({"labels": TOPICS}))
+        db = self.path("models.db")
+        cfg = '{"min_num_docs":2,"hash_dim":256}'
+        run("classify", "fit", "-l", labels, "-d", self.data(), "-s", db, "-m", "topics",
+            "--embedder", "hashing", "--config", cfg, expect=0)
+        new = self.write("new.jsonl", json.dumps({"id": "n1", "text": "a rocket to orbit"}) + "\n" +
+                         json.dumps({"id": "n2", "text": "the team lost the game"}) + "\n")
+        _, out, _ = run("classify", "predict", "-s", db, "-m", "topics", "-d", new, expect=0)
+        got = {r["id"]: r["label"] for r in map(json.loads, out.splitlines())}
+        self.assertEqual(got, {"n1": "space", "n2": "sport"})
+
+    def test_eval_reports_f1_and_bad_labels_fail(self):
+        labels = self.write("labels.json", json.dumps({"labels": TOPICS}))
+        e = run_json("classify", "eval", "-l", labels, "-d", self.data(), "--split", "all",
+                     "--embedder", "hashing", "--config", '{"min_num_docs":2}')
+        self.assertGreaterEqual(e["micro_f1"], 0.75, e)
+        bad = self.write("bad.json", '{"labels": {"space": []}}')
+        code, _, err = run("classify", "eval", "-l", bad, "-d", self.data(), "--split", "all",
+                           "--embedder", "hashing")
+        self.assertNotEqual(code, 0)
+        self.assertIn("space", err)
+
+
+DDL = """CREATE TABLE patients (
+  patient_id INTEGER PRIMARY KEY,
+  birth_dt DATE,        -- date of birth
+  gender_cd VARCHAR(1)  -- sex of the patient
+);
+"""
+GLOSSARY = [{"id": "birth_date", "label": "Birth date", "description": "The date the person was born"},
+            {"id": "gender", "label": "Gender", "description": "The sex of the person"},
+            {"id": "visit_start", "label": "Visit start", "description": "When the visit started"}]
+
+
+class MatchCommands(TempDir):
+    def test_match_json_ranks_and_explains(self):
+        src = self.write("s.sql", DDL)
+        tgt = self.write("g.json", json.dumps(GLOSSARY))
+        r = run_json("match", "-s", src, "-t", tgt, "-k", "2", "--config", '{"wordvec":"none"}')
+        best = {c["name"]: c["candidates"][0]["id"] for c in r["columns"]}
+        self.assertEqual(best["birth_dt"], "birth_date")
+        self.assertEqual(best["gender_cd"], "gender")
+        for c in r["columns"]:
+            self.assertLessEqual(len(c["candidates"]), 2)
+            self.assertIn("contributions", c["candidates"][0])
+
+    def test_malformed_ddl_names_the_line(self):
+        src = self.write("s.sql", "CREATE TABLE t (\n  a INT,\n  b VARCHAR(\n")
+        tgt = self.write("g.json", json.dumps(GLOSSARY))
+        code, _, err = run("match", "-s", src, "-t", tgt)
+        self.assertNotEqual(code, 0)
+        self.assertRegex(err, r"line \d+")
+
+
+def main():
+    global BINARY
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    args, rest = parser.parse_known_args()
+    BINARY = os.path.abspath(args.binary)
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
+
+
+if __name__ == "__main__":
+    main()
