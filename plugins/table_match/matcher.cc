@@ -210,6 +210,8 @@ struct Prepared {
   std::string name_string;              // name_words joined by ' '
   std::vector<std::string> syn_strings; // normalised synonyms
   std::vector<std::string> name_stems, desc_stems, table_stems, tdesc_stems;
+  std::vector<std::string> name_uniq;   // name_stems without repeats
+  std::vector<float> name_uniq_idf;     // their IDF (set after the IDF is built)
   std::vector<std::string> desc_words;  // unstemmed content words (word vectors)
   Kind kind = kUnknown;
   bool id_like = false;
@@ -384,7 +386,7 @@ struct Matcher::Impl {
       norm.AddAcronymSource(c.description);
       norm.AddAcronymSource(Join(SplitIdentifier(c.name)));
     }
-    if (wv) {
+    if (wv && !norm.HasDictionary()) {
       const uint64_t n = std::min<uint64_t>(wv->api->wordvec_count(wv->table), 60000);
       for (uint64_t i = 0; i < n; ++i) {
         size_t len = 0;
@@ -469,6 +471,18 @@ struct Matcher::Impl {
       total += tlen[t];
     }
     avg_tlen = pt.empty() ? 1 : std::max(1.0, total / static_cast<double>(pt.size()));
+    for (auto* P : {&ps, &pt}) {
+      for (Prepared& p : *P) {
+        std::unordered_set<std::string> seen;
+        p.name_uniq.clear();
+        p.name_uniq_idf.clear();
+        for (const auto& w : p.name_stems)
+          if (seen.insert(w).second) {
+            p.name_uniq.push_back(w);
+            p.name_uniq_idf.push_back(word_idf(w));
+          }
+      }
+    }
     sdocset.assign(ps.size(), {});
     for (size_t s = 0; s < ps.size(); ++s) {
       sdocset[s].insert(ps[s].name_stems.begin(), ps[s].name_stems.end());
@@ -568,9 +582,9 @@ struct Matcher::Impl {
     // BM25 of the source name words in the target document, over its upper bound.
     const double k1 = 1.2, bb = 0.75;
     double bm = 0, ub = 0;
-    std::unordered_set<std::string> q(a.name_stems.begin(), a.name_stems.end());
-    for (const auto& w : q) {
-      const double idf = word_idf(w);
+    for (size_t i = 0; i < a.name_uniq.size(); ++i) {
+      const std::string& w = a.name_uniq[i];
+      const double idf = a.name_uniq_idf[i];
       ub += idf * (k1 + 1);
       auto it = tdoc[t].find(w);
       if (it == tdoc[t].end()) continue;
@@ -580,17 +594,18 @@ struct Matcher::Impl {
     f[kNameBm25] = ub > 0 ? static_cast<float>(bm / ub) : 0.f;
     // Coverage of target name words in the source text and vice versa.
     double num = 0, den = 0;
-    for (const auto& w : b.name_stems) {
+    for (size_t i = 0; i < b.name_stems.size(); ++i) {
+      const std::string& w = b.name_stems[i];
       const double idf = word_idf(w);
       den += idf;
       if (sdocset[s].count(w)) num += idf;
     }
     f[kTgtCover] = den > 0 ? static_cast<float>(num / den) : 0.f;
     num = den = 0;
-    for (const auto& w : q) {
-      const double idf = word_idf(w);
+    for (size_t i = 0; i < a.name_uniq.size(); ++i) {
+      const double idf = a.name_uniq_idf[i];
       den += idf;
-      if (tdoc[t].count(w)) num += idf;
+      if (tdoc[t].count(a.name_uniq[i])) num += idf;
     }
     f[kSrcCover] = den > 0 ? static_cast<float>(num / den) : 0.f;
     float exact = a.name_string == b.name_string ? 1.f : 0.f;
@@ -682,8 +697,18 @@ class TableContext {
     refs(tgt, tidx, &tref_);
     spk_.resize(S_);
     tpk_.resize(T_);
-    for (size_t s = 0; s < S_; ++s) spk_[s] = src[s].primary_key;
-    for (size_t t = 0; t < T_; ++t) tpk_[t] = tgt[t].primary_key;
+    for (size_t s = 0; s < S_; ++s) spk_[s] = IsKey(src[s]);
+    for (size_t t = 0; t < T_; ++t) tpk_[t] = IsKey(tgt[t]);
+  }
+
+  // A primary key, declared or described ("Primary key. ...", "Unique row
+  // identifier.", "A unique identifier for each ..."), that is no foreign key.
+  static bool IsKey(const Column& c) {
+    if (c.primary_key) return true;
+    if (c.foreign_key) return false;
+    const std::string d = Lower(c.description);
+    return d.find("primary key") != std::string::npos ||
+           (d.find("unique") != std::string::npos && d.find("identifier") != std::string::npos);
   }
 
   void Features(size_t s, size_t t, float* out) const {
@@ -893,14 +918,21 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
 
   // Stage 1 logits for every pair, in blocks of sources.
   std::vector<float> z(S * T);
+  // Every pair's signals are kept for the explanations when they fit in 64 MiB
+  // (recomputing them per candidate costs more than the scoring itself).
+  std::vector<float> all_signals;
+  const size_t kSig = static_cast<size_t>(kSignalCount);
+  if (static_cast<double>(S) * static_cast<double>(T * kSig) <= 16.0 * 1024 * 1024)
+    all_signals.resize(S * T * kSig);
   struct ScoreJob {
     Impl* im;
     const ModelVariant* mv;
     float* z;
+    float* signals;  // nullptr: not kept
     size_t S, T;
     std::atomic<bool> cancelled{false};
     const ek_host* host;
-  } job{&im, &mv, z.data(), S, T, {}, host_};
+  } job{&im, &mv, z.data(), all_signals.empty() ? nullptr : all_signals.data(), S, T, {}, host_};
   const size_t kBlock = 16;
   const size_t blocks = (S + kBlock - 1) / kBlock;
   host_->parallel_for(
@@ -936,6 +968,8 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
               float dense[9];
               for (int q = 0; q < 9; ++q) dense[q] = m[q][i * j->T + t];
               im.PairSignals(s0 + i, t, dense, f);
+              if (j->signals)
+                std::memcpy(j->signals + ((s0 + i) * j->T + t) * kSignalCount, f, sizeof f);
               double zz = j->mv->bias;
               for (size_t q = 0; q < j->mv->signals.size(); ++q)
                 zz += j->mv->weights[q] * f[j->mv->signals[q]];
@@ -1063,8 +1097,12 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
   for (size_t s = 0; s < S; ++s) {
     for (Candidate& c : res->candidates[s]) {
       float dense[9], f[kSignalCount];
-      im.DenseOfPair(s, c.target, dense);
-      im.PairSignals(s, c.target, dense, f);
+      if (!all_signals.empty()) {
+        std::memcpy(f, &all_signals[(s * T + c.target) * kSignalCount], sizeof f);
+      } else {
+        im.DenseOfPair(s, c.target, dense);
+        im.PairSignals(s, c.target, dense, f);
+      }
       const double zz = z[s * T + c.target];
       const double scale = mv.a_z + mv.a_row + mv.a_col;
       for (size_t q = 0; q < mv.signals.size(); ++q) {

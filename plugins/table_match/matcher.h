@@ -43,7 +43,8 @@ enum Context : int {
   kTableCol,    // the same from the target table: aff'(A,B) - max_A' aff'(A',B)
   kRefContext,  // both foreign keys with loaded referenced tables R, Q:
                 // 1 + (table_row + table_col)(R, Q) / 2, else 0
-  kKeyContext,  // both primary keys: 1 + (table_row + table_col)(A, B) / 2, else 0
+  kKeyContext,  // both primary keys (declared, or described as "primary key" / "unique
+                // ... identifier" and not a foreign key): 1 + (table_row + table_col)(A, B) / 2
   kContextCount
 };
 const char* ContextName(int c);

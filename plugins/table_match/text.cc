@@ -153,7 +153,6 @@ void Normalizer::AddVocabulary(std::string_view word, uint32_t count) {
 void Normalizer::AddDictionaryWord(std::string_view word) {
   if (word.size() < 2) return;
   dict_.insert(std::string(word));
-  vocab_[std::string(word)] += 1;
 }
 
 void Normalizer::AddAcronymSource(std::string_view text) {
@@ -178,7 +177,6 @@ void Normalizer::AddAcronymSource(std::string_view text) {
 
 void Normalizer::ClearCorpus() {
   vocab_.clear();
-  dict_.clear();
   acronyms_.clear();
   acronym_count_.clear();
 }
@@ -207,10 +205,11 @@ std::vector<std::string> Normalizer::Segment(const std::string& token) const {
       const std::string piece = token.substr(b, e - b);
       const auto v = vocab_.find(piece);
       const bool abbr = abbrev_.count(piece) > 0;
+      const bool in_dict = piece.size() >= 3 && dict_.count(piece) > 0;
       const bool frequent2 = piece.size() == 2 && v != vocab_.end() && v->second >= 3;
-      const bool ok = (piece.size() >= 3 && v != vocab_.end()) || abbr || frequent2;
+      const bool ok = (piece.size() >= 3 && v != vocab_.end()) || in_dict || abbr || frequent2;
       if (!ok) continue;
-      const bool good = abbr || frequent2 || dict_.count(piece) > 0;
+      const bool good = abbr || frequent2 || in_dict;
       const int len = static_cast<int>(piece.size());
       const Cost c{best[b].pieces + 1, best[b].good + (good ? 1 : 0), best[b].sq + len * len};
       if (c < best[e]) {

@@ -41,13 +41,16 @@ class Normalizer {
   // Acronym candidates: every run of 2..5 words of `text` (content words, "of"/"and"
   // allowed inside) registers its initials.
   void AddAcronymSource(std::string_view text);
-  void ClearCorpus();  // vocabulary and acronyms (not abbreviations)
+  void ClearCorpus();  // vocabulary and acronyms (not abbreviations, not the dictionary)
+  bool HasDictionary() const { return !dict_.empty(); }
 
   // Identifier -> expanded words (unstemmed, lower case), e.g. "dischtime" ->
   // {"discharge", "time"}.
   std::vector<std::string> NameWords(std::string_view identifier) const;
 
-  bool Known(std::string_view w) const { return vocab_.count(std::string(w)) > 0; }
+  bool Known(std::string_view w) const {
+    return vocab_.count(std::string(w)) > 0 || dict_.count(std::string(w)) > 0;
+  }
 
  private:
   std::vector<std::string> Segment(const std::string& token) const;
