@@ -1,11 +1,12 @@
 // rec_unlearn: forget vs retain recall over MMRecUn's unlearning epochs on MovieLens
 // 100K (positives, temporal split), for the three request kinds of issue 7 (5%
 // interactions, 5% users, 1% items). Trains once per kind, then for E = 0..N runs
-// `mmrecun` with "unlearn_epochs": E from the very same parameters (the run with E
-// epochs is the first E epochs of a longer one), and Gold / no-op once as references.
-// Prints CSV for tools/rec_unlearn_curve.py (docs/rec_unlearn_curve.svg).
-//   bench_rec_unlearn_curve [--max-epochs N] [--data DIR] [--config JSON] [--unlearn JSON]
-//                           [--smoke]
+// `mmrecun` with "unlearn_epochs": E and no early stop from the very same parameters
+// (the run with E epochs is the first E epochs of a longer one), then `mmrecun` with the
+// defaults (where the early stop ends), Gold and no-op as references. Prints CSV for
+// tests/bench/rec_unlearn/plot_curve.py (docs/images/rec_unlearn_curve.svg).
+//   bench_rec_unlearn_curve [--max-epochs N] [--data DIR] [--config JSON]
+//                           [--unlearn '"key":value,...'] [--smoke]
 #include <embedkit/embedkit.h>
 #include <embedkit/ext/recommender.h>
 
@@ -67,17 +68,21 @@ int main(int argc, char** argv) {
         r.Check(r.rec()->save(r.self(), base, "base"), "save");
       }
       const auto f = h::ChooseForgetSet(split.train, k.kind, k.fraction, 1);
-      auto row = [&](int32_t method, int epochs, const std::string& options) {
+      // epochs < 0: print the epochs the method ran (the default run's early stop).
+      auto row = [&](int32_t method, const char* label, int epochs, const std::string& options) {
         const auto x = h::RunMethod(ctx, config, base, "base", f, split.test, method, 20, options.c_str());
-        std::printf("%s,%s,%d,%.4f,%.4f,%.4f,%.1f,%.4f\n", k.name, x.method.c_str(), epochs, x.recall, x.ndcg,
-                    x.forget_recall, x.forget_mean_rank, x.time_s);
+        std::printf("%s,%s,%d,%.4f,%.4f,%.4f,%.1f,%.4f\n", k.name, label, epochs < 0 ? int(x.epochs) : epochs,
+                    x.recall, x.ndcg, x.forget_recall, x.forget_mean_rank, x.time_s);
         std::fflush(stdout);
       };
       const std::string extra = unlearn.empty() ? "" : "," + unlearn;
+      // The curve runs every epoch (no early stop); "mmrecun-default" is where the
+      // defaults (or --unlearn) stop.
       for (int e = 0; e <= max_epochs; ++e)
-        row(EK_UNLEARN_MMRECUN, e, "{\"unlearn_epochs\":" + std::to_string(e) + extra + "}");
-      row(EK_UNLEARN_GOLD, -1, "{}");
-      row(EK_UNLEARN_NOOP, 0, "{}");
+        row(EK_UNLEARN_MMRECUN, "mmrecun", e, "{\"forget_auc\":0,\"unlearn_epochs\":" + std::to_string(e) + extra + "}");
+      row(EK_UNLEARN_MMRECUN, "mmrecun-default", -1, "{" + unlearn + "}");
+      row(EK_UNLEARN_GOLD, "gold", -1, "{}");
+      row(EK_UNLEARN_NOOP, "noop", 0, "{}");
       ek_store_free(base);
     }
     ek_context_free(ctx);

@@ -233,6 +233,36 @@ TEST(RecUnlearn, UnlearningMovesForgottenPairsDownAndRemovesUsers) {
   for (auto& it : Recommend(r, "user-3", 29, false)) EXPECT_NE(it, "item-3");
 }
 
+// The early stop on the forget set's sampled AUC (forget_auc, default 0.5 = chance):
+// a forgotten user's re-drawn row ranks its former items at chance almost at once, so
+// the request ends well before unlearn_epochs; with the stop off it runs them all, and
+// forgotten interactions of a retained user (trained pairs rank far above chance)
+// never reach it.
+TEST(RecUnlearn, UnlearningStopsEarlyOnceTheForgetSetRanksAtChance) {
+  Ctx c(1);
+  h::Rec r(c.ctx, kSmall);
+  r.Add(Synthetic());
+  r.Train();
+  ek_forget_report rep{};
+  ASSERT_EQ(r.Forget(EK_FORGET_USERS, EK_UNLEARN_MMRECUN, {"user-5"}, {}, 0, R"({"unlearn_epochs": 20})", &rep), EK_OK)
+      << r.error();
+  EXPECT_GE(rep.epochs, 1u);
+  EXPECT_LT(rep.epochs, 20u);
+  ASSERT_EQ(r.Forget(EK_FORGET_USERS, EK_UNLEARN_MMRECUN, {"user-8"}, {}, 0,
+                     R"({"unlearn_epochs": 20, "forget_auc": 0})", &rep), EK_OK)
+      << r.error();
+  EXPECT_EQ(rep.epochs, 20u);
+  std::vector<std::string> pu, pi;
+  for (auto& x : Synthetic())
+    if (x.user == "user-0" && pi.size() < 2) {
+      pu.push_back(x.user);
+      pi.push_back(x.item);
+    }
+  ASSERT_EQ(r.Forget(EK_FORGET_INTERACTIONS, EK_UNLEARN_MMRECUN, pu, pi, 0, R"({"unlearn_epochs": 4})", &rep), EK_OK)
+      << r.error();
+  EXPECT_EQ(rep.epochs, 4u);
+}
+
 // Every byte of the store file and its WAL, after the store is closed.
 std::string FileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
