@@ -225,11 +225,12 @@ template <size_t D, bool kAdam, bool kContent>
   return loss;
 }
 
-// The step is compiled for the baseline ISA and, on x86-64 Linux with GCC or Clang,
-// also for x86-64-v3 (AVX2 + FMA) and v4 (AVX-512), picked at load time (ifunc). The
-// kernel table has no batched BPR step yet (docs/rec_unlearn.md, "Not done yet").
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__EMSCRIPTEN__) && \
-    !defined(EK_REC_NO_CLONES)
+// The step is compiled for the baseline ISA and, on x86-64 Linux with GCC (as in
+// vsa_json and text_classify), also for x86-64-v3 (AVX2 + FMA) and v4 (AVX-512), picked
+// at load time (ifunc). The kernel table has no batched BPR step yet
+// (docs/rec_unlearn.md, "Not done yet").
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__EMSCRIPTEN__) && !defined(EK_REC_NO_CLONES)
 #define EK_REC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define EK_REC_CLONES
