@@ -14,7 +14,8 @@ Quick start::
 The shared library is found through ``EMBEDKIT_LIBRARY``, next to this package, or
 in the install prefix (see :func:`embedkit.library_path` and docs/bindings.md).
 Failures raise subclasses of :class:`EmbedkitError` carrying ``status`` and
-``message``.
+``message``. The plugin extensions have typed wrappers (:mod:`embedkit.extensions`):
+``Instance.classifier()``, ``.matcher()``, ``.recommender()``.
 """
 from ._lib import find_library, library_path
 from .core import (EXT_ENCODER, Collection, CollectionInfo, Context, ContextInfo, Hit,
@@ -26,6 +27,8 @@ from .errors import (AbiMismatchError, AlreadyExistsError, BufferTooSmallError,
                      NotAPluginError, NotFoundError, OutOfMemoryError, ParseError,
                      PluginError, ReadOnlyError, Status, StorageError, UnsupportedError,
                      error_class)
+from .extensions import (Classifier, ForgetReport, Label, LabelInfo, MatchColumn, Matcher,
+                         Prediction, RecMetrics, Recommender, RecStats, TrainReport)
 
 __version__ = "0.1.0"
 
@@ -38,4 +41,6 @@ __all__ = [
     "StorageError", "CorruptError", "ReadOnlyError", "AbiMismatchError", "NotAPluginError",
     "UnsupportedError", "BufferTooSmallError", "OutOfMemoryError", "CancelledError",
     "LimitError", "InternalError", "PluginError",
+    "Classifier", "Label", "LabelInfo", "Prediction", "Matcher", "MatchColumn", "Recommender",
+    "TrainReport", "RecMetrics", "RecStats", "ForgetReport",
 ]

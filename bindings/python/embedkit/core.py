@@ -18,8 +18,8 @@ import json
 import os
 from ctypes import POINTER, byref, c_char_p, c_float, c_size_t, c_uint64, c_void_p, cast
 from dataclasses import dataclass
-from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional,
-                    Sequence, Tuple, Union)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping,
+                    Optional, Sequence, Tuple, Union)
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from ._lib import (ek_collection_info, ek_context_info, ek_context_options, ek_h
                    ek_plugin_info, ek_search_options, ek_store_options, ek_string_view,
                    ek_upsert_batch)
 from .errors import CancelledError, EmbedkitError, check, make_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .extensions import Classifier, Matcher, Recommender
 
 PathLike = Union[str, "os.PathLike[str]"]
 Text = Union[str, bytes]
@@ -376,6 +379,7 @@ class Instance(_Handle):
         self.context = context
         self.plugin_id = plugin_id
         self._dim: Optional[int] = None
+        self._bound_store: Optional["Store"] = None  # set by Recommender.save/load
 
     def has_extension(self, extension_id: str) -> bool:
         """True if the instance provides the extension (e.g. ``"ek.encoder/1"``)."""
@@ -395,6 +399,32 @@ class Instance(_Handle):
     def plugin_data(self) -> int:
         """The plugin's own instance pointer (first argument of extension functions)."""
         return int(_lib.lib().ek_instance_plugin_data(self._h) or 0)
+
+    # -- typed extension wrappers (embedkit.extensions)
+    def classifier(self) -> "Classifier":
+        """The ``"ek.classifier/1"`` wrapper (``embedkit.text_classify``).
+
+        UnsupportedError if the instance does not provide the extension.
+        """
+        from .extensions import Classifier
+        return Classifier(self)
+
+    def matcher(self) -> "Matcher":
+        """The ``"ek.matcher/1"`` wrapper (``embedkit.table_match``).
+
+        UnsupportedError if the instance does not provide the extension.
+        """
+        from .extensions import Matcher
+        return Matcher(self)
+
+    def recommender(self) -> "Recommender":
+        """The ``"ek.recommender/1"`` (+ ``"ek.unlearner/1"``) wrapper
+        (``embedkit.rec_unlearn``).
+
+        UnsupportedError if the instance does not provide the extension.
+        """
+        from .extensions import Recommender
+        return Recommender(self)
 
     # -- "ek.encoder/1"
     @property
