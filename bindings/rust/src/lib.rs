@@ -24,12 +24,20 @@
 //! Linking: set `EMBEDKIT_LIB_DIR` to the folder holding `libembedkit.so` when
 //! building (see `build.rs`); the crate has no other dependency.
 
+pub mod ext_ffi;
+pub mod extensions;
 pub mod ffi;
+
+pub use extensions::{
+    Candidate, Classifier, Forget, ForgetOptions, ForgetReport, Label, LabelInfo, MatchColumn, MatchFormat, MatchMode,
+    MatchOptions, MatchResult, Matcher, Prediction, RecMetrics, RecStats, Recommender, Side, TrainReport, UnlearnMethod,
+};
 
 use std::ffi::{CStr, CString};
 use std::fmt;
 use std::marker::PhantomData;
 use std::os::raw::{c_char, c_void};
+use std::cell::RefCell;
 use std::path::Path;
 use std::ptr::{self, NonNull};
 use std::sync::{Arc, Mutex};
@@ -539,6 +547,7 @@ impl Context {
         Ok(Instance {
             raw: NonNull::new(raw).expect("ek_instance_create gave NULL"),
             _shared: self.shared.clone(),
+            bound_store: RefCell::new(None),
             _not_sync: PhantomData,
         })
     }
@@ -553,7 +562,9 @@ impl Context {
         o.busy_timeout_ms = options.busy_timeout_ms;
         let mut raw = ptr::null_mut();
         check(unsafe { ffi::ek_store_open(self.as_ptr(), p.as_ptr(), &o, &mut raw) })?;
-        Ok(Store { raw: NonNull::new(raw).expect("ek_store_open gave NULL"), _shared: self.shared.clone() })
+        Ok(Store {
+            inner: Arc::new(StoreHandle { raw: NonNull::new(raw).expect("ek_store_open gave NULL"), shared: self.shared.clone() }),
+        })
     }
 
     /// Sets (or clears) `callback(task, done, total)` for long operations; it may
@@ -600,6 +611,9 @@ impl Drop for Context {
 pub struct Instance {
     raw: NonNull<ffi::ek_instance>,
     _shared: Arc<Shared>,
+    /// The store a recommender was bound to by save/load (the plugin keeps its
+    /// pointer): held until the instance is freed.
+    bound_store: RefCell<Option<Arc<StoreHandle>>>,
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }
 
@@ -699,22 +713,37 @@ impl CollectionInfo {
     }
 }
 
-/// One SQLite store file (or `":memory:"`). Thread-safe.
-pub struct Store {
+/// Owns the C store handle; shared by [`Store`] and the instances bound to it.
+struct StoreHandle {
     raw: NonNull<ffi::ek_store>,
-    _shared: Arc<Shared>,
+    shared: Arc<Shared>,
 }
 
-unsafe impl Send for Store {}
-unsafe impl Sync for Store {}
+// SAFETY: ek_store is [thread-safe] for every function but free, which Drop calls once.
+unsafe impl Send for StoreHandle {}
+unsafe impl Sync for StoreHandle {}
+
+impl Drop for StoreHandle {
+    fn drop(&mut self) {
+        unsafe { ffi::ek_store_free(self.raw.as_ptr()) }
+    }
+}
+
+/// One SQLite store file (or `":memory:"`). Thread-safe.
+///
+/// The C handle is freed when the `Store` and every recommender instance bound to
+/// it (by [`Recommender::save`] / [`Recommender::load`]) are gone.
+pub struct Store {
+    inner: Arc<StoreHandle>,
+}
 
 impl Store {
     pub fn as_ptr(&self) -> *mut ffi::ek_store {
-        self.raw.as_ptr()
+        self.inner.raw.as_ptr()
     }
 
     fn wrap(&self, raw: *mut ffi::ek_collection) -> Collection {
-        Collection { raw: NonNull::new(raw).expect("NULL collection"), _shared: self._shared.clone() }
+        Collection { raw: NonNull::new(raw).expect("NULL collection"), _shared: self.inner.shared.clone() }
     }
 
     /// Creates a collection, or opens it if it exists with the same dim and metric
@@ -748,12 +777,6 @@ impl Store {
         let out = (0..n).map(|i| unsafe { CollectionInfo::from_c(&*infos.add(i)) }).collect();
         unsafe { ffi::ek_collection_infos_free(infos, n) };
         Ok(out)
-    }
-}
-
-impl Drop for Store {
-    fn drop(&mut self) {
-        unsafe { ffi::ek_store_free(self.raw.as_ptr()) }
     }
 }
 
