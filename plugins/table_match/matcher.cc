@@ -23,13 +23,14 @@ const char* SignalName(int s) {
   static const char* const kNames[kSignalCount] = {
       "name_char", "name_tok",  "desc_desc",   "doc_doc",   "name_desc",
       "desc_name", "table_sim", "name_bm25",   "tgt_cover", "src_cover",
-      "exact_name", "type_compat", "key_match", "wv_name",  "wv_desc"};
+      "exact_name", "type_compat", "key_match", "wv_name",  "wv_desc",
+      "wv_align",   "wv_cover"};
   return s >= 0 && s < kSignalCount ? kNames[s] : "?";
 }
 
 const char* ContextName(int c) {
   static const char* const kNames[kContextCount] = {"table_row", "table_col", "ref_context",
-                                                    "key_context"};
+                                                    "table_rank", "key_context"};
   return c >= 0 && c < kContextCount ? kNames[c] : "?";
 }
 
@@ -62,7 +63,8 @@ Model ParseModel(std::string_view json) {
       for (int k = 0; k < kSignalCount; ++k)
         if (sn == SignalName(k)) idx = k;
       if (idx < 0) Fail(EK_ERR_PARSE, "model JSON: unknown signal '" + std::string(sn) + "'");
-      if (idx == kWvName || idx == kWvDesc) mv.needs_wordvec = true;
+      if (idx == kWvName || idx == kWvDesc || idx == kWvAlign || idx == kWvCover)
+        mv.needs_wordvec = true;
       mv.signals.push_back(idx);
     }
     for (auto w : ws) {
@@ -369,6 +371,84 @@ struct Matcher::Impl {
   std::vector<std::unordered_set<std::string>> sdocset;
   std::vector<uint32_t> tlen;
   double avg_tlen = 1;
+  // Word-level alignment (word vectors): per side, the distinct words with a vector,
+  // their IDF, each column's name / description words (indices), and the cosine of
+  // every source word with every target word (ns x nt, negatives as 0).
+  struct AlignSide {
+    std::vector<std::string> words;
+    std::vector<float> idf;
+    std::vector<std::vector<uint32_t>> name, desc;
+  };
+  AlignSide as, at;
+  std::vector<float> wsim;
+
+  void BuildAlign() {
+    if (!wv) return;
+    auto side = [&](const std::vector<Prepared>& P, AlignSide* a) {
+      std::unordered_map<std::string, uint32_t> id;
+      auto add = [&](const std::string& w) -> int64_t {
+        if (IsStopWord(w) || std::isdigit(static_cast<unsigned char>(w[0]))) return -1;
+        auto it = id.find(w);
+        if (it != id.end()) return it->second;
+        if (!wv->Find(w)) return -1;
+        const uint32_t k = static_cast<uint32_t>(a->words.size());
+        id.emplace(w, k);
+        a->words.push_back(w);
+        a->idf.push_back(word_idf(Stem(w)));
+        return k;
+      };
+      a->name.assign(P.size(), {});
+      a->desc.assign(P.size(), {});
+      for (size_t i = 0; i < P.size(); ++i) {
+        for (const auto& w : P[i].name_words)
+          if (int64_t k = add(w); k >= 0) a->name[i].push_back(static_cast<uint32_t>(k));
+        // The description's 16 most specific distinct words bound the cost per pair.
+        std::vector<uint32_t> d;
+        for (const auto& w : P[i].desc_words)
+          if (int64_t k = add(w); k >= 0) d.push_back(static_cast<uint32_t>(k));
+        std::sort(d.begin(), d.end());
+        d.erase(std::unique(d.begin(), d.end()), d.end());
+        std::stable_sort(d.begin(), d.end(), [&](uint32_t x, uint32_t y) { return a->idf[x] > a->idf[y]; });
+        if (d.size() > 16) d.resize(16);
+        a->desc[i] = std::move(d);
+      }
+    };
+    side(ps, &as);
+    side(pt, &at);
+    const size_t ns = as.words.size(), nt = at.words.size(), dim = wv->dim;
+    if (!ns || !nt) return;
+    std::vector<float> A(ns * dim), B(nt * dim);
+    for (size_t i = 0; i < ns; ++i) {
+      std::memcpy(&A[i * dim], wv->Find(as.words[i]), dim * 4);
+      k->normalize(&A[i * dim], static_cast<uint32_t>(dim));
+    }
+    for (size_t j = 0; j < nt; ++j) {
+      std::memcpy(&B[j * dim], wv->Find(at.words[j]), dim * 4);
+      k->normalize(&B[j * dim], static_cast<uint32_t>(dim));
+    }
+    wsim.assign(ns * nt, 0.f);
+    k->dot_many_many(A.data(), ns, B.data(), nt, static_cast<uint32_t>(dim), wsim.data());
+    for (float& v : wsim) v = std::max(v, 0.f);
+  }
+
+  // IDF-weighted mean over `from` of the best similarity to any word of `to_a` or
+  // `to_b` (source_side: `from` holds source words, the others target words).
+  float Cover(const std::vector<uint32_t>& from, const std::vector<uint32_t>& to_a,
+              const std::vector<uint32_t>& to_b, bool source_side) const {
+    if (from.empty() || (to_a.empty() && to_b.empty())) return 0.f;
+    const size_t nt = at.words.size();
+    double num = 0, den = 0;
+    for (uint32_t f : from) {
+      float best = 0;
+      for (const auto* to : {&to_a, &to_b})
+        for (uint32_t g : *to)
+          best = std::max(best, source_side ? wsim[f * nt + g] : wsim[g * nt + f]);
+      const double w = source_side ? as.idf[f] : at.idf[f];
+      num += w * best;
+      den += w;
+    }
+    return den > 0 ? static_cast<float>(num / den) : 0.f;
+  }
 
   void Prepare(const ek_matcher_llm_hooks* hooks, std::vector<std::string>* warnings) {
     // Vocabulary for segmentation and acronyms: descriptions of both sides, target
@@ -614,6 +694,14 @@ struct Matcher::Impl {
     f[kExactName] = exact;
     f[kTypeCompat] = KindCompat(a.kind, b.kind);
     f[kKeyMatch] = a.id_like == b.id_like ? (a.id_like ? 1.f : 0.5f) : 0.f;
+    f[kWvAlign] = f[kWvCover] = 0.f;
+    if (!wsim.empty()) {
+      static const std::vector<uint32_t> kNone;
+      f[kWvAlign] = 0.5f * (Cover(as.name[s], at.name[t], kNone, true) +
+                            Cover(at.name[t], as.name[s], kNone, false));
+      f[kWvCover] = 0.5f * (Cover(as.name[s], at.name[t], at.desc[t], true) +
+                            Cover(at.name[t], as.name[s], as.desc[s], false));
+    }
   }
 
   void DenseOfPair(size_t s, size_t t, float* dense) const {
@@ -684,6 +772,14 @@ class TableContext {
       for (size_t a = 0; a < A_; ++a) mx = std::max(mx, col[a * B_ + b] / nB[b]);
       for (size_t a = 0; a < A_; ++a) gc_[a * B_ + b] = static_cast<float>(col[a * B_ + b] / nB[b] - mx);
     }
+    rank_.assign(A_ * B_, 0.f);
+    std::vector<uint32_t> order(B_);
+    for (size_t a = 0; a < A_; ++a) {
+      std::iota(order.begin(), order.end(), 0u);
+      std::stable_sort(order.begin(), order.end(),
+                       [&](uint32_t x, uint32_t y) { return row[a * B_ + x] > row[a * B_ + y]; });
+      for (size_t r = 0; r < B_; ++r) rank_[a * B_ + order[r]] = 1.f / (1.f + static_cast<float>(r));
+    }
     auto refs = [](const std::vector<Column>& cols, const std::unordered_map<std::string, uint32_t>& idx,
                    std::vector<int>* out) {
       out->assign(cols.size(), -1);
@@ -720,13 +816,14 @@ class TableContext {
       const size_t rq = static_cast<size_t>(sref_[s]) * B_ + static_cast<size_t>(tref_[t]);
       out[kRefContext] = 1.f + 0.5f * (gr_[rq] + gc_[rq]);
     }
+    out[kTableRank] = rank_[ab];
     out[kKeyContext] = spk_[s] && tpk_[t] ? 1.f + 0.5f * (gr_[ab] + gc_[ab]) : 0.f;
   }
 
  private:
   size_t S_, T_, A_ = 0, B_ = 0;
   std::vector<uint32_t> st_, tt_;
-  std::vector<float> gr_, gc_;
+  std::vector<float> gr_, gc_, rank_;
   std::vector<int> sref_, tref_;
   std::vector<char> spk_, tpk_;
 };
@@ -811,8 +908,9 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
 
   auto res = std::make_unique<Result>();
   Impl im{host_, host_->kernels, TextApi(host_), config_, wv_.get(), norm_, source_.columns(),
-          target_.columns(), {}, {}, {}, {}, {}, {}, {}, {}, {}, 1};
+          target_.columns(), {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}, {}};
   im.Prepare(use_hooks ? &hooks_ : nullptr, &res->warnings);
+  im.BuildAlign();
   if (host_->is_cancelled(host_)) Fail(EK_ERR_CANCELLED, "cancelled");
 
   // Dense vectors. Target vectors may come from the store cache.

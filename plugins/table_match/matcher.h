@@ -31,6 +31,10 @@ enum Signal : int {
   kKeyMatch,   // both identifiers (or both not)
   kWvName,     // word-vector cosine of the names (GloVe; needs ek_host::text)
   kWvDesc,     // word-vector cosine of name + description
+  kWvAlign,    // soft word alignment of the names: IDF-weighted mean over one name's
+               // words of the best word-vector cosine in the other name, both ways
+  kWvCover,    // how well each side's name words are covered (best cosine) by the
+               // other side's name + description words, both ways
   kSignalCount
 };
 const char* SignalName(int s);
@@ -43,6 +47,7 @@ enum Context : int {
   kTableCol,    // the same from the target table: aff'(A,B) - max_A' aff'(A',B)
   kRefContext,  // both foreign keys with loaded referenced tables R, Q:
                 // 1 + (table_row + table_col)(R, Q) / 2, else 0
+  kTableRank,   // 1 / (1 + rank of B among the target tables by aff(A, .)): 1 = best
   kKeyContext,  // both primary keys (declared, or described as "primary key" / "unique
                 // ... identifier" and not a foreign key): 1 + (table_row + table_col)(A, B) / 2
   kContextCount

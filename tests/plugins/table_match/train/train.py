@@ -41,10 +41,10 @@ import numpy as np
 
 ALL_SIGNALS = ["name_char", "name_tok", "desc_desc", "doc_doc", "name_desc", "desc_name",
                "table_sim", "name_bm25", "tgt_cover", "src_cover", "exact_name",
-               "type_compat", "key_match", "wv_name", "wv_desc"]
-WV = {"wv_name", "wv_desc"}
+               "type_compat", "key_match", "wv_name", "wv_desc", "wv_align", "wv_cover"]
+WV = {"wv_name", "wv_desc", "wv_align", "wv_cover"}
 GAPS = ["row_context", "col_context"]
-CONTEXT = ["table_row", "table_col", "ref_context", "key_context"]
+CONTEXT = ["table_row", "table_col", "ref_context", "table_rank", "key_context"]
 
 
 def datasets(data):
