@@ -29,8 +29,8 @@ import json
 from ctypes import (POINTER, byref, c_char_p, c_float, c_int32, c_int64, c_size_t,
                     c_uint64, c_void_p, cast)
 from dataclasses import dataclass
-from typing import (TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence,
-                    Tuple, Type, Union)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional,
+                    Sequence, Tuple, Type, Union)
 
 import numpy as np
 
@@ -170,14 +170,36 @@ class _Extension:
         return error_class(status)(int(status), message)
 
     def _check(self, status: int, table: Any = None) -> None:
+        # An exception raised by one of our callbacks (host embedder, LLM hooks) made
+        # it return a failure; re-raise it, chained to the call's error.
+        cb_errors = getattr(self._instance, "_callback_errors", None)
+        pending_cb = cb_errors.pop(0) if cb_errors else None
+        if cb_errors:
+            cb_errors.clear()
         if status == 0:
             return
         err = self._error(table if table is not None else self._table, status)
         ctx = self._instance.context
         pending, ctx._progress_error = ctx._progress_error, None
+        if pending_cb is not None:
+            raise pending_cb from err
         if pending is not None and isinstance(err, CancelledError):
             raise pending from err
         raise err
+
+    def _keep_callbacks(self, key: str, objs: Any) -> None:
+        """Keeps ctypes callbacks alive as long as the instance (the plugin holds them)."""
+        inst = self._instance
+        if getattr(inst, "_callbacks", None) is None:
+            inst._callbacks = {}
+            inst._callback_errors = []
+        inst._callbacks[key] = objs
+
+    def _callback_failed(self, e: BaseException) -> int:
+        errs = getattr(self._instance, "_callback_errors", None)
+        if errs is not None:
+            errs.append(e)
+        return int(Status.PLUGIN)
 
     @staticmethod
     def _store_ptr(store: "Store", what: str) -> int:
@@ -276,6 +298,44 @@ class Classifier(_Extension):
             return
         text = _json_bytes(labels, "labels")
         self._check(self._table.set_labels_json(p, text, len(text)))
+
+    def set_embedder(self, embed: Optional[Callable[[List[bytes]], Any]], dim: int) -> None:
+        """Plugs in the "host" embedder (config ``"embedder": "host"``): any sentence
+        encoder (the Lbl2TransformerVec path).
+
+        Args:
+            embed: ``embed(texts) -> (len(texts), dim)`` float array, called on the
+                thread of fit/predict/embed with the texts as UTF-8 ``bytes``
+                (keywords one per text). An exception fails the calling function and
+                is re-raised from it (chained to its PluginError). None removes it.
+            dim: the vector length ``embed`` returns (1..65536).
+        """
+        p = self._p("set_embedder")
+        if embed is None:
+            status = self._table.set_embedder(p, _ext.ek_embed_batch_fn(), None, dim)
+            if status == 0:
+                self._keep_callbacks("embedder", None)
+            self._check(status)
+            return
+
+        def _embed(_user: Any, texts: Any, count: int, d: int, out: Any) -> int:
+            try:
+                batch = [ctypes.string_at(texts[i].data, texts[i].length) if texts[i].length
+                         else b"" for i in range(count)]
+                vecs = np.asarray(embed(batch), dtype=np.float32)
+                if vecs.shape != (count, d):
+                    raise ValueError("embedder returned shape %s, expected (%d, %d)"
+                                     % (vecs.shape, count, d))
+                ctypes.memmove(out, np.ascontiguousarray(vecs).ctypes.data, count * d * 4)
+                return 0
+            except BaseException as e:  # never unwind into C
+                return self._callback_failed(e)
+
+        cb = _ext.ek_embed_batch_fn(_embed)
+        status = self._table.set_embedder(p, cb, None, dim)
+        if status == 0:  # on failure the plugin keeps (and we keep) the previous one
+            self._keep_callbacks("embedder", cb)
+        self._check(status)
 
     def fit(self, documents: Sequence[Text]) -> None:
         """Fits the embedder on unlabelled ``documents`` and derives the label vectors.
@@ -514,6 +574,66 @@ class Matcher(_Extension):
         p = self._p("add_abbreviations")
         body = _json_bytes(abbreviations, "abbreviations")
         self._check(self._table.add_abbreviations(p, body, len(body)))
+
+    def set_llm_hooks(self, generate_context: Optional[Callable[[MatchColumn], str]] = None,
+                      judge: Optional[Callable[[MatchColumn, MatchColumn], float]] = None,
+                      judge_top_n: int = 0, judge_weight: float = 0.0,
+                      context_capacity: int = 0) -> None:
+        """Plugs in a large language model (both callbacks optional; none clears).
+
+        Args:
+            generate_context: ``fn(column) -> str``, extra text describing a source
+                column, added to its description before matching.
+            judge: ``fn(column, candidate) -> probability`` in [0, 1] that both mean
+                the same; called for the ``judge_top_n`` best candidates of each
+                column, whose score becomes ``(1 - judge_weight) * model score +
+                judge_weight * probability``.
+            judge_top_n: candidates judged per column (0 = 5).
+            judge_weight: in (0, 1] (0 = 0.5).
+            context_capacity: bytes offered to generate_context (0 = 4096); longer
+                texts are truncated.
+
+        An exception in a callback fails the match and is re-raised from it.
+        """
+        p = self._p("set_llm_hooks")
+        if generate_context is None and judge is None:
+            self._check(self._table.set_llm_hooks(p, None))
+            self._keep_callbacks("llm", None)  # cleared: the plugin no longer calls them
+            return
+        h = _ext.ek_matcher_llm_hooks()
+        h.struct_size = ctypes.sizeof(h)
+        h.judge_top_n = judge_top_n
+        h.judge_weight = judge_weight
+        h.context_capacity = context_capacity
+        keep: List[Any] = []
+        if generate_context is not None:
+            def _context(_user: Any, column: Any, out: int, capacity: int, out_len: Any) -> int:
+                try:
+                    text = generate_context(MatchColumn._from_c(column.contents))
+                    b = _bytes(text, "generate_context result")[:capacity]
+                    ctypes.memmove(out, b, len(b))
+                    out_len[0] = len(b)
+                    return 0
+                except BaseException as e:
+                    return self._callback_failed(e)
+            cb = _ext.ek_matcher_context_fn(_context)
+            h.generate_context = cb
+            keep.append(cb)
+        if judge is not None:
+            def _judge(_user: Any, column: Any, candidate: Any, out_p: Any) -> int:
+                try:
+                    out_p[0] = float(judge(MatchColumn._from_c(column.contents),
+                                           MatchColumn._from_c(candidate.contents)))
+                    return 0
+                except BaseException as e:
+                    return self._callback_failed(e)
+            cb2 = _ext.ek_matcher_judge_fn(_judge)
+            h.judge = cb2
+            keep.append(cb2)
+        status = self._table.set_llm_hooks(p, byref(h))
+        if status == 0:  # on failure the previous hooks stay registered (and alive)
+            self._keep_callbacks("llm", keep)
+        self._check(status)
 
     def signal_names(self) -> List[str]:
         """The signals the model combines, in the order of a candidate's signals."""

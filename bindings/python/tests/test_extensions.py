@@ -398,3 +398,86 @@ def test_recommender_bad_input(ctx1, rec):
     inst.close()
     with pytest.raises(ek.InvalidArgumentError, match="closed"):
         rec.stats()
+
+
+# ---- callbacks: the host embedder and the LLM hooks --------------------------------------
+
+SPACE_WORDS = {"space", "orbit", "rocket", "nasa", "astronauts", "astronaut", "telescope",
+               "galaxy", "moon", "mars", "planets", "sun", "shuttle", "station"}
+SPORT_WORDS = {"team", "match", "game", "football", "goal", "tennis", "player", "players",
+               "fans", "coach", "marathon", "race", "scored", "final"}
+
+
+def word_counts(texts):
+    """A deterministic 3-d "sentence encoder": (space words, sport words, 0.1)."""
+    out = np.zeros((len(texts), 3), dtype=np.float32)
+    for i, t in enumerate(texts):
+        words = t.decode("utf-8").lower().split()
+        out[i] = (sum(w in SPACE_WORDS for w in words), sum(w in SPORT_WORDS for w in words), 0.1)
+    return out
+
+
+def test_classifier_host_embedder(ctx):
+    inst = ctx.create_instance("embedkit.text_classify",
+                               {"embedder": "host", "min_num_docs": 3})
+    c = inst.classifier()
+    calls = []
+
+    def embed(texts):
+        calls.append(len(texts))
+        return word_counts(texts)
+
+    c.set_embedder(embed, 3)
+    c.set_labels(LABELS)
+    c.fit(SPACE + SPORT)
+    assert calls and c.dim == 3
+    p = c.predict(["an astronaut went to orbit on a rocket", "the team lost the match"])
+    assert [x.label for x in p] == ["space", "sport"]
+    v = c.embed(["rocket team team"])
+    assert np.allclose(v[0] / np.linalg.norm(v[0]),
+                       np.array([1, 2, 0.1]) / np.linalg.norm([1, 2, 0.1]), atol=1e-5)
+
+    # An exception in the callback fails the call and is re-raised from it.
+    def broken(texts):
+        raise KeyError("no model")
+    c.set_embedder(broken, 3)
+    with pytest.raises(KeyError) as ei:
+        c.predict(["rocket"])
+    assert isinstance(ei.value.__cause__, ek.PluginError)
+    c.set_embedder(lambda texts: np.zeros((len(texts), 2)), 3)  # wrong shape
+    with pytest.raises(ValueError, match="shape"):
+        c.embed(["rocket"])
+    with pytest.raises(ek.InvalidArgumentError):
+        c.set_embedder(embed, 0)
+    c.set_embedder(embed, 3)
+    assert c.predict(["rocket orbit"])[0].label == "space"
+
+
+def test_matcher_llm_hooks(matcher):
+    seen = []
+
+    def context(col):
+        seen.append(col.id)
+        return "the day the patient was born" if col.name == "birth_dt" else ""
+
+    def judge(col, cand):
+        # A "model" that insists patient_id means visit_start.
+        if col.name == "patient_id":
+            return 1.0 if cand.id == "visit_start" else 0.0
+        return 0.5
+
+    matcher.set_llm_hooks(generate_context=context, judge=judge, judge_top_n=4, judge_weight=1.0)
+    r = matcher.match(top_k=3)
+    assert sorted(seen) == ["patients.birth_dt", "patients.gender_cd", "patients.patient_id"]
+    top = {c["name"]: c["candidates"][0] for c in r["columns"]}
+    assert top["patient_id"]["id"] == "visit_start" and top["patient_id"]["score"] == 1.0
+    # Without the hooks (use_llm=False) the offline model decides again.
+    r2 = matcher.match(top_k=3, use_llm=False)
+    assert r2["columns"][0]["candidates"][0]["id"] == "person_id"
+
+    matcher.set_llm_hooks(judge=lambda a, b: 1 / 0)
+    with pytest.raises(ZeroDivisionError) as ei:
+        matcher.match()
+    assert isinstance(ei.value.__cause__, ek.PluginError) and "judge" in ei.value.__cause__.message
+    matcher.set_llm_hooks()  # clears
+    assert matcher.match(top_k=1)["columns"][0]["candidates"][0]["id"] == "person_id"
