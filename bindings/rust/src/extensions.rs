@@ -120,15 +120,24 @@ macro_rules! size_of_u32 {
 }
 
 impl Instance {
+    /// Keeps (replaces, or with `None` drops) the callback state registered under `key`.
+    fn keep_callback(&self, key: &'static str, state: Option<Box<dyn std::any::Any + Send>>) {
+        let mut v = self.callbacks.borrow_mut();
+        v.retain(|(k, _)| *k != key);
+        if let Some(s) = state {
+            v.push((key, s));
+        }
+    }
+
     /// The `"ek.classifier/1"` wrapper (`embedkit.text_classify`); `Status::Unsupported`
     /// if the instance lacks the extension.
     pub fn classifier(&self) -> Result<Classifier<'_>> {
-        Ok(Classifier { ext: Ext::get(self, x::EK_EXT_CLASSIFIER, "Classifier", |t: &x::ek_classifier_ext| t.last_error)? })
+        Ok(Classifier { ext: Ext::get(self, x::EK_EXT_CLASSIFIER, "Classifier", |t: &x::ek_classifier_ext| t.last_error)?, inst: self })
     }
 
     /// The `"ek.matcher/1"` wrapper (`embedkit.table_match`).
     pub fn matcher(&self) -> Result<Matcher<'_>> {
-        Ok(Matcher { ext: Ext::get(self, x::EK_EXT_MATCHER, "Matcher", |t: &x::ek_matcher_ext| t.last_error)? })
+        Ok(Matcher { ext: Ext::get(self, x::EK_EXT_MATCHER, "Matcher", |t: &x::ek_matcher_ext| t.last_error)?, inst: self })
     }
 
     /// The `"ek.recommender/1"` (+ `"ek.unlearner/1"` for forget/purge) wrapper
@@ -194,12 +203,76 @@ pub struct Prediction {
 /// ```
 pub struct Classifier<'a> {
     ext: Ext<'a, x::ek_classifier_ext>,
+    inst: &'a Instance,
+}
+
+type EmbedFn = dyn FnMut(&[&[u8]], &mut [f32]) -> std::result::Result<(), Status> + Send;
+
+struct EmbedState {
+    f: Box<EmbedFn>,
+}
+
+unsafe fn texts_of<'t>(texts: *const ffi::ek_string_view, count: usize) -> Vec<&'t [u8]> {
+    (0..count)
+        .map(|i| {
+            let v = &*texts.add(i);
+            if v.length == 0 || v.data.is_null() {
+                &[][..]
+            } else {
+                std::slice::from_raw_parts(v.data as *const u8, v.length)
+            }
+        })
+        .collect()
+}
+
+fn callback_status<T>(r: std::thread::Result<std::result::Result<T, Status>>) -> std::result::Result<T, ffi::ek_status> {
+    match r {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(s)) => Err(s.code()),
+        Err(_) => Err(ffi::EK_ERR_INTERNAL), // a panic must not unwind into C
+    }
+}
+
+unsafe extern "C" fn embed_trampoline(user: *mut c_void, texts: *const ffi::ek_string_view, count: usize, dim: u32, out: *mut f32) -> ffi::ek_status {
+    let state = &mut *(user as *mut EmbedState);
+    let t = texts_of(texts, count);
+    let out = std::slice::from_raw_parts_mut(out, count * dim as usize);
+    match callback_status(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (state.f)(&t, out)))) {
+        Ok(()) => ffi::EK_OK,
+        Err(code) => code,
+    }
 }
 
 impl<'a> Classifier<'a> {
     /// `struct_size` of the plugin's table.
     pub fn table_struct_size(&self) -> u32 {
         self.ext.struct_size()
+    }
+
+    /// Plugs in the "host" embedder (config `"embedder": "host"`): any sentence
+    /// encoder (the Lbl2TransformerVec path). `embed(texts, out)` writes
+    /// `texts.len() * dim` floats (row-major) into `out`; it runs on the thread that
+    /// called fit/predict/embed. Returning `Err(status)` (or panicking) fails that
+    /// call with `Status::Plugin`. `None` removes it. The instance keeps the closure.
+    pub fn set_embedder<F>(&self, embed: Option<F>, dim: u32) -> Result<()>
+    where
+        F: FnMut(&[&[u8]], &mut [f32]) -> std::result::Result<(), Status> + Send + 'static,
+    {
+        let e = &self.ext;
+        let set = f!(e.table, set_embedder);
+        match embed {
+            None => {
+                e.check(unsafe { set(e.this, None, ptr::null_mut(), dim) })?;
+                self.inst.keep_callback("embedder", None);
+            }
+            Some(f) => {
+                let mut state: Box<EmbedState> = Box::new(EmbedState { f: Box::new(f) });
+                let user = &mut *state as *mut EmbedState as *mut c_void;
+                e.check(unsafe { set(e.this, Some(embed_trampoline), user, dim) })?;
+                self.inst.keep_callback("embedder", Some(state));
+            }
+        }
+        Ok(())
     }
 
     /// Sets (replaces) the labels from JSON: `{"name": ["kw", ...]}`,
@@ -546,6 +619,69 @@ pub struct Candidate {
 /// ```
 pub struct Matcher<'a> {
     ext: Ext<'a, x::ek_matcher_ext>,
+    inst: &'a Instance,
+}
+
+/// `generate_context(column)`: extra text describing a source column.
+pub type ContextFn = dyn FnMut(&MatchColumn) -> std::result::Result<String, Status> + Send;
+/// `judge(column, candidate)`: the probability in [0, 1] that both mean the same.
+pub type JudgeFn = dyn FnMut(&MatchColumn, &MatchColumn) -> std::result::Result<f32, Status> + Send;
+
+/// A large language model plugged into the matcher ([`Matcher::set_llm_hooks`]).
+/// Each callback runs on the thread that called [`Matcher::run`]; `Err(status)` or
+/// a panic fails the match with `Status::Plugin`.
+#[derive(Default)]
+pub struct LlmHooks {
+    /// Extra text added to each source column's description before matching.
+    pub generate_context: Option<Box<ContextFn>>,
+    /// Re-scores the `judge_top_n` best candidates of each column:
+    /// `(1 - judge_weight) * model score + judge_weight * probability`.
+    pub judge: Option<Box<JudgeFn>>,
+    /// 0 = 5.
+    pub judge_top_n: u32,
+    /// In (0, 1]; 0 = 0.5.
+    pub judge_weight: f32,
+    /// Bytes offered to generate_context (longer texts are truncated); 0 = 4096.
+    pub context_capacity: u32,
+}
+
+struct HookState {
+    context: Option<Box<ContextFn>>,
+    judge: Option<Box<JudgeFn>>,
+}
+
+unsafe extern "C" fn context_trampoline(user: *mut c_void, column: *const x::ek_matcher_column, out: *mut c_char, capacity: usize, out_len: *mut usize) -> ffi::ek_status {
+    let state = &mut *(user as *mut HookState);
+    let col = MatchColumn::from_c(&*column);
+    let f = match state.context.as_mut() {
+        Some(f) => f,
+        None => return ffi::EK_ERR_INTERNAL,
+    };
+    match callback_status(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&col)))) {
+        Ok(text) => {
+            let n = text.len().min(capacity);
+            ptr::copy_nonoverlapping(text.as_ptr() as *const c_char, out, n);
+            *out_len = n;
+            ffi::EK_OK
+        }
+        Err(code) => code,
+    }
+}
+
+unsafe extern "C" fn judge_trampoline(user: *mut c_void, column: *const x::ek_matcher_column, candidate: *const x::ek_matcher_column, out_p: *mut f32) -> ffi::ek_status {
+    let state = &mut *(user as *mut HookState);
+    let (a, b) = (MatchColumn::from_c(&*column), MatchColumn::from_c(&*candidate));
+    let f = match state.judge.as_mut() {
+        Some(f) => f,
+        None => return ffi::EK_ERR_INTERNAL,
+    };
+    match callback_status(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&a, &b)))) {
+        Ok(p) => {
+            *out_p = p;
+            ffi::EK_OK
+        }
+        Err(code) => code,
+    }
 }
 
 impl<'a> Matcher<'a> {
@@ -592,6 +728,35 @@ impl<'a> Matcher<'a> {
     pub fn add_abbreviations(&self, json: &str) -> Result<()> {
         let e = &self.ext;
         e.check(unsafe { f!(e.table, add_abbreviations)(e.this, json.as_ptr() as *const c_char, json.len()) })
+    }
+
+    /// Registers (or with `None` clears) the LLM hooks. The instance keeps them.
+    pub fn set_llm_hooks(&self, hooks: Option<LlmHooks>) -> Result<()> {
+        let e = &self.ext;
+        let set = f!(e.table, set_llm_hooks);
+        match hooks {
+            None => {
+                e.check(unsafe { set(e.this, ptr::null()) })?;
+                self.inst.keep_callback("llm_hooks", None);
+            }
+            Some(h) => {
+                let has_context = h.generate_context.is_some();
+                let has_judge = h.judge.is_some();
+                let mut state = Box::new(HookState { context: h.generate_context, judge: h.judge });
+                let raw = x::ek_matcher_llm_hooks {
+                    struct_size: size_of_u32!(x::ek_matcher_llm_hooks),
+                    user_data: &mut *state as *mut HookState as *mut c_void,
+                    generate_context: if has_context { Some(context_trampoline) } else { None },
+                    judge: if has_judge { Some(judge_trampoline) } else { None },
+                    judge_top_n: h.judge_top_n,
+                    judge_weight: h.judge_weight,
+                    context_capacity: h.context_capacity,
+                };
+                e.check(unsafe { set(e.this, &raw) })?;
+                self.inst.keep_callback("llm_hooks", Some(state));
+            }
+        }
+        Ok(())
     }
 
     /// The signals the model combines, in the order of [`Candidate::signals`].

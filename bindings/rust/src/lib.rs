@@ -29,7 +29,7 @@ pub mod extensions;
 pub mod ffi;
 
 pub use extensions::{
-    Candidate, Classifier, Forget, ForgetOptions, ForgetReport, Label, LabelInfo, MatchColumn, MatchFormat, MatchMode,
+    Candidate, Classifier, Forget, ForgetOptions, ForgetReport, Label, LabelInfo, LlmHooks, MatchColumn, MatchFormat, MatchMode,
     MatchOptions, MatchResult, Matcher, Prediction, RecMetrics, RecStats, Recommender, Side, TrainReport, UnlearnMethod,
 };
 
@@ -548,6 +548,7 @@ impl Context {
             raw: NonNull::new(raw).expect("ek_instance_create gave NULL"),
             _shared: self.shared.clone(),
             bound_store: RefCell::new(None),
+            callbacks: RefCell::new(Vec::new()),
             _not_sync: PhantomData,
         })
     }
@@ -614,6 +615,9 @@ pub struct Instance {
     /// The store a recommender was bound to by save/load (the plugin keeps its
     /// pointer): held until the instance is freed.
     bound_store: RefCell<Option<Arc<StoreHandle>>>,
+    /// Closures registered with an extension (host embedder, LLM hooks), by name:
+    /// the plugin holds pointers to them until the instance is freed.
+    callbacks: RefCell<Vec<(&'static str, Box<dyn std::any::Any + Send>)>>,
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }
 

@@ -356,3 +356,96 @@ fn recommender_bad_input() {
     assert_eq!(rec.train(None).unwrap().epochs, 60);
     assert_eq!(rec.stats().unwrap().users, 21);
 }
+
+// ---- callbacks: the host embedder and the LLM hooks --------------------------------------
+
+const SPACE_WORDS: [&str; 14] =
+    ["space", "orbit", "rocket", "nasa", "astronauts", "astronaut", "telescope", "galaxy", "moon", "mars", "planets", "sun", "shuttle", "station"];
+const SPORT_WORDS: [&str; 14] =
+    ["team", "match", "game", "football", "goal", "tennis", "player", "players", "fans", "coach", "marathon", "race", "scored", "final"];
+
+/// A deterministic 3-d "sentence encoder": (space words, sport words, 0.1).
+fn word_counts(texts: &[&[u8]], out: &mut [f32]) -> std::result::Result<(), Status> {
+    for (i, t) in texts.iter().enumerate() {
+        let text = String::from_utf8_lossy(t).to_lowercase();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        out[i * 3] = words.iter().filter(|w| SPACE_WORDS.contains(w)).count() as f32;
+        out[i * 3 + 1] = words.iter().filter(|w| SPORT_WORDS.contains(w)).count() as f32;
+        out[i * 3 + 2] = 0.1;
+    }
+    Ok(())
+}
+
+#[test]
+fn classifier_host_embedder() {
+    let ctx = ctx(2);
+    let inst = ctx.create_instance("embedkit.text_classify", Some(r#"{"embedder": "host", "min_num_docs": 3}"#)).unwrap();
+    let cls = inst.classifier().unwrap();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c2 = calls.clone();
+    cls.set_embedder(
+        Some(move |t: &[&[u8]], out: &mut [f32]| {
+            c2.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            word_counts(t, out)
+        }),
+        3,
+    )
+    .unwrap();
+    cls.set_labels_json(LABELS).unwrap();
+    cls.fit(&corpus()).unwrap();
+    assert!(calls.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    assert_eq!(cls.dim().unwrap(), 3);
+    let p = cls.predict(&["an astronaut went to orbit on a rocket", "the team lost the match"], false).unwrap();
+    assert_eq!(p.iter().map(|p| p.label.as_deref()).collect::<Vec<_>>(), [Some("space"), Some("sport")]);
+    let v = cls.embed_vec(&["rocket team team"]).unwrap();
+    assert_eq!(v, [1.0, 2.0, 0.1], "the host's vectors, as the callback wrote them");
+
+    // A failing or panicking callback fails the call with Status::Plugin.
+    cls.set_embedder(Some(|_: &[&[u8]], _: &mut [f32]| Err(Status::NotFound)), 3).unwrap();
+    fails(cls.predict(&["rocket"], false), Status::Plugin, "");
+    cls.set_embedder(Some(|_: &[&[u8]], _: &mut [f32]| -> std::result::Result<(), Status> { panic!("model crashed") }), 3).unwrap();
+    fails(cls.embed_vec(&["rocket"]), Status::Plugin, "");
+    fails(cls.set_embedder(Some(word_counts), 0), Status::InvalidArgument, "");
+    cls.set_embedder(Some(word_counts), 3).unwrap();
+    assert_eq!(cls.predict(&["rocket orbit"], false).unwrap()[0].label.as_deref(), Some("space"));
+}
+
+#[test]
+fn matcher_llm_hooks() {
+    let ctx = ctx(2);
+    let inst = ctx.create_instance("embedkit.table_match", Some(r#"{"wordvec": "none"}"#)).unwrap();
+    let m = inst.matcher().unwrap();
+    m.load(Side::Source, DDL, MatchFormat::SqlDdl).unwrap();
+    m.load(Side::Target, GLOSSARY, MatchFormat::GlossaryJson).unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let s2 = seen.clone();
+    m.set_llm_hooks(Some(LlmHooks {
+        generate_context: Some(Box::new(move |c: &MatchColumn| {
+            s2.lock().unwrap().push(c.id.clone());
+            Ok(if c.name == "birth_dt" { "the day the patient was born".into() } else { String::new() })
+        })),
+        // A "model" that insists patient_id means visit_start.
+        judge: Some(Box::new(|c: &MatchColumn, t: &MatchColumn| {
+            Ok(if c.name == "patient_id" { if t.id == "visit_start" { 1.0 } else { 0.0 } } else { 0.5 })
+        })),
+        judge_top_n: 4,
+        judge_weight: 1.0,
+        ..Default::default()
+    }))
+    .unwrap();
+    let r = m.run(&MatchOptions { top_k: 3, ..Default::default() }).unwrap();
+    let mut ids = seen.lock().unwrap().clone();
+    ids.sort();
+    assert_eq!(ids, ["patients.birth_dt", "patients.gender_cd", "patients.patient_id"]);
+    assert_eq!(r.best(0).unwrap().unwrap(), ("visit_start".to_string(), 1.0));
+    assert_eq!(r.candidate(0, 0).unwrap().judge_probability, Some(1.0));
+    drop(r);
+    let offline = m.run(&MatchOptions { top_k: 3, use_llm: false, ..Default::default() }).unwrap();
+    assert_eq!(offline.best(0).unwrap().unwrap().0, "person_id");
+    drop(offline);
+
+    m.set_llm_hooks(Some(LlmHooks { judge: Some(Box::new(|_: &MatchColumn, _: &MatchColumn| Err(Status::Io))), ..Default::default() })).unwrap();
+    fails(m.run(&MatchOptions::default()), Status::Plugin, "judge");
+    m.set_llm_hooks(None).unwrap();
+    assert_eq!(m.run(&MatchOptions { top_k: 1, ..Default::default() }).unwrap().best(0).unwrap().unwrap().0, "person_id");
+}
