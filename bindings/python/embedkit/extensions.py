@@ -34,7 +34,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping,
 
 import numpy as np
 
-from . import _ext, _lib
+from . import _ext
 from ._lib import ek_string_view
 from .errors import (AbiMismatchError, CancelledError, EmbedkitError, InvalidArgumentError,
                      Status, UnsupportedError, error_class)
