@@ -30,7 +30,7 @@ const char* SignalName(int s) {
 
 const char* ContextName(int c) {
   static const char* const kNames[kContextCount] = {"table_row", "table_col", "ref_context",
-                                                    "table_rank", "key_context"};
+                                                    "table_rank", "table_rank_col", "key_context"};
   return c >= 0 && c < kContextCount ? kNames[c] : "?";
 }
 
@@ -82,6 +82,9 @@ Model ParseModel(std::string_view json) {
     num("a_col", &mv.a_col);
     num("b2", &mv.b2);
     num("threshold", &mv.threshold);
+    num("match_fraction", &mv.match_fraction);
+    if (!(mv.match_fraction > 0 && mv.match_fraction <= 1))
+      Fail(EK_ERR_PARSE, "model JSON: match_fraction must be in (0, 1]");
     simdjson::dom::array ctx, cws;
     const bool has_ctx = !v["context"].get(ctx);
     const bool has_cws = !v["context_weights"].get(cws);
@@ -780,6 +783,14 @@ class TableContext {
                        [&](uint32_t x, uint32_t y) { return row[a * B_ + x] > row[a * B_ + y]; });
       for (size_t r = 0; r < B_; ++r) rank_[a * B_ + order[r]] = 1.f / (1.f + static_cast<float>(r));
     }
+    rank_col_.assign(A_ * B_, 0.f);
+    std::vector<uint32_t> sorder(A_);
+    for (size_t b = 0; b < B_; ++b) {
+      std::iota(sorder.begin(), sorder.end(), 0u);
+      std::stable_sort(sorder.begin(), sorder.end(),
+                       [&](uint32_t x, uint32_t y) { return col[x * B_ + b] > col[y * B_ + b]; });
+      for (size_t r = 0; r < A_; ++r) rank_col_[sorder[r] * B_ + b] = 1.f / (1.f + static_cast<float>(r));
+    }
     auto refs = [](const std::vector<Column>& cols, const std::unordered_map<std::string, uint32_t>& idx,
                    std::vector<int>* out) {
       out->assign(cols.size(), -1);
@@ -817,13 +828,14 @@ class TableContext {
       out[kRefContext] = 1.f + 0.5f * (gr_[rq] + gc_[rq]);
     }
     out[kTableRank] = rank_[ab];
+    out[kTableRankCol] = rank_col_[ab];
     out[kKeyContext] = spk_[s] && tpk_[t] ? 1.f + 0.5f * (gr_[ab] + gc_[ab]) : 0.f;
   }
 
  private:
   size_t S_, T_, A_ = 0, B_ = 0;
   std::vector<uint32_t> st_, tt_;
-  std::vector<float> gr_, gc_, rank_;
+  std::vector<float> gr_, gc_, rank_, rank_col_;
   std::vector<int> sref_, tref_;
   std::vector<char> spk_, tpk_;
 };
@@ -1139,7 +1151,18 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
     if (list.size() > top_k) list.resize(top_k);
   }
 
-  const float threshold = opt.threshold >= 0 ? opt.threshold : static_cast<float>(mv.threshold);
+  float threshold = opt.threshold >= 0 ? opt.threshold : static_cast<float>(mv.threshold);
+  if (opt.threshold < 0 && mv.match_fraction < 1) {
+    std::vector<float> best;
+    for (const auto& list : res->candidates)
+      if (!list.empty()) best.push_back(list[0].score);
+    if (!best.empty()) {
+      const size_t keep = std::max<size_t>(
+          1, static_cast<size_t>(std::ceil(mv.match_fraction * static_cast<double>(best.size()))));
+      std::nth_element(best.begin(), best.begin() + (keep - 1), best.end(), std::greater<float>());
+      threshold = std::max(threshold, best[keep - 1]);
+    }
+  }
   const uint32_t max_matches = opt.max_matches ? opt.max_matches : mv.max_matches;
   if (opt.mode == EK_MATCHER_MODE_ONE_TO_MANY) {
     for (auto& list : res->candidates)

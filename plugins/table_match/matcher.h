@@ -48,6 +48,7 @@ enum Context : int {
   kRefContext,  // both foreign keys with loaded referenced tables R, Q:
                 // 1 + (table_row + table_col)(R, Q) / 2, else 0
   kTableRank,   // 1 / (1 + rank of B among the target tables by aff(A, .)): 1 = best
+  kTableRankCol,  // 1 / (1 + rank of A among the source tables by aff'(., B))
   kKeyContext,  // both primary keys (declared, or described as "primary key" / "unique
                 // ... identifier" and not a foreign key): 1 + (table_row + table_col)(A, B) / 2
   kContextCount
@@ -66,6 +67,10 @@ struct ModelVariant {
   std::vector<int> context;
   std::vector<double> context_weights;
   double threshold = 0.5;
+  // In (0, 1): besides the threshold, only the source columns whose best score is
+  // among the top match_fraction of all source columns' best scores get matches (a
+  // cut that follows each dataset's score scale; 1 = off).
+  double match_fraction = 1;
   uint32_t max_matches = 3;
   bool needs_wordvec = false;
 };

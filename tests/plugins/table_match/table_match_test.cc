@@ -13,6 +13,8 @@
 #include <sstream>
 #include <string>
 
+#include <unistd.h>
+
 namespace {
 
 std::string Read(const std::string& path) {
@@ -281,6 +283,46 @@ TEST_F(TableMatch, RunTogetherNamesSplitEvenWhenQuoted) {
   EXPECT_EQ(SignalOf(m_, self_, r, 1, "m.store_time", "exact_name"), 1.f);
   EXPECT_EQ(Best(r, 0), "m.chart_time");
   m_->result_free(r);
+}
+
+// match_fraction: only the top share of source columns (by best score) get matches;
+// an explicit threshold replaces the rule; out-of-range values are rejected.
+TEST_F(TableMatch, MatchFractionCutsByBestScore) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("tm_fraction_" + std::to_string(::getpid()) + ".json")).string();
+  auto write_model = [&](const char* fraction) {
+    std::ofstream(path) << R"({"variants":[{"name":"m","signals":["name_tok"],"weights":[6],"bias":-3,)"
+                        << R"("threshold":0.01,"max_matches":1,"match_fraction":)" << fraction << "}]}";
+  };
+  write_model("0.5");
+  Make(R"({"model":")" + path + R"("})");
+  ASSERT_EQ(Load(EK_MATCHER_SOURCE, R"({"tables":[{"name":"t","columns":[{"name":"alpha"},
+    {"name":"beta"},{"name":"gamma"},{"name":"delta_x"}]}]})"), EK_OK) << Error();
+  ASSERT_EQ(Load(EK_MATCHER_TARGET, R"({"tables":[{"name":"u","columns":[{"name":"alpha"},
+    {"name":"beta"},{"name":"gamma_y"},{"name":"omega"}]}]})"), EK_OK) << Error();
+  auto matched = [&](float threshold) {
+    ek_matcher_options o;
+    m_->options_init(&o);
+    o.threshold = threshold;
+    ek_matcher_result* r = nullptr;
+    EXPECT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+    size_t n = 0;
+    for (size_t i = 0; i < m_->result_column_count(r); ++i) {
+      bool match = false;
+      Best(r, i, nullptr, &match);
+      n += match ? 1 : 0;
+    }
+    m_->result_free(r);
+    return n;
+  };
+  EXPECT_EQ(matched(-1), 2u);  // 4 sources x 0.5: alpha and beta (exact names)
+  EXPECT_EQ(matched(0), 4u);   // an explicit threshold: every best candidate
+  write_model("0");
+  ek_instance* bad = nullptr;
+  EXPECT_NE(ek_instance_create(ctx_, "embedkit.table_match", (R"({"model":")" + path + R"("})").c_str(), &bad),
+            EK_OK);
+  ek_instance_free(bad);
+  std::filesystem::remove(path);
 }
 
 TEST_F(TableMatch, BadInputGivesClearErrors) {

@@ -44,7 +44,7 @@ ALL_SIGNALS = ["name_char", "name_tok", "desc_desc", "doc_doc", "name_desc", "de
                "type_compat", "key_match", "wv_name", "wv_desc", "wv_align", "wv_cover"]
 WV = {"wv_name", "wv_desc", "wv_align", "wv_cover"}
 GAPS = ["row_context", "col_context"]
-CONTEXT = ["table_row", "table_col", "ref_context", "table_rank", "key_context"]
+CONTEXT = ["table_row", "table_col", "ref_context", "table_rank", "table_rank_col", "key_context"]
 
 
 def datasets(data):
@@ -141,8 +141,12 @@ def ranked(d, score):
     return score[order], d["y"][order], pos - first
 
 
-def f1_at(r, n_gold, thr, mm):
+def f1_at(r, n_gold, thr, mm, frac=1.0):
     sc, y, rank = r
+    if frac < 1:
+        best = np.sort(sc[rank == 0])[::-1]
+        keep = max(1, int(np.ceil(frac * len(best))))
+        thr = max(thr, best[keep - 1])
     pred = (sc >= thr) & (rank < mm)
     tp = (pred & (y > 0)).sum()
     npred = pred.sum()
@@ -175,18 +179,22 @@ def train(ds_list, ctx_dumps, m):
     m.update({"a_z": round(float(a[0]), 6), "a_row": round(float(a[1]), 6),
               "a_col": round(float(a[2]), 6), "b2": round(float(b2), 6),
               "context": CONTEXT, "context_weights": [round(float(v), 6) for v in a[3:]]})
-    best = (-1, 0.5, 1)
+    best = (-1, 0.5, 1, 1.0)
     rk = []
     for d in ctx_dumps:
         sc = 1 / (1 + np.exp(-np.clip(final_logit(d, m, d["C"]), -30, 30)))
         rk.append(ranked(d, sc))
-    for thr in np.arange(0.05, 0.99, 0.01):
-        for mm in (1, 2, 3, 4, 5):
-            f = np.mean([f1_at(r, d["n_gold"], thr, mm) for d, r in zip(ds_list, rk)])
-            if f > best[0] + 1e-9:
-                best = (f, float(thr), mm)
+    # The decision rule: a threshold, at most mm matches per column, and only the
+    # top `frac` of the source columns (by best score; 1 = all).
+    for frac in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2):
+        for thr in np.arange(0.05, 0.99, 0.02):
+            for mm in (1, 2, 3, 4):
+                f = np.mean([f1_at(r, d["n_gold"], thr, mm, frac) for d, r in zip(ds_list, rk)])
+                if f > best[0] + 1e-9:
+                    best = (f, float(thr), mm, frac)
     m["threshold"] = round(best[1], 3)
     m["max_matches"] = best[2]
+    m["match_fraction"] = best[3]
     m["train_mean_f1"] = round(best[0], 4)
     return m
 
