@@ -197,6 +197,22 @@ Config ReadConfig(const ek_host* host, const char* json, size_t length) {
   c.min_alpha = r.Number("min_alpha", c.min_alpha, 0, 1);
   c.dbow_words = r.Bool("dbow_words", c.dbow_words);
   c.max_vocab = r.Size("max_vocab", c.max_vocab, 0, 1e9);
+  const std::string inf = r.String("infer", "sgd");
+  if (inf != "sgd" && inf != "linear") BadConfig("\"infer\" is '" + inf + "'; use sgd or linear");
+  c.infer_linear = inf == "linear";
+  c.infer_ridge = r.Number("infer_ridge", c.infer_ridge, 0, 1e6);
+  const std::string kv = r.String("keyword_vectors", "auto");
+  if (kv == "auto") {
+    c.keyword_vectors = KeywordVectors::kAuto;
+  } else if (kv == "input") {
+    c.keyword_vectors = KeywordVectors::kInput;
+  } else if (kv == "output") {
+    c.keyword_vectors = KeywordVectors::kOutput;
+  } else if (kv == "both") {
+    c.keyword_vectors = KeywordVectors::kBoth;
+  } else {
+    BadConfig("\"keyword_vectors\" is '" + kv + "'; use input, output or both");
+  }
 
   c.glove_path = r.String("glove_path", "");
   const std::string w = r.String("weighting", "sif");

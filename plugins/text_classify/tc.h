@@ -30,6 +30,7 @@ struct Error {
 // ---- Configuration (docs/text_classify.md lists every key) ---------------------------
 enum class EmbedderKind { kDoc2Vec, kGlove, kHashing, kHost };
 enum class Weighting { kSif, kTfidf, kMean };
+enum class KeywordVectors { kAuto, kInput, kOutput, kBoth };
 
 struct Config {
   EmbedderKind embedder = EmbedderKind::kDoc2Vec;
@@ -54,6 +55,10 @@ struct Config {
   size_t infer_epochs = 0;           // 0: = epochs
   bool dbow_words = true;
   size_t max_vocab = 0;              // 0: no cap
+  bool infer_linear = false;         // "infer": "sgd" (infer_vector, default) | "linear"
+  double infer_ridge = 1e-3;         // ridge of the linear map, relative to the mean feature energy
+  // doc2vec seeds: "auto" (input with dbow_words, else output) | "input" | "output" | "both"
+  KeywordVectors keyword_vectors = KeywordVectors::kAuto;
   // glove
   std::string glove_path;            // "" -> $EMBEDKIT_GLOVE or .deps/glove/...
   Weighting weighting = Weighting::kSif;

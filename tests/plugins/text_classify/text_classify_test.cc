@@ -196,6 +196,54 @@ TEST(Embedders, Doc2VecIsDeterministicWithOneThread) {
   EXPECT_NE(runs[0], runs[2]) << "another seed gives another model";
 }
 
+TEST(Embedders, PureDbowSeedsFromOutputVectorsAndLinearInference) {
+  // dbow_words false: the word (input) vectors stay untrained, so "auto" seeds the
+  // labels from the output vectors; "input" would seed them from random rows.
+  const std::string base = std::string(kDoc2VecSmall) + ",\"dbow_words\":false,\"epochs\":40";
+  Corpus train = MakeCorpus(60, 1), test = MakeCorpus(25, 2);
+  for (const std::string& extra : {std::string(""), std::string(",\"keyword_vectors\":\"output\""),
+                                   std::string(",\"infer\":\"linear\"")}) {
+    Inst m(base + extra + "}");
+    ASSERT_EQ(m.created, EK_OK) << ek_last_error();
+    ASSERT_EQ(m.Fit(train), EK_OK) << m.err();
+    EXPECT_GE(m.AccuracyFitted(train), 0.9) << extra;
+    EXPECT_GE(m.AccuracyNew(test), 0.85) << extra;
+  }
+  // Seeds: "auto" = "output" without word training; "input" differs.
+  std::vector<std::vector<float>> seeds;
+  Context one(1);
+  for (const char* kv : {"auto", "output", "input"}) {
+    Inst m(base + ",\"keyword_vectors\":\"" + kv + "\"}", one.ctx);
+    ASSERT_EQ(m.Fit(train), EK_OK) << m.err();
+    std::vector<float> s(4 * m.dim());
+    ASSERT_EQ(m.cls->label_vectors(m.self, nullptr, s.data()), EK_OK);
+    seeds.push_back(s);
+  }
+  EXPECT_EQ(seeds[0], seeds[1]);
+  EXPECT_NE(seeds[0], seeds[2]);
+}
+
+TEST(Embedders, LinearInferenceIsDeterministicAndCloseToFittedVectors) {
+  // "infer": "linear" maps the words' vectors to a document vector by a ridge map
+  // learnt on the fitted corpus: the same text gets the same vector, and fitted
+  // documents embedded again as new text get the label of their fitted vector.
+  Corpus train = MakeCorpus(60, 5);
+  Inst m(std::string(kDoc2VecSmall) + ",\"infer\":\"linear\"}");
+  ASSERT_EQ(m.Fit(train), EK_OK) << m.err();
+  const size_t n = train.text.size(), d = m.dim();
+  auto v = train.views();
+  std::vector<float> a(n * d), b(n * d);
+  ASSERT_EQ(m.cls->embed(m.self, v.data(), n, a.data()), EK_OK) << m.err();
+  ASSERT_EQ(m.cls->embed(m.self, v.data(), n, b.data()), EK_OK) << m.err();
+  EXPECT_EQ(a, b);
+  std::vector<int32_t> fitted(n), fresh(n);
+  ASSERT_EQ(m.cls->predict_fitted(m.self, 0, n, fitted.data(), nullptr, nullptr), EK_OK);
+  ASSERT_EQ(m.cls->predict(m.self, v.data(), n, fresh.data(), nullptr, nullptr), EK_OK);
+  size_t same = 0;
+  for (size_t i = 0; i < n; ++i) same += fitted[i] == fresh[i];
+  EXPECT_GE(static_cast<double>(same) / static_cast<double>(n), 0.9);
+}
+
 TEST(Embedders, HashingIsUnitNormAndSeparatesTopics) {
   Inst m("{\"embedder\":\"hashing\",\"hash_dim\":256,\"min_num_docs\":20}");
   ASSERT_EQ(m.created, EK_OK) << ek_last_error();
@@ -441,7 +489,8 @@ std::string TempStore(const char* name) {
 TEST(Persistence, ModelFittedOnceClassifiesAfterLoad) {
   const std::string path = TempStore("tc_model");
   Corpus train = MakeCorpus(40, 13), test = MakeCorpus(10, 14);
-  for (const std::string& config : {std::string(kDoc2VecSmall) + "}", std::string("{\"embedder\":\"hashing\",\"min_num_docs\":20}")}) {
+  for (const std::string& config : {std::string(kDoc2VecSmall) + "}", std::string(kDoc2VecSmall) + ",\"infer\":\"linear\"}",
+                                    std::string("{\"embedder\":\"hashing\",\"min_num_docs\":20}")}) {
     std::vector<int32_t> before, after;
     std::vector<float> labels_before(4 * 1024), labels_after(4 * 1024);
     {
@@ -451,7 +500,8 @@ TEST(Persistence, ModelFittedOnceClassifiesAfterLoad) {
       ASSERT_EQ(m.cls->label_vectors(m.self, labels_before.data(), nullptr), EK_OK);
       ek_store* store = nullptr;
       ASSERT_EQ(ek_store_open(Shared(), path.c_str(), nullptr, &store), EK_OK) << ek_last_error();
-      const std::string name = config.find("hashing") != std::string::npos ? "topics_hashing" : "topics";
+      const std::string name = config.find("hashing") != std::string::npos ? "topics_hashing"
+                               : config.find("linear") != std::string::npos ? "topics_linear" : "topics";
       ASSERT_EQ(m.cls->save(m.self, store, name.c_str()), EK_OK) << m.err();
       if (name == "topics_hashing") {
         // Saving over a model of another dim is refused with a clear message.
@@ -466,7 +516,11 @@ TEST(Persistence, ModelFittedOnceClassifiesAfterLoad) {
     ASSERT_EQ(ek_store_open(other.ctx, path.c_str(), nullptr, &store), EK_OK);
     EXPECT_EQ(loaded.cls->load(loaded.self, store, "absent"), EK_ERR_NOT_FOUND);
     EXPECT_NE(loaded.err().find("absent"), std::string::npos) << loaded.err();
-    ASSERT_EQ(loaded.cls->load(loaded.self, store, config.find("hashing") != std::string::npos ? "topics_hashing" : "topics"), EK_OK)
+    ASSERT_EQ(loaded.cls->load(loaded.self, store,
+                               config.find("hashing") != std::string::npos  ? "topics_hashing"
+                               : config.find("linear") != std::string::npos ? "topics_linear"
+                                                                            : "topics"),
+              EK_OK)
         << loaded.err();
     ek_store_free(store);
     const double acc = loaded.AccuracyNew(test, &after);
@@ -544,7 +598,8 @@ TEST(BadInput, LabelsAreChecked) {
 
 TEST(BadInput, ConfigIsChecked) {
   for (const char* bad : {"{\"embedder\":\"bert\"}", "{\"vector_size\":0}", "{\"windw\":5}", "{\"scale\":\"x\"}",
-                          "{\"min_num_docs\":10,\"max_num_docs\":5}", "{\"strip_headers\":1}"}) {
+                          "{\"min_num_docs\":10,\"max_num_docs\":5}", "{\"strip_headers\":1}",
+                          "{\"keyword_vectors\":\"hidden\"}", "{\"infer\":\"fast\"}", "{\"infer_ridge\":-1}"}) {
     ek_instance* h = nullptr;
     EXPECT_EQ(ek_instance_create(Shared(), kPlugin, bad, &h), EK_ERR_INVALID_ARGUMENT) << bad;
     EXPECT_NE(std::string(ek_last_error()).find("config"), std::string::npos) << ek_last_error();
