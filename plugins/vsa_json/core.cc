@@ -554,6 +554,7 @@ std::unique_ptr<Binder> MakeBinder(const Env& env) {
 // ---- Paths ---------------------------------------------------------------------------------
 std::vector<PathStep> ParsePath(std::string_view path) {
   std::vector<PathStep> steps;
+  size_t total_repeats = 0;
   std::string key;
   bool have_key = false;
   auto flush = [&] {
@@ -587,6 +588,14 @@ std::vector<PathStep> ParsePath(std::string_view path) {
                                           std::to_string(i));
       }
       steps.push_back({SequenceRole(), index + 1});
+      // Unbinding position p applies the sequence matrix p + 1 times, so the work of a
+      // path grows with its positions: bound it (a hostile "[999999999]" would spin).
+      total_repeats += index + 1;
+      if (total_repeats > kMaxPathTransforms) {
+        Fail(EK_ERR_LIMIT, "path '" + std::string(path.substr(0, 64)) + "' applies more than " +
+                               std::to_string(kMaxPathTransforms) +
+                               " role matrices (array positions sum to more than that)");
+      }
       i = j;
     } else {
       key += c;

@@ -240,6 +240,9 @@ struct PathStep {
   uint64_t role;
   size_t repeat;
 };
+// At most this many role-matrix applications per path (sum of the array positions + 1
+// and the keys); beyond it ParsePath fails with EK_ERR_LIMIT.
+inline constexpr size_t kMaxPathTransforms = size_t{1} << 16;
 std::vector<PathStep> ParsePath(std::string_view path);
 // Escapes a key for a path ('.', '[', ']', '\' get a backslash).
 std::string EscapeKey(std::string_view key);

@@ -44,9 +44,9 @@ struct Failure : std::runtime_error {
 };
 
 // Tab- (or whitespace-) separated `user item [rating [timestamp]]`; '#' lines skipped.
-inline std::vector<Row> ReadInteractions(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Failure("cannot read interactions file '" + path + "'");
+// `path` names the source in messages ("path:line: ..."). Also fuzzed
+// (tests/fuzz/fuzz_rec_interactions.cc).
+inline std::vector<Row> ParseInteractions(std::istream& in, const std::string& path) {
   std::vector<Row> rows;
   std::string line;
   size_t n = 0;
@@ -76,6 +76,12 @@ inline std::vector<Row> ReadInteractions(const std::string& path) {
   }
   if (rows.empty()) throw Failure("no interactions in '" + path + "'");
   return rows;
+}
+
+inline std::vector<Row> ReadInteractions(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Failure("cannot read interactions file '" + path + "'");
+  return ParseInteractions(in, path);
 }
 
 inline std::string Latin1ToUtf8(const std::string& s) {

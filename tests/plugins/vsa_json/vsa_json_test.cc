@@ -651,4 +651,25 @@ TEST(VsaJsonBadInput, ProbeRefusalsReportThroughLastError) {
   EXPECT_EQ(needed, 256u);
 }
 
+// A probe path's work grows with its array positions (position p unbinds p + 1 times):
+// huge positions are refused at once instead of spinning (found by fuzz_vsa_json).
+TEST(VsaJsonBadInput, HugeArrayPositionsInAPathAreALimit) {
+  Inst in("{\"dim\":256}");
+  auto v = in.Encode("[1,2,3]");
+  ek_string_view cand{"3", 1};
+  uint32_t idx;
+  float score;
+  size_t n;
+  EXPECT_EQ(in.probe->probe(in.self, v.data(), "[13702370]", &cand, 1, 1, &idx, &score, &n), EK_ERR_LIMIT);
+  EXPECT_NE(std::string(in.probe->last_error(in.self)).find("65536"), std::string::npos)
+      << in.probe->last_error(in.self);
+  EXPECT_EQ(in.probe->probe(in.self, v.data(), "[40000][40000]", &cand, 1, 1, &idx, &score, &n), EK_ERR_LIMIT);
+  double value = 0;
+  float conf = 0;
+  EXPECT_EQ(in.probe->decode_number(in.self, v.data(), "[999999999]", &value, &conf), EK_ERR_LIMIT);
+  // Positions within the bound still work (the third item is 3).
+  ASSERT_EQ(in.probe->probe(in.self, v.data(), "[2]", &cand, 1, 1, &idx, &score, &n), EK_OK);
+  EXPECT_GT(score, 0.3f);
+}
+
 }  // namespace
