@@ -523,11 +523,19 @@ class Store(_Handle):
         self.path = os.fspath(path)
 
     def create_collection(self, name: str, dim: int,
-                          metric: Union[Metric, int] = Metric.COSINE) -> "Collection":
+                          metric: Union[Metric, int, str] = Metric.COSINE) -> "Collection":
         """Creates a collection, or opens it if it exists with the same dim and metric.
 
-        AlreadyExistsError if it exists with another shape.
+        ``metric`` is a :class:`Metric`, its value, or its name (``"cosine"``, ``"dot"``,
+        ``"l2"``, as in the CLI and the JS package). AlreadyExistsError if it exists
+        with another shape.
         """
+        if isinstance(metric, str):
+            try:
+                metric = Metric[metric.upper()]
+            except KeyError:
+                raise make_error(1, f"create_collection: unknown metric {metric!r} "
+                                    "(cosine, dot or l2)") from None
         ptr = c_void_p()
         check(_lib.lib().ek_collection_create(self._h, _lib.encode(name), dim, int(metric),
                                               byref(ptr)))

@@ -279,6 +279,9 @@ def test_store(where, tmp_path):
     with expect(ek.AlreadyExistsError, "docs"):
         store.create_collection("docs", DIM + 1)
     store.create_collection("docs", DIM).close()  # same shape: opens
+    store.create_collection("docs", DIM, "cosine").close()  # metric by name, as in the CLI/JS
+    with expect(ek.InvalidArgumentError, "'manhattan'"):
+        store.create_collection("docs", DIM, "manhattan")
     with expect(ek.NotFoundError, "nope"):
         store.collection("nope")
     assert (coll.name, coll.dim, coll.metric) == ("docs", DIM, ek.Metric.COSINE)
