@@ -67,6 +67,16 @@ if(NOT RUN_OUT MATCHES "stored 4 documents")
   message(FATAL_ERROR "second run:\n${RUN_OUT}")
 endif()
 
+# 3b. samples/plugin_host (C++), out of tree, loading the template plugin module by path
+run(${CMAKE_COMMAND} -S ${SAMPLES_DIR}/plugin_host -B ${WORK_DIR}/host -G ${GENERATOR}
+    -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/host)
+run(${WORK_DIR}/host/plugin_host ${TEMPLATE_PLUGIN})
+message(STATUS "plugin_host (find_package):\n${RUN_OUT}")
+if(NOT RUN_OUT MATCHES "loaded embedkit\\.sample\\.trigram_hash" OR NOT RUN_OUT MATCHES "\nok\n")
+  message(FATAL_ERROR "unexpected plugin_host output:\n${RUN_OUT}")
+endif()
+
 # a version the package does not satisfy is refused
 file(WRITE ${WORK_DIR}/v2/CMakeLists.txt
   "cmake_minimum_required(VERSION 3.16)\nproject(v2 LANGUAGES C)\nfind_package(embedkit 2 REQUIRED CONFIG)\n")
