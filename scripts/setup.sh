@@ -34,7 +34,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   python3 python3-numpy python3-pytest python3-matplotlib python3-setuptools python3-pip python3-venv python3-wheel libopenblas0-pthread
   emscripten binaryen dpkg-dev tcl xz-utils
-  chromium abigail-tools
+  chromium abigail-tools doxygen
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
