@@ -37,7 +37,7 @@ TC_CLONES float Dot(const float* a, const float* b, size_t n) {
   // Eight lanes of partial sums in one vector register (GCC/Clang vector extension;
   // vectorised without -ffast-math), summed pairwise at the end.
 #if defined(__GNUC__)
-  typedef float V8 __attribute__((vector_size(32), aligned(4)));
+  typedef float V8 __attribute__((vector_size(32)));
   V8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
