@@ -728,6 +728,17 @@ TEST(Newsgroups, SubsetWithShippedKeywords) {
     std::printf("20NG subset (%zu docs), glove: accuracy %.3f\n", c.text.size(), acc);
     EXPECT_GE(acc, 0.45);
   }
+  {
+    // The benchmark's doc2vec (pure PV-DBOW, output-vector seeds, linear inference),
+    // on a tenth of the corpus: fitted and re-embedded posts.
+    Inst d("{\"strip_headers\":true,\"min_num_docs\":30,\"vector_size\":100,\"epochs\":100,\"dbow_words\":false,"
+           "\"infer\":\"linear\"}");
+    ASSERT_EQ(d.Fit(c, lj), EK_OK) << d.err();
+    const double fitted = d.AccuracyFitted(c), fresh = d.AccuracyNew(c);
+    std::printf("20NG subset (%zu docs), doc2vec: accuracy %.3f fitted, %.3f as new text\n", c.text.size(), fitted, fresh);
+    EXPECT_GE(fitted, 0.60);
+    EXPECT_GE(fresh, 0.60);
+  }
   Inst h("{\"embedder\":\"hashing\",\"strip_headers\":true,\"min_num_docs\":30}");
   ASSERT_EQ(h.Fit(c, lj), EK_OK) << h.err();
   const double acc = h.AccuracyFitted(c);
