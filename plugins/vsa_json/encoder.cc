@@ -407,6 +407,21 @@ void Encoder::EncodeDocuments(const ek_string_view* docs, size_t count, float* o
 }
 
 void Encoder::ApplyPath(const std::vector<PathStep>& path, float* v, bool transpose) {
+  // Bound the work of one path: far array positions mean many role-matrix products
+  // (position p: p + 1 of them), and a dense matrix costs 2 D^2 flops each. Superposed
+  // items stop being recoverable long before the budget ends (capacity ~ D/64 terms).
+  const double d = static_cast<double>(env_.cfg.dim);
+  const double cost = env_.cfg.binding == BindingKind::kStructured
+                          ? env_.cfg.structured_rounds * (d * std::log2(d) + 2 * d)
+                          : 2 * d * d;
+  double applications = 0;
+  for (const PathStep& s : path) applications += static_cast<double>(s.repeat);
+  if (applications * cost > kPathFlopBudget) {
+    Fail(EK_ERR_LIMIT, "path applies " + std::to_string(static_cast<uint64_t>(applications)) +
+                           " role matrices; at this dim and binding at most " +
+                           std::to_string(static_cast<uint64_t>(kPathFlopBudget / cost)) +
+                           " (array positions that far cannot be decoded anyway)");
+  }
   auto ws = Acquire();
   if (transpose) {
     for (const PathStep& s : path) {
