@@ -77,6 +77,29 @@ for (const c of golden.classifier_cases) {
   });
 }
 
+// A model fitted and saved natively: its store rows are rebuilt here and loaded into a
+// fresh instance, which must classify as the native one did.
+for (const c of golden.classifier_model_cases ?? []) {
+  test(`classifier model fitted natively, loaded in WASM (${c.plugin})`, () => {
+    const ctx = kit.createContext();
+    try {
+      const store = ctx.openStore();
+      for (const [name, coll] of Object.entries(c.store)) {
+        const metric = ['cosine', 'dot', 'l2'][coll.metric];
+        store.createCollection(name, coll.dim, metric).upsert(coll.rows.map((r) => ({ id: r.id,
+          vector: Float32Array.from(r.vector), metadata: r.metadata })));
+      }
+      const cls = ctx.createInstance(c.plugin, {}).classifier();
+      cls.load(store, c.model);
+      const actual = cls.predict(c.queries, { scores: true })
+        .map((p) => ({ label: p.index, confidence: p.confidence, scores: Array.from(p.scores) }));
+      assert.deepEqual(comparePredictions(`${c.plugin} saved model`, c.predictions, actual), []);
+    } finally {
+      ctx.free();
+    }
+  });
+}
+
 for (const c of golden.matcher_cases) {
   test(`matcher case ${c.plugin}`, () => {
     const ctx = kit.createContext();
@@ -98,4 +121,5 @@ test('the fixture was written natively and covers every metric', () => {
   assert.deepEqual([...new Set(golden.vector_cases.map((c) => c.metric))].sort(), ['cosine', 'dot', 'l2']);
   assert.ok(golden.encoder_cases.length >= 1);
   assert.ok(golden.classifier_cases.length >= 1 && golden.matcher_cases.length >= 1);
+  assert.ok(golden.classifier_model_cases.length >= 1);
 });
