@@ -1,8 +1,8 @@
 // libFuzzer target: the table_match parsers (SQL DDL, schema JSON, glossary JSON and
 // CSV) and the matcher behind them. The first byte picks the format and the side; the
 // rest is the text. Invariants: no crash or sanitizer report; a refused text leaves
-// the side as it was and says why (EK_ERR_PARSE messages name a line, a byte or a
-// JSON path);
+// the side as it was and says why (EK_ERR_PARSE messages name a line, a byte, a
+// JSON path or the offending key);
 // whatever loads can be matched against a small glossary and serialised to JSON.
 #include <embedkit/embedkit.h>
 #include <embedkit/ext/matcher.h>
@@ -42,10 +42,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   m->count(self, side, &after);
   if (!loaded) {
     fuzz::Invariant(after == before, "a failed load changed the side");
-    // A parse error names where: a line (DDL, CSV), a byte or a JSON path ("tables[0]").
+    // A parse error names where: a line (DDL, CSV), a byte, a JSON path ("tables[0]")
+    // or the offending key ("\"tablessynonyms\": expected a table object").
     if (s == EK_ERR_PARSE)
       fuzz::Invariant(msg.find("line ") != std::string::npos || msg.find("byte ") != std::string::npos ||
-                          msg.find('[') != std::string::npos || msg.find("JSON") != std::string::npos,
+                          msg.find('[') != std::string::npos || msg.find('"') != std::string::npos ||
+                          msg.find("JSON") != std::string::npos,
                       "parse error without a location", msg);
   } else if (after > 0) {
     ek_matcher_options o;
