@@ -1,5 +1,7 @@
-// A one-line progress indicator on stderr, shown only when stderr is a terminal
-// (and not --quiet / --json), so logs and pipes never receive carriage returns.
+// A one-line progress indicator on stderr (bar, count, rate, ETA), shown only when
+// stderr is a terminal (and not --quiet / --json), so logs and pipes never receive
+// carriage returns. Session also routes the library's progress reports (training,
+// encoding, fitting: ek_context_set_progress) through it.
 #pragma once
 
 #include <chrono>
@@ -23,7 +25,8 @@ class Progress {
   uint64_t total_;
   bool enabled_;
   bool shown_ = false;
-  std::chrono::steady_clock::time_point last_;
+  bool started_ = false;
+  std::chrono::steady_clock::time_point start_, last_;
 };
 
 // True if file descriptor 2 is a terminal.

@@ -2,8 +2,12 @@
 
 #include <atomic>
 #include <csignal>
+#include <iostream>
+#include <mutex>
+#include <string>
 
 #include "errors.h"
+#include "progress.h"
 
 namespace ek::cli {
 namespace {
@@ -28,6 +32,37 @@ void Check(ek_status status, std::string_view call) {
   throw LibraryError(status, message);
 }
 
+// One bar per task name; a new task finishes the previous bar. Reports may come from
+// worker threads, hence the mutex.
+struct Session::LibraryProgress {
+  explicit LibraryProgress(bool enabled) : enabled(enabled) {}
+  ~LibraryProgress() {
+    if (bar) bar->Finish();
+  }
+  static int32_t Report(void* user, const char* task, uint64_t done, uint64_t total) {
+    auto* self = static_cast<LibraryProgress*>(user);
+    if (self->enabled && task) {
+      std::lock_guard<std::mutex> lock(self->mu);
+      if (!self->bar || self->task != task) {
+        if (self->bar) self->bar->Finish();
+        self->task = task;
+        self->bar = std::make_unique<Progress>(std::cerr, self->task, total, true);
+      }
+      self->bar->Update(done);
+      if (total > 0 && done >= total) {
+        self->bar->Finish();
+        self->bar.reset();
+        self->task.clear();
+      }
+    }
+    return g_cancel_requested ? 1 : 0;
+  }
+  bool enabled;
+  std::mutex mu;
+  std::string task;
+  std::unique_ptr<Progress> bar;
+};
+
 Session::Session(const GlobalOptions& global) {
   ek_context_options options;
   ek_context_options_init(&options);
@@ -37,6 +72,11 @@ Session::Session(const GlobalOptions& global) {
   ek_context* ctx = nullptr;
   Check(ek_context_create(&options, &ctx), "ek_context_create");
   context_.reset(ctx);
+
+  // The library's own progress reports (long plugin work: training, fitting, encoding)
+  // as a bar on a terminal; the callback also cancels on Ctrl-C.
+  progress_ = std::make_unique<LibraryProgress>(global.json || global.quiet ? false : StderrIsTerminal());
+  Check(ek_context_set_progress(ctx, &LibraryProgress::Report, progress_.get()), "ek_context_set_progress");
 
   g_cancel_requested = 0;
   g_signal_context.store(ctx);
@@ -50,6 +90,7 @@ Session::Session(const GlobalOptions& global) {
 Session::~Session() {
   sigaction(SIGINT, &g_previous_action, nullptr);
   g_signal_context.store(nullptr);
+  if (context_) ek_context_set_progress(context_.get(), nullptr, nullptr);
 }
 
 StorePtr Session::OpenStore(const std::string& path, bool read_only) const {

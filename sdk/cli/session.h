@@ -62,6 +62,8 @@ class Session {
 
  private:
   ContextPtr context_;
+  struct LibraryProgress;  // the bar of the library's current task (session.cc)
+  std::unique_ptr<LibraryProgress> progress_;
 };
 
 // "cosine" | "dot" | "l2" <-> ek_metric.
