@@ -56,6 +56,9 @@ ek_json() {
   printf '%s# (JSON written to %s)%s\n' "$DIM_" "${file//"$OUT"/\$OUT}" "$RESET"
 }
 fail() { printf 'demo.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+# One line per section for the closing report.
+SUMMARY=()
+report() { SUMMARY+=("$(printf '%-9s %s' "$1" "$2")"); }
 # The id of record number $1 (1-based line of records.jsonl).
 record_id() { sed -n "${1}p" "$RECORDS" | grep -o '"id":"[^"]*"' | head -n 1 | cut -d '"' -f 4; }
 # Value of a top-level integer field in a one-line JSON document on stdin.
@@ -80,6 +83,7 @@ demo_store() {
   local count
   count=$("$BIN" --json store info "$store" --collection fiori | json_int count)
   [ "$count" = 778 ] || fail "store holds $count vectors, expected 778"
+  report store "778 MiniLM vectors (dim $DIM) in $store; row 100 finds itself first"
 
   local id
   id=$(record_id 1)
@@ -147,6 +151,7 @@ demo_json() {
   ek json probe --db "$store" --collection countries --id JPN --path region -k 3
   "$BIN" --json json probe --db "$store" --collection countries --id JPN --path region -k 1 |
     grep -q '"value":"Asia"' || fail "json probe: JPN region should decode to Asia"
+  report json "250 countries -> 1024-d vectors in $store; nearest to a Nordic query: $top; JPN.region decodes to Asia"
 }
 
 # ../shared/data (read in place, never copied): the text, schema and rec sections use
@@ -155,6 +160,7 @@ SHARED="${EMBEDKIT_SHARED_DATA:-$ROOT/../shared/data}"
 need_shared() {
   [ -e "$SHARED/$1" ] && return 0
   say "skipped: $SHARED/$1 not found (the real data of ../shared/data is read in place)"
+  report "${FUNCNAME[1]#demo_}" "skipped: $SHARED/$1 not found"
   return 1
 }
 # Value of a top-level number field in a one-line JSON document on stdin.
@@ -179,6 +185,7 @@ demo_classify() {
   say "micro-F1 on the R8 test split: $f1 (labels used for scoring only; full report $out)"
   /usr/bin/python3 -c "import sys; sys.exit(0 if float('$f1') >= 0.6 else 1)" ||
     fail "classify: R8 micro-F1 $f1 is below 0.6"
+  report classify "R8 test micro-F1 $(printf '%.3f' "$f1") from keywords only (${embedder[1]}); model saved in $OUT/models.db"
   say "fit once, save the model into SQLite, label new texts from the saved model"
   local store="$OUT/models.db" docs="$OUT/new_texts.jsonl"
   rm -f "$store" "$store-wal" "$store-shm"
@@ -210,6 +217,7 @@ demo_match() {
   hit5=$(json_num hit5 < "$out")
   /usr/bin/python3 -c "import sys; sys.exit(0 if float('$hit5') >= 0.3 else 1)" ||
     fail "match: Hit@5 $hit5 on IMDB->Sakila is below 0.3"
+  report match "IMDB->Sakila F1 $(printf '%.2f' "$(json_num f1 < "$out")"), Hit@5 $(printf '%.2f' "$hit5") (gold pairs of LLMatch), offline"
 }
 
 # ---- section: rec ---------------------------------------------------------------------
@@ -241,6 +249,7 @@ for m in ("mmrecun", "gold"):
 print(f"  MMRecUn keeps {r['mmrecun']['recall@20'] / r['gold']['recall@20']:.0%} of Gold's recall, "
       f"{r['gold']['time_s'] / max(r['mmrecun']['time_s'], 1e-9):.1f}x faster")
 PY
+  report rec "$(/usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"user 196 forgotten from {sys.argv[2]}; 5% of users: MMRecUn keeps {r['mmrecun']['recall@20']/r['gold']['recall@20']:.0%} of Gold's recall@20, {r['gold']['time_s']/max(r['mmrecun']['time_s'],1e-9):.1f}x faster\")" "$out" "$store")"
 }
 
 # ---- main ----------------------------------------------------------------------------
@@ -263,4 +272,6 @@ for name in "${selected[@]}"; do
   fi
   "demo_$name"
 done
+printf '\n%s== report ==%s\n' "$BOLD" "$RESET"
+for line in "${SUMMARY[@]}"; do printf '  %s\n' "$line"; done
 printf '\n%sdemo finished%s (stores and query files in %s)\n' "$BOLD" "$RESET" "$OUT"
