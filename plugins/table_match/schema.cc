@@ -355,6 +355,11 @@ class DdlParser {
                                           table.name + "'");
         }
         table.columns.push_back(std::move(c));
+        // Stop at the limit while parsing, not after building a whole (huge) table.
+        if (out_->columns.size() + table.columns.size() > limits_.max_columns) {
+          Fail(EK_ERR_LIMIT, "line " + std::to_string(Peek().line) + ": more than max_columns (" +
+                                 std::to_string(limits_.max_columns) + ") columns/entries");
+        }
       }
       if (IsPunct(Peek(), ",")) {
         ++p_;
