@@ -17,7 +17,8 @@ namespace {
 
 // y += a * x and the fused pair update of negative sampling, compiled for AVX-512,
 // AVX2 and baseline on x86-64 (picked at load time); plain loops elsewhere (WASM).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__EMSCRIPTEN__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__EMSCRIPTEN__) && \
+    !defined(EK_NO_TARGET_CLONES)
 #define TC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define TC_CLONES

@@ -248,7 +248,8 @@ void PermutationFromKey(const Env& env, uint64_t key, uint64_t counter, uint32_t
 }
 
 // ---- Element-wise loops --------------------------------------------------------------------
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__EMSCRIPTEN__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__EMSCRIPTEN__) && \
+    !defined(EK_NO_TARGET_CLONES)
 #define VSAJ_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define VSAJ_CLONES
