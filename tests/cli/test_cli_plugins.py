@@ -11,26 +11,14 @@ paths (recommend and predict open the store read-only).
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
-BINARY = None
-
-
-def run(*args, expect=None):
-    proc = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=120)
-    if expect is not None and proc.returncode != expect:
-        raise AssertionError(
-            f"embedkit {' '.join(args)}: exit {proc.returncode}, expected {expect}\n"
-            f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def run_json(*args):
-    _, out, _ = run("--json", *args, expect=0)
-    return json.loads(out)
+# The runner of test_cli.py (same folder): run(*args, expect=...) and run_json(*args).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_cli  # noqa: E402
+from test_cli import run, run_json  # noqa: E402
 
 
 class TempDir(unittest.TestCase):
@@ -163,11 +151,10 @@ class MatchCommands(TempDir):
 
 
 def main():
-    global BINARY
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
     args, rest = parser.parse_known_args()
-    BINARY = os.path.abspath(args.binary)
+    test_cli.BINARY = os.path.abspath(args.binary)
     unittest.main(argv=[sys.argv[0], "-v", *rest])
 
 
