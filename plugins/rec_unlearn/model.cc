@@ -230,7 +230,7 @@ template <size_t D, bool kAdam, bool kContent>
 // at load time (ifunc). The kernel table has no batched BPR step yet
 // (docs/rec_unlearn.md, "Not done yet").
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__EMSCRIPTEN__) && !defined(EK_REC_NO_CLONES) && !defined(EK_NO_TARGET_CLONES)
+    !defined(__EMSCRIPTEN__) && !defined(EK_NO_TARGET_CLONES)
 #define EK_REC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define EK_REC_CLONES
