@@ -190,7 +190,11 @@ struct Snapshot {
   std::vector<std::string> ids;
   std::vector<std::optional<std::string>> metadata;
   std::vector<int64_t> rowids;   // vectors.row, strictly increasing
-  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index;
+  // id -> rowid (not the row's position: rowids survive the compaction of a delete, so
+  // a delete only erases its own ids). Built on the first upsert that needs it after a
+  // load: only upserts look rows up by id.
+  std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> index;
+  bool index_built = false;
   // Names the matrix contents (ScanFn's content_key); renewed by every change, under
   // the exclusive lock, before the change becomes visible to searches.
   uint64_t content_key = NextContentKey();
@@ -221,10 +225,28 @@ struct Snapshot {
     rowids.push_back(rowid);
     metadata.push_back(std::move(meta));
     ids.push_back(std::move(id));
-    index.emplace(ids.back(), static_cast<uint32_t>(r));
+    if (index_built) index.emplace(ids.back(), rowid);
   }
 
+  // The row holding `id`, or -1. Caller holds `mu` exclusively.
+  int64_t FindRow(std::string_view id) {
+    if (!index_built) {
+      index.clear();
+      index.reserve(rows());
+      for (size_t r = 0; r < rows(); ++r) index.emplace(ids[r], rowids[r]);
+      index_built = true;
+    }
+    auto it = index.find(id);
+    if (it == index.end()) return -1;
+    auto at = std::lower_bound(rowids.begin(), rowids.end(), it->second);
+    return at != rowids.end() && *at == it->second ? at - rowids.begin() : -1;
+  }
+
+  // Room for n rows; grows geometrically, since an exact reserve per batch would copy
+  // the whole matrix on every upsert of new rows.
   void Reserve(size_t n) {
+    if (n <= ids.capacity()) return;
+    n = std::max(n, ids.capacity() + ids.capacity() / 2);
     matrix.reserve(n * dim);
     if (metric == Metric::kL2) sq_norms.reserve(n);
     rowids.reserve(n);
@@ -709,19 +731,24 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
                                         ", vectors have dim " + std::to_string(dim));
   std::vector<int64_t> rowids(rows.size());
   std::string blob;
-  Stmt& upsert = db_->Prepare(
-      "INSERT INTO vectors (collection_id, id, vector, metadata) VALUES (?1, ?2, ?3, ?4) "
-      "ON CONFLICT (collection_id, id) DO UPDATE SET vector = excluded.vector, "
-      "metadata = excluded.metadata RETURNING row");
+  // UPDATE, then INSERT when no row had the id: an UPDATE keeps the rowid, an INSERT's
+  // is last_insert_rowid. (An upsert with RETURNING row costs an ephemeral table per
+  // row, about half of the statement's time.) rowids[i] = 0 marks an updated row.
+  Stmt& update = db_->Prepare(
+      "UPDATE vectors SET vector = ?3, metadata = ?4 WHERE collection_id = ?1 AND id = ?2");
+  Stmt& insert = db_->Prepare(
+      "INSERT INTO vectors (collection_id, id, vector, metadata) VALUES (?1, ?2, ?3, ?4)");
   for (size_t i = 0; i < rows.size(); ++i) {
     EncodeVector(rows[i].vector, dim, &blob);
-    Stmt::Use q(upsert);
-    q.Bind(1, cur.cid).Bind(2, rows[i].id).BindBlob(3, blob.data(), blob.size());
-    if (rows[i].metadata) q.Bind(4, *rows[i].metadata);
-    else q.BindNull(4);
-    if (!q.Step()) Fail(EK_ERR_INTERNAL, "upsert ... RETURNING gave no row");
-    rowids[i] = q.Int(0);
-    q.Run();
+    for (Stmt* stmt : {&update, &insert}) {
+      Stmt::Use q(*stmt);
+      q.Bind(1, cur.cid).Bind(2, rows[i].id).BindBlob(3, blob.data(), blob.size());
+      if (rows[i].metadata) q.Bind(4, *rows[i].metadata);
+      else q.BindNull(4);
+      q.Run();
+      if (stmt == &update && sqlite3_changes(db_->handle()) > 0) break;
+      if (stmt == &insert) rowids[i] = sqlite3_last_insert_rowid(db_->handle());
+    }
   }
   const int64_t generation = BumpGeneration(cur.cid);
   txn.Commit();
@@ -738,7 +765,7 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
   bool appendable = s->generation == cur.generation;
   int64_t last = s->rowids.empty() ? 0 : s->rowids.back();
   for (size_t i = 0; appendable && i < rows.size(); ++i) {
-    if (s->index.find(rows[i].id) == s->index.end()) {
+    if (s->FindRow(rows[i].id) < 0) {
       appendable = rowids[i] > last;
       last = rowids[i];
     }
@@ -752,10 +779,9 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
     for (size_t i = 0; i < rows.size(); ++i) {
       std::optional<std::string> meta;
       if (rows[i].metadata) meta.emplace(*rows[i].metadata);
-      auto found = s->index.find(rows[i].id);
-      if (found != s->index.end()) {
-        s->SetRow(found->second, rows[i].vector);
-        s->metadata[found->second] = std::move(meta);
+      if (const int64_t found = s->FindRow(rows[i].id); found >= 0) {
+        s->SetRow(size_t(found), rows[i].vector);
+        s->metadata[size_t(found)] = std::move(meta);
       } else {
         s->Append(rowids[i], std::string(rows[i].id), rows[i].vector, std::move(meta));
       }
@@ -813,14 +839,15 @@ size_t SqliteStore::Delete(std::string_view collection, const std::vector<std::s
   if (ids.empty()) return 0;
   Txn txn(*db_, Txn::kWrite);
   const Current cur = CurrentInTxn(collection);
-  std::unordered_set<std::string_view> gone;
+  // No RETURNING: it costs an ephemeral table per execution, more than the delete.
+  std::vector<std::string_view> gone_ids;
   Stmt& del = db_->Prepare("DELETE FROM vectors WHERE collection_id = ?1 AND id = ?2");
   for (const std::string& id : ids) {
     Stmt::Use q(del);
     q.Bind(1, cur.cid).Bind(2, id).Run();
-    if (sqlite3_changes(db_->handle()) > 0) gone.insert(id);
+    if (sqlite3_changes(db_->handle()) > 0) gone_ids.push_back(id);
   }
-  if (gone.empty()) {
+  if (gone_ids.empty()) {
     txn.Commit();
     return 0;
   }
@@ -831,21 +858,41 @@ size_t SqliteStore::Delete(std::string_view collection, const std::vector<std::s
   auto it = catalog_.find(collection);
   if (it == catalog_.end() || it->second.cid != cur.cid) {
     catalog_valid_ = false;
-    return gone.size();
+    return gone_ids.size();
   }
   std::shared_ptr<Snapshot> s = it->second.snapshot;
-  if (!s) return gone.size();
+  if (!s) return gone_ids.size();
   std::unique_lock<std::shared_mutex> write(s->mu);
   if (s->generation != cur.generation) {
     it->second.snapshot.reset();
-    return gone.size();
+    return gone_ids.size();
   }
-  // Compact in place, keeping insertion order.
-  size_t out = 0;
+  // The deleted rows' rowids from the id index when it exists (then compacting is a
+  // merge over integers), else one id lookup per row.
+  std::vector<int64_t> gone;
+  std::unordered_set<std::string_view> gone_set;
+  if (s->index_built) {
+    for (std::string_view id : gone_ids) {
+      auto at = s->index.find(id);
+      if (at == s->index.end()) {  // cannot happen while the generations agree
+        it->second.snapshot.reset();
+        return gone_ids.size();
+      }
+      gone.push_back(at->second);
+      s->index.erase(at);
+    }
+    std::sort(gone.begin(), gone.end());
+  } else {
+    gone_set.insert(gone_ids.begin(), gone_ids.end());
+  }
+  // Compact in place, keeping insertion (= rowid) order.
+  size_t out = 0, g = 0;
   const size_t dim = s->dim;
   for (size_t r = 0; r < s->rows(); ++r) {
-    if (gone.count(s->ids[r])) {
-      s->index.erase(s->ids[r]);
+    if (s->index_built) {
+      while (g < gone.size() && gone[g] < s->rowids[r]) ++g;
+      if (g < gone.size() && gone[g] == s->rowids[r]) continue;
+    } else if (gone_set.count(s->ids[r])) {
       continue;
     }
     if (out != r) {
@@ -854,7 +901,6 @@ size_t SqliteStore::Delete(std::string_view collection, const std::vector<std::s
       s->ids[out] = std::move(s->ids[r]);
       s->metadata[out] = std::move(s->metadata[r]);
       s->rowids[out] = s->rowids[r];
-      s->index[s->ids[out]] = static_cast<uint32_t>(out);
     }
     ++out;
   }
@@ -865,7 +911,7 @@ size_t SqliteStore::Delete(std::string_view collection, const std::vector<std::s
   s->rowids.resize(out);
   s->generation = generation;
   s->ContentsChanged();
-  return gone.size();
+  return gone_ids.size();
 }
 
 uint64_t SqliteStore::Count(std::string_view collection) {

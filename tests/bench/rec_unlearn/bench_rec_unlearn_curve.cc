@@ -10,6 +10,9 @@
 // included) and update_s (ek_forget_report::seconds: the parameter update alone).
 //   bench_rec_unlearn_curve [--max-epochs N] [--data DIR] [--config JSON]
 //                           [--unlearn '"key":value,...'] [--timing N] [--smoke]
+//                           [--kinds interactions,users,items] [--methods mmrecun,gold,noop]
+// --kinds / --methods keep only the named ones (--methods applies to --timing; for a
+// profile of one method's forget call, e.g. perf record ... --timing 50 --methods mmrecun).
 #include <embedkit/embedkit.h>
 #include <embedkit/ext/recommender.h>
 
@@ -60,6 +63,12 @@ double Median(std::vector<double> v) {
   return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
+// True when `list` (comma-separated) is empty or names `name`.
+bool Selected(const std::string& list, const std::string& name) {
+  if (list.empty()) return true;
+  return ("," + list + ",").find("," + name + ",") != std::string::npos;
+}
+
 int main(int argc, char** argv) {
   std::string dir = std::string(EK_SHARED_DATA_DIR) + "/rec/ml-100k";
   // The configuration of docs/performance.md's unlearning table.
@@ -67,6 +76,7 @@ int main(int argc, char** argv) {
   std::string unlearn;  // extra unlearning keys, e.g. "\"retain_ratio\":0.1"
   int max_epochs = 10, timing = 0;
   bool smoke = false;
+  std::string only_kinds, only_methods;  // comma lists; empty = all
   for (int a = 1; a < argc; ++a) {
     if (!std::strcmp(argv[a], "--max-epochs") && a + 1 < argc) max_epochs = std::atoi(argv[++a]);
     else if (!std::strcmp(argv[a], "--data") && a + 1 < argc) dir = argv[++a];
@@ -74,6 +84,8 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[a], "--unlearn") && a + 1 < argc) unlearn = argv[++a];
     else if (!std::strcmp(argv[a], "--timing") && a + 1 < argc) timing = std::atoi(argv[++a]);
     else if (!std::strcmp(argv[a], "--smoke")) smoke = true;
+    else if (!std::strcmp(argv[a], "--kinds") && a + 1 < argc) only_kinds = argv[++a];
+    else if (!std::strcmp(argv[a], "--methods") && a + 1 < argc) only_methods = argv[++a];
   }
   if (!std::filesystem::exists(dir + "/u.data")) {
     std::printf("SKIP: MovieLens 100K not found at %s\n", dir.c_str());
@@ -105,6 +117,7 @@ int main(int argc, char** argv) {
                  {"items", EK_FORGET_ITEMS, 0.01}};
     for (const auto& k : kinds) {
       if (smoke && k.kind != EK_FORGET_USERS) continue;  // one kind: the ctest stays short
+      if (!Selected(only_kinds, k.name)) continue;
       ek_store* base = nullptr;
       if (ek_store_open(ctx, ":memory:", nullptr, &base) != EK_OK) return 1;
       {
@@ -118,6 +131,7 @@ int main(int argc, char** argv) {
       if (timing) {
         const std::string options = "{" + unlearn + "}";
         for (int32_t method : {EK_UNLEARN_MMRECUN, EK_UNLEARN_GOLD, EK_UNLEARN_NOOP}) {
+          if (!Selected(only_methods, h::MethodName(method))) continue;
           std::vector<double> wall, update;
           uint32_t epochs = 0;
           for (int run = 0; run < timing; ++run) {
