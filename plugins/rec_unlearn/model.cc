@@ -9,6 +9,8 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 
 namespace rec {
 namespace {
@@ -88,174 +90,8 @@ bool DrawSample(const uint32_t* r, const std::vector<Source>& sources,
   return false;
 }
 
-// ---- The per-sample BPR step ---------------------------------------------------------------
-//
-// One drawn triple of a block, with its term's sign (+1 forward, -1 reverse) and weight.
-struct Triple {
-  uint32_t u, i, j;
-  float sign, weight;
-};
-
-// Parameters and optimizer state a block of triples updates (Hogwild: rows are read
-// and written without locks). C (item content X W, fixed within a block) and G (its
-// accumulated gradient) are null without side features; mP..vQ are null for SGD.
-struct StepArgs {
-  float* P;
-  float* Q;
-  const float* C;
-  float* G;
-  float *mP, *vP, *mQ, *vQ;
-  size_t dim;
-  float lr, reg;
-  float step;  // Adam: lr * sqrt(1 - beta2^t) / (1 - beta1^t)
-};
-
-// Row kernels of the step. Parameters are restrict-qualified so that GCC vectorises
-// them without run-time alias checks (it gives up on loops with many pointers); the
-// step's rows u, i and j are distinct (j != i by construction), and the gradient
-// arrays are separate buffers.
-[[gnu::always_inline]] inline void AddScaled(float* __restrict y, const float* __restrict x, float a, size_t n) {
-  for (size_t k = 0; k < n; ++k) y[k] += a * x[k];
-}
-
-[[gnu::always_inline]] inline void AdamRow(float* __restrict w, float* __restrict m, float* __restrict v,
-                                           const float* __restrict g, float step, size_t n) {
-  for (size_t k = 0; k < n; ++k) {
-    m[k] = kBeta1 * m[k] + (1 - kBeta1) * g[k];
-    v[k] = kBeta2 * v[k] + (1 - kBeta2) * g[k] * g[k];
-    w[k] -= step * m[k] / (std::sqrt(v[k]) + kEps);
-  }
-}
-
-// y_ui - y_uj = p_u . (e_i - e_j), e = q (+ c): 16 independent partial sums let the dot
-// vectorise without -ffast-math.
-template <size_t D, bool kContent>
-[[gnu::always_inline]] inline float Diff(const float* __restrict pu, const float* __restrict qi,
-                                         const float* __restrict qj, const float* __restrict ci,
-                                         const float* __restrict cj, size_t dim) {
-  constexpr size_t L = 16;
-  float acc[L] = {};
-  size_t k = 0;
-  for (; k + L <= dim; k += L)
-    for (size_t l = 0; l < L; ++l) {
-      const float e = kContent ? (qi[k + l] + ci[k + l]) - (qj[k + l] + cj[k + l]) : qi[k + l] - qj[k + l];
-      acc[l] += pu[k + l] * e;
-    }
-  for (; k < dim; ++k) acc[0] += pu[k] * (kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k]);
-  float diff = 0;
-  for (size_t l = 0; l < L; ++l) diff += acc[l];
-  return diff;
-}
-
-// SGD on the three rows (reads of the old values come first in each lane).
-template <bool kContent>
-[[gnu::always_inline]] inline void SgdRows(float* __restrict pu, float* __restrict qi, float* __restrict qj,
-                                           const float* __restrict ci, const float* __restrict cj, float g,
-                                           float lr, float reg, size_t dim) {
-  for (size_t k = 0; k < dim; ++k) {
-    const float p = pu[k];
-    const float e = kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k];
-    pu[k] = p + lr * (g * e - reg * p);
-    qi[k] += lr * (g * p - reg * qi[k]);
-    qj[k] += lr * (-g * p - reg * qj[k]);
-  }
-}
-
-// The gradients of the three rows (for Adam), in chunks of up to 64.
-template <bool kContent>
-[[gnu::always_inline]] inline void Grads(const float* __restrict pu, const float* __restrict qi,
-                                         const float* __restrict qj, const float* __restrict ci,
-                                         const float* __restrict cj, float g, float reg, size_t n,
-                                         float* __restrict gp, float* __restrict gi, float* __restrict gj) {
-  for (size_t k = 0; k < n; ++k) {
-    const float p = pu[k];
-    const float e = kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k];
-    gp[k] = -g * e + reg * p;
-    gi[k] = -g * p + reg * qi[k];
-    gj[k] = g * p + reg * qj[k];
-  }
-}
-
-// Loss of a block and the fused dot + update for every triple in order. D is the
-// embedding size when known at compile time (0: args.dim). reverse[0] counts the
-// reverse-term (forget) triples, reverse[1] those whose forgotten item still scored
-// above the negative before the step.
-template <size_t D, bool kAdam, bool kContent>
-[[gnu::always_inline]] inline double StepBody(const StepArgs& a, const Triple* t, size_t n, uint64_t* reverse) {
-  const size_t dim = D ? D : a.dim;
-  const float lr = a.lr, reg = a.reg, step = a.step;
-  double loss = 0;
-  for (size_t s = 0; s < n; ++s) {
-    const uint32_t u = t[s].u, i = t[s].i, j = t[s].j;
-    float* pu = a.P + size_t(u) * dim;
-    float* qi = a.Q + size_t(i) * dim;
-    float* qj = a.Q + size_t(j) * dim;
-    const float* ci = kContent ? a.C + size_t(i) * dim : nullptr;
-    const float* cj = kContent ? a.C + size_t(j) * dim : nullptr;
-    const float diff = Diff<D, kContent>(pu, qi, qj, ci, cj, dim);
-    if (t[s].sign < 0) {
-      ++reverse[0];
-      reverse[1] += diff > 0;
-    }
-    const float x = t[s].sign * diff;
-    // one exp for both: sigma(-x) = e / (1 + e), softplus(-x) = log1p(e), e = exp(-x)
-    const float ex = std::exp(std::min(-x, 80.0f));
-    loss += t[s].weight * std::log1p(ex);
-    // dLoss/d(y_ui - y_uj) = -g
-    const float g = t[s].weight * t[s].sign * (ex / (1.0f + ex));
-    if constexpr (kContent) {  // item content gradient, from the old p_u
-      AddScaled(a.G + size_t(i) * dim, pu, -g, dim);
-      AddScaled(a.G + size_t(j) * dim, pu, g, dim);
-    }
-    if constexpr (!kAdam) {
-      SgdRows<kContent>(pu, qi, qj, ci, cj, g, lr, reg, dim);
-    } else {
-      constexpr size_t kChunk = 64;
-      float gp[kChunk], gi[kChunk], gj[kChunk];
-      for (size_t k0 = 0; k0 < dim; k0 += kChunk) {
-        const size_t m = std::min(kChunk, dim - k0);
-        Grads<kContent>(pu + k0, qi + k0, qj + k0, kContent ? ci + k0 : nullptr, kContent ? cj + k0 : nullptr, g,
-                        reg, m, gp, gi, gj);
-        AdamRow(pu + k0, a.mP + size_t(u) * dim + k0, a.vP + size_t(u) * dim + k0, gp, step, m);
-        AdamRow(qi + k0, a.mQ + size_t(i) * dim + k0, a.vQ + size_t(i) * dim + k0, gi, step, m);
-        AdamRow(qj + k0, a.mQ + size_t(j) * dim + k0, a.vQ + size_t(j) * dim + k0, gj, step, m);
-      }
-    }
-  }
-  return loss;
-}
-
-// The step is compiled for the baseline ISA and, on x86-64 Linux with GCC (as in
-// vsa_json and text_classify), also for x86-64-v3 (AVX2 + FMA) and v4 (AVX-512), picked
-// at load time (ifunc). The kernel table has no batched BPR step yet
-// (docs/rec_unlearn.md, "Not done yet").
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__EMSCRIPTEN__) && !defined(EK_NO_TARGET_CLONES)
-#define EK_REC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define EK_REC_CLONES
-#endif
-
-using StepFn = double (*)(const StepArgs&, const Triple*, size_t, uint64_t*);
-#define EK_REC_STEP(NAME, D, ADAM, CONTENT)                                     \
-  EK_REC_CLONES double NAME(const StepArgs& a, const Triple* t, size_t n, uint64_t* reverse) { \
-    return StepBody<D, ADAM, CONTENT>(a, t, n, reverse);                         \
-  }
-EK_REC_STEP(Step64Sgd, 64, false, false)
-EK_REC_STEP(Step64SgdC, 64, false, true)
-EK_REC_STEP(Step64Adam, 64, true, false)
-EK_REC_STEP(Step64AdamC, 64, true, true)
-EK_REC_STEP(StepSgd, 0, false, false)
-EK_REC_STEP(StepSgdC, 0, false, true)
-EK_REC_STEP(StepAdam, 0, true, false)
-EK_REC_STEP(StepAdamC, 0, true, true)
-#undef EK_REC_STEP
-
-StepFn PickStep(size_t dim, bool adam, bool content) {
-  if (dim == 64) return adam ? (content ? Step64AdamC : Step64Adam) : (content ? Step64SgdC : Step64Sgd);
-  return adam ? (content ? StepAdamC : StepAdam) : (content ? StepSgdC : StepSgd);
-}
-
+// The per-sample BPR step is the kernel table's bpr_step (ek_kernels, plugin.h;
+// sdk/kernels/bpr.cc on the CPU), so that a backend can take training over.
 }  // namespace
 
 // ---- Env --------------------------------------------------------------------------------
@@ -546,7 +382,7 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
     gW.resize(F * dim);
   }
   const uint64_t block = F ? 8192 : total;
-  const StepFn step_fn = PickStep(dim, adam, F != 0);
+  const auto bpr_step = env_.k()->bpr_step;
   const uint32_t threads = std::max<uint32_t>(1, env_.Threads());
   const size_t grain = std::max<size_t>(256, std::min<size_t>(4096, size_t(block / (threads * 4) + 1)));
   int wstep = 0;
@@ -563,22 +399,26 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
         Content(*m, C.data());
         std::fill(G.begin(), G.end(), 0.0f);
       }
-      StepArgs args{m->P.data(), m->Q.data(), F ? C.data() : nullptr, F ? G.data() : nullptr,
-                    adam ? aP.m.data() : nullptr, adam ? aP.v.data() : nullptr,
-                    adam ? aQ.m.data() : nullptr, adam ? aQ.v.data() : nullptr,
-                    dim, lr, reg, lr * std::sqrt(bc2) / bc1};
+      ek_bpr_params args{sizeof(ek_bpr_params), uint32_t(dim), uint32_t(m->Users()), uint32_t(ni),
+                         m->P.data(), m->Q.data(), F ? C.data() : nullptr, F ? G.data() : nullptr,
+                         adam ? aP.m.data() : nullptr, adam ? aP.v.data() : nullptr,
+                         adam ? aQ.m.data() : nullptr, adam ? aQ.v.data() : nullptr,
+                         lr, reg, lr * std::sqrt(bc2) / bc1, kBeta1, kBeta2, kEps};
       env_.ParallelFor(size_t(b1 - b0), grain, [&](size_t b, size_t e) {
         std::vector<uint32_t> r((e - b) * kWordsPerSample);
         env_.Random(key, (b0 + b) * (kWordsPerSample / 4), r.data(), r.size());
-        std::vector<Triple> tr;
+        std::vector<ek_bpr_triple> tr;
         tr.reserve(e - b);
         for (size_t s = 0; s < e - b; ++s) {
           Draw dr;
           if (!DrawSample(r.data() + s * kWordsPerSample, sources, prefix, d, csr, &dr)) continue;
-          tr.push_back(Triple{dr.u, dr.i, dr.j, dr.src->sign, dr.src->weight});
+          tr.push_back(ek_bpr_triple{dr.u, dr.i, dr.j, dr.src->sign, dr.src->weight});
         }
         uint64_t reverse[2] = {0, 0};
-        const double local_loss = step_fn(args, tr.data(), tr.size(), reverse);
+        const double local_loss = bpr_step(&args, tr.data(), tr.size(), reverse);
+        if (std::isnan(local_loss))  // the table refused the block: a bug here, not bad input
+          throw std::logic_error("the kernel table's bpr_step refused a block of " + std::to_string(tr.size()) +
+                                 " triples (dim " + std::to_string(dim) + ")");
         const uint64_t local_done = tr.size();
         rev.fetch_add(reverse[0]);
         rev_above.fetch_add(reverse[1]);

@@ -166,6 +166,11 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
     host->set_error(host, "embedkit.rec_unlearn needs a host with collection_delete/collection_list (ABI 1.0 of 2025 or later)");
     return EK_ERR_ABI_MISMATCH;
   }
+  if (!host->kernels || host->kernels->struct_size < offsetof(ek_kernels, bpr_step) + sizeof(host->kernels->bpr_step) ||
+      !host->kernels->bpr_step) {
+    host->set_error(host, "embedkit.rec_unlearn needs a kernel table with bpr_step (ABI 1.0 of 2026 or later)");
+    return EK_ERR_ABI_MISMATCH;
+  }
   auto inst = std::make_unique<Instance>();
   inst->host = host;
   inst->env.host = host;

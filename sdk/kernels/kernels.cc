@@ -365,6 +365,7 @@ ek_kernels MakeTable() {
   t.matmul = &TableMatMul;
   t.fwht = &TableFwht;
   t.top_k = &TableTopK;
+  t.bpr_step = &BprStep;
   return t;
 }
 }  // namespace

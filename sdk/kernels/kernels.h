@@ -74,6 +74,10 @@ struct ScanRequest {
 void ScanTopK(const ScanRequest& request, ThreadPool* pool, uint32_t* out_rows,
               float* out_scores, size_t* out_counts);
 
+// ek_kernels::bpr_step (bpr.cc): one block of BPR triples, fused score + loss + SGD or
+// Adam update of the rows; NaN (nothing written) for bad params. See plugin.h.
+double BprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n, uint64_t* out_reverse);
+
 // The ek_kernels table of the CPU backend (pointers to the functions above).
 const ek_kernels* CpuKernelTable();
 

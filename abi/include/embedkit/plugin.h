@@ -42,6 +42,38 @@ extern "C" {
 #  define EK_PLUGIN_ENTRY_NAME ek_plugin_entry
 #endif
 
+/* BPR (Bayesian personalised ranking) steps for recommenders (bpr_step below).
+ * One triple: user u, positive item i, sampled negative item j. sign +1 is the forward
+ * term -ln sigmoid(y_ui - y_uj), -1 the reverse term -ln sigmoid(y_uj - y_ui) that
+ * unlearning uses; weight scales the term. y_ui = p_u . (q_i + c_i). */
+typedef struct ek_bpr_triple {
+  uint32_t u, i, j;
+  float sign;
+  float weight;
+} ek_bpr_triple;
+
+/* What one block of BPR steps updates in place: rows of `dim` floats. p: `users` user
+ * rows; q: `items` item rows; c: optional item content added to q in the score, held
+ * fixed (NULL: none), and g: its gradient, accumulated (required with c); m_p, v_p,
+ * m_q, v_q: Adam moments shaped like p and q (all four NULL: SGD). The update is
+ * SGD w -= lr (grad + reg w), or Adam with step = lr sqrt(1 - beta2^t) / (1 - beta1^t)
+ * and beta1, beta2, eps; reg is L2 on the rows a triple touches. */
+typedef struct ek_bpr_params {
+  uint32_t struct_size;  /* sizeof(ek_bpr_params) */
+  uint32_t dim;
+  uint32_t users;
+  uint32_t items;
+  float* p;
+  float* q;
+  const float* c;
+  float* g;
+  float* m_p;
+  float* v_p;
+  float* m_q;
+  float* v_q;
+  float lr, reg, step, beta1, beta2, eps;
+} ek_bpr_params;
+
 /* ---- Kernel table ----------------------------------------------------------------
  * Vector kernels of the backend in use (CPU: Highway SIMD picked at run time; CUDA
  * when available). All pointers may be unaligned; n = 0 is allowed everywhere.
@@ -73,6 +105,15 @@ typedef struct ek_kernels {
    * first, ties by lower index; returns how many were written */
   size_t (*top_k)(const float* scores, size_t n, size_t k, uint32_t* out_index,
                   float* out_score);
+  /* Added in ABI 1.0 after top_k (check struct_size before use): one block of BPR
+   * steps, triples in order; callers may run blocks on several threads over the same
+   * rows (Hogwild). Returns the summed weighted loss, each term taken before its step;
+   * out_reverse (may be NULL) gets [0] += the reverse-term triples and [1] += those
+   * whose item i still scored above j. Bad params (NULL rows, dim 0, c without g, some
+   * but not all Adam moments, a row index out of range, a triple with i == j) return
+   * NaN and change nothing. */
+  double (*bpr_step)(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n,
+                     uint64_t* out_reverse);
 } ek_kernels;
 
 /* ---- Host vtable -------------------------------------------------------------------

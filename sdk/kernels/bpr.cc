@@ -1,0 +1,181 @@
+// The kernel table's BPR step (ek_kernels::bpr_step): one block of (u, i, j) triples,
+// each a fused score + loss + SGD or Adam update of its three rows. Plain C++ loops
+// that GCC vectorises (restrict-qualified rows, 16 partial sums for the dot), built
+// for the baseline ISA and for x86-64-v3 / v4 with target_clones (the rows are too
+// short and the access too random for Highway's wide-batch kernels to pay off here),
+// and specialised for dim 64. Moved here from the rec_unlearn plugin so that another
+// backend (CUDA) can take training over behind the same table entry.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "kernels/kernels.h"
+
+namespace ek::kernels {
+namespace {
+
+struct Hyper {
+  float lr, reg, step, beta1, beta2, eps;
+};
+
+[[gnu::always_inline]] inline void AddScaled(float* __restrict y, const float* __restrict x, float a, size_t n) {
+  for (size_t k = 0; k < n; ++k) y[k] += a * x[k];
+}
+
+[[gnu::always_inline]] inline void AdamRow(float* __restrict w, float* __restrict m, float* __restrict v,
+                                           const float* __restrict g, const Hyper& h, size_t n) {
+  for (size_t k = 0; k < n; ++k) {
+    m[k] = h.beta1 * m[k] + (1 - h.beta1) * g[k];
+    v[k] = h.beta2 * v[k] + (1 - h.beta2) * g[k] * g[k];
+    w[k] -= h.step * m[k] / (std::sqrt(v[k]) + h.eps);
+  }
+}
+
+// y_ui - y_uj = p_u . (e_i - e_j), e = q (+ c): 16 independent partial sums let the dot
+// vectorise without -ffast-math.
+template <bool kContent>
+[[gnu::always_inline]] inline float Diff(const float* __restrict pu, const float* __restrict qi,
+                                         const float* __restrict qj, const float* __restrict ci,
+                                         const float* __restrict cj, size_t dim) {
+  constexpr size_t L = 16;
+  float acc[L] = {};
+  size_t k = 0;
+  for (; k + L <= dim; k += L)
+    for (size_t l = 0; l < L; ++l) {
+      const float e = kContent ? (qi[k + l] + ci[k + l]) - (qj[k + l] + cj[k + l]) : qi[k + l] - qj[k + l];
+      acc[l] += pu[k + l] * e;
+    }
+  for (; k < dim; ++k) acc[0] += pu[k] * (kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k]);
+  float diff = 0;
+  for (size_t l = 0; l < L; ++l) diff += acc[l];
+  return diff;
+}
+
+// SGD on the three rows (reads of the old values come first in each lane).
+template <bool kContent>
+[[gnu::always_inline]] inline void SgdRows(float* __restrict pu, float* __restrict qi, float* __restrict qj,
+                                           const float* __restrict ci, const float* __restrict cj, float g,
+                                           float lr, float reg, size_t dim) {
+  for (size_t k = 0; k < dim; ++k) {
+    const float p = pu[k];
+    const float e = kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k];
+    pu[k] = p + lr * (g * e - reg * p);
+    qi[k] += lr * (g * p - reg * qi[k]);
+    qj[k] += lr * (-g * p - reg * qj[k]);
+  }
+}
+
+// The gradients of the three rows (for Adam), in chunks of up to 64.
+template <bool kContent>
+[[gnu::always_inline]] inline void Grads(const float* __restrict pu, const float* __restrict qi,
+                                         const float* __restrict qj, const float* __restrict ci,
+                                         const float* __restrict cj, float g, float reg, size_t n,
+                                         float* __restrict gp, float* __restrict gi, float* __restrict gj) {
+  for (size_t k = 0; k < n; ++k) {
+    const float p = pu[k];
+    const float e = kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k];
+    gp[k] = -g * e + reg * p;
+    gi[k] = -g * p + reg * qi[k];
+    gj[k] = g * p + reg * qj[k];
+  }
+}
+
+// D is the embedding size when known at compile time (0: a.dim).
+template <size_t D, bool kAdam, bool kContent>
+[[gnu::always_inline]] inline double StepBody(const ek_bpr_params& a, const ek_bpr_triple* t, size_t n,
+                                              uint64_t* reverse) {
+  const size_t dim = D ? D : a.dim;
+  const Hyper h{a.lr, a.reg, a.step, a.beta1, a.beta2, a.eps};
+  double loss = 0;
+  for (size_t s = 0; s < n; ++s) {
+    const uint32_t u = t[s].u, i = t[s].i, j = t[s].j;
+    float* pu = a.p + size_t(u) * dim;
+    float* qi = a.q + size_t(i) * dim;
+    float* qj = a.q + size_t(j) * dim;
+    const float* ci = kContent ? a.c + size_t(i) * dim : nullptr;
+    const float* cj = kContent ? a.c + size_t(j) * dim : nullptr;
+    const float diff = Diff<kContent>(pu, qi, qj, ci, cj, dim);
+    if (t[s].sign < 0) {
+      ++reverse[0];
+      reverse[1] += diff > 0;
+    }
+    const float x = t[s].sign * diff;
+    // one exp for both: sigma(-x) = e / (1 + e), softplus(-x) = log1p(e), e = exp(-x)
+    const float ex = std::exp(std::min(-x, 80.0f));
+    loss += t[s].weight * std::log1p(ex);
+    const float g = t[s].weight * t[s].sign * (ex / (1.0f + ex));  // dLoss/d(y_ui - y_uj) = -g
+    if constexpr (kContent) {  // item content gradient, from the old p_u
+      AddScaled(a.g + size_t(i) * dim, pu, -g, dim);
+      AddScaled(a.g + size_t(j) * dim, pu, g, dim);
+    }
+    if constexpr (!kAdam) {
+      SgdRows<kContent>(pu, qi, qj, ci, cj, g, h.lr, h.reg, dim);
+    } else {
+      constexpr size_t kChunk = 64;
+      float gp[kChunk], gi[kChunk], gj[kChunk];
+      for (size_t k0 = 0; k0 < dim; k0 += kChunk) {
+        const size_t m = std::min(kChunk, dim - k0);
+        Grads<kContent>(pu + k0, qi + k0, qj + k0, kContent ? ci + k0 : nullptr, kContent ? cj + k0 : nullptr, g,
+                        h.reg, m, gp, gi, gj);
+        AdamRow(pu + k0, a.m_p + size_t(u) * dim + k0, a.v_p + size_t(u) * dim + k0, gp, h, m);
+        AdamRow(qi + k0, a.m_q + size_t(i) * dim + k0, a.v_q + size_t(i) * dim + k0, gi, h, m);
+        AdamRow(qj + k0, a.m_q + size_t(j) * dim + k0, a.v_q + size_t(j) * dim + k0, gj, h, m);
+      }
+    }
+  }
+  return loss;
+}
+
+// Per-ISA clones on x86-64 Linux with GCC (ifunc); not under TSan
+// (EK_NO_TARGET_CLONES: the resolvers would run before the TSan runtime).
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__EMSCRIPTEN__) && !defined(EK_NO_TARGET_CLONES)
+#define EK_BPR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define EK_BPR_CLONES
+#endif
+
+using StepFn = double (*)(const ek_bpr_params&, const ek_bpr_triple*, size_t, uint64_t*);
+#define EK_BPR_STEP(NAME, D, ADAM, CONTENT)                                                        \
+  EK_BPR_CLONES double NAME(const ek_bpr_params& a, const ek_bpr_triple* t, size_t n, uint64_t* r) { \
+    return StepBody<D, ADAM, CONTENT>(a, t, n, r);                                                 \
+  }
+EK_BPR_STEP(Step64Sgd, 64, false, false)
+EK_BPR_STEP(Step64SgdC, 64, false, true)
+EK_BPR_STEP(Step64Adam, 64, true, false)
+EK_BPR_STEP(Step64AdamC, 64, true, true)
+EK_BPR_STEP(StepSgd, 0, false, false)
+EK_BPR_STEP(StepSgdC, 0, false, true)
+EK_BPR_STEP(StepAdam, 0, true, false)
+EK_BPR_STEP(StepAdamC, 0, true, true)
+#undef EK_BPR_STEP
+
+StepFn PickStep(size_t dim, bool adam, bool content) {
+  if (dim == 64) return adam ? (content ? Step64AdamC : Step64Adam) : (content ? Step64SgdC : Step64Sgd);
+  return adam ? (content ? StepAdamC : StepAdam) : (content ? StepSgdC : StepSgd);
+}
+
+}  // namespace
+
+double BprStep(const ek_bpr_params* a, const ek_bpr_triple* t, size_t n, uint64_t* out_reverse) {
+  constexpr double kBad = std::numeric_limits<double>::quiet_NaN();
+  if (!a || a->struct_size < sizeof(ek_bpr_params) || a->dim == 0 || !a->p || !a->q) return kBad;
+  if (a->c && !a->g) return kBad;
+  const int moments = !!a->m_p + !!a->v_p + !!a->m_q + !!a->v_q;
+  if (moments != 0 && moments != 4) return kBad;
+  if (n == 0) return 0.0;
+  if (!t) return kBad;
+  for (size_t s = 0; s < n; ++s)  // nothing is written unless every triple is valid
+    if (t[s].u >= a->users || t[s].i >= a->items || t[s].j >= a->items || t[s].i == t[s].j) return kBad;
+  uint64_t reverse[2] = {0, 0};
+  const double loss = PickStep(a->dim, moments == 4, a->c != nullptr)(*a, t, n, reverse);
+  if (out_reverse) {
+    out_reverse[0] += reverse[0];
+    out_reverse[1] += reverse[1];
+  }
+  return loss;
+}
+
+}  // namespace ek::kernels

@@ -1,0 +1,214 @@
+// ek_kernels::bpr_step against a double-precision scalar reference of the same
+// updates (SGD and Adam, with and without item content, dim 64 (the specialised path)
+// and others), and its refusal of bad parameters without writing anything.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+namespace ek::kernels {
+namespace {
+
+struct Model {
+  size_t users, items, dim;
+  std::vector<float> p, q, c, g, mp, vp, mq, vq;
+};
+
+Model MakeModel(size_t users, size_t items, size_t dim, bool content, bool adam, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n(0.f, 0.1f);
+  Model m{users, items, dim, {}, {}, {}, {}, {}, {}, {}, {}};
+  m.p.resize(users * dim);
+  m.q.resize(items * dim);
+  for (auto& x : m.p) x = n(rng);
+  for (auto& x : m.q) x = n(rng);
+  if (content) {
+    m.c.resize(items * dim);
+    for (auto& x : m.c) x = n(rng);
+    m.g.assign(items * dim, 0.f);
+  }
+  if (adam) {
+    m.mp.assign(users * dim, 0.f);
+    m.vp.assign(users * dim, 0.f);
+    m.mq.assign(items * dim, 0.f);
+    m.vq.assign(items * dim, 0.f);
+  }
+  return m;
+}
+
+ek_bpr_params Params(Model& m, float lr, float reg, float step) {
+  ek_bpr_params a{};
+  a.struct_size = sizeof a;
+  a.dim = uint32_t(m.dim);
+  a.users = uint32_t(m.users);
+  a.items = uint32_t(m.items);
+  a.p = m.p.data();
+  a.q = m.q.data();
+  a.c = m.c.empty() ? nullptr : m.c.data();
+  a.g = m.g.empty() ? nullptr : m.g.data();
+  if (!m.mp.empty()) {
+    a.m_p = m.mp.data();
+    a.v_p = m.vp.data();
+    a.m_q = m.mq.data();
+    a.v_q = m.vq.data();
+  }
+  a.lr = lr;
+  a.reg = reg;
+  a.step = step;
+  a.beta1 = 0.9f;
+  a.beta2 = 0.999f;
+  a.eps = 1e-8f;
+  return a;
+}
+
+std::vector<ek_bpr_triple> Triples(const Model& m, size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<ek_bpr_triple> t;
+  while (t.size() < n) {
+    const uint32_t u = rng() % m.users, i = rng() % m.items, j = rng() % m.items;
+    if (i == j) continue;
+    const bool reverse = rng() % 4 == 0;
+    t.push_back({u, i, j, reverse ? -1.f : 1.f, reverse ? 0.5f : 1.f});
+  }
+  return t;
+}
+
+// The reference: the same updates in double, one triple after another.
+double Reference(Model& m, const ek_bpr_params& a, const std::vector<ek_bpr_triple>& t, uint64_t reverse[2]) {
+  const size_t d = m.dim;
+  const bool adam = !m.mp.empty(), content = !m.c.empty();
+  double loss = 0;
+  auto adam_update = [&](float* w, float* mo, float* v, const std::vector<double>& g) {
+    for (size_t k = 0; k < d; ++k) {
+      mo[k] = float(a.beta1 * double(mo[k]) + (1 - double(a.beta1)) * g[k]);
+      v[k] = float(a.beta2 * double(v[k]) + (1 - double(a.beta2)) * g[k] * g[k]);
+      w[k] = float(double(w[k]) - double(a.step) * mo[k] / (std::sqrt(double(v[k])) + a.eps));
+    }
+  };
+  for (const auto& s : t) {
+    float* pu = &m.p[s.u * d];
+    float* qi = &m.q[s.i * d];
+    float* qj = &m.q[s.j * d];
+    std::vector<double> e(d), p(pu, pu + d);
+    double diff = 0;
+    for (size_t k = 0; k < d; ++k) {
+      e[k] = double(qi[k]) - qj[k] + (content ? double(m.c[s.i * d + k]) - m.c[s.j * d + k] : 0.0);
+      diff += p[k] * e[k];
+    }
+    if (s.sign < 0) {
+      ++reverse[0];
+      reverse[1] += diff > 0;
+    }
+    const double x = s.sign * diff;
+    loss += s.weight * std::log1p(std::exp(-x));
+    const double g = s.weight * s.sign / (1 + std::exp(x));
+    if (content)
+      for (size_t k = 0; k < d; ++k) {
+        m.g[s.i * d + k] = float(m.g[s.i * d + k] - g * p[k]);
+        m.g[s.j * d + k] = float(m.g[s.j * d + k] + g * p[k]);
+      }
+    std::vector<double> gp(d), gi(d), gj(d);
+    for (size_t k = 0; k < d; ++k) {
+      gp[k] = -g * e[k] + a.reg * p[k];
+      gi[k] = -g * p[k] + a.reg * qi[k];
+      gj[k] = g * p[k] + a.reg * qj[k];
+    }
+    if (!adam) {
+      for (size_t k = 0; k < d; ++k) {
+        pu[k] = float(p[k] - a.lr * gp[k]);
+        qi[k] = float(qi[k] - a.lr * gi[k]);
+        qj[k] = float(qj[k] - a.lr * gj[k]);
+      }
+    } else {
+      adam_update(pu, &m.mp[s.u * d], &m.vp[s.u * d], gp);
+      adam_update(qi, &m.mq[s.i * d], &m.vq[s.i * d], gi);
+      adam_update(qj, &m.mq[s.j * d], &m.vq[s.j * d], gj);
+    }
+  }
+  return loss;
+}
+
+void ExpectNear(const std::vector<float>& got, const std::vector<float>& want, double tol, const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  size_t bad = 0;
+  for (size_t k = 0; k < got.size(); ++k)
+    if (std::fabs(double(got[k]) - want[k]) > tol * std::max(1.0, std::fabs(double(want[k])))) ++bad;
+  EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.size() << " values differ by more than " << tol;
+}
+
+struct Case {
+  size_t dim;
+  bool adam, content;
+};
+
+class BprStepTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(BprStepTest, MatchesTheScalarReference) {
+  const Case cs = GetParam();
+  Model ours = MakeModel(40, 60, cs.dim, cs.content, cs.adam, 11);
+  Model ref = ours;
+  const auto t = Triples(ours, 2000, 5);
+  const float lr = cs.adam ? 0.01f : 0.05f;
+  ek_bpr_params a = Params(ours, lr, 1e-3f, lr * std::sqrt(1 - 0.999f) / (1 - 0.9f));
+  ek_bpr_params b = Params(ref, a.lr, a.reg, a.step);
+  uint64_t rev[2] = {0, 0}, rev_ref[2] = {0, 0};
+  const double loss = CpuKernelTable()->bpr_step(&a, t.data(), t.size(), rev);
+  const double loss_ref = Reference(ref, b, t, rev_ref);
+  EXPECT_NEAR(loss, loss_ref, 1e-4 * loss_ref);
+  EXPECT_EQ(rev[0], rev_ref[0]);
+  // Scores within float rounding of zero may fall either side.
+  EXPECT_NEAR(double(rev[1]), double(rev_ref[1]), 2.0);
+  // 2,000 sequential float updates of 40 x 60 rows against double: drift stays small.
+  ExpectNear(ours.p, ref.p, 2e-4, "user rows");
+  ExpectNear(ours.q, ref.q, 2e-4, "item rows");
+  if (cs.content) ExpectNear(ours.g, ref.g, 2e-4, "content gradient");
+  if (cs.adam) ExpectNear(ours.vq, ref.vq, 2e-4, "Adam second moments");
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, BprStepTest,
+                         ::testing::Values(Case{64, false, false}, Case{64, false, true}, Case{64, true, false},
+                                           Case{64, true, true}, Case{37, false, true}, Case{37, true, false},
+                                           Case{128, true, true}, Case{1, false, false}),
+                         [](const auto& info) {
+                           return "dim" + std::to_string(info.param.dim) + (info.param.adam ? "_adam" : "_sgd") +
+                                  (info.param.content ? "_content" : "");
+                         });
+
+TEST(BprStep, BadParamsReturnNaNAndWriteNothing) {
+  Model m = MakeModel(4, 5, 8, true, true, 3);
+  const Model before = m;
+  const std::vector<ek_bpr_triple> good = {{0, 1, 2, 1.f, 1.f}};
+  auto refused = [&](ek_bpr_params a, std::vector<ek_bpr_triple> t) {
+    uint64_t rev[2] = {7, 7};
+    const double r = CpuKernelTable()->bpr_step(&a, t.data(), t.size(), rev);
+    return std::isnan(r) && rev[0] == 7 && rev[1] == 7;
+  };
+  const ek_bpr_params ok = Params(m, 0.1f, 0.f, 0.1f);
+  EXPECT_TRUE(std::isnan(CpuKernelTable()->bpr_step(nullptr, good.data(), 1, nullptr)));
+  auto a = ok; a.struct_size = 8;           EXPECT_TRUE(refused(a, good));
+  a = ok; a.dim = 0;                        EXPECT_TRUE(refused(a, good));
+  a = ok; a.p = nullptr;                    EXPECT_TRUE(refused(a, good));
+  a = ok; a.q = nullptr;                    EXPECT_TRUE(refused(a, good));
+  a = ok; a.g = nullptr;                    EXPECT_TRUE(refused(a, good));  // content without gradient
+  a = ok; a.v_q = nullptr;                  EXPECT_TRUE(refused(a, good));  // 3 of 4 Adam moments
+  EXPECT_TRUE(refused(ok, {{4, 1, 2, 1.f, 1.f}}));                          // user out of range
+  EXPECT_TRUE(refused(ok, {{0, 5, 2, 1.f, 1.f}}));                          // item out of range
+  EXPECT_TRUE(refused(ok, {{0, 1, 2, 1.f, 1.f}, {0, 3, 3, 1.f, 1.f}}));     // i == j, after a good one
+  EXPECT_TRUE(std::isnan(CpuKernelTable()->bpr_step(&ok, nullptr, 1, nullptr)));
+  EXPECT_EQ(m.p, before.p);
+  EXPECT_EQ(m.q, before.q);
+  EXPECT_EQ(m.g, before.g);
+  EXPECT_EQ(m.mq, before.mq);
+  EXPECT_EQ(CpuKernelTable()->bpr_step(&ok, nullptr, 0, nullptr), 0.0);  // empty block
+  // A good block with no reverse counter moves the rows.
+  EXPECT_GT(CpuKernelTable()->bpr_step(&ok, good.data(), 1, nullptr), 0.0);
+  EXPECT_NE(m.p, before.p);
+}
+
+}  // namespace
+}  // namespace ek::kernels
