@@ -129,6 +129,9 @@ void InitHostVtable(ek_instance* instance) {
   h.config_string = HostConfigString;
   h.text = ek::text::Api();
   h.collection_delete = ek_collection_delete;
+  h.store_begin = ek_store_begin;
+  h.store_commit = ek_store_commit;
+  h.store_rollback = ek_store_rollback;
   h.collection_list = ek_collection_list;
   h.results_hit_count = ek_results_hit_count;
   h.results_hit = ek_results_hit;

@@ -101,6 +101,27 @@ EK_API ek_status ek_store_open(ek_context* context, const char* path,
 
 EK_API void ek_store_free(ek_store* store) { delete store; }
 
+EK_API ek_status ek_store_begin(ek_store* store) {
+  return Guard("ek_store_begin", [&] {
+    RequireNotNull(store, "store");
+    store->impl->Begin();
+  });
+}
+
+EK_API ek_status ek_store_commit(ek_store* store) {
+  return Guard("ek_store_commit", [&] {
+    RequireNotNull(store, "store");
+    store->impl->Commit();
+  });
+}
+
+EK_API ek_status ek_store_rollback(ek_store* store) {
+  return Guard("ek_store_rollback", [&] {
+    RequireNotNull(store, "store");
+    store->impl->Rollback();
+  });
+}
+
 EK_API ek_status ek_collection_create(ek_store* store, const char* name, uint32_t dim,
                                       ek_metric metric, ek_collection** out_collection) {
   return Guard("ek_collection_create", [&] {

@@ -143,19 +143,23 @@ void Db::Throw(int rc, std::string_view during) const {
 
 // ---- Txn ----------------------------------------------------------------------------------
 
-Txn::Txn(Db& db, Kind kind) : db_(db) {
-  Stmt::Use(db_.Prepare(kind == kWrite ? "BEGIN IMMEDIATE" : "BEGIN")).Run();
+Txn::Txn(Db& db, Kind kind) : db_(db), nested_(!sqlite3_get_autocommit(db.handle())) {
+  if (nested_) Stmt::Use(db_.Prepare("SAVEPOINT ek_call")).Run();
+  else Stmt::Use(db_.Prepare(kind == kWrite ? "BEGIN IMMEDIATE" : "BEGIN")).Run();
   open_ = true;
 }
 
 Txn::~Txn() {
-  if (open_ && !sqlite3_get_autocommit(db_.handle())) {
+  if (!open_ || sqlite3_get_autocommit(db_.handle())) return;
+  if (nested_) {
+    sqlite3_exec(db_.handle(), "ROLLBACK TO ek_call; RELEASE ek_call", nullptr, nullptr, nullptr);
+  } else {
     sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
   }
 }
 
 void Txn::Commit() {
-  Stmt::Use(db_.Prepare("COMMIT")).Run();
+  Stmt::Use(db_.Prepare(nested_ ? "RELEASE ek_call" : "COMMIT")).Run();
   open_ = false;
 }
 

@@ -96,6 +96,9 @@ class Db {
 // A transaction: BEGIN (deferred, for consistent reads) or BEGIN IMMEDIATE (takes
 // the write lock up front, so SQLITE_BUSY surfaces here after busy_timeout rather
 // than mid-batch). Rolls back on destruction unless Commit() succeeded.
+// One store call's transaction. Inside a transaction the caller opened on the
+// connection (Store::Begin) it is a savepoint instead: a failed call then undoes only
+// its own writes, and Commit() releases the savepoint into the enclosing transaction.
 class Txn {
  public:
   enum Kind { kRead, kWrite };
@@ -108,6 +111,7 @@ class Txn {
  private:
   Db& db_;
   bool open_ = false;
+  bool nested_ = false;
 };
 
 }  // namespace ek::store::sql

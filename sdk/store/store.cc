@@ -323,6 +323,9 @@ class SqliteStore final : public Store {
                                        bool include_metadata) override;
   std::vector<Hit> List(std::string_view collection, size_t offset, size_t limit,
                         bool include_metadata) override;
+  void Begin() override;
+  void Commit() override;
+  void Rollback() override;
 
  private:
   // All below: db_mu_ held.
@@ -353,6 +356,8 @@ class SqliteStore final : public Store {
   int64_t data_version_ = -1;
   bool catalog_valid_ = false;
   std::map<std::string, CatalogEntry, std::less<>> catalog_;
+  bool in_transaction_ = false;    // Begin() .. Commit()/Rollback()
+  bool checkpoint_pending_ = false;  // a delete inside it: checkpoint after Commit
 };
 
 SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool,
@@ -576,9 +581,57 @@ int64_t SqliteStore::BumpGeneration(int64_t cid) {
 // the WAL cannot be truncated now; a later checkpoint does it.
 void SqliteStore::ForgetFreedPages() {
   if (in_memory_) return;
+  if (in_transaction_) {  // a checkpoint cannot run inside a write transaction
+    checkpoint_pending_ = true;
+    return;
+  }
   sqlite3_busy_timeout(db_->handle(), 0);
   sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   sqlite3_busy_timeout(db_->handle(), static_cast<int>(db_->busy_timeout_ms()));
+}
+
+// ---- Transactions over several calls ----------------------------------------------------
+
+void SqliteStore::Begin() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  RequireWritable();
+  if (in_transaction_)
+    Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': a transaction is already open on this handle");
+  SyncLocked();
+  Stmt::Use(db_->Prepare("BEGIN IMMEDIATE")).Run();
+  in_transaction_ = true;
+}
+
+void SqliteStore::Commit() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  if (!in_transaction_)
+    Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': no transaction is open on this handle");
+  if (sqlite3_get_autocommit(db_->handle())) {  // SQLite rolled it back after an error
+    in_transaction_ = false;
+    checkpoint_pending_ = false;
+    catalog_.clear();
+    catalog_valid_ = false;
+    Fail(EK_ERR_STORAGE, "store '" + path_ + "': the transaction was rolled back by SQLite after an "
+                         "earlier error; nothing written since Begin was kept");
+  }
+  Stmt::Use(db_->Prepare("COMMIT")).Run();  // on failure the transaction stays open
+  in_transaction_ = false;
+  if (checkpoint_pending_) {
+    checkpoint_pending_ = false;
+    ForgetFreedPages();
+  }
+}
+
+void SqliteStore::Rollback() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  if (!in_transaction_)
+    Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': no transaction is open on this handle");
+  in_transaction_ = false;
+  checkpoint_pending_ = false;
+  if (!sqlite3_get_autocommit(db_->handle())) Stmt::Use(db_->Prepare("ROLLBACK")).Run();
+  // The in-memory copies followed the writes being undone: reload them when needed.
+  catalog_.clear();
+  catalog_valid_ = false;
 }
 
 // ---- Collections -------------------------------------------------------------------------

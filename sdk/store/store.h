@@ -92,6 +92,14 @@ class Store {
   // Rows in insertion order; limit 0 = all.
   virtual std::vector<Hit> List(std::string_view collection, size_t offset, size_t limit,
                                 bool include_metadata) = 0;
+
+  // One transaction over several calls on this handle (from any thread: the calls of
+  // other threads on the same handle join it). Begin takes the write lock (waiting up
+  // to the busy timeout); Commit makes everything since Begin durable at once;
+  // Rollback, or closing the handle, undoes it all. One at a time per handle.
+  virtual void Begin() = 0;
+  virtual void Commit() = 0;
+  virtual void Rollback() = 0;
 };
 
 }  // namespace ek::store

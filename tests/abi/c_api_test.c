@@ -446,6 +446,43 @@ static void test_store(const char* store_path) {
     CHECK(count == ROWS - 1);
     FAILS(ek_collection_get(coll, "doc-0", got, DIM, &dim, NULL), EK_ERR_NOT_FOUND, "doc-0");
   }
+  /* one transaction over several calls: rolled back, then committed */
+  {
+    const char* del[1] = {"doc-1"};
+    FAILS(ek_store_begin(NULL), EK_ERR_INVALID_ARGUMENT, "store");
+    FAILS(ek_store_commit(store), EK_ERR_INVALID_ARGUMENT, "no transaction");
+    FAILS(ek_store_rollback(store), EK_ERR_INVALID_ARGUMENT, "no transaction");
+    OK(ek_store_begin(store));
+    FAILS(ek_store_begin(store), EK_ERR_INVALID_ARGUMENT, "already open");
+    OK(ek_collection_delete(coll, del, 1, &n));
+    CHECK(n == 1);
+    OK(ek_collection_count(coll, &count));
+    CHECK(count == ROWS - 2);
+    OK(ek_store_rollback(store));
+    OK(ek_collection_count(coll, &count));
+    CHECK(count == ROWS - 1);
+    OK(ek_collection_get(coll, "doc-1", got, DIM, &dim, NULL));
+    /* committed: a new row and a replaced one, then the new row deleted again so the
+     * checks below see the collection as before */
+    {
+      const char* txn_ids[2] = {"txn-row", "doc-1"};
+      const char* gone[1] = {"txn-row"};
+      ek_upsert_batch tb;
+      memset(&tb, 0, sizeof tb);
+      tb.struct_size = sizeof tb;
+      tb.count = 2;
+      tb.ids = txn_ids;
+      tb.vectors = vectors; /* rows 0 and 1 */
+      tb.dim = DIM;
+      OK(ek_store_begin(store));
+      OK(ek_collection_upsert(coll, &tb));
+      OK(ek_store_commit(store));
+      OK(ek_collection_count(coll, &count));
+      CHECK(count == ROWS);
+      OK(ek_collection_delete(coll, gone, 1, &n));
+      CHECK(n == 1);
+    }
+  }
   OK(ek_collection_list(coll, 0, 3, 0, &results));
   CHECK(ek_results_hit_count(results, 0) == 3);
   OK(ek_results_hit(results, 0, 0, &hit));

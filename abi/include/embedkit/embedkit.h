@@ -188,9 +188,22 @@ EK_API void ek_store_options_init(ek_store_options* options);
 EK_API ek_status ek_store_open(ek_context* context, const char* path,
                                const ek_store_options* options, ek_store** out_store);
 
-/* Closes the store. Collections opened from it must be freed first.
- * [one thread at a time per handle] */
+/* Closes the store. Collections opened from it must be freed first. A transaction
+ * still open is rolled back. [one thread at a time per handle] */
 EK_API void ek_store_free(ek_store* store);
+
+/* Groups the writes made through this store handle (and the collections opened from
+ * it) into one transaction: after ek_store_commit they are all durable, after
+ * ek_store_rollback, closing the handle or a crash none of them is. Every call in
+ * between still validates and fails on its own (a failed call undoes only itself).
+ * ek_store_begin waits for other writers up to the busy timeout (EK_ERR_STORAGE
+ * after it) and fails with EK_ERR_INVALID_ARGUMENT if a transaction is already open
+ * on the handle; commit/rollback without one likewise. Calls from other threads on
+ * the same handle join the open transaction. Added in ABI 1.0 (2026).
+ * [one thread at a time per handle] */
+EK_API ek_status ek_store_begin(ek_store* store);
+EK_API ek_status ek_store_commit(ek_store* store);
+EK_API ek_status ek_store_rollback(ek_store* store);
 
 typedef struct ek_collection_info {
   uint32_t struct_size;  /* sizeof(ek_collection_info), set by the caller */

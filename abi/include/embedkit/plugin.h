@@ -182,6 +182,12 @@ struct ek_host {
   size_t (*results_hit_count)(const ek_results* results, size_t query);
   ek_status (*results_hit)(const ek_results* results, size_t query, size_t rank,
                            ek_hit* out_hit);
+  /* Added in ABI 1.0 after results_hit (check host->struct_size before use): one
+   * transaction over several store calls, so that a request that writes several
+   * collections is all-or-nothing (ek_store_begin/commit/rollback, embedkit.h). */
+  ek_status (*store_begin)(ek_store* store);
+  ek_status (*store_commit)(ek_store* store);
+  ek_status (*store_rollback)(ek_store* store);
 };
 
 /* ---- Descriptor ---------------------------------------------------------------------- */

@@ -887,6 +887,126 @@ TEST(StoreFile, DeletedDataDoesNotLingerInTheFiles) {
   EXPECT_FALSE(contains_secret());
 }
 
+// ---- Transactions over several calls ----------------------------------------------------
+
+TEST(StoreTransaction, RollbackUndoesEveryCallAndTheWarmCopies) {
+  TempDir dir;
+  const std::string path = dir.File("txn.ekdb");
+  auto s = OpenStore(path);
+  s->CreateCollection("a", 2, Metric::kDot);
+  s->CreateCollection("b", 2, Metric::kDot);
+  Rows r;
+  for (int i = 0; i < 5; ++i) r.Add("r" + std::to_string(i), {float(i), 1});
+  Upsert(*s, "a", r);
+  const float q[2] = {1, 0};
+  const auto before = IdsOf(s->Search("a", q, 1, 2, 10, "", false)[0]);  // warm copy
+
+  s->Begin();
+  Rows up;
+  up.Add("r0", {100, 0});  // replaced: would become the best hit
+  up.Add("new", {50, 0});
+  Upsert(*s, "a", up);
+  EXPECT_EQ(s->Delete("a", {"r4", "r3"}), 2u);
+  Upsert(*s, "b", up);
+  // Inside the transaction this handle sees its own writes.
+  EXPECT_EQ(s->Search("a", q, 1, 2, 1, "", false)[0][0].id, "r0");
+  EXPECT_EQ(s->Count("a"), 4u);
+  s->Rollback();
+
+  EXPECT_EQ(IdsOf(s->Search("a", q, 1, 2, 10, "", false)[0]), before);
+  EXPECT_EQ(s->Count("a"), 5u);
+  EXPECT_EQ(s->Count("b"), 0u);
+  auto fresh = OpenStore(path);
+  EXPECT_EQ(IdsOf(fresh->Search("a", q, 1, 2, 10, "", false)[0]), before);
+  EXPECT_EQ(fresh->Count("b"), 0u);
+}
+
+TEST(StoreTransaction, CommitKeepsEverythingAndAFailedCallUndoesOnlyItself) {
+  TempDir dir;
+  const std::string path = dir.File("txn.ekdb");
+  auto s = OpenStore(path);
+  s->CreateCollection("a", 2, Metric::kDot);
+  s->Begin();
+  Rows r;
+  r.Add("x", {1, 0});
+  Upsert(*s, "a", r);
+  Rows bad;
+  bad.Add("y", {2, 0});
+  bad.Add("z", {std::numeric_limits<float>::quiet_NaN(), 0});
+  ErrorOf([&] { Upsert(*s, "a", bad); }, EK_ERR_INVALID_ARGUMENT);
+  Rows wrong_dim;
+  wrong_dim.Add("w", {1, 2, 3});
+  ErrorOf([&] { Upsert(*s, "a", wrong_dim); }, EK_ERR_DIMENSION_MISMATCH);
+  Rows more;
+  more.Add("v", {0, 1});
+  Upsert(*s, "a", more);
+  // Nothing is visible to another handle before the commit.
+  {
+    OpenOptions o;
+    o.read_only = true;
+    auto reader = OpenStore(path, o);
+    EXPECT_EQ(reader->Count("a"), 0u);
+  }
+  s->Commit();
+  auto fresh = OpenStore(path);
+  EXPECT_EQ(fresh->Count("a"), 2u);
+  EXPECT_TRUE(fresh->Get("a", "x", nullptr, nullptr));
+  EXPECT_TRUE(fresh->Get("a", "v", nullptr, nullptr));
+  EXPECT_FALSE(fresh->Get("a", "y", nullptr, nullptr));
+  EXPECT_EQ(IdsOf(s->List("a", 0, 0, false)), (std::vector<std::string>{"x", "v"}));
+}
+
+TEST(StoreTransaction, MisuseAndOtherWritersGetClearErrors) {
+  TempDir dir;
+  const std::string path = dir.File("txn.ekdb");
+  auto s = OpenStore(path);
+  s->CreateCollection("a", 1, Metric::kDot);
+  EXPECT_CONTAINS(ErrorOf([&] { s->Commit(); }, EK_ERR_INVALID_ARGUMENT), "no transaction is open");
+  EXPECT_CONTAINS(ErrorOf([&] { s->Rollback(); }, EK_ERR_INVALID_ARGUMENT), "no transaction is open");
+  s->Begin();
+  EXPECT_CONTAINS(ErrorOf([&] { s->Begin(); }, EK_ERR_INVALID_ARGUMENT), "already open");
+  OpenOptions o;
+  o.busy_timeout_ms = 50;
+  auto other = OpenStore(path, o);
+  Rows r;
+  r.Add("x", {1});
+  ErrorOf([&] { Upsert(*other, "a", r); }, EK_ERR_STORAGE);  // the write lock is held
+  ErrorOf([&] { other->Begin(); }, EK_ERR_STORAGE);
+  s->Commit();
+  Upsert(*other, "a", r);
+  EXPECT_EQ(s->Count("a"), 1u);
+  OpenOptions ro;
+  ro.read_only = true;
+  auto reader = OpenStore(path, ro);
+  ErrorOf([&] { reader->Begin(); }, EK_ERR_READ_ONLY);
+}
+
+TEST(StoreTransaction, DeletedDataLeavesTheFilesAtCommit) {
+  TempDir dir;
+  const std::string path = dir.File("forget.ekdb");
+  auto s = OpenStore(path);
+  s->CreateCollection("c", 4, Metric::kDot);
+  const std::string secret = "TXN-SECRET-51c2";
+  Rows r;
+  for (int i = 0; i < 20; ++i) r.Add("keep" + std::to_string(i), {1, 2, 3, float(i)});
+  r.Add("victim-" + secret, {1, 1, 1, 1}, "{\"note\":\"" + secret + "\"}");
+  Upsert(*s, "c", r);
+  auto contains_secret = [&] {
+    std::string all = ReadAll(path);
+    if (fs::exists(path + "-wal")) all += ReadAll(path + "-wal");
+    return all.find(secret) != std::string::npos;
+  };
+  ASSERT_TRUE(contains_secret());
+  s->Begin();
+  EXPECT_EQ(s->Delete("c", {"victim-" + secret}), 1u);
+  Rows more;
+  more.Add("after", {4, 3, 2, 1});
+  Upsert(*s, "c", more);
+  s->Commit();
+  EXPECT_FALSE(contains_secret());
+  EXPECT_EQ(s->Count("c"), 21u);
+}
+
 TEST(StoreFile, TwoHandlesSeeEachOthersWrites) {
   TempDir dir;
   const std::string path = dir.File("shared.ekdb");
