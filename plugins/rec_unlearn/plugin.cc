@@ -162,8 +162,9 @@ void ReadUnlearnConfig(const ConfigReader& r, rec::Config* c) {
 
 ek_status Create(const ek_host* host, const char* config, size_t length, void** out) {
   if (!host || !out) return EK_ERR_INVALID_ARGUMENT;
-  if (host->struct_size < offsetof(ek_host, results_hit) + sizeof(host->results_hit)) {
-    host->set_error(host, "embedkit.rec_unlearn needs a host with collection_delete/collection_list (ABI 1.0 of 2025 or later)");
+  if (host->struct_size < offsetof(ek_host, store_rollback) + sizeof(host->store_rollback)) {
+    host->set_error(host, "embedkit.rec_unlearn needs a host with collection_delete/collection_list and store "
+                          "transactions (ABI 1.0 of 2026 or later)");
     return EK_ERR_ABI_MISMATCH;
   }
   if (!host->kernels || host->kernels->struct_size < offsetof(ek_kernels, bpr_step) + sizeof(host->kernels->bpr_step) ||
@@ -232,6 +233,35 @@ uint32_t FindItem(Instance* s, const char* id, size_t row, const char* what) {
 void HostCheck(ek_status s, const std::string& what) {
   if (s != EK_OK) Fail(s, what + " failed (see the host's message)");
 }
+
+// One store transaction for a request that writes several collections (save, the
+// model write after training, a forget request, purge): begun on construction,
+// durable at Commit(), rolled back if the request fails first, so a crash or an error
+// never leaves half a request in the store.
+class StoreTxn {
+ public:
+  StoreTxn(const ek_host* h, ek_store* store) : h_(h), store_(store) {
+    if (store_) {
+      HostCheck(h_->store_begin(store_), "starting a store transaction");
+      open_ = true;
+    }
+  }
+  void Commit() {
+    if (!open_) return;
+    HostCheck(h_->store_commit(store_), "committing the store transaction");
+    open_ = false;
+  }
+  ~StoreTxn() {
+    if (open_) h_->store_rollback(store_);
+  }
+  StoreTxn(const StoreTxn&) = delete;
+  StoreTxn& operator=(const StoreTxn&) = delete;
+
+ private:
+  const ek_host* h_;
+  ek_store* store_;
+  bool open_ = false;
+};
 
 struct Coll {
   const ek_host* host;
@@ -503,7 +533,11 @@ ek_status Train(void* p, const char* options, ek_rec_train_report* report) {
     rec::Model m;
     if (!TrainFresh(s, cfg, &m, &st)) Fail(EK_ERR_CANCELLED, "cancelled; the previous model is unchanged");
     s->model = std::move(m);
-    if (s->store) SaveModel(s);
+    if (s->store) {
+      StoreTxn txn(s->host, s->store);
+      SaveModel(s);
+      txn.Commit();
+    }
     if (report) {
       report->epochs = st.epochs;
       report->samples = st.samples;
@@ -602,7 +636,9 @@ ek_status Save(void* p, ek_store* store, const char* name) {
     RequireModel(s, "save");
     s->store = store;
     s->name = name;
+    StoreTxn txn(s->host, store);
     SaveAll(s);
+    txn.Commit();
   });
 }
 
@@ -738,7 +774,9 @@ ek_status Load(void* p, ek_store* store, const char* name) {
       h->collection_free(ledger_c);
       Coll ledger(h, store, ledger_name, 1);
       for (auto& r : ledger.List(true))
-        if (r.meta.find("\"status\":\"pending\"") != std::string::npos) ++pending;
+        if (r.meta.find("\"status\":\"pending\"") != std::string::npos ||
+            r.meta.find("\"status\":\"cancelled\"") != std::string::npos)
+          ++pending;
     } else if (ls != EK_ERR_READ_ONLY) {
       HostCheck(ls, "opening collection '" + ledger_name + "'");
     }
@@ -904,13 +942,10 @@ ek_status Forget(void* p, const ek_forget_request* req, ek_forget_report* report
              ",\"users\":" + std::to_string(users.size()) + ",\"items\":" + std::to_string(items.size()) +
              ",\"started\":" + started + ",\"finished\":" + NowJson() + ",\"seconds\":" + std::to_string(seconds) + ",\"sha256\":\"" + digest + "\"}";
     };
-    // 2. Intent in the ledger, then the data leaves the store and the training set.
-    std::unique_ptr<Coll> ledger;
-    if (s->store) {
-      ledger = std::make_unique<Coll>(s->host, s->store, C(s->name, ".ledger"), 1);
-      std::vector<std::string> m = {ledger_json("pending", 0)};
-      ledger->Upsert({rid}, {float(s->requests + 1)}, 1, &m);
-    }
+    // 2. One store transaction for the whole request: the data leaves the store and the
+    // training set, the parameters are updated, the ledger records it; a crash or a
+    // failure before the commit leaves the store as before the request.
+    StoreTxn txn(s->host, s->store);
     if (s->store) {
       Coll inter(s->host, s->store, C(s->name, ".interactions"), 1);
       std::vector<std::string> ids;
@@ -964,13 +999,17 @@ ek_status Forget(void* p, const ek_forget_request* req, ek_forget_report* report
         t.Finalize(&s->model, d);
       }
     }
-    if (!ok) Fail(EK_ERR_CANCELLED, "cancelled: the data was removed, the parameters are those from before the request");
-    // 4. The updated parameters, then the ledger entry is closed.
+    // 4. The updated parameters and the ledger entry, committed together. Cancelled:
+    // the data is removed as asked, the parameters stay those from before the request,
+    // and the ledger says so ("cancelled" entries count as pending_requests on load).
     if (s->store) {
-      SaveModel(s, &backup);
-      std::vector<std::string> m = {ledger_json("done", st.seconds)};
-      ledger->Upsert({rid}, {float(s->requests)}, 1, &m);
+      if (ok) SaveModel(s, &backup);
+      Coll ledger(s->host, s->store, C(s->name, ".ledger"), 1);
+      std::vector<std::string> m = {ledger_json(ok ? "done" : "cancelled", st.seconds)};
+      ledger.Upsert({rid}, {float(s->requests)}, 1, &m);
+      txn.Commit();
     }
+    if (!ok) Fail(EK_ERR_CANCELLED, "cancelled: the data was removed, the parameters are those from before the request");
     if (report) {
       report->interactions_removed = forget.size();
       report->users_removed = users_removed;
@@ -991,11 +1030,13 @@ ek_status Purge(void* p, uint64_t* out_removed) {
       if (s->data.user_alive[u]) users.push_back(u);
     for (uint32_t i : s->kept_items)
       if (s->data.item_alive[i]) items.push_back(i);
+    StoreTxn txn(s->host, s->store);
     RemoveRowsOf(s, users, items);
     s->kept_users.clear();
     s->kept_items.clear();
     if (s->model.trained) rec::Trainer(s->env, s->cfg).Finalize(&s->model, s->data);
     if (s->store && s->model.trained) SaveModel(s);
+    txn.Commit();
     if (out_removed) *out_removed = users.size() + items.size();
   });
 }

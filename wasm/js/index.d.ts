@@ -339,6 +339,13 @@ export declare class Store extends Handle {
   openCollection(name: string): Collection;
   dropCollection(name: string): void;
   collections(): CollectionInfo[];
+  /** One transaction over the following writes through this store and its
+   * collections: all kept at commit(), none after rollback(). */
+  begin(): void;
+  commit(): void;
+  rollback(): void;
+  /** Runs fn in one transaction: committed when it returns, rolled back when it throws. */
+  transaction<T>(fn: (store: Store) => T): T;
   /** Resolves when every write so far is durable (IndexedDB); at once otherwise. */
   flush(): Promise<void>;
   /** Frees the store; resolves once its writes are durable. */

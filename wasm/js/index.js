@@ -595,6 +595,38 @@ export class Store extends Child {
     }
   }
 
+  /** Opens one transaction over the following writes through this store and its
+   * collections: all kept at commit(), none after rollback(). */
+  begin() {
+    this._kit._check(this._kit._M._ek_store_begin(this._p('begin')));
+  }
+
+  /** Keeps every write since begin() at once. */
+  commit() {
+    this._kit._check(this._kit._M._ek_store_commit(this._p('commit')));
+    this._wrote();
+  }
+
+  /** Undoes every write since begin(). */
+  rollback() {
+    this._kit._check(this._kit._M._ek_store_rollback(this._p('rollback')));
+  }
+
+  /** Runs fn(store) in one transaction: committed when it returns, rolled back (and
+   * the error rethrown) when it throws. Synchronous: fn must not await. */
+  transaction(fn) {
+    this.begin();
+    let result;
+    try {
+      result = fn(this);
+    } catch (e) {
+      this.rollback();
+      throw e;
+    }
+    this.commit();
+    return result;
+  }
+
   /** Resolves when every write so far is durable (IndexedDB); immediate otherwise. */
   flush() {
     return this._persistent ? this._kit.sync() : Promise.resolve();

@@ -12,6 +12,7 @@ straight into NumPy arrays, yours when you pass ``out=``.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import enum
 import json
@@ -521,6 +522,33 @@ class Store(_Handle):
         super().__init__(ptr.value, context)
         self.context = context
         self.path = os.fspath(path)
+
+    def begin(self) -> None:
+        """Opens one transaction over the following writes through this store (and its
+        collections): all durable at :meth:`commit`, none after :meth:`rollback`,
+        closing the store or a crash. A failed call inside undoes only itself.
+        Prefer ``with store.transaction():``."""
+        check(_lib.lib().ek_store_begin(self._h))
+
+    def commit(self) -> None:
+        """Makes every write since :meth:`begin` durable at once."""
+        check(_lib.lib().ek_store_commit(self._h))
+
+    def rollback(self) -> None:
+        """Undoes every write since :meth:`begin`."""
+        check(_lib.lib().ek_store_rollback(self._h))
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """``with store.transaction(): ...`` commits when the block ends normally and
+        rolls back when it raises."""
+        self.begin()
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
 
     def create_collection(self, name: str, dim: int,
                           metric: Union[Metric, int, str] = Metric.COSINE) -> "Collection":

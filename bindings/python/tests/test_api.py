@@ -470,3 +470,26 @@ def test_vsa_json_encoder_is_reachable(ctx):
         np.testing.assert_array_equal(v[0], v[1])
         assert v[0] @ v[2] < v[0] @ v[1]
         assert math.isclose(float(np.linalg.norm(v[0])), 1.0, rel_tol=1e-4)
+
+
+def test_store_transaction_commits_or_rolls_back(ctx, tmp_path):
+    path = str(tmp_path / "txn.db")
+    store = ctx.open_store(path)
+    coll = store.create_collection("t", 2, "dot")
+    coll.upsert(["a", "b"], np.array([[1, 0], [0, 1]], dtype=np.float32))
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            coll.delete("a")
+            coll.upsert("c", np.array([1, 1], dtype=np.float32))
+            assert coll.count() == 2
+            raise RuntimeError("abandon the request")
+    assert sorted(h.id for h in coll.list()[0]) == ["a", "b"]
+    with store.transaction():
+        coll.delete("a")
+        with pytest.raises(ek.InvalidArgumentError):
+            store.begin()  # one at a time per handle
+    assert sorted(h.id for h in coll.list()[0]) == ["b"]
+    with pytest.raises(ek.InvalidArgumentError, match="no transaction"):
+        store.commit()
+    other = ctx.open_store(path)
+    assert other.collection("t").count() == 1

@@ -201,6 +201,9 @@ extern "C" {
     pub fn ek_store_options_init(options: *mut ek_store_options);
     pub fn ek_store_open(context: *mut ek_context, path: *const c_char, options: *const ek_store_options, out_store: *mut *mut ek_store) -> ek_status;
     pub fn ek_store_free(store: *mut ek_store);
+    pub fn ek_store_begin(store: *mut ek_store) -> ek_status;
+    pub fn ek_store_commit(store: *mut ek_store) -> ek_status;
+    pub fn ek_store_rollback(store: *mut ek_store) -> ek_status;
 
     pub fn ek_collection_create(store: *mut ek_store, name: *const c_char, dim: u32, metric: ek_metric, out_collection: *mut *mut ek_collection) -> ek_status;
     pub fn ek_collection_open(store: *mut ek_store, name: *const c_char, out_collection: *mut *mut ek_collection) -> ek_status;

@@ -750,6 +750,39 @@ impl Store {
         Collection { raw: NonNull::new(raw).expect("NULL collection"), _shared: self.inner.shared.clone() }
     }
 
+    /// Opens one transaction over the following writes through this store (and its
+    /// collections): all durable at [`Store::commit`], none after [`Store::rollback`],
+    /// dropping the store or a crash. A failed call inside undoes only itself.
+    pub fn begin(&self) -> Result<()> {
+        check(unsafe { ffi::ek_store_begin(self.as_ptr()) })
+    }
+
+    /// Makes every write since [`Store::begin`] durable at once.
+    pub fn commit(&self) -> Result<()> {
+        check(unsafe { ffi::ek_store_commit(self.as_ptr()) })
+    }
+
+    /// Undoes every write since [`Store::begin`].
+    pub fn rollback(&self) -> Result<()> {
+        check(unsafe { ffi::ek_store_rollback(self.as_ptr()) })
+    }
+
+    /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back when
+    /// it returns `Err` (the error is passed on).
+    pub fn transaction<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        self.begin()?;
+        match f(self) {
+            Ok(v) => {
+                self.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.rollback();
+                Err(e)
+            }
+        }
+    }
+
     /// Creates a collection, or opens it if it exists with the same dim and metric
     /// (`Status::AlreadyExists` with another shape).
     pub fn create_collection(&self, name: &str, dim: u32, metric: Metric) -> Result<Collection> {

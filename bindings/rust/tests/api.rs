@@ -428,3 +428,29 @@ fn handles_are_shared_across_threads() {
     let v = std::thread::spawn(move || enc.encode_vec(&["{\"a\": 1}"]).unwrap()).join().unwrap();
     assert_eq!(v.len(), 64);
 }
+
+#[test]
+fn store_transaction_commits_or_rolls_back() {
+    let c = ctx();
+    let path = scratch("rust_txn.db");
+    let store = c.open_store(&path, &StoreOptions::default()).unwrap();
+    let coll = store.create_collection("t", 2, Metric::Dot).unwrap();
+    coll.upsert(&["a", "b"], &[1.0, 0.0, 0.0, 1.0], None).unwrap();
+    let r: Result<()> = store.transaction(|_| {
+        assert_eq!(coll.delete(&["a"])?, 1);
+        assert_eq!(coll.count()?, 1);
+        Err(Error { status: Status::Cancelled, message: "abandon the request".into() })
+    });
+    fails(r, Status::Cancelled, "abandon");
+    assert_eq!(coll.count().unwrap(), 2);
+    store
+        .transaction(|s| {
+            coll.delete(&["a"])?;
+            fails(s.begin(), Status::InvalidArgument, "already open");
+            Ok(())
+        })
+        .unwrap();
+    fails(store.commit(), Status::InvalidArgument, "no transaction");
+    let other = c.open_store(&path, &StoreOptions::default()).unwrap();
+    assert_eq!(other.collection("t").unwrap().count().unwrap(), 1);
+}

@@ -303,3 +303,28 @@ test('upsert replaces rows; ids and metadata round-trip as UTF-8', () => {
     ctx.free();
   }
 });
+
+test('store transactions: commit keeps every write, rollback none', () => {
+  const ctx = kit.createContext();
+  try {
+    const store = ctx.openStore();
+    const c = store.createCollection('t', 2, 'dot');
+    c.upsert([{ id: 'a', vector: [1, 0] }, { id: 'b', vector: [0, 1] }]);
+    assert.throws(() => store.transaction(() => {
+      c.delete(['a']);
+      c.upsert([{ id: 'c', vector: [1, 1] }]);
+      assert.equal(c.count(), 2);
+      throw new Error('abandon the request');
+    }), /abandon/);
+    assert.equal(c.count(), 2);
+    assert.ok(c.get('a'));
+    store.transaction(() => {
+      c.delete(['a']);
+      fails(() => store.begin(), Status.INVALID_ARGUMENT, 'already open');
+    });
+    assert.equal(c.count(), 1);
+    fails(() => store.commit(), Status.INVALID_ARGUMENT, 'no transaction');
+  } finally {
+    ctx.free();
+  }
+});

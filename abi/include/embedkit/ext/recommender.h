@@ -86,7 +86,9 @@ typedef struct ek_rec_stats {
   uint32_t dim;               /* embedding dimension */
   uint32_t layers;            /* propagation layers (0 = plain BPR-MF) */
   uint32_t trained;           /* non-zero once trained or loaded */
-  uint32_t pending_requests;  /* ledger entries of interrupted forget requests */
+  uint32_t pending_requests;  /* ledger entries of forget requests whose parameters were
+                                 not updated (cancelled; or interrupted, from versions
+                                 before requests were one store transaction) */
 } ek_rec_stats;
 
 typedef struct ek_recommender_ext {
@@ -131,8 +133,9 @@ typedef struct ek_recommender_ext {
                         uint32_t exclude_seen, ek_rec_metrics* out_metrics);
 
   /* Writes the model, the interactions and the item features to collections
-   * "<name>.*" of `store` (replacing what was there) and binds the instance to it:
-   * later forget requests delete from it and update it. */
+   * "<name>.*" of `store` (replacing what was there) in one store transaction and
+   * binds the instance to it: later trainings write the model there and forget
+   * requests delete from it and update it, each in one transaction as well. */
   ek_status (*save)(void* instance, ek_store* store, const char* name);
 
   /* Reads a model saved by `save` and binds the instance to the store. A model
