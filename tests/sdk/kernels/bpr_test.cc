@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <ostream>
 #include <random>
 #include <vector>
 
@@ -145,6 +146,11 @@ struct Case {
   size_t dim;
   bool adam, content;
 };
+
+// For test names and failure messages (gtest would print the raw bytes, padding too).
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << "dim " << c.dim << (c.adam ? ", adam" : ", sgd") << (c.content ? ", content" : "");
+}
 
 class BprStepTest : public ::testing::TestWithParam<Case> {};
 
