@@ -192,8 +192,10 @@ TEST(CrashSafety, SigkillDuringTrainingAndForgetRequestsLeavesWholeRequests) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("[crash-safety rec] %d SIGKILLs, %d during requests, %ld forget requests committed, %.1f s\n",
               kKills, during_requests, acks.committed, secs);
+  // 48 runs wait for a forget acknowledgement before the kill, so each commits at least
+  // one request even on a slow machine (an idle one commits about 10 per run).
   EXPECT_GE(during_requests, 40);
-  EXPECT_GE(acks.committed, 50) << "too few requests completed to mean anything";
+  EXPECT_GE(acks.committed, 40) << "too few requests completed to mean anything";
 }
 
 }  // namespace
