@@ -14,20 +14,12 @@
 #include <vector>
 
 #include "store_check.h"
+#include "scratch.h"
 #include "subprocess.h"
 
 namespace {
 
 using namespace ek::test;
-
-std::string Scratch(const char* name) {
-  auto dir = std::filesystem::path(EK_SCRATCH_DIR);
-  std::filesystem::create_directories(dir);
-  auto p = dir / name;
-  for (const char* ext : {"", "-wal", "-shm", "-journal"})
-    std::filesystem::remove(p.string() + ext);
-  return p.string();
-}
 
 struct Api {
   ek_context* ctx = nullptr;
@@ -199,7 +191,7 @@ TEST(Concurrency, ThreadsSearchAndWriteOneInMemoryStore) {
 
 TEST(Concurrency, ThreadsOnTwoHandlesOfOneStoreFile) {
   Api api;
-  OpenApi(api, Scratch("concurrency.ekdb"), true);
+  OpenApi(api, FreshScratchFile("concurrency.ekdb"), true);
   const uint64_t expected = Hammer(api, true);
   uint64_t c1 = 0, c2 = 0;
   ASSERT_EQ(ek_collection_count(api.col, &c1), EK_OK);
@@ -240,7 +232,7 @@ TEST(Concurrency, ContextSharedByThreadsCreatingStoresAndCancelling) {
 }
 
 TEST(Concurrency, TwoWriterProcessesOnOneStoreFile) {
-  const std::string path = Scratch("two_processes.ekdb");
+  const std::string path = FreshScratchFile("two_processes.ekdb");
   constexpr long kProcBatches = 30;
   constexpr size_t kProcRows = 8, kProcDim = 4;
   Child a = Spawn({EK_STORE_WRITER, path, "1", std::to_string(kProcBatches),

@@ -8,7 +8,6 @@
 #include <embedkit/embedkit.h>
 #include <gtest/gtest.h>
 
-#include <poll.h>
 
 #include <chrono>
 #include <filesystem>
@@ -16,6 +15,7 @@
 #include <thread>
 
 #include "store_check.h"
+#include "scratch.h"
 #include "subprocess.h"
 
 namespace {
@@ -25,15 +25,6 @@ using namespace ek::test;
 constexpr size_t kRows = 8;
 constexpr size_t kDim = 4;
 constexpr long kMaxBatches = 1000000;  // never reached: the writer is always killed
-
-std::string Scratch(const char* name) {
-  auto dir = std::filesystem::path(EK_SCRATCH_DIR);
-  std::filesystem::create_directories(dir);
-  auto p = dir / name;
-  for (const char* ext : {"", "-wal", "-shm", "-journal"})
-    std::filesystem::remove(p.string() + ext);
-  return p.string();
-}
 
 // Opens the store through the public API and checks count and a search against
 // what SQLite itself reports.
@@ -70,7 +61,7 @@ void CheckThroughApi(const std::string& path, long rows_in_file) {
 }
 
 TEST(CrashSafety, SigkillDuringBatchedWritesNeverLosesOrTearsABatch) {
-  const std::string path = Scratch("crash_safety.ekdb");
+  const std::string path = FreshScratchFile("crash_safety.ekdb");
   const std::vector<Op> ops = WriterOps(2000);  // far more than a run gets through
   std::mt19937 rng(20240611);
   // Delays in ms: some kills land during startup/open, most during writes.
@@ -88,15 +79,7 @@ TEST(CrashSafety, SigkillDuringBatchedWritesNeverLosesOrTearsABatch) {
     // moment from process start (library load, open, schema creation).
     std::string out;
     if (run % 3 != 0) {
-      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-      while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
-        struct pollfd p {c.out_fd, POLLIN, 0};
-        if (poll(&p, 1, 100) > 0) {
-          const std::string more = ReadOut(c, false);
-          if (more.empty()) break;  // EOF: the writer died on its own
-          out += more;
-        }
-      }
+      out = ReadFirstLine(c, std::chrono::seconds(20));
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng) / 2));
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));

@@ -18,6 +18,7 @@
 #include <functional>
 #include <string>
 
+#include "scratch.h"
 #include "subprocess.h"
 
 namespace {
@@ -237,14 +238,6 @@ TEST(Limits, HundredThousandDeepNestingFailsWithTheReason) {
   EXPECT_EQ(h.Metadata(Deep(1023, true)), EK_OK) << ek_last_error();
 }
 
-std::string ScratchFile(const char* name) {
-  auto dir = std::filesystem::path(EK_SCRATCH_DIR);
-  std::filesystem::create_directories(dir);
-  auto p = (dir / name).string();
-  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(p + ext);
-  return p;
-}
-
 void Sql(sqlite3* db, const char* sql) {
   char* err = nullptr;
   ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "") << sql;
@@ -253,7 +246,7 @@ void Sql(sqlite3* db, const char* sql) {
 // Creates a store with collection `big` (dim 65536) through the API, then forges
 // 41,000 rows of 4-byte vectors with SQLite: the file claims 41,000 x 256 KiB = 10 GiB.
 std::string ForgeTenGigabyteStore() {
-  const std::string path = ScratchFile("forged_10gb.ekdb");
+  const std::string path = ek::test::FreshScratchFile("forged_10gb.ekdb");
   {
     Handles h;
     ek_store* s = nullptr;
@@ -322,7 +315,7 @@ TEST(Limits, ForgedTenGigabyteCollectionFailsClearlyInBoundedMemory) {
 }
 
 TEST(Limits, ForgedCollectionWithDimBeyondTheSchemaFailsClearly) {
-  const std::string path = ScratchFile("forged_dim.ekdb");
+  const std::string path = ek::test::FreshScratchFile("forged_dim.ekdb");
   Handles h;
   ek_store* s = nullptr;
   ek_collection* c = nullptr;

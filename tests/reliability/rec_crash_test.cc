@@ -12,7 +12,6 @@
 #include <embedkit/embedkit.h>
 #include <embedkit/ext/recommender.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 
@@ -24,20 +23,13 @@
 #include <thread>
 
 #include "rec_plan.h"
+#include "scratch.h"
 #include "subprocess.h"
 
 namespace {
 
 using namespace ek::test;
 namespace plan = ek::rec_plan;
-
-std::string Scratch(const char* name) {
-  auto dir = std::filesystem::path(EK_SCRATCH_DIR);
-  std::filesystem::create_directories(dir);
-  auto p = dir / name;
-  for (const char* ext : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(p.string() + ext);
-  return p.string();
-}
 
 std::string IntegrityCheck(const std::string& path) {
   sqlite3* db = nullptr;
@@ -152,7 +144,7 @@ void CheckStore(const std::string& path, Acks* acks_io, int kill_no) {
 }
 
 TEST(CrashSafety, SigkillDuringTrainingAndForgetRequestsLeavesWholeRequests) {
-  const std::string path = Scratch("rec_crash.ekdb");
+  const std::string path = FreshScratchFile("rec_crash.ekdb");
   std::mt19937 rng(20261129);
   std::uniform_int_distribution<int> delay_ms(1, 60);
   Acks acks;
@@ -165,15 +157,7 @@ TEST(CrashSafety, SigkillDuringTrainingAndForgetRequestsLeavesWholeRequests) {
     // under way) and are killed a little later; every fifth at any moment from start.
     std::string out;
     if (run % 5 != 0) {
-      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-      while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
-        struct pollfd p {c.out_fd, POLLIN, 0};
-        if (poll(&p, 1, 100) > 0) {
-          const std::string more = ReadOut(c, false);
-          if (more.empty()) break;
-          out += more;
-        }
-      }
+      out = ReadFirstLine(c, std::chrono::seconds(30));
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -55,6 +57,22 @@ inline std::string ReadOut(const Child& c, bool block) {
     }
     if (n < 0 && errno == EINTR) continue;
     break;  // EOF, or EAGAIN when not blocking
+  }
+  return out;
+}
+
+// Reads until the child has printed one whole line, reached EOF or `limit` passed;
+// returns everything read (a writer's first acknowledgement).
+inline std::string ReadFirstLine(const Child& c, std::chrono::milliseconds limit) {
+  std::string out;
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
+    struct pollfd p {c.out_fd, POLLIN, 0};
+    if (poll(&p, 1, 100) > 0) {
+      const std::string more = ReadOut(c, false);
+      if (more.empty()) break;  // EOF: the child ended on its own
+      out += more;
+    }
   }
   return out;
 }
