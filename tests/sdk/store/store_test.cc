@@ -856,6 +856,13 @@ std::string ReadAll(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
+// True when the bytes of the store file or its WAL contain `needle` (a byte scan).
+bool FilesContain(const std::string& path, const std::string& needle) {
+  std::string all = ReadAll(path);
+  if (fs::exists(path + "-wal")) all += ReadAll(path + "-wal");
+  return all.find(needle) != std::string::npos;
+}
+
 TEST(StoreFile, DeletedDataDoesNotLingerInTheFiles) {
   TempDir dir;
   const std::string path = dir.File("forget.ekdb");
@@ -867,11 +874,7 @@ TEST(StoreFile, DeletedDataDoesNotLingerInTheFiles) {
     r.Add("keep" + std::to_string(i), {1, 2, 3, float(i)}, "{\"pad\":\"" + std::string(100, 'p') + "\"}");
   r.Add("victim-id-" + secret, {1, 1, 1, 1}, "{\"note\":\"" + secret + "\"}");
   Upsert(*s, "c", r);
-  auto contains_secret = [&] {
-    std::string all = ReadAll(path);
-    if (fs::exists(path + "-wal")) all += ReadAll(path + "-wal");
-    return all.find(secret) != std::string::npos;
-  };
+  auto contains_secret = [&] { return FilesContain(path, secret); };
   ASSERT_TRUE(contains_secret());  // the test can see the data while it is stored
   EXPECT_EQ(s->Delete("c", {"victim-id-" + secret}), 1u);
   EXPECT_FALSE(contains_secret());
@@ -991,11 +994,7 @@ TEST(StoreTransaction, DeletedDataLeavesTheFilesAtCommit) {
   for (int i = 0; i < 20; ++i) r.Add("keep" + std::to_string(i), {1, 2, 3, float(i)});
   r.Add("victim-" + secret, {1, 1, 1, 1}, "{\"note\":\"" + secret + "\"}");
   Upsert(*s, "c", r);
-  auto contains_secret = [&] {
-    std::string all = ReadAll(path);
-    if (fs::exists(path + "-wal")) all += ReadAll(path + "-wal");
-    return all.find(secret) != std::string::npos;
-  };
+  auto contains_secret = [&] { return FilesContain(path, secret); };
   ASSERT_TRUE(contains_secret());
   s->Begin();
   EXPECT_EQ(s->Delete("c", {"victim-" + secret}), 1u);
