@@ -984,6 +984,27 @@ TEST(StoreTransaction, MisuseAndOtherWritersGetClearErrors) {
   ErrorOf([&] { reader->Begin(); }, EK_ERR_READ_ONLY);
 }
 
+TEST(StoreTransaction, ClosingTheHandleRollsBack) {
+  TempDir dir;
+  const std::string path = dir.File("txn.ekdb");
+  {
+    auto s = OpenStore(path);
+    s->CreateCollection("a", 1, Metric::kDot);
+    Rows r;
+    r.Add("kept", {1});
+    Upsert(*s, "a", r);
+    s->Begin();
+    Rows more;
+    more.Add("never", {2});
+    Upsert(*s, "a", more);
+    EXPECT_EQ(s->Delete("a", {"kept"}), 1u);
+  }  // closed with the transaction open
+  auto fresh = OpenStore(path);
+  EXPECT_EQ(IdsOf(fresh->List("a", 0, 0, false)), (std::vector<std::string>{"kept"}));
+  fresh->Begin();  // and the write lock was released
+  fresh->Rollback();
+}
+
 TEST(StoreTransaction, DeletedDataLeavesTheFilesAtCommit) {
   TempDir dir;
   const std::string path = dir.File("forget.ekdb");
