@@ -12,10 +12,9 @@
 #include <chrono>
 #include <filesystem>
 #include <random>
-#include <thread>
 
-#include "store_check.h"
 #include "scratch.h"
+#include "store_check.h"
 #include "subprocess.h"
 
 namespace {
@@ -77,16 +76,11 @@ TEST(CrashSafety, SigkillDuringBatchedWritesNeverLosesOrTearsABatch) {
     // Two runs in three first wait for the writer's first acknowledgement, so that
     // at least 50 kills land in the middle of writing; the rest are killed at any
     // moment from process start (library load, open, schema creation).
-    std::string out;
-    if (run % 3 != 0) {
-      out = ReadFirstLine(c, std::chrono::seconds(20));
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng) / 2));
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
-    }
-    kill(c.pid, SIGKILL);
-    out += ReadOut(c, true);
-    const Exit e = Wait(c);
+    const bool after_ack = run % 3 != 0;
+    const int delay = after_ack ? delay_ms(rng) / 2 : delay_ms(rng);
+    Exit e;
+    const std::string out =
+        SigkillAfter(c, after_ack, std::chrono::milliseconds(delay), std::chrono::seconds(20), &e);
     ASSERT_TRUE(e.signalled() && e.signal() == SIGKILL)
         << "writer run " << run << " ended on its own (status " << e.status << "): " << out;
     const long n = CountAcks(out, ops);

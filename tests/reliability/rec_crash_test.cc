@@ -12,38 +12,22 @@
 #include <embedkit/embedkit.h>
 #include <embedkit/ext/recommender.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <filesystem>
 #include <random>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "rec_plan.h"
 #include "scratch.h"
+#include "store_check.h"
 #include "subprocess.h"
 
 namespace {
 
 using namespace ek::test;
 namespace plan = ek::rec_plan;
-
-std::string IntegrityCheck(const std::string& path) {
-  sqlite3* db = nullptr;
-  std::string result = "cannot open";
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-      result = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return result;
-}
 
 struct Acks {
   bool saved = false;
@@ -65,7 +49,7 @@ void ParseAcks(const std::string& out, Acks* a) {
 void CheckStore(const std::string& path, Acks* acks_io, int kill_no) {
   const Acks& acks = *acks_io;
   SCOPED_TRACE("after kill " + std::to_string(kill_no));
-  ASSERT_EQ(IntegrityCheck(path), "ok");
+  ASSERT_EQ(FileIntegrityProblem(path), "");
   ek_context_options co;
   ek_context_options_init(&co);
   co.num_threads = 1;
@@ -155,16 +139,9 @@ TEST(CrashSafety, SigkillDuringTrainingAndForgetRequestsLeavesWholeRequests) {
     Child c = Spawn({EK_REC_WRITER, path});
     // Most runs wait for the first acknowledgement (the model exists, requests are
     // under way) and are killed a little later; every fifth at any moment from start.
-    std::string out;
-    if (run % 5 != 0) {
-      out = ReadFirstLine(c, std::chrono::seconds(30));
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
-    }
-    kill(c.pid, SIGKILL);
-    out += ReadOut(c, true);
-    const Exit e = Wait(c);
+    Exit e;
+    const std::string out = SigkillAfter(c, run % 5 != 0, std::chrono::milliseconds(delay_ms(rng)),
+                                         std::chrono::seconds(30), &e);
     ASSERT_TRUE(e.signalled() && e.signal() == SIGKILL)
         << "writer run " << run << " ended on its own (status " << e.status << "): " << out;
     ParseAcks(out, &acks);

@@ -1,7 +1,6 @@
 // The synthetic data set and request plan shared by ek_rec_writer and the crash test:
 // 240 users x 24 interactions each over 300 items (deterministic), and forget request
-// q removing the pairs RecPair(2q), RecPair(2q + 1) of a fixed shuffled order in which
-// no user loses more than a few of its pairs before the plan ends.
+// q removing interactions 2q and 2q + 1 (RequestPairs).
 #ifndef EK_TESTS_RELIABILITY_REC_PLAN_H
 #define EK_TESTS_RELIABILITY_REC_PLAN_H
 
@@ -42,12 +41,10 @@ inline void AllPairs(std::vector<std::string>* users, std::vector<std::string>* 
   }
 }
 
-// Pair index of the n-th forgotten pair: round-robin over users, so every user keeps
-// most of its interactions.
-inline long ForgetOrder(long n) { return n; }
-
+// Request q forgets interactions 2q and 2q + 1: in that order the pairs go round-robin
+// over the users, so every user keeps most of its interactions.
 inline void RequestPairs(long q, std::string users[2], std::string items[2]) {
-  for (int p = 0; p < 2; ++p) Pair(ForgetOrder(2 * q + p), &users[p], &items[p]);
+  for (int p = 0; p < 2; ++p) Pair(2 * q + p, &users[p], &items[p]);
 }
 
 }  // namespace ek::rec_plan

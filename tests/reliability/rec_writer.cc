@@ -4,7 +4,7 @@
 // extensions only. One line per acknowledged request on stdout (unbuffered):
 //   ACK S 0     the model was trained and saved (first run only)
 //   ACK F <q>   forget request q (request id "f<q>") returned EK_OK: it forgot the
-//               pairs RecPair(2q) and RecPair(2q+1) (rec_plan.h)
+//               two pairs of RequestPairs(q) (rec_plan.h)
 //   ACK T <q>   a retrain after request q returned (the model is saved again)
 // A run resumes where the store is: request q = the number of ledger entries.
 //

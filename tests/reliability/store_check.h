@@ -62,6 +62,29 @@ struct FileState {
   long rows = 0;
 };
 
+// "" when PRAGMA integrity_check says "ok", else what it (or SQLite) says.
+inline std::string IntegrityProblem(sqlite3* db) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) != SQLITE_OK)
+    return std::string("integrity_check: ") + sqlite3_errmsg(db);
+  std::string verdict;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    verdict += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    verdict += ";";
+  }
+  sqlite3_finalize(st);
+  return verdict == "ok;" ? "" : "integrity_check: " + verdict;
+}
+
+// The same for a file, opened with SQLite directly.
+inline std::string FileIntegrityProblem(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::string why = "sqlite3_open_v2 failed";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) why = IntegrityProblem(db);
+  sqlite3_close(db);
+  return why;
+}
+
 // Reads the file with SQLite: integrity_check, then every row of collection "crash".
 inline FileState ReadStoreFile(const std::string& path, size_t rows_per_batch) {
   FileState fs;
@@ -76,16 +99,8 @@ inline FileState ReadStoreFile(const std::string& path, size_t rows_per_batch) {
     sqlite3_close(db);
     return fs;
   };
+  if (std::string why = IntegrityProblem(db); !why.empty()) return fail(why);
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) != SQLITE_OK)
-    return fail(std::string("integrity_check: ") + sqlite3_errmsg(db));
-  std::string verdict;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    verdict += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    verdict += ";";
-  }
-  sqlite3_finalize(st);
-  if (verdict != "ok;") return fail("integrity_check: " + verdict);
   // The collection may not exist yet (killed during the first open).
   const char* sql =
       "SELECT v.id, v.metadata, length(v.vector), c.dim FROM vectors v "

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ek::test {
@@ -95,6 +96,20 @@ inline Exit Wait(Child& c) {
   if (c.out_fd >= 0) close(c.out_fd);
   c.out_fd = -1;
   return e;
+}
+
+// Kills the child with SIGKILL `delay` after its first printed line (after_first_line;
+// waiting at most `first_line_limit` for it) or after its start, and collects it:
+// returns everything it printed, *exit its status.
+inline std::string SigkillAfter(Child& c, bool after_first_line, std::chrono::milliseconds delay,
+                                std::chrono::milliseconds first_line_limit, Exit* exit) {
+  std::string out;
+  if (after_first_line) out = ReadFirstLine(c, first_line_limit);
+  std::this_thread::sleep_for(delay);
+  kill(c.pid, SIGKILL);
+  out += ReadOut(c, true);
+  *exit = Wait(c);
+  return out;
 }
 
 // Runs argv to completion; returns its output (stdout + stderr) and exit.
