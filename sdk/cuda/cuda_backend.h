@@ -67,6 +67,27 @@ void Fwht(float* v, size_t count, size_t n);
 void MatVec(const float* m, size_t rows, size_t cols, const float* x, float* y);
 void MatMul(const float* a, const float* b, size_t m, size_t k, size_t n, float* c);
 
+// ---- MBAT binding of a batch (mbat.cu); same contracts as kernels::BindStructured /
+// BindDense. Structured: rounds x (sign diagonal, FWHT) then the permutation, every
+// step in the CPU's order, so the results are bit-identical to the CPU's. Dense: the
+// SGEMM (V M^T, or V M for the transpose); within float rounding of the CPU.
+void BindStructured(const kernels::StructuredRole& role, float* v, size_t count, size_t n,
+                    bool transpose);
+void BindDense(const float* m, size_t n, const float* v, size_t count, float* out, bool transpose);
+
+// ---- BPR (bpr.cu) ----------------------------------------------------------------------------
+// ek_kernels::bpr_step on the GPU: the same arguments, refusals (NaN, nothing written)
+// and sums, but the triples of the block run concurrently, a warp each; every row
+// update is added atomically (concurrent triples' updates to a shared row are all
+// kept, each computed from the row as that warp read it). So the result equals the
+// CPU's sequential one within float rounding when no two triples of a block share a
+// row; otherwise the two runs agree in their loss curves, not bit for bit (the parity
+// tests check both). Rows are copied to the GPU and back each call (only the rows the
+// block touched are written back to host memory), so a call pays for itself from
+// about a few times (users + items) triples.
+double BprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n,
+               uint64_t* out_reverse);
+
 // ---- Exact search with per-query top-k (k <= 1024) ------------------------------------------
 // Same request, results, ordering and errors as kernels::ScanTopK. `content_key`
 // names the contents of req.base: equal non-zero keys promise identical rows, so the

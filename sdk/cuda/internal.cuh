@@ -26,6 +26,18 @@ inline void CheckLaunch(const char* kernel) { Check(cudaGetLastError(), kernel);
 
 std::string Bytes(size_t bytes);  // "1.2 GiB"
 
+size_t CeilDiv(size_t a, size_t b);
+// Grid size for grid-stride kernels: enough blocks to fill the device, no more.
+unsigned GridFor(size_t work_items, unsigned per_block);
+// a * b, or ek::Error(EK_ERR_INVALID_ARGUMENT) naming `what` when it overflows.
+size_t CheckedMul(size_t a, size_t b, const char* what);
+// Asynchronous copies on stream s (no-ops for 0 bytes), the wait for s, and the NULL
+// check of host-buffer entry points ("fn: what is NULL").
+void Upload(void* dst, const void* src, size_t bytes, cudaStream_t s, const char* what);
+void Download(void* dst, const void* src, size_t bytes, cudaStream_t s, const char* what);
+void Finish(cudaStream_t s, const char* what);
+void Require(bool ok, const char* fn, const char* what);
+
 // A grow-only device allocation (contents not preserved when it grows).
 class DeviceBuffer {
  public:

@@ -23,14 +23,6 @@ __device__ __forceinline__ float WarpSum(float v) {
   return v;
 }
 
-size_t CeilDiv(size_t a, size_t b) { return (a + b - 1) / b; }
-
-// Grid size for grid-stride kernels: enough blocks to fill the device, no more.
-unsigned GridFor(size_t work_items, unsigned per_block) {
-  const size_t sms = static_cast<size_t>(std::max(1, Probe().sm_count));
-  const size_t want = std::max<size_t>(1, CeilDiv(work_items, per_block));
-  return static_cast<unsigned>(std::min(want, sms * 16));
-}
 
 bool Aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
@@ -278,13 +270,32 @@ __global__ void FwhtStageKernel(float* __restrict__ v, size_t count, size_t n, s
   }
 }
 
+}  // namespace
+
+size_t CeilDiv(size_t a, size_t b) { return (a + b - 1) / b; }
+
+unsigned GridFor(size_t work_items, unsigned per_block) {
+  const size_t sms = static_cast<size_t>(std::max(1, Probe().sm_count));
+  const size_t want = std::max<size_t>(1, CeilDiv(work_items, per_block));
+  return static_cast<unsigned>(std::min(want, sms * 16));
+}
+
 size_t CheckedMul(size_t a, size_t b, const char* what) {
   if (a != 0 && b > SIZE_MAX / a)
     Fail(EK_ERR_INVALID_ARGUMENT, std::string("CUDA: ") + what + " overflows size_t");
   return a * b;
 }
 
-}  // namespace
+void Upload(void* dst, const void* src, size_t bytes, cudaStream_t s, const char* what) {
+  if (bytes) Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s), what);
+}
+void Download(void* dst, const void* src, size_t bytes, cudaStream_t s, const char* what) {
+  if (bytes) Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s), what);
+}
+void Finish(cudaStream_t s, const char* what) { Check(cudaStreamSynchronize(s), what); }
+void Require(bool ok, const char* fn, const char* what) {
+  if (!ok) Fail(EK_ERR_INVALID_ARGUMENT, std::string(fn) + ": " + what + " is NULL");
+}
 
 void LaunchDotScores(const float* q, size_t nq, const float* base, size_t rows, size_t dim,
                      float* out, size_t ld, cudaStream_t stream) {
@@ -342,19 +353,10 @@ void LaunchFwht(float* v, size_t count, size_t n, cudaStream_t stream) {
 // ---- Host-buffer entry points ----------------------------------------------------------------
 using detail::Check;
 using detail::CheckedMul;
-
-namespace {
-void Upload(void* dst, const void* src, size_t bytes, cudaStream_t s, const char* what) {
-  if (bytes) Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s), what);
-}
-void Download(void* dst, const void* src, size_t bytes, cudaStream_t s, const char* what) {
-  if (bytes) Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s), what);
-}
-void Finish(cudaStream_t s, const char* what) { Check(cudaStreamSynchronize(s), what); }
-void Require(bool ok, const char* fn, const char* what) {
-  if (!ok) Fail(EK_ERR_INVALID_ARGUMENT, std::string(fn) + ": " + what + " is NULL");
-}
-}  // namespace
+using detail::Download;
+using detail::Finish;
+using detail::Require;
+using detail::Upload;
 
 void DotMany(const float* q, const float* base, size_t rows, size_t dim, float* out) {
   if (rows == 0) return;

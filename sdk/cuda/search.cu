@@ -268,7 +268,6 @@ __global__ void __launch_bounds__(kSelectThreads)
 }
 
 // ---- Host side -----------------------------------------------------------------------------
-size_t CeilDiv(size_t a, size_t b) { return (a + b - 1) / b; }
 
 struct Resident {
   uint64_t key = 0;

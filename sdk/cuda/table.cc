@@ -49,11 +49,38 @@ void TableMatMul(const float* a, const float* b, size_t m, size_t k, size_t n, f
   kernels::CpuKernelTable()->matmul(a, b, m, k, n, c);
 }
 
+// A BPR block goes to the GPU when its triples outnumber the rows copied there and
+// back by a wide margin (every call moves all of p and q, and the Adam moments, both
+// ways over the bus, while the CPU touches only 3 rows per triple): at least 65,536
+// triples and 4 x (users + items), x 3 with Adam. Smaller blocks, and any failure, run
+// on the CPU. A caller that wants the GPU passes large blocks one at a time (the GPU
+// writes back the rows a block touched; concurrent blocks over the same rows would
+// lose their updates to them).
+constexpr size_t kMinGpuTriples = size_t{1} << 16;
+
+bool BprWorthGpu(const ek_bpr_params* a, size_t n) {
+  if (!a || a->struct_size < sizeof(ek_bpr_params) || n < kMinGpuTriples) return false;
+  const size_t rows = size_t{a->users} + a->items;
+  return n >= 4 * rows * (a->m_p ? 3 : 1);
+}
+
+double TableBprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n,
+                    uint64_t* out_reverse) {
+  if (BprWorthGpu(params, n) && kernels::BprArgsValid(params, triples, n) && Probe().available) {
+    try {
+      return BprStep(params, triples, n, out_reverse);
+    } catch (...) {
+    }
+  }
+  return kernels::CpuKernelTable()->bpr_step(params, triples, n, out_reverse);
+}
+
 ek_kernels MakeTable() {
   ek_kernels t = *kernels::CpuKernelTable();
   t.backend = "cuda";
   t.dot_many_many = &TableDotManyMany;
   t.matmul = &TableMatMul;
+  t.bpr_step = &TableBprStep;
   return t;
 }
 

@@ -159,18 +159,23 @@ StepFn PickStep(size_t dim, bool adam, bool content) {
 
 }  // namespace
 
-double BprStep(const ek_bpr_params* a, const ek_bpr_triple* t, size_t n, uint64_t* out_reverse) {
-  constexpr double kBad = std::numeric_limits<double>::quiet_NaN();
-  if (!a || a->struct_size < sizeof(ek_bpr_params) || a->dim == 0 || !a->p || !a->q) return kBad;
-  if (a->c && !a->g) return kBad;
+bool BprArgsValid(const ek_bpr_params* a, const ek_bpr_triple* t, size_t n) {
+  if (!a || a->struct_size < sizeof(ek_bpr_params) || a->dim == 0 || !a->p || !a->q) return false;
+  if (a->c && !a->g) return false;
   const int moments = !!a->m_p + !!a->v_p + !!a->m_q + !!a->v_q;
-  if (moments != 0 && moments != 4) return kBad;
-  if (n == 0) return 0.0;
-  if (!t) return kBad;
+  if (moments != 0 && moments != 4) return false;
+  if (n == 0) return true;
+  if (!t) return false;
   for (size_t s = 0; s < n; ++s)  // nothing is written unless every triple is valid
-    if (t[s].u >= a->users || t[s].i >= a->items || t[s].j >= a->items || t[s].i == t[s].j) return kBad;
+    if (t[s].u >= a->users || t[s].i >= a->items || t[s].j >= a->items || t[s].i == t[s].j) return false;
+  return true;
+}
+
+double BprStep(const ek_bpr_params* a, const ek_bpr_triple* t, size_t n, uint64_t* out_reverse) {
+  if (!BprArgsValid(a, t, n)) return std::numeric_limits<double>::quiet_NaN();
+  if (n == 0) return 0.0;
   uint64_t reverse[2] = {0, 0};
-  const double loss = PickStep(a->dim, moments == 4, a->c != nullptr)(*a, t, n, reverse);
+  const double loss = PickStep(a->dim, BprUsesAdam(*a), a->c != nullptr)(*a, t, n, reverse);
   if (out_reverse) {
     out_reverse[0] += reverse[0];
     out_reverse[1] += reverse[1];

@@ -77,6 +77,33 @@ void ScanTopK(const ScanRequest& request, ThreadPool* pool, uint32_t* out_rows,
 // ek_kernels::bpr_step (bpr.cc): one block of BPR triples, fused score + loss + SGD or
 // Adam update of the rows; NaN (nothing written) for bad params. See plugin.h.
 double BprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n, uint64_t* out_reverse);
+// The argument check every backend's bpr_step makes first (plugin.h lists the refusals):
+// false for bad params or triples.
+bool BprArgsValid(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n);
+// True when params carry all four Adam moments (false: SGD). Only after BprArgsValid.
+inline bool BprUsesAdam(const ek_bpr_params& a) { return a.m_p != nullptr; }
+
+// ---- MBAT binding of a batch (mbat.cc) ----------------------------------------------------
+// The two orthogonal role kinds of plugins/vsa_json, applied to `count` vectors of
+// length n at once (the CUDA backend has the same functions; these are the CPU ones
+// its parity tests and benchmarks compare with).
+//
+// Structured role: `rounds` sign diagonals (rounds x n, entries +-1/sqrt(n), so each
+// H S_r is orthogonal) and a permutation perm of 0..n-1. Forward:
+//   v <- P (H S_rounds) ... (H S_1) v, with (P v)[i] = v[perm[i]];
+// transpose (the inverse): v <- (S_1 H) ... (S_rounds H) P^T v. n a power of two
+// (ek::Error EK_ERR_INVALID_ARGUMENT otherwise). In place; vectors on the pool's threads.
+struct StructuredRole {
+  const float* signs = nullptr;     // rounds x n
+  size_t rounds = 0;
+  const uint32_t* perm = nullptr;   // n entries, a permutation (not checked)
+};
+void BindStructured(const StructuredRole& role, float* v, size_t count, size_t n, bool transpose,
+                    ThreadPool* pool = nullptr);
+// Dense role M (n x n, row-major): out[j] = M v[j] (transpose: M^T v[j]) for j < count,
+// i.e. out = V M^T (V M); out must not overlap v.
+void BindDense(const float* m, size_t n, const float* v, size_t count, float* out, bool transpose,
+               ThreadPool* pool = nullptr);
 
 // The ek_kernels table of the CPU backend (pointers to the functions above).
 const ek_kernels* CpuKernelTable();

@@ -20,34 +20,17 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "cuda/cuda_backend.h"
+#include "cuda_test_util.h"
 #include "embedkit/embedkit.h"
 #include "kernels/kernels.h"
 #include "parallel/thread_pool.h"
 
 namespace {
 
+using ek::cuda_test::ExpectClose;
+using ek::cuda_test::Random;
 using ek::kernels::Metric;
 using ek::kernels::ScanRequest;
-
-#define SKIP_WITHOUT_GPU()                                                                  \
-  do {                                                                                      \
-    if (!ek::cuda::Probe().available)                                                       \
-      GTEST_SKIP() << "no CUDA device answers, GPU parity not checked here: "               \
-                   << ek::cuda::Probe().reason;                                             \
-  } while (0)
-
-std::vector<float> Random(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
-void ExpectClose(float gpu, float cpu, double rel, const std::string& where) {
-  const double tol = rel * std::max({std::fabs(double(cpu)), std::fabs(double(gpu)), 1e-6});
-  EXPECT_NEAR(gpu, cpu, tol) << where;
-}
 
 struct ScanResult {
   std::vector<uint32_t> rows;

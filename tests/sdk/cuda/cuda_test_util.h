@@ -1,0 +1,39 @@
+// Helpers shared by the CUDA backend's test files.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cuda/cuda_backend.h"
+
+// GPU parity tests skip, with the probe's reason, where no CUDA device answers.
+#define SKIP_WITHOUT_GPU()                                                                  \
+  do {                                                                                      \
+    if (!ek::cuda::Probe().available)                                                       \
+      GTEST_SKIP() << "no CUDA device answers, GPU parity not checked here: "               \
+                   << ek::cuda::Probe().reason;                                             \
+  } while (0)
+
+namespace ek::cuda_test {
+
+inline std::vector<float> Random(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+// |gpu - cpu| within rel x the larger magnitude (at least 1e-6).
+inline void ExpectClose(float gpu, float cpu, double rel, const std::string& where) {
+  const double tol = rel * std::max({std::fabs(double(cpu)), std::fabs(double(gpu)), 1e-6});
+  EXPECT_NEAR(gpu, cpu, tol) << where;
+}
+
+}  // namespace ek::cuda_test
