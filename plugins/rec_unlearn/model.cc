@@ -385,6 +385,12 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
   const auto bpr_step = env_.k()->bpr_step;
   const uint32_t threads = std::max<uint32_t>(1, env_.Threads());
   const size_t grain = std::max<size_t>(256, std::min<size_t>(4096, size_t(block / (threads * 4) + 1)));
+  // A GPU backend's bpr_step copies the rows over the bus on every call, so it wants
+  // large blocks one at a time (sdk/cuda/table.cc): the triples are drawn on the
+  // host's threads, then stepped in calls of up to kDeviceCall. The CPU steps each
+  // thread's triples as they are drawn (Hogwild over the threads).
+  constexpr uint64_t kDeviceCall = uint64_t{1} << 22;
+  const bool device_calls = std::strcmp(env_.k()->backend, "cpu") != 0;
   int wstep = 0;
 
   for (uint32_t ep = 0; ep < epochs; ++ep) {
@@ -404,29 +410,51 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
                          adam ? aP.m.data() : nullptr, adam ? aP.v.data() : nullptr,
                          adam ? aQ.m.data() : nullptr, adam ? aQ.v.data() : nullptr,
                          lr, reg, lr * std::sqrt(bc2) / bc1, kBeta1, kBeta2, kEps};
-      env_.ParallelFor(size_t(b1 - b0), grain, [&](size_t b, size_t e) {
+      // Samples [b0 + b, b0 + e) of the epoch, appended to tr (the same triples
+      // whichever way the block is cut: each sample has its own random words).
+      auto draw = [&](size_t b, size_t e, std::vector<ek_bpr_triple>* tr) {
         std::vector<uint32_t> r((e - b) * kWordsPerSample);
         env_.Random(key, (b0 + b) * (kWordsPerSample / 4), r.data(), r.size());
-        std::vector<ek_bpr_triple> tr;
-        tr.reserve(e - b);
         for (size_t s = 0; s < e - b; ++s) {
           Draw dr;
           if (!DrawSample(r.data() + s * kWordsPerSample, sources, prefix, d, csr, &dr)) continue;
-          tr.push_back(ek_bpr_triple{dr.u, dr.i, dr.j, dr.src->sign, dr.src->weight});
+          tr->push_back(ek_bpr_triple{dr.u, dr.i, dr.j, dr.src->sign, dr.src->weight});
         }
+      };
+      auto step = [&](const std::vector<ek_bpr_triple>& tr) {
         uint64_t reverse[2] = {0, 0};
         const double local_loss = bpr_step(&args, tr.data(), tr.size(), reverse);
         if (std::isnan(local_loss))  // the table refused the block: a bug here, not bad input
           throw std::logic_error("the kernel table's bpr_step refused a block of " + std::to_string(tr.size()) +
                                  " triples (dim " + std::to_string(dim) + ")");
-        const uint64_t local_done = tr.size();
         rev.fetch_add(reverse[0]);
         rev_above.fetch_add(reverse[1]);
         // CAS loop: emscripten 3.1.6's libc++ has no atomic<double>::fetch_add.
         for (double cur = loss_sum.load(); !loss_sum.compare_exchange_weak(cur, cur + local_loss);) {
         }
-        done.fetch_add(local_done);
-      });
+        done.fetch_add(tr.size());
+      };
+      if (!device_calls) {
+        env_.ParallelFor(size_t(b1 - b0), grain, [&](size_t b, size_t e) {
+          std::vector<ek_bpr_triple> tr;
+          tr.reserve(e - b);
+          draw(b, e, &tr);
+          step(tr);
+        });
+      } else {
+        for (uint64_t c0 = 0; c0 < b1 - b0; c0 += kDeviceCall) {
+          const size_t c1 = size_t(std::min<uint64_t>(b1 - b0, c0 + kDeviceCall));
+          const size_t parts = (c1 - size_t(c0) + grain - 1) / grain;
+          std::vector<std::vector<ek_bpr_triple>> part(parts);
+          env_.ParallelFor(parts, 1, [&](size_t p0, size_t p1) {
+            for (size_t p = p0; p < p1; ++p)
+              draw(size_t(c0) + p * grain, std::min(c1, size_t(c0) + (p + 1) * grain), &part[p]);
+          });
+          std::vector<ek_bpr_triple> tr;
+          for (auto& p : part) tr.insert(tr.end(), p.begin(), p.end());
+          step(tr);
+        }
+      }
       if (F) {
         env_.k()->matmul(XT.data(), G.data(), F, ni, dim, gW.data());
         ++wstep;

@@ -10,11 +10,21 @@
 //   upload    first-use upload of the collection (GB/s)
 //   matmul    4096^3 SGEMM through cuda::MatMul (transfers included): TFLOP/s
 //   fwht      batched FWHT (65,536 vectors of 1,024): vectors/s
+//   mbat      the binding stage of encoding flat JSON records with vsa_json's MBAT:
+//             32,768 records x 8 fields, D = 1,024, each field's value vectors bound
+//             by the field's role (structured: 3 rounds; dense: a D x D matrix) and
+//             summed: documents/s, GPU (copies included) vs CPU on all cores
+//   bpr       BPR-MF steps (dim 64, 1M users x 200k items, 8M random triples), SGD
+//             and Adam: samples/s, GPU (rows copied both ways, included) vs the CPU
+//             step on 1 thread and on all threads (Hogwild blocks of 4,096, as
+//             rec_unlearn runs it)
 //
 // Options: --rows N (default 10,000,000) --dim D (384) --reps R (10) --cpu-rows N
 // (rows for the CPU batch run, default 1,000,000: the CPU rate is measured on a
-// subset to keep the run short; rates are per byte/flop so they compare).
-// Without a GPU it says so and exits 0.
+// subset to keep the run short; rates are per byte/flop so they compare);
+// --mbat-docs N (32,768), --bpr-users N (1,000,000), --bpr-items N (200,000),
+// --bpr-triples N (8,000,000). Without a GPU it says so and exits 0; with --cpu-only
+// it then prints the CPU side of mbat and bpr.
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -67,25 +77,172 @@ struct Out {
   Out(size_t nq, size_t k) : rows(nq * k), scores(nq * k), counts(nq) {}
 };
 
+// ---- mbat --------------------------------------------------------------------------------------
+// Without a GPU (gpu = false) only the CPU figures are printed.
+void BenchMbat(ek::ThreadPool& pool, size_t docs, bool gpu) {
+  const size_t n = 1024, fields = 8, rounds = 3;
+  std::vector<float> values(docs * n), work(docs * n), out(docs * n), acc(docs * n);
+  Fill(values, 6, pool);
+  std::vector<float> signs(fields * rounds * n);
+  std::vector<uint32_t> perms(fields * n);
+  Fill(signs, 7, pool);
+  for (float& x : signs) x = x >= 0 ? 1.0f / 32.0f : -1.0f / 32.0f;  // +-1/sqrt(D)
+  for (size_t f = 0; f < fields; ++f) {
+    uint64_t st = 0x9E3779B97F4A7C15ull * (f + 1);
+    uint32_t* p = perms.data() + f * n;
+    for (size_t i = 0; i < n; ++i) p[i] = static_cast<uint32_t>(i);
+    for (size_t i = n - 1; i > 0; --i) {  // Fisher-Yates with xorshift
+      st ^= st << 13;
+      st ^= st >> 7;
+      st ^= st << 17;
+      std::swap(p[i], p[st % (i + 1)]);
+    }
+  }
+  std::vector<float> dense(fields * n * n);
+  Fill(dense, 8, pool);
+  auto add = [&](const std::vector<float>& v) {
+    ek::ParallelFor(&pool, acc.size(), 1 << 16, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) acc[i] += v[i];
+    });
+  };
+  auto role = [&](size_t f) {
+    return ek::kernels::StructuredRole{signs.data() + f * rounds * n, rounds, perms.data() + f * n};
+  };
+  auto structured = [&](bool gpu) {
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    for (size_t f = 0; f < fields; ++f) {
+      work = values;
+      if (gpu) ek::cuda::BindStructured(role(f), work.data(), docs, n, false);
+      else ek::kernels::BindStructured(role(f), work.data(), docs, n, false, &pool);
+      add(work);
+    }
+  };
+  auto dense_bind = [&](bool gpu) {
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    for (size_t f = 0; f < fields; ++f) {
+      const float* m = dense.data() + f * n * n;
+      if (gpu) ek::cuda::BindDense(m, n, values.data(), docs, out.data(), false);
+      else ek::kernels::BindDense(m, n, values.data(), docs, out.data(), false, &pool);
+      add(out);
+    }
+  };
+  const double sc = Best(1, [&] { structured(false); });
+  if (!gpu) {
+    std::printf("mbat        structured (%zu rounds), %zu records x %zu fields, D %zu: CPU %.0f docs/s\n", rounds, docs,
+                fields, n, docs / sc);
+  } else {
+    structured(true);  // warm-up (allocations)
+    const double sg = Best(3, [&] { structured(true); });
+    std::printf("mbat        structured (%zu rounds), %zu records x %zu fields, D %zu: GPU %.0f docs/s (copies "
+                "included); CPU %.0f docs/s; GPU/CPU %.2fx\n",
+                rounds, docs, fields, n, docs / sg, docs / sc, sc / sg);
+  }
+  std::fflush(stdout);
+  const double dc = Best(1, [&] { dense_bind(false); });
+  if (!gpu) {
+    std::printf("mbat        dense, %zu records x %zu fields, D %zu: CPU %.0f docs/s\n", docs, fields, n, docs / dc);
+  } else {
+    dense_bind(true);
+    const double dg = Best(3, [&] { dense_bind(true); });
+    std::printf("mbat        dense, %zu records x %zu fields, D %zu: GPU %.0f docs/s (copies included); CPU %.0f "
+                "docs/s; GPU/CPU %.2fx\n",
+                docs, fields, n, docs / dg, docs / dc, dc / dg);
+  }
+  std::fflush(stdout);
+}
+
+// ---- bpr ---------------------------------------------------------------------------------------
+void BenchBpr(ek::ThreadPool& pool, size_t users, size_t items, size_t n, bool gpu) {
+  const size_t dim = 64;
+  std::vector<ek_bpr_triple> t(n);
+  uint64_t st = 42;
+  auto next = [&] {
+    st ^= st << 13;
+    st ^= st >> 7;
+    st ^= st << 17;
+    return st;
+  };
+  for (auto& x : t) {
+    const uint32_t i = static_cast<uint32_t>(next() % items);
+    uint32_t j = static_cast<uint32_t>(next() % items);
+    if (j == i) j = (j + 1) % items;
+    x = ek_bpr_triple{static_cast<uint32_t>(next() % users), i, j, 1.0f, 1.0f};
+  }
+  for (bool adam : {false, true}) {
+    std::vector<float> p(users * dim), q(items * dim), mp, vp, mq, vq;
+    Fill(p, 9, pool);
+    Fill(q, 10, pool);
+    for (float& x : p) x *= 0.1f;
+    for (float& x : q) x *= 0.1f;
+    if (adam) {
+      mp.assign(p.size(), 0.0f);
+      vp.assign(p.size(), 0.0f);
+      mq.assign(q.size(), 0.0f);
+      vq.assign(q.size(), 0.0f);
+    }
+    ek_bpr_params a{sizeof(ek_bpr_params), uint32_t(dim), uint32_t(users), uint32_t(items), p.data(), q.data(),
+                    nullptr, nullptr, adam ? mp.data() : nullptr, adam ? vp.data() : nullptr,
+                    adam ? mq.data() : nullptr, adam ? vq.data() : nullptr, 0.01f, 1e-4f, 0.001f, 0.9f, 0.999f, 1e-8f};
+    const size_t n1 = std::max<size_t>(1, n / 4);  // one thread: a quarter of the triples keeps the run short
+    const double t1 = Best(1, [&] { ek::kernels::BprStep(&a, t.data(), n1, nullptr); });
+    const double tp = Best(1, [&] {
+      ek::ParallelFor(&pool, n, 4096, [&](size_t b, size_t e) { ek::kernels::BprStep(&a, t.data() + b, e - b, nullptr); });
+    });
+    const char* what = adam ? "Adam" : "SGD ";
+    if (!gpu) {
+      std::printf("bpr         %s dim %zu, %zu users x %zu items, %zu triples: CPU 1 thread %.1fM samples/s, %zu "
+                  "threads %.1fM/s\n",
+                  what, dim, users, items, n, n1 / t1 / 1e6, pool.size(), n / tp / 1e6);
+    } else {
+      ek::cuda::BprStep(&a, t.data(), n, nullptr);  // warm-up
+      const double tg = Best(3, [&] { ek::cuda::BprStep(&a, t.data(), n, nullptr); });
+      std::printf("bpr         %s dim %zu, %zu users x %zu items, %zu triples: GPU %.1fM samples/s (rows copied, "
+                  "included); CPU 1 thread %.1fM/s, %zu threads %.1fM/s; GPU/CPU %.1fx (all threads), %.1fx (1 "
+                  "thread)\n",
+                  what, dim, users, items, n, n / tg / 1e6, n1 / t1 / 1e6, pool.size(), n / tp / 1e6, tp / tg,
+                  (t1 / n1) / (tg / n));
+    }
+    std::fflush(stdout);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   size_t rows = 10000000, dim = 384, cpu_rows = 1000000;
+  size_t mbat_docs = 32768, bpr_users = 1000000, bpr_items = 200000, bpr_triples = 8000000;
   int reps = 10;
+  bool cpu_only = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--cpu-only") cpu_only = true;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
+    if (a == "--cpu-only") {
+      --i;
+      continue;
+    }
     const size_t v = std::strtoull(argv[i + 1], nullptr, 10);
     if (a == "--rows") rows = v;
     else if (a == "--dim") dim = v;
     else if (a == "--reps") reps = static_cast<int>(v);
     else if (a == "--cpu-rows") cpu_rows = v;
+    else if (a == "--mbat-docs") mbat_docs = std::max<size_t>(1, v);
+    else if (a == "--bpr-users") bpr_users = std::max<size_t>(1, v);
+    else if (a == "--bpr-items") bpr_items = std::max<size_t>(2, v);
+    else if (a == "--bpr-triples") bpr_triples = std::max<size_t>(1, v);
   }
   const ek::cuda::DeviceInfo& info = ek::cuda::Probe();
+  ek::ThreadPool pool(0);
   if (!info.available) {
     std::printf("bench_cuda: no GPU: %s\n", info.reason.c_str());
+    if (!cpu_only) return 0;
+    std::printf("cpu         %s, %zu threads (--cpu-only: the CPU side of mbat and bpr)\n",
+                ek::kernels::SimdTargetName(), pool.size());
+    BenchMbat(pool, mbat_docs, false);
+    BenchBpr(pool, bpr_users, bpr_items, bpr_triples, false);
     return 0;
   }
-  ek::ThreadPool pool(0);
   cpu_rows = std::min(cpu_rows, rows);
   std::printf("device      %s\n", ek::cuda::Describe(info).c_str());
   std::printf("cpu         %s, %zu threads\n", ek::kernels::SimdTargetName(), pool.size());
@@ -186,6 +343,9 @@ int main(int argc, char** argv) {
     std::printf("fwht        %zu x %zu: GPU %.0f vectors/s (copies included); CPU %.0f vectors/s; "
                 "GPU/CPU %.2fx\n",
                 count, n, count / t_g, count / t_c, t_c / t_g);
+    std::fflush(stdout);
   }
+  BenchMbat(pool, mbat_docs, true);
+  BenchBpr(pool, bpr_users, bpr_items, bpr_triples, true);
   return 0;
 }
