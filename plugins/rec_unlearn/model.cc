@@ -386,11 +386,12 @@ bool Trainer::RunSample(Model* m, const Data& d, const Csr& csr,
   const uint32_t threads = std::max<uint32_t>(1, env_.Threads());
   const size_t grain = std::max<size_t>(256, std::min<size_t>(4096, size_t(block / (threads * 4) + 1)));
   // A GPU backend's bpr_step copies the rows over the bus on every call, so it wants
-  // large blocks one at a time (sdk/cuda/table.cc): the triples are drawn on the
-  // host's threads, then stepped in calls of up to kDeviceCall. The CPU steps each
-  // thread's triples as they are drawn (Hogwild over the threads).
-  constexpr uint64_t kDeviceCall = uint64_t{1} << 22;
-  const bool device_calls = std::strcmp(env_.k()->backend, "cpu") != 0;
+  // large blocks one at a time (sdk/cuda/table.cc takes blocks from 65,536 triples):
+  // the triples are drawn on the host's threads, then stepped in calls of up to
+  // kDeviceCall. Otherwise (the CPU, blocks with content of 8,192 triples, small
+  // epochs) each thread steps its triples as they are drawn (Hogwild over threads).
+  constexpr uint64_t kDeviceCall = uint64_t{1} << 22, kDeviceMin = uint64_t{1} << 16;
+  const bool device_calls = std::strcmp(env_.k()->backend, "cpu") != 0 && block >= kDeviceMin;
   int wstep = 0;
 
   for (uint32_t ep = 0; ep < epochs; ++ep) {
