@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "../../sdk/kernels/bind_bpr_fixtures.h"
 #include "kernels/kernels.h"
 
 namespace {
@@ -25,36 +26,8 @@ namespace {
 constexpr size_t kDim = 32;
 constexpr float kLr = 0.1f, kReg = 1e-4f;
 
-std::vector<float> Uniform(size_t n, uint32_t seed, float lo, float hi) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
-// User u prefers item a over b when hidden 8-dimensional tastes say so.
-struct Planted {
-  std::vector<float> tu, ti;
-  size_t users, items;
-  Planted(size_t u, size_t i) : tu(Uniform(u * 8, 71, -1, 1)), ti(Uniform(i * 8, 72, -1, 1)), users(u), items(i) {}
-  std::vector<ek_bpr_triple> Draw(size_t n, uint32_t seed) const {
-    std::mt19937 rng(seed);
-    std::vector<ek_bpr_triple> t;
-    t.reserve(n);
-    while (t.size() < n) {
-      const uint32_t u = rng() % users, a = rng() % items, b = rng() % items;
-      if (a == b) continue;
-      float sa = 0, sb = 0;
-      for (int k = 0; k < 8; ++k) {
-        sa += tu[u * 8 + k] * ti[a * 8 + k];
-        sb += tu[u * 8 + k] * ti[b * 8 + k];
-      }
-      t.push_back(sa >= sb ? ek_bpr_triple{u, a, b, 1.0f, 1.0f} : ek_bpr_triple{u, b, a, 1.0f, 1.0f});
-    }
-    return t;
-  }
-};
+using ek::test_fixtures::Planted;
+using ek::test_fixtures::Uniform;
 
 struct Rows {
   std::vector<float> p, q;

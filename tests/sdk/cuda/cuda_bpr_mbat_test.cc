@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "cuda/cuda_backend.h"
+#include "../kernels/bind_bpr_fixtures.h"
 #include "cuda_test_util.h"
 #include "kernels/kernels.h"
 
@@ -27,26 +28,9 @@ namespace {
 
 using ek::cuda_test::ExpectClose;
 using ek::cuda_test::Random;
-
-struct Role {
-  std::vector<float> signs;
-  std::vector<uint32_t> perm;
-  size_t rounds = 0;
-  ek::kernels::StructuredRole view() const { return {signs.data(), rounds, perm.data()}; }
-};
-
-Role MakeRole(size_t n, size_t rounds, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Role r;
-  r.rounds = rounds;
-  const float s = static_cast<float>(1.0 / std::sqrt(double(n)));
-  r.signs.resize(rounds * n);
-  for (float& x : r.signs) x = (rng() & 1u) ? s : -s;
-  r.perm.resize(n);
-  std::iota(r.perm.begin(), r.perm.end(), 0u);
-  std::shuffle(r.perm.begin(), r.perm.end(), rng);
-  return r;
-}
+using ek::test_fixtures::MakeRole;
+using ek::test_fixtures::Planted;
+using ek::test_fixtures::Role;
 
 // ---- A BPR model and its triples -------------------------------------------------------------
 
@@ -73,30 +57,6 @@ struct Model {
                          adam ? m_p.data() : nullptr, adam ? v_p.data() : nullptr,
                          adam ? m_q.data() : nullptr, adam ? v_q.data() : nullptr,
                          lr, reg, step, 0.9f, 0.999f, 1e-8f};
-  }
-};
-
-// Triples of a planted preference: user u prefers item i over j when the hidden
-// 8-dimensional taste vectors say so.
-struct Planted {
-  std::vector<float> taste_u, taste_i;
-  size_t users, items;
-  Planted(size_t u, size_t i) : taste_u(Random(u * 8, 71)), taste_i(Random(i * 8, 72)), users(u), items(i) {}
-  std::vector<ek_bpr_triple> Draw(size_t n, uint32_t seed, float sign = 1.0f) const {
-    std::mt19937 rng(seed);
-    std::vector<ek_bpr_triple> t;
-    t.reserve(n);
-    while (t.size() < n) {
-      const uint32_t u = rng() % users, a = rng() % items, b = rng() % items;
-      if (a == b) continue;
-      float sa = 0, sb = 0;
-      for (int k = 0; k < 8; ++k) {
-        sa += taste_u[u * 8 + k] * taste_i[a * 8 + k];
-        sb += taste_u[u * 8 + k] * taste_i[b * 8 + k];
-      }
-      t.push_back(sa >= sb ? ek_bpr_triple{u, a, b, sign, 1.0f} : ek_bpr_triple{u, b, a, sign, 1.0f});
-    }
-    return t;
   }
 };
 

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "../kernels/bind_bpr_fixtures.h"
 #include "cuda/cuda_backend.h"
 
 // GPU parity tests skip, with the probe's reason, where no CUDA device answers.
@@ -22,12 +22,9 @@
 
 namespace ek::cuda_test {
 
+// Uniform floats in [lo, hi) (the fixtures' generator, under the name these tests use).
 inline std::vector<float> Random(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
+  return test_fixtures::Uniform(n, seed, lo, hi);
 }
 
 // |gpu - cpu| within rel x the larger magnitude (at least 1e-6).

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "bind_bpr_fixtures.h"
 #include "core/error.h"
 #include "kernels/kernels.h"
 #include "kernels/reference.h"
@@ -16,29 +17,10 @@
 
 namespace {
 
-using ek::kernels::StructuredRole;
+using ek::test_fixtures::MakeRole;
+using ek::test_fixtures::Role;
 
-struct Role {
-  std::vector<float> signs;
-  std::vector<uint32_t> perm;
-  size_t rounds;
-  StructuredRole view() const { return {signs.data(), rounds, perm.data()}; }
-};
-
-Role MakeRole(size_t n, size_t rounds, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Role r;
-  r.rounds = rounds;
-  const float s = static_cast<float>(1.0 / std::sqrt(double(n)));
-  r.signs.resize(rounds * n);
-  for (float& x : r.signs) x = (rng() & 1u) ? s : -s;
-  r.perm.resize(n);
-  std::iota(r.perm.begin(), r.perm.end(), 0u);
-  std::shuffle(r.perm.begin(), r.perm.end(), rng);
-  return r;
-}
-
-std::vector<float> Random(size_t n, uint32_t seed) {
+std::vector<float> Gaussian(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> d(0.0f, 1.0f);
   std::vector<float> v(n);
@@ -81,7 +63,7 @@ TEST(BindStructured, MatchesTheStepByStepDefinition) {
       for (bool transpose : {false, true}) {
         const Role r = MakeRole(n, rounds, uint32_t(n + rounds));
         const size_t count = 9;
-        std::vector<float> v = Random(count * n, 7);
+        std::vector<float> v = Gaussian(count * n, 7);
         const std::vector<float> in = v;
         ek::kernels::BindStructured(r.view(), v.data(), count, n, transpose);
         for (size_t j = 0; j < count; ++j) {
@@ -98,7 +80,7 @@ TEST(BindStructured, MatchesTheStepByStepDefinition) {
 TEST(BindStructured, IsOrthogonalAndTheTransposeUndoesIt) {
   const size_t n = 512, count = 20;
   const Role r = MakeRole(n, 3, 11);
-  std::vector<float> v = Random(count * n, 12);
+  std::vector<float> v = Gaussian(count * n, 12);
   const std::vector<float> in = v;
   ek::kernels::BindStructured(r.view(), v.data(), count, n, false);
   for (size_t j = 0; j < count; ++j) {
@@ -114,7 +96,7 @@ TEST(BindStructured, IsOrthogonalAndTheTransposeUndoesIt) {
 TEST(BindStructured, ThreadsGiveTheSameBits) {
   const size_t n = 256, count = 333;
   const Role r = MakeRole(n, 2, 21);
-  std::vector<float> a = Random(count * n, 22), b = a;
+  std::vector<float> a = Gaussian(count * n, 22), b = a;
   ek::ThreadPool pool(3);
   ek::kernels::BindStructured(r.view(), a.data(), count, n, false);
   ek::kernels::BindStructured(r.view(), b.data(), count, n, false, &pool);
@@ -132,7 +114,7 @@ TEST(BindDense, TheStructuredRoleAsAMatrixGivesTheSameBinding) {
   for (size_t c = 0; c < n; ++c)
     for (size_t row = 0; row < n; ++row) m[row * n + c] = cols[c * n + row];
 
-  const std::vector<float> v = Random(count * n, 32);
+  const std::vector<float> v = Gaussian(count * n, 32);
   for (bool transpose : {false, true}) {
     std::vector<float> want = v, got(count * n);
     ek::kernels::BindStructured(r.view(), want.data(), count, n, transpose);
@@ -144,7 +126,7 @@ TEST(BindDense, TheStructuredRoleAsAMatrixGivesTheSameBinding) {
 
 TEST(BindDense, MatchesAScalarMatrixProduct) {
   const size_t n = 37, count = 5;  // odd sizes: the SIMD tails
-  const std::vector<float> m = Random(n * n, 41), v = Random(count * n, 42);
+  const std::vector<float> m = Gaussian(n * n, 41), v = Gaussian(count * n, 42);
   std::vector<float> fwd(count * n), back(count * n);
   ek::kernels::BindDense(m.data(), n, v.data(), count, fwd.data(), false);
   ek::kernels::BindDense(m.data(), n, v.data(), count, back.data(), true);
