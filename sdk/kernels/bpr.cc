@@ -82,14 +82,54 @@ template <bool kContent>
   }
 }
 
+// The rows of a triple a few steps ahead are requested from memory while this one is
+// computed: with more rows than the caches hold (a million users), each step
+// otherwise waits for three to nine cache misses in a row. Only then: with rows that
+// stay in cache the prefetch instructions cost Adam about 10%.
+// (ek_bench_cuda --cpu-only, 1M users x 200k items, dim 64, medians of 3 runs beside
+// the build without it: 1 thread SGD 2.7M -> 4.2M samples/s, Adam 1.1M -> 1.8M;
+// 943 x 1,682 rows take the path without prefetch: SGD 16.5M vs 16.3M, Adam 8.8M vs 8.6M.)
+constexpr size_t kPrefetchAhead = 8;
+constexpr size_t kPrefetchAboveBytes = size_t{8} << 20;
+
+[[gnu::always_inline]] inline void PrefetchRow(const float* row, size_t dim) {
+#if defined(__GNUC__)
+  for (size_t k = 0; k < dim; k += 16) __builtin_prefetch(row + k, 1, 3);
+#else
+  (void)row;
+  (void)dim;
+#endif
+}
+
+template <bool kAdam, bool kContent>
+[[gnu::always_inline]] inline void Prefetch(const ek_bpr_params& a, const ek_bpr_triple& t, size_t dim) {
+  const size_t u = size_t(t.u) * dim, i = size_t(t.i) * dim, j = size_t(t.j) * dim;
+  PrefetchRow(a.p + u, dim);
+  PrefetchRow(a.q + i, dim);
+  PrefetchRow(a.q + j, dim);
+  if constexpr (kContent) {
+    PrefetchRow(a.c + i, dim);
+    PrefetchRow(a.c + j, dim);
+  }
+  if constexpr (kAdam) {
+    PrefetchRow(a.m_p + u, dim);
+    PrefetchRow(a.v_p + u, dim);
+    PrefetchRow(a.m_q + i, dim);
+    PrefetchRow(a.v_q + i, dim);
+    PrefetchRow(a.m_q + j, dim);
+    PrefetchRow(a.v_q + j, dim);
+  }
+}
+
 // D is the embedding size when known at compile time (0: a.dim).
 template <size_t D, bool kAdam, bool kContent>
 [[gnu::always_inline]] inline double StepBody(const ek_bpr_params& a, const ek_bpr_triple* t, size_t n,
-                                              uint64_t* reverse) {
+                                              uint64_t* reverse, bool prefetch) {
   const size_t dim = D ? D : a.dim;
   const Hyper h{a.lr, a.reg, a.step, a.beta1, a.beta2, a.eps};
   double loss = 0;
   for (size_t s = 0; s < n; ++s) {
+    if (prefetch && s + kPrefetchAhead < n) Prefetch<kAdam, kContent>(a, t[s + kPrefetchAhead], dim);
     const uint32_t u = t[s].u, i = t[s].i, j = t[s].j;
     float* pu = a.p + size_t(u) * dim;
     float* qi = a.q + size_t(i) * dim;
@@ -137,10 +177,11 @@ template <size_t D, bool kAdam, bool kContent>
 #define EK_BPR_CLONES
 #endif
 
-using StepFn = double (*)(const ek_bpr_params&, const ek_bpr_triple*, size_t, uint64_t*);
-#define EK_BPR_STEP(NAME, D, ADAM, CONTENT)                                                        \
-  EK_BPR_CLONES double NAME(const ek_bpr_params& a, const ek_bpr_triple* t, size_t n, uint64_t* r) { \
-    return StepBody<D, ADAM, CONTENT>(a, t, n, r);                                                 \
+using StepFn = double (*)(const ek_bpr_params&, const ek_bpr_triple*, size_t, uint64_t*, bool);
+#define EK_BPR_STEP(NAME, D, ADAM, CONTENT)                                                          \
+  EK_BPR_CLONES double NAME(const ek_bpr_params& a, const ek_bpr_triple* t, size_t n, uint64_t* r, \
+                            bool prefetch) {                                                         \
+    return StepBody<D, ADAM, CONTENT>(a, t, n, r, prefetch);                                         \
   }
 EK_BPR_STEP(Step64Sgd, 64, false, false)
 EK_BPR_STEP(Step64SgdC, 64, false, true)
@@ -175,7 +216,11 @@ double BprStep(const ek_bpr_params* a, const ek_bpr_triple* t, size_t n, uint64_
   if (!BprArgsValid(a, t, n)) return std::numeric_limits<double>::quiet_NaN();
   if (n == 0) return 0.0;
   uint64_t reverse[2] = {0, 0};
-  const double loss = PickStep(a->dim, BprUsesAdam(*a), a->c != nullptr)(*a, t, n, reverse);
+  const bool adam = BprUsesAdam(*a), content = a->c != nullptr;
+  const size_t row_bytes = (size_t{a->users} + a->items) * a->dim * sizeof(float);
+  const bool prefetch = row_bytes * (adam ? 3 : 1) + (content ? 2 * size_t{a->items} * a->dim * sizeof(float) : 0) >
+                        kPrefetchAboveBytes;
+  const double loss = PickStep(a->dim, adam, content)(*a, t, n, reverse, prefetch);
   if (out_reverse) {
     out_reverse[0] += reverse[0];
     out_reverse[1] += reverse[1];

@@ -22,7 +22,7 @@
 // Options: --rows N (default 10,000,000) --dim D (384) --reps R (10) --cpu-rows N
 // (rows for the CPU batch run, default 1,000,000: the CPU rate is measured on a
 // subset to keep the run short; rates are per byte/flop so they compare);
-// --mbat-docs N (32,768), --bpr-users N (1,000,000), --bpr-items N (200,000),
+// --mbat-docs N (32,768; 0 skips it), --bpr-users N (1,000,000), --bpr-items N (200,000),
 // --bpr-triples N (8,000,000). Without a GPU it says so and exits 0; with --cpu-only
 // it then prints the CPU side of mbat and bpr.
 #include <algorithm>
@@ -80,6 +80,7 @@ struct Out {
 // ---- mbat --------------------------------------------------------------------------------------
 // Without a GPU (gpu = false) only the CPU figures are printed.
 void BenchMbat(ek::ThreadPool& pool, size_t docs, bool gpu) {
+  if (docs == 0) return;
   const size_t n = 1024, fields = 8, rounds = 3;
   std::vector<float> values(docs * n), work(docs * n), out(docs * n), acc(docs * n);
   Fill(values, 6, pool);
@@ -227,7 +228,7 @@ int main(int argc, char** argv) {
     else if (a == "--dim") dim = v;
     else if (a == "--reps") reps = static_cast<int>(v);
     else if (a == "--cpu-rows") cpu_rows = v;
-    else if (a == "--mbat-docs") mbat_docs = std::max<size_t>(1, v);
+    else if (a == "--mbat-docs") mbat_docs = v;  // 0: skip the section
     else if (a == "--bpr-users") bpr_users = std::max<size_t>(1, v);
     else if (a == "--bpr-items") bpr_items = std::max<size_t>(2, v);
     else if (a == "--bpr-triples") bpr_triples = std::max<size_t>(1, v);
