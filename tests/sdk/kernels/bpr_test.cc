@@ -145,18 +145,20 @@ void ExpectNear(const std::vector<float>& got, const std::vector<float>& want, d
 struct Case {
   size_t dim;
   bool adam, content;
+  size_t users = 40;  // 40,000 x dim 64: rows over 8 MiB, the path that prefetches
 };
 
 // For test names and failure messages (gtest would print the raw bytes, padding too).
 void PrintTo(const Case& c, std::ostream* os) {
-  *os << "dim " << c.dim << (c.adam ? ", adam" : ", sgd") << (c.content ? ", content" : "");
+  *os << "dim " << c.dim << (c.adam ? ", adam" : ", sgd") << (c.content ? ", content" : "") << ", " << c.users
+      << " users";
 }
 
 class BprStepTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(BprStepTest, MatchesTheScalarReference) {
   const Case cs = GetParam();
-  Model ours = MakeModel(40, 60, cs.dim, cs.content, cs.adam, 11);
+  Model ours = MakeModel(cs.users, 60, cs.dim, cs.content, cs.adam, 11);
   Model ref = ours;
   const auto t = Triples(ours, 2000, 5);
   const float lr = cs.adam ? 0.01f : 0.05f;
@@ -169,7 +171,7 @@ TEST_P(BprStepTest, MatchesTheScalarReference) {
   EXPECT_EQ(rev[0], rev_ref[0]);
   // Scores within float rounding of zero may fall either side.
   EXPECT_NEAR(double(rev[1]), double(rev_ref[1]), 2.0);
-  // 2,000 sequential float updates of 40 x 60 rows against double: drift stays small.
+  // 2,000 sequential float updates against double: drift stays small.
   ExpectNear(ours.p, ref.p, 2e-4, "user rows");
   ExpectNear(ours.q, ref.q, 2e-4, "item rows");
   if (cs.content) ExpectNear(ours.g, ref.g, 2e-4, "content gradient");
@@ -179,10 +181,12 @@ TEST_P(BprStepTest, MatchesTheScalarReference) {
 INSTANTIATE_TEST_SUITE_P(Shapes, BprStepTest,
                          ::testing::Values(Case{64, false, false}, Case{64, false, true}, Case{64, true, false},
                                            Case{64, true, true}, Case{37, false, true}, Case{37, true, false},
-                                           Case{128, true, true}, Case{1, false, false}),
+                                           Case{128, true, true}, Case{1, false, false},
+                                           Case{64, false, false, 40000}, Case{64, true, true, 40000}),
                          [](const auto& info) {
                            return "dim" + std::to_string(info.param.dim) + (info.param.adam ? "_adam" : "_sgd") +
-                                  (info.param.content ? "_content" : "");
+                                  (info.param.content ? "_content" : "") +
+                                  (info.param.users > 40 ? "_" + std::to_string(info.param.users) + "_users" : "");
                          });
 
 TEST(BprStep, BadParamsReturnNaNAndWriteNothing) {
