@@ -107,7 +107,10 @@ typedef struct ek_kernels {
                   float* out_score);
   /* Added in ABI 1.0 after top_k (check struct_size before use): one block of BPR
    * steps, triples in order; callers may run blocks on several threads over the same
-   * rows (Hogwild). Returns the summed weighted loss, each term taken before its step;
+   * rows (Hogwild). Backend "cuda" runs large blocks (>= 65,536 triples) on the GPU,
+   * the triples concurrently, and writes the rows the block touched back on return:
+   * what other threads wrote to those rows meanwhile is lost, so pass large blocks
+   * one at a time there. Returns the summed weighted loss, each term taken before its step;
    * out_reverse (may be NULL) gets [0] += the reverse-term triples and [1] += those
    * whose item i still scored above j. Bad params (NULL rows, dim 0, c without g, some
    * but not all Adam moments, a row index out of range, a triple with i == j) return
