@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,29 @@ struct Carver {
   }
 };
 
+thread_local BprStats last_bpr_stats;
+
+// Two events timing the kernel on the stream, destroyed with the object.
+struct KernelTimer {
+  cudaEvent_t start = nullptr, stop = nullptr;
+  KernelTimer() {
+    Check(cudaEventCreate(&start), "cudaEventCreate(BPR start)");
+    if (cudaEventCreate(&stop) != cudaSuccess) {
+      cudaEventDestroy(start);
+      Check(cudaErrorMemoryAllocation, "cudaEventCreate(BPR stop)");
+    }
+  }
+  ~KernelTimer() {
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+  }
+  double Seconds() const {
+    float ms = 0;
+    Check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime(BPR)");
+    return ms / 1e3;
+  }
+};
+
 // Copies back only the rows the block touched: untouched rows of the host arrays are
 // left alone, so a caller's other writers to them lose nothing.
 void WriteBackRows(float* host, const float* staged, const std::vector<uint8_t>& touched, size_t dim) {
@@ -210,37 +234,48 @@ double BprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t
   }
   detail::Upload(dt, triples, t_bytes, s, "cudaMemcpyAsync(BPR triples)");
   detail::Check(cudaMemsetAsync(dsums, 0, sizeof(detail::BprSums), s), "cudaMemsetAsync(BPR sums)");
+  detail::KernelTimer timer;
+  detail::Check(cudaEventRecord(timer.start, s), "cudaEventRecord(BPR start)");
   if (adam) {
     content ? detail::LaunchBpr<true, true>(args, dt, n, dsums, s) : detail::LaunchBpr<true, false>(args, dt, n, dsums, s);
   } else {
     content ? detail::LaunchBpr<false, true>(args, dt, n, dsums, s) : detail::LaunchBpr<false, false>(args, dt, n, dsums, s);
   }
+  detail::Check(cudaEventRecord(timer.stop, s), "cudaEventRecord(BPR stop)");
 
   // Everything comes back into host staging first, so that a failure part-way leaves
   // the caller's rows as they were; then only the touched rows are written.
-  std::vector<float> p(a.users * dim), q(a.items * dim), g(content ? a.items * dim : 0);
-  std::vector<float> mp(adam ? a.users * dim : 0), vp(mp.size()), mq(adam ? a.items * dim : 0), vq(mq.size());
+  // Staging without zero-filling (the copies overwrite all of it): 300 MB and more at a
+  // million users.
+  auto staging = [](bool used, size_t floats) {
+    return used ? std::make_unique_for_overwrite<float[]>(floats) : std::unique_ptr<float[]>();
+  };
+  const size_t pf = size_t{a.users} * dim, qf = size_t{a.items} * dim;
+  auto p = staging(true, pf), q = staging(true, qf), g = staging(content, qf);
+  auto mp = staging(adam, pf), vp = staging(adam, pf), mq = staging(adam, qf), vq = staging(adam, qf);
   detail::BprSums sums{};
-  detail::Download(p.data(), args.p, p_bytes, s, "cudaMemcpyAsync(BPR user rows back)");
-  detail::Download(q.data(), args.q, q_bytes, s, "cudaMemcpyAsync(BPR item rows back)");
-  if (content) detail::Download(g.data(), args.g, q_bytes, s, "cudaMemcpyAsync(BPR content gradient back)");
+  detail::Download(p.get(), args.p, p_bytes, s, "cudaMemcpyAsync(BPR user rows back)");
+  detail::Download(q.get(), args.q, q_bytes, s, "cudaMemcpyAsync(BPR item rows back)");
+  if (content) detail::Download(g.get(), args.g, q_bytes, s, "cudaMemcpyAsync(BPR content gradient back)");
   if (adam) {
-    detail::Download(mp.data(), args.m_p, p_bytes, s, "cudaMemcpyAsync(BPR Adam m_p back)");
-    detail::Download(vp.data(), args.v_p, p_bytes, s, "cudaMemcpyAsync(BPR Adam v_p back)");
-    detail::Download(mq.data(), args.m_q, q_bytes, s, "cudaMemcpyAsync(BPR Adam m_q back)");
-    detail::Download(vq.data(), args.v_q, q_bytes, s, "cudaMemcpyAsync(BPR Adam v_q back)");
+    detail::Download(mp.get(), args.m_p, p_bytes, s, "cudaMemcpyAsync(BPR Adam m_p back)");
+    detail::Download(vp.get(), args.v_p, p_bytes, s, "cudaMemcpyAsync(BPR Adam v_p back)");
+    detail::Download(mq.get(), args.m_q, q_bytes, s, "cudaMemcpyAsync(BPR Adam m_q back)");
+    detail::Download(vq.get(), args.v_q, q_bytes, s, "cudaMemcpyAsync(BPR Adam v_q back)");
   }
   detail::Download(&sums, dsums, sizeof(sums), s, "cudaMemcpyAsync(BPR sums)");
   detail::Finish(s, "cuda::BprStep");
+  const size_t moved = (p_bytes + q_bytes) * (adam ? 3 : 1) + (content ? 2 * q_bytes : 0);
+  detail::last_bpr_stats = BprStats{timer.Seconds(), moved + t_bytes, moved - (content ? q_bytes : 0)};
 
-  detail::WriteBackRows(a.p, p.data(), users, dim);
-  detail::WriteBackRows(a.q, q.data(), items, dim);
-  if (content) detail::WriteBackRows(a.g, g.data(), items, dim);
+  detail::WriteBackRows(a.p, p.get(), users, dim);
+  detail::WriteBackRows(a.q, q.get(), items, dim);
+  if (content) detail::WriteBackRows(a.g, g.get(), items, dim);
   if (adam) {
-    detail::WriteBackRows(a.m_p, mp.data(), users, dim);
-    detail::WriteBackRows(a.v_p, vp.data(), users, dim);
-    detail::WriteBackRows(a.m_q, mq.data(), items, dim);
-    detail::WriteBackRows(a.v_q, vq.data(), items, dim);
+    detail::WriteBackRows(a.m_p, mp.get(), users, dim);
+    detail::WriteBackRows(a.v_p, vp.get(), users, dim);
+    detail::WriteBackRows(a.m_q, mq.get(), items, dim);
+    detail::WriteBackRows(a.v_q, vq.get(), items, dim);
   }
   if (out_reverse) {
     out_reverse[0] += sums.reverse;
@@ -248,5 +283,7 @@ double BprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t
   }
   return sums.loss;
 }
+
+BprStats LastBprStats() { return detail::last_bpr_stats; }
 
 }  // namespace ek::cuda

@@ -88,6 +88,14 @@ void BindDense(const float* m, size_t n, const float* v, size_t count, float* ou
 double BprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n,
                uint64_t* out_reverse);
 
+struct BprStats {
+  double kernel_seconds = 0;      // the BPR kernel alone (CUDA events)
+  uint64_t bytes_to_device = 0;   // rows (+ content, gradient, moments) and triples
+  uint64_t bytes_to_host = 0;     // rows (+ gradient, moments) back
+};
+// Statistics of the calling thread's last BprStep that reached the GPU (benchmarks).
+BprStats LastBprStats();
+
 // ---- Exact search with per-query top-k (k <= 1024) ------------------------------------------
 // Same request, results, ordering and errors as kernels::ScanTopK. `content_key`
 // names the contents of req.base: equal non-zero keys promise identical rows, so the

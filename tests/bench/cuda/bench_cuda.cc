@@ -15,9 +15,9 @@
 //             by the field's role (structured: 3 rounds; dense: a D x D matrix) and
 //             summed: documents/s, GPU (copies included) vs CPU on all cores
 //   bpr       BPR-MF steps (dim 64, 1M users x 200k items, 8M random triples), SGD
-//             and Adam: samples/s, GPU (rows copied both ways, included) vs the CPU
-//             step on 1 thread and on all threads (Hogwild blocks of 4,096, as
-//             rec_unlearn runs it)
+//             and Adam: samples/s, GPU (rows copied both ways, included; and the
+//             kernel alone, CUDA events) vs the CPU step on 1 thread and on all
+//             threads (Hogwild blocks of 4,096, as rec_unlearn runs it)
 //
 // Options: --rows N (default 10,000,000) --dim D (384) --reps R (10) --cpu-rows N
 // (rows for the CPU batch run, default 1,000,000: the CPU rate is measured on a
@@ -197,11 +197,12 @@ void BenchBpr(ek::ThreadPool& pool, size_t users, size_t items, size_t n, bool g
     } else {
       ek::cuda::BprStep(&a, t.data(), n, nullptr);  // warm-up
       const double tg = Best(3, [&] { ek::cuda::BprStep(&a, t.data(), n, nullptr); });
+      const ek::cuda::BprStats st = ek::cuda::LastBprStats();
       std::printf("bpr         %s dim %zu, %zu users x %zu items, %zu triples: GPU %.1fM samples/s (rows copied, "
-                  "included); CPU 1 thread %.1fM/s, %zu threads %.1fM/s; GPU/CPU %.1fx (all threads), %.1fx (1 "
-                  "thread)\n",
-                  what, dim, users, items, n, n / tg / 1e6, n1 / t1 / 1e6, pool.size(), n / tp / 1e6, tp / tg,
-                  (t1 / n1) / (tg / n));
+                  "included; the kernel alone %.0fM/s, %.2f GB up + %.2f GB down per call); CPU 1 thread %.1fM/s, "
+                  "%zu threads %.1fM/s; GPU/CPU %.1fx (all threads), %.1fx (1 thread)\n",
+                  what, dim, users, items, n, n / tg / 1e6, n / st.kernel_seconds / 1e6, st.bytes_to_device / 1e9,
+                  st.bytes_to_host / 1e9, n1 / t1 / 1e6, pool.size(), n / tp / 1e6, tp / tg, (t1 / n1) / (tg / n));
     }
     std::fflush(stdout);
   }

@@ -169,7 +169,11 @@ TEST_F(CudaBprMbat, BprWithoutSharedRowsEqualsTheCpu) {
         ek_bpr_params pg = gpu.Params(0.05f, 1e-3f, 0.01f), pc = cpu.Params(0.05f, 1e-3f, 0.01f);
         uint64_t rg[2] = {0, 0}, rc[2] = {0, 0};
         const double lg = ek::cuda::BprStep(&pg, t.data(), n, rg);
+        const ek::cuda::BprStats st = ek::cuda::LastBprStats();
         const double lc = ek::kernels::BprStep(&pc, t.data(), n, rc);
+        const uint64_t rows = (uint64_t(n) + 2 * n) * dim * 4 * (adam ? 3 : 1) + (content ? 2 * 2 * n * dim * 4 : 0);
+        EXPECT_GT(st.kernel_seconds, 0.0);
+        EXPECT_EQ(rows + n * sizeof(ek_bpr_triple), st.bytes_to_device);
         const std::string where = "dim " + std::to_string(dim) + (adam ? " adam" : " sgd") + (content ? " content" : "");
         EXPECT_NEAR(lg, lc, 1e-5 * std::fabs(lc)) << where;
         EXPECT_EQ(rg[0], rc[0]) << where;
