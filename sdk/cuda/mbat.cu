@@ -9,7 +9,6 @@
 // vectors of 1,024 floats is 256 MiB, each pass bandwidth-bound, and the batched FWHT
 // already does its first 12 stages in shared memory.
 #include <string>
-#include <utility>
 
 #include "core/error.h"
 #include "cuda/internal.cuh"

@@ -66,8 +66,8 @@ bool BprWorthGpu(const ek_bpr_params* a, size_t n) {
 
 double TableBprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n,
                     uint64_t* out_reverse) {
-  if (BprWorthGpu(params, n) && kernels::BprArgsValid(params, triples, n) && Probe().available) {
-    try {
+  if (BprWorthGpu(params, n) && Probe().available) {
+    try {  // refuses bad arguments itself (NaN, nothing written), as the CPU step does
       return BprStep(params, triples, n, out_reverse);
     } catch (...) {
     }

@@ -86,9 +86,10 @@ template <bool kContent>
 // computed: with more rows than the caches hold (a million users), each step
 // otherwise waits for three to nine cache misses in a row. Only then: with rows that
 // stay in cache the prefetch instructions cost Adam about 10%.
-// (ek_bench_cuda --cpu-only, 1M users x 200k items, dim 64, medians of 3 runs beside
-// the build without it: 1 thread SGD 2.7M -> 4.2M samples/s, Adam 1.1M -> 1.8M;
-// 943 x 1,682 rows take the path without prefetch: SGD 16.5M vs 16.3M, Adam 8.8M vs 8.6M.)
+// (ek_bench_cuda --cpu-only --mbat-docs 0, 1M users x 200k items, dim 64, medians of 3
+// runs interleaved with the same binary built at 9dd3ce2, without it: 1 thread SGD
+// 2.7M -> 4.2M samples/s, Adam 1.1M -> 1.8M; 943 x 1,682 rows take the path without
+// prefetch: SGD 16.5M vs 16.3M, Adam 8.8M vs 8.6M.)
 constexpr size_t kPrefetchAhead = 8;
 constexpr size_t kPrefetchAboveBytes = size_t{8} << 20;
 

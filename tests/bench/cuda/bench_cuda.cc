@@ -216,15 +216,13 @@ int main(int argc, char** argv) {
   int reps = 10;
   bool cpu_only = false;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--cpu-only") cpu_only = true;
-  }
-  for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--cpu-only") {
-      --i;
+      cpu_only = true;
       continue;
     }
-    const size_t v = std::strtoull(argv[i + 1], nullptr, 10);
+    if (i + 1 >= argc) break;  // an option without its value
+    const size_t v = std::strtoull(argv[++i], nullptr, 10);
     if (a == "--rows") rows = v;
     else if (a == "--dim") dim = v;
     else if (a == "--reps") reps = static_cast<int>(v);

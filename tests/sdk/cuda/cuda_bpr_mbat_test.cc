@@ -12,9 +12,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
-#include <numeric>
-#include <random>
 #include <string>
 #include <vector>
 
