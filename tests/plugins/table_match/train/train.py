@@ -228,6 +228,27 @@ def model_json(cli, tmp, base, dsets, names):
     return {"trained_on": names, "variants": variants}
 
 
+def dump_all(cli, tmp, dsets, variants=VARIANTS):
+    """The zero-model dumps: base[variant][dataset] = load_dump(...) + n_gold, group."""
+    base = {}
+    for vname, signals, cfg in variants:
+        dump_model = os.path.join(tmp, f"dump_model_{vname}.json")
+        with open(dump_model, "w") as f:
+            json.dump({"variants": [{"name": "dump", "signals": signals,
+                                     "weights": [0.0] * len(signals), "bias": 0}]}, f)
+        base[vname] = {}
+        for name, group, a in dsets:
+            path = os.path.join(tmp, f"{vname}_{name}.csv")
+            res, _ = run_cli(cli, a + ["--dump-features", path], {"model": dump_model, **cfg})
+            d = load_dump(path)
+            d["n_gold"] = res["gold_pairs"]
+            d["group"] = group
+            base[vname][name] = d
+            print(f"dumped {name} ({vname}): {len(d['y'])} pairs, {int(d['y'].sum())} gold in ranked "
+                  f"lists, {res['gold_pairs']} gold pairs", file=sys.stderr)
+    return base
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.abspath(os.path.join(here, "../../../.."))
@@ -245,22 +266,7 @@ def main():
         sys.exit(f"data folder {args.data} not found")
     tmp = tempfile.mkdtemp(prefix="tm_train_")
     dsets = datasets(args.data)
-    base = {}
-    for vname, signals, cfg in VARIANTS:
-        dump_model = os.path.join(tmp, f"dump_model_{vname}.json")
-        with open(dump_model, "w") as f:
-            json.dump({"variants": [{"name": "dump", "signals": signals,
-                                     "weights": [0.0] * len(signals), "bias": 0}]}, f)
-        base[vname] = {}
-        for name, group, a in dsets:
-            path = os.path.join(tmp, f"{vname}_{name}.csv")
-            res, _ = run_cli(args.cli, a + ["--dump-features", path], {"model": dump_model, **cfg})
-            d = load_dump(path)
-            d["n_gold"] = res["gold_pairs"]
-            d["group"] = group
-            base[vname][name] = d
-            print(f"dumped {name} ({vname}): {len(d['y'])} pairs, {int(d['y'].sum())} gold in ranked "
-                  f"lists, {res['gold_pairs']} gold pairs", file=sys.stderr)
+    base = dump_all(args.cli, tmp, dsets)
     if args.ceiling:
         for name, _, a in dsets:
             m = model_json(args.cli, tmp, base, dsets, [name])
