@@ -203,6 +203,8 @@ def train(ds_list, ctx_dumps, m):
     return m
 
 
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../.."))
+
 VARIANTS = [("full", ALL_SIGNALS, {}), ("lexical", [s for s in ALL_SIGNALS if s not in WV],
                                         {"wordvec": "none"})]
 
@@ -249,13 +251,18 @@ def dump_all(cli, tmp, dsets, variants=VARIANTS):
     return base
 
 
+def arg_parser(cli_build):
+    """The options every script here shares: --cli (in build folder `cli_build`), --data."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cli", default=os.path.join(ROOT, cli_build, "sdk/cli/embedkit"))
+    ap.add_argument("--data", default=os.path.join(ROOT, "../shared/data/schema"))
+    return ap
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.abspath(os.path.join(here, "../../../.."))
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cli", default=os.path.join(root, "build-match/sdk/cli/embedkit"))
-    ap.add_argument("--data", default=os.path.join(root, "../shared/data/schema"))
-    ap.add_argument("--out", default=os.path.join(root, "plugins/table_match/model.json"))
+    ap = arg_parser("build-match")
+    ap.add_argument("--out", default=os.path.join(ROOT, "plugins/table_match/model.json"))
     ap.add_argument("--variant", default="", help="evaluate with this variant (default: best available)")
     ap.add_argument("--ceiling", action="store_true",
                     help="diagnosis only: fit each dataset on its own pairs and evaluate it on "

@@ -17,7 +17,6 @@ run-together names split in two against WordNet's lemmas, `id` dropped):
   link_col / link_table 1 for the same synset, 0.8 for a direct hypernym, else 0
 using each word's first three noun senses (WordNet lists senses by frequency).
 """
-import argparse
 import functools
 import os
 import re
@@ -158,24 +157,17 @@ def features(wn, d):
 
 def hits(d, score):
     """Hit@1 and Hit@5 over the source columns with a gold target."""
-    best = {}
-    order = np.lexsort((-score, d["src"]))
-    rank, prev = 0, None
-    for i in order:
-        rank = rank + 1 if d["src"][i] == prev else 0
-        prev = d["src"][i]
-        if d["y"][i] > 0 and prev not in best:
-            best[prev] = rank
+    _, y, rank = train.ranked(d, score)
+    best = {}  # ranked() orders by source column, then score: the first gold is the best
+    for src, gold, r in zip(np.sort(d["src"]), y, rank):
+        if gold > 0:
+            best.setdefault(src, r)
     r = np.array(list(best.values()))
     return (r == 0).mean(), (r < 5).mean()
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.abspath(os.path.join(here, "../../../.."))
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cli", default=os.path.join(root, "build/sdk/cli/embedkit"))
-    ap.add_argument("--data", default=os.path.join(root, "../shared/data/schema"))
+    ap = train.arg_parser("build")
     ap.add_argument("--wordnet", default=WORDNET)
     args = ap.parse_args()
     if not os.path.isfile(os.path.join(args.wordnet, "data.noun")):
