@@ -1,5 +1,8 @@
 #include "store/sqlite.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "core/error.h"
 
 namespace ek::store::sql {
@@ -112,6 +115,23 @@ Stmt& Db::Prepare(const char* sql) {
 void Db::Exec(const char* sql) {
   const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) Throw(rc, sql);
+}
+
+// Entering WAL upgrades the pragma's read lock to an exclusive one, and SQLite
+// answers SQLITE_BUSY at once there rather than call the busy handler (waiting while
+// holding a read lock could deadlock). A process opening a store another process is
+// creating meets exactly that, so the wait the busy timeout promises is done here,
+// with no lock held between tries.
+void Db::EnableWal() {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms_);
+  for (int pause_ms = 1;; pause_ms = std::min(pause_ms * 2, 16)) {
+    const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline)
+      Throw(rc, "PRAGMA journal_mode=WAL");
+    sqlite3_sleep(pause_ms);
+  }
 }
 
 int64_t Db::QueryInt(const char* sql) {

@@ -82,6 +82,8 @@ class Db {
   void Exec(const char* sql);
   // Runs a one-row, one-column query (e.g. a PRAGMA) and returns the integer.
   int64_t QueryInt(const char* sql);
+  // PRAGMA journal_mode=WAL, waiting up to the busy timeout for other connections.
+  void EnableWal();
 
   // Throws ek::Error for `rc` with the connection's message, prefixed by `during`.
   [[noreturn]] void Throw(int rc, std::string_view during) const;

@@ -390,9 +390,17 @@ SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, Th
 void SqliteStore::InitOrCheckSchema() {
   const std::string where = "store '" + path_ + "'";
   // The first read of the header: a file that is not SQLite fails here (NOTADB).
-  int64_t app_id = db_->QueryInt("PRAGMA application_id");
-  int64_t version = db_->QueryInt("PRAGMA user_version");
-  int64_t tables = db_->QueryInt("SELECT count(*) FROM sqlite_schema");
+  // The three values come from one read transaction: read one by one, they can
+  // straddle another process's initialising commit and see "application_id 0 but
+  // tables present" — a fresh store misreported as a foreign database.
+  int64_t app_id = 0, version = 0, tables = 0;
+  {
+    Txn snapshot(*db_, Txn::kRead);
+    app_id = db_->QueryInt("PRAGMA application_id");
+    version = db_->QueryInt("PRAGMA user_version");
+    tables = db_->QueryInt("SELECT count(*) FROM sqlite_schema");
+    snapshot.Commit();
+  }
   const bool writable = !read_only_option_ && !read_only_file_;
 
   if (app_id == 0 && version == 0 && tables == 0) {
@@ -400,7 +408,7 @@ void SqliteStore::InitOrCheckSchema() {
       Fail(EK_ERR_READ_ONLY, where + " is empty and opened read-only, so its schema cannot be "
                                      "created");
     // WAL must be set outside a transaction; an empty database is ours to configure.
-    db_->Exec("PRAGMA journal_mode=WAL");
+    db_->EnableWal();
     Txn txn(*db_, Txn::kWrite);
     // Someone else may have initialised it while we waited for the lock.
     app_id = db_->QueryInt("PRAGMA application_id");
@@ -440,7 +448,7 @@ void SqliteStore::InitOrCheckSchema() {
     if (rc != SQLITE_OK) Fail(EK_ERR_CORRUPT, where + " lacks the embedkit schema: " + why);
   }
   if (writable) {
-    if (!in_memory_) db_->Exec("PRAGMA journal_mode=WAL");
+    if (!in_memory_) db_->EnableWal();
     db_->Exec("PRAGMA secure_delete=ON");
   }
   // WAL + synchronous=NORMAL: a commit survives a crash or SIGKILL of the writer
