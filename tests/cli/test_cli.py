@@ -400,7 +400,7 @@ class ImportTests(Fixture):
         self.assertEqual(hit["metadata"], {"title": RECORDS[1]["title"], "category": "x"})
 
     def test_sigint_cancels_with_exit_130(self):
-        # 1M rows of dim 1, one transaction each: far longer than the 0.5 s we wait.
+        # 1M rows of dim 1, one transaction each: far longer than it takes to interrupt.
         import array
         big = self.path("big.f32")
         with open(big, "wb") as f:
@@ -408,8 +408,19 @@ class ImportTests(Fixture):
         proc = subprocess.Popen([BINARY, "store", "import", self.store, "-c", "big", "--dim", "1",
                                  "--vectors", big, "--batch", "1"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Interrupt once rows are being committed: the CLI's SIGINT handler is then
+        # installed (a fixed sleep could fire before it on a loaded machine).
+        import sqlite3
         import time
-        time.sleep(0.5)
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                with sqlite3.connect(f"file:{self.store}?mode=ro", uri=True) as db:
+                    if db.execute("SELECT count(*) FROM vectors").fetchone()[0] > 0:
+                        break
+            except sqlite3.Error:
+                pass  # not created yet
+            time.sleep(0.02)
         proc.send_signal(2)  # SIGINT
         out, err = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 130, f"stdout={out!r} stderr={err!r}")
