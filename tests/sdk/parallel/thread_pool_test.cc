@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -60,12 +61,19 @@ TEST(ThreadPoolTest, SizeOneRunsInlineOnCaller) {
 TEST(ThreadPoolTest, UsesWorkerThreads) {
   ThreadPool pool(2);
   std::mutex m;
+  std::condition_variable seen;
   std::set<std::thread::id> ids;
-  // Chunks that sleep a little so the worker certainly picks some up.
+  bool gave_up = false;
+  // Each chunk waits (bounded) until a second thread has run one, so the worker
+  // certainly picks some up however late a loaded machine schedules it; a pool that
+  // never uses its worker fails after the bound instead of hanging.
   pool.ParallelFor(64, 1, [&](size_t, size_t) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    std::lock_guard<std::mutex> lock(m);
+    std::unique_lock<std::mutex> lock(m);
     ids.insert(std::this_thread::get_id());
+    seen.notify_all();
+    if (!seen.wait_for(lock, std::chrono::seconds(10),
+                       [&] { return gave_up || ids.size() >= ExpectedSize(2); }))
+      gave_up = true;
   });
   EXPECT_EQ(ids.size(), ExpectedSize(2));
 }
