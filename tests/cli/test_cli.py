@@ -415,9 +415,12 @@ class ImportTests(Fixture):
         deadline = time.monotonic() + 60
         while proc.poll() is None and time.monotonic() < deadline:
             try:
-                with sqlite3.connect(f"file:{self.store}?mode=ro", uri=True) as db:
+                db = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True)
+                try:
                     if db.execute("SELECT count(*) FROM vectors").fetchone()[0] > 0:
                         break
+                finally:
+                    db.close()  # `with` would only end a transaction, not close
             except sqlite3.Error:
                 pass  # not created yet
             time.sleep(0.02)
