@@ -1,6 +1,7 @@
 // ek_instance_* and the typed extension wrappers (ek.encoder/1). Every call into a
 // plugin goes through CallPlugin: exceptions are caught, the plugin's own message
 // (ek_host::set_error) is attached, and statuses outside the ABI become EK_ERR_PLUGIN.
+#include <cmath>
 #include <cstring>
 
 #include "capi/guard.h"
@@ -33,6 +34,20 @@ void CallPlugin(const ek_instance* instance, const char* what, F&& call) {
   if (message.empty()) message = ek::StatusName(status);
   if (status < 0 || status > EK_ERR_PLUGIN) status = EK_ERR_PLUGIN;
   ek::Fail(status, std::string("plugin '") + PluginId(instance) + "' " + what + ": " + message);
+}
+
+// A plugin that returns EK_OK with NaN or infinity in its output would hand the
+// caller vectors that poison every later search: refuse them as plugin misbehaviour,
+// naming the first bad component.
+void RequireFiniteOutput(const ek_instance* instance, const float* out, size_t count, size_t dim) {
+  for (size_t i = 0; i < count * dim; ++i) {
+    if (std::isfinite(out[i])) continue;
+    const char* value = std::isnan(out[i]) ? "nan" : out[i] > 0 ? "inf" : "-inf";
+    ek::Fail(EK_ERR_PLUGIN, std::string("plugin '") + PluginId(instance) +
+                                "' encode returned a non-finite vector: item " +
+                                std::to_string(i / dim) + ", component " + std::to_string(i % dim) +
+                                " is " + value);
+  }
 }
 
 const ek_encoder_ext* Encoder(ek_instance* instance) {
@@ -155,6 +170,7 @@ EK_API ek_status ek_encode(ek_instance* instance, const ek_string_view* items, s
                                             std::to_string(dim) + " need " + std::to_string(needed));
     }
     CallPlugin(instance, "encode", [&] { return enc->encode(instance->data, items, count, out); });
+    RequireFiniteOutput(instance, out, count, dim);
   });
 }
 

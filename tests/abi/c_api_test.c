@@ -287,6 +287,13 @@ static void test_encoder(void) {
     OK(ek_instance_create(ctx, "test.throwing", "{\"mode\": \"message\"}", &inst));
     FAILS(ek_encode(inst, items, 1, buf, 8, NULL), EK_ERR_INVALID_ARGUMENT, "refusing on purpose");
     ek_instance_free(inst);
+    /* "succeeds" with NaN / -inf in the last component: the host refuses the output */
+    OK(ek_instance_create(ctx, "test.throwing", "{\"mode\": \"nan\"}", &inst));
+    FAILS(ek_encode(inst, items, 2, buf, 8, NULL), EK_ERR_PLUGIN, "item 1, component 3 is nan");
+    ek_instance_free(inst);
+    OK(ek_instance_create(ctx, "test.throwing", "{\"mode\": \"inf\"}", &inst));
+    FAILS(ek_encode(inst, items, 1, buf, 8, NULL), EK_ERR_PLUGIN, "item 0, component 3 is -inf");
+    ek_instance_free(inst);
   }
   ek_context_free(ctx);
 }
@@ -510,14 +517,23 @@ static void test_store(const char* store_path) {
 
   if (strcmp(store_path, ":memory:") == 0) return;
 
-  /* reopen: everything committed is there */
+  /* reopen: everything committed is there. Free the context first (embedkit.h: any
+   * free order): the store and collection keep it, and its thread pool, alive. */
   ctx = new_context();
   OK(ek_store_open(ctx, store_path, NULL, &store));
+  ek_context_free(ctx);
   OK(ek_collection_open(store, "docs", &coll));
   OK(ek_collection_count(coll, &count));
   CHECK(count == ROWS - 1);
+  ek_search_options_init(&so);
+  so.k = 3;
+  OK(ek_collection_search(coll, vectors + DIM, 1, DIM, &so, &results));
+  CHECK(ek_results_hit_count(results, 0) == 3);
+  ek_results_free(results);
+  results = NULL;
   ek_collection_free(coll);
   ek_store_free(store);
+  ctx = new_context();
 
   /* read-only */
   {

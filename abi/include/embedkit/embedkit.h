@@ -73,8 +73,9 @@ EK_API void ek_context_options_init(ek_context_options* options);
  * [thread-safe] */
 EK_API ek_status ek_context_create(const ek_context_options* options, ek_context** out_context);
 
-/* Frees the context. Every instance and store created from it must be freed first;
- * the context then waits for its worker threads. [one thread at a time per handle] */
+/* Frees the context. Handles may be freed in any order: instances, stores and
+ * collections created from the context keep it alive and stay usable; its worker
+ * threads stop when the last of them is freed. [one thread at a time per handle] */
 EK_API void ek_context_free(ek_context* context);
 
 typedef struct ek_context_info {
@@ -167,7 +168,9 @@ EK_API ek_status ek_encoder_dim(ek_instance* instance, size_t* out_dim);
 
 /* Encodes `count` items into `out` (count x dim floats, row-major). Fails with
  * EK_ERR_BUFFER_TOO_SMALL if out_capacity (in floats) < count * dim; then
- * `out_needed` (optional) receives count * dim. [one thread at a time per handle] */
+ * `out_needed` (optional) receives count * dim. A plugin that writes NaN or
+ * infinity gives EK_ERR_PLUGIN naming the item and component (`out` then holds
+ * whatever the plugin wrote). [one thread at a time per handle] */
 EK_API ek_status ek_encode(ek_instance* instance, const ek_string_view* items, size_t count,
                            float* out, size_t out_capacity, size_t* out_needed);
 
@@ -188,8 +191,9 @@ EK_API void ek_store_options_init(ek_store_options* options);
 EK_API ek_status ek_store_open(ek_context* context, const char* path,
                                const ek_store_options* options, ek_store** out_store);
 
-/* Closes the store. Collections opened from it must be freed first. A transaction
- * still open is rolled back. [one thread at a time per handle] */
+/* Frees the store handle. A transaction still open is rolled back. Collections
+ * opened from it keep the store open and stay usable until they are freed too
+ * (any free order is safe). [one thread at a time per handle] */
 EK_API void ek_store_free(ek_store* store);
 
 /* Groups the writes made through this store handle (and the collections opened from

@@ -293,12 +293,86 @@ def decode(b: Optional[bytes]) -> Optional[str]:
     return None if b is None else b.decode("utf-8")
 
 
-def encode(s: "str | bytes | os.PathLike[str] | None") -> Optional[bytes]:
+def _invalid(message: str) -> Exception:
+    from .errors import InvalidArgumentError  # errors imports this module
+    return InvalidArgumentError(1, message)
+
+
+def encode(s: "str | bytes | os.PathLike[str] | None",
+           what: str = "a string argument") -> Optional[bytes]:
+    """``s`` as the bytes of a NUL-terminated C string (``const char*``), or None.
+
+    The C side stops at the first NUL, so text holding one would silently become
+    another string (``"alice\\x00x"`` would name ``"alice"``): raise instead, as for
+    text that UTF-8 cannot encode (lone surrogates). ``what`` names the argument in
+    the message, e.g. ``"upsert: ids[3]"``.
+    """
     if s is None:
         return None
     if isinstance(s, bytes):
-        return s
-    return os.fsencode(s) if isinstance(s, os.PathLike) else s.encode("utf-8")
+        b = s
+    elif isinstance(s, os.PathLike):
+        b = os.fsencode(s)
+    elif isinstance(s, str):
+        b = utf8(s, what)
+    else:
+        raise TypeError("%s must be str or bytes, not %s" % (what, type(s).__name__))
+    nul = b.find(b"\0")
+    if nul >= 0:
+        raise _invalid("%s (%s) contains a NUL character (U+0000) at byte %d; ids, names, "
+                       "paths and JSON text cannot hold NUL" % (what, _show(s), nul))
+    return b
+
+
+def utf8(s: str, what: str) -> bytes:
+    """``s`` encoded as UTF-8; InvalidArgumentError (not a bare UnicodeEncodeError)
+    for a lone surrogate, which has no UTF-8 form."""
+    try:
+        return s.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise _invalid("%s (%s) is not valid Unicode text: a lone surrogate at index %d; text "
+                       "must be well-formed UTF-8" % (what, _show(s), e.start)) from None
+
+
+def is_utf8_encodable(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _show(s: object) -> str:
+    """A short quoted form of ``s`` for messages (escapes NUL and surrogates)."""
+    text = repr(os.fspath(s) if isinstance(s, os.PathLike) else s)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+#: Value ranges of the C integer types the API takes.
+_C_INT_RANGES = {
+    "int32_t": (-2 ** 31, 2 ** 31 - 1),
+    "uint32_t": (0, 2 ** 32 - 1),
+    "size_t": (0, 2 ** (8 * ctypes.sizeof(c_size_t)) - 1),
+    "uint64_t": (0, 2 ** 64 - 1),
+}
+
+
+def c_int(value: object, what: str, ctype: str = "uint32_t") -> int:
+    """``value`` as a Python int that fits the C type ``ctype``.
+
+    ctypes wraps out-of-range integers silently (``2**32 + 5`` becomes 5 in a
+    ``uint32_t``, ``-1`` becomes ``2**64 - 1`` in a ``size_t``), so every integer
+    bound for C goes through here: TypeError for a non-integer, InvalidArgumentError
+    (a ValueError) outside the type's range.
+    """
+    if not hasattr(value, "__index__"):
+        raise TypeError("%s must be an integer, not %s" % (what, type(value).__name__))
+    n = value.__index__()  # type: ignore[attr-defined]
+    lo, hi = _C_INT_RANGES[ctype]
+    if not lo <= n <= hi:
+        raise _invalid("%s is %d, outside the range of its C type %s (%d..%d)"
+                       % (what, n, ctype, lo, hi))
+    return n
 
 
 __all__ = ["lib", "library_path", "find_library", "candidate_paths", "STRUCTS",

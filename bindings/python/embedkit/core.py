@@ -88,10 +88,20 @@ def _json_text(value: JsonLike, what: str) -> Optional[bytes]:
     if value is None:
         return None
     if isinstance(value, (str, bytes)):
-        return _lib.encode(value)
+        return _lib.encode(value, what)
     if isinstance(value, Mapping):
         return json.dumps(value, separators=(",", ":")).encode("utf-8")
     raise TypeError("%s must be a JSON string or a mapping, not %s" % (what, type(value).__name__))
+
+
+def _item_bytes(item: Any, index: int) -> bytes:
+    """An encoder item as bytes. Items travel with their length, so NUL is fine;
+    anything but str/bytes (an int would become that many zero bytes) is not."""
+    if isinstance(item, str):
+        return _lib.utf8(item, "encode: items[%d]" % index)
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return bytes(item)
+    raise TypeError("encode: items[%d] must be str or bytes, not %s" % (index, type(item).__name__))
 
 
 def _as_f32_matrix(x: Any, dim: Optional[int], what: str) -> np.ndarray:
@@ -223,9 +233,9 @@ class Context(_Handle):
         L = _lib.lib()
         o = ek_context_options()
         L.ek_context_options_init(byref(o))
-        o.backend = _lib.encode(backend)
-        o.num_threads = num_threads
-        o.log_level = int(log_level)
+        o.backend = _lib.encode(backend, "Context: backend")
+        o.num_threads = _lib.c_int(num_threads, "Context: num_threads")
+        o.log_level = _lib.c_int(log_level, "Context: log_level", "int32_t")
         self._log_cb = None
         if log is not None:
             def _log(_user: Any, level: int, message: bytes) -> None:
@@ -239,7 +249,7 @@ class Context(_Handle):
         if plugin_path is not None:
             if not isinstance(plugin_path, (str, bytes)):
                 plugin_path = ":".join(os.fspath(p) for p in plugin_path)
-            o.plugin_path = _lib.encode(plugin_path)
+            o.plugin_path = _lib.encode(plugin_path, "Context: plugin_path")
         o.no_bundled_plugins = 0 if bundled_plugins else 1
         self._progress_cb: Any = None
         self._progress_error: Optional[BaseException] = None
@@ -263,7 +273,7 @@ class Context(_Handle):
         AlreadyExistsError with the library's message.
         """
         out = c_char_p()
-        check(_lib.lib().ek_plugin_load(self._h, _lib.encode(path), byref(out)))
+        check(_lib.lib().ek_plugin_load(self._h, _lib.encode(path, "load_plugin: path"), byref(out)))
         return out.value.decode("utf-8")  # type: ignore[union-attr]
 
     def load_plugin_dir(self, folders: Union[PathLike, Sequence[PathLike]]) -> int:
@@ -271,7 +281,8 @@ class Context(_Handle):
         if not isinstance(folders, (str, bytes, os.PathLike)):
             folders = ":".join(os.fspath(f) for f in folders)
         n = c_size_t()
-        check(_lib.lib().ek_plugin_load_dir(self._h, _lib.encode(folders), byref(n)))
+        check(_lib.lib().ek_plugin_load_dir(self._h, _lib.encode(folders, "load_plugin_dir: folders"),
+                                            byref(n)))
         return n.value
 
     @property
@@ -295,14 +306,16 @@ class Context(_Handle):
         """The plugin with this id; NotFoundError if none."""
         info = ek_plugin_info()
         info.struct_size = ctypes.sizeof(info)
-        check(_lib.lib().ek_plugin_info_find(self._h, _lib.encode(plugin_id), byref(info)))
+        check(_lib.lib().ek_plugin_info_find(self._h, _lib.encode(plugin_id, "plugin: plugin_id"),
+                                             byref(info)))
         return PluginInfo._from_c(info)
 
     def plugin_at(self, index: int) -> PluginInfo:
         """Plugin number ``index`` (0 <= index < plugin_count)."""
         info = ek_plugin_info()
         info.struct_size = ctypes.sizeof(info)
-        check(_lib.lib().ek_plugin_info_at(self._h, index, byref(info)))
+        check(_lib.lib().ek_plugin_info_at(self._h, _lib.c_int(index, "plugin_at: index", "size_t"),
+                                           byref(info)))
         return PluginInfo._from_c(info)
 
     # -- instances and stores
@@ -374,7 +387,8 @@ class Instance(_Handle):
 
     def __init__(self, context: Context, plugin_id: str, config: JsonLike = None) -> None:
         ptr = c_void_p()
-        check(_lib.lib().ek_instance_create(context._h, _lib.encode(plugin_id),
+        check(_lib.lib().ek_instance_create(context._h,
+                                            _lib.encode(plugin_id, "create_instance: plugin_id"),
                                             _json_text(config, "config"), byref(ptr)))
         super().__init__(ptr.value, context)
         self.context = context
@@ -384,7 +398,8 @@ class Instance(_Handle):
 
     def has_extension(self, extension_id: str) -> bool:
         """True if the instance provides the extension (e.g. ``"ek.encoder/1"``)."""
-        return bool(_lib.lib().ek_instance_has_extension(self._h, _lib.encode(extension_id)))
+        return bool(_lib.lib().ek_instance_has_extension(
+            self._h, _lib.encode(extension_id, "has_extension: extension_id")))
 
     def extension_table(self, extension_id: str) -> int:
         """Address of the plugin's function table for an extension (raw access).
@@ -393,7 +408,8 @@ class Instance(_Handle):
         UnsupportedError if the instance lacks it.
         """
         out = c_void_p()
-        check(_lib.lib().ek_instance_get_extension(self._h, _lib.encode(extension_id), byref(out)))
+        check(_lib.lib().ek_instance_get_extension(
+            self._h, _lib.encode(extension_id, "extension_table: extension_id"), byref(out)))
         return int(out.value or 0)
 
     @property
@@ -457,7 +473,7 @@ class Instance(_Handle):
         single = isinstance(items, (str, bytes))
         seq: Sequence[Text] = [items] if single else items  # type: ignore[list-item]
         count = len(seq)
-        keep = [s.encode("utf-8") if isinstance(s, str) else bytes(s) for s in seq]
+        keep = [_item_bytes(s, i) for i, s in enumerate(seq)]
         views = (ek_string_view * max(count, 1))()
         for i, b in enumerate(keep):
             views[i].data = cast(c_char_p(b), c_void_p).value
@@ -516,9 +532,9 @@ class Store(_Handle):
         L.ek_store_options_init(byref(o))
         o.read_only = 1 if read_only else 0
         o.must_exist = 1 if must_exist else 0
-        o.busy_timeout_ms = busy_timeout_ms
+        o.busy_timeout_ms = _lib.c_int(busy_timeout_ms, "Store: busy_timeout_ms")
         ptr = c_void_p()
-        check(L.ek_store_open(context._h, _lib.encode(path), byref(o), byref(ptr)))
+        check(L.ek_store_open(context._h, _lib.encode(path, "Store: path"), byref(o), byref(ptr)))
         super().__init__(ptr.value, context)
         self.context = context
         self.path = os.fspath(path)
@@ -565,19 +581,22 @@ class Store(_Handle):
                 raise make_error(1, f"create_collection: unknown metric {metric!r} "
                                     "(cosine, dot or l2)") from None
         ptr = c_void_p()
-        check(_lib.lib().ek_collection_create(self._h, _lib.encode(name), dim, int(metric),
-                                              byref(ptr)))
+        check(_lib.lib().ek_collection_create(
+            self._h, _lib.encode(name, "create_collection: name"),
+            _lib.c_int(dim, "create_collection: dim"),
+            _lib.c_int(metric, "create_collection: metric", "int32_t"), byref(ptr)))
         return Collection(ptr.value, self)
 
     def collection(self, name: str) -> "Collection":
         """Opens an existing collection; NotFoundError if there is none."""
         ptr = c_void_p()
-        check(_lib.lib().ek_collection_open(self._h, _lib.encode(name), byref(ptr)))
+        check(_lib.lib().ek_collection_open(self._h, _lib.encode(name, "collection: name"),
+                                            byref(ptr)))
         return Collection(ptr.value, self)
 
     def drop_collection(self, name: str) -> None:
         """Deletes a collection and its vectors; NotFoundError if there is none."""
-        check(_lib.lib().ek_collection_drop(self._h, _lib.encode(name)))
+        check(_lib.lib().ek_collection_drop(self._h, _lib.encode(name, "drop_collection: name")))
 
     def collections(self) -> List[CollectionInfo]:
         """Every collection of the store."""
@@ -626,13 +645,15 @@ class Results(_Handle):
 
     def hit_count(self, query: int = 0) -> int:
         """Hits of query ``query`` (0 when out of range)."""
-        return int(_lib.lib().ek_results_hit_count(self._h, query))
+        return int(_lib.lib().ek_results_hit_count(self._h, _lib.c_int(query, "hit_count: query",
+                                                                        "size_t")))
 
     def hit(self, query: int, rank: int) -> Hit:
         """Hit number ``rank`` (0 = best) of query ``query``; InvalidArgumentError if none."""
         h = ek_hit()
         h.struct_size = ctypes.sizeof(h)
-        check(_lib.lib().ek_results_hit(self._h, query, rank, byref(h)))
+        check(_lib.lib().ek_results_hit(self._h, _lib.c_int(query, "hit: query", "size_t"),
+                                        _lib.c_int(rank, "hit: rank", "size_t"), byref(h)))
         return Hit(h.id.decode("utf-8"), float(h.score), _lib.decode(h.metadata_json))
 
     def hits(self, query: int = 0) -> List[Hit]:
@@ -717,7 +738,7 @@ class Collection(_Handle):
         n = len(id_list)
         if a.shape[0] != n:
             raise ValueError("%d ids but %d vector rows" % (n, a.shape[0]))
-        id_bytes = [_lib.encode(i) for i in id_list]
+        id_bytes = [_lib.encode(i, "upsert: ids[%d]" % r) for r, i in enumerate(id_list)]
         id_arr = (c_char_p * max(n, 1))(*id_bytes)
         b = ek_upsert_batch()
         b.struct_size = ctypes.sizeof(b)
@@ -730,7 +751,8 @@ class Collection(_Handle):
             rows = [metadata] if single else list(metadata)  # type: ignore[arg-type]
             if len(rows) != n:
                 raise ValueError("%d ids but %d metadata entries" % (n, len(rows)))
-            meta_arr = (c_char_p * max(n, 1))(*[_json_text(m, "metadata") for m in rows])
+            meta_arr = (c_char_p * max(n, 1))(
+                *[_json_text(m, "upsert: metadata[%d]" % r) for r, m in enumerate(rows)])
             b.metadata_json = meta_arr
         check(_lib.lib().ek_collection_upsert(self._h, byref(b)))
 
@@ -757,7 +779,8 @@ class Collection(_Handle):
         dim = c_size_t()
         meta = c_void_p()
         L = _lib.lib()
-        check(L.ek_collection_get(self._h, _lib.encode(id), _float_ptr(out), out.size, byref(dim),
+        check(L.ek_collection_get(self._h, _lib.encode(id, "get: id"), _float_ptr(out), out.size,
+                                  byref(dim),
                                   byref(meta) if want_meta else None))
         text = None
         if meta.value:
@@ -768,7 +791,8 @@ class Collection(_Handle):
         return out.reshape(-1)[: dim.value], text
 
     def __contains__(self, id: object) -> bool:
-        if not isinstance(id, str):
+        # No stored id holds a NUL or a lone surrogate: such a key is simply absent.
+        if not isinstance(id, str) or "\0" in id or not _lib.is_utf8_encodable(id):
             return False
         dim = c_size_t()
         status = _lib.lib().ek_collection_get(self._h, _lib.encode(id), None, 0, byref(dim), None)
@@ -782,7 +806,8 @@ class Collection(_Handle):
     def delete(self, ids: Union[str, Iterable[str]]) -> int:
         """Deletes rows by id in one transaction; returns how many existed."""
         id_list = [ids] if isinstance(ids, str) else list(ids)
-        arr = (c_char_p * max(len(id_list), 1))(*[_lib.encode(i) for i in id_list])
+        arr = (c_char_p * max(len(id_list), 1))(
+            *[_lib.encode(i, "delete: ids[%d]" % r) for r, i in enumerate(id_list)])
         n = c_size_t()
         check(_lib.lib().ek_collection_delete(self._h, arr, len(id_list), byref(n)))
         return n.value
@@ -805,8 +830,8 @@ class Collection(_Handle):
         L = _lib.lib()
         o = ek_search_options()
         L.ek_search_options_init(byref(o))
-        o.k = k
-        o.filter_json = _json_text(filter, "filter")
+        o.k = _lib.c_int(k, "search: k")
+        o.filter_json = _json_text(filter, "search: filter")
         o.include_metadata = 1 if include_metadata else 0
         ptr = c_void_p()
         check(L.ek_collection_search(self._h, _float_ptr(a), a.shape[0], a.shape[1], byref(o),
@@ -816,7 +841,8 @@ class Collection(_Handle):
     def list(self, offset: int = 0, limit: int = 0, include_metadata: bool = False) -> Results:
         """Rows in insertion order (``limit`` 0 = all) as one result list, scores 0."""
         ptr = c_void_p()
-        check(_lib.lib().ek_collection_list(self._h, offset, limit, 1 if include_metadata else 0,
-                                            byref(ptr)))
+        check(_lib.lib().ek_collection_list(self._h, _lib.c_int(offset, "list: offset", "size_t"),
+                                            _lib.c_int(limit, "list: limit", "size_t"),
+                                            1 if include_metadata else 0, byref(ptr)))
         return Results(ptr.value, self)
 

@@ -34,7 +34,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping,
 
 import numpy as np
 
-from . import _ext
+from . import _ext, _lib
 from ._lib import ek_string_view
 from .errors import (AbiMismatchError, CancelledError, EmbedkitError, InvalidArgumentError,
                      Status, UnsupportedError, error_class)
@@ -50,21 +50,34 @@ __all__ = ["Classifier", "Prediction", "LabelInfo", "Label", "Matcher", "MatchCo
 
 
 def _bytes(s: Text, what: str) -> bytes:
+    """Text that travels with its length (documents, callback results): NUL is data."""
     if isinstance(s, bytes):
         return s
     if isinstance(s, str):
-        return s.encode("utf-8")
+        return _lib.utf8(s, what)
     raise TypeError("%s must be str or bytes, not %s" % (what, type(s).__name__))
+
+
+def _cstr(s: Text, what: str) -> bytes:
+    """Text for a NUL-terminated ``const char*`` (ids, names): no NUL, str or bytes."""
+    if not isinstance(s, (str, bytes)):
+        raise TypeError("%s must be str or bytes, not %s" % (what, type(s).__name__))
+    return _lib.encode(s, what)  # type: ignore[return-value]
 
 
 def _json_bytes(value: Any, what: str) -> bytes:
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
-        return value.encode("utf-8")
+        return _lib.utf8(value, what)
     if isinstance(value, (Mapping, list, tuple)):
         return json.dumps(value, separators=(",", ":")).encode("utf-8")
     raise TypeError("%s must be JSON text, a dict or a list, not %s" % (what, type(value).__name__))
+
+
+def _json_cstr(value: Any, what: str) -> bytes:
+    """JSON for a NUL-terminated ``const char*`` (json.dumps escapes NUL itself)."""
+    return _lib.encode(_json_bytes(value, what), what)  # type: ignore[return-value]
 
 
 def _text_list(items: Any, what: str) -> List[bytes]:
@@ -91,7 +104,7 @@ def _cstr_array(texts: Sequence[bytes]) -> Any:
 def _ids(items: Any, what: str) -> List[bytes]:
     if isinstance(items, (str, bytes)):
         items = [items]
-    return [_bytes(i, what) for i in items]
+    return [_cstr(i, "%s[%d]" % (what, n)) for n, i in enumerate(items)]
 
 
 def _out_f32(out: Optional[np.ndarray], shape: Tuple[int, ...]) -> np.ndarray:
@@ -284,10 +297,12 @@ class Classifier(_Extension):
             keep: List[Any] = []
             arr = (_ext.ek_classifier_label * max(len(labels), 1))()
             for i, lab in enumerate(labels):
-                kws = [_bytes(k, "keyword") for k in lab.keywords]
+                where = "Classifier.set_labels: labels[%d]" % i
+                kws = [_cstr(k, "%s keywords[%d]" % (where, j)) for j, k in enumerate(lab.keywords)]
                 karr = _cstr_array(kws)
-                name = _bytes(lab.name, "name")
-                desc = None if lab.description is None else _bytes(lab.description, "description")
+                name = _cstr(lab.name, where + " name")
+                desc = None if lab.description is None else _cstr(lab.description,
+                                                                   where + " description")
                 keep += [kws, karr, name, desc]
                 arr[i].struct_size = ctypes.sizeof(_ext.ek_classifier_label)
                 arr[i].name = name
@@ -311,6 +326,7 @@ class Classifier(_Extension):
             dim: the vector length ``embed`` returns (1..65536).
         """
         p = self._p("set_embedder")
+        dim = _lib.c_int(dim, "Classifier.set_embedder: dim")
         if embed is None:
             status = self._table.set_embedder(p, _ext.ek_embed_batch_fn(), None, dim)
             if status == 0:
@@ -417,8 +433,10 @@ class Classifier(_Extension):
         """Classifies fitted documents ``[first, first + count)`` from their fitted
         vectors (UnsupportedError after :meth:`load`)."""
         p = self._p("predict_fitted")
+        first = _lib.c_int(first, "Classifier.predict_fitted: first", "size_t")
         if count is None:
             count = int(self.info().get("fitted_documents", 0)) - first
+        count = _lib.c_int(count, "Classifier.predict_fitted: count", "size_t")
         labels = np.empty(count, dtype=np.int32)
         conf = np.empty(count, dtype=np.float32)
         sc = np.empty((count, self.label_count), dtype=np.float32) if scores else None
@@ -440,6 +458,8 @@ class Classifier(_Extension):
                        out: Optional[np.ndarray] = None) -> np.ndarray:
         """Vectors of fitted documents ``[first, first + count)``: ``(count, dim)``."""
         p = self._p("fitted_vectors")
+        first = _lib.c_int(first, "Classifier.fitted_vectors: first", "size_t")
+        count = _lib.c_int(count, "Classifier.fitted_vectors: count", "size_t")
         res = _out_f32(out, (count, self.dim))
         self._check(self._table.fitted_vectors(p, first, count, _fptr(res)))
         return res
@@ -470,13 +490,13 @@ class Classifier(_Extension):
         """Saves the fitted model into ``store`` under collections ``"<model>.*"``."""
         p = self._p("save")
         self._check(self._table.save(p, self._store_ptr(store, "Classifier.save"),
-                                     _bytes(model, "model")))
+                                     _cstr(model, "Classifier.save: model")))
 
     def load(self, store: "Store", model: str) -> None:
         """Loads a model saved by :meth:`save` (the stored config wins)."""
         p = self._p("load")
         self._check(self._table.load(p, self._store_ptr(store, "Classifier.load"),
-                                     _bytes(model, "model")))
+                                     _cstr(model, "Classifier.load: model")))
 
 
 # ---- ek.matcher/1 --------------------------------------------------------------------------
@@ -602,9 +622,9 @@ class Matcher(_Extension):
             return
         h = _ext.ek_matcher_llm_hooks()
         h.struct_size = ctypes.sizeof(h)
-        h.judge_top_n = judge_top_n
+        h.judge_top_n = _lib.c_int(judge_top_n, "Matcher.set_llm_hooks: judge_top_n")
         h.judge_weight = judge_weight
-        h.context_capacity = context_capacity
+        h.context_capacity = _lib.c_int(context_capacity, "Matcher.set_llm_hooks: context_capacity")
         keep: List[Any] = []
         if generate_context is not None:
             def _context(_user: Any, column: Any, out: int, capacity: int, out_len: Any) -> int:
@@ -668,11 +688,11 @@ class Matcher(_Extension):
         p = self._p("match")
         o = _ext.ek_matcher_options()
         self._table.options_init(byref(o))
-        o.top_k = top_k
+        o.top_k = _lib.c_int(top_k, "Matcher.match: top_k")
         o.mode = _choice(_MODES, mode, "Matcher.match mode")
         if threshold is not None:
             o.threshold = threshold
-        o.max_matches = max_matches
+        o.max_matches = _lib.c_int(max_matches, "Matcher.match: max_matches")
         o.use_llm = 1 if use_llm else 0
         res = c_void_p()
         self._check(self._table.match(p, byref(o), byref(res)))
@@ -751,10 +771,10 @@ def _pairs(users: Any, items: Any, what: str) -> Tuple[List[bytes], List[bytes]]
     """(users, items) from two sequences, or from one sequence of (user, item, ...) rows."""
     if items is None:
         rows = list(users)
-        return ([_bytes(r[0], what + " user") for r in rows],
-                [_bytes(r[1], what + " item") for r in rows])
-    u = _ids(users, what + " users")
-    i = _ids(items, what + " items")
+        return ([_cstr(r[0], "%s: row %d user" % (what, n)) for n, r in enumerate(rows)],
+                [_cstr(r[1], "%s: row %d item" % (what, n)) for n, r in enumerate(rows)])
+    u = _ids(users, what + ": users")
+    i = _ids(items, what + ": items")
     if len(u) != len(i):
         raise InvalidArgumentError(int(Status.INVALID_ARGUMENT),
                                    "%s: %d users but %d items" % (what, len(u), len(i)))
@@ -837,7 +857,7 @@ class Recommender(_Extension):
         """Sets (replaces) item side features: ``categorical`` an ``(n, d)`` float
         array (e.g. genre flags) and/or ``texts`` (e.g. titles), one row per id."""
         p = self._bound("set_items")
-        id_b = _ids(ids, "Recommender.set_items ids")
+        id_b = _ids(ids, "Recommender.set_items: ids")
         n = len(id_b)
         it = _ext.ek_rec_items()
         it.struct_size = ctypes.sizeof(it)
@@ -869,7 +889,7 @@ class Recommender(_Extension):
         p = self._bound("train")
         r = _ext.ek_rec_train_report()
         r.struct_size = ctypes.sizeof(r)
-        opts = None if options is None else _json_bytes(options, "options")
+        opts = None if options is None else _json_cstr(options, "Recommender.train: options")
         self._check(self._table.train(p, opts, byref(r)))
         return TrainReport(r.epochs, r.samples, r.seconds, r.last_loss)
 
@@ -878,10 +898,12 @@ class Recommender(_Extension):
         """The ``k`` (1..1024) best items for ``user`` as ``[(item, score)]``, best
         first; NotFoundError for an unknown user."""
         p = self._bound("recommend")
+        k = _lib.c_int(k, "Recommender.recommend: k", "size_t")
         items = (c_char_p * max(k, 1))()
         scores = np.empty(max(k, 1), dtype=np.float32)
         n = c_size_t()
-        self._check(self._table.recommend(p, _bytes(user, "user"), k, 1 if exclude_seen else 0,
+        self._check(self._table.recommend(p, _cstr(user, "Recommender.recommend: user"), k,
+                                          1 if exclude_seen else 0,
                                           items, _fptr(scores), byref(n)))
         return [(items[j].decode("utf-8"), float(scores[j])) for j in range(n.value)]
 
@@ -889,9 +911,10 @@ class Recommender(_Extension):
         """Scores of ``items`` for ``user`` (float32 array); NotFoundError names an
         unknown id."""
         p = self._bound("score")
-        ib = _ids(items, "Recommender.score items")
+        ib = _ids(items, "Recommender.score: items")
         out = np.empty(len(ib), dtype=np.float32)
-        self._check(self._table.score(p, _bytes(user, "user"), _cstr_array(ib), len(ib),
+        self._check(self._table.score(p, _cstr(user, "Recommender.score: user"), _cstr_array(ib),
+                                      len(ib),
                                       _fptr(out)))
         return out
 
@@ -905,7 +928,8 @@ class Recommender(_Extension):
         b, _keep = self._interactions(u, i)
         m = _ext.ek_rec_metrics()
         m.struct_size = ctypes.sizeof(m)
-        self._check(self._table.evaluate(p, byref(b), k, 1 if exclude_seen else 0, byref(m)))
+        self._check(self._table.evaluate(p, byref(b), _lib.c_int(k, "Recommender.evaluate: k", "size_t"),
+                                         1 if exclude_seen else 0, byref(m)))
         return RecMetrics(m.recall, m.ndcg, m.hit_rate, m.mean_rank, m.users, m.pairs,
                           m.pairs_skipped)
 
@@ -925,7 +949,7 @@ class Recommender(_Extension):
         recommender's calls fail."""
         p = self._p("save")
         self._check(self._table.save(p, self._store_ptr(store, "Recommender.save"),
-                                     _bytes(name, "name")))
+                                     _cstr(name, "Recommender.save: name")))
         self._instance._bound_store = store
 
     def load(self, store: "Store", name: str) -> None:
@@ -933,7 +957,7 @@ class Recommender(_Extension):
         (NotFoundError if there is none)."""
         p = self._p("load")
         self._check(self._table.load(p, self._store_ptr(store, "Recommender.load"),
-                                     _bytes(name, "name")))
+                                     _cstr(name, "Recommender.load: name")))
         self._instance._bound_store = store
 
     # -- "ek.unlearner/1"
@@ -974,9 +998,9 @@ class Recommender(_Extension):
             else:
                 ub, ib = _pairs(users or [], items or [], "Recommender.forget")
         elif k == _ext.FORGET_USERS:
-            ub = _ids(users or [], "Recommender.forget users")
+            ub = _ids(users or [], "Recommender.forget: users")
         else:
-            ib = _ids(items or [], "Recommender.forget items")
+            ib = _ids(items or [], "Recommender.forget: items")
         r = _ext.ek_forget_request()
         r.struct_size = ctypes.sizeof(r)
         r.kind = k
@@ -987,8 +1011,9 @@ class Recommender(_Extension):
         ia = _cstr_array(ib) if ib is not None else None
         r.users = ua
         r.items = ia
-        r.options_json = None if options is None else _json_bytes(options, "options")
-        r.request_id = None if request_id is None else _bytes(request_id, "request_id")
+        r.options_json = None if options is None else _json_cstr(options, "Recommender.forget: options")
+        r.request_id = None if request_id is None else _cstr(request_id,
+                                                             "Recommender.forget: request_id")
         rep = _ext.ek_forget_report()
         rep.struct_size = ctypes.sizeof(rep)
         self._check(table.forget(p, byref(r), byref(rep)), table)

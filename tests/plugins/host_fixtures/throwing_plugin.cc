@@ -1,9 +1,11 @@
 // A C++ plugin that misbehaves in the ways a careless plugin can: its encoder throws
-// a C++ exception, returns a status outside the ABI, or fails with a message. The
-// host must turn each into a status and a message, never a crash.
+// a C++ exception, returns a status outside the ABI, fails with a message, or
+// "succeeds" with NaN or infinity in its output. The host must turn each into a
+// status and a message, never a crash or a non-finite vector.
 #include <embedkit/plugin.h>
 
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -24,13 +26,22 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
 
 void Destroy(void* instance) { delete static_cast<Instance*>(instance); }
 
+constexpr size_t kDim = 4;
+
 ek_status Dim(void*, size_t* out) {
-  *out = 4;
+  *out = kDim;
   return EK_OK;
 }
 
-ek_status Encode(void* p, const ek_string_view*, size_t, float*) {
+ek_status Encode(void* p, const ek_string_view*, size_t count, float* out) {
   auto* self = static_cast<Instance*>(p);
+  if (self->mode == "nan" || self->mode == "inf") {
+    // Finite everywhere except the last component of the last item.
+    for (size_t i = 0; i < count * kDim; ++i) out[i] = 0.5f;
+    out[count * kDim - 1] = self->mode == "nan" ? std::numeric_limits<float>::quiet_NaN()
+                                                : -std::numeric_limits<float>::infinity();
+    return EK_OK;
+  }
   if (self->mode == "throw") throw std::runtime_error("encoder exploded");
   if (self->mode == "bad_status") return 12345;
   self->host->set_error(self->host, "refusing on purpose");
