@@ -92,8 +92,7 @@ int RunPredict(const Invocation& inv) {
   std::vector<int32_t> label(docs.size());
   std::vector<float> conf(docs.size());
   if (!docs.empty()) cls.Check(cls->predict(cls.self(), views.data(), views.size(), label.data(), conf.data(), nullptr), "predict");
-  for (size_t i = 0; i < docs.size(); ++i) {
-    JsonWriter w;
+  auto prediction = [&](JsonWriter& w, size_t i) {
     w.BeginObject().Key("id").String(docs[i].id).Key("label");
     if (label[i] < 0) {
       w.Null();
@@ -101,6 +100,18 @@ int RunPredict(const Invocation& inv) {
       w.String(names[static_cast<size_t>(label[i])]);
     }
     w.Key("confidence").Float(conf[i]).EndObject();
+  };
+  if (inv.global.json) {  // --json promises one document: the lines as one array
+    JsonWriter w;
+    w.BeginObject().Key("model").String(a.Required("model")).Key("predictions").BeginArray();
+    for (size_t i = 0; i < docs.size(); ++i) prediction(w, i);
+    w.EndArray().EndObject();
+    inv.out << w.str() << '\n';
+    return 0;
+  }
+  for (size_t i = 0; i < docs.size(); ++i) {
+    JsonWriter w;
+    prediction(w, i);
     inv.out << w.str() << '\n';
   }
   return 0;
@@ -286,7 +297,8 @@ const CommandSpec kPredictSpec{
                 {"split", 0, "NAME", "only this split (default all)"},
                 {"strip-first-token", 0, "", "drop each text's first word"},
                 {"limit", 0, "N", "read at most N documents"}},
-    .details = "Prints one line per document: {\"id\", \"label\" (null: empty document), \"confidence\"}.",
+    .details = "Prints one line per document: {\"id\", \"label\" (null: empty document), \"confidence\"};\n"
+               "with --json, one document {\"model\", \"predictions\": [those objects]}.",
     .examples = "embedkit classify predict -s models.db -m news -d new.jsonl",
 };
 

@@ -8,6 +8,7 @@
 #include <embedkit/ext/vsa_json.h>
 #include <simdjson.h>
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -322,7 +323,8 @@ int RunProbe(const Invocation& inv) {
     for (const Row& r : rows) w.BeginObject().Key("value").Raw(r.value).Key("score").Float(r.score).EndObject();
     w.EndArray();
     if (number) {
-      w.Key("number").BeginObject().Key("estimate").Raw(FormatFixed(number->first, 4))
+      // Rounded like the table's 4 decimals; a non-finite estimate becomes null.
+      w.Key("number").BeginObject().Key("estimate").Double(std::round(number->first * 1e4) / 1e4)
           .Key("confidence").Float(number->second).EndObject();
     }
     w.EndObject();

@@ -86,7 +86,7 @@ int Run(const Invocation& inv) {
   const ParsedArgs& a = inv.args;
   const std::string path = a.Positional(0);
   const std::string name = a.Required("collection");
-  const auto k = static_cast<uint32_t>(a.UInt("k", 10, 1, 1023));
+  const auto k = static_cast<uint32_t>(a.UInt("k", 10, 1, kMaxK));
   const std::vector<std::string> show = SplitList(a.Value("show").value_or(""));
   const std::optional<std::string> filter = a.Value("filter");
   const QuerySource source = ReadQuerySource(a);
@@ -130,7 +130,12 @@ int Run(const Invocation& inv) {
         .Key("metric").String(MetricName(info.metric))
         .Key("query").String(query.description)
         .Key("k").UInt(k);
-    if (filter) w.Key("filter").Raw(*filter);
+    // An empty --filter means no filter (as for the library): null, not a hole.
+    if (filter && filter->find_first_not_of(" \t\r\n") != std::string::npos) {
+      w.Key("filter").Raw(*filter);
+    } else if (filter) {
+      w.Key("filter").Null();
+    }
     w.Key("hits").BeginArray();
     for (size_t i = 0; i < hits.size(); ++i) {
       w.BeginObject().Key("rank").UInt(i + 1).Key("id").String(hits[i].id);
@@ -187,7 +192,7 @@ const CommandSpec kSpec{
             {"vector-file", 0, "FILE", "query = a row of a raw float32 file (dim of the collection)"},
             {"row", 0, "N", "row of --vector-file to use (default 0)"},
             {"vector", 0, "LIST", "query = comma-separated floats, e.g. \"0.1,0.2,0.3\""},
-            {"k", 'k', "N", "hits to return, 1..1023 (default 10)"},
+            {"k", 'k', "N", "hits to return, 1..1024 (default 10)"},
             {"filter", 0, "JSON", "only rows whose metadata has these values,\n"
                                   "e.g. '{\"category\":\"Btp Fiori Tools\"}'"},
             {"show", 0, "A,B,..", "metadata fields to show as columns (and to keep in --json)"},

@@ -1,17 +1,62 @@
 #include "json_writer.h"
 
+#include <simdjson.h>
+
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 
 namespace ek::cli {
+namespace {
+
+// Length of the valid UTF-8 sequence at text[i] (RFC 3629: no overlongs, no
+// surrogates, at most U+10FFFF), or 0 if the bytes there are not one.
+size_t Utf8SequenceLength(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+  }
+  return n;
+}
+
+}  // namespace
 
 std::string JsonQuote(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(text.size() + 2);
   out += '"';
-  for (char ch : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
     auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) {
+      const size_t n = Utf8SequenceLength(text, i);
+      if (n == 0) {
+        out += "\ufffd";  // not UTF-8 (e.g. a Latin-1 byte): JSON text must be Unicode
+      } else {
+        out.append(text.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -26,7 +71,7 @@ std::string JsonQuote(std::string_view text) {
           out += kHex[c >> 4];
           out += kHex[c & 0xf];
         } else {
-          out += ch;  // UTF-8 passes through unchanged
+          out += ch;
         }
     }
   }
@@ -128,8 +173,15 @@ JsonWriter& JsonWriter::Null() {
 }
 
 JsonWriter& JsonWriter::Raw(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element value;
+  if (auto error = parser.parse(json.data(), json.size()).get(value)) {
+    throw std::invalid_argument("--json output: a value is not valid JSON (" +
+                                std::string(simdjson::error_message(error)) + "): '" +
+                                std::string(json.substr(0, 80)) + "'");
+  }
   BeforeValue();
-  out_ += json;
+  out_ += simdjson::minify(value);
   return *this;
 }
 

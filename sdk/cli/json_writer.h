@@ -1,6 +1,7 @@
 // A small streaming JSON writer for --json output: compact, one document per line,
-// strings escaped per RFC 8259, floats in shortest round-trip form, non-finite
-// numbers written as null.
+// strings escaped per RFC 8259 (invalid UTF-8 becomes U+FFFD), floats in shortest
+// round-trip form, non-finite numbers written as null. It cannot produce invalid
+// JSON: Raw() checks its text and throws instead of writing a hole like `"k":,`.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,9 @@ class JsonWriter {
   JsonWriter& Double(double value);
   JsonWriter& Bool(bool value);
   JsonWriter& Null();
-  // Inserts already-valid JSON text (e.g. metadata returned by the library).
+  // Inserts one JSON value given as text (e.g. metadata returned by the library),
+  // minified. Throws std::invalid_argument if `json` is not exactly one valid JSON
+  // value (empty text included): callers decide what an absent value means.
   JsonWriter& Raw(std::string_view json);
 
   // The document so far; complete once every Begin* has its End*.
@@ -38,7 +41,8 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// `text` as a quoted, escaped JSON string.
+// `text` as a quoted, escaped JSON string; bytes that are not valid UTF-8 are
+// written as U+FFFD, so the result is always a valid JSON string.
 std::string JsonQuote(std::string_view text);
 
 }  // namespace ek::cli

@@ -5,6 +5,7 @@
 // every global load is bounds-checked, vector (float4) loads are used only when the
 // launcher proved 16-byte alignment, and every launch is checked.
 #include <algorithm>
+#include <cfloat>
 #include <cstring>
 #include <string>
 
@@ -207,8 +208,18 @@ __global__ void SquaredNormKernel(const float* __restrict__ base, size_t rows, s
   }
 }
 
-// Same rule as the CPU Normalize: scale by 1/norm only for a positive finite norm;
-// report the old norm (0 for an all-zero or NaN vector, inf stays inf).
+__device__ __forceinline__ double WarpSumD(double v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(kFullMask, v, o);
+  return v;
+}
+
+// Same rule as the CPU Normalize (kernels.cc): the float sum of squares is trusted
+// only inside [2^-60, FLT_MAX] (outside it, it overflowed or lost terms to underflow)
+// and is otherwise redone in double, so every finite nonzero row becomes a unit
+// vector. Reports the old norm (+inf beyond float range; 0 for an all-zero or NaN
+// row, which is left as is, as is a row with an Inf component). The test on the
+// warp-wide sum is uniform across the warp, so the shuffles stay converged.
 __global__ void NormalizeKernel(float* __restrict__ v, size_t rows, size_t n,
                                 float* __restrict__ norms) {
   const unsigned lane = threadIdx.x & 31u;
@@ -218,11 +229,21 @@ __global__ void NormalizeKernel(float* __restrict__ v, size_t rows, size_t n,
     float* x = v + r * n;
     float acc = 0.f;
     for (size_t i = lane; i < n; i += 32) acc = fmaf(x[i], x[i], acc);
-    const float norm = sqrtf(WarpSum(acc));
-    if (norms && lane == 0) norms[r] = norm > 0.f ? norm : 0.f;
-    if (norm > 0.f && isfinite(norm)) {
+    const float ss = WarpSum(acc);
+    if (ss >= 0x1p-60f && ss <= FLT_MAX) {
+      const float norm = sqrtf(ss);
+      if (norms && lane == 0) norms[r] = norm;
       const float inv = 1.0f / norm;
       for (size_t i = lane; i < n; i += 32) x[i] *= inv;
+      continue;
+    }
+    double accd = 0.0;
+    for (size_t i = lane; i < n; i += 32) accd = fma(double(x[i]), double(x[i]), accd);
+    const double ssd = WarpSumD(accd);
+    const double norm = sqrt(ssd);
+    if (norms && lane == 0) norms[r] = ssd > 0.0 ? float(norm) : 0.f;
+    if (ssd > 0.0 && isfinite(norm)) {
+      for (size_t i = lane; i < n; i += 32) x[i] = float(double(x[i]) / norm);
     }
   }
 }

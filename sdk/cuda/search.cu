@@ -547,9 +547,12 @@ void RunScan(Device& dev, SearchState& st, const ScanTuning& t, const kernels::S
         const uint32_t key = keys[j * k + i];
         const uint32_t row = idx[j * k + i];
         if (key != 0u && row < rows) {
-          const float s = FloatOf(key);
+          float s = FloatOf(key);
+          // As the CPU scan: L2 never below 0, cosine (unit rows and queries) in [-1, 1].
+          if (l2) s = std::max(0.0f, qq[q] - s);
+          if (req.metric == kernels::Metric::kCosine) s = std::clamp(s, -1.0f, 1.0f);
           out_rows[q * k + i] = row;
-          out_scores[q * k + i] = l2 ? std::max(0.0f, qq[q] - s) : s;
+          out_scores[q * k + i] = s;
           ++count;
         } else {
           out_rows[q * k + i] = UINT32_MAX;

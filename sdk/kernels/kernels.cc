@@ -30,12 +30,40 @@ float DotT(const float* a, const float* b, size_t n) { return DotImpl(a, b, n); 
 float L2SqT(const float* a, const float* b, size_t n) { return L2SqImpl(a, b, n); }
 float SquaredNormT(const float* a, size_t n) { return SqNormImpl(a, n); }
 
+// Float sums of squares are only trusted inside [2^-60, FLT_MAX]: a larger or
+// non-finite one overflowed (components above ~1.8e19), a smaller one may have lost
+// its terms to underflow (components below ~1e-19, denormals). Outside it the wide
+// (double) path below takes over, which is exact enough for every finite float
+// (squares of 3.4e38 and of 1.4e-45 are both normal doubles); NaN fails the test too.
+inline bool TrustedSquaredNorm(float ss) {
+  return ss >= 0x1p-60f && ss <= std::numeric_limits<float>::max();
+}
+
+inline float ClampUnit(double c) { return float(std::clamp(c, -1.0, 1.0)); }
+
+// Cosine in double, as reference::Cosine computes it; 0 when either vector is all zeros.
+float CosineWide(const float* a, const float* b, size_t n) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ab += double(a[i]) * double(b[i]);
+    aa += double(a[i]) * double(a[i]);
+    bb += double(b[i]) * double(b[i]);
+  }
+  if (aa == 0 || bb == 0) return 0.0f;
+  return ClampUnit(ab / std::sqrt(aa * bb));
+}
+
+// Cosine from the float partial sums when they are trustworthy, else in double.
+float CosineFromParts(const float* a, const float* b, size_t n, float ab, float aa, float bb) {
+  if (TrustedSquaredNorm(aa) && TrustedSquaredNorm(bb) && std::isfinite(ab))
+    return ClampUnit(double(ab) / std::sqrt(double(aa) * double(bb)));
+  return CosineWide(a, b, n);
+}
+
 float CosineT(const float* a, const float* b, size_t n) {
   float ab, bb;
   DotAndNormImpl(a, b, n, &ab, &bb);
-  const float aa = SqNormImpl(a, n);
-  if (aa == 0.0f || bb == 0.0f) return 0.0f;
-  return float(double(ab) / std::sqrt(double(aa) * double(bb)));
+  return CosineFromParts(a, b, n, ab, SqNormImpl(a, n), bb);
 }
 
 void DotManyT(const float* q, const float* base, size_t rows, size_t dim, float* out) {
@@ -47,17 +75,31 @@ void L2SqManyT(const float* q, const float* base, size_t rows, size_t dim, float
 }
 
 void CosineManyT(const float* q, const float* base, size_t rows, size_t dim, float* out) {
-  const double qq = SqNormImpl(q, dim);
+  const float qq = SqNormImpl(q, dim);
   for (size_t r = 0; r < rows; ++r) {
     float ab, bb;
     DotAndNormImpl(q, base + r * dim, dim, &ab, &bb);
-    out[r] = (qq == 0.0 || bb == 0.0f) ? 0.0f : float(double(ab) / std::sqrt(qq * double(bb)));
+    out[r] = CosineFromParts(q, base + r * dim, dim, ab, qq, bb);
   }
 }
 
+// Normalize in double (see TrustedSquaredNorm): every finite nonzero vector becomes a
+// unit vector. All-zero v is left as is (returns 0); a NaN or Inf component leaves v
+// unchanged and returns 0 (NaN) or +inf.
+float NormalizeWide(float* v, size_t n) {
+  double ss = 0;
+  for (size_t i = 0; i < n; ++i) ss += double(v[i]) * double(v[i]);
+  if (!(ss > 0)) return 0.0f;
+  const double norm = std::sqrt(ss);
+  if (!std::isfinite(norm)) return float(norm);
+  for (size_t i = 0; i < n; ++i) v[i] = float(double(v[i]) / norm);
+  return float(norm);  // +inf when the old norm is beyond float range
+}
+
 float NormalizeT(float* v, size_t n) {
-  const float norm = std::sqrt(SqNormImpl(v, n));
-  if (!(norm > 0.0f) || !std::isfinite(norm)) return norm > 0.0f ? norm : 0.0f;
+  const float ss = SqNormImpl(v, n);
+  if (!TrustedSquaredNorm(ss)) return NormalizeWide(v, n);
+  const float norm = std::sqrt(ss);
   const DF d;
   const size_t N = hn::Lanes(d);
   const VF inv = hn::Set(d, 1.0f / norm);

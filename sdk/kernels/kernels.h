@@ -24,7 +24,10 @@ int64_t CompiledSimdTargets();
 
 float Dot(const float* a, const float* b, size_t n);
 float L2Sq(const float* a, const float* b, size_t n);
-float Cosine(const float* a, const float* b, size_t n);  // 0 if either norm is 0
+// Within [-1, 1] for every finite input, however large or small its components (sums
+// of squares that overflow or underflow float are redone in double); 0 if either
+// vector is all zeros.
+float Cosine(const float* a, const float* b, size_t n);
 float SquaredNorm(const float* a, size_t n);
 
 // one-vs-many: out[r] = f(q, base + r*dim)
@@ -36,7 +39,10 @@ void CosineMany(const float* q, const float* base, size_t rows, size_t dim, floa
 void DotManyMany(const float* queries, size_t n_queries, const float* base, size_t rows,
                  size_t dim, float* out, ThreadPool* pool = nullptr);
 
-float Normalize(float* v, size_t n);  // returns the old norm; all-zero v is left as is
+// Scales v to unit length; every finite nonzero v works (extreme magnitudes go through
+// double). Returns the old norm (+inf when beyond float range); all-zero v is left as
+// is and returns 0; v with a NaN/Inf component is left as is.
+float Normalize(float* v, size_t n);
 void MatVec(const float* m, size_t rows, size_t cols, const float* x, float* y);
 void MatMul(const float* a, const float* b, size_t m, size_t k, size_t n, float* c,
             ThreadPool* pool = nullptr);

@@ -41,7 +41,7 @@ float Cosine(const float* a, const float* b, size_t n) {
     bb += double(b[i]) * double(b[i]);
   }
   if (aa == 0 || bb == 0) return 0.0f;
-  return float(ab / std::sqrt(aa * bb));
+  return float(std::clamp(ab / std::sqrt(aa * bb), -1.0, 1.0));
 }
 
 void DotMany(const float* q, const float* base, size_t rows, size_t dim, float* out) {
@@ -59,9 +59,14 @@ void DotManyMany(const float* queries, size_t n_queries, const float* base, size
     for (size_t r = 0; r < rows; ++r) out[i * rows + r] = Dot(queries + i * dim, base + r * dim, dim);
 }
 
+// The squared norm stays in double: in float it overflows for components above
+// ~1.8e19 and underflows below ~1e-19.
 float Normalize(float* v, size_t n) {
-  double norm = std::sqrt(double(SquaredNorm(v, n)));
-  if (norm == 0) return 0.0f;
+  double ss = 0;
+  for (size_t i = 0; i < n; ++i) ss += double(v[i]) * double(v[i]);
+  if (!(ss > 0)) return 0.0f;
+  const double norm = std::sqrt(ss);
+  if (!std::isfinite(norm)) return float(norm);
   for (size_t i = 0; i < n; ++i) v[i] = float(double(v[i]) / norm);
   return float(norm);
 }
@@ -135,7 +140,7 @@ void ScanTopK(const ScanRequest& req, uint32_t* out_rows, float* out_scores,
           s += double(query[i]) * double(x[i]);
         }
       }
-      if (req.metric == Metric::kCosine) s = qnorm > 0 ? s / qnorm : 0.0;
+      if (req.metric == Metric::kCosine) s = qnorm > 0 ? std::clamp(s / qnorm, -1.0, 1.0) : 0.0;
       score[r] = s;
       order.push_back(uint32_t(r));
     }

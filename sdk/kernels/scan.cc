@@ -305,6 +305,8 @@ void ScanTopK(const ScanRequest& req, ThreadPool* pool, uint32_t* out_rows, floa
         float s = hits[i].score;
         if (mode == detail::kModeL2Direct) s = -s;
         if (mode == detail::kModeL2Norms) s = std::max(0.0f, qq - s);
+        // Unit rows and queries: only rounding can leave [-1, 1].
+        if (req.metric == Metric::kCosine) s = std::clamp(s, -1.0f, 1.0f);
         out_rows[q * k + i] = hits[i].row;
         out_scores[q * k + i] = s;
       } else {

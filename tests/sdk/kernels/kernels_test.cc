@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -198,6 +199,152 @@ TEST(KernelsTest, MatMulMatchesReference) {
         EXPECT_EQ(got[m * n], -7.0f);
       }
     }
+  });
+}
+
+// ---- Cosine and Normalize at the edges of float range (issue 17, item 2) ----------------
+// Squares of components above ~1.8e19 overflow float and those below ~1e-19 underflow,
+// so a float-only norm made [2e19, 0, 0, 0] score 2e19 and [1e-25, 0, 0, 0] score 0.
+namespace extreme {
+
+const float kMagnitudes[] = {1e-45f, 1e-40f, 1e-30f, 1e-25f, 1e-19f, 1.0f,
+                             2e19f,  1e30f,  1e36f,  3e38f};
+
+// A random direction scaled so its largest component is `m` (every component finite).
+std::vector<float> Scaled(size_t n, uint32_t seed, float m) {
+  std::vector<float> v = RandomVector(n, seed);
+  float big = 0;
+  for (float x : v) big = std::max(big, std::fabs(x));
+  for (float& x : v) x = float(double(x) / big * m);
+  return v;
+}
+
+double UnitError(const float* v, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += double(v[i]) * double(v[i]);
+  return std::fabs(std::sqrt(s) - 1.0);
+}
+
+}  // namespace extreme
+
+TEST(KernelsTest, CosineStaysInUnitRangeForEveryFiniteMagnitude) {
+  ForEachTarget([] {
+    for (size_t n : {1, 4, 17, 33, 1023}) {
+      for (float ma : extreme::kMagnitudes) {
+        for (float mb : extreme::kMagnitudes) {
+          SCOPED_TRACE("n=" + std::to_string(n) + " |a|=" + std::to_string(ma) +
+                       " |b|=" + std::to_string(mb));
+          std::vector<float> a = extreme::Scaled(n, 5 + uint32_t(n), ma);
+          std::vector<float> b = extreme::Scaled(n, 9 + uint32_t(n), mb);
+          // Same direction as a: cosine 1 whatever the two magnitudes.
+          std::vector<float> a2 = extreme::Scaled(n, 5 + uint32_t(n), mb);
+          const float want = reference::Cosine(a.data(), b.data(), n);
+          const float got = Cosine(a.data(), b.data(), n);
+          ASSERT_TRUE(want >= -1.0f && want <= 1.0f) << want;
+          ASSERT_TRUE(got >= -1.0f && got <= 1.0f) << got;
+          EXPECT_NEAR(got, want, 1e-5);
+          EXPECT_NEAR(Cosine(a.data(), a.data(), n), 1.0, 1e-6);
+          EXPECT_LE(Cosine(a.data(), a.data(), n), 1.0f);
+          // a2 has a's direction up to the rounding of a denormal vector's components.
+          const float self = Cosine(a.data(), a2.data(), n);
+          EXPECT_NEAR(self, reference::Cosine(a.data(), a2.data(), n), 1e-5);
+          if (ma >= 1e-37f && mb >= 1e-37f) {
+            EXPECT_NEAR(self, 1.0, 1e-5);
+          }
+          EXPECT_LE(self, 1.0f);
+          float many[2] = {-7.0f, -7.0f};
+          std::vector<float> base = b;
+          base.insert(base.end(), a2.begin(), a2.end());
+          CosineMany(a.data(), base.data(), 2, n, many);
+          EXPECT_NEAR(many[0], want, 1e-5);
+          EXPECT_NEAR(many[1], self, 1e-5);
+          EXPECT_TRUE(many[0] >= -1.0f && many[0] <= 1.0f) << many[0];
+          EXPECT_TRUE(many[1] >= -1.0f && many[1] <= 1.0f) << many[1];
+          reference::CosineMany(a.data(), base.data(), 2, n, many);
+          EXPECT_NEAR(many[0], want, 1e-5);
+          EXPECT_NEAR(many[1], self, 1e-5);
+        }
+      }
+    }
+    // The issue's vectors exactly.
+    const float one[4] = {1, 0, 0, 0}, huge[4] = {2e19f, 0, 0, 0}, tiny[4] = {1e-25f, 0, 0, 0};
+    EXPECT_EQ(Cosine(one, huge, 4), 1.0f);
+    EXPECT_EQ(Cosine(tiny, tiny, 4), 1.0f);
+    EXPECT_EQ(reference::Cosine(tiny, tiny, 4), 1.0f);
+  });
+}
+
+TEST(KernelsTest, NormalizeGivesUnitVectorsForEveryFiniteMagnitude) {
+  ForEachTarget([] {
+    for (size_t n : {1, 4, 17, 33, 1023}) {
+      for (float m : extreme::kMagnitudes) {
+        SCOPED_TRACE("n=" + std::to_string(n) + " max=" + std::to_string(m));
+        std::vector<float> v = extreme::Scaled(n, 3 + uint32_t(n), m);
+        std::vector<float> want = v;
+        double norm = 0;
+        for (float x : v) norm += double(x) * double(x);
+        norm = std::sqrt(norm);
+        const float want_norm = reference::Normalize(want.data(), n);
+        const float got_norm = Normalize(v.data(), n);
+        const double tol = 1e-5;
+        EXPECT_LT(extreme::UnitError(want.data(), n), tol);
+        EXPECT_LT(extreme::UnitError(v.data(), n), tol);
+        for (size_t i = 0; i < n; ++i) ASSERT_NEAR(v[i], want[i], tol) << i;
+        // The old norm, or +inf where it is beyond float range.
+        if (norm > 3.4028234663852886e38) {
+          EXPECT_EQ(got_norm, INFINITY);
+          EXPECT_EQ(want_norm, INFINITY);
+        } else {
+          // As a float: a denormal norm keeps only a few significant bits.
+          const double fnorm = double(float(norm));
+          const double ntol = 1e-5 * fnorm + 2 * double(std::numeric_limits<float>::denorm_min());
+          EXPECT_NEAR(got_norm, fnorm, ntol);
+          EXPECT_NEAR(want_norm, fnorm, ntol);
+        }
+      }
+    }
+  });
+}
+
+TEST(KernelsTest, CosineScanOfExtremeRowsRanksByDirection) {
+  ForEachTarget([] {
+    // Rows stored as the store stores them: unit-normalised with Normalize.
+    const size_t dim = 4;
+    std::vector<float> base = {1, 0, 0, 0,  2e19f, 0, 0, 0,  1e-25f, 0, 0, 0,
+                               0, 1, 0, 0,  3e38f, 3e38f, 0, 0,  -1e-30f, 0, 0, 0};
+    const size_t rows = base.size() / dim;
+    for (size_t r = 0; r < rows; ++r) Normalize(base.data() + r * dim, dim);
+    const std::vector<float> queries = {1, 0, 0, 0,  2e19f, 0, 0, 0,  1e-25f, 0, 0, 0,
+                                        3e38f, 3e38f, 3e38f, 3e38f};
+    ScanRequest req;
+    req.queries = queries.data();
+    req.n_queries = queries.size() / dim;
+    req.base = base.data();
+    req.rows = rows;
+    req.dim = dim;
+    req.metric = Metric::kCosine;
+    req.k = rows;
+    std::vector<uint32_t> got_rows(req.n_queries * rows), want_rows(req.n_queries * rows);
+    std::vector<float> got(req.n_queries * rows), want(req.n_queries * rows);
+    std::vector<size_t> got_n(req.n_queries), want_n(req.n_queries);
+    ScanTopK(req, nullptr, got_rows.data(), got.data(), got_n.data());
+    reference::ScanTopK(req, want_rows.data(), want.data(), want_n.data());
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_TRUE(got[i] >= -1.0f && got[i] <= 1.0f) << i << ": " << got[i];
+      ASSERT_TRUE(want[i] >= -1.0f && want[i] <= 1.0f) << i << ": " << want[i];
+      EXPECT_NEAR(got[i], want[i], 1e-6) << i;
+    }
+    // Queries along x: rows 0, 1, 2 all score 1; row 5 points the other way (-1).
+    for (size_t q = 0; q < 3; ++q) {
+      for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(got_rows[q * rows + i], i) << "query " << q;
+        EXPECT_NEAR(got[q * rows + i], 1.0f, 1e-6) << "query " << q;
+      }
+      EXPECT_EQ(got_rows[q * rows + rows - 1], 5u);
+      EXPECT_NEAR(got[q * rows + rows - 1], -1.0f, 1e-6);
+    }
+    EXPECT_NEAR(got[3 * rows], 1.0f / std::sqrt(2.0f), 1e-6);  // row 4 (x + y) is best
+    EXPECT_EQ(got_rows[3 * rows], 4u);
   });
 }
 
