@@ -13,6 +13,11 @@
 
 namespace ek::cli {
 
+// The most hits or candidates any command's -k takes: the library's limit
+// (ek_search_options::k, ek_matcher_options::top_k, recommend: 1..1024). One value
+// and, through ParsedArgs::UInt, one message everywhere; --help texts say "1..1024".
+inline constexpr uint64_t kMaxK = 1024;
+
 struct OptionSpec {
   std::string_view name;        // long name without dashes: "collection"
   char short_name = 0;          // 'k' for -k, or 0

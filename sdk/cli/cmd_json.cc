@@ -18,6 +18,7 @@
 #include "command.h"
 #include "errors.h"
 #include "json_writer.h"
+#include "records_file.h"
 #include "session.h"
 #include "table.h"
 
@@ -101,7 +102,10 @@ std::string RecordId(simdjson::dom::parser& parser, const std::string& doc, size
     throw RuntimeError("record " + std::to_string(index) + " has no value for --id-field '" + *field + "'");
   }
   std::string_view s;
-  if (!v.get(s)) return std::string(s);
+  if (!v.get(s)) {
+    RequireIdWithoutNul(s, "record " + std::to_string(index) + ": --id-field '" + *field + "': ");
+    return std::string(s);
+  }
   if (v.is_number()) return simdjson::minify(v);
   throw RuntimeError("record " + std::to_string(index) + ": field '" + *field +
                      "' is neither a string nor a number");
@@ -225,7 +229,7 @@ int RunSearch(const Invocation& inv) {
   const std::string db = a.Required("db");
   const std::string name = a.Required("collection");
   const std::string query = a.Required("query");
-  const auto k = a.UInt("k", 10, 1, 1024);
+  const auto k = a.UInt("k", 10, 1, kMaxK);
   const std::optional<std::string> filter = a.Value("filter");
 
   Session session(inv.global);
@@ -267,7 +271,7 @@ int RunProbe(const Invocation& inv) {
   const std::string name = a.Required("collection");
   const std::string id = a.Required("id");
   const std::string path = a.Required("path");
-  const auto k = a.UInt("k", 5, 1, 1024);
+  const auto k = a.UInt("k", 5, 1, kMaxK);
 
   Session session(inv.global);
   StorePtr store = session.OpenStore(db, /*read_only=*/true);
@@ -395,7 +399,7 @@ const CommandSpec kProbeSpec{
             kCollection,
             {"id", 0, "ID", "the stored document"},
             {"path", 0, "PATH", "key path: a.b, tags[0] (a '\\' escapes '.', '[' or '\\')"},
-            {"k", 'k', "K", "candidates to list (default 5)"},
+            {"k", 'k', "K", "candidates to list, 1..1024 (default 5)"},
         },
     .details = "Unbinds the document's vector along PATH with the transposed role matrices and\n"
                "ranks every value the collection has seen at PATH by cosine; for numbers it also\n"

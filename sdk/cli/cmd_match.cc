@@ -30,7 +30,7 @@ void Prepare(const ParsedArgs& args, MatcherHandle& m, const std::string& comman
 ek_matcher_options Options(const ParsedArgs& args, const MatcherHandle& m, const std::string& command) {
   ek_matcher_options o;
   m.ext->options_init(&o);
-  o.top_k = static_cast<uint32_t>(args.UInt("k", 5, 1, 1024));
+  o.top_k = static_cast<uint32_t>(args.UInt("k", 5, 1, kMaxK));
   o.mode = args.Has("one-to-one") ? EK_MATCHER_MODE_ONE_TO_ONE : EK_MATCHER_MODE_ONE_TO_MANY;
   o.max_matches = static_cast<uint32_t>(args.UInt("max-matches", 0, 0, 1024));
   if (auto t = args.Value("threshold")) {
@@ -97,7 +97,7 @@ int Run(const Invocation& inv) {
 
 std::vector<OptionSpec> Specs() {
   std::vector<OptionSpec> o = MatchInputOptions();
-  o.push_back(OptionSpec{"k", 'k', "N", "candidates per source column (default 5)"});
+  o.push_back(OptionSpec{"k", 'k', "N", "candidates per source column, 1..1024 (default 5)"});
   o.push_back(OptionSpec{"matches-only", 0, "", "list only the candidates decided as matches"});
   return o;
 }

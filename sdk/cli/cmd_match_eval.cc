@@ -31,7 +31,7 @@ int Run(const Invocation& inv) {
   m.Check(m.ext->count(m.self, EK_MATCHER_TARGET, &n_targets), "count");
   m.Check(m.ext->count(m.self, EK_MATCHER_SOURCE, &n_sources), "count");
   // Rank deep enough for MRR (and for the training dump: every target).
-  o.top_k = static_cast<uint32_t>(std::min<size_t>(1024, std::max<size_t>(n_targets, 5)));
+  o.top_k = static_cast<uint32_t>(std::min<size_t>(kMaxK, std::max<size_t>(n_targets, 5)));
   const auto t1 = Clock::now();
   MatcherResultPtr r(m.Match(o), MatcherResultFree{m.ext});
   const auto t2 = Clock::now();

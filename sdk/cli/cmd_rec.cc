@@ -80,7 +80,7 @@ int RunRecommend(const Invocation& inv) {
   StorePtr store = session.OpenStore(a.Positional(0), true);
   const std::string name = a.Value("name").value_or("rec");
   const std::string user = a.Required("user");
-  const size_t k = a.UInt("k", 10, 1, 1024);
+  const size_t k = a.UInt("k", 10, 1, kMaxK);
   return Harness([&] {
     h::Rec r(session.context(), "{}");
     r.Check(r.rec()->load(r.self(), store.get(), name.c_str()), "load");
@@ -168,7 +168,7 @@ int RunEval(const Invocation& inv) {
   }
   if (!(fraction > 0 && fraction < 1)) throw UsageError("--fraction must be in (0, 1), got '" + fr + "'", a.command());
   const uint64_t seed = a.UInt("seed", 1, 0, UINT64_MAX);
-  const size_t k = a.UInt("k", 20, 1, 1024);
+  const size_t k = a.UInt("k", 20, 1, kMaxK);
   std::vector<int32_t> methods;
   for (auto& m : SplitList(a.Value("methods").value_or("mmrecun,gold,finetune,noop")))
     methods.push_back(ParseMethod(m, a.command()));
@@ -244,7 +244,7 @@ const CommandSpec kRecommend{
     .summary = "top-k items for a user from a saved model",
     .positionals = {{"STORE", "SQLite store file"}},
     .options = {{"user", 'u', "ID", "the user"},
-                {"k", 'k', "N", "how many items (default 10)"},
+                {"k", 'k', "N", "how many items, 1..1024 (default 10)"},
                 {"name", 'n', "NAME", "model name (default rec)"},
                 {"include-seen", 0, "", "also recommend items the user already interacted with"}},
     .details = "",
@@ -274,7 +274,7 @@ const CommandSpec kEval{
                 {"forget", 0, "KIND", "interactions, users or items"},
                 {"fraction", 0, "F", "fraction of interactions/users/items to forget (default 0.05)"},
                 {"seed", 0, "S", "seed of the forget set (default 1)"},
-                {"k", 'k', "N", "cut-off of the metrics (default 20)"},
+                {"k", 'k', "N", "cut-off of the metrics, 1..1024 (default 20)"},
                 {"methods", 0, "LIST", "default mmrecun,gold,finetune,noop"},
                 {"config", 0, "JSON", "plugin config for training"},
                 {"unlearn-config", 0, "JSON", "per-request unlearning options"},

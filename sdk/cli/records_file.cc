@@ -17,6 +17,13 @@ bool IsBlank(const std::string& line) {
 
 }  // namespace
 
+void RequireIdWithoutNul(std::string_view id, const std::string& where) {
+  if (id.find('\0') == std::string_view::npos) return;
+  throw RuntimeError(where + "id " + JsonQuote(id) +
+                     " contains a NUL character (U+0000); ids cannot contain NUL, which would "
+                     "cut them short");
+}
+
 struct RecordReader::Parser {
   simdjson::dom::parser dom;
 };
@@ -64,6 +71,7 @@ bool RecordReader::Next(std::string* id, std::string* metadata) {
   }
   if (id_value.is_string()) {
     *id = std::string(id_value.get_string().value_unsafe());
+    RequireIdWithoutNul(*id, where() + "field \"" + options_.id_field + "\": ");
   } else if (id_value.is_int64() || id_value.is_uint64()) {
     *id = simdjson::minify(id_value);
   } else {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ek::cli {
@@ -15,6 +16,11 @@ struct RecordOptions {
   enum class Metadata { kAll, kNone, kFields } metadata = Metadata::kAll;
   std::vector<std::string> fields;  // for kFields
 };
+
+// Throws RuntimeError "<where>id <quoted> contains a NUL character ..." if `id` holds
+// U+0000 (JSON allows "c\u0000d"): the C API takes ids as NUL-terminated strings, so
+// it would silently become another id ("c").
+void RequireIdWithoutNul(std::string_view id, const std::string& where);
 
 class RecordReader {
  public:

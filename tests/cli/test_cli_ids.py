@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Black-box tests (issue 17) of ids read from files, and of the -k limit.
+
+Usage: test_cli_ids.py --binary PATH [unittest args]
+
+JSON lets a string hold U+0000 ("c\\u0000d"); the C API takes ids as NUL-terminated
+strings, so such an id would silently become another one ("c"). Every reader of
+ids refuses it, naming the line or record. Every command's -k takes the same range,
+1..1024, says so in --help and refuses 1025 with the same message.
+"""
+import argparse
+import json
+import os
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BINARY = None
+MAX_K = 1024
+
+
+def run(*args):
+    proc = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def count_rows(db):
+    """Rows in the store's vectors table (0 when the file or table is missing)."""
+    if not os.path.exists(db):
+        return 0
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT count(*) FROM vectors").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        con.close()
+
+
+class TempDir(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="ek-cli-ids-")
+        self.dir = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text):
+        with open(self.path(name), "w", encoding="utf-8") as f:
+            f.write(text)
+        return self.path(name)
+
+    def vectors(self, name, rows, dim=4):
+        with open(self.path(name), "wb") as f:
+            for r in range(rows):
+                f.write(struct.pack("<%df" % dim, *[float(r + 1)] + [0.0] * (dim - 1)))
+        return self.path(name)
+
+
+class NulIds(TempDir):
+    def import_records(self, records, *extra):
+        recs = self.write("r.jsonl", "\n".join(records) + "\n")
+        vecs = self.vectors("v.bin", len(records))
+        return run("store", "import", self.path("s.db"), "-c", "t", "--dim", "4",
+                   "--vectors", vecs, "--records", recs, *extra)
+
+    def test_store_import_refuses_an_id_with_nul_naming_the_line(self):
+        # one row per batch: nothing else in the batch notices that both ids became "c"
+        code, out, err = self.import_records(
+            ['{"id": "a"}', '{"id": "c\\u0000d"}', '{"id": "c\\u0000e"}'], "--batch", "1")
+        self.assertNotEqual(0, code, out)
+        self.assertIn("r.jsonl:2", err)
+        self.assertIn("NUL", err)
+        self.assertIn("c\\u0000d", err)  # shown escaped, as it was written
+        self.assertEqual(1, count_rows(self.path("s.db")))  # only the batch before it
+
+    def test_store_import_refuses_nul_in_a_custom_id_field(self):
+        code, _, err = self.import_records(['{"key": "x"}', '{"key": "\\u0000"}'],
+                                           "--id-field", "key")
+        self.assertNotEqual(0, code)
+        self.assertIn("r.jsonl:2", err)
+        self.assertIn("\"key\"", err)
+        self.assertIn("NUL", err)
+
+    def test_store_import_keeps_nul_inside_metadata_as_data(self):
+        code, out, err = self.import_records(['{"id": "a", "note": "x\\u0000y"}'])
+        self.assertEqual(0, code, err)
+        code, out, err = run("store", "search", self.path("s.db"), "-c", "t",
+                             "--vector", "1,0,0,0", "-k", "1", "--show", "note", "--json")
+        self.assertEqual(0, code, err)
+        hit = json.loads(out)["hits"][0]
+        self.assertEqual("a", hit["id"])
+        self.assertEqual("x\u0000y", hit["metadata"]["note"])
+
+    def test_json_encode_refuses_an_id_field_with_nul_naming_the_record(self):
+        docs = self.write("d.ndjson", "\n".join(json.dumps(d) for d in [
+            {"name": "c", "v": 1}, {"name": "c\u0000d", "v": 2}, {"name": "c\u0000e", "v": 3}]))
+        db = self.path("j.db")
+        code, out, err = run("json", "encode", docs, "--db", db, "-c", "people",
+                             "--id-field", "name", "--dim", "64")
+        self.assertNotEqual(0, code, out)
+        self.assertIn("record 1", err)
+        self.assertIn("NUL", err)
+        self.assertIn("--id-field 'name'", err)
+        self.assertEqual(0, count_rows(db))
+
+
+class MaxK(TempDir):
+    """k = 1024 works in every command that takes -k; 1025 fails the same way."""
+
+    REFUSAL = "--k must be an integer from 1 to %d, got '%d'" % (MAX_K, MAX_K + 1)
+
+    def check(self, argv):
+        code, out, err = run(*argv, "-k", str(MAX_K))
+        self.assertEqual(0, code, "%s -k %d: %s" % (" ".join(argv[:2]), MAX_K, err))
+        code, _, err = run(*argv, "-k", str(MAX_K + 1))
+        self.assertEqual(2, code, err)
+        self.assertIn(self.REFUSAL, err)
+        return out
+
+    def check_help(self, command):
+        code, out, err = run(*command, "--help")
+        self.assertEqual(0, code, err)
+        self.assertIn("1..%d" % MAX_K, out, " ".join(command))
+
+    def test_store_search(self):
+        db = self.path("s.db")
+        recs = self.write("r.jsonl", "\n".join('{"id": "r%d"}' % i for i in range(3)))
+        code, _, err = run("store", "import", db, "-c", "t", "--dim", "4",
+                           "--vectors", self.vectors("v.bin", 3), "--records", recs)
+        self.assertEqual(0, code, err)
+        out = self.check(["store", "search", db, "-c", "t", "--vector", "1,0,0,0", "--json"])
+        self.assertEqual(3, len(json.loads(out)["hits"]))
+        self.check_help(["store", "search"])
+
+    def test_json_search_and_probe(self):
+        docs = self.write("d.ndjson", "\n".join(json.dumps({"name": "n%d" % i, "city": "c%d" % i})
+                                                for i in range(3)))
+        db = self.path("j.db")
+        code, _, err = run("json", "encode", docs, "--db", db, "-c", "p", "--id-field", "name",
+                           "--dim", "256")
+        self.assertEqual(0, code, err)
+        out = self.check(["json", "search", "--db", db, "-c", "p", "--query", '{"city": "c1"}',
+                          "--json"])
+        self.assertEqual("n1", json.loads(out)["results"][0]["id"])
+        self.check(["json", "probe", "--db", db, "-c", "p", "--id", "n1", "--path", "city"])
+        self.check_help(["json", "search"])
+        self.check_help(["json", "probe"])
+
+    def test_match(self):
+        src = self.write("s.sql", "CREATE TABLE t (birth_dt DATE, gender_cd VARCHAR(1));\n")
+        tgt = self.write("g.json", json.dumps([
+            {"id": "birth_date", "label": "Birth date"}, {"id": "gender", "label": "Gender"}]))
+        self.check(["match", "-s", src, "-t", tgt, "--config", '{"wordvec":"none"}'])
+        self.check_help(["match"])
+
+    def test_rec_recommend_and_eval(self):
+        lines = ["u%d\ti%d\t5" % (u, (u + j) % 12) for u in range(12) for j in range(6)]
+        data = self.write("data.tsv", "\n".join(lines) + "\n")
+        db = self.path("rec.db")
+        cfg = '{"dim":8,"epochs":2,"text_dim":0}'
+        code, _, err = run("rec", "train", db, "-i", data, "--config", cfg)
+        self.assertEqual(0, code, err)
+        self.check(["rec", "recommend", db, "-u", "u0"])
+        self.check(["rec", "eval", "-i", data, "--config", cfg, "--forget", "users",
+                    "--methods", "noop"])
+        self.check_help(["rec", "recommend"])
+        self.check_help(["rec", "eval"])
+
+
+def main():
+    global BINARY
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    args, rest = parser.parse_known_args()
+    BINARY = os.path.abspath(args.binary)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
