@@ -277,7 +277,8 @@ const CommandSpec kFitSpec{
     .summary = "fit a keyword classifier on unlabelled documents and save it to a store",
     .positionals = {},
     .options = With({{"labels", 'l', "FILE", "labels JSON: {\"labels\": {\"name\": [\"keyword\", ...]}}"},
-                     {"data", 'd', "FILE", "JSON Lines documents {\"id\", \"split\", \"text\"}"},
+                     {"data", 'd', "FILE", "JSON Lines documents {\"id\", \"split\", \"text\"}, one per\n"
+                                          "line, each line at most 64 MiB"},
                      {"split", 0, "NAME", "fit on this split only (default all)"},
                      {"store", 's', "FILE", "SQLite store to save the model in (created if needed)"},
                      {"model", 'm', "NAME", "model name (collections \"NAME.*\")"}},
@@ -293,7 +294,7 @@ const CommandSpec kPredictSpec{
     .positionals = {},
     .options = {{"store", 's', "FILE", "store holding the model"},
                 {"model", 'm', "NAME", "model name"},
-                {"data", 'd', "FILE", "JSON Lines documents"},
+                {"data", 'd', "FILE", "JSON Lines documents (each line at most 64 MiB)"},
                 {"split", 0, "NAME", "only this split (default all)"},
                 {"strip-first-token", 0, "", "drop each text's first word"},
                 {"limit", 0, "N", "read at most N documents"}},
@@ -307,7 +308,8 @@ const CommandSpec kEvalSpec{
     .summary = "fit on a corpus and score the predictions against its labels (JSON)",
     .positionals = {},
     .options = With({{"labels", 'l', "FILE", "labels JSON (keywords per label)"},
-                     {"data", 'd', "FILE", "JSON Lines documents with \"label\" and \"split\""},
+                     {"data", 'd', "FILE", "JSON Lines documents with \"label\" and \"split\" (each line\n"
+                                          "at most 64 MiB)"},
                      {"split", 0, "NAME", "split to score (default test; \"all\" for every document)"},
                      {"fit-split", 0, "NAME", "split to fit on, labels unused (default all)"},
                      {"infer", 0, "", "predict scored documents as new text even if they were fitted"},

@@ -19,7 +19,8 @@ struct Document {
 };
 
 // Reads a JSON Lines file of {"id", "split", "label", "text"} objects (only "text"
-// is required). `split` (if not empty and not "all") keeps documents of that split;
+// is required; each line at most kMaxJsonLineBytes) with the CLI's JsonLinesReader:
+// failures name the line, a truncated last line fails. `split` (if not empty and not "all") keeps documents of that split;
 // `strip_first_token` drops each text's first word (TREC's fine-label prefix);
 // `limit` (0 = all) keeps the first documents.
 std::vector<Document> ReadDocuments(const std::string& path, const std::string& split, bool strip_first_token,

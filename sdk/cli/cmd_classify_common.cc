@@ -6,6 +6,7 @@
 #include "cmd_classify.h"
 #include "errors.h"
 #include "json_writer.h"
+#include "jsonl_reader.h"
 
 namespace ek::cli::classify {
 
@@ -19,11 +20,7 @@ std::string ReadFile(const std::string& path) {
 
 std::vector<Document> ReadDocuments(const std::string& path, const std::string& split, bool strip_first_token,
                                     size_t limit) {
-  simdjson::padded_string text;
-  if (simdjson::padded_string::load(path).get(text)) throw RuntimeError("cannot read '" + path + "'");
-  simdjson::dom::parser parser;
-  simdjson::dom::document_stream stream;
-  if (parser.parse_many(text).get(stream)) throw RuntimeError("'" + path + "' is not JSON Lines");
+  JsonLinesReader lines(path, "documents file");
   std::vector<Document> docs;
   size_t line = 0;
   for (auto result : stream) {

@@ -2,20 +2,10 @@
 
 #include <simdjson.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include "errors.h"
 #include "json_writer.h"
 
 namespace ek::cli {
-namespace {
-
-bool IsBlank(const std::string& line) {
-  return line.find_first_not_of(" \t\r\n") == std::string::npos;
-}
-
-}  // namespace
 
 void RequireIdWithoutNul(std::string_view id, const std::string& where) {
   if (id.find('\0') == std::string_view::npos) return;
@@ -29,41 +19,22 @@ struct RecordReader::Parser {
 };
 
 RecordReader::RecordReader(const std::string& path, RecordOptions options)
-    : path_(path), options_(std::move(options)), in_(path), parser_(std::make_unique<Parser>()) {
-  if (!in_) throw RuntimeError("cannot open records file '" + path + "': " + std::strerror(errno));
-}
+    : options_(std::move(options)), lines_(std::make_unique<JsonLinesReader>(path, "records file")) {}
 
 RecordReader::~RecordReader() = default;
 
 size_t RecordReader::CountRecords(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw RuntimeError("cannot open records file '" + path + "': " + std::strerror(errno));
+  JsonLinesReader lines(path, "records file");
   size_t count = 0;
   std::string line;
-  while (std::getline(in, line)) {
-    if (!IsBlank(line)) ++count;
-  }
-  if (in.bad()) throw RuntimeError("error reading records file '" + path + "'");
+  while (lines.NextLine(&line)) ++count;
   return count;
 }
 
 bool RecordReader::Next(std::string* id, std::string* metadata) {
-  std::string line;
-  do {
-    if (!std::getline(in_, line)) {
-      if (in_.bad()) throw RuntimeError("error reading records file '" + path_ + "'");
-      return false;
-    }
-    ++line_;
-  } while (IsBlank(line));
-
-  auto where = [&] { return path_ + ":" + std::to_string(line_) + ": "; };
-  simdjson::dom::element doc;
-  if (auto error = parser_->dom.parse(line).get(doc)) {
-    throw RuntimeError(where() + "malformed JSON (" + simdjson::error_message(error) + ")");
-  }
   simdjson::dom::object object;
-  if (doc.get_object().get(object)) throw RuntimeError(where() + "the record is not a JSON object");
+  if (!lines_->NextObject(&object)) return false;
+  auto where = [&] { return lines_->Where(); };
 
   simdjson::dom::element id_value;
   if (object[options_.id_field].get(id_value)) {

@@ -3,11 +3,12 @@
 // (from a string or integer field) and the metadata JSON to store with it.
 #pragma once
 
-#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "jsonl_reader.h"
 
 namespace ek::cli {
 
@@ -28,7 +29,8 @@ class RecordReader {
   RecordReader(const std::string& path, RecordOptions options);
   ~RecordReader();
 
-  // Non-blank lines in `path` (the last line needs no trailing newline).
+  // Non-blank lines in `path` (the last line needs no trailing newline). Throws for a
+  // line longer than kMaxJsonLineBytes, before any work is done with the file.
   static size_t CountRecords(const std::string& path);
 
   // Reads the next record. Returns false at the end of the file. `metadata` is
@@ -40,9 +42,7 @@ class RecordReader {
   struct Parser;
   std::string path_;
   RecordOptions options_;
-  std::ifstream in_;
-  size_t line_ = 0;
-  std::unique_ptr<Parser> parser_;
+  std::unique_ptr<JsonLinesReader> lines_;
 };
 
 }  // namespace ek::cli
