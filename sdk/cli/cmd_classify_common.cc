@@ -22,23 +22,16 @@ std::vector<Document> ReadDocuments(const std::string& path, const std::string& 
                                     size_t limit) {
   JsonLinesReader lines(path, "documents file");
   std::vector<Document> docs;
-  size_t line = 0;
-  for (auto result : stream) {
-    ++line;
-    simdjson::dom::object obj;
-    if (result.get_object().get(obj)) {
-      throw RuntimeError(path + ": document " + std::to_string(line) + " is not a JSON object");
-    }
+  simdjson::dom::object obj;
+  for (size_t index = 0; lines.NextObject(&obj); ++index) {
     Document d;
     std::string_view s;
-    if (obj["text"].get_string().get(s)) {
-      throw RuntimeError(path + ": document " + std::to_string(line) + " has no string \"text\"");
-    }
+    if (obj["text"].get_string().get(s)) throw RuntimeError(lines.Where() + "the document has no string \"text\"");
     d.text = std::string(s);
     if (!obj["id"].get_string().get(s)) {
       d.id = std::string(s);
     } else {
-      d.id = std::to_string(line - 1);
+      d.id = std::to_string(index);
     }
     if (!obj["split"].get_string().get(s)) d.split = std::string(s);
     if (!obj["label"].get_string().get(s)) d.label = std::string(s);

@@ -14,10 +14,6 @@ void RequireIdWithoutNul(std::string_view id, const std::string& where) {
                      "cut them short");
 }
 
-struct RecordReader::Parser {
-  simdjson::dom::parser dom;
-};
-
 RecordReader::RecordReader(const std::string& path, RecordOptions options)
     : options_(std::move(options)), lines_(std::make_unique<JsonLinesReader>(path, "records file")) {}
 

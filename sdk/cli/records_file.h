@@ -39,8 +39,6 @@ class RecordReader {
   bool Next(std::string* id, std::string* metadata);
 
  private:
-  struct Parser;
-  std::string path_;
   RecordOptions options_;
   std::unique_ptr<JsonLinesReader> lines_;
 };
