@@ -85,7 +85,8 @@ export class Classifier extends Extension {
     const p = this._p('setLabels');
     this._with((s) => {
       const text = jsonText(labels);
-      this._check(this._M._ekw_cls_set_labels_json(p, s.str(text), this._M.lengthBytesUTF8(text)));
+      this._check(this._M._ekw_cls_set_labels_json(p, s.str(text, 'Classifier.setLabels: labels'),
+        this._M.lengthBytesUTF8(text)));
     });
   }
 
@@ -93,7 +94,8 @@ export class Classifier extends Extension {
   fit(documents) {
     const p = this._p('fit');
     stringList(documents, 'Classifier.fit');
-    this._with((s) => this._check(this._M._ekw_cls_fit(p, s.views(documents), documents.length)));
+    this._with((s) => this._check(this._M._ekw_cls_fit(p, s.views(documents, 'Classifier.fit: documents'),
+      documents.length)));
   }
 
   /** { labels: number of labels, dim: vector length } */
@@ -139,7 +141,8 @@ export class Classifier extends Extension {
       const labels = s.u32(n);
       const conf = s.u32(n);
       const scores = options.scores ? s.u32(n * L) : 0;
-      this._check(M._ekw_cls_predict(p, s.views(documents), n, labels, conf, scores));
+      this._check(M._ekw_cls_predict(p, s.views(documents, 'Classifier.predict: documents'), n, labels,
+        conf, scores));
       const out = [];
       for (let i = 0; i < n; ++i) {
         const index = M.HEAP32[(labels >> 2) + i];
@@ -159,7 +162,8 @@ export class Classifier extends Extension {
     const { dim } = this.shape();
     return this._with((s) => {
       const out = s.alloc(documents.length * dim * 4);
-      this._check(this._M._ekw_cls_embed(p, s.views(documents), documents.length, out));
+      this._check(this._M._ekw_cls_embed(p, s.views(documents, 'Classifier.embed: documents'),
+        documents.length, out));
       return this._M.HEAPF32.slice(out >> 2, (out >> 2) + documents.length * dim);
     });
   }
@@ -190,14 +194,16 @@ export class Classifier extends Extension {
   /** Saves the fitted model into `store` under collections "<model>.*". */
   save(store, model) {
     const p = this._p('save');
-    this._with((s) => this._check(this._M._ekw_cls_save(p, storePtr(store, 'Classifier.save'), s.str(model))));
+    this._with((s) => this._check(this._M._ekw_cls_save(p, storePtr(store, 'Classifier.save'),
+      s.str(model, 'Classifier.save: model'))));
     store._wrote();
   }
 
   /** Loads a model saved by save() (natively or here). */
   load(store, model) {
     const p = this._p('load');
-    this._with((s) => this._check(this._M._ekw_cls_load(p, storePtr(store, 'Classifier.load'), s.str(model))));
+    this._with((s) => this._check(this._M._ekw_cls_load(p, storePtr(store, 'Classifier.load'),
+      s.str(model, 'Classifier.load: model'))));
   }
 }
 
@@ -230,7 +236,8 @@ export class Matcher extends Extension {
     const p = this._p('load');
     const body = jsonText(text);
     this._with((s) => this._check(this._M._ekw_match_load(p, code(SIDES, side, 'Matcher.load side'),
-      s.str(body), this._M.lengthBytesUTF8(body), code(FORMATS, format, 'Matcher.load format'))));
+      s.str(body, 'Matcher.load: text'), this._M.lengthBytesUTF8(body),
+      code(FORMATS, format, 'Matcher.load format'))));
   }
 
   loadSource(text, format = 'auto') {
@@ -260,7 +267,8 @@ export class Matcher extends Extension {
   addAbbreviations(map) {
     const p = this._p('addAbbreviations');
     const text = jsonText(map);
-    this._with((s) => this._check(this._M._ekw_match_add_abbreviations(p, s.str(text),
+    this._with((s) => this._check(this._M._ekw_match_add_abbreviations(p,
+      s.str(text, 'Matcher.addAbbreviations: abbreviations'),
       this._M.lengthBytesUTF8(text))));
   }
 
@@ -300,7 +308,8 @@ export class Recommender extends Extension {
     this._with((s) => {
       const w = weighted ? s.f32(rows.map((r) => (r.weight === undefined ? 1 : r.weight))) : 0;
       this._check(this._M._ekw_rec_add_interactions(p, rows.length,
-        s.strArray(rows.map((r) => String(r.user))), s.strArray(rows.map((r) => String(r.item))), w));
+        s.strArray(rows.map((r) => String(r.user)), 'Recommender.addInteractions: users'),
+        s.strArray(rows.map((r) => String(r.item)), 'Recommender.addInteractions: items'), w));
     });
   }
 
@@ -324,9 +333,9 @@ export class Recommender extends Extension {
         });
         cat = s.f32(flat);
       }
-      const texts = hasText ? s.views(items.map((it) => it.text ?? '')) : 0;
+      const texts = hasText ? s.views(items.map((it) => it.text ?? ''), 'Recommender.setItems: texts') : 0;
       this._check(this._M._ekw_rec_set_items(p, items.length,
-        s.strArray(items.map((it) => String(it.id))), cat, dim, texts));
+        s.strArray(items.map((it) => String(it.id)), 'Recommender.setItems: ids'), cat, dim, texts));
     });
   }
 
@@ -336,7 +345,7 @@ export class Recommender extends Extension {
     const p = this._p('train');
     return this._with((s) => {
       const out = s.f64(4);
-      this._check(this._M._ekw_rec_train(p, s.str(jsonText(options)), out));
+      this._check(this._M._ekw_rec_train(p, s.str(jsonText(options), 'Recommender.train: options'), out));
       const d = this._M.HEAPF64.subarray(out >> 3, (out >> 3) + 4);
       return { epochs: d[0], samples: d[1], seconds: d[2], lastLoss: d[3] };
     });
@@ -351,7 +360,7 @@ export class Recommender extends Extension {
       const items = s.u32(k);
       const scores = s.u32(k);
       const written = s.u32(1);
-      this._check(M._ekw_rec_recommend(p, s.str(String(user)), k,
+      this._check(M._ekw_rec_recommend(p, s.str(String(user), 'Recommender.recommend: user'), k,
         options.excludeSeen === false ? 0 : 1, items, scores, written));
       const out = [];
       for (let i = 0; i < M.HEAPU32[written >> 2]; ++i) {
@@ -368,7 +377,8 @@ export class Recommender extends Extension {
     stringList(items, 'Recommender.score');
     return this._with((s) => {
       const out = s.u32(items.length);
-      this._check(this._M._ekw_rec_score(p, s.str(String(user)), s.strArray(items.map(String)),
+      this._check(this._M._ekw_rec_score(p, s.str(String(user), 'Recommender.score: user'),
+        s.strArray(items.map(String), 'Recommender.score: items'),
         items.length, out));
       return this._M.HEAPF32.slice(out >> 2, (out >> 2) + items.length);
     });
@@ -382,7 +392,8 @@ export class Recommender extends Extension {
     return this._with((s) => {
       const out = s.f64(7);
       this._check(this._M._ekw_rec_evaluate(p, pairs.length,
-        s.strArray(pairs.map((r) => String(r.user))), s.strArray(pairs.map((r) => String(r.item))),
+        s.strArray(pairs.map((r) => String(r.user)), 'Recommender.evaluate: users'),
+        s.strArray(pairs.map((r) => String(r.item)), 'Recommender.evaluate: items'),
         options.k ?? 20, options.excludeSeen === false ? 0 : 1, out));
       const d = this._M.HEAPF64.subarray(out >> 3, (out >> 3) + 7);
       return { recall: d[0], ndcg: d[1], hitRate: d[2], meanRank: d[3], users: d[4], pairs: d[5],
@@ -405,7 +416,8 @@ export class Recommender extends Extension {
   /** Writes the model and data to `store` ("<name>.*") and binds the instance to it. */
   save(store, name) {
     const p = this._p('save');
-    this._with((s) => this._check(this._M._ekw_rec_save(p, storePtr(store, 'Recommender.save'), s.str(name))));
+    this._with((s) => this._check(this._M._ekw_rec_save(p, storePtr(store, 'Recommender.save'),
+      s.str(name, 'Recommender.save: name'))));
     this._boundStore = store;
     store._wrote();
   }
@@ -413,7 +425,8 @@ export class Recommender extends Extension {
   /** Reads a model written by save() and binds the instance to the store. */
   load(store, name) {
     const p = this._p('load');
-    this._with((s) => this._check(this._M._ekw_rec_load(p, storePtr(store, 'Recommender.load'), s.str(name))));
+    this._with((s) => this._check(this._M._ekw_rec_load(p, storePtr(store, 'Recommender.load'),
+      s.str(name, 'Recommender.load: name'))));
     this._boundStore = store;
   }
 
@@ -444,8 +457,10 @@ export class Recommender extends Extension {
       const id = s.alloc(64);
       const digest = s.alloc(65);
       this._check(M._ekw_rec_forget(p, kind, method, request.keepRows ? 1 : 0, count,
-        users ? s.strArray(users) : 0, items ? s.strArray(items) : 0,
-        s.str(jsonText(request.options ?? null)), s.str(request.requestId ?? null), nums, id, digest));
+        users ? s.strArray(users, 'Recommender.forget: users') : 0,
+        items ? s.strArray(items, 'Recommender.forget: items') : 0,
+        s.str(jsonText(request.options ?? null), 'Recommender.forget: options'),
+        s.str(request.requestId ?? null, 'Recommender.forget: requestId'), nums, id, digest));
       const d = M.HEAPF64.subarray(nums >> 3, (nums >> 3) + 5);
       return { interactionsRemoved: d[0], usersRemoved: d[1], itemsRemoved: d[2], epochs: d[3],
         seconds: d[4], requestId: M.UTF8ToString(id), digest: M.UTF8ToString(digest) };

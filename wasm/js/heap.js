@@ -52,6 +52,34 @@ export function parseJson(text) {
   return text === null ? null : JSON.parse(text);
 }
 
+// A UTF-16 surrogate without its partner: UTF-8 has no form for it, and
+// stringToUTF8 would write U+FFFD instead, so "\ud800" and "\udfff" would both
+// become the same id.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function shown(text) {
+  const q = JSON.stringify(text); // escapes NUL and lone surrogates
+  return q.length <= 80 ? q : `${q.slice(0, 77)}..."`;
+}
+
+/** Throws INVALID_ARGUMENT, naming `what`, unless `text` is well-formed Unicode and,
+ * when it goes to C as a NUL-terminated string (`nul`), holds no NUL: C would stop
+ * there, so "alice\0mallory" would name "alice". */
+export function checkText(text, what, nul = true) {
+  const at = nul ? text.indexOf('\0') : -1;
+  if (at >= 0) {
+    throw jsError(Status.INVALID_ARGUMENT, `${what} ${shown(text)} contains a NUL character ` +
+      `(U+0000) at index ${at}; ids, names, paths and JSON text cannot hold NUL`);
+  }
+  const lone = LONE_SURROGATE.exec(text);
+  if (lone) {
+    const unit = text.charCodeAt(lone.index).toString(16).toUpperCase();
+    throw jsError(Status.INVALID_ARGUMENT, `${what} ${shown(text)} is not well-formed Unicode: ` +
+      `a lone surrogate U+${unit} at index ${lone.index} has no UTF-8 form`);
+  }
+  return text;
+}
+
 // Allocations of one call into the wasm heap, released together.
 export class Scratch {
   constructor(M) {
@@ -64,11 +92,14 @@ export class Scratch {
     this.ptrs.push(p);
     return p;
   }
-  str(s) {
+  // A NUL-terminated UTF-8 copy of string `s` (0 for null/undefined); `what` names it
+  // in the error for a NUL or a lone surrogate ("Collection.get: id").
+  str(s, what = 'a string argument') {
     if (s === null || s === undefined) return 0;
-    const n = this.M.lengthBytesUTF8(s) + 1;
+    const text = checkText(String(s), what);
+    const n = this.M.lengthBytesUTF8(text) + 1;
     const p = this.alloc(n);
-    this.M.stringToUTF8(s, p, n);
+    this.M.stringToUTF8(text, p, n);
     return p;
   }
   f32(values) {
@@ -82,11 +113,12 @@ export class Scratch {
     return p;
   }
   // An array of ek_string_view {const char* data, size_t length} (wasm32: 8 bytes each).
-  views(list) {
+  // The length travels with each text, so NUL is data; lone surrogates are refused.
+  views(list, what = 'texts') {
     const M = this.M;
     const p = this.u32(list.length * 2);
     for (let i = 0; i < list.length; ++i) {
-      const text = String(list[i]);
+      const text = checkText(String(list[i]), `${what}[${i}]`, false);
       const bytes = M.lengthBytesUTF8(text);
       const ptr = this.alloc(bytes + 1);
       M.stringToUTF8(text, ptr, bytes + 1);
@@ -100,10 +132,12 @@ export class Scratch {
     this.M.HEAPF64.fill(0, p >> 3, (p >> 3) + count);
     return p;
   }
-  // An array of char* (0 for null entries).
-  strArray(list) {
+  // An array of char* (0 for null entries); entry i is named `${what}[i]` in errors.
+  strArray(list, what = 'strings') {
     const p = this.u32(list.length);
-    for (let i = 0; i < list.length; ++i) this.M.HEAPU32[(p >> 2) + i] = this.str(list[i]);
+    for (let i = 0; i < list.length; ++i) {
+      this.M.HEAPU32[(p >> 2) + i] = this.str(list[i], `${what}[${i}]`);
+    }
     return p;
   }
   free() {

@@ -150,8 +150,10 @@ export class Embedkit {
       if (options.onLog) logHandle = this._register(options.onLog);
       const out = s.u32(1);
       const status = M._ekw_context_create(
-        s.str(options.backend ?? null), options.numThreads ?? 0, logLevelCode(options.logLevel),
-        logHandle, s.str(options.pluginPath ?? null), options.bundledPlugins === false ? 1 : 0, out);
+        s.str(options.backend ?? null, 'createContext: backend'), options.numThreads ?? 0,
+        logLevelCode(options.logLevel), logHandle,
+        s.str(options.pluginPath ?? null, 'createContext: pluginPath'),
+        options.bundledPlugins === false ? 1 : 0, out);
       if (status !== 0) {
         if (logHandle) this._callbacks.delete(logHandle);
         this._throw(status);
@@ -324,7 +326,7 @@ export class Context extends Handle {
     const s = new Scratch(kit._M);
     try {
       const out = s.u32(8);
-      kit._check(kit._M._ekw_plugin_info_find(this._p('plugin'), s.str(id), out));
+      kit._check(kit._M._ekw_plugin_info_find(this._p('plugin'), s.str(id, 'Context.plugin: id'), out));
       return this._pluginInfo(out);
     } finally {
       s.free();
@@ -338,7 +340,8 @@ export class Context extends Handle {
     const s = new Scratch(kit._M);
     try {
       const out = s.u32(1);
-      kit._check(kit._M._ek_plugin_load(this._p('loadPlugin'), s.str(path), out));
+      kit._check(kit._M._ek_plugin_load(this._p('loadPlugin'), s.str(path, 'Context.loadPlugin: path'),
+        out));
       return kit._str(kit._M.HEAPU32[out >> 2]);
     } finally {
       s.free();
@@ -351,8 +354,9 @@ export class Context extends Handle {
     const s = new Scratch(kit._M);
     try {
       const out = s.u32(1);
-      kit._check(kit._M._ek_instance_create(this._p('createInstance'), s.str(pluginId),
-        s.str(jsonText(config)), out));
+      kit._check(kit._M._ek_instance_create(this._p('createInstance'),
+        s.str(pluginId, 'Context.createInstance: pluginId'),
+        s.str(jsonText(config), 'Context.createInstance: config'), out));
       return this._adopt(new Instance(kit, kit._M.HEAPU32[out >> 2], this));
     } finally {
       s.free();
@@ -366,7 +370,7 @@ export class Context extends Handle {
     const s = new Scratch(kit._M);
     try {
       const out = s.u32(1);
-      kit._check(kit._M._ekw_store_open(this._p('openStore'), s.str(path),
+      kit._check(kit._M._ekw_store_open(this._p('openStore'), s.str(path, 'Context.openStore: path'),
         options.readOnly ? 1 : 0, options.mustExist ? 1 : 0, options.busyTimeoutMs ?? 0, out));
       return this._adopt(new Store(kit, kit._M.HEAPU32[out >> 2], this, path));
     } finally {
@@ -465,7 +469,8 @@ export class Instance extends Child {
   hasExtension(id) {
     const s = new Scratch(this._kit._M);
     try {
-      return this._kit._M._ek_instance_has_extension(this._p('hasExtension'), s.str(id)) !== 0;
+      return this._kit._M._ek_instance_has_extension(this._p('hasExtension'),
+        s.str(id, 'Instance.hasExtension: id')) !== 0;
     } finally {
       s.free();
     }
@@ -508,7 +513,7 @@ export class Instance extends Child {
     const dim = this.encoderDim();
     const s = new Scratch(M);
     try {
-      const views = s.views(items);
+      const views = s.views(items, 'Instance.encode: items');
       const capacity = items.length * dim;
       const out = s.alloc(capacity * 4);
       kit._check(M._ek_encode(p, views, items.length, out, capacity, 0));
@@ -537,7 +542,8 @@ export class Store extends Child {
     const s = new Scratch(kit._M);
     try {
       const out = s.u32(1);
-      kit._check(kit._M._ek_collection_create(this._p('createCollection'), s.str(name), dim >>> 0,
+      kit._check(kit._M._ek_collection_create(this._p('createCollection'),
+        s.str(name, 'Store.createCollection: name'), dim >>> 0,
         metricCode(metric), out));
       this._wrote();
       return this._context._adopt(new Collection(kit, kit._M.HEAPU32[out >> 2], this._context, this));
@@ -552,7 +558,8 @@ export class Store extends Child {
     const s = new Scratch(kit._M);
     try {
       const out = s.u32(1);
-      kit._check(kit._M._ek_collection_open(this._p('openCollection'), s.str(name), out));
+      kit._check(kit._M._ek_collection_open(this._p('openCollection'),
+        s.str(name, 'Store.openCollection: name'), out));
       return this._context._adopt(new Collection(kit, kit._M.HEAPU32[out >> 2], this._context, this));
     } finally {
       s.free();
@@ -564,7 +571,8 @@ export class Store extends Child {
     const kit = this._kit;
     const s = new Scratch(kit._M);
     try {
-      kit._check(kit._M._ek_collection_drop(this._p('dropCollection'), s.str(name)));
+      kit._check(kit._M._ek_collection_drop(this._p('dropCollection'),
+        s.str(name, 'Store.dropCollection: name')));
       this._wrote();
     } finally {
       s.free();
@@ -658,6 +666,17 @@ function collectionInfo(kit, out) {
     metric: METRIC_NAMES[M.HEAPU32[o + 2]] ?? M.HEAPU32[o + 2],
     count: M.HEAPU32[o + 3] + M.HEAPU32[o + 4] * 4294967296,
   };
+}
+
+// Ids as text: strings as they are, numbers in decimal. Anything else (undefined from
+// a row without `id`, an object) is refused, not stored as "undefined".
+function idList(ids, what) {
+  return ids.map((id, i) => {
+    if (typeof id === 'string') return id;
+    if (typeof id === 'number' || typeof id === 'bigint') return String(id);
+    throw jsError(Status.INVALID_ARGUMENT,
+      `${what}[${i}] must be a string or a number, not ${id === null ? 'null' : typeof id}`);
+  });
 }
 
 function toFloat32(v) {
@@ -761,8 +780,9 @@ export class Collection extends Child {
     }
     const s = new Scratch(kit._M);
     try {
-      kit._check(kit._M._ekw_collection_upsert(p, ids.length, s.strArray(ids.map(String)),
-        s.f32(flat), dim, metadata ? s.strArray(metadata) : 0));
+      kit._check(kit._M._ekw_collection_upsert(p, ids.length,
+        s.strArray(idList(ids, 'Collection.upsert: ids'), 'Collection.upsert: ids'), s.f32(flat), dim,
+        metadata ? s.strArray(metadata, 'Collection.upsert: metadata') : 0));
       this._store._wrote();
     } finally {
       s.free();
@@ -780,7 +800,8 @@ export class Collection extends Child {
       const buf = s.alloc(this.dim * 4);
       const outDim = s.u32(1);
       const outMeta = s.u32(1);
-      kit._check(M._ek_collection_get(p, s.str(String(id)), buf, this.dim, outDim, outMeta));
+      kit._check(M._ek_collection_get(p, s.str(idList([id], 'Collection.get: id')[0], 'Collection.get: id'),
+        buf, this.dim, outDim, outMeta));
       const dim = M.HEAPU32[outDim >> 2];
       const metaPtr = M.HEAPU32[outMeta >> 2];
       const metadata = metaPtr ? M.UTF8ToString(metaPtr) : null;
@@ -794,11 +815,12 @@ export class Collection extends Child {
   /** Deletes rows by id (one id or an array); returns how many existed. */
   delete(ids) {
     const kit = this._kit;
-    const list = (Array.isArray(ids) ? ids : [ids]).map(String);
+    const list = idList(Array.isArray(ids) ? ids : [ids], 'Collection.delete: ids');
     const s = new Scratch(kit._M);
     try {
       const out = s.u32(1);
-      kit._check(kit._M._ek_collection_delete(this._p('delete'), s.strArray(list), list.length, out));
+      kit._check(kit._M._ek_collection_delete(this._p('delete'), s.strArray(list, 'Collection.delete: ids'),
+        list.length, out));
       this._store._wrote();
       return kit._M.HEAPU32[out >> 2];
     } finally {
@@ -843,7 +865,8 @@ export class Collection extends Child {
     try {
       const out = s.u32(1);
       kit._check(kit._M._ekw_collection_search(p, flat ? s.f32(flat) : 0, n, dim,
-        options.k ?? 0, s.str(jsonText(options.filter)), options.includeMetadata ? 1 : 0, out));
+        options.k ?? 0, s.str(jsonText(options.filter), 'Collection.search: filter'),
+        options.includeMetadata ? 1 : 0, out));
       return this._context._adopt(new Results(kit, kit._M.HEAPU32[out >> 2], this._context));
     } finally {
       s.free();
