@@ -124,7 +124,7 @@ def _fptr(a: Optional[np.ndarray]) -> Any:
 
 def _choice(table: Mapping[str, int], value: Union[str, int], what: str) -> int:
     if isinstance(value, int):
-        return int(value)
+        return _lib.c_int(value, what)  # a C uint32_t: 2**32 must not wrap to 0
     code = table.get(str(value).lower())
     if code is None:
         raise InvalidArgumentError(int(Status.INVALID_ARGUMENT),

@@ -152,6 +152,8 @@ def test_extension_integers_are_range_checked(ctx):
     m = ctx.create_instance("embedkit.table_match", {"wordvec": "none"}).matcher()
     with pytest.raises(ValueError, match="Matcher.match: top_k is 4294967297"):
         m.match(top_k=2 ** 32 + 1)
+    with pytest.raises(ValueError, match="Matcher.count side is 4294967296"):
+        m.count(2 ** 32)  # would have counted side 0, the source
 
 
 # ---- ek_encode refuses non-finite plugin output ----------------------------------
