@@ -7,7 +7,7 @@
 // .classifier(). They borrow the instance: free the instance, not the wrapper.
 // Failures throw EmbedkitError with the extension's own message.
 
-import { EmbedkitError, Scratch, Status, jsError, jsonText } from './heap.js';
+import { EmbedkitError, Scratch, Status, jsError, jsonText, u32 } from './heap.js';
 
 class Extension {
   constructor(instance, id, what) {
@@ -281,9 +281,9 @@ export class Matcher extends Extension {
     const p = this._p('match');
     return this._with((s) => {
       const out = s.u32(1);
-      this._check(this._M._ekw_match_run_json(p, options.topK ?? 0,
+      this._check(this._M._ekw_match_run_json(p, u32(options.topK ?? 0, 'Matcher.match: topK'),
         code(MODES, options.mode ?? '1:n', 'Matcher.match mode'), options.threshold ?? -1,
-        options.maxMatches ?? 0, out));
+        u32(options.maxMatches ?? 0, 'Matcher.match: maxMatches'), out));
       return JSON.parse(this._takeString(out));
     });
   }
@@ -355,7 +355,7 @@ export class Recommender extends Extension {
   recommend(user, options = {}) {
     const p = this._p('recommend');
     const M = this._M;
-    const k = options.k ?? 10;
+    const k = u32(options.k ?? 10, 'Recommender.recommend: k');
     return this._with((s) => {
       const items = s.u32(k);
       const scores = s.u32(k);
@@ -394,7 +394,7 @@ export class Recommender extends Extension {
       this._check(this._M._ekw_rec_evaluate(p, pairs.length,
         s.strArray(pairs.map((r) => String(r.user)), 'Recommender.evaluate: users'),
         s.strArray(pairs.map((r) => String(r.item)), 'Recommender.evaluate: items'),
-        options.k ?? 20, options.excludeSeen === false ? 0 : 1, out));
+        u32(options.k ?? 20, 'Recommender.evaluate: k'), options.excludeSeen === false ? 0 : 1, out));
       const d = this._M.HEAPF64.subarray(out >> 3, (out >> 3) + 7);
       return { recall: d[0], ndcg: d[1], hitRate: d[2], meanRank: d[3], users: d[4], pairs: d[5],
         pairsSkipped: d[6] };

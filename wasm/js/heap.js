@@ -80,6 +80,16 @@ export function checkText(text, what, nul = true) {
   return text;
 }
 
+/** `value` as a C uint32_t / wasm32 size_t: the wasm boundary would wrap 2**32 + 5 to 5
+ * and -1 to 4294967295 without a word, so anything else throws INVALID_ARGUMENT. */
+export function u32(value, what) {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw jsError(Status.INVALID_ARGUMENT,
+      `${what} is ${String(value)}, not an integer from 0 to 4294967295`);
+  }
+  return value;
+}
+
 // Allocations of one call into the wasm heap, released together.
 export class Scratch {
   constructor(M) {

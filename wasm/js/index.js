@@ -22,7 +22,7 @@
 // call (batched); `await store.flush()` or `await store.close()` resolves once they
 // are durable.
 
-import { EmbedkitError, Scratch, Status, jsError, jsonText, parseJson } from './heap.js';
+import { EmbedkitError, Scratch, Status, jsError, jsonText, parseJson, u32 } from './heap.js';
 import { Classifier, Matcher, Recommender } from './extensions.js';
 
 export { Classifier, EmbedkitError, Matcher, Recommender, Status };
@@ -150,7 +150,8 @@ export class Embedkit {
       if (options.onLog) logHandle = this._register(options.onLog);
       const out = s.u32(1);
       const status = M._ekw_context_create(
-        s.str(options.backend ?? null, 'createContext: backend'), options.numThreads ?? 0,
+        s.str(options.backend ?? null, 'createContext: backend'),
+        u32(options.numThreads ?? 0, 'createContext: numThreads'),
         logLevelCode(options.logLevel), logHandle,
         s.str(options.pluginPath ?? null, 'createContext: pluginPath'),
         options.bundledPlugins === false ? 1 : 0, out);
@@ -371,7 +372,8 @@ export class Context extends Handle {
     try {
       const out = s.u32(1);
       kit._check(kit._M._ekw_store_open(this._p('openStore'), s.str(path, 'Context.openStore: path'),
-        options.readOnly ? 1 : 0, options.mustExist ? 1 : 0, options.busyTimeoutMs ?? 0, out));
+        options.readOnly ? 1 : 0, options.mustExist ? 1 : 0,
+        u32(options.busyTimeoutMs ?? 0, 'Context.openStore: busyTimeoutMs'), out));
       return this._adopt(new Store(kit, kit._M.HEAPU32[out >> 2], this, path));
     } finally {
       s.free();
@@ -543,7 +545,7 @@ export class Store extends Child {
     try {
       const out = s.u32(1);
       kit._check(kit._M._ek_collection_create(this._p('createCollection'),
-        s.str(name, 'Store.createCollection: name'), dim >>> 0,
+        s.str(name, 'Store.createCollection: name'), u32(dim, 'Store.createCollection: dim'),
         metricCode(metric), out));
       this._wrote();
       return this._context._adopt(new Collection(kit, kit._M.HEAPU32[out >> 2], this._context, this));
@@ -865,7 +867,8 @@ export class Collection extends Child {
     try {
       const out = s.u32(1);
       kit._check(kit._M._ekw_collection_search(p, flat ? s.f32(flat) : 0, n, dim,
-        options.k ?? 0, s.str(jsonText(options.filter), 'Collection.search: filter'),
+        u32(options.k ?? 0, 'Collection.search: k'),
+        s.str(jsonText(options.filter), 'Collection.search: filter'),
         options.includeMetadata ? 1 : 0, out));
       return this._context._adopt(new Results(kit, kit._M.HEAPU32[out >> 2], this._context));
     } finally {
@@ -880,8 +883,8 @@ export class Collection extends Child {
     const s = new Scratch(kit._M);
     try {
       const out = s.u32(1);
-      kit._check(kit._M._ek_collection_list(this._p('list'), options.offset ?? 0,
-        options.limit ?? 0, options.includeMetadata ? 1 : 0, out));
+      kit._check(kit._M._ek_collection_list(this._p('list'), u32(options.offset ?? 0, 'Collection.list: offset'),
+        u32(options.limit ?? 0, 'Collection.list: limit'), options.includeMetadata ? 1 : 0, out));
       return this._context._adopt(new Results(kit, kit._M.HEAPU32[out >> 2], this._context));
     } finally {
       s.free();
@@ -906,7 +909,7 @@ export class Results extends Child {
 
   /** Hits of query `query` (<= k). */
   hitCount(query = 0) {
-    return this._kit._M._ek_results_hit_count(this._p('hitCount'), query) >>> 0;
+    return this._kit._M._ek_results_hit_count(this._p('hitCount'), u32(query, 'Results.hitCount: query')) >>> 0;
   }
 
   /** Hit `rank` (0 = best) of query `query`: { id, score, metadata }. */
@@ -917,7 +920,8 @@ export class Results extends Child {
     try {
       const ptrs = s.u32(2);
       const score = s.alloc(4);
-      kit._check(M._ekw_results_hit(this._p('hit'), query, rank, ptrs, score));
+      kit._check(M._ekw_results_hit(this._p('hit'), u32(query, 'Results.hit: query'),
+        u32(rank, 'Results.hit: rank'), ptrs, score));
       const meta = kit._str(M.HEAPU32[(ptrs >> 2) + 1]);
       return { id: kit._str(M.HEAPU32[ptrs >> 2]), score: M.HEAPF32[score >> 2], metadata: parseJson(meta) };
     } finally {

@@ -118,3 +118,26 @@ test('recommender ids with NUL or lone surrogates are refused', () => {
     inst.free();
   }
 });
+
+test('integers bound for C are range-checked instead of wrapping', () => {
+  // 2**32 + 5 would have been k = 5, 2**32 + 4 a collection of dim 4
+  fails(() => col.search(ALICE, { k: 2 ** 32 + 5 }), ['Collection.search: k is 4294967301']);
+  fails(() => col.search(ALICE, { k: 1.5 }), ['Collection.search: k is 1.5']);
+  fails(() => store.createCollection('wide', 2 ** 32 + 4), ['Store.createCollection: dim is 4294967300']);
+  assert.ok(!store.collections().some((c) => c.name === 'wide'));
+  fails(() => kit.createContext({ numThreads: -1 }), ['createContext: numThreads is -1']);
+  fails(() => col.list({ offset: -1 }), ['Collection.list: offset is -1']);
+  const res = col.search(ALICE, { k: 1 });
+  try {
+    assert.equal(res.hits(0)[0].id, 'alice');
+    fails(() => res.hit(0, -1), ['Results.hit: rank is -1']);
+  } finally {
+    res.free();
+  }
+  const inst = ctx.createInstance('embedkit.rec_unlearn', { dim: 8 });
+  try {
+    fails(() => inst.recommender().recommend('u', { k: 2 ** 32 + 1 }), ['Recommender.recommend: k is 4294967297']);
+  } finally {
+    inst.free();
+  }
+});
