@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -69,11 +70,14 @@ std::vector<float> ParseVectorList(std::string_view text, std::string_view optio
     char* parsed_end = nullptr;
     errno = 0;
     float v = std::strtof(item.c_str(), &parsed_end);
-    if (parsed_end != item.c_str() + item.size() || errno == ERANGE) {
-      throw UsageError("--" + std::string(option) + ": item " + std::to_string(values.size()) +
-                           " ('" + item + "') is not a number",
-                       command);
+    const std::string what = "--" + std::string(option) + ": item " + std::to_string(values.size()) +
+                             " ('" + item + "') ";
+    if (parsed_end != item.c_str() + item.size()) throw UsageError(what + "is not a number", command);
+    // Overflow only: a value below the smallest float rounds to it (or 0), as stored.
+    if (errno == ERANGE && std::isinf(v)) {
+      throw UsageError(what + "is out of float range (largest magnitude 3.4e38)", command);
     }
+    if (!std::isfinite(v)) throw UsageError(what + "is not a finite number", command);
     values.push_back(v);
     i = end;
   }

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -20,6 +22,53 @@ constexpr size_t kMinDescriptorSize = offsetof(ek_plugin_descriptor, get_extensi
 
 std::string AbiString(uint32_t v) {
   return std::to_string(v >> 16) + "." + std::to_string(v & 0xFFFFu);
+}
+
+// ELF e_machine values and their names, for modules built for another machine.
+std::string MachineName(uint16_t machine) {
+  switch (machine) {
+    case 3: return "x86 (32-bit)";
+    case 8: return "MIPS";
+    case 20: return "PowerPC";
+    case 21: return "PowerPC64";
+    case 22: return "s390x";
+    case 40: return "ARM (32-bit)";
+    case 62: return "x86-64";
+    case 183: return "AArch64";
+    case 243: return "RISC-V";
+    case 258: return "LoongArch";
+    default: return "ELF machine " + std::to_string(machine);
+  }
+}
+
+// Class (32/64-bit) and e_machine from an ELF header; false if `path` is not ELF.
+bool ReadElfMachine(const std::string& path, uint8_t* elf_class, uint16_t* machine) {
+  unsigned char h[20] = {};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  const size_t n = std::fread(h, 1, sizeof h, f);
+  std::fclose(f);
+  if (n < sizeof h || std::memcmp(h, "\x7f" "ELF", 4) != 0) return false;
+  *elf_class = h[4];
+  // e_machine at offset 18, in the file's byte order (h[5]: 1 = little, 2 = big).
+  *machine = h[5] == 2 ? static_cast<uint16_t>(h[18] << 8 | h[19]) : static_cast<uint16_t>(h[19] << 8 | h[18]);
+  return true;
+}
+
+// Why dlopen refused `path`, when the reason is that the module was built for another
+// machine: glibc then reports only "No such file or directory". Empty otherwise.
+std::string ForeignMachineReason(const std::string& path) {
+  uint8_t module_class = 0, self_class = 0;
+  uint16_t module_machine = 0, self_machine = 0;
+  if (!ReadElfMachine(path, &module_class, &module_machine)) return "";
+  // This process's own executable says which machine and class we are.
+  if (!ReadElfMachine("/proc/self/exe", &self_class, &self_machine)) return "";
+  if (module_machine == self_machine && module_class == self_class) return "";
+  auto describe = [](uint8_t cls, uint16_t machine) {
+    return MachineName(machine) + (cls == 1 ? ", 32-bit" : cls == 2 ? ", 64-bit" : "");
+  };
+  return "it is built for " + describe(module_class, module_machine) + ", this process runs on " +
+         describe(self_class, self_machine) + "; rebuild the plugin for this machine";
 }
 
 bool IsValidId(const char* id) {
@@ -113,7 +162,9 @@ const RegisteredPlugin& PluginRegistry::LoadModule(const std::string& path) {
   void* module = dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!module) {
     const char* why = dlerror();
-    Fail(EK_ERR_NOT_A_PLUGIN, "'" + path + "' is not a loadable module: " + (why ? why : "dlopen failed"));
+    const std::string foreign = ForeignMachineReason(open_path);
+    Fail(EK_ERR_NOT_A_PLUGIN, "'" + path + "' is not a loadable module: " +
+                                  (!foreign.empty() ? foreign : why ? std::string(why) : "dlopen failed"));
   }
   ModuleCloser closer{module};
   dlerror();
