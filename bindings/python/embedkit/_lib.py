@@ -353,7 +353,6 @@ _C_INT_RANGES = {
     "int32_t": (-2 ** 31, 2 ** 31 - 1),
     "uint32_t": (0, 2 ** 32 - 1),
     "size_t": (0, 2 ** (8 * ctypes.sizeof(c_size_t)) - 1),
-    "uint64_t": (0, 2 ** 64 - 1),
 }
 
 
