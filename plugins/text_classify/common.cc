@@ -1,4 +1,5 @@
 // Configuration, JSON helpers, host helpers and model persistence of text_classify.
+#include "plugin_json.h"
 #include <simdjson.h>
 
 #include <algorithm>
@@ -17,6 +18,8 @@ void Fail(ek_status status, std::string message) { throw Error{status, std::move
 
 std::string EmbedderName(EmbedderKind k) {
   switch (k) {
+    case EmbedderKind::kAuto: return "auto";
+    case EmbedderKind::kCombined: return "doc2vec+glove";
     case EmbedderKind::kDoc2Vec: return "doc2vec";
     case EmbedderKind::kGlove: return "glove";
     case EmbedderKind::kHashing: return "hashing";
@@ -147,8 +150,12 @@ Config ReadConfig(const ek_host* host, const char* json, size_t length) {
   if (err) Fail(EK_ERR_PARSE, std::string("config: malformed JSON: ") + simdjson::error_message(err));
   if (root.get_object().get(r.obj)) Fail(EK_ERR_PARSE, "config: expected a JSON object");
 
-  const std::string emb = r.String("embedder", "doc2vec");
-  if (emb == "doc2vec") {
+  const std::string emb = r.String("embedder", "auto");
+  if (emb == "auto") {
+    c.embedder = EmbedderKind::kAuto;
+  } else if (emb == "doc2vec+glove") {
+    c.embedder = EmbedderKind::kCombined;
+  } else if (emb == "doc2vec") {
     c.embedder = EmbedderKind::kDoc2Vec;
   } else if (emb == "glove") {
     c.embedder = EmbedderKind::kGlove;
@@ -157,7 +164,7 @@ Config ReadConfig(const ek_host* host, const char* json, size_t length) {
   } else if (emb == "host") {
     c.embedder = EmbedderKind::kHost;
   } else {
-    BadConfig("\"embedder\" is '" + emb + "'; use doc2vec, glove, hashing or host");
+    BadConfig("\"embedder\" is '" + emb + "'; use auto, doc2vec, glove, hashing, doc2vec+glove or host");
   }
   const std::string mode = r.String("mode", "lbl2vec");
   if (mode != "lbl2vec" && mode != "zero_shot") BadConfig("\"mode\" is '" + mode + "'; use lbl2vec or zero_shot");
@@ -235,12 +242,35 @@ Config ReadConfig(const ek_host* host, const char* json, size_t length) {
   if (c.char_ngram_max < c.char_ngram_min) BadConfig("\"char_ngram_max\" is below \"char_ngram_min\"");
   c.word_bigrams = r.Bool("word_bigrams", c.word_bigrams);
   c.host_batch = r.Size("host_batch", c.host_batch, 1, 65536);
+  c.combine_weight = r.Number("combine_weight", c.combine_weight, 0, 1);
 
   for (auto field : r.obj) {
     const std::string key(field.key);
     if (!r.seen.count(key)) BadConfig("unknown key \"" + key + "\" (docs/text_classify.md lists the keys)");
+    c.given.insert(key);
   }
   return c;
+}
+
+std::string ConfigWithDefaults(const std::string& json, const std::set<std::string>& given,
+                               const std::vector<std::pair<std::string, std::string>>& settings) {
+  // Rebuilt from the parsed object so a key set here never appears twice.
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::object obj;
+  if (parser.parse(padded).get_object().get(obj)) Fail(EK_ERR_INTERNAL, "config is not a JSON object");
+  std::set<std::string> set_here;
+  std::string out = "{";
+  for (const auto& [key, value] : settings) {
+    if (given.count(key) || !set_here.insert(key).second) continue;
+    out += (out.size() > 1 ? "," : "") + ek_plugin::JsonQuote(key) + ":" + value;
+  }
+  for (auto field : obj) {
+    const std::string key(field.key);
+    if (set_here.count(key)) continue;
+    out += (out.size() > 1 ? "," : "") + ek_plugin::JsonQuote(key) + ":" + simdjson::minify(field.value);
+  }
+  return out + "}";
 }
 
 // ---- Host helpers -----------------------------------------------------------------------
@@ -371,8 +401,9 @@ std::vector<Label> ParseLabelsJson(std::string_view json) {
 
 // ---- Model persistence ----------------------------------------------------------------------
 namespace {
-void Check(ek_status s, const std::string& what) {
-  if (s != EK_OK) Fail(s, what + " failed (status " + std::to_string(s) + ")");
+// A failed host store call: its status, and the host's own reason in the message.
+void Check(const ek_host* host, ek_status s, const std::string& what) {
+  if (s != EK_OK) Fail(s, ek_plugin::HostFailure(host, what, s));
 }
 struct Coll {
   const ek_host* host;
@@ -392,7 +423,7 @@ void ModelIO::WriteRows(const std::string& part, uint32_t dim, const std::vector
     Fail(s, "model '" + model_ + "': collection '" + name + "' exists with another dim (an older model of that name?); "
             "save under another name or drop the old model's collections first");
   }
-  Check(s, "collection_create '" + name + "'");
+  Check(host_, s, "collection_create '" + name + "'");
   const size_t batch = 4096;
   for (size_t at = 0; at < ids.size(); at += batch) {
     const size_t n = std::min(batch, ids.size() - at);
@@ -404,7 +435,7 @@ void ModelIO::WriteRows(const std::string& part, uint32_t dim, const std::vector
     b.ids = id.data();
     b.vectors = vectors + at * dim;
     b.dim = dim;
-    Check(host_->collection_upsert(c.c, &b), "collection_upsert '" + name + "'");
+    Check(host_, host_->collection_upsert(c.c, &b), "collection_upsert '" + name + "'");
   }
 }
 
@@ -413,14 +444,16 @@ void ModelIO::ReadRows(const std::string& part, uint32_t dim, const std::vector<
   Coll c{host_};
   ek_status s = host_->collection_create(store_, name.c_str(), dim, EK_METRIC_COSINE, &c.c);
   if (s == EK_ERR_ALREADY_EXISTS) Fail(EK_ERR_CORRUPT, "model '" + model_ + "': '" + name + "' has another dim than " + std::to_string(dim));
-  Check(s, "opening '" + name + "'");
+  // A read-only store cannot create a missing collection: it is not there.
+  if (s == EK_ERR_READ_ONLY) Fail(EK_ERR_NOT_FOUND, "model '" + model_ + "': '" + name + "' is missing");
+  Check(host_, s, "opening '" + name + "'");
   for (size_t i = 0; i < ids.size(); ++i) {
     size_t got = 0;
     s = host_->collection_get(c.c, ids[i].c_str(), out + i * dim, dim, &got, nullptr);
     if (s == EK_ERR_NOT_FOUND) {
       Fail(EK_ERR_NOT_FOUND, "model '" + model_ + "': row '" + ids[i] + "' of '" + name + "' is missing");
     }
-    Check(s, "collection_get '" + name + "'");
+    Check(host_, s, "collection_get '" + name + "'");
   }
 }
 

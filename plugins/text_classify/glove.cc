@@ -5,6 +5,7 @@
 #include "plugin_json.h"
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -145,11 +146,7 @@ class Glove final : public Embedder {
   static std::string_view View(const ek_string_view& s) { return std::string_view(s.data ? s.data : "", s.length); }
 
   void Open() {
-    path_ = c_.glove_path;
-    if (path_.empty()) {
-      const char* envp = std::getenv("EMBEDKIT_GLOVE");
-      if (envp) path_ = envp;
-    }
+    path_ = GlovePath(c_);
     if (path_.empty()) {
       Fail(EK_ERR_INVALID_ARGUMENT,
            "glove: no word-vector table; set \"glove_path\" (or EMBEDKIT_GLOVE) to the .ekwv file "
@@ -240,6 +237,18 @@ class Glove final : public Embedder {
 };
 
 }  // namespace
+
+std::string GlovePath(const Config& c) {
+  if (!c.glove_path.empty()) return c.glove_path;
+  if (const char* envp = std::getenv("EMBEDKIT_GLOVE"); envp && *envp) return envp;
+#ifdef EK_TC_DEFAULT_GLOVE
+  if (FILE* f = std::fopen(EK_TC_DEFAULT_GLOVE, "rb")) {
+    std::fclose(f);
+    return EK_TC_DEFAULT_GLOVE;
+  }
+#endif
+  return "";
+}
 
 std::unique_ptr<Embedder> MakeGlove(const Env& env, const Config& c) { return std::make_unique<Glove>(env, c); }
 

@@ -10,6 +10,7 @@
 #include <new>
 #include <set>
 
+#include "auto_embedder.h"
 #include "tc.h"
 
 namespace {
@@ -20,7 +21,9 @@ using tc::Fail;
 struct Instance {
   const ek_host* host = nullptr;
   tc::Env env;
-  tc::Config config;
+  tc::Config config;           // in force: the requested one, or what "auto" resolved to
+  tc::Config requested;        // as created (or loaded); every fit starts from it
+  std::string auto_json;       // the default embedder's corpus statistics and choice ("" if named)
   tc::HostCallback callback;
   std::vector<tc::Label> labels;
   std::unique_ptr<tc::Embedder> embedder;
@@ -98,8 +101,63 @@ std::unique_ptr<tc::Embedder> MakeEmbedder(Instance* self) {
     case tc::EmbedderKind::kGlove: return tc::MakeGlove(self->env, self->config);
     case tc::EmbedderKind::kHashing: return tc::MakeHashing(self->env, self->config);
     case tc::EmbedderKind::kHost: return tc::MakeHostEmbedder(self->env, self->config, &self->callback);
+    case tc::EmbedderKind::kCombined: return tc::MakeCombined(self->env, self->config);
+    case tc::EmbedderKind::kAuto: break;  // resolved by ResolveAuto before any embedder is made
   }
   Fail(EK_ERR_INTERNAL, "unknown embedder");
+}
+
+// Whether a GloVe table can be opened; *why says why not.
+bool GloveAvailable(const Instance* self, std::string* why) {
+  const std::string path = tc::GlovePath(self->config);
+  if (path.empty()) {
+    *why = "no GloVe table: neither \"glove_path\" nor EMBEDKIT_GLOVE is set and scripts/setup.sh has not written .deps/glove/glove-6b-100d.ekwv";
+    return false;
+  }
+  ek_wordvec* table = nullptr;
+  char err[512] = {0};
+  if (self->env.text->wordvec_open(path.c_str(), &table, err, sizeof err) != EK_OK) {
+    *why = std::string("GloVe table '") + path + "' cannot be opened: " + err;
+    return false;
+  }
+  self->env.text->wordvec_close(table);
+  return true;
+}
+
+// The default embedder: counts the corpus (documents, tokens after the configured
+// tokenizer), lets auto_embedder.h choose, and puts the chosen embedder and settings
+// into the config in force, so the saved model records them and load uses the same.
+void ResolveAuto(Instance* self, const ek_string_view* documents, size_t count) {
+  std::atomic<uint64_t> tokens{0};
+  tc::ParallelFor(self->env, count, 256, [&](size_t b, size_t e) {
+    uint64_t local = 0;
+    for (size_t i = b; i < e; ++i) {
+      tc::ForEachToken(self->env, std::string_view(documents[i].data ? documents[i].data : "", documents[i].length),
+                       [&](std::string_view) { ++local; });
+    }
+    tokens += local;
+  });
+  const tc::autorule::CorpusStats stats{count, tokens.load()};
+  std::string why;
+  const bool glove = GloveAvailable(self, &why);
+  const tc::autorule::Choice choice = tc::autorule::Choose(stats, glove);
+  if (!glove && tc::autorule::Choose(stats, true).embedder != choice.embedder) {
+    const std::string warning = "text_classify: the default embedder would combine doc2vec with GloVe for this corpus, "
+                                "but " + why + "; using doc2vec alone (run scripts/setup.sh, or set \"glove_path\" or "
+                                "EMBEDKIT_GLOVE)";
+    if (self->host->log) self->host->log(self->host, EK_LOG_WARN, warning.c_str());
+  }
+  auto settings = choice.settings;
+  settings.insert(settings.begin(), {"embedder", ek_plugin::JsonQuote(choice.embedder)});
+  std::set<std::string> given = self->requested.given;
+  given.erase("embedder");  // "auto" given by name is replaced by the choice
+  const std::string resolved = tc::ConfigWithDefaults(self->requested.json, given, settings);
+  self->config = tc::ReadConfig(self->host, resolved.data(), resolved.size());
+  SetTokenizer(self);
+  self->auto_json = "{\"documents\":" + std::to_string(stats.documents) + ",\"tokens\":" + std::to_string(stats.tokens) +
+                    ",\"mean_tokens\":" + tc::autorule::Number(stats.MeanTokens()) + ",\"glove_available\":" +
+                    (glove ? "true" : "false") + ",\"chose\":" + ek_plugin::JsonQuote(choice.embedder) +
+                    ",\"reason\":" + ek_plugin::JsonQuote(choice.reason) + "}";
 }
 
 void ValidateLabels(const std::vector<tc::Label>& labels) {
@@ -177,6 +235,7 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
     self->env.k = host->kernels;
     self->env.text = host->text;
     self->config = tc::ReadConfig(host, config, length);
+    self->requested = self->config;
     SetTokenizer(self.get());
     *out_instance = self.release();
     return EK_OK;
@@ -263,6 +322,10 @@ ek_status Fit(void* instance, const ek_string_view* documents, size_t count) {
     self->loaded = false;
     self->fitted.clear();
     auto t0 = std::chrono::steady_clock::now();
+    self->config = self->requested;
+    SetTokenizer(self);
+    self->auto_json.clear();
+    if (self->config.embedder == tc::EmbedderKind::kAuto) ResolveAuto(self, documents, count);
     self->embedder = MakeEmbedder(self);
     self->embedder->Fit(documents, count, &self->fitted);
     self->n_fitted = count;
@@ -290,6 +353,8 @@ ek_status Dim(void* instance, size_t* out) {
     NotNull(out, "out_dim");
     if (self->embedder) {
       *out = self->embedder->dim();
+    } else if (self->config.embedder == tc::EmbedderKind::kAuto) {
+      Fail(EK_ERR_UNSUPPORTED, "the default embedder (\"auto\") is chosen from the corpus at fit: fit first, or name an embedder");
     } else if (self->config.embedder == tc::EmbedderKind::kDoc2Vec) {
       *out = self->config.vector_size;
     } else if (self->config.embedder == tc::EmbedderKind::kHashing) {
@@ -419,6 +484,7 @@ ek_status Save(void* instance, ek_store* store, const char* model) {
     std::string meta = "{\"format\":\"ek.text_classify/1\",\"embedder\":" +
                        ek_plugin::JsonQuote(tc::EmbedderName(self->config.embedder)) + ",\"dim\":" + std::to_string(d) +
                        ",\"config\":" + self->config.json + ",\"labels\":" + LabelsJson(self);
+    if (!self->auto_json.empty()) meta += ",\"auto\":" + self->auto_json;
     self->embedder->Save(io, &meta);
     meta += "}";
     io.WriteMatrix("labels", self->label_vectors.data(), L, d);
@@ -436,7 +502,7 @@ ek_status Load(void* instance, ek_store* store, const char* model) {
     try {
       meta_text = io.ReadBlob("meta");
     } catch (const Error& e) {
-      if (e.status == EK_ERR_NOT_FOUND) Fail(EK_ERR_NOT_FOUND, std::string("no model '") + model + "' in the store");
+      if (e.status == EK_ERR_NOT_FOUND) Fail(EK_ERR_NOT_FOUND, std::string("no model named '") + model + "' in the store");
       throw;
     }
     tc::JsonFields meta(meta_text);
@@ -449,6 +515,13 @@ ek_status Load(void* instance, ek_store* store, const char* model) {
     fresh->callback = self->callback;
     const std::string config = meta.Raw("config");
     fresh->config = tc::ReadConfig(self->host, config.data(), config.size());
+    if (fresh->config.embedder == tc::EmbedderKind::kAuto) {
+      // Saved before "auto" existed: the config names no embedder, the meta does.
+      std::set<std::string> given = fresh->config.given;
+      given.erase("embedder");
+      const std::string named = tc::ConfigWithDefaults(config, given, {{"embedder", ek_plugin::JsonQuote(meta.String("embedder"))}});
+      fresh->config = tc::ReadConfig(self->host, named.data(), named.size());
+    }
     SetTokenizer(fresh.get());
     // Labels and their states.
     simdjson::dom::parser parser;
@@ -489,6 +562,8 @@ ek_status Load(void* instance, ek_store* store, const char* model) {
     io.ReadMatrix("seeds", fresh->seeds.data(), L, d);
     // Swap in (the instance keeps its identity and callback).
     self->config = fresh->config;
+    self->requested = fresh->config;
+    self->auto_json = meta.Has("auto") ? meta.Raw("auto") : std::string();
     self->env.tok = fresh->env.tok;
     self->labels = std::move(fresh->labels);
     self->states = std::move(fresh->states);
@@ -509,6 +584,7 @@ ek_status InfoJson(void* instance, char* out, size_t capacity, size_t* out_neede
                     ",\"mode\":" + (self->config.zero_shot ? "\"zero_shot\"" : "\"lbl2vec\"") +
                     ",\"ready\":" + (self->ready ? "true" : "false") + ",\"loaded\":" + (self->loaded ? "true" : "false") +
                     ",\"fitted_documents\":" + std::to_string(self->n_fitted);
+    if (!self->auto_json.empty()) s += ",\"auto\":" + self->auto_json;
     if (self->embedder) s += ",\"dim\":" + std::to_string(self->embedder->dim()) + ",\"embedder_stats\":" + self->embedder->Stats();
     std::snprintf(buf, sizeof buf, "%.6f", self->fit_embed_s);
     s += std::string(",\"fit_embed_seconds\":") + buf;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,12 +29,13 @@ struct Error {
 [[noreturn]] void Fail(ek_status status, std::string message);
 
 // ---- Configuration (docs/text_classify.md lists every key) ---------------------------
-enum class EmbedderKind { kDoc2Vec, kGlove, kHashing, kHost };
+// kAuto: the default; resolved at fit to kDoc2Vec or kCombined (auto_embedder.h).
+enum class EmbedderKind { kAuto, kDoc2Vec, kGlove, kHashing, kHost, kCombined };
 enum class Weighting { kSif, kTfidf, kMean };
 enum class KeywordVectors { kAuto, kInput, kOutput, kBoth };
 
 struct Config {
-  EmbedderKind embedder = EmbedderKind::kDoc2Vec;
+  EmbedderKind embedder = EmbedderKind::kAuto;
   bool zero_shot = false;          // "mode": "lbl2vec" (default) | "zero_shot"
   uint64_t seed = 1;
   // Tokenizer
@@ -71,10 +73,17 @@ struct Config {
   bool word_bigrams = true;
   // host
   size_t host_batch = 64;
+  // doc2vec+glove: weight of doc2vec's cosine (glove's is 1 - this)
+  double combine_weight = 0.75;
   std::string json;                  // the config as given (saved with the model)
+  std::set<std::string> given;       // the keys `json` sets (the auto rule never overrides them)
 };
 
 Config ReadConfig(const ek_host* host, const char* json, size_t length);
+// `json` (an object) with each (key, JSON value) of `settings` added unless it sets
+// that key already.
+std::string ConfigWithDefaults(const std::string& json, const std::set<std::string>& given,
+                               const std::vector<std::pair<std::string, std::string>>& settings);
 std::string EmbedderName(EmbedderKind k);
 
 // ---- Host helpers ---------------------------------------------------------------------
@@ -186,6 +195,12 @@ std::unique_ptr<Embedder> MakeDoc2Vec(const Env& env, const Config& c);
 std::unique_ptr<Embedder> MakeGlove(const Env& env, const Config& c);
 std::unique_ptr<Embedder> MakeHashing(const Env& env, const Config& c);
 std::unique_ptr<Embedder> MakeHostEmbedder(const Env& env, const Config& c, const HostCallback* cb);
+std::unique_ptr<Embedder> MakeCombined(const Env& env, const Config& c);  // doc2vec+glove
+
+// The GloVe table path: "glove_path", else $EMBEDKIT_GLOVE, else the table
+// scripts/setup.sh writes into the source tree (EK_TC_DEFAULT_GLOVE) when it exists;
+// "" when none is set.
+std::string GlovePath(const Config& c);
 
 // Mean of unit-normalised vectors, normalised: Lbl2Vec's keyword query.
 void MeanOfUnit(const Env& env, const std::vector<const float*>& vectors, size_t dim, float* out);

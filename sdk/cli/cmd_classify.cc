@@ -36,10 +36,11 @@ std::string Config(const ParsedArgs& a) {
 }
 
 const std::vector<OptionSpec> kModelOptions = {
-    {"embedder", 'e', "NAME", "doc2vec (default), glove, hashing (host needs a program, not the CLI)"},
+    {"embedder", 'e', "NAME", "auto (default: chosen from the corpus at fit), doc2vec (Lbl2Vec's\n"
+                              "setup), glove, hashing, doc2vec+glove (host needs a program)"},
     {"config", 0, "JSON", "plugin configuration object (docs/text_classify.md lists the keys)"},
-    {"glove", 0, "FILE", "GloVe .ekwv table for --embedder glove (scripts/setup.sh writes\n"
-                         ".deps/glove/glove-6b-100d.ekwv)"},
+    {"glove", 0, "FILE", "GloVe .ekwv table for glove and the default (default: $EMBEDKIT_GLOVE,\n"
+                         "else the .deps/glove/glove-6b-100d.ekwv scripts/setup.sh writes)"},
     {"strip-first-token", 0, "", "drop each text's first word (TREC: its fine-grained label)"},
     {"limit", 0, "N", "read at most N documents"},
 };

@@ -94,8 +94,8 @@ std::string ConfigJson(const std::string& config, const std::string& embedder, c
   if (!embedder.empty() && body.find("\"embedder\"") == std::string::npos) {
     extra += "\"embedder\":" + JsonQuote(embedder);
   }
-  if (!glove.empty() && body.find("\"glove_path\"") == std::string::npos &&
-      (embedder == "glove" || body.find("\"glove\"") != std::string::npos)) {
+  // Every embedder but hashing/host may read GloVe (glove, doc2vec+glove, the default).
+  if (!glove.empty() && body.find("\"glove_path\"") == std::string::npos) {
     extra += std::string(extra.empty() ? "" : ",") + "\"glove_path\":" + JsonQuote(glove);
   }
   if (extra.empty()) return body;
