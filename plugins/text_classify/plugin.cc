@@ -142,7 +142,7 @@ void ResolveAuto(Instance* self, const ek_string_view* documents, size_t count) 
   const bool glove = GloveAvailable(self, &why);
   const tc::autorule::Choice choice = tc::autorule::Choose(stats, glove);
   if (!glove && tc::autorule::Choose(stats, true).embedder != choice.embedder) {
-    const std::string warning = "text_classify: the default embedder would combine doc2vec with GloVe for this corpus, "
+    const std::string warning = "the default embedder would combine doc2vec with GloVe for this corpus, "
                                 "but " + why + "; using doc2vec alone (run scripts/setup.sh, or set \"glove_path\" or "
                                 "EMBEDKIT_GLOVE)";
     if (self->host->log) self->host->log(self->host, EK_LOG_WARN, warning.c_str());
