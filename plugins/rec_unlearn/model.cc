@@ -633,6 +633,8 @@ Metrics Evaluate(const Env& env, const Model& m, const Data& d, const Csr& seen,
     std::vector<uint32_t> top(k);
     std::vector<float> top_s(k);
     for (size_t gi = b; gi < e; ++gi) {
+      // One user scores every item: poll per user so Ctrl-C stops a large evaluation.
+      if (env.Cancelled()) return;
       Acc& a = acc[gi];
       const uint32_t u = sorted[starts[gi]].first;
       ScoreAll(env, m, d, exclude_seen ? &seen : nullptr, u, scores.data());
@@ -670,6 +672,7 @@ Metrics Evaluate(const Env& env, const Model& m, const Data& d, const Csr& seen,
       a.pairs = rel.size();
     }
   });
+  if (env.Cancelled()) Fail(EK_ERR_CANCELLED, "cancelled");
   double hits = 0, rank = 0;
   for (const auto& a : acc) {
     out.recall += a.recall;

@@ -498,7 +498,13 @@ class DenseBinder final : public MatrixBinder {
     env_.host->random_u32(env_.host, key, uint64_t{n} * n, words.data(), 2);
     GaussianFromWords(words.data(), 2, x.data());
     q[(n - 1) * n + (n - 1)] = x[0] >= 0 ? 1.0 : -1.0;
+    const ek_host* host = env_.host;
     for (size_t k = n - 1; k-- > 0;) {
+      // Each reflector costs O((n - k)^2): report and poll once per reflector, so a
+      // matrix that takes seconds shows progress and stops within milliseconds.
+      if (host->progress(host, "vsa_json dense role matrix", n - 1 - k, n - 1) != 0) {
+        Fail(EK_ERR_CANCELLED, "cancelled while generating a dense role matrix");
+      }
       const size_t m = n - k;  // reflector length
       const size_t nw = m + (m & 1);
       env_.host->random_u32(env_.host, key, uint64_t{k} * n, words.data(), nw);
@@ -533,6 +539,7 @@ class DenseBinder final : public MatrixBinder {
         }
       });
     }
+    host->progress(host, "vsa_json dense role matrix", n - 1, n - 1);  // closes the bar
     auto r = std::make_shared<DenseRole>();
     r->m.resize(n * n);
     for (size_t i = 0; i < n * n; ++i) r->m[i] = static_cast<float>(q[i]);

@@ -65,7 +65,7 @@ int RunFit(const Invocation& inv) {
   const double t0 = Now();
   cls.Check(cls->fit(cls.self(), views.data(), views.size()), "fit");
   const double fit_s = Now() - t0;
-  StorePtr store = session.OpenStore(store_path, /*read_only=*/false);
+  StorePtr store = session.OpenStore(store_path, Session::StoreAccess::kCreateOrUndo);
   cls.Check(cls->save(cls.self(), store.get(), model.c_str()), "save");
   if (inv.global.json) {
     JsonWriter w;

@@ -27,6 +27,10 @@ namespace {
 
 constexpr const char* kPluginId = "embedkit.vsa_json";
 constexpr const char* kConfigRow = "vsa_json.config";
+// Largest --dim for --binding dense. Each key's D x D Haar-orthogonal role matrix costs
+// ~4/3 D^3 flops to generate: measured here (2 cores) on a 1.4 KB document with 22
+// keys, D = 512 took 1.9 s, 1024 took 12.5 s and 2048 three minutes.
+constexpr uint64_t kMaxDenseDim = 512;
 
 struct InstanceFree {
   void operator()(ek_instance* p) const { ek_instance_free(p); }
@@ -147,6 +151,13 @@ int RunEncode(const Invocation& inv) {
   if (mode != "soft" && mode != "strict") {
     throw UsageError("--mode must be soft or strict, got '" + mode + "'", a.command());
   }
+  if (binding == "dense" && dim > kMaxDenseDim) {
+    throw LibraryError(EK_ERR_LIMIT, "--dim " + std::to_string(dim) + " is above the limit of " +
+                                         std::to_string(kMaxDenseDim) +
+                                         " for --binding dense (generating each key's D x D matrix "
+                                         "costs ~D^3); use --dim " + std::to_string(kMaxDenseDim) +
+                                         " or less, or --binding structured");
+  }
   const std::string config = "{\"dim\":" + std::to_string(dim) + ",\"binding\":\"" + binding +
                              "\",\"mode\":\"" + mode + "\"}";
 
@@ -167,7 +178,7 @@ int RunEncode(const Invocation& inv) {
 
   Session session(inv.global);
   Vsa vsa = MakeVsa(session.context(), config);
-  StorePtr store = session.OpenStore(db, /*read_only=*/false);
+  StorePtr store = session.OpenStore(db, Session::StoreAccess::kCreateOrUndo);
   // Batches: one transaction each; Ctrl-C stops between batches.
   constexpr size_t kBatch = 2048;
   for (size_t begin = 0; begin < docs.size(); begin += kBatch) {
@@ -363,7 +374,7 @@ const CommandSpec kEncodeSpec{
             kCollection,
             {"id-field", 0, "F", "use this top-level field as the id (default: 0-based record number)"},
             {"dim", 0, "D", "vector length (default 1024; a power of two for structured)"},
-            {"binding", 0, "KIND", "structured (default), dense or gaussian"},
+            {"binding", 0, "KIND", "structured (default), dense (--dim at most 512: ~D^3 work per key) or gaussian"},
             {"mode", 0, "MODE", "soft (default: also the unbound value terms) or strict"},
         },
     .details = "Every document becomes one unit vector (MBAT: each value bound to its key by an\n"

@@ -31,12 +31,14 @@ float MinRating(const ParsedArgs& a) {
   }
 }
 
-// Runs f, turning the harness's failures into the CLI's runtime errors.
+// Runs f, turning the harness's failures into the CLI's runtime errors, and a
+// failure after Ctrl-C (the plugin's EK_ERR_CANCELLED) into Cancelled (exit 130).
 template <class F>
 auto Harness(F&& f) {
   try {
     return f();
   } catch (const h::Failure& e) {
+    if (Session::CancelRequested()) throw Cancelled();
     throw RuntimeError(e.what());
   }
 }
@@ -44,7 +46,7 @@ auto Harness(F&& f) {
 int RunTrain(const Invocation& inv) {
   const ParsedArgs& a = inv.args;
   Session session(inv.global);
-  StorePtr store = session.OpenStore(a.Positional(0), false);
+  StorePtr store = session.OpenStore(a.Positional(0), Session::StoreAccess::kCreateOrUndo);
   const std::string name = a.Value("name").value_or("rec");
   return Harness([&] {
     auto rows = h::Positives(h::ReadInteractions(a.Required("interactions")), MinRating(a));
@@ -113,7 +115,7 @@ int32_t ParseMethod(const std::string& m, const std::string& command) {
 int RunForget(const Invocation& inv) {
   const ParsedArgs& a = inv.args;
   Session session(inv.global);
-  StorePtr store = session.OpenStore(a.Positional(0), false);
+  StorePtr store = session.OpenStore(a.Positional(0), Session::StoreAccess::kWrite);
   const std::string name = a.Value("name").value_or("rec");
   const int32_t method = ParseMethod(a.Value("method").value_or("mmrecun"), a.command());
   const int given = int(a.Has("users")) + int(a.Has("items")) + int(a.Has("pairs"));

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <exception>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -63,7 +65,7 @@ struct Session::LibraryProgress {
   std::unique_ptr<Progress> bar;
 };
 
-Session::Session(const GlobalOptions& global) {
+Session::Session(const GlobalOptions& global) : uncaught_at_start_(std::uncaught_exceptions()) {
   ek_context_options options;
   ek_context_options_init(&options);
   options.backend = global.backend.c_str();
@@ -88,19 +90,40 @@ Session::Session(const GlobalOptions& global) {
 }
 
 Session::~Session() {
+  // Unwinding: the command failed or was cancelled after creating a store.
+  if (std::uncaught_exceptions() > uncaught_at_start_) RemoveCreatedStores();
   sigaction(SIGINT, &g_previous_action, nullptr);
   g_signal_context.store(nullptr);
   if (context_) ek_context_set_progress(context_.get(), nullptr, nullptr);
 }
 
-StorePtr Session::OpenStore(const std::string& path, bool read_only) const {
+StorePtr Session::OpenStore(const std::string& path, StoreAccess access) {
+  const bool must_exist = access == StoreAccess::kRead || access == StoreAccess::kWrite;
+  std::error_code ec;
+  const bool existed = path == ":memory:" || std::filesystem::exists(path, ec);
+  // Said here rather than by the library: a command that updates a store must not
+  // make one (an empty file) when the path is mistyped.
+  if (access == StoreAccess::kWrite && !existed) {
+    throw RuntimeError("no such store '" + path + "' (check the path; this command updates an existing store)");
+  }
   ek_store_options options;
   ek_store_options_init(&options);
-  options.read_only = read_only ? 1 : 0;
-  options.must_exist = read_only ? 1 : 0;
+  options.read_only = access == StoreAccess::kRead ? 1 : 0;
+  options.must_exist = must_exist ? 1 : 0;
+  // Registered before the open: a failed open (a bad schema in a file SQLite just
+  // made, say) must not leave the file behind either.
+  if (access == StoreAccess::kCreateOrUndo && !existed) created_stores_.push_back(path);
   ek_store* store = nullptr;
   Check(ek_store_open(context_.get(), path.c_str(), &options, &store), "ek_store_open");
   return StorePtr(store);
+}
+
+void Session::RemoveCreatedStores() noexcept {
+  for (const std::string& path : created_stores_) {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path + suffix, ec);
+  }
+  created_stores_.clear();
 }
 
 CollectionPtr Session::OpenCollection(ek_store* store, const std::string& name) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "command.h"
 #include "embedkit/embedkit.h"
@@ -49,8 +50,22 @@ class Session {
 
   ek_context* context() const { return context_.get(); }
 
-  // Opens a store. `read_only` stores must already exist (EK_ERR_IO otherwise).
-  StorePtr OpenStore(const std::string& path, bool read_only) const;
+  // How a command opens its store.
+  enum class StoreAccess {
+    kRead,    // read-only; the store must exist
+    kWrite,   // read-write; the store must exist (commands that update a model)
+    kCreate,  // read-write, created if missing (kept even when the command fails)
+    // Created if missing, and removed again (with its -wal/-shm/-journal) when the
+    // command fails or is cancelled, so that a failed command leaves no empty store
+    // behind. A store that existed before is never removed.
+    kCreateOrUndo,
+  };
+  StorePtr OpenStore(const std::string& path, StoreAccess access);
+  // Opens a store. `read_only` stores must already exist (EK_ERR_IO otherwise);
+  // writable ones are created if missing (StoreAccess::kCreate).
+  StorePtr OpenStore(const std::string& path, bool read_only) {
+    return OpenStore(path, read_only ? StoreAccess::kRead : StoreAccess::kCreate);
+  }
   // Opens an existing collection (EK_ERR_NOT_FOUND otherwise).
   static CollectionPtr OpenCollection(ek_store* store, const std::string& name);
   static ek_collection_info Info(ek_collection* collection);
@@ -61,7 +76,14 @@ class Session {
   static void ThrowIfCancelled();
 
  private:
+  void RemoveCreatedStores() noexcept;
+
   ContextPtr context_;
+  // Stores this session created with kCreateOrUndo: removed by ~Session when it runs
+  // during stack unwinding (the command threw), i.e. after the command's StorePtrs
+  // (declared after the Session) have closed them.
+  std::vector<std::string> created_stores_;
+  int uncaught_at_start_ = 0;
   struct LibraryProgress;  // the bar of the library's current task (session.cc)
   std::unique_ptr<LibraryProgress> progress_;
 };
