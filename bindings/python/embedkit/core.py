@@ -17,10 +17,13 @@ import ctypes
 import enum
 import json
 import os
+import queue
+import signal
+import threading
 from ctypes import POINTER, byref, c_char_p, c_float, c_size_t, c_uint64, c_void_p, cast
 from dataclasses import dataclass
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping,
-                    Optional, Sequence, Tuple, Union)
+                    Optional, Sequence, Tuple, TypeVar, Union)
 
 import numpy as np
 
@@ -371,6 +374,89 @@ class Context(_Handle):
         raise err
 
 
+# ---- Long calls and Ctrl-C ---------------------------------------------------------
+
+_R = TypeVar("_R")
+
+# The thread that runs the main thread's long calls (one is enough: the main thread
+# waits for each call), started on first use; forgotten in a forked child, where it
+# does not exist. A persistent thread costs ~30 us a call, a new one ~300 us.
+_jobs: Optional["queue.SimpleQueue[Callable[[], None]]"] = None
+
+
+def _run_jobs(jobs: "queue.SimpleQueue[Callable[[], None]]") -> None:
+    while True:
+        jobs.get()()
+
+
+def _submit(job: Callable[[], None]) -> None:
+    global _jobs
+    if _jobs is None:
+        _jobs = queue.SimpleQueue()
+        threading.Thread(target=_run_jobs, args=(_jobs,), name="embedkit-calls", daemon=True).start()
+    _jobs.put(job)
+
+
+def _forget_worker() -> None:
+    global _jobs
+    _jobs = None
+
+
+os.register_at_fork(after_in_child=_forget_worker)
+
+
+def _interruptible(context: Context, call: Callable[[], _R]) -> _R:
+    """Runs ``call`` (one long library call, with its error check) so that Ctrl-C
+    cancels it.
+
+    Python runs signal handlers on the main thread only, between bytecodes: while the
+    main thread sits in a C call, a KeyboardInterrupt waits until the call returns
+    (minutes, for a long fit). So, on the main thread with a Python SIGINT handler,
+    the call runs on a worker thread (ctypes releases the GIL) while the main thread
+    waits in short timed waits. A KeyboardInterrupt there cancels the context's
+    running work (``ek_context_cancel``), waits for the call to return
+    (EK_ERR_CANCELLED, within a poll interval), clears the flag so that the context
+    stays usable, and re-raises the KeyboardInterrupt. Elsewhere (other threads, SIGINT
+    ignored or default) the call runs directly. Everything ``call`` does, including
+    reading the thread's ``ek_last_error()``, happens on one thread.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            not callable(signal.getsignal(signal.SIGINT)):
+        return call()
+    box: Dict[str, Any] = {}
+    # An Event, not Thread.join: a KeyboardInterrupt inside join() can mark a running
+    # thread as stopped (CPython's bpo-45274 handling, Python 3.11), and the call would
+    # then go on after we returned.
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["result"] = call()
+        except BaseException as e:  # handed to the caller's thread
+            box["error"] = e
+        finally:
+            done.set()
+
+    _submit(work)
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        context.cancel()
+        # The worker still uses the call's buffers: never leave before it returns.
+        # Another Ctrl-C meanwhile only repeats the cancel.
+        while not done.is_set():
+            try:
+                done.wait(0.1)
+            except KeyboardInterrupt:
+                context.cancel()
+        context.reset_cancel()
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
 # ---- Instances ---------------------------------------------------------------------
 
 
@@ -488,10 +574,14 @@ class Instance(_Handle):
             result = out.reshape(-1)[: count * dim].reshape(count, dim) \
                 if out.size >= count * dim else out
         needed = c_size_t()
-        status = _lib.lib().ek_encode(self._h, views, count, _float_ptr(out), out.size,
-                                      byref(needed))
-        if status != 0:
-            self.context._raise(status)
+
+        def call() -> None:
+            status = _lib.lib().ek_encode(self._h, views, count, _float_ptr(out), out.size,
+                                          byref(needed))
+            if status != 0:
+                self.context._raise(status)
+
+        _interruptible(self.context, call)
         return result[0] if single else result
 
 

@@ -169,6 +169,12 @@ class _Extension:
         """``struct_size`` of the plugin's function table (sizeof as built by the plugin)."""
         return int(self._table.struct_size)
 
+    def _long(self, call: Callable[[], Any]) -> Any:
+        """Runs a long table call (and its check) so that Ctrl-C cancels it
+        (``core._interruptible``)."""
+        from .core import _interruptible
+        return _interruptible(self._instance.context, call)
+
     def _p(self, method: str) -> c_void_p:
         """The plugin's instance pointer; InvalidArgumentError once the instance is closed."""
         if self._instance.closed:
@@ -360,7 +366,7 @@ class Classifier(_Extension):
         """
         p = self._p("fit")
         docs = _text_list(documents, "Classifier.fit")
-        self._check(self._table.fit(p, _views(docs), len(docs)))
+        self._long(lambda: self._check(self._table.fit(p, _views(docs), len(docs))))
 
     @property
     def label_count(self) -> int:
@@ -413,9 +419,8 @@ class Classifier(_Extension):
         labels = np.empty(n, dtype=np.int32)
         conf = np.empty(n, dtype=np.float32)
         sc = np.empty((n, self.label_count), dtype=np.float32) if scores else None
-        self._check(self._table.predict(p, _views(docs), n,
-                                        labels.ctypes.data_as(POINTER(c_int32)), _fptr(conf),
-                                        _fptr(sc)))
+        self._long(lambda: self._check(self._table.predict(
+            p, _views(docs), n, labels.ctypes.data_as(POINTER(c_int32)), _fptr(conf), _fptr(sc))))
         return labels, conf, sc
 
     def predict(self, documents: Sequence[Text], scores: bool = False) -> List[Prediction]:
@@ -451,7 +456,7 @@ class Classifier(_Extension):
         p = self._p("embed")
         docs = _text_list(documents, "Classifier.embed")
         res = _out_f32(out, (len(docs), self.dim))
-        self._check(self._table.embed(p, _views(docs), len(docs), _fptr(res)))
+        self._long(lambda: self._check(self._table.embed(p, _views(docs), len(docs), _fptr(res))))
         return res
 
     def fitted_vectors(self, first: int, count: int,
@@ -695,7 +700,7 @@ class Matcher(_Extension):
         o.max_matches = _lib.c_int(max_matches, "Matcher.match: max_matches")
         o.use_llm = 1 if use_llm else 0
         res = c_void_p()
-        self._check(self._table.match(p, byref(o), byref(res)))
+        self._long(lambda: self._check(self._table.match(p, byref(o), byref(res))))
         try:
             text = c_void_p()
             status = self._table.result_json(res, byref(text))
@@ -890,7 +895,7 @@ class Recommender(_Extension):
         r = _ext.ek_rec_train_report()
         r.struct_size = ctypes.sizeof(r)
         opts = None if options is None else _json_cstr(options, "Recommender.train: options")
-        self._check(self._table.train(p, opts, byref(r)))
+        self._long(lambda: self._check(self._table.train(p, opts, byref(r))))
         return TrainReport(r.epochs, r.samples, r.seconds, r.last_loss)
 
     def recommend(self, user: Text, k: int = 10,
@@ -928,8 +933,9 @@ class Recommender(_Extension):
         b, _keep = self._interactions(u, i)
         m = _ext.ek_rec_metrics()
         m.struct_size = ctypes.sizeof(m)
-        self._check(self._table.evaluate(p, byref(b), _lib.c_int(k, "Recommender.evaluate: k", "size_t"),
-                                         1 if exclude_seen else 0, byref(m)))
+        self._long(lambda: self._check(
+            self._table.evaluate(p, byref(b), _lib.c_int(k, "Recommender.evaluate: k", "size_t"),
+                                 1 if exclude_seen else 0, byref(m))))
         return RecMetrics(m.recall, m.ndcg, m.hit_rate, m.mean_rank, m.users, m.pairs,
                           m.pairs_skipped)
 
@@ -1016,7 +1022,7 @@ class Recommender(_Extension):
                                                              "Recommender.forget: request_id")
         rep = _ext.ek_forget_report()
         rep.struct_size = ctypes.sizeof(rep)
-        self._check(table.forget(p, byref(r), byref(rep)), table)
+        self._long(lambda: self._check(table.forget(p, byref(r), byref(rep)), table))
         return ForgetReport(rep.interactions_removed, rep.users_removed, rep.items_removed,
                             rep.epochs, rep.seconds, rep.request_id.decode("utf-8"),
                             rep.digest.decode("ascii"))
