@@ -2,11 +2,25 @@
 // ek_host, never sdk/ internals, so code they all need lives here, header-only.
 #pragma once
 
+#include <embedkit/plugin.h>
+
+#include <cstddef>
 #include <cstdio>
 #include <string>
 #include <string_view>
 
 namespace ek_plugin {
+
+// "WHAT failed: <the host's own message>" for a host call that returned an error, so
+// the user reads the reason (ek_host::last_error), not "see the host's message".
+// Hosts older than last_error give "WHAT failed (status N)".
+inline std::string HostFailure(const ek_host* host, const std::string& what, ek_status status) {
+  const bool has = host && host->struct_size >= offsetof(ek_host, last_error) + sizeof host->last_error &&
+                   host->last_error;
+  const char* message = has ? host->last_error(host) : nullptr;
+  if (message && *message) return what + " failed: " + message;
+  return what + " failed (status " + std::to_string(static_cast<int>(status)) + ")";
+}
 
 // `s` as a quoted JSON string: quotes, backslashes and control characters escaped
 // (\n, \r, \t by name, the rest as \u00XX); other bytes, UTF-8 included, verbatim.

@@ -98,12 +98,19 @@ std::string_view CheckId(const char* id, const char* what, size_t row) {
 
 // ---- configuration ------------------------------------------------------------------------
 
+// A number for a message: "0.05", "1e+30", never "0.050000" or 31 digits.
+std::string Short(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
 struct ConfigReader {
   const ek_host* host;
   const char* json;
   size_t length;
   void Check(ek_status s) const {
-    if (s != EK_OK) Fail(s, "bad configuration (see the host's message)");
+    if (s != EK_OK) Fail(s, ek_plugin::HostFailure(host, "reading the configuration", s));
   }
   template <class T>
   void Int(const char* key, T* v, int64_t lo, int64_t hi) const {
@@ -118,8 +125,8 @@ struct ConfigReader {
     double x = 0;
     Check(host->config_double(host, json, length, key, *v, &x));
     if (!(x >= lo && x <= hi))
-      Fail(EK_ERR_INVALID_ARGUMENT, std::string("\"") + key + "\" is " + std::to_string(x) + "; use " +
-                                        std::to_string(lo) + ".." + std::to_string(hi));
+      Fail(EK_ERR_INVALID_ARGUMENT, std::string("\"") + key + "\" is " + Short(x) + "; use " + Short(lo) + ".." +
+                                        Short(hi));
     *v = x;
   }
   void String(const char* key, std::string* v) const {
@@ -230,8 +237,9 @@ uint32_t FindItem(Instance* s, const char* id, size_t row, const char* what) {
 
 // ---- store --------------------------------------------------------------------------------
 
-void HostCheck(ek_status s, const std::string& what) {
-  if (s != EK_OK) Fail(s, what + " failed (see the host's message)");
+// A failed host call: its status, and the host's own reason in the message.
+void HostCheck(const ek_host* host, ek_status s, const std::string& what) {
+  if (s != EK_OK) Fail(s, ek_plugin::HostFailure(host, what, s));
 }
 
 // One store transaction for a request that writes several collections (save, the
@@ -242,13 +250,13 @@ class StoreTxn {
  public:
   StoreTxn(const ek_host* h, ek_store* store) : h_(h), store_(store) {
     if (store_) {
-      HostCheck(h_->store_begin(store_), "starting a store transaction");
+      HostCheck(h_, h_->store_begin(store_), "starting a store transaction");
       open_ = true;
     }
   }
   void Commit() {
     if (!open_) return;
-    HostCheck(h_->store_commit(store_), "committing the store transaction");
+    HostCheck(h_, h_->store_commit(store_), "committing the store transaction");
     open_ = false;
   }
   ~StoreTxn() {
@@ -267,7 +275,7 @@ struct Coll {
   const ek_host* host;
   ek_collection* c = nullptr;
   Coll(const ek_host* h, ek_store* store, const std::string& name, uint32_t dim) : host(h) {
-    HostCheck(h->collection_create(store, name.c_str(), dim, EK_METRIC_DOT, &c), "opening collection '" + name + "'");
+    HostCheck(h, h->collection_create(store, name.c_str(), dim, EK_METRIC_DOT, &c), "opening collection '" + name + "'");
   }
   ~Coll() {
     if (c) host->collection_free(c);
@@ -280,7 +288,7 @@ struct Coll {
   };
   std::vector<Row> List(bool meta) const {
     ek_results* res = nullptr;
-    HostCheck(host->collection_list(c, 0, 0, meta ? 1 : 0, &res), "collection_list");
+    HostCheck(host, host->collection_list(c, 0, 0, meta ? 1 : 0, &res), "collection_list");
     std::vector<Row> rows;
     const size_t n = host->results_hit_count(res, 0);
     rows.reserve(n);
@@ -313,7 +321,7 @@ struct Coll {
       batch.vectors = vecs.data() + b * dim;
       batch.dim = dim;
       batch.metadata_json = meta ? mp.data() : nullptr;
-      HostCheck(host->collection_upsert(c, &batch), "collection_upsert");
+      HostCheck(host, host->collection_upsert(c, &batch), "collection_upsert");
     }
   }
   size_t Delete(const std::vector<std::string>& ids) const {
@@ -321,7 +329,7 @@ struct Coll {
     std::vector<const char*> ip(ids.size());
     for (size_t r = 0; r < ids.size(); ++r) ip[r] = ids[r].c_str();
     size_t deleted = 0;
-    HostCheck(host->collection_delete(c, ip.data(), ip.size(), &deleted), "collection_delete");
+    HostCheck(host, host->collection_delete(c, ip.data(), ip.size(), &deleted), "collection_delete");
     return deleted;
   }
   // Deletes every row whose id is not in `keep`.
@@ -644,7 +652,7 @@ ek_status Save(void* p, ek_store* store, const char* name) {
 
 double MetaDouble(Instance* s, const std::string& json, const char* key, double fallback) {
   double v = fallback;
-  HostCheck(s->host->config_double(s->host, json.data(), json.size(), key, fallback, &v), std::string("reading '") + key + "'");
+  HostCheck(s->host, s->host->config_double(s->host, json.data(), json.size(), key, fallback, &v), std::string("reading '") + key + "'");
   return v;
 }
 
@@ -661,7 +669,9 @@ ek_status Load(void* p, ek_store* store, const char* name) {
       const ek_status st = h->collection_create(store, C(name, ".meta").c_str(), 4, EK_METRIC_DOT, &c);
       if (st == EK_ERR_ALREADY_EXISTS)
         Fail(EK_ERR_UNSUPPORTED, "collection '" + C(name, ".meta") + "' was written by another version of rec_unlearn");
-      HostCheck(st, "opening '" + C(name, ".meta") + "'");
+      // A read-only store cannot create the missing collection: there is no model.
+      if (st == EK_ERR_READ_ONLY) Fail(EK_ERR_NOT_FOUND, "no model named '" + std::string(name) + "' in the store");
+      HostCheck(h, st, "opening '" + C(name, ".meta") + "'");
       h->collection_free(c);
     }
     {
@@ -673,7 +683,7 @@ ek_status Load(void* p, ek_store* store, const char* name) {
         if (r.id != "model") continue;
         meta_json = r.meta;
         size_t got = 0;
-        HostCheck(h->collection_get(meta.c, "model", mv.data(), mv.size(), &got, nullptr), "reading the model row");
+        HostCheck(h, h->collection_get(meta.c, "model", mv.data(), mv.size(), &got, nullptr), "reading the model row");
         found = true;
       }
       if (!found) Fail(EK_ERR_NOT_FOUND, "no model named '" + std::string(name) + "' in the store");
@@ -695,7 +705,7 @@ ek_status Load(void* p, ek_store* store, const char* name) {
     std::vector<float> buf(std::max<size_t>(cfg.dim, 4096));
     auto get = [&](const Coll& c, const std::string& id, size_t dim) {
       size_t got = 0;
-      HostCheck(h->collection_get(c.c, id.c_str(), buf.data(), buf.size(), &got, nullptr), "reading row '" + id + "'");
+      HostCheck(h, h->collection_get(c.c, id.c_str(), buf.data(), buf.size(), &got, nullptr), "reading row '" + id + "'");
       if (got != dim) Fail(EK_ERR_CORRUPT, "row '" + id + "' has dim " + std::to_string(got));
       return buf.data();
     };
@@ -709,7 +719,7 @@ ek_status Load(void* p, ek_store* store, const char* name) {
         const float* v = get(feats, row.id, std::max<uint32_t>(1, cat_dim));
         if (cat_dim) std::memcpy(d.categorical.data() + size_t(i) * cat_dim, v, cat_dim * sizeof(float));
         std::vector<char> title(row.meta.size() + 1);
-        HostCheck(h->config_string(h, row.meta.data(), row.meta.size(), "title", "", title.data(), title.size()), "reading a title");
+        HostCheck(h, h->config_string(h, row.meta.data(), row.meta.size(), "title", "", title.data(), title.size()), "reading a title");
         d.texts[i] = title.data();
       }
     }
@@ -778,7 +788,7 @@ ek_status Load(void* p, ek_store* store, const char* name) {
             r.meta.find("\"status\":\"cancelled\"") != std::string::npos)
           ++pending;
     } else if (ls != EK_ERR_READ_ONLY) {
-      HostCheck(ls, "opening collection '" + ledger_name + "'");
+      HostCheck(h, ls, "opening collection '" + ledger_name + "'");
     }
     t.Finalize(&m, s->data);
     m.trained = true;

@@ -134,6 +134,11 @@ Config ReadConfig(const ek_host* host, const char* json, size_t length) {
   const int64_t max_bytes = r.Int("max_document_bytes", int64_t{16} << 20);
   if (max_bytes < 1 || max_bytes > (int64_t{1} << 32)) BadConfig("\"max_document_bytes\" must be in 1..4294967296");
   c.max_document_bytes = static_cast<size_t>(max_bytes);
+  const int64_t max_values = r.Int("max_values_per_document", 4096);
+  if (max_values < 0 || max_values > (int64_t{1} << 20)) {
+    BadConfig("\"max_values_per_document\" is " + std::to_string(max_values) + "; use 0..1048576");
+  }
+  c.max_values_per_document = static_cast<size_t>(max_values);
   const int64_t depth = r.Int("max_depth", 128);
   if (depth < 1 || depth > 4096) BadConfig("\"max_depth\" is " + std::to_string(depth) + "; use 1..4096");
   c.max_depth = static_cast<int>(depth);

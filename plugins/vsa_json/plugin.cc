@@ -191,9 +191,9 @@ ek_status DecodeNumber(void* instance, const float* vector, const char* path, do
   });
 }
 
-// Host store calls report their own message through the host; keep it.
-void Check(ek_status s, const char* what) {
-  if (s != EK_OK) Fail(s, std::string(what) + " failed (see the host's message)");
+// A failed host store call: its status, and the host's own reason in the message.
+void Check(const ek_host* host, ek_status s, const char* what) {
+  if (s != EK_OK) Fail(s, ek_plugin::HostFailure(host, what, s));
 }
 
 struct CollectionHandle {
@@ -243,7 +243,7 @@ ek_status Index(void* instance, ek_store* store, const char* collection,
       }
     }
     CollectionHandle docs{host};
-    Check(host->collection_create(store, collection, static_cast<uint32_t>(d), EK_METRIC_COSINE, &docs.c),
+    Check(host, host->collection_create(store, collection, static_cast<uint32_t>(d), EK_METRIC_COSINE, &docs.c),
           "collection_create");
     ek_upsert_batch batch{};
     batch.struct_size = sizeof batch;
@@ -252,12 +252,22 @@ ek_status Index(void* instance, ek_store* store, const char* collection,
     batch.vectors = vectors.data();
     batch.dim = d;
     batch.metadata_json = store_documents ? meta.data() : nullptr;
-    Check(host->collection_upsert(docs.c, &batch), "collection_upsert");
+    Check(host, host->collection_upsert(docs.c, &batch), "collection_upsert");
 
     // The values seen, for probe_collection.
     std::vector<std::pair<std::string, std::string>> values;
+    const size_t max_values = enc.env().cfg.max_values_per_document;
     for (size_t i = 0; i < count; ++i) {
+      const size_t before = values.size();
       enc.CollectValues(std::string_view(documents[i].data, documents[i].length), &values);
+      if (values.size() - before > max_values) {
+        host->log(host, EK_LOG_WARN,
+                  ("document '" + std::string(id_ptrs[i]) + "' has " + std::to_string(values.size() - before) +
+                   " scalar values; only the first " + std::to_string(max_values) +
+                   " are recorded for probing (config \"max_values_per_document\"); it is encoded whole")
+                      .c_str());
+        values.resize(before + max_values);
+      }
     }
     std::unordered_set<std::string> seen;
     std::vector<std::pair<std::string, std::string>> unique;
@@ -286,7 +296,7 @@ ek_status Index(void* instance, ek_store* store, const char* collection,
     }
     CollectionHandle comp{host};
     const std::string cname = CompanionName(collection);
-    Check(host->collection_create(store, cname.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &comp.c),
+    Check(host, host->collection_create(store, cname.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &comp.c),
           "collection_create (values)");
     ek_upsert_batch vb{};
     vb.struct_size = sizeof vb;
@@ -295,7 +305,7 @@ ek_status Index(void* instance, ek_store* store, const char* collection,
     vb.vectors = vv.data();
     vb.dim = d;
     vb.metadata_json = vmeta_p.data();
-    Check(host->collection_upsert(comp.c, &vb), "collection_upsert (values)");
+    Check(host, host->collection_upsert(comp.c, &vb), "collection_upsert (values)");
   });
 }
 
@@ -305,14 +315,14 @@ void Search(Instance* self, ek_store* store, const std::string& collection, cons
   const size_t d = self->enc->dim();
   if (k == 0 || k > 1024) Fail(EK_ERR_INVALID_ARGUMENT, "k is " + std::to_string(k) + "; use 1..1024");
   CollectionHandle c{host};
-  Check(host->collection_create(store, collection.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &c.c),
+  Check(host, host->collection_create(store, collection.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &c.c),
         "collection_create");
   ek_search_options opt{};
   opt.struct_size = sizeof opt;
   opt.k = static_cast<uint32_t>(k);
   opt.filter_json = filter;
   opt.include_metadata = 1;
-  Check(host->collection_search(c.c, q, 1, d, &opt, out), "collection_search");
+  Check(host, host->collection_search(c.c, q, 1, d, &opt, out), "collection_search");
 }
 
 ek_status ProbeCollection(void* instance, ek_store* store, const char* collection, const float* vector,

@@ -53,6 +53,10 @@ struct Config {
   double number_min = -1e9, number_max = 1e9;
   int number_levels = 65;
   size_t max_document_bytes = size_t{16} << 20;
+  // Scalar values per document recorded by index() for probe_collection: each is a
+  // stored row of dim floats, so a document with 200k keys would otherwise write 200k
+  // rows. The first ones (document order) are kept; the rest are logged as dropped.
+  size_t max_values_per_document = 4096;
   int max_depth = 128;
   size_t atom_cache_bytes = size_t{64} << 20;
   size_t matrix_cache_bytes = size_t{1} << 30;

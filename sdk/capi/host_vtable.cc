@@ -34,6 +34,8 @@ int32_t HostIsCancelled(const ek_host* host) {
 
 void HostSetError(const ek_host*, const char* message) { SetPluginError(message); }
 
+const char* HostLastError(const ek_host*) { return LastErrorMessage(); }
+
 void HostParallelFor(const ek_host* host, size_t n, size_t grain, ek_parallel_body body,
                      void* user_data) {
   if (!host || !body) return;
@@ -135,6 +137,7 @@ void InitHostVtable(ek_instance* instance) {
   h.collection_list = ek_collection_list;
   h.results_hit_count = ek_results_hit_count;
   h.results_hit = ek_results_hit;
+  h.last_error = HostLastError;
 }
 
 }  // namespace ek::capi

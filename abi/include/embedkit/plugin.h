@@ -191,6 +191,11 @@ struct ek_host {
   ek_status (*store_begin)(ek_store* store);
   ek_status (*store_commit)(ek_store* store);
   ek_status (*store_rollback)(ek_store* store);
+  /* Added in ABI 1.0 after store_rollback (check host->struct_size before use): the
+   * message of the host call that failed last on this thread (never NULL; "" if
+   * none), so a plugin can pass the host's reason on with its own. Valid until the
+   * next host call on this thread. [thread-safe] */
+  const char* (*last_error)(const ek_host* host);
 };
 
 /* ---- Descriptor ---------------------------------------------------------------------- */
