@@ -100,7 +100,8 @@ Session::~Session() {
 StorePtr Session::OpenStore(const std::string& path, StoreAccess access) {
   const bool must_exist = access == StoreAccess::kRead || access == StoreAccess::kWrite;
   std::error_code ec;
-  const bool existed = path == ":memory:" || std::filesystem::exists(path, ec);
+  // symlink_status: a dangling link counts as existing, so it is never removed.
+  const bool existed = path == ":memory:" || std::filesystem::exists(std::filesystem::symlink_status(path, ec));
   // Said here rather than by the library: a command that updates a store must not
   // make one (an empty file) when the path is mistyped.
   if (access == StoreAccess::kWrite && !existed) {
