@@ -9,15 +9,16 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <ostream>
-#include <sstream>
 
 #include "command.h"
 #include "errors.h"
 #include "json_writer.h"
+#include "jsonl_reader.h"
 #include "records_file.h"
 #include "session.h"
 #include "table.h"
@@ -43,10 +44,13 @@ struct Vsa {
   void* self = nullptr;
   size_t dim = 0;
 
-  // A failed probe-table call: its status and the plugin's own message.
+  // A failed probe-table call: its status and the plugin's own message, which already
+  // names the call ("index: ..."); the name is added only when it does not.
   void Check(ek_status s, std::string_view call) const {
     if (s != EK_OK) {
-      throw LibraryError(s, std::string(call) + ": " + probe->last_error(self));
+      const std::string message = probe->last_error(self);
+      const std::string prefix = std::string(call) + ": ";
+      throw LibraryError(s, message.rfind(prefix, 0) == 0 ? message : prefix + message);
     }
   }
 };
@@ -64,32 +68,64 @@ Vsa MakeVsa(ek_context* ctx, const std::string& config) {
   return v;
 }
 
-std::string ReadWholeFile(const std::string& path) {
+// The largest document `json encode` reads: vsa_json's default "max_document_bytes"
+// (docs/vsa_json.md), checked here while reading so an oversized document fails
+// before it is buffered or parsed (the plugin checks it again).
+constexpr size_t kMaxDocumentBytes = size_t{16} << 20;
+// A file that is one JSON array is parsed whole (simdjson's DOM takes a few times its
+// size); larger inputs must be NDJSON, which is read line by line.
+constexpr uintmax_t kMaxArrayFileBytes = uintmax_t{256} << 20;
+
+// True if the first byte of `path` that is not whitespace is '['.
+bool StartsWithArray(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw RuntimeError("cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  char c = 0;
+  while (f.get(c)) {
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return c == '[';
+  }
+  return false;
 }
 
-// Documents of FILE: the elements of a top-level JSON array, else one per line (NDJSON).
-std::vector<std::string> SplitDocuments(const std::string& text, const std::string& path) {
+// The elements of the JSON array in `path`, or nullopt if the file is not one array.
+std::optional<std::vector<std::string>> ReadArrayDocuments(const std::string& path) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw RuntimeError("cannot read '" + path + "': " + ec.message());
+  if (size > kMaxArrayFileBytes) {
+    throw RuntimeError("'" + path + "' is one JSON array of " + FormatBytes(size) + "; an array file is parsed " +
+                       "whole, up to " + FormatBytes(kMaxArrayFileBytes) +
+                       ": write it as NDJSON (one document per line, each up to " + FormatBytes(kMaxDocumentBytes) +
+                       "), which is read line by line");
+  }
+  simdjson::padded_string text;
+  if (simdjson::padded_string::load(path).get(text)) throw RuntimeError("cannot read '" + path + "'");
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::array arr;
+  if (parser.parse(text).get(root) || root.get(arr)) return std::nullopt;
   std::vector<std::string> docs;
-  const size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '[') {
-    simdjson::dom::parser parser;
-    simdjson::dom::element root;
-    simdjson::dom::array arr;
-    if (!parser.parse(text).get(root) && !root.get(arr)) {
-      for (simdjson::dom::element e : arr) docs.push_back(simdjson::minify(e));
-      return docs;
+  for (simdjson::dom::element e : arr) {
+    docs.push_back(simdjson::minify(e));
+    if (docs.back().size() > kMaxDocumentBytes) {
+      throw RuntimeError("'" + path + "': element " + std::to_string(docs.size() - 1) + " of the array is " +
+                         FormatBytes(docs.back().size()) + ", over the limit of " + FormatBytes(kMaxDocumentBytes) +
+                         " for one document");
     }
   }
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r") != std::string::npos) docs.push_back(line);
+  return docs;
+}
+
+// Documents of FILE: the elements of a top-level JSON array, else one per line (NDJSON),
+// each at most kMaxDocumentBytes.
+std::vector<std::string> ReadDocuments(const std::string& path) {
+  if (StartsWithArray(path)) {
+    if (auto docs = ReadArrayDocuments(path)) return std::move(*docs);
   }
+  JsonLinesReader lines(path, "JSON documents file", kMaxDocumentBytes);
+  std::vector<std::string> docs;
+  std::string line;
+  while (lines.NextLine(&line)) docs.push_back(line);
   if (docs.empty()) throw RuntimeError("'" + path + "' holds no JSON documents");
   return docs;
 }
@@ -161,7 +197,7 @@ int RunEncode(const Invocation& inv) {
   const std::string config = "{\"dim\":" + std::to_string(dim) + ",\"binding\":\"" + binding +
                              "\",\"mode\":\"" + mode + "\"}";
 
-  const std::vector<std::string> docs = SplitDocuments(ReadWholeFile(file), file);
+  const std::vector<std::string> docs = ReadDocuments(file);
   std::vector<std::string> ids;
   {
     simdjson::dom::parser parser;
@@ -367,7 +403,8 @@ const OptionSpec kCollection{"collection", 'c', "NAME", "collection of encoded d
 const CommandSpec kEncodeSpec{
     .path = "json encode",
     .summary = "encode JSON documents (NDJSON or a JSON array) into a collection with vsa_json",
-    .positionals = {{"FILE", "NDJSON (one document per line) or one JSON array of documents"}},
+    .positionals = {{"FILE", "NDJSON (one document per line, each up to 16 MiB) or one JSON\n"
+                             "array of documents (a file up to 256 MiB)"}},
     .options =
         {
             kDb,
@@ -379,7 +416,9 @@ const CommandSpec kEncodeSpec{
         },
     .details = "Every document becomes one unit vector (MBAT: each value bound to its key by an\n"
                "orthogonal matrix, summed). Documents that are objects are kept as metadata;\n"
-               "every scalar seen at a path is recorded in '<C>.vsa_values' for `json probe`.",
+               "every scalar seen at a path is recorded in '<C>.vsa_values' for `json probe`\n"
+               "(at most 4096 per document, the first in document order; a warning says\n"
+               "when a document has more). Sizes are checked while the file is read.",
     .examples = "embedkit json encode movies.json --db movies.db --collection movies --id-field Title\n"
                 "embedkit json encode events.ndjson --db ev.db -c ev --dim 4096 --mode strict",
 };

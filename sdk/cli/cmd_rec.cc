@@ -1,7 +1,9 @@
 // embedkit rec train|recommend|forget|eval: the rec_unlearn plugin from the command
 // line, through the public API (ek_instance_get_extension + ext/recommender.h).
+#include <cmath>
 #include <cstdio>
 #include <iomanip>
+#include <limits>
 #include <ostream>
 #include <sstream>
 
@@ -24,11 +26,17 @@ std::string ConfigOf(const ParsedArgs& a) { return a.Value("config").value_or("{
 
 float MinRating(const ParsedArgs& a) {
   const std::string v = a.Value("min-rating").value_or("4");
+  size_t used = 0;
+  float r = 0;
   try {
-    return std::stof(v);
+    r = std::stof(v, &used);
   } catch (...) {
-    throw UsageError("--min-rating must be a number, got '" + v + "'", a.command());
+    used = 0;
   }
+  if (used == 0 || used != v.size() || !std::isfinite(r)) {
+    throw UsageError("--min-rating must be a finite number, got '" + v + "'", a.command());
+  }
+  return r;
 }
 
 // Runs f, turning the harness's failures into the CLI's runtime errors, and a
@@ -43,13 +51,22 @@ auto Harness(F&& f) {
   }
 }
 
+// The positives of --interactions (or FILE), said on stderr unless --quiet.
+h::Selection ReadPositives(const Invocation& inv, const std::string& path) {
+  const h::Selection sel = h::SelectPositives(h::ReadInteractions(path), MinRating(inv.args), path);
+  if (!inv.global.quiet) inv.err << h::SelectionNote(sel, path) << '\n';
+  return sel;
+}
+
 int RunTrain(const Invocation& inv) {
   const ParsedArgs& a = inv.args;
+  // The input is read and checked before the store is opened (or created).
+  const h::Selection sel = Harness([&] { return ReadPositives(inv, a.Required("interactions")); });
   Session session(inv.global);
   StorePtr store = session.OpenStore(a.Positional(0), Session::StoreAccess::kCreateOrUndo);
   const std::string name = a.Value("name").value_or("rec");
   return Harness([&] {
-    auto rows = h::Positives(h::ReadInteractions(a.Required("interactions")), MinRating(a));
+    const auto& rows = sel.positives;
     h::Rec r(session.context(), ConfigOf(a));
     if (auto items = a.Value("items")) r.AddItems(h::ReadItems(*items));
     r.Add(rows);
@@ -63,7 +80,8 @@ int RunTrain(const Invocation& inv) {
       w.BeginObject().Key("name").String(name).Key("users").UInt(st.users).Key("items").UInt(st.items)
           .Key("interactions").UInt(st.interactions).Key("epochs").UInt(rep.epochs)
           .Key("samples").UInt(rep.samples).Key("seconds").Double(rep.seconds)
-          .Key("loss").Double(rep.last_loss).EndObject();
+          .Key("loss").Double(rep.last_loss).Key("implicit_feedback").Bool(sel.implicit)
+          .Key("dropped_below_min_rating").UInt(sel.dropped).EndObject();
       inv.out << w.str() << '\n';
     } else {
       inv.out << "trained '" << name << "': " << st.users << " users, " << st.items << " items, "
@@ -178,13 +196,14 @@ int RunEval(const Invocation& inv) {
   const std::string config = ConfigOf(a);
   const std::string options = a.Value("unlearn-config").value_or("{}");
   return Harness([&] {
-    const float min_rating = MinRating(a);
     h::Split split;
     if (auto test = a.Value("test")) {
-      split.train = h::Positives(h::ReadInteractions(a.Required("interactions")), min_rating);
-      split.test = h::Positives(h::ReadInteractions(*test), min_rating);
+      split.train = ReadPositives(inv, a.Required("interactions")).positives;
+      split.test = ReadPositives(inv, *test).positives;
     } else {
-      split = h::TemporalSplit(h::ReadInteractions(a.Required("interactions")), min_rating);
+      // The positives, already chosen, split by time.
+      split = h::TemporalSplit(ReadPositives(inv, a.Required("interactions")).positives,
+                               -std::numeric_limits<float>::infinity());
     }
     ek_store* base = nullptr;
     Check(ek_store_open(session.context(), ":memory:", nullptr, &base), "ek_store_open");
@@ -236,8 +255,11 @@ const CommandSpec kTrain{
                 {"items", 0, "FILE", "MovieLens u.item: id|title|...|genre flags (optional)"},
                 {"name", 'n', "NAME", "model name in the store (default rec)"},
                 {"config", 0, "JSON", "plugin config, e.g. '{\"dim\":64,\"layers\":2,\"epochs\":30}'"},
-                {"min-rating", 0, "R", "positives are ratings >= R (default 4)"}},
-    .details = "Collections NAME.users, NAME.items, NAME.item_features, NAME.interactions,\n"
+                {"min-rating", 0, "R", "rated lines are positives when rating >= R (default 4)"}},
+    .details = "A line without a rating is a positive (implicit feedback), and so is every line\n"
+               "when all ratings are equal (e.g. all 1); --min-rating applies otherwise, and what\n"
+               "it drops is counted on stderr and in --json (dropped_below_min_rating).\n"
+               "Collections NAME.users, NAME.items, NAME.item_features, NAME.interactions,\n"
                "NAME.proj and NAME.meta hold the model (docs/rec_unlearn.md).",
     .examples = "embedkit rec train movies.ekdb -i ml-100k/u.data --items ml-100k/u.item",
 };
@@ -280,7 +302,8 @@ const CommandSpec kEval{
                 {"methods", 0, "LIST", "default mmrecun,gold,finetune,noop"},
                 {"config", 0, "JSON", "plugin config for training"},
                 {"unlearn-config", 0, "JSON", "per-request unlearning options"},
-                {"min-rating", 0, "R", "positives are ratings >= R (default 4)"}},
+                {"min-rating", 0, "R", "rated lines are positives when rating >= R (default 4;\n"
+                                       "unrated lines, or all-equal ratings: all positives)"}},
     .details = "Prints one JSON object keyed by method with recall@k and ndcg@k on the test\n"
                "set of retained users, forget_recall@k (share of forgotten pairs whose item is\n"
                "still in its user's top k), forget_mean_rank and time_s (wall time of forget()).",

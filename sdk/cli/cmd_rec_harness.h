@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -30,6 +32,7 @@ struct Row {
   std::string user, item;
   float rating = 1;
   int64_t ts = 0;
+  bool rated = false;  // the line gave a rating (else: implicit feedback, a positive)
 };
 
 struct Items {
@@ -64,6 +67,9 @@ inline std::vector<Row> ParseInteractions(std::istream& in, const std::string& p
       } catch (...) {
         throw Failure(path + ":" + std::to_string(n) + ": rating '" + rating + "' is not a number");
       }
+      if (!std::isfinite(r.rating))
+        throw Failure(path + ":" + std::to_string(n) + ": rating '" + rating + "' is not finite");
+      r.rated = true;
       if (ss >> ts) {
         try {
           r.ts = std::stoll(ts);
@@ -154,6 +160,66 @@ inline Split TemporalSplit(const std::vector<Row>& rows, float min_rating) {
   return s;
 }
 
+// "4", "4.5", "1e+06": a number for a message, short (%g), never "4.500000".
+inline std::string ShortNumber(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+// The positives of an interactions file and what choosing them dropped.
+struct Selection {
+  std::vector<Row> positives;
+  size_t lines = 0;    // interactions read
+  size_t dropped = 0;  // rated below the threshold
+  bool implicit = false;  // no line's rating tells preferences apart: all positives
+  float min_rating = 0;   // the threshold applied to rated lines (when !implicit)
+  float lowest = 0, highest = 0;  // range of the ratings given
+};
+
+// Which interactions are positives. A line without a rating is one (implicit
+// feedback). When every rating is the same (a file of 'user item 1' lines) the ratings
+// tell nothing apart, so every line is a positive; otherwise a rated line is one when
+// its rating is >= min_rating. What that drops is counted; if it drops every line, the
+// Failure says so instead of training on nothing.
+inline Selection SelectPositives(const std::vector<Row>& rows, float min_rating, const std::string& path) {
+  Selection s;
+  s.lines = rows.size();
+  s.min_rating = min_rating;
+  bool any_rated = false;
+  for (const auto& r : rows) {
+    if (!r.rated) continue;
+    s.lowest = any_rated ? std::min(s.lowest, r.rating) : r.rating;
+    s.highest = any_rated ? std::max(s.highest, r.rating) : r.rating;
+    any_rated = true;
+  }
+  s.implicit = !any_rated || s.lowest == s.highest;
+  for (const auto& r : rows) {
+    if (s.implicit || !r.rated || r.rating >= min_rating) {
+      s.positives.push_back(r);
+    } else {
+      ++s.dropped;
+    }
+  }
+  if (s.positives.empty()) {
+    throw Failure("all " + std::to_string(s.lines) + " interactions in '" + path + "' have a rating below --min-rating " +
+                  ShortNumber(min_rating) + " (ratings there range " + ShortNumber(s.lowest) + ".." +
+                  ShortNumber(s.highest) + "); lower --min-rating to keep them");
+  }
+  return s;
+}
+
+// The one line that says what SelectPositives did, for stderr.
+inline std::string SelectionNote(const Selection& s, const std::string& path) {
+  if (s.implicit) {
+    return "'" + path + "': " + std::to_string(s.lines) +
+           " interactions, read as implicit feedback (no differing ratings): all are positives";
+  }
+  return "'" + path + "': dropped " + std::to_string(s.dropped) + " of " + std::to_string(s.lines) +
+         " interactions rated below --min-rating " + ShortNumber(s.min_rating) + "; " +
+         std::to_string(s.positives.size()) + " positives";
+}
+
 inline std::vector<Row> Positives(const std::vector<Row>& rows, float min_rating) {
   std::vector<Row> out;
   for (const auto& r : rows)
@@ -183,8 +249,14 @@ class Rec {
   const ek_unlearner_ext* unl() const { return unl_; }
   void* self() const { return self_; }
   const char* error() const { return rec_->last_error(self_); }
+  // The plugin's message already starts with the function's name ("train: ..."):
+  // prefixed only when it does not, so nothing reads "train: ...: train: ...".
   void Check(ek_status s, const char* what) const {
-    if (s != EK_OK) throw Failure(std::string(what) + ": " + ek_status_name(s) + ": " + error());
+    if (s == EK_OK) return;
+    const std::string message = error();
+    const std::string prefix = std::string(what) + ": ";
+    throw Failure(std::string(ek_status_name(s)) + ": " +
+                  (message.rfind(prefix, 0) == 0 ? message : prefix + message));
   }
 
   void AddItems(const Items& it) {
