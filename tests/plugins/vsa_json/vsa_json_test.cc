@@ -497,6 +497,63 @@ TEST(VsaJsonProbe, IndexSimilarAndProbeCollectionThroughTheStore) {
   ek_store_free(store);
 }
 
+// Issue 17 item 8: a document with many keys records at most max_values_per_document
+// values for probing (one stored row each), the first in document order.
+TEST(VsaJsonProbe, ValuesRecordedPerDocumentAreBounded) {
+  Inst in("{\"dim\":64,\"max_values_per_document\":100}");
+  ek_store* store = nullptr;
+  ASSERT_EQ(ek_store_open(Ctx(), ":memory:", nullptr, &store), EK_OK) << ek_last_error();
+  std::string doc = "{";
+  for (int i = 0; i < 1000; ++i) doc += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  doc += "}";
+  ek_string_view sv{doc.data(), doc.size()};
+  const char* ids[] = {"wide"};
+  ASSERT_EQ(in.probe->index(in.self, store, "w", &sv, ids, 1, 1), EK_OK) << in.probe->last_error(in.self);
+  ek_collection* values = nullptr;
+  ASSERT_EQ(ek_collection_open(store, "w.vsa_values", &values), EK_OK) << ek_last_error();
+  ek_collection_info info{};
+  info.struct_size = sizeof info;
+  ASSERT_EQ(ek_collection_info_get(values, &info), EK_OK) << ek_last_error();
+  EXPECT_EQ(info.count, 100u);
+  ek_collection_free(values);
+  // The first values are kept: k5 probes back, k999 was not recorded.
+  std::vector<float> v(in.dim);
+  size_t got = 0;
+  ek_collection* coll = nullptr;
+  ASSERT_EQ(ek_collection_open(store, "w", &coll), EK_OK);
+  ASSERT_EQ(ek_collection_get(coll, "wide", v.data(), v.size(), &got, nullptr), EK_OK);
+  ek_results* res = nullptr;
+  ASSERT_EQ(in.probe->probe_collection(in.self, store, "w", v.data(), "k5", 1, &res), EK_OK)
+      << in.probe->last_error(in.self);
+  ek_results_free(res);
+  res = nullptr;
+  EXPECT_EQ(in.probe->probe_collection(in.self, store, "w", v.data(), "k999", 1, &res), EK_ERR_NOT_FOUND);
+  ek_collection_free(coll);
+  ek_store_free(store);
+  ek_instance* bad = nullptr;
+  EXPECT_EQ(ek_instance_create(Ctx(), kPlugin, "{\"max_values_per_document\":-1}", &bad), EK_ERR_INVALID_ARGUMENT);
+}
+
+// Issue 17 item 11: a failed host store call reaches the caller with the host's own
+// reason (ek_host::last_error), not "see the host's message", and one "index:" prefix.
+TEST(VsaJsonProbe, AFailedStoreCallCarriesTheHostsReason) {
+  Inst in("{\"dim\":64}");
+  ek_store* store = nullptr;
+  ASSERT_EQ(ek_store_open(Ctx(), ":memory:", nullptr, &store), EK_OK) << ek_last_error();
+  ek_collection* other = nullptr;
+  ASSERT_EQ(ek_collection_create(store, "taken", 3, EK_METRIC_COSINE, &other), EK_OK);
+  ek_collection_free(other);
+  const std::string doc = R"({"a":1})";
+  ek_string_view sv{doc.data(), doc.size()};
+  const char* ids[] = {"d"};
+  EXPECT_EQ(in.probe->index(in.self, store, "taken", &sv, ids, 1, 1), EK_ERR_ALREADY_EXISTS);
+  const std::string message = in.probe->last_error(in.self);
+  EXPECT_EQ(message.find("see the host"), std::string::npos) << message;
+  EXPECT_NE(message.find("dim 3"), std::string::npos) << message;
+  EXPECT_EQ(message.rfind("index: collection_create failed: ", 0), 0u) << message;
+  ek_store_free(store);
+}
+
 // ---- Real corpus: countries without their region ---------------------------------------------
 
 TEST(VsaJsonCorpus, CountryNeighboursShareTheHiddenRegion) {
