@@ -82,9 +82,9 @@ std::string_view Stmt::Use::Blob(int col) const {
 
 // ---- Db ---------------------------------------------------------------------------------
 
-Db::Db(const std::string& path, int flags, uint32_t busy_timeout_ms)
+Db::Db(const std::string& path, int flags, uint32_t busy_timeout_ms, const std::string& uri)
     : path_(path), busy_timeout_ms_(busy_timeout_ms) {
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  const int rc = sqlite3_open_v2(uri.empty() ? path.c_str() : uri.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close_v2(db_);

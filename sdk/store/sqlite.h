@@ -66,8 +66,10 @@ class Stmt {
 
 class Db {
  public:
-  // Opens `path` with sqlite3_open_v2 flags; throws ek::Error on failure.
-  Db(const std::string& path, int flags, uint32_t busy_timeout_ms);
+  // Opens `path` with sqlite3_open_v2 flags; throws ek::Error on failure. `uri`, when
+  // not empty, is opened instead (with SQLITE_OPEN_URI in flags); messages still name
+  // `path`.
+  Db(const std::string& path, int flags, uint32_t busy_timeout_ms, const std::string& uri = {});
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

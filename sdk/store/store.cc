@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +19,8 @@
 #include <shared_mutex>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <unistd.h>
 
 #include "core/error.h"
 #include "json/json.h"
@@ -40,6 +43,8 @@ constexpr uint32_t kMaxDim = 65536;
 constexpr size_t kMaxK = 1024;
 constexpr size_t kDefaultK = 10;
 constexpr size_t kMaskCacheSize = 8;
+// Stores up to this size get PRAGMA quick_check when opened for writing (~1.2 s here).
+constexpr uintmax_t kQuickCheckMaxBytes = uintmax_t{1} << 30;
 
 const char* const kSchemaSql = R"sql(
 CREATE TABLE collections (
@@ -301,6 +306,20 @@ struct ValidRow {
   std::optional<std::string_view> metadata;
 };
 
+uint32_t BusyTimeoutMs(const OpenOptions& o) { return o.busy_timeout_ms ? o.busy_timeout_ms : 5000; }
+
+// ---- Test-only fault injection (store.h) --------------------------------------------------
+
+std::atomic<int> g_fail_warm_copy_updates{0};
+
+// Throws std::bad_alloc while testing::FailWarmCopyUpdates has failures left.
+void MaybeInjectWarmCopyFailure() {
+  int left = g_fail_warm_copy_updates.load(std::memory_order_relaxed);
+  while (left > 0) {
+    if (g_fail_warm_copy_updates.compare_exchange_weak(left, left - 1)) throw std::bad_alloc();
+  }
+}
+
 // ---- The store -----------------------------------------------------------------------------
 
 class SqliteStore final : public Store {
@@ -330,6 +349,8 @@ class SqliteStore final : public Store {
  private:
   // All below: db_mu_ held.
   void InitOrCheckSchema();
+  bool ReopenImmutableForReading(const OpenOptions& options, const Error& e);
+  void CheckIntegrityForWriting();
   void RequireWritable() const;
   void SyncLocked();
   CatalogEntry& RequireLocked(std::string_view name);
@@ -344,6 +365,17 @@ class SqliteStore final : public Store {
   Current CurrentInTxn(std::string_view name);
   int64_t BumpGeneration(int64_t cid);
   void ForgetFreedPages();
+  // After a commit: runs `follow` (which brings the warm copy of `collection` along
+  // with what was committed). A failure there (an allocation under a memory cap) must
+  // not turn a committed write into a reported failure: the copy is dropped instead,
+  // and the catalog re-read, so both are reloaded from the file when next needed.
+  template <class Fn>
+  void FollowCommitLocked(std::string_view collection, Fn&& follow) noexcept;
+  void ApplyUpsertToCopyLocked(std::string_view collection, const Current& cur,
+                               int64_t generation, const std::vector<ValidRow>& rows,
+                               const std::vector<int64_t>& rowids);
+  void ApplyDeleteToCopyLocked(std::string_view collection, const Current& cur,
+                               int64_t generation, const std::vector<std::string_view>& gone_ids);
 
   std::mutex db_mu_;
   std::unique_ptr<Db> db_;
@@ -381,10 +413,92 @@ SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, Th
     flags |= SQLITE_OPEN_READWRITE;
     if (!options.must_exist) flags |= SQLITE_OPEN_CREATE;
   }
-  db_ = std::make_unique<Db>(path, flags, options.busy_timeout_ms ? options.busy_timeout_ms : 5000);
+  db_ = std::make_unique<Db>(path, flags, BusyTimeoutMs(options));
   read_only_file_ = sqlite3_db_readonly(db_->handle(), "main") == 1 && !options.read_only;
-  InitOrCheckSchema();
+  try {
+    InitOrCheckSchema();
+  } catch (const Error& e) {
+    if (!ReopenImmutableForReading(options, e)) throw;
+    InitOrCheckSchema();
+  }
+  if (!in_memory_ && !read_only_option_ && !read_only_file_) CheckIntegrityForWriting();
   data_version_ = db_->QueryInt("PRAGMA data_version");
+}
+
+// A WAL store is read through its -shm file, which SQLite creates next to the store
+// on the first read. In a folder the user cannot write it cannot be created, and the
+// read fails ("attempt to write a readonly database"). Without a -wal file holding
+// changes, the store file alone is the whole store: it is then opened read-only with
+// the URI parameter immutable=1, which reads it without -shm, locks or any write
+// (https://www.sqlite.org/uri.html). Nobody can write it meanwhile through SQLite
+// either, since a writer needs the same folder to create its -wal and -shm files.
+// Returns false (the caller rethrows `e`) when this does not apply.
+bool SqliteStore::ReopenImmutableForReading(const OpenOptions& options, const Error& e) {
+  if (in_memory_ || (e.status() != EK_ERR_READ_ONLY && e.status() != EK_ERR_IO)) return false;
+  const std::filesystem::path file = std::filesystem::absolute(path_);
+  std::string folder = file.parent_path().string();
+  if (::access(folder.c_str(), W_OK) == 0) return false;  // not the missing -shm
+  std::error_code ec;
+  const auto wal_bytes = std::filesystem::file_size(path_ + "-wal", ec);
+  if (!ec && wal_bytes > 0) {
+    Fail(EK_ERR_READ_ONLY,
+         "store '" + path_ + "' cannot be read: its folder is not writable, and '" + path_ +
+             "-wal' holds committed changes not yet copied into the store file, which SQLite "
+             "can only read with a '-shm' file it must create in that folder. Open the store "
+             "once where its folder is writable (that copies the changes in), or copy the "
+             "store and its -wal file to a writable folder");
+  }
+  std::string uri = "file://";
+  for (const unsigned char c : file.string()) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      uri += static_cast<char>(c);
+    } else {
+      static const char* kHex = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 15];
+    }
+  }
+  uri += "?immutable=1";
+  db_.reset();
+  db_ = std::make_unique<Db>(path_,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX |
+                                 SQLITE_OPEN_EXRESCODE,
+                             BusyTimeoutMs(options), uri);
+  read_only_file_ = !options.read_only;  // writes: EK_ERR_READ_ONLY naming the folder
+  return true;
+}
+
+// Writing into a store with damaged b-tree pages makes the damage worse and the
+// counts wrong, so a store opened for writing is checked first with PRAGMA
+// quick_check: it reads every page once and checks each b-tree's structure (not the
+// indexes' agreement with the tables, which integrity_check adds). It costs about
+// 1.2 ms per MB (docs/storage.md), so stores above kQuickCheckMaxBytes are not
+// checked: opening them would take seconds. Read-only opens are not checked: reads
+// cannot make anything worse.
+void SqliteStore::CheckIntegrityForWriting() {
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path_, ec);
+  if (ec || bytes > kQuickCheckMaxBytes) return;
+  std::string problem;
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_->handle(), "PRAGMA quick_check(3)", -1, &stmt, nullptr);
+  while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+    if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) break;
+    const char* row = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    const std::string_view line = row ? row : "";
+    if (line == "ok") continue;
+    problem += problem.empty() ? "" : "; ";
+    problem += line;
+  }
+  if (rc != SQLITE_DONE && problem.empty()) problem = sqlite3_errmsg(db_->handle());
+  sqlite3_finalize(stmt);
+  if (problem.empty()) return;
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) db_->Throw(rc, "PRAGMA quick_check");
+  Fail(EK_ERR_CORRUPT,
+       "store '" + path_ + "' is damaged, so it was not opened for writing (nothing was "
+       "written): SQLite's quick_check reports: " + problem +
+           ". Open it read-only to read what is left, or restore it from a backup");
 }
 
 void SqliteStore::InitOrCheckSchema() {
@@ -598,6 +712,17 @@ void SqliteStore::ForgetFreedPages() {
   sqlite3_busy_timeout(db_->handle(), static_cast<int>(db_->busy_timeout_ms()));
 }
 
+template <class Fn>
+void SqliteStore::FollowCommitLocked(std::string_view collection, Fn&& follow) noexcept {
+  try {
+    follow();
+  } catch (...) {
+    // Lookups and resets only: nothing here allocates.
+    if (auto it = catalog_.find(collection); it != catalog_.end()) it->second.snapshot.reset();
+    catalog_valid_ = false;
+  }
+}
+
 // ---- Transactions over several calls ----------------------------------------------------
 
 void SqliteStore::Begin() {
@@ -688,13 +813,18 @@ CollectionInfo SqliteStore::CreateCollection(std::string_view name, uint32_t dim
   if (!ins.Step()) Fail(EK_ERR_INTERNAL, "INSERT ... RETURNING gave no row");
   const int64_t cid = ins.Int(0);
   ins.Run();
+  CollectionInfo info{std::string(name), dim, metric, 0};
   txn.Commit();
-  auto s = std::make_shared<Snapshot>();
-  s->dim = dim;
-  s->metric = metric;
-  s->generation = 0;
-  catalog_[std::string(name)] = CatalogEntry{cid, dim, metric, std::move(s)};
-  return CollectionInfo{std::string(name), dim, metric, 0};
+  // Committed: the call succeeds whatever happens to the warm copy.
+  FollowCommitLocked(name, [&] {
+    MaybeInjectWarmCopyFailure();
+    auto s = std::make_shared<Snapshot>();
+    s->dim = dim;
+    s->metric = metric;
+    s->generation = 0;
+    catalog_[std::string(name)] = CatalogEntry{cid, dim, metric, std::move(s)};
+  });
+  return info;
 }
 
 std::optional<CollectionInfo> SqliteStore::FindCollection(std::string_view name) {
@@ -813,8 +943,15 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
   }
   const int64_t generation = BumpGeneration(cur.cid);
   txn.Commit();
+  // Committed: the call succeeds whatever happens to the warm copy.
+  FollowCommitLocked(collection, [&] { ApplyUpsertToCopyLocked(collection, cur, generation,
+                                                               rows, rowids); });
+}
 
-  // Committed: bring this handle's copy along incrementally, if it was current.
+void SqliteStore::ApplyUpsertToCopyLocked(std::string_view collection, const Current& cur,
+                                          int64_t generation, const std::vector<ValidRow>& rows,
+                                          const std::vector<int64_t>& rowids) {
+  // Bring this handle's copy along incrementally, if it was current.
   auto it = catalog_.find(collection);
   if (it == catalog_.end() || it->second.cid != cur.cid) {
     catalog_valid_ = false;
@@ -823,6 +960,7 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
   std::shared_ptr<Snapshot> s = it->second.snapshot;
   if (!s) return;
   std::unique_lock<std::shared_mutex> write(s->mu);
+  MaybeInjectWarmCopyFailure();
   bool appendable = s->generation == cur.generation;
   int64_t last = s->rowids.empty() ? 0 : s->rowids.back();
   for (size_t i = 0; appendable && i < rows.size(); ++i) {
@@ -835,25 +973,19 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
     it->second.snapshot.reset();
     return;
   }
-  try {
-    s->Reserve(s->rows() + rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      std::optional<std::string> meta;
-      if (rows[i].metadata) meta.emplace(*rows[i].metadata);
-      if (const int64_t found = s->FindRow(rows[i].id); found >= 0) {
-        s->SetRow(size_t(found), rows[i].vector);
-        s->metadata[size_t(found)] = std::move(meta);
-      } else {
-        s->Append(rowids[i], std::string(rows[i].id), rows[i].vector, std::move(meta));
-      }
+  s->Reserve(s->rows() + rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::optional<std::string> meta;
+    if (rows[i].metadata) meta.emplace(*rows[i].metadata);
+    if (const int64_t found = s->FindRow(rows[i].id); found >= 0) {
+      s->SetRow(size_t(found), rows[i].vector);
+      s->metadata[size_t(found)] = std::move(meta);
+    } else {
+      s->Append(rowids[i], std::string(rows[i].id), rows[i].vector, std::move(meta));
     }
-    s->generation = generation;
-    s->ContentsChanged();
-  } catch (...) {
-    s->generation = -1;
-    it->second.snapshot.reset();
-    throw;
   }
+  s->generation = generation;
+  s->ContentsChanged();
 }
 
 bool SqliteStore::Get(std::string_view collection, std::string_view id, std::vector<float>* vector,
@@ -915,18 +1047,27 @@ size_t SqliteStore::Delete(std::string_view collection, const std::vector<std::s
   const int64_t generation = BumpGeneration(cur.cid);
   txn.Commit();
   ForgetFreedPages();
+  // Committed: the call succeeds whatever happens to the warm copy.
+  FollowCommitLocked(collection,
+                     [&] { ApplyDeleteToCopyLocked(collection, cur, generation, gone_ids); });
+  return gone_ids.size();
+}
 
+void SqliteStore::ApplyDeleteToCopyLocked(std::string_view collection, const Current& cur,
+                                          int64_t generation,
+                                          const std::vector<std::string_view>& gone_ids) {
   auto it = catalog_.find(collection);
   if (it == catalog_.end() || it->second.cid != cur.cid) {
     catalog_valid_ = false;
-    return gone_ids.size();
+    return;
   }
   std::shared_ptr<Snapshot> s = it->second.snapshot;
-  if (!s) return gone_ids.size();
+  if (!s) return;
   std::unique_lock<std::shared_mutex> write(s->mu);
+  MaybeInjectWarmCopyFailure();
   if (s->generation != cur.generation) {
     it->second.snapshot.reset();
-    return gone_ids.size();
+    return;
   }
   // The deleted rows' rowids from the id index when it exists (then compacting is a
   // merge over integers), else one id lookup per row.
@@ -937,7 +1078,7 @@ size_t SqliteStore::Delete(std::string_view collection, const std::vector<std::s
       auto at = s->index.find(id);
       if (at == s->index.end()) {  // cannot happen while the generations agree
         it->second.snapshot.reset();
-        return gone_ids.size();
+        return;
       }
       gone.push_back(at->second);
       s->index.erase(at);
@@ -972,7 +1113,6 @@ size_t SqliteStore::Delete(std::string_view collection, const std::vector<std::s
   s->rowids.resize(out);
   s->generation = generation;
   s->ContentsChanged();
-  return gone_ids.size();
 }
 
 uint64_t SqliteStore::Count(std::string_view collection) {
@@ -1084,6 +1224,10 @@ std::vector<Hit> SqliteStore::List(std::string_view collection, size_t offset, s
 }
 
 }  // namespace
+
+void testing::FailWarmCopyUpdates(int n) {
+  g_fail_warm_copy_updates.store(n, std::memory_order_relaxed);
+}
 
 std::unique_ptr<Store> Store::Open(const std::string& path, const OpenOptions& options,
                                    ThreadPool* pool, ScanFn scan) {

@@ -102,4 +102,12 @@ class Store {
   virtual void Rollback() = 0;
 };
 
+namespace testing {
+// Test-only fault injection: the next `n` updates of a warm in-memory copy that follow
+// a committed write (upsert, delete, create) throw std::bad_alloc where an allocation
+// would, as under a memory cap. Process-wide; 0 turns it off. Lets tests check that a
+// committed write is reported as committed whatever happens to the copy.
+void FailWarmCopyUpdates(int n);
+}  // namespace testing
+
 }  // namespace ek::store

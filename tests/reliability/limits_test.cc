@@ -330,7 +330,14 @@ TEST(Limits, ForgedCollectionWithDimBeyondTheSchemaFailsClearly) {
   Sql(db, "PRAGMA ignore_check_constraints = ON;"
           "INSERT INTO collections (name, dim, metric, generation) VALUES ('huge', 1099511627776, 'l2', 0);");
   sqlite3_close(db);
-  ASSERT_EQ(ek_store_open(h.ctx, path.c_str(), nullptr, &s), EK_OK);
+  // Opened for writing, SQLite's quick_check finds the broken CHECK and refuses it.
+  EXPECT_EQ(ek_store_open(h.ctx, path.c_str(), nullptr, &s), EK_ERR_CORRUPT);
+  EXPECT_NE(std::string(ek_last_error()).find("CHECK constraint failed"), std::string::npos)
+      << ek_last_error();
+  ek_store_options ro{};
+  ro.struct_size = sizeof ro;
+  ro.read_only = 1;
+  ASSERT_EQ(ek_store_open(h.ctx, path.c_str(), &ro, &s), EK_OK) << ek_last_error();
   ek_collection_info* infos = nullptr;
   size_t n = 0;
   EXPECT_EQ(ek_store_list_collections(s, &infos, &n), EK_ERR_CORRUPT);

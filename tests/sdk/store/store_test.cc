@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <grp.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -1235,6 +1237,208 @@ TEST(StoreFile, LockHeldPastBusyTimeoutIsStorageError) {
   sqlite3_close(db);
   Upsert(*s, "c", r);
   EXPECT_EQ(s->Count("c"), 1u);
+}
+
+// Issue 17, item 3: under a memory cap, an allocation failing while the warm copy
+// followed a committed batch made Upsert report EK_ERR_OUT_OF_MEMORY for rows that
+// were in the file. What a write reports must match what it committed.
+TEST(StoreFile, CommittedWritesAreReportedCommittedWhenTheWarmCopyCannotFollow) {
+  TempDir dir;
+  const std::string path = dir.File("oom.ekdb");
+  auto s = OpenStore(path);
+  struct Off {
+    ~Off() { testing::FailWarmCopyUpdates(0); }
+  } off;
+  s->CreateCollection("c", 2, Metric::kCosine);
+  Rows first;
+  first.Add("a", {1, 0});
+  Upsert(*s, "c", first);
+  const float q[2] = {1, 0.1f};
+  ASSERT_EQ(s->Search("c", q, 1, 2, 10, "", false)[0].size(), 1u);  // the copy is warm
+
+  Rows batch;
+  batch.Add("b", {0, 1});
+  batch.Add("a", {1, 1});  // replaces a row of the warm copy
+  testing::FailWarmCopyUpdates(1);
+  EXPECT_NO_THROW(Upsert(*s, "c", batch));
+  testing::FailWarmCopyUpdates(0);
+  EXPECT_EQ(s->Count("c"), 2u);
+  auto hits = s->Search("c", q, 1, 2, 10, "", false)[0];
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].id, "a");
+  EXPECT_NEAR(hits[0].score, (1 + 0.1) / std::sqrt(2 * 1.01), 1e-5);  // the new vector
+
+  testing::FailWarmCopyUpdates(1);
+  size_t deleted = 0;
+  EXPECT_NO_THROW(deleted = s->Delete("c", {"a"}));
+  testing::FailWarmCopyUpdates(0);
+  EXPECT_EQ(deleted, 1u);
+  EXPECT_EQ(IdsOf(s->Search("c", q, 1, 2, 10, "", false)[0]), std::vector<std::string>{"b"});
+
+  testing::FailWarmCopyUpdates(1);
+  EXPECT_NO_THROW(s->CreateCollection("d", 3, Metric::kL2));
+  testing::FailWarmCopyUpdates(0);
+  ASSERT_TRUE(s->FindCollection("d"));
+  EXPECT_EQ(s->FindCollection("d")->count, 0u);
+
+  // Another handle reads the same contents from the file.
+  auto other = OpenStore(path, OpenOptions{.read_only = true});
+  EXPECT_EQ(other->Count("c"), 1u);
+  EXPECT_EQ(IdsOf(other->List("c", 0, 0, false)), std::vector<std::string>{"b"});
+  EXPECT_TRUE(other->FindCollection("d"));
+}
+
+// Runs `body` as uid/gid 65534 in a forked child when this process is root (file
+// permissions do not bind root), else here. `body` returns "" or what went wrong;
+// so does this, with "skip: ..." when privileges cannot be dropped.
+std::string RunUnprivileged(const std::function<std::string()>& body) {
+  if (::geteuid() != 0) return body();
+  int fds[2];
+  if (::pipe(fds) != 0) return "pipe failed";
+  const pid_t pid = ::fork();
+  if (pid < 0) return "fork failed";
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string out;
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+        ::setresuid(65534, 65534, 65534) != 0) {
+      out = "skip: cannot drop privileges to uid 65534";
+    } else {
+      try {
+        out = body();
+      } catch (const std::exception& e) {
+        out = std::string("unexpected exception: ") + e.what();
+      }
+    }
+    if (!out.empty() && ::write(fds[1], out.data(), out.size()) < 0) out.clear();
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, size_t(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) out += " (child did not exit cleanly)";
+  return out;
+}
+
+// "" if `fn` throws ek::Error with `status` and a message holding `needle`.
+template <typename Fn>
+std::string Refuses(Fn&& fn, ek_status status, const std::string& needle) {
+  try {
+    fn();
+  } catch (const ek::Error& e) {
+    if (e.status() != status || std::string(e.what()).find(needle) == std::string::npos)
+      return "wrong error: status " + std::to_string(e.status()) + ": " + e.what();
+    return {};
+  }
+  return "no error thrown (expected status " + std::to_string(status) + ")";
+}
+
+// Issue 17, item 9: a store in a folder the user cannot write failed every read with
+// "attempt to write a readonly database" (the WAL's -shm file cannot be created).
+TEST(StoreFile, StoreInAReadOnlyFolderCanBeReadByAnUnprivilegedUser) {
+  TempDir dir;
+  const fs::path folder = fs::path(dir.File("ro"));
+  fs::create_directories(folder);
+  const std::string path = (folder / "s.ekdb").string();
+  {
+    auto w = OpenStore(path);
+    w->CreateCollection("c", 2, Metric::kCosine);
+    Rows r;
+    r.Add("a", {1, 0}, "{\"k\":1}");
+    r.Add("b", {0, 1});
+    Upsert(*w, "c", r);
+  }
+  ASSERT_FALSE(fs::exists(path + "-wal"));
+  // Root owns the folder: 0755 is read-only for uid 65534. Others lose the write bit.
+  fs::permissions(dir.File(""), fs::perms::owner_all | fs::perms::group_read |
+                                    fs::perms::group_exec | fs::perms::others_read |
+                                    fs::perms::others_exec);
+  fs::permissions(folder, ::geteuid() == 0 ? fs::perms(0755) : fs::perms(0555));
+  struct Restore {
+    fs::path p;
+    ~Restore() { fs::permissions(p, fs::perms::owner_all); }
+  } restore{folder};
+
+  for (const bool read_only : {true, false}) {
+    SCOPED_TRACE(read_only ? "opened read-only" : "opened read-write");
+    const std::string failure = RunUnprivileged([&]() -> std::string {
+      std::unique_ptr<Store> s;
+      try {
+        s = OpenStore(path, OpenOptions{.read_only = read_only});
+      } catch (const std::exception& e) {
+        return std::string("open failed: ") + e.what();
+      }
+      if (s->Count("c") != 2) return "Count is not 2";
+      const float q[2] = {1, 0};
+      const auto hits = s->Search("c", q, 1, 2, 5, "", true)[0];
+      if (hits.size() != 2 || hits[0].id != "a" || !hits[0].metadata ||
+          *hits[0].metadata != "{\"k\":1}")
+        return "Search gave the wrong hits";
+      if (s->List("c", 0, 0, false).size() != 2) return "List is not 2 rows";
+      if (s->ListCollections().size() != 1) return "ListCollections is not 1";
+      std::vector<float> v;
+      if (!s->Get("c", "b", &v, nullptr) || v != std::vector<float>{0, 1}) return "Get failed";
+      Rows more;
+      more.Add("c", {1, 1});
+      const std::string needle = read_only ? "opened read-only" : "folder is not writable";
+      for (std::string why : {Refuses([&] { Upsert(*s, "c", more); }, EK_ERR_READ_ONLY, needle),
+                              Refuses([&] { s->Delete("c", {"a"}); }, EK_ERR_READ_ONLY, needle),
+                              Refuses([&] { s->CreateCollection("d", 2, Metric::kL2); },
+                                      EK_ERR_READ_ONLY, needle)}) {
+        if (!why.empty()) return why;
+      }
+      return {};
+    });
+    if (failure.rfind("skip:", 0) == 0) GTEST_SKIP() << failure;
+    EXPECT_EQ(failure, "");
+  }
+  // Nothing was created next to the store.
+  EXPECT_FALSE(fs::exists(path + "-wal"));
+  EXPECT_FALSE(fs::exists(path + "-shm"));
+}
+
+// Issue 17, item 14: writing into a store with damaged pages succeeded and left wrong
+// counts; opening it for writing now fails, naming the file, and writes nothing.
+TEST(StoreFile, DamagedPagesAreRefusedWhenOpenedForWriting) {
+  TempDir dir;
+  const std::string path = dir.File("damaged.ekdb");
+  {
+    auto w = OpenStore(path);
+    w->CreateCollection("c", 32, Metric::kDot);
+    std::mt19937 rng(3);
+    Rows r;
+    for (int i = 0; i < 2000; ++i) r.Add("doc-" + std::to_string(i), RandomVector(rng, 32));
+    Upsert(*w, "c", r);
+  }
+  ASSERT_FALSE(fs::exists(path + "-wal"));
+  auto read_file = [&] {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string bytes = read_file();
+  const size_t page = 4096, victim = bytes.size() / page / 2;  // a leaf of `vectors`
+  ASSERT_EQ(bytes[victim * page], '\x0d') << "not a table b-tree leaf page";
+  const char garbage[] = "\x0d\xff\xff\xff\xff\x00\x01\xff";
+  bytes.replace(victim * page, 8, garbage, 8);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+  }
+  auto msg = ErrorOf([&] { OpenStore(path); }, EK_ERR_CORRUPT);
+  EXPECT_CONTAINS(msg, "store '" + path + "' is damaged");
+  EXPECT_CONTAINS(msg, "quick_check");
+  EXPECT_EQ(read_file(), bytes) << "the refused open changed the file";
+  // Reading is still allowed (what is left can be rescued).
+  auto ro = OpenStore(path, OpenOptions{.read_only = true});
+  EXPECT_TRUE(ro->FindCollection("c"));
+  // An intact store opens for writing as before.
+  const std::string good = dir.File("good.ekdb");
+  OpenStore(good)->CreateCollection("c", 2, Metric::kDot);
+  EXPECT_NO_THROW(OpenStore(good));
 }
 
 // ---- Threads -----------------------------------------------------------------------------------
