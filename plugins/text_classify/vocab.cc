@@ -1,13 +1,27 @@
 #include "vocab.h"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 
 namespace tc {
+namespace {
+
+// A tokenizing pass over a large corpus takes seconds. Every 256 documents (the
+// host's chunks can be the whole corpus) it reports progress, which also throws
+// EK_ERR_CANCELLED once cancelled, so Ctrl-C stops it, not only the training after it.
+// Small batches (a predict of a few documents) report nothing.
+void Tokenized(const Env& env, std::atomic<size_t>& done, size_t n, const char* task) {
+  const size_t k = done.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (n >= 1024 && ((k & 255) == 0 || k == n)) Progress(env, task, k, n);
+}
+
+}  // namespace
 
 void Vocab::Build(const Env& env, const ek_string_view* docs, size_t n, uint64_t min_count, size_t max_words) {
   std::mutex mu;
   std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> all;
+  std::atomic<size_t> done{0};
   ParallelFor(env, n, 64, [&](size_t b, size_t e) {
     std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> local;
     for (size_t i = b; i < e; ++i) {
@@ -19,6 +33,7 @@ void Vocab::Build(const Env& env, const ek_string_view* docs, size_t n, uint64_t
           ++it->second;
         }
       });
+      Tokenized(env, done, n, "text_classify vocabulary");
     }
     std::lock_guard<std::mutex> lock(mu);
     for (auto& [w, c] : local) all[w] += c;
@@ -80,12 +95,14 @@ void Vocab::Deserialize(const std::string& text) {
 
 std::vector<std::vector<uint32_t>> DocumentIds(const Env& env, const Vocab& vocab, const ek_string_view* docs, size_t n) {
   std::vector<std::vector<uint32_t>> ids(n);
+  std::atomic<size_t> done{0};
   ParallelFor(env, n, 64, [&](size_t b, size_t e) {
     for (size_t i = b; i < e; ++i) {
       ForEachToken(env, std::string_view(docs[i].data ? docs[i].data : "", docs[i].length), [&](std::string_view t) {
         auto it = vocab.index.find(t);
         if (it != vocab.index.end()) ids[i].push_back(it->second);
       });
+      Tokenized(env, done, n, "text_classify tokenize");
     }
   });
   return ids;

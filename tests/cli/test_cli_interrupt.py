@@ -153,18 +153,32 @@ class CtrlC(TempDir):
                          "--config", '{"epochs":100000,"text_dim":0}'])
         self.assert_stopped(r, b"rec_unlearn train", "rec eval")
 
-    def test_classify_fit(self):
+    def corpus(self, documents):
         rng = random.Random(2)
         words = ["rocket", "orbit", "space", "team", "game", "score"] + [f"w{i}" for i in range(3000)]
         docs = [json.dumps({"id": f"d{i}", "text": " ".join(rng.choice(words) for _ in range(60))})
-                for i in range(3000)]
+                for i in range(documents)]
         data = self.write("docs.jsonl", "\n".join(docs) + "\n")
         labels = self.write("labels.json", json.dumps(
             {"labels": {"space": ["rocket", "orbit", "space"], "sport": ["team", "game", "score"]}}))
+        return data, labels
+
+    def test_classify_fit(self):
+        data, labels = self.corpus(3000)
         db = self.path("c.db")
         r = Interrupted(["classify", "fit", "-l", labels, "-d", data, "-s", db, "-m", "m",
                          "--embedder", "doc2vec", "--config", '{"epochs":1000,"min_num_docs":2}'])
         self.assert_stopped(r, b"doc2vec train", "classify fit")
+        self.assertEqual(store_files(db), [])
+
+    def test_classify_fit_while_tokenizing(self):
+        # The passes over the corpus before training (the vocabulary, the word ids)
+        # take seconds on a large corpus: they show progress and stop too.
+        data, labels = self.corpus(30000)
+        db = self.path("c.db")
+        r = Interrupted(["classify", "fit", "-l", labels, "-d", data, "-s", db, "-m", "m",
+                         "--embedder", "doc2vec", "--config", '{"epochs":1000,"min_num_docs":2}'])
+        self.assert_stopped(r, b"text_classify vocabulary", "classify fit (tokenizing)")
         self.assertEqual(store_files(db), [])
 
 
