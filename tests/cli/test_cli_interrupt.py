@@ -18,12 +18,12 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_cli  # noqa: E402
+import test_cli_plugins  # noqa: E402  (TempDir)
 from test_cli import run  # noqa: E402
 
 # How long a SIGINT may take to end a command (the brief: "within a second"; the
@@ -98,22 +98,7 @@ class Interrupted:
         return self.proc.returncode, elapsed, out
 
 
-class TempDir(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.dir = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def write(self, name, text):
-        with open(self.path(name), "w", encoding="utf-8") as f:
-            f.write(text)
-        return self.path(name)
-
+class TempDir(test_cli_plugins.TempDir):
     def interactions(self):
         """3,000 users x 40 interactions with 2,000 items: each epoch takes a while."""
         rng = random.Random(1)
