@@ -413,10 +413,11 @@ def _interruptible(context: Context, call: Callable[[], _R]) -> _R:
     main thread sits in a C call, a KeyboardInterrupt waits until the call returns
     (minutes, for a long fit). So, on the main thread with a Python SIGINT handler,
     the call runs on a worker thread (ctypes releases the GIL) while the main thread
-    waits in short timed waits. A KeyboardInterrupt there cancels the context's
-    running work (``ek_context_cancel``), waits for the call to return
+    waits in short timed waits. A KeyboardInterrupt there (or any exception a signal
+    handler raises, e.g. a timeout from SIGALRM) cancels the context's running work
+    (``ek_context_cancel``), waits for the call to return
     (EK_ERR_CANCELLED, within a poll interval), clears the flag so that the context
-    stays usable, and re-raises the KeyboardInterrupt. Elsewhere (other threads, SIGINT
+    stays usable, and re-raises it. Elsewhere (other threads, SIGINT
     ignored or default) the call runs directly. Everything ``call`` does, including
     reading the thread's ``ek_last_error()``, happens on one thread.
     """
@@ -441,14 +442,14 @@ def _interruptible(context: Context, call: Callable[[], _R]) -> _R:
     try:
         while not done.wait(0.1):
             pass
-    except KeyboardInterrupt:
+    except BaseException:  # KeyboardInterrupt, or what another signal handler raised
         context.cancel()
         # The worker still uses the call's buffers: never leave before it returns.
-        # Another Ctrl-C meanwhile only repeats the cancel.
+        # Another signal meanwhile only repeats the cancel.
         while not done.is_set():
             try:
                 done.wait(0.1)
-            except KeyboardInterrupt:
+            except BaseException:
                 context.cancel()
         context.reset_cancel()
         raise

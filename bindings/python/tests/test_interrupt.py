@@ -35,11 +35,13 @@ def _main_thread_in(function_name: str) -> bool:
 
 
 class _InterruptWhenBusy:
-    """Sends SIGINT to this process once the main thread is inside ``function_name``
-    and the process has since used ``cpu_s`` seconds of CPU (the C call is working)."""
+    """Sends ``signum`` to this process once the main thread is inside
+    ``function_name`` and the process has since used ``cpu_s`` seconds of CPU (the C
+    call is working)."""
 
-    def __init__(self, function_name: str, cpu_s: float = 0.3) -> None:
+    def __init__(self, function_name: str, cpu_s: float = 0.3, signum: int = signal.SIGINT) -> None:
         self.sent_at = None
+        self._signum = signum
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(function_name, cpu_s), daemon=True)
         self._thread.start()
@@ -53,7 +55,7 @@ class _InterruptWhenBusy:
                     cpu0 = time.process_time()
             elif time.process_time() - cpu0 >= cpu_s:
                 self.sent_at = time.monotonic()
-                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), self._signum)
                 return
             time.sleep(0.01)
 
@@ -62,11 +64,11 @@ class _InterruptWhenBusy:
         self._thread.join()
 
 
-def _interrupted(function_name, call):
-    """Runs ``call``; returns the seconds from the SIGINT to the KeyboardInterrupt."""
-    sender = _InterruptWhenBusy(function_name)
+def _interrupted(function_name, call, signum=signal.SIGINT, raises=KeyboardInterrupt):
+    """Runs ``call``; returns the seconds from the signal to the exception."""
+    sender = _InterruptWhenBusy(function_name, signum=signum)
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(raises):
             call()
         arrived = time.monotonic()
     finally:
@@ -125,6 +127,24 @@ def test_ctrl_c_cancels_classifier_fit(ctx):
     short.set_labels({"space": ["rocket", "orbit", "space"], "sport": ["team", "game", "score"]})
     short.fit(docs[:200])
     assert short.label_count == 2
+
+
+def test_an_exception_from_another_signal_handler_cancels_the_call_too(ctx):
+    # A timeout raised by a SIGALRM handler must not leave the call running behind
+    # the caller's back (it would use the instance concurrently with the next call).
+    def on_alarm(signum, frame):
+        raise TimeoutError("too slow")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        rec = ctx.create_instance("embedkit.rec_unlearn", {"epochs": 1000, "text_dim": 0}).recommender()
+        users, items = _interactions()
+        rec.add_interactions(users, items)
+        waited = _interrupted("train", rec.train, signum=signal.SIGALRM, raises=TimeoutError)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert waited < ARRIVES_WITHIN_S, "TimeoutError came %.1f s after SIGALRM" % waited
+    assert rec.train({"epochs": 2}).epochs == 2
 
 
 def test_errors_of_a_long_call_keep_their_message(ctx):
