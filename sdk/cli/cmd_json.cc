@@ -44,14 +44,9 @@ struct Vsa {
   void* self = nullptr;
   size_t dim = 0;
 
-  // A failed probe-table call: its status and the plugin's own message, which already
-  // names the call ("index: ..."); the name is added only when it does not.
+  // A failed probe-table call: its status and the plugin's own message.
   void Check(ek_status s, std::string_view call) const {
-    if (s != EK_OK) {
-      const std::string message = probe->last_error(self);
-      const std::string prefix = std::string(call) + ": ";
-      throw LibraryError(s, message.rfind(prefix, 0) == 0 ? message : prefix + message);
-    }
+    if (s != EK_OK) throw LibraryError(s, PluginMessage(call, probe->last_error(self)));
   }
 };
 

@@ -52,7 +52,7 @@ MatcherHandle::MatcherHandle(ek_context* context, const std::string& config_json
 }
 
 void MatcherHandle::Check(ek_status s, const std::string& call) const {
-  if (s != EK_OK) throw LibraryError(s, call + ": " + ext->last_error(self));
+  if (s != EK_OK) throw LibraryError(s, PluginMessage(call, ext->last_error(self)));
 }
 
 namespace {
@@ -122,7 +122,9 @@ void MatcherHandle::LoadSpec(uint32_t side, const std::string& spec, uint32_t fo
     } else {
       text = ReadWholeFile(path);
     }
-    Check(ext->load(self, side, text.data(), text.size(), fmt), "load '" + path + "'");
+    // "FILE: load: line 3, column 12: ..." (the plugin names the call and the place).
+    const ek_status s = ext->load(self, side, text.data(), text.size(), fmt);
+    if (s != EK_OK) throw LibraryError(s, path + ": " + PluginMessage("load", ext->last_error(self)));
   }
 }
 

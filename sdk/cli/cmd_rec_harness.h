@@ -26,6 +26,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "errors.h"  // PluginMessage
+
 namespace ek::rec_harness {
 
 struct Row {
@@ -249,14 +251,8 @@ class Rec {
   const ek_unlearner_ext* unl() const { return unl_; }
   void* self() const { return self_; }
   const char* error() const { return rec_->last_error(self_); }
-  // The plugin's message already starts with the function's name ("train: ..."):
-  // prefixed only when it does not, so nothing reads "train: ...: train: ...".
   void Check(ek_status s, const char* what) const {
-    if (s == EK_OK) return;
-    const std::string message = error();
-    const std::string prefix = std::string(what) + ": ";
-    throw Failure(std::string(ek_status_name(s)) + ": " +
-                  (message.rfind(prefix, 0) == 0 ? message : prefix + message));
+    if (s != EK_OK) throw Failure(std::string(ek_status_name(s)) + ": " + ek::cli::PluginMessage(what, error()));
   }
 
   void AddItems(const Items& it) {

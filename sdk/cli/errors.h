@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "embedkit/types.h"
 
@@ -14,6 +15,14 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitCancelled = 130;
+
+// A plugin's message for a failed extension-table call, prefixed once with the call's
+// name: plugins' guards already start their messages with it ("index: ..."), so
+// adding it again would print "index: index: ...".
+inline std::string PluginMessage(std::string_view call, std::string_view message) {
+  const std::string prefix = std::string(call) + ": ";
+  return message.substr(0, prefix.size()) == prefix ? std::string(message) : prefix + std::string(message);
+}
 
 // A bad command line. `command` ("store search") points the user at the right --help.
 class UsageError : public std::runtime_error {

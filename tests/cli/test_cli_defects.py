@@ -242,6 +242,18 @@ class Messages(TempDir):
         self.assertNotRegex(err, r"\b(\w+): \1:")  # "index: index:"
         self.assertIn("dim", err)
 
+    def test_plugin_failures_name_the_call_once(self):
+        ddl = self.write("bad.sql", "CREATE TABLE t (\n  a INT,\n  b VARCHAR(\n")
+        glossary = self.write("g.json", json.dumps([{"id": "x", "label": "X"}]))
+        err = self.assertFails(["match", "-s", ddl, "-t", glossary, "--config", '{"wordvec":"none"}'],
+                               "bad.sql: load: line 3")
+        self.assertNotRegex(err, r"\b(\w+)\b[^:\n]*: \1:", err)
+        rows = self.write("r.tsv", "\n".join(f"u{u}\ti{i}" for u in range(4) for i in range(4)) + "\n")
+        db = self.path("r.db")
+        run("rec", "train", db, "-i", rows, "--config", '{"dim":8,"epochs":1,"text_dim":0}')
+        err = self.assertFails(["rec", "recommend", db, "-u", "nobody"], "nobody")
+        self.assertNotRegex(err, r"\b(\w+): [^\n]*\b\1: ", err)
+
     def test_vector_out_of_float_range(self):
         db = self.path("s.db")
         run("store", "create", db, "-c", "x", "--dim", "2")
