@@ -44,3 +44,15 @@ def test_a_plugin_for_another_machine_says_so(ctx, tmp_path, template_plugin):
         ctx.load_plugin(str(foreign))
     assert "built for" in ei.value.message
     assert "No such file or directory" not in ei.value.message
+
+
+def test_a_failed_store_call_in_a_plugin_carries_the_stores_reason(ctx):
+    with ctx.open_store(":memory:") as store:
+        rec = ctx.create_instance("embedkit.rec_unlearn", {"dim": 8, "text_dim": 0, "epochs": 1}).recommender()
+        rec.add_interactions(["u", "u", "v"], ["i", "j", "i"])
+        rec.train()
+        store.create_collection("m.users", 3, ek.Metric.DOT)  # taken with another dim
+        with pytest.raises(ek.AlreadyExistsError) as ei:
+            rec.save(store, "m")
+        assert "see the host's message" not in ei.value.message
+        assert "exists with dim 3" in ei.value.message
