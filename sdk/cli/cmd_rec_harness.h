@@ -222,13 +222,6 @@ inline std::string SelectionNote(const Selection& s, const std::string& path) {
          std::to_string(s.positives.size()) + " positives";
 }
 
-inline std::vector<Row> Positives(const std::vector<Row>& rows, float min_rating) {
-  std::vector<Row> out;
-  for (const auto& r : rows)
-    if (r.rating >= min_rating) out.push_back(r);
-  return out;
-}
-
 // ---- the plugin through the public API ---------------------------------------------------
 
 class Rec {
