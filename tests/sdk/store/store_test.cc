@@ -240,6 +240,50 @@ INSTANTIATE_TEST_SUITE_P(Store, MetricTest,
                            }
                          });
 
+// Issue 17, item 2: [2e19, 0, 0, 0] (squared norm beyond float range) kept its length
+// in the cosine copy and scored 2e19 against every query; [1e-25, 0, 0, 0] (squared
+// norm below it) scored 0 against itself.
+TEST(Store, CosineScoresStayWithinUnitRangeForExtremeMagnitudes) {
+  auto s = OpenStore(":memory:");
+  s->CreateCollection("c", 4, Metric::kCosine);
+  Rows r;
+  r.Add("one", {1, 0, 0, 0});
+  r.Add("huge", {2e19f, 0, 0, 0});
+  r.Add("tiny", {1e-25f, 0, 0, 0});
+  r.Add("max", {3e38f, 3e38f, 0, 0});
+  r.Add("y", {0, 1, 0, 0});
+  r.Add("minus", {-1e-30f, 0, 0, 0});
+  Upsert(*s, "c", r);
+  const std::vector<std::vector<float>> queries = {
+      {1, 0, 0, 0}, {2e19f, 0, 0, 0}, {1e-25f, 0, 0, 0}, {3e38f, 0, 0, 0}, {1e-45f, 0, 0, 0}};
+  for (const auto& q : queries) {
+    SCOPED_TRACE("query x = " + std::to_string(q[0]));
+    const auto hits = s->Search("c", q.data(), 1, 4, 10, "", false)[0];
+    ASSERT_EQ(hits.size(), 6u);
+    for (const Hit& h : hits) EXPECT_TRUE(h.score >= -1.0f && h.score <= 1.0f) << h.id << " " << h.score;
+    EXPECT_EQ(IdsOf(hits), (std::vector<std::string>{"one", "huge", "tiny", "max", "y", "minus"}));
+    for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(hits[i].score, 1.0f, 1e-6);
+    EXPECT_NEAR(hits[3].score, std::sqrt(0.5f), 1e-6);
+    EXPECT_NEAR(hits[5].score, -1.0f, 1e-6);
+  }
+  // The file keeps the vectors as given.
+  std::vector<float> v;
+  ASSERT_TRUE(s->Get("c", "huge", &v, nullptr));
+  EXPECT_EQ(v, (std::vector<float>{2e19f, 0, 0, 0}));
+  // An all-zero row stays as it was: it scores 0 against everything.
+  Rows zero;
+  zero.Add("zero", {0, 0, 0, 0});
+  Upsert(*s, "c", zero);
+  const float q[4] = {0, 1, 0, 0};
+  const auto with_zero = s->Search("c", q, 1, 4, 10, "", false);
+  ASSERT_EQ(with_zero[0].size(), 7u);
+  for (const Hit& h : with_zero[0]) {
+    if (h.id == "zero") {
+      EXPECT_EQ(h.score, 0.0f);
+    }
+  }
+}
+
 TEST(Store, CollectionsAreListedFoundAndDropped) {
   auto s = OpenStore(":memory:");
   s->CreateCollection("b", 3, Metric::kL2);
