@@ -189,7 +189,7 @@ EK_API void ek_store_options_init(ek_store_options* options);
  * ":memory:". A file that is not an embedkit store gives EK_ERR_CORRUPT; a store
  * written by a newer schema version gives EK_ERR_UNSUPPORTED. Opened for writing, a
  * store whose pages are damaged gives EK_ERR_CORRUPT (SQLite's quick_check, stores up
- * to 1 GiB) and is not written. A store in a folder the caller cannot write can be
+ * to 256 MiB) and is not written. A store in a folder the caller cannot write can be
  * read (writes give EK_ERR_READ_ONLY); see docs/storage.md. [thread-safe] */
 EK_API ek_status ek_store_open(ek_context* context, const char* path,
                                const ek_store_options* options, ek_store** out_store);
