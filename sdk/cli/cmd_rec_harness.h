@@ -48,6 +48,15 @@ struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A NUL byte would cut an id short where it crosses the C API as a NUL-terminated
+// string ("u\0a" and "u\0b" both become "u"), so a line holding one is refused.
+inline void RequireNoNul(const std::string& line, const std::string& path, size_t n) {
+  const size_t at = line.find('\0');
+  if (at == std::string::npos) return;
+  throw Failure(path + ":" + std::to_string(n) + ": a NUL byte at column " + std::to_string(at + 1) +
+                "; ids cannot contain NUL (is this a binary or UTF-16 file?)");
+}
+
 // Tab- (or whitespace-) separated `user item [rating [timestamp]]`; '#' lines skipped.
 // `path` names the source in messages ("path:line: ..."). Also fuzzed
 // (tests/fuzz/fuzz_rec_interactions.cc).
@@ -58,6 +67,7 @@ inline std::vector<Row> ParseInteractions(std::istream& in, const std::string& p
   while (std::getline(in, line)) {
     ++n;
     if (line.empty() || line[0] == '#') continue;
+    RequireNoNul(line, path, n);
     std::istringstream ss(line);
     Row r;
     if (!(ss >> r.user >> r.item))
@@ -116,6 +126,7 @@ inline Items ReadItems(const std::string& path) {
     ++n;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
+    RequireNoNul(line, path, n);
     std::vector<std::string> f;
     size_t p = 0;
     while (true) {

@@ -111,6 +111,42 @@ class NulIds(TempDir):
         self.assertEqual(0, count_rows(db))
 
 
+class RecNulIds(TempDir):
+    """`rec` reads user and item ids from TSV files: a NUL byte in one would make it
+    another id at the C API ("u\\0a" and "u\\0b" both "u")."""
+
+    CONFIG = '{"dim":8,"epochs":2,"text_dim":0}'
+
+    def interactions(self, bad_line):
+        lines = ["u%d\ti%d\t5" % (u, (u + j) % 12) for u in range(12) for j in range(6)]
+        lines.insert(1, bad_line)
+        return self.write("data.tsv", "\n".join(lines) + "\n")
+
+    def assert_refused(self, code, out, err):
+        self.assertNotEqual(0, code, out)
+        self.assertIn("data.tsv:2:", err)
+        self.assertIn("NUL", err)
+
+    def test_rec_train_refuses_a_user_id_with_nul(self):
+        db = self.path("rec.db")
+        self.assert_refused(*run("rec", "train", db, "-i", self.interactions("u\x00a\ti1\t5"),
+                                 "--config", self.CONFIG))
+        self.assertFalse(os.path.exists(db))
+
+    def test_rec_eval_refuses_an_item_id_with_nul(self):
+        self.assert_refused(*run("rec", "eval", "-i", self.interactions("u1\ti\x001\t5"),
+                                 "--config", self.CONFIG, "--forget", "users", "--methods", "noop"))
+
+    def test_rec_forget_pairs_refuses_an_id_with_nul(self):
+        good = self.write("good.tsv", "\n".join(
+            "u%d\ti%d\t5" % (u, (u + j) % 12) for u in range(12) for j in range(6)) + "\n")
+        db = self.path("rec.db")
+        code, _, err = run("rec", "train", db, "-i", good, "--config", self.CONFIG)
+        self.assertEqual(0, code, err)
+        pairs = self.write("data.tsv", "u0\ti0\nu\x000\ti1\n")
+        self.assert_refused(*run("rec", "forget", db, "--pairs", pairs))
+
+
 class MaxK(TempDir):
     """k = 1024 works in every command that takes -k; 1025 fails the same way."""
 
