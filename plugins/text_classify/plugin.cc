@@ -160,11 +160,26 @@ void ResolveAuto(Instance* self, const ek_string_view* documents, size_t count) 
                     ",\"reason\":" + ek_plugin::JsonQuote(choice.reason) + "}";
 }
 
+// Label text crosses the C API as NUL-terminated strings (label_info, the saved
+// model's ids): a U+0000 in it would cut it short, making "a\u0000b" and "a\u0000c"
+// the same label "a". JSON can carry one; refused here, shown escaped.
+void RefuseNul(const tc::Label& l) {
+  const auto has_nul = [](std::string_view s) { return s.find('\0') != std::string_view::npos; };
+  const std::string label = "label " + ek_plugin::JsonQuote(l.name) + ": ";
+  const char* fix = " contains a NUL character (U+0000); label text cannot contain NUL";
+  if (has_nul(l.name)) Fail(EK_ERR_INVALID_ARGUMENT, label + "the name" + fix);
+  for (const auto& k : l.keywords) {
+    if (has_nul(k)) Fail(EK_ERR_INVALID_ARGUMENT, label + "keyword " + ek_plugin::JsonQuote(k) + fix);
+  }
+  if (has_nul(l.description)) Fail(EK_ERR_INVALID_ARGUMENT, label + "the description" + fix);
+}
+
 void ValidateLabels(const std::vector<tc::Label>& labels) {
   if (labels.empty()) Fail(EK_ERR_INVALID_ARGUMENT, "no labels given");
   std::set<std::string> names;
   for (size_t i = 0; i < labels.size(); ++i) {
     const tc::Label& l = labels[i];
+    RefuseNul(l);
     if (l.name.empty()) Fail(EK_ERR_INVALID_ARGUMENT, "label " + std::to_string(i) + " has an empty name");
     if (!names.insert(l.name).second) Fail(EK_ERR_INVALID_ARGUMENT, "label '" + l.name + "' is given twice");
     bool any = !l.description.empty();

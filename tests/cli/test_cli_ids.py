@@ -147,6 +147,25 @@ class RecNulIds(TempDir):
         self.assert_refused(*run("rec", "forget", db, "--pairs", pairs))
 
 
+class ClassifyNulLabels(TempDir):
+    """Label names (and keywords) from the labels file reach the plugin; one holding
+    U+0000 would be saved cut short, so two labels would become one."""
+
+    def test_classify_fit_refuses_a_label_name_with_nul(self):
+        docs = self.write("docs.jsonl", "\n".join(json.dumps({"text": t}) for t in [
+            "win a free prize now", "call now to win cash", "see you at the game tonight",
+            "the team played a good game"]) + "\n")
+        labels = self.write("labels.json", json.dumps(
+            {"labels": {"sp\u0000am": ["win", "prize"], "sp\u0000ort": ["game", "team"]}}))
+        db = self.path("m.db")
+        code, out, err = run("classify", "fit", "-l", labels, "-d", docs, "-s", db, "-m", "m",
+                             "--embedder", "hashing")
+        self.assertNotEqual(0, code, out)
+        self.assertIn("NUL", err)
+        self.assertIn("sp\\u0000am", err)  # shown escaped, as it was written
+        self.assertFalse(os.path.exists(db))
+
+
 class MaxK(TempDir):
     """k = 1024 works in every command that takes -k; 1025 fails the same way."""
 

@@ -598,6 +598,22 @@ TEST(BadInput, LabelsAreChecked) {
   EXPECT_NE(fresh.err().find("not fitted"), std::string::npos) << fresh.err();
 }
 
+// A label name, keyword or description holding U+0000 would be cut short wherever it
+// crosses the C API as a NUL-terminated string (label_info, the saved model): two labels
+// "a\\u0000b" and "a\\u0000c" would both become "a". Refused, naming the label.
+TEST(BadInput, LabelTextWithNulIsRefused) {
+  Inst m("{\"embedder\":\"hashing\"}");
+  auto set = [&](const std::string& j) { return m.cls->set_labels_json(m.self, j.data(), j.size()); };
+  EXPECT_EQ(set(R"({"labels":{"sp\u0000am":["win"],"sp\u0000ort":["game"]}})"), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(m.err().find("NUL"), std::string::npos) << m.err();
+  EXPECT_NE(m.err().find("sp\\u0000am"), std::string::npos) << m.err();  // shown escaped
+  EXPECT_EQ(set(R"({"spam":["win\u0000ner"]})"), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(m.err().find("keyword"), std::string::npos) << m.err();
+  EXPECT_EQ(set(R"({"spam":{"description":"free\u0000prize"}})"), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(m.err().find("description"), std::string::npos) << m.err();
+  EXPECT_EQ(set(R"({"spam":["win"],"ham":["hello"]})"), EK_OK) << m.err();
+}
+
 TEST(BadInput, ConfigIsChecked) {
   for (const char* bad : {"{\"embedder\":\"bert\"}", "{\"vector_size\":0}", "{\"windw\":5}", "{\"scale\":\"x\"}",
                           "{\"min_num_docs\":10,\"max_num_docs\":5}", "{\"strip_headers\":1}",
