@@ -129,11 +129,13 @@ bool GloveAvailable(const Instance* self, std::string* why) {
 // into the config in force, so the saved model records them and load uses the same.
 void ResolveAuto(Instance* self, const ek_string_view* documents, size_t count) {
   std::atomic<uint64_t> tokens{0};
+  std::atomic<size_t> done{0};
   tc::ParallelFor(self->env, count, 256, [&](size_t b, size_t e) {
     uint64_t local = 0;
     for (size_t i = b; i < e; ++i) {
       tc::ForEachToken(self->env, std::string_view(documents[i].data ? documents[i].data : "", documents[i].length),
                        [&](std::string_view) { ++local; });
+      tc::Tokenized(self->env, done, count, "text_classify corpus count");  // ~1 s on 200k documents
     }
     tokens += local;
   });

@@ -102,6 +102,9 @@ std::vector<std::string> Tokens(const Env& env, std::string_view text);
 void ParallelFor(const Env& env, size_t n, size_t grain, const std::function<void(size_t, size_t)>& body);
 // Throws EK_ERR_CANCELLED when the host reports cancellation.
 void Progress(const Env& env, const char* task, uint64_t done, uint64_t total);
+// One more of `n` documents done in a pass over the corpus (any thread): reports
+// progress every 256 documents of a corpus of 1024 or more, hence stops on Ctrl-C.
+void Tokenized(const Env& env, std::atomic<size_t>& done, size_t n, const char* task);
 
 // A buffered stream of Philox words (host->random_u32) for one (key, stream).
 class Rng {

@@ -5,7 +5,6 @@
 #include <mutex>
 
 namespace tc {
-namespace {
 
 // A tokenizing pass over a large corpus takes seconds. Every 256 documents (the
 // host's chunks can be the whole corpus) it reports progress, which also throws
@@ -15,8 +14,6 @@ void Tokenized(const Env& env, std::atomic<size_t>& done, size_t n, const char* 
   const size_t k = done.fetch_add(1, std::memory_order_relaxed) + 1;
   if (n >= 1024 && ((k & 255) == 0 || k == n)) Progress(env, task, k, n);
 }
-
-}  // namespace
 
 void Vocab::Build(const Env& env, const ek_string_view* docs, size_t n, uint64_t min_count, size_t max_words) {
   std::mutex mu;

@@ -563,6 +563,29 @@ TEST(Progress, CancellingFitReturnsCancelled) {
   EXPECT_EQ(m.cls->predict_fitted(m.self, 0, 1, lab.data(), nullptr, nullptr), EK_ERR_UNSUPPORTED);
 }
 
+// The default embedder counts the corpus before choosing (ResolveAuto): on a large corpus
+// that pass takes about a second, so it reports progress and stops when cancelled, before
+// the vocabulary pass starts.
+TEST(Progress, DefaultEmbedderCountingPassReportsProgressAndStops) {
+  Context ctx(2);
+  struct State {
+    std::vector<std::string> tasks;
+  } st;
+  ASSERT_EQ(ek_context_set_progress(ctx.ctx,
+                                    [](void* u, const char* task, uint64_t, uint64_t) -> int32_t {
+                                      static_cast<State*>(u)->tasks.push_back(task ? task : "");
+                                      return 1;  // cancel at the first report
+                                    },
+                                    &st),
+            EK_OK);
+  Inst m("{}", ctx.ctx);           // embedder "auto", the default
+  Corpus c = MakeCorpus(400, 21);  // 1,600 documents
+  EXPECT_EQ(m.Fit(c), EK_ERR_CANCELLED) << m.err();
+  ASSERT_FALSE(st.tasks.empty());
+  EXPECT_EQ(st.tasks.front(), "text_classify corpus count");
+  EXPECT_NE(m.err().find("text_classify corpus count"), std::string::npos) << m.err();
+}
+
 // ---- Bad input ------------------------------------------------------------------------------------
 TEST(BadInput, LabelsAreChecked) {
   Inst m("{\"embedder\":\"hashing\"}");
