@@ -1035,6 +1035,8 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
   const size_t kSig = static_cast<size_t>(kSignalCount);
   if (static_cast<double>(S) * static_cast<double>(T * kSig) <= 16.0 * 1024 * 1024)
     all_signals.resize(S * T * kSig);
+  const size_t kBlock = 16;
+  const size_t blocks = (S + kBlock - 1) / kBlock;
   struct ScoreJob {
     Impl* im;
     const ModelVariant* mv;
@@ -1043,9 +1045,16 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
     size_t S, T;
     std::atomic<bool> cancelled{false};
     const ek_host* host;
-  } job{&im, &mv, z.data(), all_signals.empty() ? nullptr : all_signals.data(), S, T, {}, host_};
-  const size_t kBlock = 16;
-  const size_t blocks = (S + kBlock - 1) / kBlock;
+    std::atomic<size_t> done{0};
+    size_t blocks;
+    // One report per block of sources (seconds in all on thousands of columns): the
+    // host's progress bar, and a non-zero answer cancels like is_cancelled.
+    void Report() {
+      const size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (host->progress(host, "table_match scoring", d, blocks) != 0) cancelled = true;
+    }
+  } job{&im, &mv, z.data(), all_signals.empty() ? nullptr : all_signals.data(), S, T, {}, host_, {}, blocks};
+  if (host_->progress(host_, "table_match scoring", 0, blocks) != 0) Fail(EK_ERR_CANCELLED, "cancelled");
   host_->parallel_for(
       host_, blocks, 1,
       [](void* u, size_t b0, size_t b1) {
@@ -1087,6 +1096,7 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
               j->z[(s0 + i) * j->T + t] = static_cast<float>(zz);
             }
           }
+          j->Report();
         }
       },
       &job);

@@ -166,6 +166,23 @@ class CtrlC(TempDir):
         self.assert_stopped(r, b"text_classify vocabulary", "classify fit (tokenizing)")
         self.assertEqual(store_files(db), [])
 
+    def test_match(self):
+        # 3,000 columns against 3,000 glossary terms: 9 M pairs, seconds of scoring.
+        rng = random.Random(3)
+        words = ["date", "birth", "gender", "visit", "start", "code", "name", "amount", "price",
+                 "status", "type", "patient", "order", "customer", "address", "city"]
+        tables = []
+        for t in range(60):
+            cols = ",\n".join(f"  {rng.choice(words)}_{rng.choice(words)}_{t * 50 + c} VARCHAR(10)"
+                              for c in range(50))
+            tables.append(f"CREATE TABLE t{t} (\n{cols}\n);\n")
+        src = self.write("big.sql", "".join(tables))
+        tgt = self.write("big.json", json.dumps([
+            {"id": f"g{i}", "label": f"{rng.choice(words)} {rng.choice(words)}",
+             "description": " ".join(rng.choice(words) for _ in range(6))} for i in range(3000)]))
+        r = Interrupted(["match", "-s", src, "-t", tgt, "-k", "1", "--config", '{"wordvec":"none"}'])
+        self.assert_stopped(r, b"table_match scoring", "match")
+
 
 class NothingLeftOnFailure(TempDir):
     def test_json_encode_bad_document(self):

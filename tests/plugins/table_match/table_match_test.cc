@@ -150,6 +150,39 @@ TEST_F(TableMatch, DdlAndCsvGlossaryMatch) {
   m_->result_free(r);
 }
 
+// Scoring S x T pairs takes seconds on thousands of columns: it reports progress to
+// the host (the CLI's bar) and a progress callback returning non-zero cancels it.
+TEST_F(TableMatch, ScoringReportsProgressAndCancels) {
+  struct Seen {
+    std::vector<std::pair<uint64_t, uint64_t>> scoring;  // (done, total)
+    int32_t answer = 0;
+  } seen;
+  ASSERT_EQ(ek_context_set_progress(ctx_,
+                                    [](void* u, const char* task, uint64_t done, uint64_t total) -> int32_t {
+                                      auto* s = static_cast<Seen*>(u);
+                                      if (task && std::string(task) == "table_match scoring")
+                                        s->scoring.emplace_back(done, total);
+                                      return s->answer;
+                                    },
+                                    &seen),
+            EK_OK);
+  ASSERT_EQ(Load(EK_MATCHER_SOURCE, kDdl), EK_OK) << Error();
+  ASSERT_EQ(Load(EK_MATCHER_TARGET, kGlossary), EK_OK) << Error();
+  ek_matcher_options o;
+  m_->options_init(&o);
+  ek_matcher_result* r = nullptr;
+  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+  m_->result_free(r);
+  ASSERT_FALSE(seen.scoring.empty());
+  EXPECT_EQ(seen.scoring.back().first, seen.scoring.back().second);  // finished: done == total
+  EXPECT_GE(seen.scoring.back().second, 1u);
+  seen.answer = 1;
+  r = nullptr;
+  EXPECT_EQ(m_->match(self_, &o, &r), EK_ERR_CANCELLED) << Error();
+  EXPECT_EQ(r, nullptr);
+  ek_context_set_progress(ctx_, nullptr, nullptr);
+}
+
 TEST_F(TableMatch, SchemaJsonLayouts) {
   ASSERT_EQ(Load(EK_MATCHER_SOURCE,
                  R"({"tables":[{"name":"t","columns":[{"name":"a","type":"int"},{"name":"b"}]}]})"),
