@@ -8,6 +8,7 @@
 #include <embedkit/ext/vsa_json.h>
 #include <simdjson.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -111,39 +112,79 @@ std::optional<std::vector<std::string>> ReadArrayDocuments(const std::string& pa
   return docs;
 }
 
+// The documents of FILE and where each came from, so that every failure names the
+// document as the user sees it: "FILE:LINE: " for NDJSON (blank lines counted),
+// "FILE: element I: " for the elements of one JSON array.
+struct Documents {
+  std::string path;
+  std::vector<std::string> text;
+  std::vector<size_t> line;  // 1-based line of each document; empty for an array file
+
+  std::string Where(size_t i) const {
+    return line.empty() ? path + ": element " + std::to_string(i) + ": "
+                        : path + ":" + std::to_string(line[i]) + ": ";
+  }
+};
+
 // Documents of FILE: the elements of a top-level JSON array, else one per line (NDJSON),
 // each at most kMaxDocumentBytes.
-std::vector<std::string> ReadDocuments(const std::string& path) {
+Documents ReadDocuments(const std::string& path) {
+  Documents docs{path, {}, {}};
   if (StartsWithArray(path)) {
-    if (auto docs = ReadArrayDocuments(path)) return std::move(*docs);
+    if (auto elements = ReadArrayDocuments(path)) {
+      docs.text = std::move(*elements);
+      return docs;
+    }
   }
   JsonLinesReader lines(path, "JSON documents file", kMaxDocumentBytes);
-  std::vector<std::string> docs;
   std::string line;
-  while (lines.NextLine(&line)) docs.push_back(line);
-  if (docs.empty()) throw RuntimeError("'" + path + "' holds no JSON documents");
+  while (lines.NextLine(&line)) {
+    docs.text.push_back(line);
+    docs.line.push_back(lines.line());
+  }
+  if (docs.text.empty()) throw RuntimeError("'" + path + "' holds no JSON documents");
   return docs;
 }
 
-// The id of record `index`: the --id-field value (string or number) or the index.
-std::string RecordId(simdjson::dom::parser& parser, const std::string& doc, size_t index,
+// The id of document `index`: the --id-field value (string or number) or the index.
+std::string RecordId(simdjson::dom::parser& parser, const Documents& docs, size_t index,
                      const std::optional<std::string>& field) {
   if (!field) return std::to_string(index);
+  const std::string where = docs.Where(index);
   simdjson::dom::element root, v;
-  if (parser.parse(doc).get(root)) {
-    throw RuntimeError("record " + std::to_string(index) + " is not valid JSON");
-  }
-  if (root[*field].get(v) || v.is_null()) {
-    throw RuntimeError("record " + std::to_string(index) + " has no value for --id-field '" + *field + "'");
-  }
+  if (parser.parse(docs.text[index]).get(root)) throw RuntimeError(where + "not valid JSON");
+  if (root[*field].get(v) || v.is_null()) throw RuntimeError(where + "no value for --id-field '" + *field + "'");
   std::string_view s;
   if (!v.get(s)) {
-    RequireIdWithoutNul(s, "record " + std::to_string(index) + ": --id-field '" + *field + "': ");
+    RequireIdWithoutNul(s, where + "--id-field '" + *field + "': ");
     return std::string(s);
   }
   if (v.is_number()) return simdjson::minify(v);
-  throw RuntimeError("record " + std::to_string(index) + ": field '" + *field +
-                     "' is neither a string nor a number");
+  throw RuntimeError(where + "field '" + *field + "' is neither a string nor a number");
+}
+
+// The plugin names a failing document by its position in the call ("document 2: ...",
+// nothing when the call held one document). Restated as the document's FILE:LINE, with
+// the plugin's reason kept; other failures (the store, cancellation) are left alone.
+[[noreturn]] void ThrowIndexFailure(const Vsa& vsa, ek_status status, const Documents& docs, size_t begin,
+                                    size_t count) {
+  const std::string message = PluginMessage("index", vsa.probe->last_error(vsa.self));
+  const std::string reason = message.substr(std::string_view("index: ").size());
+  constexpr std::string_view kDocument = "document ";
+  if (count > 1 && reason.compare(0, kDocument.size(), kDocument) == 0) {
+    size_t rest = kDocument.size(), i = 0;
+    while (rest < reason.size() && rest - kDocument.size() < 10 &&
+           std::isdigit(static_cast<unsigned char>(reason[rest]))) {
+      i = i * 10 + static_cast<size_t>(reason[rest++] - '0');
+    }
+    if (rest > kDocument.size() && i < count && reason.compare(rest, 2, ": ") == 0) {
+      throw LibraryError(status, "index: " + docs.Where(begin + i) + reason.substr(rest + 2));
+    }
+  }
+  const bool about_the_document =
+      status == EK_ERR_PARSE || status == EK_ERR_INVALID_ARGUMENT || status == EK_ERR_LIMIT;
+  if (count == 1 && about_the_document) throw LibraryError(status, "index: " + docs.Where(begin) + reason);
+  throw LibraryError(status, message);
 }
 
 // The encoder config stored by `encode` (or the defaults with the collection's dim).
@@ -192,17 +233,19 @@ int RunEncode(const Invocation& inv) {
   const std::string config = "{\"dim\":" + std::to_string(dim) + ",\"binding\":\"" + binding +
                              "\",\"mode\":\"" + mode + "\"}";
 
-  const std::vector<std::string> docs = ReadDocuments(file);
+  const Documents docs = ReadDocuments(file);
   std::vector<std::string> ids;
   {
     simdjson::dom::parser parser;
     std::map<std::string, size_t> first_record;
-    for (size_t i = 0; i < docs.size(); ++i) {
-      ids.push_back(RecordId(parser, docs[i], i, id_field));
+    for (size_t i = 0; i < docs.text.size(); ++i) {
+      ids.push_back(RecordId(parser, docs, i, id_field));
       auto [it, fresh] = first_record.emplace(ids.back(), i);
       if (!fresh) {
-        throw RuntimeError("records " + std::to_string(it->second) + " and " + std::to_string(i) +
-                           " have the same id '" + ids.back() + "'; pick another --id-field or none");
+        const std::string first = docs.line.empty() ? "element " + std::to_string(it->second)
+                                                    : "line " + std::to_string(docs.line[it->second]);
+        throw RuntimeError(docs.Where(i) + "id '" + ids.back() + "' (--id-field '" + *id_field +
+                           "') was already given on " + first + "; pick another --id-field or none");
       }
     }
   }
@@ -212,19 +255,21 @@ int RunEncode(const Invocation& inv) {
   StorePtr store = session.OpenStore(db, Session::StoreAccess::kCreateOrUndo);
   // Batches: one transaction each; Ctrl-C stops between batches.
   constexpr size_t kBatch = 2048;
-  for (size_t begin = 0; begin < docs.size(); begin += kBatch) {
+  const size_t total = docs.text.size();
+  for (size_t begin = 0; begin < total; begin += kBatch) {
     Session::ThrowIfCancelled();
-    const size_t end = std::min(docs.size(), begin + kBatch);
+    const size_t end = std::min(total, begin + kBatch);
     std::vector<ek_string_view> sv;
     std::vector<const char*> id_ptrs;
     for (size_t i = begin; i < end; ++i) {
-      sv.push_back({docs[i].data(), docs[i].size()});
+      sv.push_back({docs.text[i].data(), docs.text[i].size()});
       id_ptrs.push_back(ids[i].c_str());
     }
-    vsa.Check(vsa.probe->index(vsa.self, store.get(), name.c_str(), sv.data(), id_ptrs.data(), sv.size(), 1),
-              "index");
-    if (!inv.global.quiet && !inv.global.json && docs.size() > kBatch) {
-      inv.err << "encoded " << end << " / " << docs.size() << "\n";
+    const ek_status st =
+        vsa.probe->index(vsa.self, store.get(), name.c_str(), sv.data(), id_ptrs.data(), sv.size(), 1);
+    if (st != EK_OK) ThrowIndexFailure(vsa, st, docs, begin, sv.size());
+    if (!inv.global.quiet && !inv.global.json && total > kBatch) {
+      inv.err << "encoded " << end << " / " << total << "\n";
     }
   }
   // Remember the configuration for search and probe.
@@ -254,12 +299,12 @@ int RunEncode(const Invocation& inv) {
     w.BeginObject()
         .Key("store").String(db)
         .Key("collection").String(name)
-        .Key("documents").UInt(docs.size())
+        .Key("documents").UInt(total)
         .Key("config").Raw(config)
         .EndObject();
     inv.out << w.str() << '\n';
   } else if (!inv.global.quiet) {
-    inv.out << "encoded " << docs.size() << " documents from '" << file << "' into '" << name << "' of '"
+    inv.out << "encoded " << total << " documents from '" << file << "' into '" << name << "' of '"
             << db << "' (" << config << ")\n";
   }
   return 0;

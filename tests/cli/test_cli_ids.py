@@ -98,14 +98,14 @@ class NulIds(TempDir):
         self.assertEqual("a", hit["id"])
         self.assertEqual("x\u0000y", hit["metadata"]["note"])
 
-    def test_json_encode_refuses_an_id_field_with_nul_naming_the_record(self):
+    def test_json_encode_refuses_an_id_field_with_nul_naming_the_line(self):
         docs = self.write("d.ndjson", "\n".join(json.dumps(d) for d in [
             {"name": "c", "v": 1}, {"name": "c\u0000d", "v": 2}, {"name": "c\u0000e", "v": 3}]))
         db = self.path("j.db")
         code, out, err = run("json", "encode", docs, "--db", db, "-c", "people",
                              "--id-field", "name", "--dim", "64")
         self.assertNotEqual(0, code, out)
-        self.assertIn("record 1", err)
+        self.assertIn("d.ndjson:2: ", err)
         self.assertIn("NUL", err)
         self.assertIn("--id-field 'name'", err)
         self.assertEqual(0, count_rows(db))

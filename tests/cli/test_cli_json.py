@@ -102,6 +102,62 @@ class JsonCommands(unittest.TestCase):
         self.assertIn("nobody", err)
 
 
+class EncodeFailuresNameTheLine(unittest.TestCase):
+    """A document that fails is named by FILE:LINE (blank lines counted), not by its
+    position among the documents or within the batch sent to the plugin."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="ek-cli-json-lines-")
+        self.db = os.path.join(self.tmp.name, "t.db")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def test_malformed_document_names_file_and_line(self):
+        bad = self.write("bad.ndjson", '{"a": 1}\n\n{"b": 2}\n{"a": [1, 2\n')
+        code, _, err = run("json", "encode", bad, "--db", self.db, "-c", "c", "--dim", "64")
+        self.assertEqual(1, code, err)
+        self.assertIn("EK_ERR_PARSE", err)
+        self.assertIn("bad.ndjson:4: ", err)
+        self.assertNotIn("document 2", err)
+        self.assertIn("byte 11", err)  # the plugin's own reason is kept
+
+    def test_document_in_a_later_batch_names_its_line(self):
+        # 2,048 documents go to the plugin per call: the bad one is document 2 of the
+        # second call and on line 2,051 of the file.
+        lines = [json.dumps({"n": i}) for i in range(2050)] + ['{"n": [}']
+        bad = self.write("many.ndjson", "\n".join(lines) + "\n")
+        code, _, err = run("json", "encode", bad, "--db", self.db, "-c", "c", "--dim", "64")
+        self.assertEqual(1, code, err)
+        self.assertIn("many.ndjson:2051: ", err)
+        self.assertNotIn("document 2:", err)
+
+    def test_id_field_failures_name_the_line(self):
+        path = self.write("ids.ndjson", '{"id": "a"}\n\n{"x": 1}\n')
+        code, _, err = run("json", "encode", path, "--db", self.db, "-c", "c", "--id-field", "id")
+        self.assertEqual(1, code, err)
+        self.assertIn("ids.ndjson:3: ", err)
+        self.assertIn("--id-field 'id'", err)
+        path = self.write("dup.ndjson", '{"id": "a"}\n\n{"id": "b"}\n{"id": "a"}\n')
+        code, _, err = run("json", "encode", path, "--db", self.db, "-c", "c", "--id-field", "id")
+        self.assertEqual(1, code, err)
+        self.assertIn("dup.ndjson:4: ", err)
+        self.assertIn("line 1", err)  # where the id was first seen
+        self.assertFalse(os.path.exists(self.db))
+
+    def test_array_element_is_named_by_its_index(self):
+        path = self.write("arr.json", '[{"id": "a"}, {"x": 1}]\n')
+        code, _, err = run("json", "encode", path, "--db", self.db, "-c", "c", "--id-field", "id")
+        self.assertEqual(1, code, err)
+        self.assertIn("arr.json: element 1: ", err)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
