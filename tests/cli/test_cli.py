@@ -72,6 +72,28 @@ RECORDS = [
 ]
 
 
+class TempDir(unittest.TestCase):
+    """A fresh temporary folder per test, for the CLI suites that write their own inputs
+    (test_cli_plugins.py, test_cli_ids.py, test_cli_defects.py, ...)."""
+
+    prefix = "ek-cli-"
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix=self.prefix)
+        self.dir = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text):
+        with open(self.path(name), "w", encoding="utf-8") as f:
+            f.write(text)
+        return self.path(name)
+
+
 class Fixture(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="ek-cli-")

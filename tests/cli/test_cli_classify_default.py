@@ -32,22 +32,7 @@ SPORT = "hockey goal team player season coach league score match stadium fans re
 COMMON = "the a of and to in is it that was for on with".split()
 
 
-class TempDir(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.dir = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def write(self, name, text):
-        with open(self.path(name), "w", encoding="utf-8") as f:
-            f.write(text)
-        return self.path(name)
-
+class TempDir(test_cli.TempDir):
     def corpus(self):
         """120 documents of 20 words (mean 20 tokens: neither very short nor long)."""
         rng = random.Random(7)

@@ -20,6 +20,10 @@ import tempfile
 import time
 import unittest
 
+# The shared TempDir of test_cli.py (same folder).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_cli  # noqa: E402
+
 BINARY = None
 PLUGIN_DIR = None
 
@@ -29,21 +33,8 @@ def run(*args, timeout=120):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-class TempDir(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory(prefix="ek-cli-defects-")
-        self.dir = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def write(self, name, text):
-        with open(self.path(name), "w", encoding="utf-8") as f:
-            f.write(text)
-        return self.path(name)
+class TempDir(test_cli.TempDir):
+    prefix = "ek-cli-defects-"
 
     def assertFails(self, args, *fragments, code=1):
         got, out, err = run(*args)

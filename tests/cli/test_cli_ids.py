@@ -18,6 +18,10 @@ import sys
 import tempfile
 import unittest
 
+# The shared TempDir of test_cli.py (same folder).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_cli  # noqa: E402
+
 BINARY = None
 MAX_K = 1024
 
@@ -40,21 +44,8 @@ def count_rows(db):
         con.close()
 
 
-class TempDir(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory(prefix="ek-cli-ids-")
-        self.dir = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def write(self, name, text):
-        with open(self.path(name), "w", encoding="utf-8") as f:
-            f.write(text)
-        return self.path(name)
+class TempDir(test_cli.TempDir):
+    prefix = "ek-cli-ids-"
 
     def vectors(self, name, rows, dim=4):
         with open(self.path(name), "wb") as f:

@@ -18,24 +18,7 @@ import unittest
 # The runner of test_cli.py (same folder): run(*args, expect=...) and run_json(*args).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_cli  # noqa: E402
-from test_cli import run, run_json  # noqa: E402
-
-
-class TempDir(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.dir = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def write(self, name, text):
-        with open(self.path(name), "w", encoding="utf-8") as f:
-            f.write(text)
-        return self.path(name)
+from test_cli import TempDir, run, run_json  # noqa: E402
 
 
 class RecCommands(TempDir):
