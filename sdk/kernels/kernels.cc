@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/reference.h"
 #include "kernels/scan_internal.h"
 #include "kernels/topk_heap.h"
 #include "parallel/thread_pool.h"
@@ -41,23 +42,11 @@ inline bool TrustedSquaredNorm(float ss) {
 
 inline float ClampUnit(double c) { return float(std::clamp(c, -1.0, 1.0)); }
 
-// Cosine in double, as reference::Cosine computes it; 0 when either vector is all zeros.
-float CosineWide(const float* a, const float* b, size_t n) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < n; ++i) {
-    ab += double(a[i]) * double(b[i]);
-    aa += double(a[i]) * double(a[i]);
-    bb += double(b[i]) * double(b[i]);
-  }
-  if (aa == 0 || bb == 0) return 0.0f;
-  return ClampUnit(ab / std::sqrt(aa * bb));
-}
-
 // Cosine from the float partial sums when they are trustworthy, else in double.
 float CosineFromParts(const float* a, const float* b, size_t n, float ab, float aa, float bb) {
   if (TrustedSquaredNorm(aa) && TrustedSquaredNorm(bb) && std::isfinite(ab))
     return ClampUnit(double(ab) / std::sqrt(double(aa) * double(bb)));
-  return CosineWide(a, b, n);
+  return reference::Cosine(a, b, n);  // in double, clamped to [-1, 1]
 }
 
 float CosineT(const float* a, const float* b, size_t n) {
@@ -83,22 +72,12 @@ void CosineManyT(const float* q, const float* base, size_t rows, size_t dim, flo
   }
 }
 
-// Normalize in double (see TrustedSquaredNorm): every finite nonzero vector becomes a
-// unit vector. All-zero v is left as is (returns 0); a NaN or Inf component leaves v
-// unchanged and returns 0 (NaN) or +inf.
-float NormalizeWide(float* v, size_t n) {
-  double ss = 0;
-  for (size_t i = 0; i < n; ++i) ss += double(v[i]) * double(v[i]);
-  if (!(ss > 0)) return 0.0f;
-  const double norm = std::sqrt(ss);
-  if (!std::isfinite(norm)) return float(norm);
-  for (size_t i = 0; i < n; ++i) v[i] = float(double(v[i]) / norm);
-  return float(norm);  // +inf when the old norm is beyond float range
-}
-
 float NormalizeT(float* v, size_t n) {
   const float ss = SqNormImpl(v, n);
-  if (!TrustedSquaredNorm(ss)) return NormalizeWide(v, n);
+  // Outside the trusted range the scalar reference normalises in double: every finite
+  // nonzero vector becomes a unit vector; all-zero v is left as is (returns 0); a
+  // non-finite component leaves v unchanged.
+  if (!TrustedSquaredNorm(ss)) return reference::Normalize(v, n);
   const float norm = std::sqrt(ss);
   const DF d;
   const size_t N = hn::Lanes(d);
