@@ -13,7 +13,7 @@
 #   fuzz    build-fuzz/  clang-14 libFuzzer targets: seed replay + a 60 s smoke of
 #                        every target (FUZZ_JOBS at once; ~1.5 min build + ~4 min)
 # The default (the README's command and CI) is the native, wasm and fuzz stages:
-# together they fit the CI budget of 30 minutes on 2 cores (docs/reliability.md has
+# together they fit the CI budget of 40 minutes on 2 cores (docs/reliability.md has
 # the times). The sanitizer stages rebuild the whole tree and are run on demand:
 # STAGES="asan tsan" scripts/test.sh (docs/reliability.md). FUZZ_SECONDS changes the
 # smoke's seconds per target.
