@@ -300,6 +300,59 @@ EK_API ek_status ek_collection_search(ek_collection* collection, const float* qu
 EK_API ek_status ek_collection_list(ek_collection* collection, size_t offset, size_t limit,
                                     uint32_t include_metadata, ek_results** out_results);
 
+/* ---- Key/value state ----------------------------------------------------------------
+ * Values that are not vectors (configuration, ledgers, model parameters) kept in the
+ * same store file as the collections, so they change in the same transactions. A
+ * value lives under a namespace and a key:
+ *   namespace  1..128 bytes of UTF-8, no NUL; by convention the owner's id
+ *              ("embedkit.vsa_json", "myapp"). Names starting "ek." are reserved for
+ *              embedkit itself and refused (EK_ERR_INVALID_ARGUMENT).
+ *   key        1..512 bytes of UTF-8, no NUL. Keys sort bytewise; a '/' in keys is
+ *              only a convention ("countries/config") that key_prefix makes useful.
+ *   value      0..EK_KV_MAX_VALUE bytes. EK_VALUE_JSON values must be one valid JSON
+ *              text (checked: EK_ERR_PARSE with the byte offset); EK_VALUE_BLOB are
+ *              any bytes.
+ * Writes outside ek_store_begin/commit are one transaction each; inside, they join it
+ * and are undone by ek_store_rollback. A store opened read-only refuses writes with
+ * EK_ERR_READ_ONLY. Added in ABI 1.1. [thread-safe] */
+typedef int32_t ek_value_kind;
+#define EK_VALUE_BLOB 0
+#define EK_VALUE_JSON 1
+#define EK_KV_MAX_VALUE ((size_t)256 << 20) /* 256 MiB */
+
+/* Inserts or replaces the value of (namespace, key). */
+EK_API ek_status ek_store_kv_put(ek_store* store, const char* name_space, const char* key,
+                                 const void* value, size_t length, ek_value_kind kind);
+
+/* Reads the value of (namespace, key): EK_ERR_NOT_FOUND if there is none. *out_length
+ * receives its length in bytes and *out_kind (optional) its kind. `out` may be NULL
+ * with capacity 0 to learn the length; if 0 < capacity < length,
+ * EK_ERR_BUFFER_TOO_SMALL and nothing is copied. When capacity > length a NUL is
+ * written after the bytes, so a JSON value can be used as a C string. */
+EK_API ek_status ek_store_kv_get(ek_store* store, const char* name_space, const char* key,
+                                 void* out, size_t capacity, size_t* out_length,
+                                 ek_value_kind* out_kind);
+
+/* Deletes the value of (namespace, key); a missing key is not an error.
+ * `out_deleted` (optional) receives 1 if it existed, else 0. */
+EK_API ek_status ek_store_kv_delete(ek_store* store, const char* name_space, const char* key,
+                                    size_t* out_deleted);
+
+/* Deletes every key of `name_space` that starts with `key_prefix` ("" = the whole
+ * namespace) in one transaction; `out_deleted` (optional) receives how many. */
+EK_API ek_status ek_store_kv_delete_prefix(ek_store* store, const char* name_space,
+                                           const char* key_prefix, size_t* out_deleted);
+
+/* Lists the keys of `name_space` that start with `key_prefix` ("" = all) and sort
+ * after `after_key` (NULL or "" = from the first), in byte order, at most `limit`
+ * (0 = all), as one result set of one "query": each hit's id is a key, its score 0,
+ * and its metadata_json the value when `include_values` is non-zero and the value is
+ * JSON (NULL otherwise). Page by passing the last key seen as `after_key`. Free with
+ * ek_results_free. */
+EK_API ek_status ek_store_kv_list(ek_store* store, const char* name_space,
+                                  const char* key_prefix, const char* after_key, size_t limit,
+                                  uint32_t include_values, ek_results** out_results);
+
 /* ---- Results ----------------------------------------------------------------------- */
 
 typedef struct ek_hit {

@@ -187,7 +187,11 @@ struct ek_host {
                            ek_hit* out_hit);
   /* Added in ABI 1.0 after results_hit (check host->struct_size before use): one
    * transaction over several store calls, so that a request that writes several
-   * collections is all-or-nothing (ek_store_begin/commit/rollback, embedkit.h). */
+   * collections is all-or-nothing (ek_store_begin/commit/rollback, embedkit.h).
+   * Since ABI 1.1, store_begin while a transaction is open on the handle (the
+   * application's own, or the plugin's) nests: it opens a savepoint, store_commit
+   * releases it and store_rollback undoes only it, so a plugin's request is one
+   * transaction of its own and part of the caller's. */
   ek_status (*store_begin)(ek_store* store);
   ek_status (*store_commit)(ek_store* store);
   ek_status (*store_rollback)(ek_store* store);
@@ -196,6 +200,31 @@ struct ek_host {
    * none), so a plugin can pass the host's reason on with its own. Valid until the
    * next host call on this thread. [thread-safe] */
   const char* (*last_error)(const ek_host* host);
+  /* Added in ABI 1.1 after last_error (check host->struct_size before use). */
+  ek_status (*collection_open)(ek_store* store, const char* name, ek_collection** out);
+  /* frees strings the host returned (collection_get's metadata) */
+  void (*string_free)(char* s);
+  /* Key/value state in the store (embedkit.h, "Key/value state"): a plugin keeps its
+   * configuration, ledgers and parameters here under its own id as the namespace,
+   * never as fake vector rows. Writes join the transaction of store_begin. */
+  ek_status (*kv_put)(ek_store* store, const char* name_space, const char* key,
+                      const void* value, size_t length, ek_value_kind kind);
+  ek_status (*kv_get)(ek_store* store, const char* name_space, const char* key, void* out,
+                      size_t capacity, size_t* out_length, ek_value_kind* out_kind);
+  ek_status (*kv_delete)(ek_store* store, const char* name_space, const char* key,
+                         size_t* out_deleted);
+  ek_status (*kv_delete_prefix)(ek_store* store, const char* name_space,
+                                const char* key_prefix, size_t* out_deleted);
+  ek_status (*kv_list)(ek_store* store, const char* name_space, const char* key_prefix,
+                       const char* after_key, size_t limit, uint32_t include_values,
+                       ek_results** out_results);
+  /* Checks that text[0, length) is one JSON value nested at most max_depth deep
+   * (0 = 1024). EK_OK if so; otherwise EK_ERR_PARSE (EK_ERR_LIMIT for the depth),
+   * *out_offset (optional) = the offending byte, and last_error(host) explains it:
+   * "byte 17: expected ':' after an object key". The same diagnosis the host gives
+   * for its own JSON inputs, so a plugin needs no JSON grammar of its own. */
+  ek_status (*json_check)(const ek_host* host, const char* text, size_t length,
+                          uint32_t max_depth, size_t* out_offset);
 };
 
 /* ---- Descriptor ---------------------------------------------------------------------- */
