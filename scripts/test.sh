@@ -64,7 +64,7 @@ if has_stage tsan; then
       -DEK_SANITIZE_THREAD=ON -DEK_BUILD_BENCH=OFF -DEK_WITH_CUDA=OFF -DPython3_EXECUTABLE=/usr/bin/python3
   fi
   cmake --build "$TSAN_DIR" -j "$JOBS" --target concurrency_test ek_store_writer \
-    sanitizer_selfcheck ek_parallel_test
+    sanitizer_selfcheck ek_base_test
   stamp "tsan tests (ctest -L concurrency)"
   # setarch -R: TSan's shadow layout needs the classic address-space layout on
   # kernels with high mmap randomisation.
@@ -76,7 +76,7 @@ if has_stage tsan; then
   TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}" \
     setarch "$(uname -m)" -R "$TSAN_DIR/tests/reliability/concurrency_test" --gtest_brief=1
   TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1}" \
-    setarch "$(uname -m)" -R "$TSAN_DIR/tests/sdk/parallel/ek_parallel_test" --gtest_brief=1
+    setarch "$(uname -m)" -R "$TSAN_DIR/tests/sdk/base/ek_base_test" --gtest_brief=1
 fi
 
 # ---- libFuzzer: seed replay + smoke ---------------------------------------------------

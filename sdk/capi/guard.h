@@ -8,8 +8,8 @@
 #include <new>
 #include <string>
 
-#include "core/error.h"
-#include "core/last_error.h"
+#include "base/error.h"
+#include "base/last_error.h"
 
 namespace ek::capi {
 

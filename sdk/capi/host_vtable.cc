@@ -3,10 +3,10 @@
 #include <cstring>
 #include <string>
 
+#include "base/last_error.h"
+#include "base/philox.h"
 #include "capi/guard.h"
 #include "capi/handles.h"
-#include "core/last_error.h"
-#include "core/philox.h"
 #include "json/json.h"
 #include "text/text_api.h"
 

@@ -1,6 +1,6 @@
 #include "core/backend.h"
 
-#include "core/error.h"
+#include "base/error.h"
 #include "kernels/kernels.h"
 #ifdef EK_HAVE_CUDA
 #include "cuda/cuda_backend.h"

@@ -6,29 +6,18 @@
 //   "auto"  cuda when a GPU answers, else cpu; the choice and the reason are logged
 #pragma once
 
-#include <cstdint>
 #include <string>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "embedkit/plugin.h"
 #include "kernels/kernels.h"
 
 namespace ek {
 
-class ThreadPool;
-
-// Exact top-k search with the contract of kernels::ScanTopK. `content_key` names the
-// contents of request.base (equal non-zero keys = identical rows), so a backend may
-// keep a copy (the GPU keeps it resident); 0 promises nothing. Same signature as
-// store::ScanFn.
-using ScanFn = void (*)(const kernels::ScanRequest& request, uint64_t content_key,
-                        ThreadPool* pool, uint32_t* out_rows, float* out_scores,
-                        size_t* out_counts);
-
 struct Backend {
   std::string name;             // "cpu" | "cuda"
   const ek_kernels* kernels;    // owned by the backend implementation (static)
-  ScanFn scan;                  // never null
+  kernels::ScanFn scan;         // never null
   std::string device;           // "NVIDIA H200 (sm_90, ...)" for cuda; "" for cpu
 };
 

@@ -8,10 +8,10 @@
 #include <mutex>
 #include <string>
 
+#include "base/log.h"
+#include "base/thread_pool.h"
 #include "core/backend.h"
-#include "core/log.h"
 #include "core/plugin_registry.h"
-#include "parallel/thread_pool.h"
 
 namespace ek {
 

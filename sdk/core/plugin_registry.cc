@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "core/error.h"
+#include "base/error.h"
 
 namespace ek {
 

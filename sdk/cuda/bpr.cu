@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "cuda/internal.cuh"
 #include "kernels/kernels.h"
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "cuda/internal.cuh"
 
 namespace ek::cuda {

@@ -10,7 +10,7 @@
 // already does its first 12 stages in shared memory.
 #include <string>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "cuda/internal.cuh"
 
 namespace ek::cuda {

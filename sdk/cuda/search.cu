@@ -28,10 +28,10 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "base/error.h"
+#include "base/thread_pool.h"
 #include "cuda/internal.cuh"
 #include "kernels/scan_internal.h"
-#include "parallel/thread_pool.h"
 
 namespace ek::cuda {
 namespace detail {

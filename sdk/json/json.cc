@@ -9,7 +9,7 @@
 #include <limits>
 #include <optional>
 
-#include "core/error.h"
+#include "base/error.h"
 
 namespace ek::json {
 

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "base/error.h"
+#include "base/thread_pool.h"
 #include "kernels/reference.h"
 #include "kernels/scan_internal.h"
 #include "kernels/topk_heap.h"
-#include "parallel/thread_pool.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/kernels.cc"  // this file, found through -I sdk/

@@ -80,6 +80,14 @@ struct ScanRequest {
 void ScanTopK(const ScanRequest& request, ThreadPool* pool, uint32_t* out_rows,
               float* out_scores, size_t* out_counts);
 
+// A backend's search (core/backend.h chooses one per context and hands it to the
+// store): the contract of ScanTopK plus `content_key`, which names the contents of
+// request.base (equal non-zero keys promise identical rows, so a GPU backend may keep
+// them resident); 0 promises nothing. Every change to a collection's in-memory copy
+// gives it a new key.
+using ScanFn = void (*)(const ScanRequest& request, uint64_t content_key, ThreadPool* pool,
+                        uint32_t* out_rows, float* out_scores, size_t* out_counts);
+
 // ek_kernels::bpr_step (bpr.cc): one block of BPR triples, fused score + loss + SGD or
 // Adam update of the rows; NaN (nothing written) for bad params. See plugin.h.
 double BprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n, uint64_t* out_reverse);

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "base/error.h"
+#include "base/thread_pool.h"
 #include "kernels/kernels.h"
-#include "parallel/thread_pool.h"
 
 namespace ek::kernels {
 namespace {

@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "base/error.h"
+#include "base/thread_pool.h"
 #include "kernels/kernels.h"
 #include "kernels/scan_internal.h"
 #include "kernels/topk_heap.h"
-#include "parallel/thread_pool.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/scan.cc"

@@ -22,9 +22,9 @@
 
 #include <unistd.h>
 
-#include "core/error.h"
+#include "base/error.h"
+#include "base/thread_pool.h"
 #include "json/json.h"
-#include "parallel/thread_pool.h"
 #include "store/sqlite.h"
 
 namespace ek::store {
@@ -326,7 +326,7 @@ void MaybeInjectWarmCopyFailure() {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool,
-              ScanFn scan);
+              kernels::ScanFn scan);
 
   CollectionInfo CreateCollection(std::string_view name, uint32_t dim, Metric metric) override;
   std::optional<CollectionInfo> FindCollection(std::string_view name) override;
@@ -381,7 +381,7 @@ class SqliteStore final : public Store {
   std::mutex db_mu_;
   std::unique_ptr<Db> db_;
   ThreadPool* pool_;
-  ScanFn scan_;  // the backend's search; nullptr = kernels::ScanTopK
+  kernels::ScanFn scan_;  // the backend's search; nullptr = kernels::ScanTopK
   std::string path_;
   bool in_memory_;
   bool read_only_option_;
@@ -394,7 +394,7 @@ class SqliteStore final : public Store {
 };
 
 SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool,
-                         ScanFn scan)
+                         kernels::ScanFn scan)
     : pool_(pool), scan_(scan), path_(path), in_memory_(path == ":memory:"),
       read_only_option_(options.read_only) {
   if (path.empty()) Fail(EK_ERR_INVALID_ARGUMENT, "store path is empty (use \":memory:\")");
@@ -1231,7 +1231,7 @@ void testing::FailWarmCopyUpdates(int n) {
 }
 
 std::unique_ptr<Store> Store::Open(const std::string& path, const OpenOptions& options,
-                                   ThreadPool* pool, ScanFn scan) {
+                                   ThreadPool* pool, kernels::ScanFn scan) {
   return std::make_unique<SqliteStore>(path, options, pool, scan);
 }
 

@@ -54,21 +54,13 @@ struct UpsertBatch {
   const char* const* metadata = nullptr;  // nullable; entries nullable
 };
 
-// The search implementation of the context's backend (core/backend.h): the contract
-// of kernels::ScanTopK plus `content_key`, which names the contents of request.base
-// (equal non-zero keys promise identical rows, so a GPU backend may keep them
-// resident). Every change to a collection's in-memory copy gives it a new key.
-using ScanFn = void (*)(const kernels::ScanRequest& request, uint64_t content_key,
-                        ThreadPool* pool, uint32_t* out_rows, float* out_scores,
-                        size_t* out_counts);
-
 class Store {
  public:
   // Opens or creates the store at `path` (":memory:" for a private in-memory one).
   // `pool` (nullable, not owned) parallelises searches over large collections.
   // `scan` (nullable) is the backend's search; NULL = kernels::ScanTopK on the CPU.
   static std::unique_ptr<Store> Open(const std::string& path, const OpenOptions& options,
-                                     ThreadPool* pool, ScanFn scan = nullptr);
+                                     ThreadPool* pool, kernels::ScanFn scan = nullptr);
   virtual ~Store() = default;
 
   virtual CollectionInfo CreateCollection(std::string_view name, uint32_t dim,

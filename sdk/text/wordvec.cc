@@ -4,7 +4,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "core/error.h"
+#include "base/error.h"
 
 #if !defined(__EMSCRIPTEN__) && !defined(_WIN32)
 #include <fcntl.h>

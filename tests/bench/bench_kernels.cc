@@ -20,8 +20,8 @@
 #include <ctime>
 #include <vector>
 
+#include "base/thread_pool.h"
 #include "kernels/kernels.h"
-#include "parallel/thread_pool.h"
 
 namespace {
 

@@ -35,9 +35,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/thread_pool.h"
 #include "cuda/cuda_backend.h"
 #include "kernels/kernels.h"
-#include "parallel/thread_pool.h"
 
 namespace {
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
-#include "cuda/cuda_backend.h"
 #include "../kernels/bind_bpr_fixtures.h"
+#include "base/error.h"
+#include "cuda/cuda_backend.h"
 #include "cuda_test_util.h"
 #include "kernels/kernels.h"
 

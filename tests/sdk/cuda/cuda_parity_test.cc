@@ -16,14 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
+#include "base/log.h"
+#include "base/thread_pool.h"
 #include "core/backend.h"
-#include "core/error.h"
-#include "core/log.h"
 #include "cuda/cuda_backend.h"
 #include "cuda_test_util.h"
 #include "embedkit/embedkit.h"
 #include "kernels/kernels.h"
-#include "parallel/thread_pool.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "kernels/kernels.h"
 #include "kernels/reference.h"
 #include "target_loop.h"

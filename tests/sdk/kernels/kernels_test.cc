@@ -7,9 +7,9 @@
 #include <limits>
 #include <vector>
 
+#include "base/thread_pool.h"
 #include "kernels/kernels.h"
 #include "kernels/reference.h"
-#include "parallel/thread_pool.h"
 #include "target_loop.h"
 
 namespace ek::kernels {

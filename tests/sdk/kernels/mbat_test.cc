@@ -9,11 +9,11 @@
 #include <random>
 #include <vector>
 
+#include "base/error.h"
+#include "base/thread_pool.h"
 #include "bind_bpr_fixtures.h"
-#include "core/error.h"
 #include "kernels/kernels.h"
 #include "kernels/reference.h"
-#include "parallel/thread_pool.h"
 
 namespace {
 

@@ -9,11 +9,11 @@
 #include <set>
 #include <vector>
 
-#include "core/error.h"
+#include "base/error.h"
+#include "base/thread_pool.h"
 #include "kernels/kernels.h"
 #include "kernels/reference.h"
 #include "kernels/scan_internal.h"
-#include "parallel/thread_pool.h"
 #include "target_loop.h"
 
 namespace ek::kernels {

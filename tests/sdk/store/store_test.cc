@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
-#include "core/error.h"
+#include "base/error.h"
+#include "base/thread_pool.h"
 #include "json/json.h"
-#include "parallel/thread_pool.h"
 
 namespace ek::store {
 namespace {

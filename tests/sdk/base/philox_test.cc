@@ -1,6 +1,6 @@
 // Philox-4x32-10 against the known-answer vectors published with Random123
 // (kat_vectors: philox4x32 10 rounds).
-#include "core/philox.h"
+#include "base/philox.h"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,6 @@
 namespace ek {
 
 void SetLastError(ek_status status, std::string message);
-void ClearLastError();
 const char* LastErrorMessage();
 ek_status LastErrorStatus();
 const char* StatusName(ek_status status);

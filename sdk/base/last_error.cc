@@ -1,4 +1,4 @@
-#include "core/last_error.h"
+#include "base/last_error.h"
 
 namespace ek {
 namespace {
@@ -13,11 +13,6 @@ thread_local ThreadError tls_error;
 void SetLastError(ek_status status, std::string message) {
   tls_error.status = status;
   tls_error.message = std::move(message);
-}
-
-void ClearLastError() {
-  tls_error.status = EK_OK;
-  tls_error.message.clear();
 }
 
 const char* LastErrorMessage() { return tls_error.message.c_str(); }
