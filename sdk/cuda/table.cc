@@ -1,7 +1,7 @@
 // The ek_kernels table of backend "cuda". A plugin's buffers live in host memory, so
 // a kernel only goes to the GPU when its arithmetic outweighs the bus: many-vs-many
-// dot products and matrix products above a size where the copies are a small part of
-// the time. Everything else is the CPU table's function (Highway SIMD). The C table
+// dot products, matrix products and MBAT bindings above a size where the copies are a
+// small part of the time. Everything else is the CPU table's function (Highway SIMD). The C table
 // has no error channel, so a GPU failure (out of memory, a lost device) quietly
 // answers on the CPU: same results within float rounding.
 #include <algorithm>
@@ -75,12 +75,48 @@ double TableBprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, s
   return kernels::CpuKernelTable()->bpr_step(params, triples, n, out_reverse);
 }
 
+// MBAT binding: a structured batch goes to the GPU from 2^20 floats (4 MiB, e.g. 1,024
+// vectors of 1,024), where the copies both ways (about 0.3 ms at PCIe speed) are well
+// under the CPU's time for the same work (a few ms on the build machine's 2 cores:
+// docs/performance.md's MBAT row). A dense batch follows the SGEMM rule above. The
+// GPU's structured result is bit-identical to the CPU's (mbat.cu); bad arguments are
+// refused by the CPU entry before anything is copied.
+constexpr size_t kMinGpuBindFloats = size_t{1} << 20;
+
+ek_status TableBindStructured(const float* signs, size_t rounds, const uint32_t* perm, float* v,
+                              size_t count, size_t n, uint32_t transpose) {
+  const bool valid = n != 0 && (n & (n - 1)) == 0 && count <= SIZE_MAX / n && v && perm &&
+                     (rounds == 0 || signs);
+  if (valid && count * n >= kMinGpuBindFloats && Probe().available) {
+    try {
+      cuda::BindStructured(kernels::StructuredRole{signs, rounds, perm}, v, count, n, transpose != 0);
+      return EK_OK;
+    } catch (...) {  // v is only written by the final download: the CPU starts afresh
+    }
+  }
+  return kernels::CpuKernelTable()->bind_structured(signs, rounds, perm, v, count, n, transpose);
+}
+
+ek_status TableBindDense(const float* m, size_t n, const float* v, size_t count, float* out,
+                         uint32_t transpose) {
+  if (m && v && out && WorthGpu(count, n, n) && Probe().available) {
+    try {
+      cuda::BindDense(m, n, v, count, out, transpose != 0);
+      return EK_OK;
+    } catch (...) {
+    }
+  }
+  return kernels::CpuKernelTable()->bind_dense(m, n, v, count, out, transpose);
+}
+
 ek_kernels MakeTable() {
   ek_kernels t = *kernels::CpuKernelTable();
   t.backend = "cuda";
   t.dot_many_many = &TableDotManyMany;
   t.matmul = &TableMatMul;
   t.bpr_step = &TableBprStep;
+  t.bind_structured = &TableBindStructured;
+  t.bind_dense = &TableBindDense;
   return t;
 }
 

@@ -1,85 +1,132 @@
 // The kernel table's BPR step (ek_kernels::bpr_step): one block of (u, i, j) triples,
-// each a fused score + loss + SGD or Adam update of its three rows. Plain C++ loops
-// that GCC vectorises (restrict-qualified rows, 16 partial sums for the dot), built
-// for the baseline ISA and for x86-64-v3 / v4 with target_clones (the rows are too
-// short and the access too random for Highway's wide-batch kernels to pay off here),
-// and specialised for dim 64. Moved here from the rec_unlearn plugin so that another
-// backend (CUDA) can take training over behind the same table entry.
+// each a fused score + loss + SGD or Adam update of its three rows. Highway code with
+// dynamic dispatch like the other kernels (the rows are short, 64 floats typically, so
+// each loop is a few vectors plus a lane-at-a-time tail), specialised for dim 64, with
+// the double-precision scalar twin reference::BprStep that the tests compare every
+// target with. Moved here from the rec_unlearn plugin so that another backend (CUDA)
+// can take training over behind the same table entry.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "kernels/kernels.h"
 
-namespace ek::kernels {
-namespace {
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/bpr.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ek::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using DF = hn::ScalableTag<float>;
 
 struct Hyper {
   float lr, reg, step, beta1, beta2, eps;
 };
 
-[[gnu::always_inline]] inline void AddScaled(float* __restrict y, const float* __restrict x, float a, size_t n) {
-  for (size_t k = 0; k < n; ++k) y[k] += a * x[k];
+// The rows of one triple: p_u, q_i, q_j and (with content) c_i, c_j.
+struct Rows {
+  float* pu;
+  float* qi;
+  float* qj;
+  const float* ci;
+  const float* cj;
+};
+
+// Calls f(d, k) for whole vectors of d, then for the tail one lane at a time, so each
+// formula below is written once for both.
+template <class F>
+HWY_INLINE void ForEachVector(size_t dim, const F& f) {
+  const DF d;
+  const size_t N = hn::Lanes(d);
+  const size_t whole = dim / N * N;
+  for (size_t k = 0; k < whole; k += N) f(d, k);
+  const hn::CappedTag<float, 1> d1;
+  for (size_t k = whole; k < dim; ++k) f(d1, k);
 }
 
-[[gnu::always_inline]] inline void AdamRow(float* __restrict w, float* __restrict m, float* __restrict v,
-                                           const float* __restrict g, const Hyper& h, size_t n) {
-  for (size_t k = 0; k < n; ++k) {
-    m[k] = h.beta1 * m[k] + (1 - h.beta1) * g[k];
-    v[k] = h.beta2 * v[k] + (1 - h.beta2) * g[k] * g[k];
-    w[k] -= h.step * m[k] / (std::sqrt(v[k]) + h.eps);
+// e = q_i - q_j, or (q_i + c_i) - (q_j + c_j) with content.
+template <bool kContent, class D>
+HWY_INLINE hn::Vec<D> ItemDiff(D d, const Rows& r, size_t k) {
+  if constexpr (kContent) {
+    return hn::Sub(hn::Add(hn::LoadU(d, r.qi + k), hn::LoadU(d, r.ci + k)),
+                   hn::Add(hn::LoadU(d, r.qj + k), hn::LoadU(d, r.cj + k)));
+  } else {
+    return hn::Sub(hn::LoadU(d, r.qi + k), hn::LoadU(d, r.qj + k));
   }
 }
 
-// y_ui - y_uj = p_u . (e_i - e_j), e = q (+ c): 16 independent partial sums let the dot
-// vectorise without -ffast-math.
+// y_ui - y_uj = p_u . e
 template <bool kContent>
-[[gnu::always_inline]] inline float Diff(const float* __restrict pu, const float* __restrict qi,
-                                         const float* __restrict qj, const float* __restrict ci,
-                                         const float* __restrict cj, size_t dim) {
-  constexpr size_t L = 16;
-  float acc[L] = {};
-  size_t k = 0;
-  for (; k + L <= dim; k += L)
-    for (size_t l = 0; l < L; ++l) {
-      const float e = kContent ? (qi[k + l] + ci[k + l]) - (qj[k + l] + cj[k + l]) : qi[k + l] - qj[k + l];
-      acc[l] += pu[k + l] * e;
+HWY_INLINE float Diff(const Rows& r, size_t dim) {
+  const DF d;
+  auto acc = hn::Zero(d);
+  float tail = 0;
+  ForEachVector(dim, [&](auto dv, size_t k) HWY_ATTR {
+    const auto prod = hn::Mul(hn::LoadU(dv, r.pu + k), ItemDiff<kContent>(dv, r, k));
+    if constexpr (std::is_same_v<decltype(dv), DF>) {
+      acc = hn::Add(acc, prod);
+    } else {
+      tail += hn::GetLane(prod);
     }
-  for (; k < dim; ++k) acc[0] += pu[k] * (kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k]);
-  float diff = 0;
-  for (size_t l = 0; l < L; ++l) diff += acc[l];
-  return diff;
+  });
+  return hn::GetLane(hn::SumOfLanes(d, acc)) + tail;
 }
 
-// SGD on the three rows (reads of the old values come first in each lane).
-template <bool kContent>
-[[gnu::always_inline]] inline void SgdRows(float* __restrict pu, float* __restrict qi, float* __restrict qj,
-                                           const float* __restrict ci, const float* __restrict cj, float g,
-                                           float lr, float reg, size_t dim) {
-  for (size_t k = 0; k < dim; ++k) {
-    const float p = pu[k];
-    const float e = kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k];
-    pu[k] = p + lr * (g * e - reg * p);
-    qi[k] += lr * (g * p - reg * qi[k]);
-    qj[k] += lr * (-g * p - reg * qj[k]);
-  }
+// y += a x (the content gradient rows)
+HWY_INLINE void AddScaled(float* y, const float* x, float a, size_t dim) {
+  ForEachVector(dim, [&](auto d, size_t k) HWY_ATTR {
+    hn::StoreU(hn::MulAdd(hn::Set(d, a), hn::LoadU(d, x + k), hn::LoadU(d, y + k)), d, y + k);
+  });
 }
 
-// The gradients of the three rows (for Adam), in chunks of up to 64.
+// SGD on the three rows; every lane reads the old values before it writes.
 template <bool kContent>
-[[gnu::always_inline]] inline void Grads(const float* __restrict pu, const float* __restrict qi,
-                                         const float* __restrict qj, const float* __restrict ci,
-                                         const float* __restrict cj, float g, float reg, size_t n,
-                                         float* __restrict gp, float* __restrict gi, float* __restrict gj) {
-  for (size_t k = 0; k < n; ++k) {
-    const float p = pu[k];
-    const float e = kContent ? (qi[k] + ci[k]) - (qj[k] + cj[k]) : qi[k] - qj[k];
-    gp[k] = -g * e + reg * p;
-    gi[k] = -g * p + reg * qi[k];
-    gj[k] = g * p + reg * qj[k];
-  }
+HWY_INLINE void SgdRows(const Rows& r, float g, const Hyper& h, size_t dim) {
+  ForEachVector(dim, [&](auto d, size_t k) HWY_ATTR {
+    const auto p = hn::LoadU(d, r.pu + k), qi = hn::LoadU(d, r.qi + k), qj = hn::LoadU(d, r.qj + k);
+    const auto e = ItemDiff<kContent>(d, r, k);
+    const auto vg = hn::Set(d, g), lr = hn::Set(d, h.lr), reg = hn::Set(d, h.reg);
+    const auto gp = hn::Mul(vg, p);
+    hn::StoreU(hn::MulAdd(lr, hn::NegMulAdd(reg, p, hn::Mul(vg, e)), p), d, r.pu + k);
+    hn::StoreU(hn::MulAdd(lr, hn::NegMulAdd(reg, qi, gp), qi), d, r.qi + k);
+    hn::StoreU(hn::MulAdd(lr, hn::NegMulAdd(reg, qj, hn::Neg(gp)), qj), d, r.qj + k);
+  });
+}
+
+// Adam on one row's lanes: m <- b1 m + (1-b1) grad, v <- b2 v + (1-b2) grad^2,
+// w <- w - step m / (sqrt(v) + eps).
+template <class D>
+HWY_INLINE void AdamLanes(D d, float* w, float* m, float* v, hn::Vec<D> grad, const Hyper& h) {
+  const auto mo = hn::MulAdd(hn::Set(d, h.beta1), hn::LoadU(d, m), hn::Mul(hn::Set(d, 1 - h.beta1), grad));
+  const auto ve = hn::MulAdd(hn::Set(d, h.beta2), hn::LoadU(d, v),
+                             hn::Mul(hn::Mul(hn::Set(d, 1 - h.beta2), grad), grad));
+  hn::StoreU(mo, d, m);
+  hn::StoreU(ve, d, v);
+  const auto den = hn::Add(hn::Sqrt(ve), hn::Set(d, h.eps));
+  hn::StoreU(hn::Sub(hn::LoadU(d, w), hn::Div(hn::Mul(hn::Set(d, h.step), mo), den)), d, w);
+}
+
+// The gradients of the three rows from their old values, then Adam on each.
+template <bool kContent>
+HWY_INLINE void AdamRows(const Rows& r, float* mp, float* vp, float* mqi, float* vqi, float* mqj,
+                         float* vqj, float g, const Hyper& h, size_t dim) {
+  ForEachVector(dim, [&](auto d, size_t k) HWY_ATTR {
+    const auto p = hn::LoadU(d, r.pu + k), qi = hn::LoadU(d, r.qi + k), qj = hn::LoadU(d, r.qj + k);
+    const auto e = ItemDiff<kContent>(d, r, k);
+    const auto vg = hn::Set(d, g), reg = hn::Set(d, h.reg);
+    const auto gp = hn::Mul(vg, p);
+    const auto grad_p = hn::MulAdd(reg, p, hn::Neg(hn::Mul(vg, e)));  // -g e + reg p
+    const auto grad_i = hn::MulAdd(reg, qi, hn::Neg(gp));              // -g p + reg q_i
+    const auto grad_j = hn::MulAdd(reg, qj, gp);                       //  g p + reg q_j
+    AdamLanes(d, r.pu + k, mp + k, vp + k, grad_p, h);
+    AdamLanes(d, r.qi + k, mqi + k, vqi + k, grad_i, h);
+    AdamLanes(d, r.qj + k, mqj + k, vqj + k, grad_j, h);
+  });
 }
 
 // The rows of a triple a few steps ahead are requested from memory while this one is
@@ -91,9 +138,8 @@ template <bool kContent>
 // 2.7M -> 4.2M samples/s, Adam 1.1M -> 1.8M; 943 x 1,682 rows take the path without
 // prefetch: SGD 16.5M vs 16.3M, Adam 8.8M vs 8.6M.)
 constexpr size_t kPrefetchAhead = 8;
-constexpr size_t kPrefetchAboveBytes = size_t{8} << 20;
 
-[[gnu::always_inline]] inline void PrefetchRow(const float* row, size_t dim) {
+HWY_INLINE void PrefetchRow(const float* row, size_t dim) {
 #if defined(__GNUC__)
   for (size_t k = 0; k < dim; k += 16) __builtin_prefetch(row + k, 1, 3);
 #else
@@ -103,7 +149,7 @@ constexpr size_t kPrefetchAboveBytes = size_t{8} << 20;
 }
 
 template <bool kAdam, bool kContent>
-[[gnu::always_inline]] inline void Prefetch(const ek_bpr_params& a, const ek_bpr_triple& t, size_t dim) {
+HWY_INLINE void Prefetch(const ek_bpr_params& a, const ek_bpr_triple& t, size_t dim) {
   const size_t u = size_t(t.u) * dim, i = size_t(t.i) * dim, j = size_t(t.j) * dim;
   PrefetchRow(a.p + u, dim);
   PrefetchRow(a.q + i, dim);
@@ -124,20 +170,16 @@ template <bool kAdam, bool kContent>
 
 // D is the embedding size when known at compile time (0: a.dim).
 template <size_t D, bool kAdam, bool kContent>
-[[gnu::always_inline]] inline double StepBody(const ek_bpr_params& a, const ek_bpr_triple* t, size_t n,
-                                              uint64_t* reverse, bool prefetch) {
+double StepBody(const ek_bpr_params& a, const ek_bpr_triple* t, size_t n, uint64_t* reverse,
+                bool prefetch) {
   const size_t dim = D ? D : a.dim;
   const Hyper h{a.lr, a.reg, a.step, a.beta1, a.beta2, a.eps};
   double loss = 0;
   for (size_t s = 0; s < n; ++s) {
     if (prefetch && s + kPrefetchAhead < n) Prefetch<kAdam, kContent>(a, t[s + kPrefetchAhead], dim);
-    const uint32_t u = t[s].u, i = t[s].i, j = t[s].j;
-    float* pu = a.p + size_t(u) * dim;
-    float* qi = a.q + size_t(i) * dim;
-    float* qj = a.q + size_t(j) * dim;
-    const float* ci = kContent ? a.c + size_t(i) * dim : nullptr;
-    const float* cj = kContent ? a.c + size_t(j) * dim : nullptr;
-    const float diff = Diff<kContent>(pu, qi, qj, ci, cj, dim);
+    const size_t u = size_t(t[s].u) * dim, i = size_t(t[s].i) * dim, j = size_t(t[s].j) * dim;
+    const Rows r{a.p + u, a.q + i, a.q + j, kContent ? a.c + i : nullptr, kContent ? a.c + j : nullptr};
+    const float diff = Diff<kContent>(r, dim);
     if (t[s].sign < 0) {
       ++reverse[0];
       reverse[1] += diff > 0;
@@ -148,57 +190,43 @@ template <size_t D, bool kAdam, bool kContent>
     loss += t[s].weight * std::log1p(ex);
     const float g = t[s].weight * t[s].sign * (ex / (1.0f + ex));  // dLoss/d(y_ui - y_uj) = -g
     if constexpr (kContent) {  // item content gradient, from the old p_u
-      AddScaled(a.g + size_t(i) * dim, pu, -g, dim);
-      AddScaled(a.g + size_t(j) * dim, pu, g, dim);
+      AddScaled(a.g + i, r.pu, -g, dim);
+      AddScaled(a.g + j, r.pu, g, dim);
     }
-    if constexpr (!kAdam) {
-      SgdRows<kContent>(pu, qi, qj, ci, cj, g, h.lr, h.reg, dim);
+    if constexpr (kAdam) {
+      AdamRows<kContent>(r, a.m_p + u, a.v_p + u, a.m_q + i, a.v_q + i, a.m_q + j, a.v_q + j, g, h, dim);
     } else {
-      constexpr size_t kChunk = 64;
-      float gp[kChunk], gi[kChunk], gj[kChunk];
-      for (size_t k0 = 0; k0 < dim; k0 += kChunk) {
-        const size_t m = std::min(kChunk, dim - k0);
-        Grads<kContent>(pu + k0, qi + k0, qj + k0, kContent ? ci + k0 : nullptr, kContent ? cj + k0 : nullptr, g,
-                        h.reg, m, gp, gi, gj);
-        AdamRow(pu + k0, a.m_p + size_t(u) * dim + k0, a.v_p + size_t(u) * dim + k0, gp, h, m);
-        AdamRow(qi + k0, a.m_q + size_t(i) * dim + k0, a.v_q + size_t(i) * dim + k0, gi, h, m);
-        AdamRow(qj + k0, a.m_q + size_t(j) * dim + k0, a.v_q + size_t(j) * dim + k0, gj, h, m);
-      }
+      SgdRows<kContent>(r, g, h, dim);
     }
   }
   return loss;
 }
 
-// Per-ISA clones on x86-64 Linux with GCC (ifunc); not under TSan
-// (EK_NO_TARGET_CLONES: the resolvers would run before the TSan runtime).
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__EMSCRIPTEN__) && !defined(EK_NO_TARGET_CLONES)
-#define EK_BPR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define EK_BPR_CLONES
-#endif
-
-using StepFn = double (*)(const ek_bpr_params&, const ek_bpr_triple*, size_t, uint64_t*, bool);
-#define EK_BPR_STEP(NAME, D, ADAM, CONTENT)                                                          \
-  EK_BPR_CLONES double NAME(const ek_bpr_params& a, const ek_bpr_triple* t, size_t n, uint64_t* r, \
-                            bool prefetch) {                                                         \
-    return StepBody<D, ADAM, CONTENT>(a, t, n, r, prefetch);                                         \
+double StepT(const ek_bpr_params& a, const ek_bpr_triple* t, size_t n, uint64_t* reverse, bool prefetch) {
+  const bool adam = a.m_p != nullptr, content = a.c != nullptr;
+  if (a.dim == 64) {
+    if (adam) return content ? StepBody<64, true, true>(a, t, n, reverse, prefetch)
+                             : StepBody<64, true, false>(a, t, n, reverse, prefetch);
+    return content ? StepBody<64, false, true>(a, t, n, reverse, prefetch)
+                   : StepBody<64, false, false>(a, t, n, reverse, prefetch);
   }
-EK_BPR_STEP(Step64Sgd, 64, false, false)
-EK_BPR_STEP(Step64SgdC, 64, false, true)
-EK_BPR_STEP(Step64Adam, 64, true, false)
-EK_BPR_STEP(Step64AdamC, 64, true, true)
-EK_BPR_STEP(StepSgd, 0, false, false)
-EK_BPR_STEP(StepSgdC, 0, false, true)
-EK_BPR_STEP(StepAdam, 0, true, false)
-EK_BPR_STEP(StepAdamC, 0, true, true)
-#undef EK_BPR_STEP
-
-StepFn PickStep(size_t dim, bool adam, bool content) {
-  if (dim == 64) return adam ? (content ? Step64AdamC : Step64Adam) : (content ? Step64SgdC : Step64Sgd);
-  return adam ? (content ? StepAdamC : StepAdam) : (content ? StepSgdC : StepSgd);
+  if (adam) return content ? StepBody<0, true, true>(a, t, n, reverse, prefetch)
+                           : StepBody<0, true, false>(a, t, n, reverse, prefetch);
+  return content ? StepBody<0, false, true>(a, t, n, reverse, prefetch)
+                 : StepBody<0, false, false>(a, t, n, reverse, prefetch);
 }
 
+}  // namespace ek::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace ek::kernels {
+
+HWY_EXPORT(StepT);
+
+namespace {
+// Rows beyond this many bytes miss the caches: the step prefetches (see above).
+constexpr size_t kPrefetchAboveBytes = size_t{8} << 20;
 }  // namespace
 
 bool BprArgsValid(const ek_bpr_params* a, const ek_bpr_triple* t, size_t n) {
@@ -221,7 +249,7 @@ double BprStep(const ek_bpr_params* a, const ek_bpr_triple* t, size_t n, uint64_
   const size_t row_bytes = (size_t{a->users} + a->items) * a->dim * sizeof(float);
   const bool prefetch = row_bytes * (adam ? 3 : 1) + (content ? 2 * size_t{a->items} * a->dim * sizeof(float) : 0) >
                         kPrefetchAboveBytes;
-  const double loss = PickStep(a->dim, adam, content)(*a, t, n, reverse, prefetch);
+  const double loss = HWY_DYNAMIC_DISPATCH(StepT)(*a, t, n, reverse, prefetch);
   if (out_reverse) {
     out_reverse[0] += reverse[0];
     out_reverse[1] += reverse[1];
@@ -230,3 +258,4 @@ double BprStep(const ek_bpr_params* a, const ek_bpr_triple* t, size_t n, uint64_
 }
 
 }  // namespace ek::kernels
+#endif  // HWY_ONCE

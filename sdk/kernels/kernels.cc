@@ -387,6 +387,13 @@ ek_kernels MakeTable() {
   t.fwht = &TableFwht;
   t.top_k = &TableTopK;
   t.bpr_step = &BprStep;
+  t.axpy = &Axpy;
+  t.axpby = &Axpby;
+  t.mul = &Mul;
+  t.gather = &Gather;
+  t.scatter = &Scatter;
+  t.bind_structured = &TableBindStructured;
+  t.bind_dense = &TableBindDense;
   return t;
 }
 }  // namespace

@@ -97,6 +97,17 @@ bool BprArgsValid(const ek_bpr_params* params, const ek_bpr_triple* triples, siz
 // True when params carry all four Adam moments (false: SGD). Only after BprArgsValid.
 inline bool BprUsesAdam(const ek_bpr_params& a) { return a.m_p != nullptr; }
 
+// ---- Element-wise operations (elementwise.cc; ek_kernels::axpy .. scatter) -------------
+// One IEEE multiply and one add per element, never fused: every target writes the bits
+// of the plain loops in kernels/reference.h. n = 0 does nothing. x may be y itself but
+// must not otherwise overlap it; gather and scatter need indices below 2^31 and a dst
+// that overlaps neither src nor index; with repeated scatter indices the last wins.
+void Axpy(float a, const float* x, float* y, size_t n);            // y[i] += a * x[i]
+void Axpby(float a, const float* x, float b, float* y, size_t n);  // y[i] = a x[i] + b y[i]
+void Mul(const float* x, float* y, size_t n);                      // y[i] *= x[i]
+void Gather(const float* src, const uint32_t* index, float* dst, size_t n);   // dst[i] = src[index[i]]
+void Scatter(const float* src, const uint32_t* index, float* dst, size_t n);  // dst[index[i]] = src[i]
+
 // ---- MBAT binding of a batch (mbat.cc) ----------------------------------------------------
 // The two orthogonal role kinds of plugins/vsa_json, applied to `count` vectors of
 // length n at once (the CUDA backend has the same functions; these are the CPU ones
@@ -118,6 +129,16 @@ void BindStructured(const StructuredRole& role, float* v, size_t count, size_t n
 // i.e. out = V M^T (V M); out must not overlap v.
 void BindDense(const float* m, size_t n, const float* v, size_t count, float* out, bool transpose,
                ThreadPool* pool = nullptr);
+
+// ek_kernels::bind_structured / bind_dense: the refusals of plugin.h as a status, then
+// the functions above on the caller's thread (no pool: plugins parallelise over their
+// own items). Small dense batches (< kDenseBatchMinCount vectors) take one matrix-vector
+// product per vector, as a plugin binding one vector at a time always did.
+ek_status TableBindStructured(const float* signs, size_t rounds, const uint32_t* perm, float* v,
+                              size_t count, size_t n, uint32_t transpose);
+ek_status TableBindDense(const float* m, size_t n, const float* v, size_t count, float* out,
+                         uint32_t transpose);
+inline constexpr size_t kDenseBatchMinCount = 8;
 
 // The ek_kernels table of the CPU backend (pointers to the functions above).
 const ek_kernels* CpuKernelTable();

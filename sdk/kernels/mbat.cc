@@ -1,8 +1,10 @@
 // MBAT binding of a batch of vectors on the CPU: the structured role (sign diagonals,
 // Walsh-Hadamard transforms, a permutation) and the dense role (a matrix product).
-// These are what plugins/vsa_json's binders do one vector at a time, as batch
-// operations with the same arithmetic in the same order, so the CUDA backend's
-// versions (sdk/cuda/mbat.cu) can be checked against them and benchmarked beside them.
+// This is the one binder: plugins/vsa_json binds every role through the kernel table's
+// bind_structured / bind_dense (the table adapters at the end), and the CUDA backend's
+// versions (sdk/cuda/mbat.cu) are checked against these and take large batches.
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -14,28 +16,36 @@
 namespace ek::kernels {
 namespace {
 
-void MulInPlace(float* __restrict v, const float* __restrict s, size_t n) {
-  for (size_t i = 0; i < n; ++i) v[i] *= s[i];
-}
-
 // One vector: forward P (H S_R) ... (H S_1) v, or its transpose; scratch holds n floats.
+// Mul, Fwht and the permutation are exact float steps in a fixed order, so the result
+// is the same on every target.
 void BindOne(const StructuredRole& r, float* v, size_t n, bool transpose, float* scratch) {
   if (!transpose) {
     for (size_t k = 0; k < r.rounds; ++k) {
-      MulInPlace(v, r.signs + k * n, n);
+      Mul(r.signs + k * n, v, n);
       Fwht(v, n);
     }
-    for (size_t i = 0; i < n; ++i) scratch[i] = v[r.perm[i]];
-  } else {
-    for (size_t i = 0; i < n; ++i) scratch[r.perm[i]] = v[i];
+    Gather(v, r.perm, scratch, n);
     std::memcpy(v, scratch, n * sizeof(float));
-    for (size_t k = r.rounds; k-- > 0;) {
-      Fwht(v, n);
-      MulInPlace(v, r.signs + k * n, n);
-    }
     return;
   }
+  Scatter(v, r.perm, scratch, n);
   std::memcpy(v, scratch, n * sizeof(float));
+  for (size_t k = r.rounds; k-- > 0;) {
+    Fwht(v, n);
+    Mul(r.signs + k * n, v, n);
+  }
+}
+
+// One vector of a dense role, as a plugin binding one vector at a time always did:
+// forward a matrix-vector product, transpose a sum of the matrix rows scaled by v.
+void DenseOne(const float* m, size_t n, const float* v, float* out, bool transpose) {
+  if (!transpose) {
+    MatVec(m, n, n, v, out);
+    return;
+  }
+  std::fill(out, out + n, 0.0f);
+  for (size_t row = 0; row < n; ++row) Axpy(v[row], m + row * n, out, n);
 }
 
 }  // namespace
@@ -57,11 +67,49 @@ void BindDense(const float* m, size_t n, const float* v, size_t count, float* ou
                ThreadPool* pool) {
   if (count == 0 || n == 0) return;
   if (!m || !v || !out) Fail(EK_ERR_INVALID_ARGUMENT, "BindDense: NULL matrix, vectors or output");
-  if (transpose) {
+  if (count < kDenseBatchMinCount) {
+    for (size_t j = 0; j < count; ++j) DenseOne(m, n, v + j * n, out + j * n, transpose);
+  } else if (transpose) {
     MatMul(v, m, count, n, n, out, pool);  // out[j][c] = sum_r v[j][r] M[r][c]
   } else {
     DotManyMany(v, count, m, n, n, out, pool);  // out[j][r] = dot(v[j], M[r])
   }
+}
+
+// ---- The kernel table's entries: refusals as a status, no exception escapes ------------
+namespace {
+bool SizeFits(size_t count, size_t n) { return n == 0 || count <= SIZE_MAX / n; }
+}  // namespace
+
+ek_status TableBindStructured(const float* signs, size_t rounds, const uint32_t* perm, float* v,
+                              size_t count, size_t n, uint32_t transpose) {
+  if ((n & (n - 1)) != 0 || !SizeFits(count, n)) return EK_ERR_INVALID_ARGUMENT;
+  if (count == 0 || n == 0) return EK_OK;
+  if (!v || !perm || (rounds > 0 && !signs)) return EK_ERR_INVALID_ARGUMENT;
+  // One scratch vector per thread, kept: a plugin binds one vector at a time in its
+  // hot loop, and an allocation per call would cost more than the binding.
+  static thread_local std::vector<float> scratch;
+  try {
+    if (scratch.size() < n) scratch.resize(n);
+  } catch (...) {
+    return EK_ERR_OUT_OF_MEMORY;
+  }
+  const StructuredRole role{signs, rounds, perm};
+  for (size_t j = 0; j < count; ++j) BindOne(role, v + j * n, n, transpose != 0, scratch.data());
+  return EK_OK;
+}
+
+ek_status TableBindDense(const float* m, size_t n, const float* v, size_t count, float* out,
+                         uint32_t transpose) {
+  if (!SizeFits(count, n)) return EK_ERR_INVALID_ARGUMENT;
+  if (count == 0 || n == 0) return EK_OK;
+  if (!m || !v || !out) return EK_ERR_INVALID_ARGUMENT;
+  try {
+    BindDense(m, n, v, count, out, transpose != 0, nullptr);
+  } catch (...) {  // the tile kernels allocate their packed panels
+    return EK_ERR_OUT_OF_MEMORY;
+  }
+  return EK_OK;
 }
 
 }  // namespace ek::kernels

@@ -101,6 +101,87 @@ void Fwht(float* v, size_t n) {
   }
 }
 
+// Element-wise kernels are exact in float (one rounding per multiply and per add), so
+// their twins use float too: the SIMD targets must reproduce these bits.
+void Axpy(float a, const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+void Axpby(float a, const float* x, float b, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = a * x[i] + b * y[i];
+}
+void Mul(const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] *= x[i];
+}
+void Gather(const float* src, const uint32_t* index, float* dst, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = src[index[i]];
+}
+void Scatter(const float* src, const uint32_t* index, float* dst, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[index[i]] = src[i];
+}
+
+// The BPR step in double, one triple after another (rows rounded to float after each
+// triple, as the table's step stores them).
+namespace {
+void AdamRowDouble(const ek_bpr_params& a, float* w, float* m, float* v, const std::vector<double>& g) {
+  for (size_t k = 0; k < g.size(); ++k) {
+    m[k] = float(a.beta1 * double(m[k]) + (1 - double(a.beta1)) * g[k]);
+    v[k] = float(a.beta2 * double(v[k]) + (1 - double(a.beta2)) * g[k] * g[k]);
+    w[k] = float(double(w[k]) - double(a.step) * m[k] / (std::sqrt(double(v[k])) + a.eps));
+  }
+}
+}  // namespace
+
+double BprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n,
+               uint64_t* out_reverse) {
+  if (!BprArgsValid(params, triples, n)) return std::numeric_limits<double>::quiet_NaN();
+  const ek_bpr_params& a = *params;
+  const size_t d = a.dim;
+  const bool adam = BprUsesAdam(a), content = a.c != nullptr;
+  double loss = 0;
+  std::vector<double> e(d), p(d), gp(d), gi(d), gj(d);
+  for (size_t s = 0; s < n; ++s) {
+    const ek_bpr_triple& t = triples[s];
+    const size_t u = size_t(t.u) * d, i = size_t(t.i) * d, j = size_t(t.j) * d;
+    float *pu = a.p + u, *qi = a.q + i, *qj = a.q + j;
+    double diff = 0;
+    for (size_t k = 0; k < d; ++k) {
+      p[k] = pu[k];
+      e[k] = double(qi[k]) - qj[k] + (content ? double(a.c[i + k]) - a.c[j + k] : 0.0);
+      diff += p[k] * e[k];
+    }
+    if (t.sign < 0 && out_reverse) {
+      ++out_reverse[0];
+      out_reverse[1] += diff > 0;
+    }
+    const double x = t.sign * diff;
+    loss += t.weight * std::log1p(std::exp(-x));
+    const double g = t.weight * t.sign / (1 + std::exp(x));
+    if (content) {
+      for (size_t k = 0; k < d; ++k) {
+        a.g[i + k] = float(a.g[i + k] - g * p[k]);
+        a.g[j + k] = float(a.g[j + k] + g * p[k]);
+      }
+    }
+    for (size_t k = 0; k < d; ++k) {
+      gp[k] = -g * e[k] + a.reg * p[k];
+      gi[k] = -g * p[k] + a.reg * qi[k];
+      gj[k] = g * p[k] + a.reg * qj[k];
+    }
+    if (!adam) {
+      for (size_t k = 0; k < d; ++k) {
+        pu[k] = float(p[k] - a.lr * gp[k]);
+        qi[k] = float(qi[k] - a.lr * gi[k]);
+        qj[k] = float(qj[k] - a.lr * gj[k]);
+      }
+    } else {
+      AdamRowDouble(a, pu, a.m_p + u, a.v_p + u, gp);
+      AdamRowDouble(a, qi, a.m_q + i, a.v_q + i, gi);
+      AdamRowDouble(a, qj, a.m_q + j, a.v_q + j, gj);
+    }
+  }
+  return loss;
+}
+
 size_t TopK(const float* scores, size_t n, size_t k, uint32_t* out_index, float* out_score) {
   detail::ValidateTopK("TopK", scores, n, k, out_index, out_score);
   std::vector<uint32_t> idx(n);

@@ -26,6 +26,18 @@ void MatVec(const float* m, size_t rows, size_t cols, const float* x, float* y);
 void MatMul(const float* a, const float* b, size_t m, size_t k, size_t n, float* c);
 void Fwht(float* v, size_t n);  // throws ek::Error(EK_ERR_INVALID_ARGUMENT) unless n = 2^j
 
+// Element-wise: the plain loops the SIMD versions must match bit for bit.
+void Axpy(float a, const float* x, float* y, size_t n);
+void Axpby(float a, const float* x, float b, float* y, size_t n);
+void Mul(const float* x, float* y, size_t n);
+void Gather(const float* src, const uint32_t* index, float* dst, size_t n);
+void Scatter(const float* src, const uint32_t* index, float* dst, size_t n);
+
+// The BPR step (ek_kernels::bpr_step) in double, triple after triple: same refusals
+// (NaN, nothing written), same updates; out_reverse may be NULL.
+double BprStep(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n,
+               uint64_t* out_reverse);
+
 size_t TopK(const float* scores, size_t n, size_t k, uint32_t* out_index, float* out_score);
 
 // Brute force: every score in double, full sort by (score, row). Same output layout

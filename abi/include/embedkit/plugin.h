@@ -117,6 +117,39 @@ typedef struct ek_kernels {
    * NaN and change nothing. */
   double (*bpr_step)(const ek_bpr_params* params, const ek_bpr_triple* triples, size_t n,
                      uint64_t* out_reverse);
+  /* Added in ABI 1.1 after bpr_step (check struct_size before use): element-wise
+   * operations for a plugin's own inner loops. Each element gets one IEEE multiply and
+   * one add, never fused, in the order written, so every SIMD target and backend gives
+   * the bits of the plain C loop (NaN and Inf propagate as there). n = 0 does
+   * nothing. x may be y itself but must not otherwise overlap it. [thread-safe] */
+  /* y[i] += a * x[i] */
+  void (*axpy)(float a, const float* x, float* y, size_t n);
+  /* y[i] = a * x[i] + b * y[i] */
+  void (*axpby)(float a, const float* x, float b, float* y, size_t n);
+  /* y[i] *= x[i] */
+  void (*mul)(const float* x, float* y, size_t n);
+  /* dst[i] = src[index[i]] and dst[index[i]] = src[i]: every index below 2^31 and inside
+   * the array it indexes (not checked); dst overlaps neither src nor index; scatter
+   * with a repeated index keeps the last (highest i) value. */
+  void (*gather)(const float* src, const uint32_t* index, float* dst, size_t n);
+  void (*scatter)(const float* src, const uint32_t* index, float* dst, size_t n);
+  /* MBAT binding of `count` vectors of length n, v[j*n .. j*n+n). The structured role
+   * is `rounds` sign diagonals (signs: rounds x n) and a permutation perm of 0..n-1
+   * (not checked): forward v <- P (H S_rounds) ... (H S_1) v with H the unnormalised
+   * Walsh-Hadamard transform and (P v)[i] = v[perm[i]]; transpose (non-zero) applies
+   * (S_1 H) ... (S_rounds H) P^T, the inverse when the signs are +-1/sqrt(n). In place;
+   * n a power of two. Each step is exact float arithmetic in a fixed order, so the
+   * result does not depend on the target, the backend or count. The dense role m
+   * (n x n, row-major): out[j] = m v[j] (transpose: m^T v[j]); out must not overlap
+   * v; a batch of 8 or more vectors may round differently from one vector at a time
+   * (within float rounding of the sums). count = 0 or n = 0 do nothing. Both return
+   * EK_OK, or EK_ERR_INVALID_ARGUMENT (nothing written) for n not a power of two
+   * (structured), NULL arrays where data is needed, or count * n above SIZE_MAX.
+   * Backend "cuda" binds large batches on the GPU (CPU on any GPU failure). [thread-safe] */
+  ek_status (*bind_structured)(const float* signs, size_t rounds, const uint32_t* perm,
+                               float* v, size_t count, size_t n, uint32_t transpose);
+  ek_status (*bind_dense)(const float* m, size_t n, const float* v, size_t count, float* out,
+                          uint32_t transpose);
 } ek_kernels;
 
 /* ---- Host vtable -------------------------------------------------------------------

@@ -1,5 +1,5 @@
-// ek_kernels::bpr_step against a double-precision scalar reference of the same
-// updates (SGD and Adam, with and without item content, dim 64 (the specialised path)
+// ek_kernels::bpr_step on every compiled SIMD target against its double-precision
+// scalar twin (reference::BprStep) of the same updates (SGD and Adam, with and without item content, dim 64 (the specialised path)
 // and others), and its refusal of bad parameters without writing anything.
 #include <gtest/gtest.h>
 
@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "kernels/reference.h"
+#include "target_loop.h"
 
 namespace ek::kernels {
 namespace {
@@ -79,61 +81,6 @@ std::vector<ek_bpr_triple> Triples(const Model& m, size_t n, uint32_t seed) {
   return t;
 }
 
-// The reference: the same updates in double, one triple after another.
-double Reference(Model& m, const ek_bpr_params& a, const std::vector<ek_bpr_triple>& t, uint64_t reverse[2]) {
-  const size_t d = m.dim;
-  const bool adam = !m.mp.empty(), content = !m.c.empty();
-  double loss = 0;
-  auto adam_update = [&](float* w, float* mo, float* v, const std::vector<double>& g) {
-    for (size_t k = 0; k < d; ++k) {
-      mo[k] = float(a.beta1 * double(mo[k]) + (1 - double(a.beta1)) * g[k]);
-      v[k] = float(a.beta2 * double(v[k]) + (1 - double(a.beta2)) * g[k] * g[k]);
-      w[k] = float(double(w[k]) - double(a.step) * mo[k] / (std::sqrt(double(v[k])) + a.eps));
-    }
-  };
-  for (const auto& s : t) {
-    float* pu = &m.p[s.u * d];
-    float* qi = &m.q[s.i * d];
-    float* qj = &m.q[s.j * d];
-    std::vector<double> e(d), p(pu, pu + d);
-    double diff = 0;
-    for (size_t k = 0; k < d; ++k) {
-      e[k] = double(qi[k]) - qj[k] + (content ? double(m.c[s.i * d + k]) - m.c[s.j * d + k] : 0.0);
-      diff += p[k] * e[k];
-    }
-    if (s.sign < 0) {
-      ++reverse[0];
-      reverse[1] += diff > 0;
-    }
-    const double x = s.sign * diff;
-    loss += s.weight * std::log1p(std::exp(-x));
-    const double g = s.weight * s.sign / (1 + std::exp(x));
-    if (content)
-      for (size_t k = 0; k < d; ++k) {
-        m.g[s.i * d + k] = float(m.g[s.i * d + k] - g * p[k]);
-        m.g[s.j * d + k] = float(m.g[s.j * d + k] + g * p[k]);
-      }
-    std::vector<double> gp(d), gi(d), gj(d);
-    for (size_t k = 0; k < d; ++k) {
-      gp[k] = -g * e[k] + a.reg * p[k];
-      gi[k] = -g * p[k] + a.reg * qi[k];
-      gj[k] = g * p[k] + a.reg * qj[k];
-    }
-    if (!adam) {
-      for (size_t k = 0; k < d; ++k) {
-        pu[k] = float(p[k] - a.lr * gp[k]);
-        qi[k] = float(qi[k] - a.lr * gi[k]);
-        qj[k] = float(qj[k] - a.lr * gj[k]);
-      }
-    } else {
-      adam_update(pu, &m.mp[s.u * d], &m.vp[s.u * d], gp);
-      adam_update(qi, &m.mq[s.i * d], &m.vq[s.i * d], gi);
-      adam_update(qj, &m.mq[s.j * d], &m.vq[s.j * d], gj);
-    }
-  }
-  return loss;
-}
-
 void ExpectNear(const std::vector<float>& got, const std::vector<float>& want, double tol, const char* what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   size_t bad = 0;
@@ -156,26 +103,31 @@ void PrintTo(const Case& c, std::ostream* os) {
 
 class BprStepTest : public ::testing::TestWithParam<Case> {};
 
-TEST_P(BprStepTest, MatchesTheScalarReference) {
+TEST_P(BprStepTest, EveryTargetMatchesTheScalarTwin) {
   const Case cs = GetParam();
-  Model ours = MakeModel(cs.users, 60, cs.dim, cs.content, cs.adam, 11);
-  Model ref = ours;
-  const auto t = Triples(ours, 2000, 5);
+  const Model start = MakeModel(cs.users, 60, cs.dim, cs.content, cs.adam, 11);
+  const auto t = Triples(start, 2000, 5);
   const float lr = cs.adam ? 0.01f : 0.05f;
-  ek_bpr_params a = Params(ours, lr, 1e-3f, lr * std::sqrt(1 - 0.999f) / (1 - 0.9f));
-  ek_bpr_params b = Params(ref, a.lr, a.reg, a.step);
-  uint64_t rev[2] = {0, 0}, rev_ref[2] = {0, 0};
-  const double loss = CpuKernelTable()->bpr_step(&a, t.data(), t.size(), rev);
-  const double loss_ref = Reference(ref, b, t, rev_ref);
-  EXPECT_NEAR(loss, loss_ref, 1e-4 * loss_ref);
-  EXPECT_EQ(rev[0], rev_ref[0]);
-  // Scores within float rounding of zero may fall either side.
-  EXPECT_NEAR(double(rev[1]), double(rev_ref[1]), 2.0);
-  // 2,000 sequential float updates against double: drift stays small.
-  ExpectNear(ours.p, ref.p, 2e-4, "user rows");
-  ExpectNear(ours.q, ref.q, 2e-4, "item rows");
-  if (cs.content) ExpectNear(ours.g, ref.g, 2e-4, "content gradient");
-  if (cs.adam) ExpectNear(ours.vq, ref.vq, 2e-4, "Adam second moments");
+  const float step = lr * std::sqrt(1 - 0.999f) / (1 - 0.9f);
+  Model ref = start;
+  const ek_bpr_params b = Params(ref, lr, 1e-3f, step);
+  uint64_t rev_ref[2] = {0, 0};
+  const double loss_ref = reference::BprStep(&b, t.data(), t.size(), rev_ref);
+  testing::ForEachTarget([&] {
+    Model ours = start;
+    const ek_bpr_params a = Params(ours, lr, 1e-3f, step);
+    uint64_t rev[2] = {0, 0};
+    const double loss = CpuKernelTable()->bpr_step(&a, t.data(), t.size(), rev);
+    EXPECT_NEAR(loss, loss_ref, 1e-4 * loss_ref);
+    EXPECT_EQ(rev[0], rev_ref[0]);
+    // Scores within float rounding of zero may fall either side.
+    EXPECT_NEAR(double(rev[1]), double(rev_ref[1]), 2.0);
+    // 2,000 sequential float updates against double: drift stays small.
+    ExpectNear(ours.p, ref.p, 2e-4, "user rows");
+    ExpectNear(ours.q, ref.q, 2e-4, "item rows");
+    if (cs.content) ExpectNear(ours.g, ref.g, 2e-4, "content gradient");
+    if (cs.adam) ExpectNear(ours.vq, ref.vq, 2e-4, "Adam second moments");
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, BprStepTest,
@@ -200,6 +152,7 @@ TEST(BprStep, BadParamsReturnNaNAndWriteNothing) {
   };
   const ek_bpr_params ok = Params(m, 0.1f, 0.f, 0.1f);
   EXPECT_TRUE(std::isnan(CpuKernelTable()->bpr_step(nullptr, good.data(), 1, nullptr)));
+  EXPECT_TRUE(std::isnan(reference::BprStep(nullptr, good.data(), 1, nullptr)));  // the twin too
   auto a = ok; a.struct_size = 8;           EXPECT_TRUE(refused(a, good));
   a = ok; a.dim = 0;                        EXPECT_TRUE(refused(a, good));
   a = ok; a.p = nullptr;                    EXPECT_TRUE(refused(a, good));

@@ -3,6 +3,7 @@
 // as its explicit matrix is a dense role), and on bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
@@ -14,6 +15,7 @@
 #include "bind_bpr_fixtures.h"
 #include "kernels/kernels.h"
 #include "kernels/reference.h"
+#include "target_loop.h"
 
 namespace {
 
@@ -156,6 +158,96 @@ TEST(BindBatch, BadArgumentsAreRefused) {
   EXPECT_THROW(ek::kernels::BindStructured({nullptr, 1, r.perm.data()}, v.data(), 2, 8, false), ek::Error);
   EXPECT_THROW(ek::kernels::BindDense(nullptr, 8, v.data(), 2, out.data(), false), ek::Error);
   ek::kernels::BindStructured(r.view(), nullptr, 0, 8, false);  // nothing to do is fine
+}
+
+// ---- The kernel table's entries (the one binder plugins reach) ---------------------------
+
+TEST(BindTable, StructuredIsTheBatchBinderBitForBitOnEveryTarget) {
+  const ek_kernels* t = ek::kernels::CpuKernelTable();
+  for (size_t n : {size_t{1}, size_t{16}, size_t{256}}) {
+    const Role r = MakeRole(n, 3, uint32_t(60 + n));
+    const size_t count = 5;
+    const std::vector<float> in = Gaussian(count * n, 61);
+    for (bool transpose : {false, true}) {
+      std::vector<float> want = in;
+      // The step-by-step definition in float (reference twins), one vector at a time.
+      std::vector<float> tmp(n);
+      for (size_t j = 0; j < count; ++j) {
+        float* v = want.data() + j * n;
+        if (!transpose) {
+          for (size_t k = 0; k < r.rounds; ++k) {
+            ek::kernels::reference::Mul(r.signs.data() + k * n, v, n);
+            ek::kernels::reference::Fwht(v, n);
+          }
+          ek::kernels::reference::Gather(v, r.perm.data(), tmp.data(), n);
+        } else {
+          ek::kernels::reference::Scatter(v, r.perm.data(), tmp.data(), n);
+        }
+        std::copy(tmp.begin(), tmp.end(), v);
+        if (transpose) {
+          for (size_t k = r.rounds; k-- > 0;) {
+            ek::kernels::reference::Fwht(v, n);
+            ek::kernels::reference::Mul(r.signs.data() + k * n, v, n);
+          }
+        }
+      }
+      ek::kernels::testing::ForEachTarget([&] {
+        std::vector<float> got = in;
+        ASSERT_EQ(EK_OK, t->bind_structured(r.signs.data(), r.rounds, r.perm.data(), got.data(), count, n,
+                                            transpose));
+        ASSERT_EQ(want, got) << "n " << n << " transpose " << transpose;
+      });
+    }
+  }
+}
+
+TEST(BindTable, DenseOneVectorAtATimeIsTheMatrixVectorProduct) {
+  const ek_kernels* t = ek::kernels::CpuKernelTable();
+  const size_t n = 45;
+  const std::vector<float> m = Gaussian(n * n, 71), v = Gaussian(n, 72);
+  std::vector<float> got(n), want(n, 0.0f);
+  ASSERT_EQ(EK_OK, t->bind_dense(m.data(), n, v.data(), 1, got.data(), 0));
+  t->matvec(m.data(), n, n, v.data(), want.data());
+  EXPECT_EQ(want, got);
+  // transpose: the rows of m scaled by v, summed in row order
+  std::fill(want.begin(), want.end(), 0.0f);
+  for (size_t row = 0; row < n; ++row) ek::kernels::reference::Axpy(v[row], m.data() + row * n, want.data(), n);
+  ASSERT_EQ(EK_OK, t->bind_dense(m.data(), n, v.data(), 1, got.data(), 1));
+  EXPECT_EQ(want, got);
+}
+
+TEST(BindTable, BatchesAgreeWithOneVectorAtATime) {
+  const ek_kernels* t = ek::kernels::CpuKernelTable();
+  const size_t n = 64, count = ek::kernels::kDenseBatchMinCount + 3;  // the batched path
+  const std::vector<float> m = Gaussian(n * n, 81), v = Gaussian(count * n, 82);
+  for (uint32_t transpose : {0u, 1u}) {
+    std::vector<float> batch(count * n), one(n);
+    ASSERT_EQ(EK_OK, t->bind_dense(m.data(), n, v.data(), count, batch.data(), transpose));
+    for (size_t j = 0; j < count; ++j) {
+      ASSERT_EQ(EK_OK, t->bind_dense(m.data(), n, v.data() + j * n, 1, one.data(), transpose));
+      for (size_t i = 0; i < n; ++i) ASSERT_NEAR(one[i], batch[j * n + i], 1e-5) << j << " " << i;
+    }
+  }
+}
+
+TEST(BindTable, RefusalsAreStatusesAndWriteNothing) {
+  const ek_kernels* t = ek::kernels::CpuKernelTable();
+  const Role r = MakeRole(8, 1, 91);
+  std::vector<float> v(24, 1.0f), out(24, 7.0f);
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, t->bind_structured(r.signs.data(), 1, r.perm.data(), v.data(), 2, 12, 0));
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, t->bind_structured(r.signs.data(), 1, r.perm.data(), nullptr, 2, 8, 0));
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, t->bind_structured(nullptr, 1, r.perm.data(), v.data(), 2, 8, 0));
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, t->bind_structured(r.signs.data(), 1, nullptr, v.data(), 2, 8, 0));
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT,
+            t->bind_structured(r.signs.data(), 1, r.perm.data(), v.data(), SIZE_MAX / 4, 8, 0));
+  EXPECT_EQ(std::vector<float>(24, 1.0f), v);
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, t->bind_dense(nullptr, 4, v.data(), 2, out.data(), 0));
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, t->bind_dense(v.data(), 4, v.data(), 2, nullptr, 0));
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, t->bind_dense(v.data(), 4, v.data(), SIZE_MAX / 2, out.data(), 0));
+  EXPECT_EQ(std::vector<float>(24, 7.0f), out);
+  // Nothing to do is fine, whatever the pointers.
+  EXPECT_EQ(EK_OK, t->bind_structured(nullptr, 1, nullptr, nullptr, 0, 8, 0));
+  EXPECT_EQ(EK_OK, t->bind_dense(nullptr, 0, nullptr, 5, nullptr, 1));
 }
 
 }  // namespace
