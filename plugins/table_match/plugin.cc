@@ -1,7 +1,8 @@
 // embedkit.table_match: the C ABI of the plugin (descriptor and "ek.matcher/1").
 // Every entry point catches everything and returns a status, with the reason through
 // ek_host::set_error and last_error().
-#include "plugin_json.h"
+#include "config_reader.h"
+#include "guard.h"
 #include <embedkit/ext/matcher.h>
 #include <embedkit/plugin.h>
 
@@ -11,7 +12,6 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <new>
 #include <sstream>
 #include <string>
 
@@ -40,32 +40,12 @@ struct ResultBox {
 
 Instance* Self(void* p) { return static_cast<Instance*>(p); }
 
+// An entry point of the instance: its reason goes to set_error and last_error().
 template <class F>
 ek_status Guard(void* instance, const char* fn, F&& f) {
   Instance* self = Self(instance);
   if (!self) return EK_ERR_INVALID_ARGUMENT;
-  const ek_host* host = self->host;
-  auto report = [&](const std::string& m) {
-    self->last_error = std::string(fn) + ": " + m;
-    host->set_error(host, self->last_error.c_str());
-  };
-  try {
-    f(self);
-    self->last_error.clear();
-    return EK_OK;
-  } catch (const Error& e) {
-    report(e.message);
-    return e.status;
-  } catch (const std::bad_alloc&) {
-    report("out of memory");
-    return EK_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    report(std::string("internal error: ") + e.what());
-    return EK_ERR_INTERNAL;
-  } catch (...) {
-    report("internal error");
-    return EK_ERR_INTERNAL;
-  }
+  return ek_plugin::Guard(self->host, fn, &self->last_error, [&] { f(self); });
 }
 
 void NotNull(const void* p, const char* name) {
@@ -77,26 +57,7 @@ void CheckSide(uint32_t side) {
     Fail(EK_ERR_INVALID_ARGUMENT, "side must be EK_MATCHER_SOURCE (0) or EK_MATCHER_TARGET (1)");
 }
 
-std::string ConfigString(const ek_host* host, const char* config, size_t length, const char* key) {
-  char buf[4096];
-  ek_status s = host->config_string(host, config, length, key, "", buf, sizeof buf);
-  if (s != EK_OK) Fail(s, std::string("config \"") + key + "\" must be a string of < 4096 bytes");
-  return buf;
-}
-
-int64_t ConfigInt(const ek_host* host, const char* config, size_t length, const char* key,
-                  int64_t fallback, int64_t lo, int64_t hi) {
-  int64_t v = fallback;
-  ek_status s = host->config_int(host, config, length, key, fallback, &v);
-  if (s != EK_OK) Fail(s, std::string("config \"") + key + "\" must be an integer");
-  if (v < lo || v > hi) {
-    Fail(EK_ERR_INVALID_ARGUMENT, std::string("config \"") + key + "\" is " + std::to_string(v) +
-                                      "; use " + std::to_string(lo) + ".." + std::to_string(hi));
-  }
-  return v;
-}
-
-ek_status Create(const ek_host* host, const char* config, size_t length, void** out_instance) {
+ek_status Create(const ek_host* host, const char* config_json, size_t length, void** out_instance) {
   if (!host || !out_instance) return EK_ERR_INVALID_ARGUMENT;
   *out_instance = nullptr;
   if (host->struct_size < offsetof(ek_host, text) + sizeof(host->text) ||
@@ -104,22 +65,23 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
     host->set_error(host, "host ABI does not match the one embedkit.table_match was built for");
     return EK_ERR_ABI_MISMATCH;
   }
-  try {
+  return ek_plugin::GuardCreate(host, [&] {
+    const ek_plugin::ConfigReader config(host, config_json, length);
     tmatch::Config c;
-    c.model_path = ConfigString(host, config, length, "model");
-    c.variant = ConfigString(host, config, length, "variant");
-    c.wordvec_path = ConfigString(host, config, length, "wordvec");
-    c.cache_store = ConfigString(host, config, length, "cache_store");
+    c.model_path = config.String("model", "");
+    c.variant = config.String("variant", "");
+    c.wordvec_path = config.String("wordvec", "");
+    c.cache_store = config.String("cache_store", "");
     c.limits.max_input_bytes = static_cast<size_t>(
-        ConfigInt(host, config, length, "max_input_bytes", 64 << 20, 1, int64_t{1} << 32));
+        config.Int("max_input_bytes", 64 << 20, 1, int64_t{1} << 32));
     c.limits.max_columns = static_cast<size_t>(
-        ConfigInt(host, config, length, "max_columns", 100000, 1, 10000000));
+        config.Int("max_columns", 100000, 1, 10000000));
     c.limits.max_text_bytes = static_cast<size_t>(
-        ConfigInt(host, config, length, "max_text_bytes", 1 << 20, 16, int64_t{1} << 30));
+        config.Int("max_text_bytes", 1 << 20, 16, int64_t{1} << 30));
     c.max_pairs = static_cast<size_t>(
-        ConfigInt(host, config, length, "max_pairs", 25000000, 1, int64_t{1} << 34));
-    c.char_dim = static_cast<uint32_t>(ConfigInt(host, config, length, "char_dim", 2048, 64, 65536));
-    c.word_dim = static_cast<uint32_t>(ConfigInt(host, config, length, "word_dim", 2048, 64, 65536));
+        config.Int("max_pairs", 25000000, 1, int64_t{1} << 34));
+    c.char_dim = static_cast<uint32_t>(config.Int("char_dim", 2048, 64, 65536));
+    c.word_dim = static_cast<uint32_t>(config.Int("word_dim", 2048, 64, 65536));
     std::string model_text = tmatch::kBuiltinModel;
     if (!c.model_path.empty()) {
       std::ifstream in(c.model_path, std::ios::binary);
@@ -133,10 +95,7 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
     self->host = host;
     self->matcher = std::make_unique<tmatch::Matcher>(host, std::move(c), std::move(model));
     *out_instance = self.release();
-    return EK_OK;
-  } catch (...) {
-    return ek_plugin::ReportCurrentException<Error>(host);
-  }
+  });
 }
 
 void Destroy(void* instance) {

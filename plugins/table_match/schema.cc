@@ -14,8 +14,6 @@
 
 namespace tmatch {
 
-void Fail(ek_status status, std::string message) { throw Error{status, std::move(message)}; }
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -19,15 +19,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "error.h"
+
 namespace tmatch {
 
 // A failure with a status and a message (thrown inside the plugin, turned into a
-// status at the ABI boundary).
-struct Error {
-  ek_status status;
-  std::string message;
-};
-[[noreturn]] void Fail(ek_status status, std::string message);
+// status at the ABI boundary by plugins/common's guard).
+using Error = ek_plugin::Error;
+using ek_plugin::Fail;
 
 struct Column {
   std::string id;     // "table.column" or the glossary id

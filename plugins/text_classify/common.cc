@@ -1,5 +1,7 @@
 // Configuration, JSON helpers, host helpers and model persistence of text_classify.
-#include "plugin_json.h"
+#include "config_reader.h"
+#include "host_failure.h"
+#include "json_quote.h"
 #include <simdjson.h>
 
 #include <algorithm>
@@ -12,9 +14,6 @@
 #include "tc.h"
 
 namespace tc {
-
-void Fail(ek_status status, std::string message) { throw Error{status, std::move(message)}; }
-
 
 std::string EmbedderName(EmbedderKind k) {
   switch (k) {
@@ -84,66 +83,45 @@ namespace {
 
 [[noreturn]] void BadConfig(const std::string& why) { Fail(EK_ERR_INVALID_ARGUMENT, "config: " + why); }
 
+// Numbers and strings through plugins/common's reader (the host parses, ranges are
+// checked there); booleans and the list of keys, which the host's config API lacks,
+// from the object parsed here, so that an unknown key is refused.
 struct ConfigReader {
+  ConfigReader(const ek_host* h, std::string_view text) : host(h, text.data(), text.size()) {}
+  ek_plugin::ConfigReader host;
   simdjson::dom::parser parser;
   simdjson::dom::object obj;
   std::set<std::string> seen;
 
-  simdjson::dom::element Get(const char* key, bool* found) {
-    seen.insert(key);
-    simdjson::dom::element e;
-    *found = !obj.at_key(key).get(e);
-    return e;
-  }
   double Number(const char* key, double fallback, double lo, double hi) {
-    bool found;
-    auto e = Get(key, &found);
-    if (!found) return fallback;
-    double d;
-    if (e.is_int64()) {
-      d = static_cast<double>(int64_t(e));
-    } else if (e.is_uint64()) {
-      d = static_cast<double>(uint64_t(e));
-    } else if (e.get_double().get(d)) {
-      BadConfig(std::string("\"") + key + "\" must be a number");
-    }
-    if (!(d >= lo && d <= hi)) {
-      BadConfig(std::string("\"") + key + "\" is " + simdjson::minify(e) + "; use " + std::to_string(lo) + ".." +
-                std::to_string(hi));
-    }
-    return d;
+    seen.insert(key);
+    return host.Double(key, fallback, lo, hi);
   }
-  size_t Size(const char* key, size_t fallback, double lo, double hi) {
-    double d = Number(key, static_cast<double>(fallback), lo, hi);
-    if (d != std::floor(d)) BadConfig(std::string("\"") + key + "\" must be an integer");
-    return static_cast<size_t>(d);
+  size_t Size(const char* key, size_t fallback, int64_t lo, int64_t hi) {
+    seen.insert(key);
+    return static_cast<size_t>(host.Int(key, static_cast<int64_t>(fallback), lo, hi));
+  }
+  std::string String(const char* key, const std::string& fallback) {
+    seen.insert(key);
+    return host.String(key, fallback);
   }
   bool Bool(const char* key, bool fallback) {
-    bool found;
-    auto e = Get(key, &found);
-    if (!found) return fallback;
+    seen.insert(key);
+    simdjson::dom::element e;
+    if (obj.at_key(key).get(e) || e.is_null()) return fallback;
     bool b;
     if (e.get_bool().get(b)) BadConfig(std::string("\"") + key + "\" must be true or false");
     return b;
-  }
-  std::string String(const char* key, const std::string& fallback) {
-    bool found;
-    auto e = Get(key, &found);
-    if (!found) return fallback;
-    std::string_view s;
-    if (e.get_string().get(s)) BadConfig(std::string("\"") + key + "\" must be a string");
-    return std::string(s);
   }
 };
 
 }  // namespace
 
 Config ReadConfig(const ek_host* host, const char* json, size_t length) {
-  (void)host;
   Config c;
   std::string_view text = json && length ? std::string_view(json, length) : std::string_view("{}");
   c.json = std::string(text);
-  ConfigReader r;
+  ConfigReader r(host, text);
   simdjson::padded_string padded(text);
   simdjson::dom::element root;
   auto err = r.parser.parse(padded).get(root);
@@ -169,7 +147,7 @@ Config ReadConfig(const ek_host* host, const char* json, size_t length) {
   const std::string mode = r.String("mode", "lbl2vec");
   if (mode != "lbl2vec" && mode != "zero_shot") BadConfig("\"mode\" is '" + mode + "'; use lbl2vec or zero_shot");
   c.zero_shot = mode == "zero_shot";
-  c.seed = static_cast<uint64_t>(r.Number("seed", 1, 0, 9007199254740991.0));
+  c.seed = static_cast<uint64_t>(r.Size("seed", 1, 0, 9007199254740991));
 
   c.lowercase = r.Bool("lowercase", c.lowercase);
   c.strip_headers = r.Bool("strip_headers", c.strip_headers);
@@ -179,12 +157,10 @@ Config ReadConfig(const ek_host* host, const char* json, size_t length) {
   c.min_token_chars = static_cast<uint32_t>(r.Size("min_token_chars", c.min_token_chars, 1, 64));
   c.max_token_bytes = static_cast<uint32_t>(r.Size("max_token_bytes", c.max_token_bytes, 1, 1024));
 
-  bool found;
-  auto thr = r.Get("similarity_threshold", &found);
-  if (found && !thr.is_null()) c.similarity_threshold = r.Number("similarity_threshold", 0, -1, 1);
+  c.similarity_threshold = r.Number("similarity_threshold", NAN, -1, 1);  // NAN: unset
   c.threshold_offset = r.Number("threshold_offset", c.threshold_offset, 0, 2);
-  c.min_num_docs = r.Size("min_num_docs", c.min_num_docs, 1, 1e9);
-  c.max_num_docs = r.Size("max_num_docs", c.max_num_docs, 0, 1e9);
+  c.min_num_docs = r.Size("min_num_docs", c.min_num_docs, 1, 1000000000);
+  c.max_num_docs = r.Size("max_num_docs", c.max_num_docs, 0, 1000000000);
   if (c.max_num_docs && c.max_num_docs < c.min_num_docs) BadConfig("\"max_num_docs\" is below \"min_num_docs\"");
   c.refine_rounds = static_cast<int>(r.Size("refine_rounds", 0, 0, 20));
   c.kmeans_rounds = r.Size("kmeans_rounds", c.kmeans_rounds, 0, 100);
@@ -195,7 +171,7 @@ Config ReadConfig(const ek_host* host, const char* json, size_t length) {
 
   c.vector_size = r.Size("vector_size", c.vector_size, 8, 4096);
   c.window = r.Size("window", c.window, 1, 100);
-  c.min_count = r.Size("min_count", c.min_count, 1, 1e9);
+  c.min_count = r.Size("min_count", c.min_count, 1, 1000000000);
   c.negative = r.Size("negative", c.negative, 1, 64);
   c.epochs = r.Size("epochs", c.epochs, 1, 1000);
   c.infer_epochs = r.Size("infer_epochs", c.infer_epochs, 0, 1000);
@@ -203,7 +179,7 @@ Config ReadConfig(const ek_host* host, const char* json, size_t length) {
   c.alpha = r.Number("alpha", c.alpha, 1e-6, 1);
   c.min_alpha = r.Number("min_alpha", c.min_alpha, 0, 1);
   c.dbow_words = r.Bool("dbow_words", c.dbow_words);
-  c.max_vocab = r.Size("max_vocab", c.max_vocab, 0, 1e9);
+  c.max_vocab = r.Size("max_vocab", c.max_vocab, 0, 1000000000);
   const std::string inf = r.String("infer", "sgd");
   if (inf != "sgd" && inf != "linear") BadConfig("\"infer\" is '" + inf + "'; use sgd or linear");
   c.infer_linear = inf == "linear";
@@ -401,10 +377,6 @@ std::vector<Label> ParseLabelsJson(std::string_view json) {
 
 // ---- Model persistence ----------------------------------------------------------------------
 namespace {
-// A failed host store call: its status, and the host's own reason in the message.
-void Check(const ek_host* host, ek_status s, const std::string& what) {
-  if (s != EK_OK) Fail(s, ek_plugin::HostFailure(host, what, s));
-}
 struct Coll {
   const ek_host* host;
   ek_collection* c = nullptr;
@@ -423,7 +395,7 @@ void ModelIO::WriteRows(const std::string& part, uint32_t dim, const std::vector
     Fail(s, "model '" + model_ + "': collection '" + name + "' exists with another dim (an older model of that name?); "
             "save under another name or drop the old model's collections first");
   }
-  Check(host_, s, "collection_create '" + name + "'");
+  ek_plugin::CheckHost(host_, s, "collection_create '" + name + "'");
   const size_t batch = 4096;
   for (size_t at = 0; at < ids.size(); at += batch) {
     const size_t n = std::min(batch, ids.size() - at);
@@ -435,7 +407,7 @@ void ModelIO::WriteRows(const std::string& part, uint32_t dim, const std::vector
     b.ids = id.data();
     b.vectors = vectors + at * dim;
     b.dim = dim;
-    Check(host_, host_->collection_upsert(c.c, &b), "collection_upsert '" + name + "'");
+    ek_plugin::CheckHost(host_, host_->collection_upsert(c.c, &b), "collection_upsert '" + name + "'");
   }
 }
 
@@ -446,14 +418,14 @@ void ModelIO::ReadRows(const std::string& part, uint32_t dim, const std::vector<
   if (s == EK_ERR_ALREADY_EXISTS) Fail(EK_ERR_CORRUPT, "model '" + model_ + "': '" + name + "' has another dim than " + std::to_string(dim));
   // A read-only store cannot create a missing collection: it is not there.
   if (s == EK_ERR_READ_ONLY) Fail(EK_ERR_NOT_FOUND, "model '" + model_ + "': '" + name + "' is missing");
-  Check(host_, s, "opening '" + name + "'");
+  ek_plugin::CheckHost(host_, s, "opening '" + name + "'");
   for (size_t i = 0; i < ids.size(); ++i) {
     size_t got = 0;
     s = host_->collection_get(c.c, ids[i].c_str(), out + i * dim, dim, &got, nullptr);
     if (s == EK_ERR_NOT_FOUND) {
       Fail(EK_ERR_NOT_FOUND, "model '" + model_ + "': row '" + ids[i] + "' of '" + name + "' is missing");
     }
-    Check(host_, s, "collection_get '" + name + "'");
+    ek_plugin::CheckHost(host_, s, "collection_get '" + name + "'");
   }
 }
 

@@ -1,13 +1,13 @@
 // embedkit.text_classify: the C ABI of the plugin ("ek.classifier/1" and
 // "ek.encoder/1"). Every entry point catches everything and returns a status, with
 // the reason through ek_host::set_error and the table's last_error().
-#include "plugin_json.h"
+#include "guard.h"
+#include "json_quote.h"
 #include <simdjson.h>
 
 #include <chrono>
 #include <cstddef>
 #include <cstring>
-#include <new>
 #include <set>
 
 #include "auto_embedder.h"
@@ -39,33 +39,12 @@ struct Instance {
 
 Instance* Self(void* p) { return static_cast<Instance*>(p); }
 
-void Report(Instance* self, const std::string& message) {
-  if (!self) return;
-  self->last_error = message;
-  if (!message.empty()) self->host->set_error(self->host, message.c_str());
-}
-
+// An entry point of the instance: its reason goes to set_error and last_error().
 template <class F>
 ek_status Guard(void* instance, const char* fn, F&& f) {
   Instance* self = Self(instance);
   if (!self) return EK_ERR_INVALID_ARGUMENT;
-  try {
-    f(self);
-    self->last_error.clear();
-    return EK_OK;
-  } catch (const Error& e) {
-    Report(self, std::string(fn) + ": " + e.message);
-    return e.status;
-  } catch (const std::bad_alloc&) {
-    Report(self, std::string(fn) + ": out of memory");
-    return EK_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    Report(self, std::string(fn) + ": internal error: " + e.what());
-    return EK_ERR_INTERNAL;
-  } catch (...) {
-    Report(self, std::string(fn) + ": internal error");
-    return EK_ERR_INTERNAL;
-  }
+  return ek_plugin::Guard(self->host, fn, &self->last_error, [&] { f(self); });
 }
 
 void NotNull(const void* p, const char* name) {
@@ -245,7 +224,7 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
     host->set_error(host, "embedkit.text_classify needs a host with the text API (ek_host::text)");
     return EK_ERR_ABI_MISMATCH;
   }
-  try {
+  return ek_plugin::GuardCreate(host, [&] {
     auto self = std::make_unique<Instance>();
     self->host = host;
     self->env.host = host;
@@ -255,10 +234,7 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
     self->requested = self->config;
     SetTokenizer(self.get());
     *out_instance = self.release();
-    return EK_OK;
-  } catch (...) {
-    return ek_plugin::ReportCurrentException<Error>(host);
-  }
+  });
 }
 
 void Destroy(void* instance) {

@@ -19,14 +19,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "error.h"
+
 namespace tc {
 
 // ---- Errors (thrown inside the plugin only; every ABI entry returns a status) --------
-struct Error {
-  ek_status status;
-  std::string message;
-};
-[[noreturn]] void Fail(ek_status status, std::string message);
+using Error = ek_plugin::Error;
+using ek_plugin::Fail;
 
 // ---- Configuration (docs/text_classify.md lists every key) ---------------------------
 // kAuto: the default; resolved at fit to kDoc2Vec or kCombined (auto_embedder.h).

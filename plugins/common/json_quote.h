@@ -1,0 +1,18 @@
+// The one JSON string quoter of the bundled plugins, for the JSON they write
+// (metadata rows, stats, explanations):
+//
+//   std::string meta = "{\"title\":" + ek_plugin::JsonQuote(title) + "}";
+//
+// Checking JSON that comes in is the host's job: ek_host::json_check.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ek_plugin {
+
+// `s` as a quoted JSON string: quotes, backslashes and control characters escaped
+// (\n, \r, \t by name, the rest as \u00XX); other bytes, UTF-8 included, verbatim.
+std::string JsonQuote(std::string_view s);
+
+}  // namespace ek_plugin

@@ -1,0 +1,83 @@
+// plugins/common as the bundled plugins use it, seen through the public C API: the
+// config reader's range messages (integers printed as integers), host failures passed
+// on with the host's words, the entry-point guard's "<function>: <reason>" in both
+// error channels; and the JSON quoter directly.
+#include <embedkit/embedkit.h>
+#include <embedkit/ext/matcher.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "json_quote.h"
+
+namespace {
+
+ek_context* Shared() {
+  static ek_context* context = [] {
+    ek_context* c = nullptr;
+    EXPECT_EQ(ek_context_create(nullptr, &c), EK_OK) << ek_last_error();
+    return c;
+  }();
+  return context;
+}
+
+// Creates an instance of `plugin` from `config`: its status; ek_last_error() has the reason.
+ek_status Create(const char* plugin, const std::string& config) {
+  ek_instance* instance = nullptr;
+  const ek_status s = ek_instance_create(Shared(), plugin, config.c_str(), &instance);
+  ek_instance_free(instance);
+  return s;
+}
+
+std::string LastError() { return ek_last_error(); }
+
+#define EXPECT_CONTAINS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << (text)
+
+TEST(ConfigReader, RangesArePrintedAsTheirKind) {
+  EXPECT_EQ(Create("embedkit.text_classify", R"({"hash_bits": 8})"), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_CONTAINS(LastError(), "config \"hash_bits\" is 8; use 10..24");
+  EXPECT_EQ(Create("embedkit.text_classify", R"({"scale": 0})"), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_CONTAINS(LastError(), "config \"scale\" is 0; use 0.001..10000");
+  EXPECT_EQ(Create("embedkit.table_match", R"({"max_columns": 0})"), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_CONTAINS(LastError(), "config \"max_columns\" is 0; use 1..10000000");
+}
+
+TEST(ConfigReader, WrongTypesCarryTheHostsReason) {
+  EXPECT_EQ(Create("embedkit.text_classify", R"({"hash_bits": "x"})"), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_CONTAINS(LastError(), "reading config \"hash_bits\" failed: ");
+  EXPECT_CONTAINS(LastError(), "'hash_bits' must be an integer, got a string");
+}
+
+TEST(ConfigReader, StringsOfAnyLengthAreReadWhole) {
+  // The model path is read whole (table_match capped strings at 4095 bytes before).
+  const std::string path = "/nonexistent/" + std::string(5000, 'm') + ".json";
+  EXPECT_EQ(Create("embedkit.table_match", "{\"model\": \"" + path + "\"}"), EK_ERR_IO);
+  EXPECT_CONTAINS(LastError(), "cannot read model file '" + path + "'");
+}
+
+TEST(Guard, EntryPointFailuresNameTheFunctionInBothChannels) {
+  ek_instance* instance = nullptr;
+  ASSERT_EQ(ek_instance_create(Shared(), "embedkit.table_match", "{}", &instance), EK_OK)
+      << LastError();
+  const void* table = nullptr;
+  ASSERT_EQ(ek_instance_get_extension(instance, EK_EXT_MATCHER, &table), EK_OK);
+  const auto* matcher = static_cast<const ek_matcher_ext*>(table);
+  void* self = ek_instance_plugin_data(instance);
+  size_t count = 0;
+  EXPECT_EQ(matcher->count(self, 7, &count), EK_ERR_INVALID_ARGUMENT);
+  const std::string reason = "count: side must be EK_MATCHER_SOURCE (0) or EK_MATCHER_TARGET (1)";
+  EXPECT_EQ(std::string(matcher->last_error(self)), reason);
+  EXPECT_EQ(matcher->count(self, EK_MATCHER_SOURCE, &count), EK_OK);
+  EXPECT_EQ(std::string(matcher->last_error(self)), "");  // cleared by a success
+  ek_instance_free(instance);
+}
+
+TEST(JsonQuote, EscapesWhatJsonRequiresAndKeepsUtf8) {
+  EXPECT_EQ(ek_plugin::JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(ek_plugin::JsonQuote("\n\r\t"), "\"\\n\\r\\t\"");
+  EXPECT_EQ(ek_plugin::JsonQuote(std::string("\x01\0x", 3)), "\"\\u0001\\u0000x\"");
+  EXPECT_EQ(ek_plugin::JsonQuote("caf\xC3\xA9 /"), "\"caf\xC3\xA9 /\"");
+}
+
+}  // namespace
