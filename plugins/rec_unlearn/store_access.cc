@@ -1,0 +1,95 @@
+#include "store_access.h"
+
+#include <algorithm>
+
+#include "model.h"
+#include "plugin_json.h"
+
+namespace rec {
+
+void HostCheck(const ek_host* host, ek_status s, const std::string& what) {
+  if (s != EK_OK) Fail(s, ek_plugin::HostFailure(host, what, s));
+}
+
+StoreTxn::StoreTxn(const ek_host* h, ek_store* store) : h_(h), store_(store) {
+  if (store_) {
+    HostCheck(h_, h_->store_begin(store_), "starting a store transaction");
+    open_ = true;
+  }
+}
+
+void StoreTxn::Commit() {
+  if (!open_) return;
+  HostCheck(h_, h_->store_commit(store_), "committing the store transaction");
+  open_ = false;
+}
+
+StoreTxn::~StoreTxn() {
+  if (open_) h_->store_rollback(store_);
+}
+
+Coll::Coll(const ek_host* h, ek_store* store, const std::string& name, uint32_t dim) : host(h) {
+  HostCheck(h, h->collection_create(store, name.c_str(), dim, EK_METRIC_DOT, &c), "opening collection '" + name + "'");
+}
+
+Coll::~Coll() {
+  if (c) host->collection_free(c);
+}
+
+std::vector<Coll::Row> Coll::List(bool meta) const {
+  ek_results* res = nullptr;
+  HostCheck(host, host->collection_list(c, 0, 0, meta ? 1 : 0, &res), "collection_list");
+  std::vector<Row> rows;
+  const size_t n = host->results_hit_count(res, 0);
+  rows.reserve(n);
+  for (size_t r = 0; r < n; ++r) {
+    ek_hit hit{};
+    hit.struct_size = sizeof hit;
+    if (host->results_hit(res, 0, r, &hit) != EK_OK) {
+      host->results_free(res);
+      Fail(EK_ERR_STORAGE, "results_hit failed");
+    }
+    rows.push_back(Row{hit.id, hit.metadata_json ? hit.metadata_json : ""});
+  }
+  host->results_free(res);
+  return rows;
+}
+
+void Coll::Upsert(const std::vector<std::string>& ids, const std::vector<float>& vecs, size_t dim,
+                  const std::vector<std::string>* meta) const {
+  const size_t kBatch = 20000;
+  for (size_t b = 0; b < ids.size(); b += kBatch) {
+    const size_t n = std::min(kBatch, ids.size() - b);
+    std::vector<const char*> ip(n), mp(meta ? n : 0);
+    for (size_t r = 0; r < n; ++r) {
+      ip[r] = ids[b + r].c_str();
+      if (meta) mp[r] = (*meta)[b + r].empty() ? nullptr : (*meta)[b + r].c_str();
+    }
+    ek_upsert_batch batch{};
+    batch.struct_size = sizeof batch;
+    batch.count = n;
+    batch.ids = ip.data();
+    batch.vectors = vecs.data() + b * dim;
+    batch.dim = dim;
+    batch.metadata_json = meta ? mp.data() : nullptr;
+    HostCheck(host, host->collection_upsert(c, &batch), "collection_upsert");
+  }
+}
+
+size_t Coll::Delete(const std::vector<std::string>& ids) const {
+  if (ids.empty()) return 0;
+  std::vector<const char*> ip(ids.size());
+  for (size_t r = 0; r < ids.size(); ++r) ip[r] = ids[r].c_str();
+  size_t deleted = 0;
+  HostCheck(host, host->collection_delete(c, ip.data(), ip.size(), &deleted), "collection_delete");
+  return deleted;
+}
+
+void Coll::DeleteOthers(const std::unordered_set<std::string>& keep) const {
+  std::vector<std::string> stale;
+  for (auto& r : List(false))
+    if (!keep.count(r.id)) stale.push_back(r.id);
+  Delete(stale);
+}
+
+}  // namespace rec

@@ -1,0 +1,57 @@
+// embedkit.rec_unlearn: the host's store functions as C++ — a failed call becomes a
+// rec::Error carrying the host's reason, a transaction is a scope, a collection a
+// handle that frees itself.
+#pragma once
+
+#include <embedkit/plugin.h>
+
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace rec {
+
+// A failed host call: its status, and the host's own reason in the message.
+void HostCheck(const ek_host* host, ek_status s, const std::string& what);
+
+// One store transaction for a request that writes several collections (save, the
+// model write after training, a forget request, purge): begun on construction,
+// durable at Commit(), rolled back if the request fails first, so a crash or an error
+// never leaves half a request in the store. Without a store it does nothing.
+class StoreTxn {
+ public:
+  StoreTxn(const ek_host* h, ek_store* store);
+  void Commit();
+  ~StoreTxn();
+  StoreTxn(const StoreTxn&) = delete;
+  StoreTxn& operator=(const StoreTxn&) = delete;
+
+ private:
+  const ek_host* h_;
+  ek_store* store_;
+  bool open_ = false;
+};
+
+// Collection `name` of the store, created with `dim` (dot metric) if it is missing.
+struct Coll {
+  const ek_host* host;
+  ek_collection* c = nullptr;
+  Coll(const ek_host* h, ek_store* store, const std::string& name, uint32_t dim);
+  ~Coll();
+  Coll(const Coll&) = delete;
+  Coll& operator=(const Coll&) = delete;
+
+  struct Row {
+    std::string id, meta;
+  };
+  std::vector<Row> List(bool meta) const;
+  // Upserts in batches of 20000 rows; `meta` (optional) holds one JSON text per row,
+  // "" for none.
+  void Upsert(const std::vector<std::string>& ids, const std::vector<float>& vecs, size_t dim,
+              const std::vector<std::string>* meta) const;
+  size_t Delete(const std::vector<std::string>& ids) const;
+  // Deletes every row whose id is not in `keep`.
+  void DeleteOthers(const std::unordered_set<std::string>& keep) const;
+};
+
+}  // namespace rec
