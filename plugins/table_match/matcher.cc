@@ -1,7 +1,9 @@
 // table_match: signals, the two-stage logistic model, ranking, assignment, LLM hooks
 // and the glossary-vector cache. See docs/table_match.md for the method.
 #include "plugin_json.h"
+#include "data_path.h"
 #include "matcher.h"
+#include "decide.h"
 
 #include <simdjson.h>
 
@@ -44,8 +46,6 @@ Model ParseModel(std::string_view json) {
     Fail(EK_ERR_PARSE, std::string("model JSON: ") + simdjson::error_message(err));
   }
   Model m;
-  std::string_view trained;
-  if (!root["trained_on"].get(trained)) m.trained_on = std::string(trained);
   simdjson::dom::array variants;
   if (root["variants"].get(variants)) Fail(EK_ERR_PARSE, "model JSON: no \"variants\" array");
   for (auto v : variants) {
@@ -291,56 +291,6 @@ struct Idf {
 
 void Sigmoid(double z, float* out) { *out = static_cast<float>(1.0 / (1.0 + std::exp(-z))); }
 
-// Hungarian method (e-maxx), minimising cost over an n x m matrix with n <= m.
-std::vector<int> Hungarian(const std::vector<double>& cost, size_t n, size_t m) {
-  const double kInf = std::numeric_limits<double>::infinity();
-  std::vector<double> u(n + 1), v(m + 1);
-  std::vector<size_t> p(m + 1, 0), way(m + 1, 0);
-  for (size_t i = 1; i <= n; ++i) {
-    p[0] = i;
-    size_t j0 = 0;
-    std::vector<double> minv(m + 1, kInf);
-    std::vector<char> used(m + 1, 0);
-    do {
-      used[j0] = 1;
-      const size_t i0 = p[j0];
-      double delta = kInf;
-      size_t j1 = 0;
-      for (size_t j = 1; j <= m; ++j) {
-        if (used[j]) continue;
-        const double cur = cost[(i0 - 1) * m + (j - 1)] - u[i0] - v[j];
-        if (cur < minv[j]) {
-          minv[j] = cur;
-          way[j] = j0;
-        }
-        if (minv[j] < delta) {
-          delta = minv[j];
-          j1 = j;
-        }
-      }
-      for (size_t j = 0; j <= m; ++j) {
-        if (used[j]) {
-          u[p[j]] += delta;
-          v[j] -= delta;
-        } else {
-          minv[j] -= delta;
-        }
-      }
-      j0 = j1;
-    } while (p[j0] != 0);
-    do {
-      const size_t j1 = way[j0];
-      p[j0] = p[j1];
-      j0 = j1;
-    } while (j0);
-  }
-  std::vector<int> row_to_col(n, -1);
-  for (size_t j = 1; j <= m; ++j)
-    if (p[j]) row_to_col[p[j] - 1] = static_cast<int>(j - 1);
-  return row_to_col;
-}
-
-
 std::string Num(double v) {
   if (!std::isfinite(v)) return "null";
   char buf[32];
@@ -357,6 +307,8 @@ struct Dense {
   std::vector<float> chr, name, desc, doc, table, wvn, wvd;
   uint32_t cd = 0, wd = 0, vd = 0;
 };
+
+class TableContext;
 
 struct Matcher::Impl {
   const ek_host* host;
@@ -495,7 +447,8 @@ struct Matcher::Impl {
                                   std::to_string(s));
         }
         len = std::min(len, cap);
-        if (len) c.description += (c.description.empty() ? "" : " ") + std::string(buf.data(), len);
+        if (len && !c.description.empty()) c.description += ' ';
+        c.description.append(buf.data(), len);
       }
     }
     (void)warnings;
@@ -722,6 +675,33 @@ struct Matcher::Impl {
     dense[7] = dot(ds.wvn, dt.wvn, ds.vd);
     dense[8] = dot(ds.wvd, dt.wvd, ds.vd);
   }
+
+  // ---- The stages of Matcher::Match (defined below TableContext) ----
+  struct Stage1 {
+    std::vector<float> z;        // stage-1 logit of every pair (S x T)
+    std::vector<float> signals;  // every pair's signals (S x T x kSignalCount), or empty
+  };
+  struct Stage2 {
+    std::vector<float> rowmax, colmax, score;  // score: the final score of every pair
+    std::vector<double> context_weights;       // by Context
+  };
+  void EncodeAll(std::vector<std::string>* warnings);
+  void EncodeDense(const std::vector<Prepared>& P, Dense* d) const;
+  bool EncodeTargetsThroughCache();
+  std::string TargetCacheName(uint32_t row_dim) const;
+  bool ReadTargetCache(ek_collection* col, uint32_t row_dim);
+  ek_status WriteTargetCache(ek_collection* col, uint32_t row_dim);
+  Stage1 ScoreStage1(const ModelVariant& mv) const;
+  void ScoreBlock(const ModelVariant& mv, size_t s0, size_t s1, Stage1* out,
+                  std::vector<float> (&m)[9]) const;
+  static Stage2 ScoreStage2(const ModelVariant& mv, const std::vector<float>& z,
+                            const TableContext& tc, size_t S, size_t T);
+  std::vector<std::vector<Candidate>> Rank(std::vector<float>* score, uint32_t top_k,
+                                           const ek_matcher_llm_hooks* judge) const;
+  void Judge(const ek_matcher_llm_hooks& hooks, size_t s, std::vector<Candidate>* list,
+             float* score_row) const;
+  void Explain(size_t s, Candidate* c, const ModelVariant& mv, const Stage1& s1, const Stage2& s2,
+               const TableContext& tc) const;
 };
 
 // ---- Table context ---------------------------------------------------------------------------
@@ -842,16 +822,33 @@ class TableContext {
 };
 
 // ---- Matcher ---------------------------------------------------------------------------------
+namespace {
+
+// Config "wordvec", else $EMBEDKIT_GLOVE, else the GloVe table in a data folder found at
+// run time (plugins/common/data_path.h); "" when there is none, which `host` (when
+// given) is told about with the places looked in.
+std::string WordVectorPath(const std::string& configured, const ek_host* host) {
+  if (!configured.empty()) return configured;
+  if (const char* env = std::getenv("EMBEDKIT_GLOVE"); env && *env) return env;
+  std::string looked;
+  std::string path = ek_plugin::FindDataFile(reinterpret_cast<const void*>(&ParseModel),
+                                             ek_plugin::kGloveDataFile, &looked);
+  if (path.empty() && host) {
+    host->log(host, EK_LOG_WARN,
+              ("table_match: no word-vector table (config \"wordvec\", EMBEDKIT_GLOVE or " +
+               std::string(ek_plugin::kGloveDataFile) + " under EMBEDKIT_DATA_PATH; looked in: " +
+               (looked.empty() ? "nowhere" : looked) + "); using the lexical model")
+                  .c_str());
+  }
+  return path;
+}
+
+}  // namespace
+
 Matcher::Matcher(const ek_host* host, Config config, Model model)
     : host_(host), config_(std::move(config)), model_(std::move(model)) {
   const ek_text_api* api = TextApi(host_);
-  std::string path = config_.wordvec_path;
-  if (path.empty()) {
-    if (const char* env = std::getenv("EMBEDKIT_GLOVE")) path = env;
-#ifdef EK_TM_DEFAULT_GLOVE
-    if (path.empty()) path = EK_TM_DEFAULT_GLOVE;
-#endif
-  }
+  const std::string path = WordVectorPath(config_.wordvec_path, api ? host_ : nullptr);
   if (api && !path.empty() && path != "none") {
     auto w = std::make_unique<WordVectors>();
     w->api = api;
@@ -905,17 +902,334 @@ std::vector<std::string> Matcher::SignalNames() const {
   return n;
 }
 
-std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
-  const size_t S = source_.size(), T = target_.size();
+// ---- Matcher::Match, stage by stage -------------------------------------------------------------------
+namespace {
+
+bool ByScore(const Candidate& x, const Candidate& y) { return x.score > y.score; }
+
+// The layout of one glossary vector cached in the store: chr, name, desc, doc, table,
+// wvn, wvd; `to_row` copies target t into the row, otherwise the row into target t.
+void CopyCachedRow(Dense* d, size_t t, float* row, bool to_row) {
+  auto copy = [&](std::vector<float>* v, uint32_t dim) {
+    if (dim) {
+      float* x = &(*v)[t * dim];
+      if (to_row) std::memcpy(row, x, dim * 4);
+      else std::memcpy(x, row, dim * 4);
+    }
+    row += dim;
+  };
+  copy(&d->chr, d->cd);
+  for (auto* v : {&d->name, &d->desc, &d->doc, &d->table}) copy(v, d->wd);
+  for (auto* v : {&d->wvn, &d->wvd}) copy(v, d->vd);
+}
+
+}  // namespace
+
+// Stage 2: the final score of every pair from its stage-1 logit, its gaps to the best of
+// its row and column, and the table context.
+Matcher::Impl::Stage2 Matcher::Impl::ScoreStage2(const ModelVariant& mv, const std::vector<float>& z,
+                                                 const TableContext& tc, size_t S, size_t T) {
+  Stage2 r;
+  r.rowmax.assign(S, -1e30f);
+  r.colmax.assign(T, -1e30f);
+  for (size_t s = 0; s < S; ++s)
+    for (size_t t = 0; t < T; ++t) {
+      const float v = z[s * T + t];
+      r.rowmax[s] = std::max(r.rowmax[s], v);
+      r.colmax[t] = std::max(r.colmax[t], v);
+    }
+  r.context_weights.assign(kContextCount, 0.0);
+  for (size_t q = 0; q < mv.context.size(); ++q) r.context_weights[mv.context[q]] += mv.context_weights[q];
+  r.score.resize(S * T);
+  for (size_t s = 0; s < S; ++s)
+    for (size_t t = 0; t < T; ++t) {
+      const double zz = z[s * T + t];
+      double logit = mv.a_z * zz + mv.a_row * (zz - r.rowmax[s]) + mv.a_col * (zz - r.colmax[t]) + mv.b2;
+      if (!mv.context.empty()) {
+        float cx[kContextCount];
+        tc.Features(s, t, cx);
+        for (int c = 0; c < kContextCount; ++c) logit += r.context_weights[c] * cx[c];
+      }
+      Sigmoid(logit, &r.score[s * T + t]);
+    }
+  return r;
+}
+
+void Matcher::Impl::EncodeDense(const std::vector<Prepared>& P, Dense* d) const {
+  struct EncodeJob {
+    const Impl* im;
+    const std::vector<Prepared>* p;
+    Dense* d;
+  } job{this, &P, d};
+  host->parallel_for(host, P.size(), 16,
+                     [](void* u, size_t b, size_t e) {
+                       auto* j = static_cast<EncodeJob*>(u);
+                       j->im->Encode(*j->p, j->d, b, e);
+                     },
+                     &job);
+}
+
+// The cache collection is named by a hash of every target field and the row layout, so
+// a changed glossary or configuration never reads stale vectors.
+std::string Matcher::Impl::TargetCacheName(uint32_t row_dim) const {
+  uint64_t h = Fnv("table_match/1");
+  for (const Column& c : tgt) {
+    for (const std::string* s : {&c.id, &c.table, &c.name, &c.type, &c.description,
+                                 &c.table_description, &c.synonyms}) {
+      h = Fnv(*s, h);
+      h = Fnv(std::string_view("\x1f", 1), h);
+    }
+  }
+  h = Fnv(std::to_string(row_dim) + (wv ? "wv" : "-"), h);
+  char name[64];
+  std::snprintf(name, sizeof name, "table_match.%016llx", static_cast<unsigned long long>(h));
+  return name;
+}
+
+bool Matcher::Impl::ReadTargetCache(ek_collection* col, uint32_t row_dim) {
+  std::vector<float> row(row_dim);
+  for (size_t t = 0; t < tgt.size(); ++t) {
+    size_t got = 0;
+    const std::string id = std::to_string(t);
+    if (host->collection_get(col, id.c_str(), row.data(), row_dim, &got, nullptr) != EK_OK ||
+        got != row_dim)
+      return false;
+    CopyCachedRow(&dt, t, row.data(), false);
+  }
+  return true;
+}
+
+ek_status Matcher::Impl::WriteTargetCache(ek_collection* col, uint32_t row_dim) {
+  const size_t T = tgt.size();
+  std::vector<float> rows(T * row_dim);
+  std::vector<std::string> ids(T);
+  std::vector<const char*> idp(T);
+  for (size_t t = 0; t < T; ++t) {
+    CopyCachedRow(&dt, t, &rows[t * row_dim], true);
+    ids[t] = std::to_string(t);
+    idp[t] = ids[t].c_str();
+  }
+  ek_upsert_batch batch{};
+  batch.struct_size = sizeof batch;
+  batch.count = T;
+  batch.ids = idp.data();
+  batch.vectors = rows.data();
+  batch.dim = row_dim;
+  return host->collection_upsert(col, &batch);
+}
+
+// Target vectors through config.cache_store: read when every row is there, else
+// encoded and written. Returns whether they were read.
+bool Matcher::Impl::EncodeTargetsThroughCache() {
+  const uint32_t row_dim = dt.cd + 4 * dt.wd + 2 * dt.vd;
+  const std::string cache_name = TargetCacheName(row_dim);
+  ek_store* store = nullptr;
+  if (host->store_open(host, config.cache_store.c_str(), &store) != EK_OK) {
+    Fail(EK_ERR_STORAGE, "cannot open cache_store '" + config.cache_store + "'");
+  }
+  bool cached = false;
+  ek_collection* col = nullptr;
+  ek_status st = host->collection_create(store, cache_name.c_str(), row_dim, EK_METRIC_DOT, &col);
+  if (st == EK_OK) {
+    cached = ReadTargetCache(col, row_dim);
+    if (!cached) {
+      Alloc(&dt, tgt.size());  // a partial read leaves rows behind
+      EncodeDense(pt, &dt);
+      st = WriteTargetCache(col, row_dim);
+    }
+    host->collection_free(col);
+  }
+  host->store_free(store);
+  if (st != EK_OK) Fail(EK_ERR_STORAGE, "cannot write the glossary vectors to cache_store '" + config.cache_store + "'");
+  return cached;
+}
+
+void Matcher::Impl::EncodeAll(std::vector<std::string>* warnings) {
+  Alloc(&ds, src.size());
+  Alloc(&dt, tgt.size());
+  EncodeDense(ps, &ds);
+  if (config.cache_store.empty()) {
+    EncodeDense(pt, &dt);
+  } else if (EncodeTargetsThroughCache()) {
+    warnings->push_back("glossary vectors read from the cache");
+  }
+}
+
+// Stage 1 for sources [s0, s1): the dense dots of the block against every target (one
+// dot_many_many per family), then each pair's signals and logit.
+void Matcher::Impl::ScoreBlock(const ModelVariant& mv, size_t s0, size_t s1, Stage1* out,
+                               std::vector<float> (&m)[9]) const {
+  const size_t n = s1 - s0, T = tgt.size();
+  auto mm = [&](std::vector<float>& o, const std::vector<float>& A, const std::vector<float>& B,
+                uint32_t d) {
+    o.assign(n * T, 0.f);
+    if (d) k->dot_many_many(&A[s0 * d], n, B.data(), T, d, o.data());
+  };
+  mm(m[0], ds.chr, dt.chr, ds.cd);
+  mm(m[1], ds.name, dt.name, ds.wd);
+  mm(m[2], ds.desc, dt.desc, ds.wd);
+  mm(m[3], ds.doc, dt.doc, ds.wd);
+  mm(m[4], ds.name, dt.desc, ds.wd);
+  mm(m[5], ds.desc, dt.name, ds.wd);
+  mm(m[6], ds.table, dt.table, ds.wd);
+  mm(m[7], ds.wvn, dt.wvn, ds.vd);
+  mm(m[8], ds.wvd, dt.wvd, ds.vd);
+  float f[kSignalCount];
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t t = 0; t < T; ++t) {
+      float dense[9];
+      for (int q = 0; q < 9; ++q) dense[q] = m[q][i * T + t];
+      PairSignals(s0 + i, t, dense, f);
+      if (!out->signals.empty())
+        std::memcpy(&out->signals[((s0 + i) * T + t) * kSignalCount], f, sizeof f);
+      double zz = mv.bias;
+      for (size_t q = 0; q < mv.signals.size(); ++q) zz += mv.weights[q] * f[mv.signals[q]];
+      out->z[(s0 + i) * T + t] = static_cast<float>(zz);
+    }
+  }
+}
+
+// Stage 1 logits for every pair, in blocks of sources.
+Matcher::Impl::Stage1 Matcher::Impl::ScoreStage1(const ModelVariant& mv) const {
+  const size_t S = src.size(), T = tgt.size();
+  Stage1 out;
+  out.z.resize(S * T);
+  // Every pair's signals are kept for the explanations when they fit in 64 MiB
+  // (recomputing them per candidate costs more than the scoring itself).
+  const size_t kSig = static_cast<size_t>(kSignalCount);
+  if (static_cast<double>(S) * static_cast<double>(T * kSig) <= 16.0 * 1024 * 1024)
+    out.signals.resize(S * T * kSig);
+  static constexpr size_t kBlock = 16;
+  struct ScoreJob {
+    const Impl* im;
+    const ModelVariant* mv;
+    Stage1* out;
+    size_t blocks;
+    std::atomic<bool> cancelled{false};
+    std::atomic<size_t> done{0};
+    // One report per block of sources (seconds in all on thousands of columns): the
+    // host's progress bar, and a non-zero answer cancels like is_cancelled.
+    void Report() {
+      const size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (im->host->progress(im->host, "table_match scoring", d, blocks) != 0) cancelled = true;
+    }
+  } job{this, &mv, &out, (S + kBlock - 1) / kBlock};
+  if (host->progress(host, "table_match scoring", 0, job.blocks) != 0) Fail(EK_ERR_CANCELLED, "cancelled");
+  host->parallel_for(
+      host, job.blocks, 1,
+      [](void* u, size_t b0, size_t b1) {
+        auto* j = static_cast<ScoreJob*>(u);
+        const ek_host* h = j->im->host;
+        std::vector<float> m[9];
+        for (size_t b = b0; b < b1; ++b) {
+          if (j->cancelled.load() || h->is_cancelled(h)) {
+            j->cancelled = true;
+            return;
+          }
+          const size_t s0 = b * kBlock;
+          j->im->ScoreBlock(*j->mv, s0, std::min(j->im->src.size(), s0 + kBlock), j->out, m);
+          j->Report();
+        }
+      },
+      &job);
+  if (job.cancelled.load()) Fail(EK_ERR_CANCELLED, "cancelled");
+  return out;
+}
+
+// The judge hook re-scores the first judge_top_n candidates of source s (and their
+// entries in `score_row`), then the list is sorted again.
+void Matcher::Impl::Judge(const ek_matcher_llm_hooks& hooks, size_t s, std::vector<Candidate>* list,
+                          float* score_row) const {
+  const size_t n = std::min<size_t>(hooks.judge_top_n, list->size());
+  ek_matcher_column a = View(src[s]);
+  for (size_t r = 0; r < n; ++r) {
+    Candidate& c = (*list)[r];
+    ek_matcher_column b = View(tgt[c.target]);
+    float p = -1;
+    ek_status st = hooks.judge(hooks.user_data, &a, &b, &p);
+    if (st != EK_OK)
+      Fail(EK_ERR_PLUGIN, "judge failed for '" + src[s].id + "' with status " + std::to_string(st));
+    if (!(p >= 0 && p <= 1))
+      Fail(EK_ERR_PLUGIN, "judge returned a probability outside [0, 1] for '" + src[s].id + "'");
+    c.judge = p;
+    c.score = (1 - hooks.judge_weight) * c.model_score + hooks.judge_weight * p;
+    score_row[c.target] = c.score;
+  }
+  std::stable_sort(list->begin(), list->end(), ByScore);
+}
+
+// Top candidates per source; judge hooks (when `judge` is set) re-score the best ones.
+std::vector<std::vector<Candidate>> Matcher::Impl::Rank(std::vector<float>* score, uint32_t top_k,
+                                                        const ek_matcher_llm_hooks* judge) const {
+  const size_t S = src.size(), T = tgt.size();
+  const size_t keep = std::min<size_t>(T, std::max<size_t>(top_k, judge ? judge->judge_top_n : 0));
+  std::vector<std::vector<Candidate>> candidates(S);
+  std::vector<uint32_t> idx(keep);
+  std::vector<float> sc(keep);
+  for (size_t s = 0; s < S; ++s) {
+    const size_t got = k->top_k(&(*score)[s * T], T, keep, idx.data(), sc.data());
+    auto& list = candidates[s];
+    for (size_t r = 0; r < got; ++r) {
+      Candidate c;
+      c.target = idx[r];
+      c.score = c.model_score = sc[r];
+      list.push_back(std::move(c));
+    }
+    if (judge) Judge(*judge, s, &list, &(*score)[s * T]);
+    if (list.size() > top_k) list.resize(top_k);
+  }
+  return candidates;
+}
+
+// Explanations: raw signals and their contributions to the final logit.
+void Matcher::Impl::Explain(size_t s, Candidate* c, const ModelVariant& mv, const Stage1& s1,
+                            const Stage2& s2, const TableContext& tc) const {
+  const size_t T = tgt.size();
+  float dense[9], f[kSignalCount];
+  if (!s1.signals.empty()) {
+    std::memcpy(f, &s1.signals[(s * T + c->target) * kSignalCount], sizeof f);
+  } else {
+    DenseOfPair(s, c->target, dense);
+    PairSignals(s, c->target, dense, f);
+  }
+  const double zz = s1.z[s * T + c->target];
+  const double scale = mv.a_z + mv.a_row + mv.a_col;
+  for (size_t q = 0; q < mv.signals.size(); ++q) {
+    c->signals.push_back(f[mv.signals[q]]);
+    c->contributions.push_back(static_cast<float>(scale * mv.weights[q] * f[mv.signals[q]]));
+  }
+  c->signals.push_back(static_cast<float>(zz - s2.rowmax[s]));
+  c->contributions.push_back(static_cast<float>(-mv.a_row * s2.rowmax[s]));
+  c->signals.push_back(static_cast<float>(zz - s2.colmax[c->target]));
+  c->contributions.push_back(static_cast<float>(-mv.a_col * s2.colmax[c->target]));
+  float cx[kContextCount];
+  tc.Features(s, c->target, cx);
+  for (int q = 0; q < kContextCount; ++q) {
+    c->signals.push_back(cx[q]);
+    c->contributions.push_back(static_cast<float>(s2.context_weights[q] * cx[q]));
+  }
+}
+
+namespace {
+
+// Validates the options against the loaded sides; returns top_k (0 means 5).
+uint32_t CheckMatchOptions(const ek_matcher_options& opt, size_t S, size_t T, size_t max_pairs) {
   if (S == 0) Fail(EK_ERR_INVALID_ARGUMENT, "no source columns loaded");
   if (T == 0) Fail(EK_ERR_INVALID_ARGUMENT, "no targets loaded (empty glossary?)");
-  if (static_cast<double>(S) * static_cast<double>(T) > static_cast<double>(config_.max_pairs)) {
+  if (static_cast<double>(S) * static_cast<double>(T) > static_cast<double>(max_pairs)) {
     Fail(EK_ERR_LIMIT, std::to_string(S) + " sources x " + std::to_string(T) +
-                           " targets exceed max_pairs (" + std::to_string(config_.max_pairs) + ")");
+                           " targets exceed max_pairs (" + std::to_string(max_pairs) + ")");
   }
   const uint32_t top_k = opt.top_k ? opt.top_k : 5;
   if (top_k > 1024) Fail(EK_ERR_INVALID_ARGUMENT, "top_k must be 1..1024");
   if (opt.mode > EK_MATCHER_MODE_ONE_TO_ONE) Fail(EK_ERR_INVALID_ARGUMENT, "unknown mode");
+  return top_k;
+}
+
+}  // namespace
+
+std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
+  const uint32_t top_k = CheckMatchOptions(opt, source_.size(), target_.size(), config_.max_pairs);
   const ModelVariant& mv = *variant_;
   const bool use_hooks = has_hooks_ && opt.use_llm;
 
@@ -927,332 +1241,27 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
   if (host_->is_cancelled(host_)) Fail(EK_ERR_CANCELLED, "cancelled");
 
   // Dense vectors. Target vectors may come from the store cache.
-  im.Alloc(&im.ds, S);
-  im.Alloc(&im.dt, T);
-  struct EncodeJob {
-    Impl* im;
-    const std::vector<Prepared>* p;
-    Dense* d;
-  };
-  auto encode = [&](const std::vector<Prepared>& P, Dense* d) {
-    EncodeJob job{&im, &P, d};
-    host_->parallel_for(host_, P.size(), 16,
-                        [](void* u, size_t b, size_t e) {
-                          auto* j = static_cast<EncodeJob*>(u);
-                          j->im->Encode(*j->p, j->d, b, e);
-                        },
-                        &job);
-  };
-  encode(im.ps, &im.ds);
-  bool cached = false;
-  std::string cache_name;
-  const uint32_t row_dim = im.dt.cd + 4 * im.dt.wd + 2 * im.dt.vd;
-  if (!config_.cache_store.empty()) {
-    uint64_t h = Fnv("table_match/1");
-    for (const Column& c : target_.columns()) {
-      for (const std::string* s : {&c.id, &c.table, &c.name, &c.type, &c.description,
-                                   &c.table_description, &c.synonyms}) {
-        h = Fnv(*s, h);
-        h = Fnv(std::string_view("\x1f", 1), h);
-      }
-    }
-    h = Fnv(std::to_string(row_dim) + (wv_ ? "wv" : "-"), h);
-    char name[64];
-    std::snprintf(name, sizeof name, "table_match.%016llx", static_cast<unsigned long long>(h));
-    cache_name = name;
-    ek_store* store = nullptr;
-    if (host_->store_open(host_, config_.cache_store.c_str(), &store) != EK_OK) {
-      Fail(EK_ERR_STORAGE, "cannot open cache_store '" + config_.cache_store + "'");
-    }
-    ek_collection* col = nullptr;
-    ek_status st = host_->collection_create(store, cache_name.c_str(), row_dim, EK_METRIC_DOT, &col);
-    if (st == EK_OK) {
-      std::vector<float> row(row_dim);
-      cached = true;
-      for (size_t t = 0; t < T && cached; ++t) {
-        size_t got = 0;
-        const std::string id = std::to_string(t);
-        if (host_->collection_get(col, id.c_str(), row.data(), row_dim, &got, nullptr) != EK_OK ||
-            got != row_dim) {
-          cached = false;
-          break;
-        }
-        const float* r = row.data();
-        std::memcpy(&im.dt.chr[t * im.dt.cd], r, im.dt.cd * 4);
-        r += im.dt.cd;
-        for (auto* v : {&im.dt.name, &im.dt.desc, &im.dt.doc, &im.dt.table}) {
-          std::memcpy(&(*v)[t * im.dt.wd], r, im.dt.wd * 4);
-          r += im.dt.wd;
-        }
-        for (auto* v : {&im.dt.wvn, &im.dt.wvd}) {
-          if (im.dt.vd) std::memcpy(&(*v)[t * im.dt.vd], r, im.dt.vd * 4);
-          r += im.dt.vd;
-        }
-      }
-      if (!cached) {
-        encode(im.pt, &im.dt);
-        std::vector<float> rows(static_cast<size_t>(T) * row_dim);
-        std::vector<std::string> ids(T);
-        std::vector<const char*> idp(T);
-        for (size_t t = 0; t < T; ++t) {
-          float* r = &rows[t * row_dim];
-          std::memcpy(r, &im.dt.chr[t * im.dt.cd], im.dt.cd * 4);
-          r += im.dt.cd;
-          for (auto* v : {&im.dt.name, &im.dt.desc, &im.dt.doc, &im.dt.table}) {
-            std::memcpy(r, &(*v)[t * im.dt.wd], im.dt.wd * 4);
-            r += im.dt.wd;
-          }
-          for (auto* v : {&im.dt.wvn, &im.dt.wvd}) {
-            if (im.dt.vd) std::memcpy(r, &(*v)[t * im.dt.vd], im.dt.vd * 4);
-            r += im.dt.vd;
-          }
-          ids[t] = std::to_string(t);
-          idp[t] = ids[t].c_str();
-        }
-        ek_upsert_batch batch{};
-        batch.struct_size = sizeof batch;
-        batch.count = T;
-        batch.ids = idp.data();
-        batch.vectors = rows.data();
-        batch.dim = row_dim;
-        st = host_->collection_upsert(col, &batch);
-      }
-      host_->collection_free(col);
-    }
-    host_->store_free(store);
-    if (st != EK_OK) Fail(EK_ERR_STORAGE, "cannot write the glossary vectors to cache_store '" + config_.cache_store + "'");
-  }
-  if (!cached) encode(im.pt, &im.dt);
-  res->warnings.push_back(cached ? "glossary vectors read from the cache" : "");
-  if (res->warnings.back().empty()) res->warnings.pop_back();
+  im.EncodeAll(&res->warnings);
   if (host_->is_cancelled(host_)) Fail(EK_ERR_CANCELLED, "cancelled");
 
-  // Stage 1 logits for every pair, in blocks of sources.
-  std::vector<float> z(S * T);
-  // Every pair's signals are kept for the explanations when they fit in 64 MiB
-  // (recomputing them per candidate costs more than the scoring itself).
-  std::vector<float> all_signals;
-  const size_t kSig = static_cast<size_t>(kSignalCount);
-  if (static_cast<double>(S) * static_cast<double>(T * kSig) <= 16.0 * 1024 * 1024)
-    all_signals.resize(S * T * kSig);
-  const size_t kBlock = 16;
-  const size_t blocks = (S + kBlock - 1) / kBlock;
-  struct ScoreJob {
-    Impl* im;
-    const ModelVariant* mv;
-    float* z;
-    float* signals;  // nullptr: not kept
-    size_t S, T;
-    std::atomic<bool> cancelled{false};
-    const ek_host* host;
-    std::atomic<size_t> done{0};
-    size_t blocks;
-    // One report per block of sources (seconds in all on thousands of columns): the
-    // host's progress bar, and a non-zero answer cancels like is_cancelled.
-    void Report() {
-      const size_t d = done.fetch_add(1, std::memory_order_relaxed) + 1;
-      if (host->progress(host, "table_match scoring", d, blocks) != 0) cancelled = true;
-    }
-  } job{&im, &mv, z.data(), all_signals.empty() ? nullptr : all_signals.data(), S, T, {}, host_, {}, blocks};
-  if (host_->progress(host_, "table_match scoring", 0, blocks) != 0) Fail(EK_ERR_CANCELLED, "cancelled");
-  host_->parallel_for(
-      host_, blocks, 1,
-      [](void* u, size_t b0, size_t b1) {
-        auto* j = static_cast<ScoreJob*>(u);
-        const Impl& im = *j->im;
-        const ek_kernels* k = im.k;
-        std::vector<float> m[9];
-        float f[kSignalCount];
-        for (size_t b = b0; b < b1; ++b) {
-          if (j->cancelled.load() || j->host->is_cancelled(j->host)) {
-            j->cancelled = true;
-            return;
-          }
-          const size_t s0 = b * 16, s1 = std::min(j->S, s0 + 16), n = s1 - s0;
-          auto mm = [&](std::vector<float>& out, const std::vector<float>& A,
-                        const std::vector<float>& B, uint32_t d) {
-            out.assign(n * j->T, 0.f);
-            if (d) k->dot_many_many(&A[s0 * d], n, B.data(), j->T, d, out.data());
-          };
-          mm(m[0], im.ds.chr, im.dt.chr, im.ds.cd);
-          mm(m[1], im.ds.name, im.dt.name, im.ds.wd);
-          mm(m[2], im.ds.desc, im.dt.desc, im.ds.wd);
-          mm(m[3], im.ds.doc, im.dt.doc, im.ds.wd);
-          mm(m[4], im.ds.name, im.dt.desc, im.ds.wd);
-          mm(m[5], im.ds.desc, im.dt.name, im.ds.wd);
-          mm(m[6], im.ds.table, im.dt.table, im.ds.wd);
-          mm(m[7], im.ds.wvn, im.dt.wvn, im.ds.vd);
-          mm(m[8], im.ds.wvd, im.dt.wvd, im.ds.vd);
-          for (size_t i = 0; i < n; ++i) {
-            for (size_t t = 0; t < j->T; ++t) {
-              float dense[9];
-              for (int q = 0; q < 9; ++q) dense[q] = m[q][i * j->T + t];
-              im.PairSignals(s0 + i, t, dense, f);
-              if (j->signals)
-                std::memcpy(j->signals + ((s0 + i) * j->T + t) * kSignalCount, f, sizeof f);
-              double zz = j->mv->bias;
-              for (size_t q = 0; q < j->mv->signals.size(); ++q)
-                zz += j->mv->weights[q] * f[j->mv->signals[q]];
-              j->z[(s0 + i) * j->T + t] = static_cast<float>(zz);
-            }
-          }
-          j->Report();
-        }
-      },
-      &job);
-  if (job.cancelled.load()) Fail(EK_ERR_CANCELLED, "cancelled");
-
+  const Impl::Stage1 s1 = im.ScoreStage1(mv);
   // Stage 2: context of each pair within its row and column.
-  std::vector<float> rowmax(S, -1e30f), colmax(T, -1e30f);
-  for (size_t s = 0; s < S; ++s)
-    for (size_t t = 0; t < T; ++t) {
-      const float v = z[s * T + t];
-      rowmax[s] = std::max(rowmax[s], v);
-      colmax[t] = std::max(colmax[t], v);
-    }
-  const TableContext tc(im.src, im.tgt, z);
-  std::vector<double> cw(kContextCount, 0.0);
-  for (size_t q = 0; q < mv.context.size(); ++q) cw[mv.context[q]] += mv.context_weights[q];
-  std::vector<float> score(S * T);
-  for (size_t s = 0; s < S; ++s)
-    for (size_t t = 0; t < T; ++t) {
-      const double zz = z[s * T + t];
-      double logit = mv.a_z * zz + mv.a_row * (zz - rowmax[s]) + mv.a_col * (zz - colmax[t]) + mv.b2;
-      if (!mv.context.empty()) {
-        float cx[kContextCount];
-        tc.Features(s, t, cx);
-        for (int c = 0; c < kContextCount; ++c) logit += cw[c] * cx[c];
-      }
-      Sigmoid(logit, &score[s * T + t]);
-    }
+  const size_t S = im.src.size(), T = im.tgt.size();
+  const TableContext tc(im.src, im.tgt, s1.z);
+  Impl::Stage2 s2 = Impl::ScoreStage2(mv, s1.z, tc, S, T);
 
-  // Top candidates per source; judge hooks re-score the best ones.
   const bool judging = use_hooks && hooks_.judge;
-  const size_t keep = std::min<size_t>(T, std::max<size_t>(top_k, judging ? hooks_.judge_top_n : 0));
-  res->candidates.assign(S, {});
-  std::vector<uint32_t> idx(keep);
-  std::vector<float> sc(keep);
-  for (size_t s = 0; s < S; ++s) {
-    const size_t got = host_->kernels->top_k(&score[s * T], T, keep, idx.data(), sc.data());
-    auto& list = res->candidates[s];
-    for (size_t r = 0; r < got; ++r) {
-      Candidate c;
-      c.target = idx[r];
-      c.score = c.model_score = sc[r];
-      list.push_back(std::move(c));
-    }
-    if (judging) {
-      const size_t n = std::min<size_t>(hooks_.judge_top_n, list.size());
-      ek_matcher_column a = Impl::View(im.src[s]);
-      for (size_t r = 0; r < n; ++r) {
-        ek_matcher_column b = Impl::View(im.tgt[list[r].target]);
-        float p = -1;
-        ek_status st = hooks_.judge(hooks_.user_data, &a, &b, &p);
-        if (st != EK_OK)
-          Fail(EK_ERR_PLUGIN, "judge failed for '" + im.src[s].id + "' with status " + std::to_string(st));
-        if (!(p >= 0 && p <= 1))
-          Fail(EK_ERR_PLUGIN, "judge returned a probability outside [0, 1] for '" + im.src[s].id + "'");
-        list[r].judge = p;
-        list[r].score = (1 - hooks_.judge_weight) * list[r].model_score + hooks_.judge_weight * p;
-        score[s * T + list[r].target] = list[r].score;
-      }
-      std::stable_sort(list.begin(), list.end(),
-                       [](const Candidate& x, const Candidate& y) { return x.score > y.score; });
-    }
-    if (list.size() > top_k) list.resize(top_k);
-  }
+  res->candidates = im.Rank(&s2.score, top_k, judging ? &hooks_ : nullptr);
 
-  float threshold = opt.threshold >= 0 ? opt.threshold : static_cast<float>(mv.threshold);
-  if (opt.threshold < 0 && mv.match_fraction < 1) {
-    std::vector<float> best;
-    for (const auto& list : res->candidates)
-      if (!list.empty()) best.push_back(list[0].score);
-    if (!best.empty()) {
-      const size_t keep = std::max<size_t>(
-          1, static_cast<size_t>(std::ceil(mv.match_fraction * static_cast<double>(best.size()))));
-      std::nth_element(best.begin(), best.begin() + (keep - 1), best.end(), std::greater<float>());
-      threshold = std::max(threshold, best[keep - 1]);
-    }
-  }
-  const uint32_t max_matches = opt.max_matches ? opt.max_matches : mv.max_matches;
+  const float threshold = ChooseThreshold(res->candidates, opt, mv);
   if (opt.mode == EK_MATCHER_MODE_ONE_TO_MANY) {
-    for (auto& list : res->candidates)
-      for (size_t r = 0; r < list.size(); ++r)
-        list[r].match = list[r].score >= threshold && r < max_matches;
+    DecideOneToMany(&res->candidates, threshold, opt.max_matches ? opt.max_matches : mv.max_matches);
   } else {
-    // Optimal assignment over all scores (Hungarian; greedy beyond 2000 x 2000).
-    std::vector<int> assign(S, -1);
-    if (std::min(S, T) <= 2000 && S * T <= 8000000) {
-      const bool tr = S > T;
-      const size_t n = tr ? T : S, m = tr ? S : T;
-      std::vector<double> cost(n * m);
-      for (size_t i = 0; i < n; ++i)
-        for (size_t j = 0; j < m; ++j) cost[i * m + j] = -(tr ? score[j * T + i] : score[i * T + j]);
-      std::vector<int> a = Hungarian(cost, n, m);
-      for (size_t i = 0; i < n; ++i) {
-        if (a[i] < 0) continue;
-        if (tr) assign[static_cast<size_t>(a[i])] = static_cast<int>(i);
-        else assign[i] = a[i];
-      }
-    } else {
-      std::vector<uint64_t> order(S * T);
-      std::iota(order.begin(), order.end(), 0);
-      std::sort(order.begin(), order.end(), [&](uint64_t x, uint64_t y) { return score[x] > score[y]; });
-      std::vector<char> used(T, 0);
-      for (uint64_t o : order) {
-        const size_t s = o / T, t = o % T;
-        if (assign[s] < 0 && !used[t]) {
-          assign[s] = static_cast<int>(t);
-          used[t] = 1;
-        }
-      }
-    }
-    for (size_t s = 0; s < S; ++s) {
-      auto& list = res->candidates[s];
-      if (assign[s] < 0) continue;
-      const uint32_t t = static_cast<uint32_t>(assign[s]);
-      auto it = std::find_if(list.begin(), list.end(), [&](const Candidate& c) { return c.target == t; });
-      if (it == list.end()) {
-        Candidate c;
-        c.target = t;
-        c.score = c.model_score = score[s * T + t];
-        list.back() = c;
-        std::stable_sort(list.begin(), list.end(),
-                         [](const Candidate& x, const Candidate& y) { return x.score > y.score; });
-        it = std::find_if(list.begin(), list.end(), [&](const Candidate& c2) { return c2.target == t; });
-      }
-      it->match = it->score >= threshold;
-    }
+    DecideOneToOne(&res->candidates, s2.score, S, T, threshold);
   }
 
-  // Explanations: raw signals and their contributions to the final logit.
-  for (size_t s = 0; s < S; ++s) {
-    for (Candidate& c : res->candidates[s]) {
-      float dense[9], f[kSignalCount];
-      if (!all_signals.empty()) {
-        std::memcpy(f, &all_signals[(s * T + c.target) * kSignalCount], sizeof f);
-      } else {
-        im.DenseOfPair(s, c.target, dense);
-        im.PairSignals(s, c.target, dense, f);
-      }
-      const double zz = z[s * T + c.target];
-      const double scale = mv.a_z + mv.a_row + mv.a_col;
-      for (size_t q = 0; q < mv.signals.size(); ++q) {
-        c.signals.push_back(f[mv.signals[q]]);
-        c.contributions.push_back(static_cast<float>(scale * mv.weights[q] * f[mv.signals[q]]));
-      }
-      c.signals.push_back(static_cast<float>(zz - rowmax[s]));
-      c.contributions.push_back(static_cast<float>(-mv.a_row * rowmax[s]));
-      c.signals.push_back(static_cast<float>(zz - colmax[c.target]));
-      c.contributions.push_back(static_cast<float>(-mv.a_col * colmax[c.target]));
-      float cx[kContextCount];
-      tc.Features(s, c.target, cx);
-      for (int q = 0; q < kContextCount; ++q) {
-        c.signals.push_back(cx[q]);
-        c.contributions.push_back(static_cast<float>(cw[q] * cx[q]));
-      }
-    }
-  }
+  for (size_t s = 0; s < S; ++s)
+    for (Candidate& c : res->candidates[s]) im.Explain(s, &c, mv, s1, s2, tc);
   res->sources = std::move(im.src);
   res->targets = std::move(im.tgt);
   res->signal_names = SignalNames();
@@ -1262,37 +1271,71 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
   return res;
 }
 
+namespace {
+
+// Appends `,"key":value` (no comma for the first member of an object).
+void Member(std::string* o, bool first, std::string_view key, std::string_view value) {
+  if (!first) o->push_back(',');
+  o->append(ek_plugin::JsonQuote(key)).push_back(':');
+  o->append(value);
+}
+
+// Appends {"name":value,...} over the signal names.
+void SignalObject(std::string* o, const std::vector<std::string>& names, const std::vector<float>& values) {
+  o->push_back('{');
+  for (size_t q = 0; q < values.size(); ++q) Member(o, q == 0, names[q], Num(values[q]));
+  o->push_back('}');
+}
+
+void CandidateJson(std::string* o, const Candidate& k, const Column& t, const std::vector<std::string>& names) {
+  o->push_back('{');
+  Member(o, true, "id", ek_plugin::JsonQuote(t.id));
+  Member(o, false, "table", ek_plugin::JsonQuote(t.table));
+  Member(o, false, "name", ek_plugin::JsonQuote(t.name));
+  Member(o, false, "score", Num(k.score));
+  Member(o, false, "model_score", Num(k.model_score));
+  if (k.judge >= 0) Member(o, false, "judge", Num(k.judge));
+  Member(o, false, "match", k.match ? "true" : "false");
+  Member(o, false, "signals", "");
+  SignalObject(o, names, k.signals);
+  Member(o, false, "contributions", "");
+  SignalObject(o, names, k.contributions);
+  o->push_back('}');
+}
+
+}  // namespace
+
 std::string Result::ToJson() const {
-  std::string o = "{\"model\":" + ek_plugin::JsonQuote(variant) + ",\"threshold\":" + Num(threshold) +
-                  ",\"mode\":" + ek_plugin::JsonQuote(mode == EK_MATCHER_MODE_ONE_TO_ONE ? "1:1" : "1:n") +
-                  ",\"signals\":[";
-  for (size_t i = 0; i < signal_names.size(); ++i) o += (i ? "," : "") + ek_plugin::JsonQuote(signal_names[i]);
+  std::string o = "{";
+  Member(&o, true, "model", ek_plugin::JsonQuote(variant));
+  Member(&o, false, "threshold", Num(threshold));
+  Member(&o, false, "mode", ek_plugin::JsonQuote(mode == EK_MATCHER_MODE_ONE_TO_ONE ? "1:1" : "1:n"));
+  Member(&o, false, "signals", "[");
+  for (size_t i = 0; i < signal_names.size(); ++i) {
+    if (i) o.push_back(',');
+    o += ek_plugin::JsonQuote(signal_names[i]);
+  }
   o += "],\"columns\":[";
   for (size_t s = 0; s < sources.size(); ++s) {
     const Column& c = sources[s];
-    o += std::string(s ? "," : "") + "{\"id\":" + ek_plugin::JsonQuote(c.id) + ",\"table\":" + ek_plugin::JsonQuote(c.table) +
-         ",\"name\":" + ek_plugin::JsonQuote(c.name) + ",\"candidates\":[";
+    o += s ? ",{" : "{";
+    Member(&o, true, "id", ek_plugin::JsonQuote(c.id));
+    Member(&o, false, "table", ek_plugin::JsonQuote(c.table));
+    Member(&o, false, "name", ek_plugin::JsonQuote(c.name));
+    Member(&o, false, "candidates", "[");
     for (size_t r = 0; r < candidates[s].size(); ++r) {
-      const Candidate& k = candidates[s][r];
-      const Column& t = targets[k.target];
-      o += std::string(r ? "," : "") + "{\"id\":" + ek_plugin::JsonQuote(t.id) + ",\"table\":" + ek_plugin::JsonQuote(t.table) +
-           ",\"name\":" + ek_plugin::JsonQuote(t.name) + ",\"score\":" + Num(k.score) +
-           ",\"model_score\":" + Num(k.model_score) +
-           (k.judge >= 0 ? ",\"judge\":" + Num(k.judge) : std::string()) +
-           ",\"match\":" + (k.match ? "true" : "false") + ",\"signals\":{";
-      for (size_t q = 0; q < k.signals.size(); ++q)
-        o += std::string(q ? "," : "") + ek_plugin::JsonQuote(signal_names[q]) + ":" + Num(k.signals[q]);
-      o += "},\"contributions\":{";
-      for (size_t q = 0; q < k.contributions.size(); ++q)
-        o += std::string(q ? "," : "") + ek_plugin::JsonQuote(signal_names[q]) + ":" + Num(k.contributions[q]);
-      o += "}}";
+      if (r) o.push_back(',');
+      CandidateJson(&o, candidates[s][r], targets[candidates[s][r].target], signal_names);
     }
     o += "]}";
   }
   o += "]";
   if (!warnings.empty()) {
     o += ",\"warnings\":[";
-    for (size_t i = 0; i < warnings.size(); ++i) o += (i ? "," : "") + ek_plugin::JsonQuote(warnings[i]);
+    for (size_t i = 0; i < warnings.size(); ++i) {
+      if (i) o.push_back(',');
+      o += ek_plugin::JsonQuote(warnings[i]);
+    }
     o += "]";
   }
   return o + "}";

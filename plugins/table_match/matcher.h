@@ -77,7 +77,6 @@ struct ModelVariant {
 
 struct Model {
   std::vector<ModelVariant> variants;
-  std::string trained_on;
 };
 Model ParseModel(std::string_view json);  // throws Error
 
@@ -106,8 +105,7 @@ struct Result {
   float threshold = 0.5;
   uint32_t mode = EK_MATCHER_MODE_ONE_TO_MANY;
   std::vector<std::string> warnings;
-  // Owned C views for the accessors.
-  std::string ToJson() const;
+  std::string ToJson() const;  // the document result_json returns
 };
 
 struct WordVectors;  // optional GloVe table through ek_host::text

@@ -48,10 +48,6 @@ class Normalizer {
   // {"discharge", "time"}.
   std::vector<std::string> NameWords(std::string_view identifier) const;
 
-  bool Known(std::string_view w) const {
-    return vocab_.count(std::string(w)) > 0 || dict_.count(std::string(w)) > 0;
-  }
-
  private:
   std::vector<std::string> Segment(const std::string& token) const;
   void Expand(const std::string& token, std::vector<std::string>* out, bool allow_segment) const;

@@ -3,6 +3,7 @@
 // fitted corpus) or TF-IDF weights, then the first principal component of the fitted
 // documents removed (SIF's common-component removal; "remove_pc").
 #include "plugin_json.h"
+#include "data_path.h"
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -148,9 +149,7 @@ class Glove final : public Embedder {
   void Open() {
     path_ = GlovePath(c_);
     if (path_.empty()) {
-      Fail(EK_ERR_INVALID_ARGUMENT,
-           "glove: no word-vector table; set \"glove_path\" (or EMBEDKIT_GLOVE) to the .ekwv file "
-           "scripts/setup.sh writes (.deps/glove/glove-6b-100d.ekwv)");
+      Fail(EK_ERR_INVALID_ARGUMENT, "glove: " + NoGloveMessage());
     }
     char err[512];
     const ek_status s = env_.text->wordvec_open(path_.c_str(), &table_, err, sizeof err);
@@ -241,13 +240,15 @@ class Glove final : public Embedder {
 std::string GlovePath(const Config& c) {
   if (!c.glove_path.empty()) return c.glove_path;
   if (const char* envp = std::getenv("EMBEDKIT_GLOVE"); envp && *envp) return envp;
-#ifdef EK_TC_DEFAULT_GLOVE
-  if (FILE* f = std::fopen(EK_TC_DEFAULT_GLOVE, "rb")) {
-    std::fclose(f);
-    return EK_TC_DEFAULT_GLOVE;
-  }
-#endif
-  return "";
+  return ek_plugin::FindDataFile(reinterpret_cast<const void*>(&GlovePath), ek_plugin::kGloveDataFile);
+}
+
+std::string NoGloveMessage() {
+  std::string looked;
+  ek_plugin::FindDataFile(reinterpret_cast<const void*>(&GlovePath), ek_plugin::kGloveDataFile, &looked);
+  return "no GloVe table: neither \"glove_path\" nor EMBEDKIT_GLOVE is set, and no data folder holds " +
+         std::string(ek_plugin::kGloveDataFile) + " (scripts/setup.sh writes it into .deps; set EMBEDKIT_DATA_PATH "
+         "to that folder; looked in: " + (looked.empty() ? "nowhere" : looked) + ")";
 }
 
 std::unique_ptr<Embedder> MakeGlove(const Env& env, const Config& c) { return std::make_unique<Glove>(env, c); }

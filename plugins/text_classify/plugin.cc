@@ -90,7 +90,7 @@ std::unique_ptr<tc::Embedder> MakeEmbedder(Instance* self) {
 bool GloveAvailable(const Instance* self, std::string* why) {
   const std::string path = tc::GlovePath(self->config);
   if (path.empty()) {
-    *why = "no GloVe table: neither \"glove_path\" nor EMBEDKIT_GLOVE is set and scripts/setup.sh has not written .deps/glove/glove-6b-100d.ekwv";
+    *why = tc::NoGloveMessage();
     return false;
   }
   ek_wordvec* table = nullptr;
@@ -124,8 +124,8 @@ void ResolveAuto(Instance* self, const ek_string_view* documents, size_t count) 
   const tc::autorule::Choice choice = tc::autorule::Choose(stats, glove);
   if (!glove && tc::autorule::Choose(stats, true).embedder != choice.embedder) {
     const std::string warning = "the default embedder would combine doc2vec with GloVe for this corpus, "
-                                "but " + why + "; using doc2vec alone (run scripts/setup.sh, or set \"glove_path\" or "
-                                "EMBEDKIT_GLOVE)";
+                                "but " + why + "; using doc2vec alone (run scripts/setup.sh, or set \"glove_path\", "
+                                "EMBEDKIT_GLOVE or EMBEDKIT_DATA_PATH)";
     if (self->host->log) self->host->log(self->host, EK_LOG_WARN, warning.c_str());
   }
   auto settings = choice.settings;

@@ -61,7 +61,7 @@ struct Config {
   // doc2vec seeds: "auto" (input with dbow_words, else output) | "input" | "output" | "both"
   KeywordVectors keyword_vectors = KeywordVectors::kAuto;
   // glove
-  std::string glove_path;            // "" -> $EMBEDKIT_GLOVE or .deps/glove/...
+  std::string glove_path;            // "" -> GlovePath's search
   Weighting weighting = Weighting::kSif;
   double sif_a = 1e-3;
   bool remove_pc = true;
@@ -199,10 +199,12 @@ std::unique_ptr<Embedder> MakeHashing(const Env& env, const Config& c);
 std::unique_ptr<Embedder> MakeHostEmbedder(const Env& env, const Config& c, const HostCallback* cb);
 std::unique_ptr<Embedder> MakeCombined(const Env& env, const Config& c);  // doc2vec+glove
 
-// The GloVe table path: "glove_path", else $EMBEDKIT_GLOVE, else the table
-// scripts/setup.sh writes into the source tree (EK_TC_DEFAULT_GLOVE) when it exists;
-// "" when none is set.
+// The GloVe table path: "glove_path", else $EMBEDKIT_GLOVE, else
+// glove/glove-6b-100d.ekwv in a data folder found at run time (plugins/common/data_path.h:
+// $EMBEDKIT_DATA_PATH, then share/embedkit beside the plugin's code); "" when none is.
 std::string GlovePath(const Config& c);
+// Why GlovePath found nothing, with the places it looked.
+std::string NoGloveMessage();
 
 // Mean of unit-normalised vectors, normalised: Lbl2Vec's keyword query.
 void MeanOfUnit(const Env& env, const std::vector<const float*>& vectors, size_t dim, float* out);

@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 # The runner of test_cli.py (same folder): run(*args, expect=...) and run_json(*args).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -131,6 +132,40 @@ class MatchCommands(TempDir):
         code, _, err = run("match", "-s", src, "-t", tgt)
         self.assertNotEqual(code, 0)
         self.assertRegex(err, r"line \d+")
+
+
+class DataFolder(TempDir):
+    """The GloVe table is found at run time, not through a path compiled in (issue 18
+    item 6): $EMBEDKIT_DATA_PATH names a data folder, tried before the folders beside the
+    library (the build tree's share/embedkit). Its table here is not a table, so the
+    messages show which file each plugin opened."""
+
+    def setUp(self):
+        super().setUp()
+        os.makedirs(self.path("data/glove"))
+        self.table = self.write("data/glove/glove-6b-100d.ekwv", "not a table")
+        env = {k: v for k, v in os.environ.items() if k != "EMBEDKIT_GLOVE"}
+        env["EMBEDKIT_DATA_PATH"] = self.path("data")
+        patch = mock.patch.dict(os.environ, env, clear=True)
+        patch.start()
+        self.addCleanup(patch.stop)
+
+    def test_match_tries_the_table_of_the_data_folder(self):
+        src = self.write("s.sql", DDL)
+        tgt = self.write("g.json", json.dumps(GLOSSARY))
+        _, out, err = run("match", "-s", src, "-t", tgt, "-k", "1", "--json", expect=0)
+        self.assertIn(self.table, err)
+        self.assertEqual(json.loads(out)["model"], "lexical")
+
+    def test_glove_embedder_opens_the_table_of_the_data_folder(self):
+        labels = self.write("labels.json", json.dumps({"labels": TOPICS}))
+        docs = self.write("docs.jsonl", "".join(json.dumps({"id": f"d{i}", "split": "train", "text": t,
+                                                            "label": "x"}) + "\n"
+                                                for i, t in enumerate(CORPUS)))
+        code, _, err = run("classify", "eval", "-l", labels, "-d", docs, "--split", "all",
+                           "--embedder", "glove", "--config", '{"min_num_docs":2}')
+        self.assertEqual(code, 1, err)
+        self.assertIn(self.table, err)
 
 
 def main():

@@ -8,6 +8,7 @@ function(run)
     message(FATAL_ERROR "failed (${rc}): ${cmd}\n${out}\n${err}")
   endif()
   set(RUN_OUT "${out}" PARENT_SCOPE)
+  set(RUN_ERR "${err}" PARENT_SCOPE)
 endfunction()
 
 function(expect_file path)
@@ -50,6 +51,32 @@ expect_file(${PREFIX}/bin/embedkit)
 run(${PREFIX}/bin/embedkit --version)
 if(NOT RUN_OUT MATCHES "embedkit ${VERSION}")
   message(FATAL_ERROR "embedkit --version printed: ${RUN_OUT}")
+endif()
+
+# 2b. no path of the source tree is compiled into the installed binaries, and the data
+# files are looked for at run time in <prefix>/share/embedkit, found beside the library
+# (issue 18 item 6): table_match names the places it looked when the GloVe table is not
+# there, and uses the table once it is (linked in: `--component data` would copy 140 MB).
+run(${PYTHON} ${CMAKE_CURRENT_LIST_DIR}/no_source_paths.py --source-dir ${SOURCE_DIR}
+    ${PREFIX}/bin/embedkit ${lib}/libembedkit.so.${VERSION})
+file(WRITE ${WORK_DIR}/a.sql "CREATE TABLE patient (patient_id INT PRIMARY KEY, birth_date DATE);\n")
+file(WRITE ${WORK_DIR}/b.sql "CREATE TABLE person (person_id INT PRIMARY KEY, birth_datetime DATE);\n")
+set(match_cmd ${CMAKE_COMMAND} -E env --unset=EMBEDKIT_GLOVE --unset=EMBEDKIT_DATA_PATH
+    ${PREFIX}/bin/embedkit match -s ${WORK_DIR}/a.sql -t ${WORK_DIR}/b.sql -k 1 --json)
+run(${match_cmd})
+set(err "${RUN_ERR}")
+file(REAL_PATH ${PREFIX} real_prefix)
+set(expected_place ${real_prefix}/share/embedkit/glove/glove-6b-100d.ekwv)
+if(NOT err MATCHES "looked in: [^\n]*${expected_place}" OR NOT RUN_OUT MATCHES "\"model\":\"lexical\"")
+  message(FATAL_ERROR "without data, match did not name ${expected_place}:\n${RUN_OUT}\n${err}")
+endif()
+if(EXISTS ${GLOVE_TABLE})
+  file(MAKE_DIRECTORY ${PREFIX}/share/embedkit/glove)
+  file(CREATE_LINK ${GLOVE_TABLE} ${PREFIX}/share/embedkit/glove/glove-6b-100d.ekwv SYMBOLIC)
+  run(${match_cmd})
+  if(NOT RUN_OUT MATCHES "\"model\":\"full\"")
+    message(FATAL_ERROR "with ${PREFIX}/share/embedkit/glove, match did not use it:\n${RUN_OUT}\n${RUN_ERR}")
+  endif()
 endif()
 
 # 3. samples/hello_store, out of tree, with find_package(embedkit)
