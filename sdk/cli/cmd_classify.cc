@@ -119,156 +119,205 @@ int RunPredict(const Invocation& inv) {
 }
 
 // ---- eval --------------------------------------------------------------------------------
-int RunEval(const Invocation& inv) {
-  const ParsedArgs& a = inv.args;
-  const std::string labels = classify::ReadFile(a.Required("labels"));
-  const std::string data = a.Required("data");
-  const std::string fit_split = a.Value("fit-split").value_or("all");
-  const std::string split = a.Value("split").value_or("test");
-  const bool strip = a.Has("strip-first-token");
-  const size_t limit = a.UInt("limit", 0, 0, UINT64_MAX);
-  const double t_read = Now();
-  auto all = classify::ReadDocuments(data, "all", strip, limit);
-  const double read_s = Now() - t_read;
-  // Fit documents (text only) and the documents scored; scored ones that were fitted
-  // are predicted from their fitted vectors (Lbl2Vec's predict on model documents)
-  // unless --infer.
+// Fit documents (text only) and the documents scored; scored ones that were fitted are
+// predicted from their fitted vectors (Lbl2Vec's predict on model documents) unless
+// --infer.
+struct EvalCorpus {
   std::vector<Document> fit_docs;
   std::vector<size_t> eval_index;  // into fit_docs, or SIZE_MAX
   std::vector<Document> eval_docs;
+};
+
+EvalCorpus SplitCorpus(const std::vector<Document>& all, const std::string& fit_split,
+                       const std::string& split) {
+  EvalCorpus c;
   for (auto& d : all) {
     const bool fit = fit_split == "all" || d.split == fit_split;
     const bool eval = split == "all" || d.split == split;
-    if (fit) fit_docs.push_back(d);
+    if (fit) c.fit_docs.push_back(d);
     if (eval) {
-      eval_docs.push_back(d);
-      eval_index.push_back(fit ? fit_docs.size() - 1 : SIZE_MAX);
+      c.eval_docs.push_back(d);
+      c.eval_index.push_back(fit ? c.fit_docs.size() - 1 : SIZE_MAX);
     }
   }
-  if (fit_docs.empty()) throw RuntimeError("no documents of split '" + fit_split + "' to fit on");
-  if (eval_docs.empty()) throw RuntimeError("no documents of split '" + split + "' to score");
-  const bool infer = a.Has("infer");
-  Session session(inv.global);
-  ek_context_info ctx{};
-  ctx.struct_size = sizeof ctx;
-  Check(ek_context_info_get(session.context(), &ctx), "ek_context_info_get");
-  Classifier cls(session.context(), Config(a));
-  cls.Check(cls->set_labels_json(cls.self(), labels.data(), labels.size()), "set_labels_json");
-  auto fit_views = Views(fit_docs);
-  double t0 = Now(), c0 = CpuNow();
-  cls.Check(cls->fit(cls.self(), fit_views.data(), fit_views.size()), "fit");
-  const double fit_s = Now() - t0, fit_cpu = CpuNow() - c0;
-  const auto names = cls.LabelNames();
+  if (c.fit_docs.empty()) throw RuntimeError("no documents of split '" + fit_split + "' to fit on");
+  if (c.eval_docs.empty()) throw RuntimeError("no documents of split '" + split + "' to score");
+  return c;
+}
 
-  std::vector<int32_t> predicted(eval_docs.size(), -1);
-  std::vector<float> conf(eval_docs.size(), 0);
-  t0 = Now();
-  c0 = CpuNow();
-  size_t inferred = 0;
-  {
-    std::vector<ek_string_view> unseen;
-    std::vector<size_t> unseen_at;
-    for (size_t i = 0; i < eval_docs.size(); ++i) {
-      if (!infer && eval_index[i] != SIZE_MAX) {
-        cls.Check(cls->predict_fitted(cls.self(), eval_index[i], 1, &predicted[i], &conf[i], nullptr), "predict_fitted");
-      } else {
-        unseen.push_back(ek_string_view{eval_docs[i].text.data(), eval_docs[i].text.size()});
-        unseen_at.push_back(i);
-      }
-    }
-    if (!unseen.empty()) {
-      std::vector<int32_t> l(unseen.size());
-      std::vector<float> c(unseen.size());
-      cls.Check(cls->predict(cls.self(), unseen.data(), unseen.size(), l.data(), c.data(), nullptr), "predict");
-      for (size_t k = 0; k < unseen.size(); ++k) predicted[unseen_at[k]] = l[k], conf[unseen_at[k]] = c[k];
-      inferred = unseen.size();
+// Wall and CPU seconds of one timed step.
+struct Timing {
+  double seconds = 0, cpu_seconds = 0;
+};
+
+template <typename F>
+Timing Timed(F&& step) {
+  const double t0 = Now(), c0 = CpuNow();
+  step();
+  return Timing{Now() - t0, CpuNow() - c0};
+}
+
+struct Predictions {
+  std::vector<int32_t> label;
+  std::vector<float> confidence;
+  size_t inferred = 0;  // predicted as new text
+};
+
+Predictions PredictScored(const Classifier& cls, const EvalCorpus& c, bool infer) {
+  Predictions p;
+  p.label.assign(c.eval_docs.size(), -1);
+  p.confidence.assign(c.eval_docs.size(), 0);
+  std::vector<ek_string_view> unseen;
+  std::vector<size_t> unseen_at;
+  for (size_t i = 0; i < c.eval_docs.size(); ++i) {
+    if (!infer && c.eval_index[i] != SIZE_MAX) {
+      cls.Check(cls->predict_fitted(cls.self(), c.eval_index[i], 1, &p.label[i], &p.confidence[i], nullptr),
+                "predict_fitted");
+    } else {
+      unseen.push_back(ek_string_view{c.eval_docs[i].text.data(), c.eval_docs[i].text.size()});
+      unseen_at.push_back(i);
     }
   }
-  const double predict_s = Now() - t0, predict_cpu = CpuNow() - c0;
-
-  // Throughput of predict() on new text (embedding + classification), all threads.
-  double tp_s = 0, tp_cpu = 0;
-  size_t tp_docs = 0;
-  if (a.Has("throughput")) {
-    auto ev = Views(eval_docs);
-    std::vector<int32_t> l(ev.size());
-    t0 = Now();
-    c0 = CpuNow();
-    cls.Check(cls->predict(cls.self(), ev.data(), ev.size(), l.data(), nullptr, nullptr), "predict");
-    tp_s = Now() - t0, tp_cpu = CpuNow() - c0;
-    tp_docs = ev.size();
+  if (!unseen.empty()) {
+    std::vector<int32_t> l(unseen.size());
+    std::vector<float> conf(unseen.size());
+    cls.Check(cls->predict(cls.self(), unseen.data(), unseen.size(), l.data(), conf.data(), nullptr), "predict");
+    for (size_t k = 0; k < unseen.size(); ++k) p.label[unseen_at[k]] = l[k], p.confidence[unseen_at[k]] = conf[k];
+    p.inferred = unseen.size();
   }
+  return p;
+}
 
-  std::vector<std::string> gold;
-  for (const auto& d : eval_docs) gold.push_back(d.label);
-  const auto s = classify::Score(names, gold, predicted);
-
-  if (auto path = a.Value("confusion")) {
-    std::ofstream f(*path);
-    if (!f) throw RuntimeError("cannot write '" + *path + "'");
-    JsonWriter w;
-    w.BeginObject().Key("labels").BeginArray();
-    for (const auto& n : names) w.String(n);
-    w.EndArray().Key("matrix").BeginArray();
-    for (const auto& row : s.confusion) {
-      w.BeginArray();
-      for (size_t v : row) w.UInt(v);
-      w.EndArray();
-    }
-    w.EndArray().Key("micro_f1").Double(s.micro_f1).EndObject();
-    f << w.str() << '\n';
+void WriteConfusion(const std::string& path, const std::vector<std::string>& names,
+                    const classify::Scores& s) {
+  std::ofstream f(path);
+  if (!f) throw RuntimeError("cannot write '" + path + "'");
+  JsonWriter w;
+  w.BeginObject().Key("labels").BeginArray();
+  for (const auto& n : names) w.String(n);
+  w.EndArray().Key("matrix").BeginArray();
+  for (const auto& row : s.confusion) {
+    w.BeginArray();
+    for (size_t v : row) w.UInt(v);
+    w.EndArray();
   }
+  w.EndArray().Key("micro_f1").Double(s.micro_f1).EndObject();
+  f << w.str() << '\n';
+}
 
+// What one eval run measured, for the JSON document and the text report.
+struct EvalReport {
+  std::string data, split, fit_split;
+  size_t fitted = 0, inferred = 0;
+  std::vector<std::string> names;
+  classify::Scores scores;
+  double read_s = 0;
+  Timing fit, predict, throughput;  // throughput: predict() of every scored text, all threads
+  size_t throughput_docs = 0;       // 0: not measured
+  uint32_t threads = 0;
+};
+
+std::string EvalJson(const EvalReport& r, const Classifier& cls) {
+  const auto& s = r.scores;
   JsonWriter w;
   w.BeginObject()
-      .Key("data").String(data)
-      .Key("split").String(split)
-      .Key("fit_split").String(fit_split)
-      .Key("documents_fitted").UInt(fit_docs.size())
+      .Key("data").String(r.data)
+      .Key("split").String(r.split)
+      .Key("fit_split").String(r.fit_split)
+      .Key("documents_fitted").UInt(r.fitted)
       .Key("documents_scored").UInt(s.documents)
-      .Key("documents_inferred").UInt(inferred)
+      .Key("documents_inferred").UInt(r.inferred)
       .Key("micro_f1").Double(s.micro_f1)
       .Key("macro_f1").Double(s.macro_f1)
       .Key("accuracy").Double(s.accuracy)
       .Key("unlabelled").UInt(s.unlabelled)
       .Key("per_label").BeginObject();
-  for (size_t l = 0; l < names.size(); ++l) {
-    w.Key(names[l]).BeginObject().Key("precision").Double(s.precision[l]).Key("recall").Double(s.recall[l])
+  for (size_t l = 0; l < r.names.size(); ++l) {
+    w.Key(r.names[l]).BeginObject().Key("precision").Double(s.precision[l]).Key("recall").Double(s.recall[l])
         .Key("f1").Double(s.f1[l]).Key("support").UInt(s.support[l]).EndObject();
   }
   w.EndObject();
   w.Key("timings").BeginObject()
-      .Key("read_seconds").Double(read_s)
-      .Key("fit_seconds").Double(fit_s)
-      .Key("fit_cpu_seconds").Double(fit_cpu)
-      .Key("predict_seconds").Double(predict_s)
-      .Key("predict_cpu_seconds").Double(predict_cpu)
-      .Key("fit_plus_predict_seconds").Double(fit_s + predict_s)
-      .Key("threads").UInt(ctx.num_threads);
-  if (tp_docs) {
-    w.Key("throughput_documents").UInt(tp_docs)
-        .Key("throughput_seconds").Double(tp_s)
-        .Key("throughput_docs_per_second").Double(static_cast<double>(tp_docs) / tp_s)
-        .Key("throughput_docs_per_cpu_second").Double(static_cast<double>(tp_docs) / tp_cpu);
+      .Key("read_seconds").Double(r.read_s)
+      .Key("fit_seconds").Double(r.fit.seconds)
+      .Key("fit_cpu_seconds").Double(r.fit.cpu_seconds)
+      .Key("predict_seconds").Double(r.predict.seconds)
+      .Key("predict_cpu_seconds").Double(r.predict.cpu_seconds)
+      .Key("fit_plus_predict_seconds").Double(r.fit.seconds + r.predict.seconds)
+      .Key("threads").UInt(r.threads);
+  if (r.throughput_docs) {
+    const auto docs = static_cast<double>(r.throughput_docs);
+    w.Key("throughput_documents").UInt(r.throughput_docs)
+        .Key("throughput_seconds").Double(r.throughput.seconds)
+        .Key("throughput_docs_per_second").Double(docs / r.throughput.seconds)
+        .Key("throughput_docs_per_cpu_second").Double(docs / r.throughput.cpu_seconds);
   }
   w.EndObject().Key("model").Raw(cls.InfoJson()).EndObject();
+  return w.str();
+}
+
+void PrintEval(std::ostream& out, const EvalReport& r) {
+  const auto& s = r.scores;
+  char line[256];
+  std::snprintf(line, sizeof line, "micro-F1 %.4f  macro-F1 %.4f  accuracy %.4f  (%zu documents, fit %.1f s, predict %.2f s)\n",
+                s.micro_f1, s.macro_f1, s.accuracy, s.documents, r.fit.seconds, r.predict.seconds);
+  out << line;
+  for (size_t l = 0; l < r.names.size(); ++l) {
+    std::snprintf(line, sizeof line, "  %-28s P %.3f  R %.3f  F1 %.3f  (%zu)\n", r.names[l].c_str(), s.precision[l],
+                  s.recall[l], s.f1[l], s.support[l]);
+    out << line;
+  }
+  if (r.throughput_docs) {
+    const auto docs = static_cast<double>(r.throughput_docs);
+    std::snprintf(line, sizeof line, "predict() on new text: %.0f documents/s (%.0f per CPU-second)\n",
+                  docs / r.throughput.seconds, docs / r.throughput.cpu_seconds);
+    out << line;
+  }
+}
+
+int RunEval(const Invocation& inv) {
+  const ParsedArgs& a = inv.args;
+  const std::string labels = classify::ReadFile(a.Required("labels"));
+  EvalReport r;
+  r.data = a.Required("data");
+  r.fit_split = a.Value("fit-split").value_or("all");
+  r.split = a.Value("split").value_or("test");
+  std::vector<Document> all;
+  r.read_s = Timed([&] {
+               all = classify::ReadDocuments(r.data, "all", a.Has("strip-first-token"),
+                                             a.UInt("limit", 0, 0, UINT64_MAX));
+             }).seconds;
+  const EvalCorpus corpus = SplitCorpus(all, r.fit_split, r.split);
+  Session session(inv.global);
+  ek_context_info ctx{};
+  ctx.struct_size = sizeof ctx;
+  Check(ek_context_info_get(session.context(), &ctx), "ek_context_info_get");
+  r.threads = ctx.num_threads;
+  Classifier cls(session.context(), Config(a));
+  cls.Check(cls->set_labels_json(cls.self(), labels.data(), labels.size()), "set_labels_json");
+  auto fit_views = Views(corpus.fit_docs);
+  r.fit = Timed([&] { cls.Check(cls->fit(cls.self(), fit_views.data(), fit_views.size()), "fit"); });
+  r.fitted = corpus.fit_docs.size();
+  r.names = cls.LabelNames();
+  Predictions p;
+  r.predict = Timed([&] { p = PredictScored(cls, corpus, a.Has("infer")); });
+  r.inferred = p.inferred;
+  if (a.Has("throughput")) {
+    auto ev = Views(corpus.eval_docs);
+    std::vector<int32_t> l(ev.size());
+    r.throughput = Timed([&] {
+      cls.Check(cls->predict(cls.self(), ev.data(), ev.size(), l.data(), nullptr, nullptr), "predict");
+    });
+    r.throughput_docs = ev.size();
+  }
+  std::vector<std::string> gold;
+  for (const auto& d : corpus.eval_docs) gold.push_back(d.label);
+  r.scores = classify::Score(r.names, gold, p.label);
+  if (auto path = a.Value("confusion")) WriteConfusion(*path, r.names, r.scores);
   if (inv.global.json) {
-    inv.out << w.str() << '\n';
+    inv.out << EvalJson(r, cls) << '\n';
   } else {
-    char line[256];
-    std::snprintf(line, sizeof line, "micro-F1 %.4f  macro-F1 %.4f  accuracy %.4f  (%zu documents, fit %.1f s, predict %.2f s)\n",
-                  s.micro_f1, s.macro_f1, s.accuracy, s.documents, fit_s, predict_s);
-    inv.out << line;
-    for (size_t l = 0; l < names.size(); ++l) {
-      std::snprintf(line, sizeof line, "  %-28s P %.3f  R %.3f  F1 %.3f  (%zu)\n", names[l].c_str(), s.precision[l],
-                    s.recall[l], s.f1[l], s.support[l]);
-      inv.out << line;
-    }
-    if (tp_docs) {
-      std::snprintf(line, sizeof line, "predict() on new text: %.0f documents/s (%.0f per CPU-second)\n",
-                    static_cast<double>(tp_docs) / tp_s, static_cast<double>(tp_docs) / tp_cpu);
-      inv.out << line;
-    }
+    PrintEval(inv.out, r);
   }
   return 0;
 }

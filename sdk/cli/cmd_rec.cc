@@ -176,69 +176,100 @@ int RunForget(const Invocation& inv) {
   });
 }
 
+// ---- eval ------------------------------------------------------------------------------
+struct EvalOptions {
+  int32_t kind = 0;
+  double fraction = 0;
+  uint64_t seed = 1;
+  size_t k = 20;
+  std::vector<int32_t> methods;
+};
+
+EvalOptions ReadEvalOptions(const ParsedArgs& a) {
+  EvalOptions o;
+  o.kind = Harness([&] { return h::ParseKind(a.Required("forget")); });
+  const std::string fr = a.Value("fraction").value_or("0.05");
+  try {
+    o.fraction = std::stod(fr);
+  } catch (...) {
+    o.fraction = -1;
+  }
+  if (!(o.fraction > 0 && o.fraction < 1)) throw UsageError("--fraction must be in (0, 1), got '" + fr + "'", a.command());
+  o.seed = a.UInt("seed", 1, 0, UINT64_MAX);
+  o.k = a.UInt("k", 20, 1, kMaxK);
+  for (auto& m : SplitList(a.Value("methods").value_or("mmrecun,gold,finetune,noop")))
+    o.methods.push_back(ParseMethod(m, a.command()));
+  return o;
+}
+
+// The train and test positives: --test's file, else a per-user split by time.
+h::Split ReadEvalSplit(const Invocation& inv) {
+  const ParsedArgs& a = inv.args;
+  h::Split split;
+  if (auto test = a.Value("test")) {
+    split.train = ReadPositives(inv, a.Required("interactions")).positives;
+    split.test = ReadPositives(inv, *test).positives;
+  } else {
+    // The positives, already chosen, split by time.
+    split = h::TemporalSplit(ReadPositives(inv, a.Required("interactions")).positives,
+                             -std::numeric_limits<float>::infinity());
+  }
+  return split;
+}
+
+// Trains the model every method starts from and saves it as "base" into `base`.
+ek_rec_train_report TrainBase(ek_context* context, const std::string& config, const ParsedArgs& a,
+                              const h::Split& split, ek_store* base) {
+  h::Rec r(context, config);
+  if (auto items = a.Value("items")) r.AddItems(h::ReadItems(*items));
+  r.Add(split.train);
+  const ek_rec_train_report rep = r.Train();
+  r.Check(r.rec()->save(r.self(), base, "base"), "save");
+  return rep;
+}
+
+void ReportTraining(std::ostream& err, const ek_rec_train_report& rep, const h::Split& split,
+                    const h::ForgetSet& f, int32_t kind, const std::string& kind_name) {
+  err << "train " << split.train.size() << " interactions (" << rep.epochs << " epochs, " << std::fixed
+      << std::setprecision(2) << rep.seconds << " s), test " << split.test.size() << "; forgetting "
+      << (kind == EK_FORGET_INTERACTIONS ? f.pairs.size() : kind == EK_FORGET_USERS ? f.users.size() : f.items.size())
+      << " " << kind_name << " (" << f.pairs.size() << " interactions)\n";
+}
+
+void WriteMethodResult(JsonWriter& w, const h::MethodResult& x, size_t k) {
+  const std::string K = std::to_string(k);
+  w.Key(x.method).BeginObject()
+      .Key("recall@" + K).Double(x.recall)
+      .Key("ndcg@" + K).Double(x.ndcg)
+      .Key("forget_recall@" + K).Double(x.forget_recall)
+      .Key("forget_mean_rank").Double(x.forget_mean_rank)
+      .Key("time_s").Double(x.time_s)
+      .Key("epochs").UInt(x.epochs)
+      .Key("test_users").UInt(x.test_users)
+      .Key("forget_pairs").UInt(x.forget_pairs)
+      .EndObject();
+}
+
 int RunEval(const Invocation& inv) {
   const ParsedArgs& a = inv.args;
-  const int32_t kind = Harness([&] { return h::ParseKind(a.Required("forget")); });
-  const std::string fr = a.Value("fraction").value_or("0.05");
-  double fraction = 0;
-  try {
-    fraction = std::stod(fr);
-  } catch (...) {
-    fraction = -1;
-  }
-  if (!(fraction > 0 && fraction < 1)) throw UsageError("--fraction must be in (0, 1), got '" + fr + "'", a.command());
-  const uint64_t seed = a.UInt("seed", 1, 0, UINT64_MAX);
-  const size_t k = a.UInt("k", 20, 1, kMaxK);
-  std::vector<int32_t> methods;
-  for (auto& m : SplitList(a.Value("methods").value_or("mmrecun,gold,finetune,noop")))
-    methods.push_back(ParseMethod(m, a.command()));
+  const EvalOptions o = ReadEvalOptions(a);
   Session session(inv.global);
   const std::string config = ConfigOf(a);
   const std::string options = a.Value("unlearn-config").value_or("{}");
   return Harness([&] {
-    h::Split split;
-    if (auto test = a.Value("test")) {
-      split.train = ReadPositives(inv, a.Required("interactions")).positives;
-      split.test = ReadPositives(inv, *test).positives;
-    } else {
-      // The positives, already chosen, split by time.
-      split = h::TemporalSplit(ReadPositives(inv, a.Required("interactions")).positives,
-                               -std::numeric_limits<float>::infinity());
-    }
+    const h::Split split = ReadEvalSplit(inv);
     ek_store* base = nullptr;
     Check(ek_store_open(session.context(), ":memory:", nullptr, &base), "ek_store_open");
     StorePtr base_owner(base);
-    ek_rec_train_report rep{};
-    {
-      h::Rec r(session.context(), config);
-      if (auto items = a.Value("items")) r.AddItems(h::ReadItems(*items));
-      r.Add(split.train);
-      rep = r.Train();
-      r.Check(r.rec()->save(r.self(), base, "base"), "save");
-    }
-    const auto f = h::ChooseForgetSet(split.train, kind, fraction, seed);
-    if (!inv.global.quiet) {
-      inv.err << "train " << split.train.size() << " interactions (" << rep.epochs << " epochs, " << std::fixed
-              << std::setprecision(2) << rep.seconds << " s), test " << split.test.size() << "; forgetting "
-              << (kind == EK_FORGET_INTERACTIONS ? f.pairs.size() : kind == EK_FORGET_USERS ? f.users.size() : f.items.size())
-              << " " << a.Required("forget") << " (" << f.pairs.size() << " interactions)\n";
-    }
+    const ek_rec_train_report rep = TrainBase(session.context(), config, a, split, base);
+    const auto f = h::ChooseForgetSet(split.train, o.kind, o.fraction, o.seed);
+    if (!inv.global.quiet) ReportTraining(inv.err, rep, split, f, o.kind, a.Required("forget"));
     JsonWriter w;
     w.BeginObject();
-    for (int32_t m : methods) {
+    for (int32_t m : o.methods) {
       Session::ThrowIfCancelled();
-      const auto x = h::RunMethod(session.context(), config, base, "base", f, split.test, m, k, options.c_str());
-      const std::string K = std::to_string(k);
-      w.Key(x.method).BeginObject()
-          .Key("recall@" + K).Double(x.recall)
-          .Key("ndcg@" + K).Double(x.ndcg)
-          .Key("forget_recall@" + K).Double(x.forget_recall)
-          .Key("forget_mean_rank").Double(x.forget_mean_rank)
-          .Key("time_s").Double(x.time_s)
-          .Key("epochs").UInt(x.epochs)
-          .Key("test_users").UInt(x.test_users)
-          .Key("forget_pairs").UInt(x.forget_pairs)
-          .EndObject();
+      const auto x = h::RunMethod(session.context(), config, base, "base", f, split.test, m, o.k, options.c_str());
+      WriteMethodResult(w, x, o.k);
       if (!inv.global.quiet) inv.err << x.method << " done in " << std::setprecision(3) << x.time_s << " s\n";
     }
     w.EndObject();

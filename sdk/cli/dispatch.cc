@@ -6,6 +6,7 @@
 #include <span>
 
 #include "command.h"
+#include "command_lookup.h"
 #include "embedkit/embedkit.h"
 #include "errors.h"
 #include "json_writer.h"
@@ -21,21 +22,10 @@ constexpr std::string_view kExitCodes =
     "  2    usage error: unknown command or option, missing or malformed argument\n"
     "  130  cancelled with Ctrl-C (SIGINT cancels the running library operation)\n";
 
-std::vector<std::string_view> Words(std::string_view path) {
-  std::vector<std::string_view> words;
-  while (!path.empty()) {
-    size_t space = path.find(' ');
-    words.push_back(path.substr(0, space));
-    if (space == std::string_view::npos) break;
-    path.remove_prefix(space + 1);
-  }
-  return words;
-}
-
 std::string CommandList(std::string_view group) {
   std::vector<std::pair<std::string, std::string_view>> rows;
   for (const Command& c : AllCommands()) {
-    auto words = Words(c.spec->path);
+    auto words = CommandWords(c.spec->path);
     if (group.empty() || (words.size() > 1 && words[0] == group)) {
       rows.emplace_back(std::string(c.spec->path), c.spec->summary);
     }
@@ -134,17 +124,9 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     rest.push_back("--help");
   }
 
-  // 3. The command words.
-  const Command* command = nullptr;
+  // 3. The command words (the longest registered path wins).
   size_t used = 0;
-  for (const Command& c : AllCommands()) {
-    auto words = Words(c.spec->path);
-    if (words.size() <= rest.size() && std::equal(words.begin(), words.end(), rest.begin())) {
-      command = &c;
-      used = words.size();
-      break;
-    }
-  }
+  const Command* command = FindCommand(AllCommands(), rest, &used);
   if (command == nullptr) {
     for (const CommandGroup& g : AllGroups()) {
       if (rest[0] != g.name) continue;

@@ -14,7 +14,7 @@ std::span<const Command> AllCommands() {
       JsonEncodeCommand(),  JsonSearchCommand(),  JsonProbeCommand(),  VersionCommand(),
       RecTrainCommand(),    RecRecommendCommand(), RecForgetCommand(), RecEvalCommand(),
       ClassifyFitCommand(), ClassifyPredictCommand(), ClassifyEvalCommand(),
-      MatchEvalCommand(),   MatchCommand(),  // "match eval" before "match" (prefix match)
+      MatchCommand(),       MatchEvalCommand(),  // any order: the longest path wins
   };
   return kCommands;
 }
