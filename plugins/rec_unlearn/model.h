@@ -12,6 +12,8 @@
 
 #include <embedkit/plugin.h>
 
+#include "error.h"
+
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
@@ -22,11 +24,8 @@
 
 namespace rec {
 
-struct Error {
-  ek_status status;
-  std::string message;
-};
-[[noreturn]] inline void Fail(ek_status s, std::string m) { throw Error{s, std::move(m)}; }
+using Error = ek_plugin::Error;
+using ek_plugin::Fail;
 
 // Thin wrapper over the host vtable.
 struct Env {

@@ -2,17 +2,16 @@
 // "ek.unlearner/1"), configuration, training and recommending. Saving and loading live
 // in store_io.cc, forget requests in forget.cc. Every entry point catches everything
 // and returns a status (with the reason through ek_host::set_error and last_error()).
-#include "plugin_json.h"
 #include <embedkit/ext/recommender.h>
 #include <embedkit/plugin.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <memory>
-#include <new>
 
+#include "config_reader.h"
+#include "guard.h"
 #include "instance.h"
 #include "model.h"
 #include "store_access.h"
@@ -49,76 +48,51 @@ std::string_view CheckId(const char* id, const char* what, size_t row) {
 
 namespace {
 
-// A number for a message: "0.05", "1e+30", never "0.050000" or 31 digits.
-std::string Short(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", v);
-  return text;
+using ek_plugin::ConfigReader;
+
+void CheckOptimizer(const char* key, const std::string& v) {
+  if (v != "adam" && v != "sgd")
+    Fail(EK_ERR_INVALID_ARGUMENT, std::string("config \"") + key + "\" is \"" + v + "\"; use \"adam\" or \"sgd\"");
 }
 
-struct ConfigReader {
-  const ek_host* host;
-  const char* json;
-  size_t length;
-  void Check(ek_status s) const {
-    if (s != EK_OK) Fail(s, ek_plugin::HostFailure(host, "reading the configuration", s));
-  }
-  template <class T>
-  void Int(const char* key, T* v, int64_t lo, int64_t hi) const {
-    int64_t x = 0;
-    Check(host->config_int(host, json, length, key, int64_t(*v), &x));
-    if (x < lo || x > hi)
-      Fail(EK_ERR_INVALID_ARGUMENT, std::string("\"") + key + "\" is " + std::to_string(x) + "; use " +
-                                        std::to_string(lo) + ".." + std::to_string(hi));
-    *v = static_cast<T>(x);
-  }
-  void Double(const char* key, double* v, double lo, double hi) const {
-    double x = 0;
-    Check(host->config_double(host, json, length, key, *v, &x));
-    if (!(x >= lo && x <= hi))
-      Fail(EK_ERR_INVALID_ARGUMENT, std::string("\"") + key + "\" is " + Short(x) + "; use " + Short(lo) + ".." +
-                                        Short(hi));
-    *v = x;
-  }
-  void String(const char* key, std::string* v) const {
-    char buf[64];
-    Check(host->config_string(host, json, length, key, v->c_str(), buf, sizeof buf));
-    *v = buf;
-  }
-};
+uint64_t Seed(const ConfigReader& r, uint64_t fallback) { return uint64_t(r.Int("seed", int64_t(fallback), 0, INT64_MAX)); }
 
+// The training keys: create's config, and train's options over the instance's.
 void ReadTrainConfig(const ConfigReader& r, Config* c) {
-  r.Int("epochs", &c->epochs, 0, 100000);
-  r.Double("lr", &c->lr, 0, 10);
-  r.Double("reg", &c->reg, 0, 100);
-  r.String("optimizer", &c->optimizer);
-  if (c->optimizer != "adam" && c->optimizer != "sgd")
-    Fail(EK_ERR_INVALID_ARGUMENT, "\"optimizer\" is \"" + c->optimizer + "\"; use \"adam\" or \"sgd\"");
-  int64_t seed = int64_t(c->seed);
-  r.Int("seed", &seed, 0, INT64_MAX);
-  c->seed = uint64_t(seed);
-  r.Double("init_std", &c->init_std, 0, 10);
-  r.Int("batch", &c->batch, 1, 1 << 24);
+  c->epochs = uint32_t(r.Int("epochs", c->epochs, 0, 100000));
+  c->lr = r.Double("lr", c->lr, 0, 10);
+  c->reg = r.Double("reg", c->reg, 0, 100);
+  c->optimizer = r.String("optimizer", c->optimizer);
+  CheckOptimizer("optimizer", c->optimizer);
+  c->seed = Seed(r, c->seed);
+  c->init_std = r.Double("init_std", c->init_std, 0, 10);
+  c->batch = uint32_t(r.Int("batch", c->batch, 1, 1 << 24));
+}
+
+// The model's shape: create's config only (load takes it from the store).
+void ReadModelConfig(const ConfigReader& r, Config* c) {
+  c->dim = uint32_t(r.Int("dim", c->dim, 1, 4096));
+  c->layers = uint32_t(r.Int("layers", c->layers, 0, 8));
+  c->min_weight = r.Double("min_weight", c->min_weight, -1e30, 1e30);
+  c->text_dim = uint32_t(r.Int("text_dim", c->text_dim, 0, 4096));
+  c->use_categorical = uint32_t(r.Int("use_categorical", c->use_categorical, 0, 1));
 }
 
 }  // namespace
 
 void ReadUnlearnConfig(const ek_host* host, const char* json, size_t length, Config* c) {
-  const ConfigReader r{host, json, length};
-  r.Double("alpha", &c->alpha, 0, 1e6);
-  r.Double("beta", &c->beta, 0, 1e6);
-  r.Double("lambda", &c->unlearn_lambda, 0, 100);
-  r.Int("unlearn_epochs", &c->unlearn_epochs, 0, 100000);
-  r.Double("unlearn_lr", &c->unlearn_lr, 0, 10);
-  r.Double("retain_ratio", &c->retain_ratio, 0, 1000);
-  r.Int("forget_repeats", &c->forget_repeats, 0, 1000000);
-  r.Double("forget_auc", &c->forget_auc, 0, 1);
-  r.String("unlearn_optimizer", &c->unlearn_optimizer);
-  if (c->unlearn_optimizer != "adam" && c->unlearn_optimizer != "sgd")
-    Fail(EK_ERR_INVALID_ARGUMENT, "\"unlearn_optimizer\" is \"" + c->unlearn_optimizer + "\"; use \"adam\" or \"sgd\"");
-  int64_t seed = int64_t(c->seed);
-  r.Int("seed", &seed, 0, INT64_MAX);
-  c->seed = uint64_t(seed);
+  const ConfigReader r(host, json, length);
+  c->alpha = r.Double("alpha", c->alpha, 0, 1e6);
+  c->beta = r.Double("beta", c->beta, 0, 1e6);
+  c->unlearn_lambda = r.Double("lambda", c->unlearn_lambda, 0, 100);
+  c->unlearn_epochs = uint32_t(r.Int("unlearn_epochs", c->unlearn_epochs, 0, 100000));
+  c->unlearn_lr = r.Double("unlearn_lr", c->unlearn_lr, 0, 10);
+  c->retain_ratio = r.Double("retain_ratio", c->retain_ratio, 0, 1000);
+  c->forget_repeats = uint32_t(r.Int("forget_repeats", c->forget_repeats, 0, 1000000));
+  c->forget_auc = r.Double("forget_auc", c->forget_auc, 0, 1);
+  c->unlearn_optimizer = r.String("unlearn_optimizer", c->unlearn_optimizer);
+  CheckOptimizer("unlearn_optimizer", c->unlearn_optimizer);
+  c->seed = Seed(r, c->seed);
 }
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -179,31 +153,11 @@ using namespace rec;
 
 Instance* Self(void* p) { return static_cast<Instance*>(p); }
 
+// An entry point of the instance: its reason goes to set_error and last_error().
 template <class F>
 ek_status Guard(Instance* self, const char* fn, F&& f) {
-  const ek_host* host = self ? self->host : nullptr;
-  auto report = [&](const std::string& m) {
-    if (self) self->last_error = m;
-    if (host) host->set_error(host, m.c_str());
-  };
-  try {
-    if (!self) return EK_ERR_INVALID_ARGUMENT;
-    f();
-    self->last_error.clear();
-    return EK_OK;
-  } catch (const Error& e) {
-    report(std::string(fn) + ": " + e.message);
-    return e.status;
-  } catch (const std::bad_alloc&) {
-    report(std::string(fn) + ": out of memory");
-    return EK_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    report(std::string(fn) + ": internal error: " + e.what());
-    return EK_ERR_INTERNAL;
-  } catch (...) {
-    report(std::string(fn) + ": internal error");
-    return EK_ERR_INTERNAL;
-  }
+  if (!self) return EK_ERR_INVALID_ARGUMENT;
+  return ek_plugin::Guard(self->host, fn, &self->last_error, f);
 }
 
 ek_status Create(const ek_host* host, const char* config, size_t length, void** out) {
@@ -221,14 +175,10 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
   auto inst = std::make_unique<Instance>();
   inst->host = host;
   inst->env.host = host;
-  return Guard(inst.get(), "create", [&] {
+  return ek_plugin::GuardCreate(host, [&] {
     Config& c = inst->cfg;
-    ConfigReader r{host, config, length};
-    r.Int("dim", &c.dim, 1, 4096);
-    r.Int("layers", &c.layers, 0, 8);
-    r.Double("min_weight", &c.min_weight, -1e30, 1e30);
-    r.Int("text_dim", &c.text_dim, 0, 4096);
-    r.Int("use_categorical", &c.use_categorical, 0, 1);
+    const ConfigReader r(host, config, length);
+    ReadModelConfig(r, &c);
     ReadTrainConfig(r, &c);
     c.unlearn_lambda = c.reg;
     ReadUnlearnConfig(host, config, length, &c);
@@ -325,7 +275,7 @@ ek_status Train(void* p, const char* options, ek_rec_train_report* report) {
   return Guard(s, "train", [&] {
     if (report) CheckStruct(report->struct_size, sizeof(ek_rec_train_report), "report");
     Config cfg = s->cfg;
-    if (options) ReadTrainConfig(ConfigReader{s->host, options, std::strlen(options)}, &cfg);
+    if (options) ReadTrainConfig(ConfigReader(s->host, options, std::strlen(options)), &cfg);
     if (s->data.rows.empty()) Fail(EK_ERR_INVALID_ARGUMENT, "no interactions: call add_interactions first");
     TrainStats st;
     Model m;

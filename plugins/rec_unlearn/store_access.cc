@@ -3,24 +3,19 @@
 #include <algorithm>
 
 #include "model.h"
-#include "plugin_json.h"
 
 namespace rec {
 
-void HostCheck(const ek_host* host, ek_status s, const std::string& what) {
-  if (s != EK_OK) Fail(s, ek_plugin::HostFailure(host, what, s));
-}
-
 StoreTxn::StoreTxn(const ek_host* h, ek_store* store) : h_(h), store_(store) {
   if (store_) {
-    HostCheck(h_, h_->store_begin(store_), "starting a store transaction");
+    CheckHost(h_, h_->store_begin(store_), "starting a store transaction");
     open_ = true;
   }
 }
 
 void StoreTxn::Commit() {
   if (!open_) return;
-  HostCheck(h_, h_->store_commit(store_), "committing the store transaction");
+  CheckHost(h_, h_->store_commit(store_), "committing the store transaction");
   open_ = false;
 }
 
@@ -29,7 +24,7 @@ StoreTxn::~StoreTxn() {
 }
 
 Coll::Coll(const ek_host* h, ek_store* store, const std::string& name, uint32_t dim) : host(h) {
-  HostCheck(h, h->collection_create(store, name.c_str(), dim, EK_METRIC_DOT, &c), "opening collection '" + name + "'");
+  CheckHost(h, h->collection_create(store, name.c_str(), dim, EK_METRIC_DOT, &c), "opening collection '" + name + "'");
 }
 
 Coll::~Coll() {
@@ -38,7 +33,7 @@ Coll::~Coll() {
 
 std::vector<Coll::Row> Coll::List(bool meta) const {
   ek_results* res = nullptr;
-  HostCheck(host, host->collection_list(c, 0, 0, meta ? 1 : 0, &res), "collection_list");
+  CheckHost(host, host->collection_list(c, 0, 0, meta ? 1 : 0, &res), "collection_list");
   std::vector<Row> rows;
   const size_t n = host->results_hit_count(res, 0);
   rows.reserve(n);
@@ -72,7 +67,7 @@ void Coll::Upsert(const std::vector<std::string>& ids, const std::vector<float>&
     batch.vectors = vecs.data() + b * dim;
     batch.dim = dim;
     batch.metadata_json = meta ? mp.data() : nullptr;
-    HostCheck(host, host->collection_upsert(c, &batch), "collection_upsert");
+    CheckHost(host, host->collection_upsert(c, &batch), "collection_upsert");
   }
 }
 
@@ -81,7 +76,7 @@ size_t Coll::Delete(const std::vector<std::string>& ids) const {
   std::vector<const char*> ip(ids.size());
   for (size_t r = 0; r < ids.size(); ++r) ip[r] = ids[r].c_str();
   size_t deleted = 0;
-  HostCheck(host, host->collection_delete(c, ip.data(), ip.size(), &deleted), "collection_delete");
+  CheckHost(host, host->collection_delete(c, ip.data(), ip.size(), &deleted), "collection_delete");
   return deleted;
 }
 

@@ -1,6 +1,6 @@
-// embedkit.rec_unlearn: the host's store functions as C++ — a failed call becomes a
-// rec::Error carrying the host's reason, a transaction is a scope, a collection a
-// handle that frees itself.
+// embedkit.rec_unlearn: the host's store functions as C++ — a failed call becomes an
+// ek_plugin::Error carrying the host's reason (CheckHost), a transaction is a scope, a
+// collection a handle that frees itself.
 #pragma once
 
 #include <embedkit/plugin.h>
@@ -9,10 +9,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include "host_failure.h"
+
 namespace rec {
 
-// A failed host call: its status, and the host's own reason in the message.
-void HostCheck(const ek_host* host, ek_status s, const std::string& what);
+using ek_plugin::CheckHost;
 
 // One store transaction for a request that writes several collections (save, the
 // model write after training, a forget request, purge): begun on construction,

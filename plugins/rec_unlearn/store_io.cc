@@ -8,7 +8,7 @@
 #include <unordered_set>
 
 #include "instance.h"
-#include "plugin_json.h"
+#include "json_quote.h"
 #include "store_access.h"
 
 namespace rec {
@@ -163,7 +163,7 @@ namespace {
 
 double MetaDouble(const ek_host* h, const std::string& json, const char* key, double fallback) {
   double v = fallback;
-  HostCheck(h, h->config_double(h, json.data(), json.size(), key, fallback, &v), std::string("reading '") + key + "'");
+  CheckHost(h, h->config_double(h, json.data(), json.size(), key, fallback, &v), std::string("reading '") + key + "'");
   return v;
 }
 
@@ -182,7 +182,7 @@ MetaRow ReadMetaRow(const ek_host* h, ek_store* store, const std::string& name) 
       Fail(EK_ERR_UNSUPPORTED, "collection '" + C(name, ".meta") + "' was written by another version of rec_unlearn");
     // A read-only store cannot create the missing collection: there is no model.
     if (st == EK_ERR_READ_ONLY) Fail(EK_ERR_NOT_FOUND, "no model named '" + name + "' in the store");
-    HostCheck(h, st, "opening '" + C(name, ".meta") + "'");
+    CheckHost(h, st, "opening '" + C(name, ".meta") + "'");
     h->collection_free(c);
   }
   // collection_list hands out metadata owned by the results (a plugin cannot call
@@ -193,7 +193,7 @@ MetaRow ReadMetaRow(const ek_host* h, ek_store* store, const std::string& name) 
     if (r.id != "model") continue;
     meta.json = r.meta;
     size_t got = 0;
-    HostCheck(h, h->collection_get(c.c, "model", meta.v.data(), meta.v.size(), &got, nullptr), "reading the model row");
+    CheckHost(h, h->collection_get(c.c, "model", meta.v.data(), meta.v.size(), &got, nullptr), "reading the model row");
     found = true;
   }
   if (!found) Fail(EK_ERR_NOT_FOUND, "no model named '" + name + "' in the store");
@@ -232,7 +232,7 @@ class RowReader {
   RowReader(const ek_host* h, uint32_t dim) : h_(h), buf_(std::max<size_t>(dim, 4096)) {}
   const float* Get(const Coll& c, const std::string& id, size_t dim) {
     size_t got = 0;
-    HostCheck(h_, h_->collection_get(c.c, id.c_str(), buf_.data(), buf_.size(), &got, nullptr), "reading row '" + id + "'");
+    CheckHost(h_, h_->collection_get(c.c, id.c_str(), buf_.data(), buf_.size(), &got, nullptr), "reading row '" + id + "'");
     if (got != dim) Fail(EK_ERR_CORRUPT, "row '" + id + "' has dim " + std::to_string(got));
     return buf_.data();
   }
@@ -254,7 +254,7 @@ void LoadItemFeatures(Instance* s, ek_store* store, const std::string& name, uin
     const float* v = rows->Get(feats, row.id, std::max<uint32_t>(1, cat_dim));
     if (cat_dim) std::memcpy(d->categorical.data() + size_t(i) * cat_dim, v, cat_dim * sizeof(float));
     std::vector<char> title(row.meta.size() + 1);
-    HostCheck(h, h->config_string(h, row.meta.data(), row.meta.size(), "title", "", title.data(), title.size()),
+    CheckHost(h, h->config_string(h, row.meta.data(), row.meta.size(), "title", "", title.data(), title.size()),
               "reading a title");
     d->texts[i] = title.data();
   }
@@ -315,7 +315,7 @@ uint32_t CountPendingRequests(const ek_host* h, ek_store* store, const std::stri
           r.meta.find("\"status\":\"cancelled\"") != std::string::npos)
         ++pending;
   } else if (ls != EK_ERR_READ_ONLY) {
-    HostCheck(h, ls, "opening collection '" + ledger_name + "'");
+    CheckHost(h, ls, "opening collection '" + ledger_name + "'");
   }
   return pending;
 }

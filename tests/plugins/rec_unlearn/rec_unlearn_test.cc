@@ -139,6 +139,13 @@ TEST(RecUnlearn, BadInputGivesClearErrors) {
   EXPECT_EQ(ek_instance_create(c.ctx, "embedkit.rec_unlearn", R"({"dim": 0})", &inst), EK_ERR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(ek_last_error()).find("\"dim\" is 0"), std::string::npos) << ek_last_error();
   EXPECT_EQ(ek_instance_create(c.ctx, "embedkit.rec_unlearn", R"({"optimizer": "lbfgs"})", &inst), EK_ERR_INVALID_ARGUMENT);
+  // plugins/common's config reader: the key is named as a config key, and a long value
+  // is read whole and refused for what it is (the private reader's 64-byte buffer
+  // failed it as too small for the buffer)
+  const std::string long_name = R"({"unlearn_optimizer": ")" + std::string(100, 'x') + R"("})";
+  EXPECT_EQ(ek_instance_create(c.ctx, "embedkit.rec_unlearn", long_name.c_str(), &inst), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(ek_last_error()).find("config \"unlearn_optimizer\" is \"xxxx"), std::string::npos)
+      << ek_last_error();
 
   h::Rec r(c.ctx, kSmall);
   ek_forget_report rep{};
