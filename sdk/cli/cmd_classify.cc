@@ -40,7 +40,7 @@ const std::vector<OptionSpec> kModelOptions = {
                               "setup), glove, hashing, doc2vec+glove (host needs a program)"},
     {"config", 0, "JSON", "plugin configuration object (docs/text_classify.md lists the keys)"},
     {"glove", 0, "FILE", "GloVe .ekwv table for glove and the default (default: $EMBEDKIT_GLOVE,\n"
-                         "else the .deps/glove/glove-6b-100d.ekwv scripts/setup.sh writes)"},
+                         "else glove/glove-6b-100d.ekwv in $EMBEDKIT_DATA_PATH or share/embedkit)"},
     {"strip-first-token", 0, "", "drop each text's first word (TREC: its fine-grained label)"},
     {"limit", 0, "N", "read at most N documents"},
 };
