@@ -902,7 +902,7 @@ std::vector<std::string> Matcher::SignalNames() const {
   return n;
 }
 
-// ---- Matcher::Match, stage by stage -------------------------------------------------------------------
+// ---- Matcher::Match, stage by stage ----------------------------------------------------------
 namespace {
 
 bool ByScore(const Candidate& x, const Candidate& y) { return x.score > y.score; }
