@@ -2,343 +2,16 @@
 
 #include <simdjson.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <optional>
 
 #include "base/error.h"
+#include "json/diagnose.h"
 
 namespace ek::json {
 
 namespace {
-
-// ---- Diagnostics --------------------------------------------------------------------
-// Runs only after simdjson rejected a text: walks the same bytes with the JSON
-// grammar (RFC 8259, as strict as simdjson) and reports the first offending byte in
-// words. simdjson stays the validator; this pass only explains its verdict.
-
-struct Diagnosis {
-  size_t offset = 0;
-  std::string reason;
-};
-
-std::string Printable(unsigned char c) {
-  char buf[16];
-  if (c >= 0x20 && c < 0x7f) {
-    std::snprintf(buf, sizeof buf, "'%c'", c);
-  } else {
-    std::snprintf(buf, sizeof buf, "byte 0x%02X", c);
-  }
-  return buf;
-}
-
-class Diagnoser {
- public:
-  explicit Diagnoser(std::string_view text) : s_(text) {}
-
-  // Returns the first error, or nothing if the grammar pass finds none.
-  std::optional<Diagnosis> Run() {
-    SkipWs();
-    if (i_ == s_.size()) return Diagnosis{i_, "empty input, expected a JSON object"};
-    if (!Value()) return error_;
-    SkipWs();
-    if (i_ != s_.size()) {
-      Fail(i_, "unexpected " + Printable(Byte(i_)) + " after the end of the JSON value");
-      return error_;
-    }
-    return std::nullopt;
-  }
-
- private:
-  unsigned char Byte(size_t at) const { return static_cast<unsigned char>(s_[at]); }
-  bool AtEnd() const { return i_ >= s_.size(); }
-
-  bool Fail(size_t at, std::string reason) {
-    error_ = Diagnosis{at, std::move(reason)};
-    return false;
-  }
-
-  void SkipWs() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
-      ++i_;
-  }
-
-  bool Value() {
-    if (AtEnd()) return Fail(i_, "unexpected end of input, expected a value");
-    switch (s_[i_]) {
-      case '{': return Object();
-      case '[': return Array();
-      case '"': return String();
-      case 't': return Literal("true");
-      case 'f': return Literal("false");
-      case 'n': return Literal("null");
-      default:
-        if (s_[i_] == '-' || (s_[i_] >= '0' && s_[i_] <= '9')) return Number();
-        return Fail(i_, "unexpected " + Printable(Byte(i_)) + ", expected a value");
-    }
-  }
-
-  bool Enter() {
-    if (++depth_ > simdjson::DEFAULT_MAX_DEPTH)
-      return Fail(i_, "nesting deeper than " + std::to_string(simdjson::DEFAULT_MAX_DEPTH) +
-                          " levels");
-    return true;
-  }
-
-  bool Object() {
-    const size_t open = i_;
-    if (!Enter()) return false;
-    ++i_;
-    SkipWs();
-    if (!AtEnd() && s_[i_] == '}') {
-      ++i_;
-      --depth_;
-      return true;
-    }
-    for (bool first = true;; first = false) {
-      SkipWs();
-      if (AtEnd())
-        return Fail(i_, "unexpected end of input inside the object opened at byte " +
-                            std::to_string(open));
-      if (s_[i_] != '"')
-        return Fail(i_, std::string(first ? "expected a string key or '}'"
-                                          : "expected a string key after ','") +
-                            ", got " + Printable(Byte(i_)));
-      if (!String()) return false;
-      SkipWs();
-      if (AtEnd() || s_[i_] != ':')
-        return Fail(i_, AtEnd() ? "unexpected end of input, expected ':' after key"
-                                : "expected ':' after key");
-      ++i_;
-      SkipWs();
-      if (!Value()) return false;
-      SkipWs();
-      if (AtEnd())
-        return Fail(i_, "unexpected end of input inside the object opened at byte " +
-                            std::to_string(open));
-      if (s_[i_] == ',') {
-        ++i_;
-        continue;
-      }
-      if (s_[i_] == '}') {
-        ++i_;
-        --depth_;
-        return true;
-      }
-      return Fail(i_, "expected ',' or '}' after a value in an object, got " +
-                          Printable(Byte(i_)));
-    }
-  }
-
-  bool Array() {
-    const size_t open = i_;
-    if (!Enter()) return false;
-    ++i_;
-    SkipWs();
-    if (!AtEnd() && s_[i_] == ']') {
-      ++i_;
-      --depth_;
-      return true;
-    }
-    for (;;) {
-      SkipWs();
-      if (!Value()) return false;
-      SkipWs();
-      if (AtEnd())
-        return Fail(i_, "unexpected end of input inside the array opened at byte " +
-                            std::to_string(open));
-      if (s_[i_] == ',') {
-        ++i_;
-        continue;
-      }
-      if (s_[i_] == ']') {
-        ++i_;
-        --depth_;
-        return true;
-      }
-      return Fail(i_, "expected ',' or ']' after a value in an array, got " +
-                          Printable(Byte(i_)));
-    }
-  }
-
-  static int Hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
-  // Reads \uXXXX at i_ (pointing at '\\'); returns the code unit or -1 (error set).
-  long Escape4() {
-    const size_t at = i_;
-    if (i_ + 6 > s_.size()) return Fail(at, "\\u must be followed by 4 hex digits"), -1;
-    long v = 0;
-    for (size_t k = 2; k < 6; ++k) {
-      const int h = Hex(s_[i_ + k]);
-      if (h < 0) return Fail(at, "\\u must be followed by 4 hex digits"), -1;
-      v = v * 16 + h;
-    }
-    i_ += 6;
-    return v;
-  }
-
-  bool String() {
-    const size_t open = i_;
-    ++i_;
-    for (;;) {
-      if (AtEnd()) return Fail(open, "unterminated string");
-      const unsigned char c = Byte(i_);
-      if (c == '"') {
-        ++i_;
-        return true;
-      }
-      if (c < 0x20) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "control character U+%04X in a string must be escaped", c);
-        return Fail(i_, buf);
-      }
-      if (c == '\\') {
-        if (i_ + 1 >= s_.size()) return Fail(open, "unterminated string");
-        const char e = s_[i_ + 1];
-        if (e == 'u') {
-          const size_t at = i_;
-          const long unit = Escape4();
-          if (unit < 0) return false;
-          if (unit >= 0xD800 && unit <= 0xDBFF) {
-            if (i_ + 1 >= s_.size() || s_[i_] != '\\' || s_[i_ + 1] != 'u')
-              return Fail(at, "high surrogate \\u escape not followed by a low surrogate");
-            const long low = Escape4();
-            if (low < 0) return false;
-            if (low < 0xDC00 || low > 0xDFFF)
-              return Fail(at, "high surrogate \\u escape not followed by a low surrogate");
-          } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
-            return Fail(at, "lone low surrogate \\u escape");
-          }
-          continue;
-        }
-        if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
-            e == 't') {
-          i_ += 2;
-          continue;
-        }
-        // Never copy the byte itself into the message: a NUL would cut the C string
-        // (and the offset) short, a non-ASCII byte would make it invalid UTF-8.
-        const unsigned char ue = static_cast<unsigned char>(e);
-        if (ue < 0x20 || ue >= 0x7f)
-          return Fail(i_, "invalid escape: '\\' followed by " + Printable(ue) + " in a string");
-        return Fail(i_, "invalid escape '\\" + std::string(1, e) + "' in a string");
-      }
-      if (c < 0x80) {
-        ++i_;
-        continue;
-      }
-      const size_t n = Utf8Length(i_);
-      if (n == 0) return Fail(i_, "invalid UTF-8 (" + Printable(c) + ") in a string");
-      i_ += n;
-    }
-  }
-
-  // Length of the well-formed UTF-8 sequence at `at`, or 0.
-  size_t Utf8Length(size_t at) const {
-    const unsigned char c = Byte(at);
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 4;
-      cp = c & 0x07;
-    } else {
-      return 0;
-    }
-    if (at + n > s_.size()) return 0;
-    for (size_t k = 1; k < n; ++k) {
-      const unsigned char d = Byte(at + k);
-      if ((d & 0xC0) != 0x80) return 0;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
-    if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
-    return n;
-  }
-
-  bool Literal(std::string_view word) {
-    if (s_.substr(i_, word.size()) != word)
-      return Fail(i_, "invalid literal, expected '" + std::string(word) + "'");
-    i_ += word.size();
-    return Delimited();
-  }
-
-  // A scalar must be followed by whitespace, a structural character or the end.
-  bool Delimited() {
-    if (AtEnd()) return true;
-    const char c = s_[i_];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '}' || c == ']' ||
-        c == ':')
-      return true;
-    return Fail(i_, "unexpected " + Printable(Byte(i_)) + " after a value");
-  }
-
-  static bool Digit(char c) { return c >= '0' && c <= '9'; }
-
-  bool Number() {
-    const size_t start = i_;
-    bool negative = false;
-    if (s_[i_] == '-') {
-      negative = true;
-      ++i_;
-      if (AtEnd() || !Digit(s_[i_])) return Fail(start, "invalid number: expected a digit after '-'");
-    }
-    if (s_[i_] == '0') {
-      ++i_;
-      if (!AtEnd() && Digit(s_[i_])) return Fail(start, "invalid number: leading zeros are not allowed");
-    } else {
-      while (!AtEnd() && Digit(s_[i_])) ++i_;
-    }
-    bool integral = true;
-    if (!AtEnd() && s_[i_] == '.') {
-      integral = false;
-      ++i_;
-      if (AtEnd() || !Digit(s_[i_])) return Fail(start, "invalid number: expected a digit after '.'");
-      while (!AtEnd() && Digit(s_[i_])) ++i_;
-    }
-    if (!AtEnd() && (s_[i_] == 'e' || s_[i_] == 'E')) {
-      integral = false;
-      ++i_;
-      if (!AtEnd() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
-      if (AtEnd() || !Digit(s_[i_]))
-        return Fail(start, "invalid number: expected a digit in the exponent");
-      while (!AtEnd() && Digit(s_[i_])) ++i_;
-    }
-    const std::string token(s_.substr(start, i_ - start));
-    if (integral) {
-      // simdjson accepts integers in [-2^63, 2^64) and rejects larger ones.
-      errno = 0;
-      if (negative) {
-        (void)std::strtoll(token.c_str(), nullptr, 10);
-      } else {
-        (void)std::strtoull(token.c_str(), nullptr, 10);
-      }
-      if (errno == ERANGE) return Fail(start, "integer " + token + " does not fit in 64 bits");
-    } else {
-      const double v = std::strtod(token.c_str(), nullptr);
-      if (std::isinf(v)) return Fail(start, "number " + token + " is out of the range of a double");
-    }
-    return Delimited();
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
-  size_t depth_ = 0;
-  Diagnosis error_;
-};
 
 size_t FirstNonSpace(std::string_view text) {
   size_t i = 0;
@@ -365,8 +38,8 @@ const char* TypeName(simdjson::dom::element_type t) {
 
 // "<reason> at byte <offset>" for a text simdjson rejected with `code`.
 std::string DescribeFailure(std::string_view text, simdjson::error_code code) {
-  Diagnoser diagnoser(text);
-  if (auto d = diagnoser.Run()) return d->reason + " at byte " + std::to_string(d->offset);
+  if (auto d = Diagnose(text, simdjson::DEFAULT_MAX_DEPTH))
+    return d->reason + " at byte " + std::to_string(d->offset);
   // The grammar pass found nothing simdjson objects to (should not happen): report
   // simdjson's own words, at the first byte of the value.
   return std::string(simdjson::error_message(code)) + " at byte " +
@@ -445,6 +118,23 @@ std::string ObjectProblem(std::string_view text) {
   if (code != simdjson::SUCCESS) return DescribeFailure(text, code);
   if (!root.is_object()) return NotAnObject(text, root);
   return {};
+}
+
+static_assert(kMaxCheckDepth == simdjson::DEFAULT_MAX_DEPTH, "the thread parser's limit");
+
+std::optional<Diagnosis> CheckValue(std::string_view text, size_t max_depth) {
+  const size_t depth = max_depth == 0 || max_depth > kMaxCheckDepth ? kMaxCheckDepth : max_depth;
+  if (text.size() > kMaxDocumentBytes) return Diagnose(text, depth);
+  std::optional<simdjson::dom::parser> local;
+  simdjson::dom::element root;
+  const auto code = ParserFor(text, local).parse(text.data(), text.size(), true).get(root);
+  // simdjson's parser allows kMaxCheckDepth levels: a tighter limit takes the walk.
+  if (code == simdjson::SUCCESS) return depth < kMaxCheckDepth ? Diagnose(text, depth) : std::nullopt;
+  if (auto d = Diagnose(text, depth)) return d;
+  // The grammar pass found nothing simdjson objects to (should not happen): report
+  // simdjson's own words, at the first byte of the value.
+  return Diagnosis{FirstNonSpace(text), simdjson::error_message(code),
+                   code == simdjson::DEPTH_ERROR};
 }
 
 bool IsValidUtf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }

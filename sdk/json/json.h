@@ -1,8 +1,8 @@
 // simdjson helpers shared by the SDK (configuration, metadata, filters).
 //
 // Every parse is done by simdjson (DOM API, one parser per thread). When simdjson
-// rejects a text, a small diagnostic pass over the same bytes names the first
-// offending construct and its 0-based byte offset, so messages read like
+// rejects a text, the grammar pass of diagnose.h names the first offending construct
+// and its 0-based byte offset, so messages read like
 // "metadata of row 3 ('doc-7'): expected ':' after key at byte 12".
 //
 // Thread-safety: every function may be called from several threads at once; a
@@ -10,10 +10,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include "json/diagnose.h"
 
 namespace ek::json {
 
@@ -36,6 +39,17 @@ void ValidateObject(std::string_view text, std::string_view what);
 // Non-throwing form for hot loops: "" if `text` is one JSON object, else the reason
 // with its offset ("expected ':' after key at byte 12"), or the size limit.
 std::string ObjectProblem(std::string_view text);
+
+// Deepest nesting CheckValue accepts (simdjson's own limit); a larger request is
+// capped here, so the grammar pass never recurses deeper than the stack can take.
+inline constexpr size_t kMaxCheckDepth = 1024;
+
+// ek_host::json_check: nothing if `text` is one JSON value nested at most
+// `max_depth` levels (0 or above kMaxCheckDepth: kMaxCheckDepth), else the first
+// offending byte and why (diagnose.h). simdjson validates texts up to
+// kMaxDocumentBytes; larger ones are walked by the grammar pass alone, which needs no
+// memory beyond its stack, so a check never fails for want of parser memory.
+std::optional<Diagnosis> CheckValue(std::string_view text, size_t max_depth);
 
 // True if `text` is valid UTF-8 (simdjson's validator).
 bool IsValidUtf8(std::string_view text);
