@@ -12,7 +12,9 @@
 namespace ek_plugin {
 
 // `s` as a quoted JSON string: quotes, backslashes and control characters escaped
-// (\n, \r, \t by name, the rest as \u00XX); other bytes, UTF-8 included, verbatim.
+// (\n, \r, \t, \b, \f by name, the rest as \u00XX); well-formed UTF-8 verbatim; a
+// byte that is not part of well-formed UTF-8 becomes U+FFFD, so the result is always
+// valid JSON (the host refuses JSON metadata that is not UTF-8).
 std::string JsonQuote(std::string_view s);
 
 }  // namespace ek_plugin

@@ -1,6 +1,6 @@
 // table_match: signals, the two-stage logistic model, ranking, assignment, LLM hooks
 // and the glossary-vector cache. See docs/table_match.md for the method.
-#include "plugin_json.h"
+#include "json_quote.h"
 #include "data_path.h"
 #include "matcher.h"
 #include "decide.h"

@@ -2,7 +2,7 @@
 // host->text) averaged with SIF weights a / (a + p(w)) (Arora et al. 2017, p from the
 // fitted corpus) or TF-IDF weights, then the first principal component of the fitted
 // documents removed (SIF's common-component removal; "remove_pc").
-#include "plugin_json.h"
+#include "json_quote.h"
 #include "data_path.h"
 #include <algorithm>
 #include <cmath>

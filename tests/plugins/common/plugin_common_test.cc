@@ -78,6 +78,12 @@ TEST(JsonQuote, EscapesWhatJsonRequiresAndKeepsUtf8) {
   EXPECT_EQ(ek_plugin::JsonQuote("\n\r\t"), "\"\\n\\r\\t\"");
   EXPECT_EQ(ek_plugin::JsonQuote(std::string("\x01\0x", 3)), "\"\\u0001\\u0000x\"");
   EXPECT_EQ(ek_plugin::JsonQuote("caf\xC3\xA9 /"), "\"caf\xC3\xA9 /\"");
+  EXPECT_EQ(ek_plugin::JsonQuote("\b\f"), "\"\\b\\f\"");
+  // Bytes outside well-formed UTF-8 (a Latin-1 byte, a cut sequence, an encoded
+  // surrogate) become U+FFFD, so the result is always valid JSON.
+  EXPECT_EQ(ek_plugin::JsonQuote("a\xE9" "b"), "\"a\xEF\xBF\xBD" "b\"");
+  EXPECT_EQ(ek_plugin::JsonQuote("\xE2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  EXPECT_EQ(ek_plugin::JsonQuote("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
 }
 
 }  // namespace
