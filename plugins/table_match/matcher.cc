@@ -406,9 +406,19 @@ struct Matcher::Impl {
     return den > 0 ? static_cast<float>(num / den) : 0.f;
   }
 
-  void Prepare(const ek_matcher_llm_hooks* hooks, std::vector<std::string>* warnings) {
-    // Vocabulary for segmentation and acronyms: descriptions of both sides, target
-    // names; word vectors (frequent words) count as known too.
+  void Prepare(const ek_matcher_llm_hooks* hooks) {
+    BuildVocabulary();
+    if (hooks && hooks->generate_context) AddLlmContext(*hooks);
+    ps.clear();
+    pt.clear();
+    for (const Column& c : src) ps.push_back(PrepareColumn(c));
+    for (const Column& c : tgt) pt.push_back(PrepareColumn(c));
+    BuildTargetStatistics();
+  }
+
+  // Vocabulary for segmentation and acronyms: descriptions of both sides, target
+  // names; word vectors (frequent words) count as known too.
+  void BuildVocabulary() {
     norm.ClearCorpus();
     for (const auto* side : {&src, &tgt}) {
       for (const Column& c : *side) {
@@ -434,60 +444,61 @@ struct Matcher::Impl {
         if (alpha) norm.AddDictionaryWord(std::string_view(w, len));
       }
     }
-    // LLM context for sources (the paper's first method).
-    if (hooks && hooks->generate_context) {
-      const size_t cap = hooks->context_capacity ? hooks->context_capacity : 4096;
-      std::vector<char> buf(cap);
-      for (Column& c : src) {
-        ek_matcher_column view = View(c);
-        size_t len = 0;
-        ek_status s = hooks->generate_context(hooks->user_data, &view, buf.data(), cap, &len);
-        if (s != EK_OK) {
-          Fail(EK_ERR_PLUGIN, "generate_context failed for '" + c.id + "' with status " +
-                                  std::to_string(s));
+  }
+
+  // LLM context for sources (the paper's first method).
+  void AddLlmContext(const ek_matcher_llm_hooks& hooks) {
+    const size_t cap = hooks.context_capacity ? hooks.context_capacity : 4096;
+    std::vector<char> buf(cap);
+    for (Column& c : src) {
+      ek_matcher_column view = View(c);
+      size_t len = 0;
+      ek_status s = hooks.generate_context(hooks.user_data, &view, buf.data(), cap, &len);
+      if (s != EK_OK) {
+        Fail(EK_ERR_PLUGIN, "generate_context failed for '" + c.id + "' with status " +
+                                std::to_string(s));
+      }
+      len = std::min(len, cap);
+      if (len && !c.description.empty()) c.description += ' ';
+      c.description.append(buf.data(), len);
+    }
+  }
+
+  // A column's words, stems, synonyms and kind, for every signal.
+  Prepared PrepareColumn(const Column& c) const {
+    Prepared p;
+    p.name_words = norm.NameWords(c.name);
+    p.name_string = Join(p.name_words);
+    if (!c.synonyms.empty()) {
+      size_t b = 0;
+      while (b <= c.synonyms.size()) {
+        size_t e = c.synonyms.find('|', b);
+        if (e == std::string::npos) e = c.synonyms.size();
+        auto words = norm.NameWords(c.synonyms.substr(b, e - b));
+        if (!words.empty()) {
+          p.syn_strings.push_back(Join(words));
+          for (auto& w : words) p.name_words.push_back(w);
         }
-        len = std::min(len, cap);
-        if (len && !c.description.empty()) c.description += ' ';
-        c.description.append(buf.data(), len);
+        b = e + 1;
       }
     }
-    (void)warnings;
-    auto prep = [&](const Column& c) {
-      Prepared p;
-      p.name_words = norm.NameWords(c.name);
-      p.name_string = Join(p.name_words);
-      if (!c.synonyms.empty()) {
-        size_t b = 0;
-        while (b <= c.synonyms.size()) {
-          size_t e = c.synonyms.find('|', b);
-          if (e == std::string::npos) e = c.synonyms.size();
-          auto words = norm.NameWords(c.synonyms.substr(b, e - b));
-          if (!words.empty()) {
-            p.syn_strings.push_back(Join(words));
-            for (auto& w : words) p.name_words.push_back(w);
-          }
-          b = e + 1;
-        }
-      }
-      p.name_stems = Stems(p.name_words, true);
-      if (p.name_stems.empty()) p.name_stems = Stems(p.name_words, false);
-      auto dw = TextWords(api, c.description);
-      p.desc_stems = Stems(dw, true);
-      for (auto& w : dw)
-        if (!IsStopWord(w) && !std::isdigit(static_cast<unsigned char>(w[0]))) p.desc_words.push_back(w);
-      p.table_stems = Stems(norm.NameWords(c.table), true);
-      p.tdesc_stems = Stems(TextWords(api, c.table_description), true);
-      const std::vector<std::string> base = norm.NameWords(c.name);
-      p.kind = InferKind(base, c.type, c.primary_key);
-      p.id_like = p.kind == kIdentifier || c.primary_key || c.foreign_key;
-      return p;
-    };
-    ps.clear();
-    pt.clear();
-    for (const Column& c : src) ps.push_back(prep(c));
-    for (const Column& c : tgt) pt.push_back(prep(c));
+    p.name_stems = Stems(p.name_words, true);
+    if (p.name_stems.empty()) p.name_stems = Stems(p.name_words, false);
+    auto dw = TextWords(api, c.description);
+    p.desc_stems = Stems(dw, true);
+    for (auto& w : dw)
+      if (!IsStopWord(w) && !std::isdigit(static_cast<unsigned char>(w[0]))) p.desc_words.push_back(w);
+    p.table_stems = Stems(norm.NameWords(c.table), true);
+    p.tdesc_stems = Stems(TextWords(api, c.table_description), true);
+    const std::vector<std::string> base = norm.NameWords(c.name);
+    p.kind = InferKind(base, c.type, c.primary_key);
+    p.id_like = p.kind == kIdentifier || c.primary_key || c.foreign_key;
+    return p;
+  }
 
-    // IDF over the target documents (name + description), the glossary being the corpus.
+  // IDF over the target documents (name + description), the glossary being the corpus;
+  // BM25's target documents and lengths; each column's distinct name stems with their IDF.
+  void BuildTargetStatistics() {
     std::vector<std::vector<std::string>> docs, grams;
     for (const Prepared& p : pt) {
       std::vector<std::string> d = p.name_stems;
@@ -1236,7 +1247,7 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
   auto res = std::make_unique<Result>();
   Impl im{host_, host_->kernels, TextApi(host_), config_, wv_.get(), norm_, source_.columns(),
           target_.columns(), {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}, {}};
-  im.Prepare(use_hooks ? &hooks_ : nullptr, &res->warnings);
+  im.Prepare(use_hooks ? &hooks_ : nullptr);
   im.BuildAlign();
   if (host_->is_cancelled(host_)) Fail(EK_ERR_CANCELLED, "cancelled");
 
