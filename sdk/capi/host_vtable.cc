@@ -51,6 +51,30 @@ void HostRandom(const ek_host*, uint64_t key, uint64_t counter, uint32_t* out, s
   if (out) PhiloxFill(key, counter, out, count);
 }
 
+// store_begin/commit/rollback as lent to plugins: inside a transaction already open
+// on the handle they nest (a savepoint), so a plugin's request is all-or-nothing on
+// its own and still part of the application's transaction (plugin.h, ABI 1.1).
+ek_status HostStoreBegin(ek_store* store) {
+  return Guard("store_begin", [&] {
+    RequireNotNull(store, "store");
+    store->impl->BeginNested();
+  });
+}
+
+ek_status HostStoreCommit(ek_store* store) {
+  return Guard("store_commit", [&] {
+    RequireNotNull(store, "store");
+    store->impl->CommitNested();
+  });
+}
+
+ek_status HostStoreRollback(ek_store* store) {
+  return Guard("store_rollback", [&] {
+    RequireNotNull(store, "store");
+    store->impl->RollbackNested();
+  });
+}
+
 ek_status HostStoreOpen(const ek_host* host, const char* path, ek_store** out_store) {
   if (!host) return EK_ERR_INVALID_ARGUMENT;
   ek_context ctx{Instance(host)->context};
@@ -131,13 +155,20 @@ void InitHostVtable(ek_instance* instance) {
   h.config_string = HostConfigString;
   h.text = ek::text::Api();
   h.collection_delete = ek_collection_delete;
-  h.store_begin = ek_store_begin;
-  h.store_commit = ek_store_commit;
-  h.store_rollback = ek_store_rollback;
+  h.store_begin = HostStoreBegin;
+  h.store_commit = HostStoreCommit;
+  h.store_rollback = HostStoreRollback;
   h.collection_list = ek_collection_list;
   h.results_hit_count = ek_results_hit_count;
   h.results_hit = ek_results_hit;
   h.last_error = HostLastError;
+  h.collection_open = ek_collection_open;
+  h.string_free = ek_string_free;
+  h.kv_put = ek_store_kv_put;
+  h.kv_get = ek_store_kv_get;
+  h.kv_delete = ek_store_kv_delete;
+  h.kv_delete_prefix = ek_store_kv_delete_prefix;
+  h.kv_list = ek_store_kv_list;
 }
 
 }  // namespace ek::capi

@@ -33,8 +33,9 @@ Stmt::Use& Stmt::Use::Bind(int index, int64_t v) {
 }
 
 Stmt::Use& Stmt::Use::Bind(int index, std::string_view text) {
-  const int rc = sqlite3_bind_text64(s_.stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
-                                     SQLITE_UTF8);
+  // An empty view may have no data pointer, which SQLite would bind as NULL, not ''.
+  const int rc = sqlite3_bind_text64(s_.stmt_, index, text.data() ? text.data() : "", text.size(),
+                                     SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) s_.db_.Throw(rc, "binding a value");
   return *this;
 }

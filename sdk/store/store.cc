@@ -25,6 +25,8 @@
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "json/json.h"
+#include "store/kv.h"
+#include "store/quote.h"
 #include "store/sqlite.h"
 
 namespace ek::store {
@@ -35,7 +37,9 @@ using sql::Db;
 using sql::Stmt;
 using sql::Txn;
 
-constexpr int64_t kSchemaVersion = 1;
+// 1: collections and vectors. 2: + ek_kv (key/value state, kv.h); a version 1 store
+// opened for writing is upgraded in place (UpgradeSchema).
+constexpr int64_t kSchemaVersion = 2;
 constexpr int64_t kApplicationId = 0x454B5354;  // "EKST"
 constexpr size_t kMaxIdBytes = 512;
 constexpr size_t kMaxNameBytes = 128;
@@ -82,31 +86,6 @@ bool ParseMetric(std::string_view s, Metric* out) {
   else if (s == "l2") *out = Metric::kL2;
   else return false;
   return true;
-}
-
-// 'text' for messages: at most 64 bytes (cut on a UTF-8 boundary), control bytes escaped.
-std::string Quote(std::string_view s) {
-  size_t n = s.size();
-  bool cut = false;
-  if (n > 64) {
-    n = 64;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    cut = true;
-  }
-  std::string out = "'";
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) {
-      static const char* kHex = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += cut ? "...'" : "'";
-  return out;
 }
 
 std::string CollectionLabel(std::string_view name) { return "collection " + Quote(name); }
@@ -346,10 +325,25 @@ class SqliteStore final : public Store {
   void Begin() override;
   void Commit() override;
   void Rollback() override;
+  void BeginNested() override;
+  void CommitNested() override;
+  void RollbackNested() override;
+  void KvPut(std::string_view ns, std::string_view key, std::string_view value,
+             kv::Kind kind) override;
+  bool KvGet(std::string_view ns, std::string_view key, const kv::ValueSink& sink) override;
+  size_t KvDelete(std::string_view ns, std::string_view key) override;
+  size_t KvDeletePrefix(std::string_view ns, std::string_view prefix) override;
+  std::vector<Hit> KvList(std::string_view ns, std::string_view prefix, std::string_view after,
+                          size_t limit, bool include_values) override;
 
  private:
   // All below: db_mu_ held.
   void InitOrCheckSchema();
+  void UpgradeSchema();
+  bool HasKvTableLocked();
+  void BeginLocked();
+  void CommitLocked();
+  void RollbackLocked();
   bool ReopenImmutableForReading(const OpenOptions& options, const Error& e);
   void CheckIntegrityForWriting();
   void RequireWritable() const;
@@ -381,7 +375,7 @@ class SqliteStore final : public Store {
   std::mutex db_mu_;
   std::unique_ptr<Db> db_;
   ThreadPool* pool_;
-  kernels::ScanFn scan_;  // the backend's search; nullptr = kernels::ScanTopK
+  kernels::ScanFn scan_;  // the backend's search
   std::string path_;
   bool in_memory_;
   bool read_only_option_;
@@ -390,6 +384,8 @@ class SqliteStore final : public Store {
   bool catalog_valid_ = false;
   std::map<std::string, CatalogEntry, std::less<>> catalog_;
   bool in_transaction_ = false;    // Begin() .. Commit()/Rollback()
+  int nested_depth_ = 0;           // savepoints of BeginNested inside it
+  bool has_kv_table_ = false;      // false only for a version 1 store read as it is
   bool checkpoint_pending_ = false;  // a delete inside it: checkpoint after Commit
 };
 
@@ -397,6 +393,7 @@ SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, Th
                          kernels::ScanFn scan)
     : pool_(pool), scan_(scan), path_(path), in_memory_(path == ":memory:"),
       read_only_option_(options.read_only) {
+  if (!scan) Fail(EK_ERR_INTERNAL, "the store was opened without a search function");
   if (path.empty()) Fail(EK_ERR_INVALID_ARGUMENT, "store path is empty (use \":memory:\")");
   if (path.find('\0') != std::string::npos)
     Fail(EK_ERR_INVALID_ARGUMENT, "store path contains a NUL byte");
@@ -531,6 +528,7 @@ void SqliteStore::InitOrCheckSchema() {
     tables = db_->QueryInt("SELECT count(*) FROM sqlite_schema");
     if (app_id == 0 && version == 0 && tables == 0) {
       db_->Exec(kSchemaSql);
+      db_->Exec(kv::kTableSql);
       db_->Exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
       db_->Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
       app_id = kApplicationId;
@@ -551,11 +549,18 @@ void SqliteStore::InitOrCheckSchema() {
   if (version < 1)
     Fail(EK_ERR_CORRUPT, where + " has the embedkit application_id but schema version " +
                              std::to_string(version));
-  // Version 1 is the only one so far; migrations from older versions go here.
+  if (version < kSchemaVersion && writable) {
+    UpgradeSchema();
+    version = kSchemaVersion;
+  }
+  // A version 1 store read as it is has no key/value table; reads find nothing there.
+  has_kv_table_ = version >= 2;
 
   // Every column the store uses must be there.
   for (const char* probe : {"SELECT id, name, dim, metric, generation FROM collections LIMIT 0",
-                            "SELECT row, collection_id, id, vector, metadata FROM vectors LIMIT 0"}) {
+                            "SELECT row, collection_id, id, vector, metadata FROM vectors LIMIT 0",
+                            "SELECT ns, key, kind, value FROM ek_kv LIMIT 0"}) {
+    if (!has_kv_table_ && std::strstr(probe, "ek_kv")) continue;
     sqlite3_stmt* stmt = nullptr;
     const int rc = sqlite3_prepare_v2(db_->handle(), probe, -1, &stmt, nullptr);
     const std::string why = rc == SQLITE_OK ? "" : sqlite3_errmsg(db_->handle());
@@ -570,6 +575,18 @@ void SqliteStore::InitOrCheckSchema() {
   // (the WAL is intact and replayed); only a power loss may roll back the last
   // commits. FULL would fsync on every commit (about 2 ms here per batch).
   db_->Exec("PRAGMA synchronous=NORMAL");
+}
+
+// Version 1 -> 2: adds the key/value table. One transaction, so a crash or another
+// process opening the store meanwhile sees either version whole; a process that
+// upgraded it while we waited for the write lock leaves nothing to do.
+void SqliteStore::UpgradeSchema() {
+  Txn txn(*db_, Txn::kWrite);
+  if (db_->QueryInt("PRAGMA user_version") == 1) {
+    db_->Exec(kv::kTableSql);
+    db_->Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  }
+  txn.Commit();
 }
 
 void SqliteStore::RequireWritable() const {
@@ -728,20 +745,36 @@ void SqliteStore::FollowCommitLocked(std::string_view collection, Fn&& follow) n
 
 void SqliteStore::Begin() {
   std::lock_guard<std::mutex> lock(db_mu_);
+  BeginLocked();
+}
+
+void SqliteStore::Commit() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  CommitLocked();
+}
+
+void SqliteStore::Rollback() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  RollbackLocked();
+}
+
+void SqliteStore::BeginLocked() {
   RequireWritable();
   if (in_transaction_)
     Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': a transaction is already open on this handle");
   SyncLocked();
   Stmt::Use(db_->Prepare("BEGIN IMMEDIATE")).Run();
   in_transaction_ = true;
+  nested_depth_ = 0;
 }
 
-void SqliteStore::Commit() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+// Commits everything since Begin, the savepoints of BeginNested included.
+void SqliteStore::CommitLocked() {
   if (!in_transaction_)
     Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': no transaction is open on this handle");
   if (sqlite3_get_autocommit(db_->handle())) {  // SQLite rolled it back after an error
     in_transaction_ = false;
+    nested_depth_ = 0;
     checkpoint_pending_ = false;
     catalog_.clear();
     catalog_valid_ = false;
@@ -750,22 +783,113 @@ void SqliteStore::Commit() {
   }
   Stmt::Use(db_->Prepare("COMMIT")).Run();  // on failure the transaction stays open
   in_transaction_ = false;
+  nested_depth_ = 0;
   if (checkpoint_pending_) {
     checkpoint_pending_ = false;
     ForgetFreedPages();
   }
 }
 
-void SqliteStore::Rollback() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+void SqliteStore::RollbackLocked() {
   if (!in_transaction_)
     Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': no transaction is open on this handle");
   in_transaction_ = false;
+  nested_depth_ = 0;
   checkpoint_pending_ = false;
   if (!sqlite3_get_autocommit(db_->handle())) Stmt::Use(db_->Prepare("ROLLBACK")).Run();
   // The in-memory copies followed the writes being undone: reload them when needed.
   catalog_.clear();
   catalog_valid_ = false;
+}
+
+// Savepoints of one name nest: RELEASE and ROLLBACK TO act on the innermost.
+void SqliteStore::BeginNested() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  if (!in_transaction_) return BeginLocked();
+  Stmt::Use(db_->Prepare("SAVEPOINT ek_nested")).Run();
+  ++nested_depth_;
+}
+
+void SqliteStore::CommitNested() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  if (nested_depth_ == 0) return CommitLocked();
+  if (sqlite3_get_autocommit(db_->handle())) return CommitLocked();  // reports the lost work
+  Stmt::Use(db_->Prepare("RELEASE ek_nested")).Run();
+  --nested_depth_;
+}
+
+void SqliteStore::RollbackNested() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  if (nested_depth_ == 0) return RollbackLocked();
+  --nested_depth_;
+  // With the whole transaction already gone (SQLite rolled it back after an error)
+  // there is nothing left to undo here; the enclosing Commit reports the loss.
+  if (!sqlite3_get_autocommit(db_->handle()))
+    db_->Exec("ROLLBACK TO ek_nested; RELEASE ek_nested");
+  catalog_.clear();
+  catalog_valid_ = false;
+}
+
+// ---- Key/value state (kv.h) -----------------------------------------------------------
+
+bool SqliteStore::HasKvTableLocked() {
+  // A version 1 store read as it is: another process may have upgraded it since.
+  if (!has_kv_table_)
+    has_kv_table_ = db_->QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'ek_kv'") > 0;
+  return has_kv_table_;
+}
+
+void SqliteStore::KvPut(std::string_view ns, std::string_view key, std::string_view value,
+                        kv::Kind kind) {
+  kv::CheckNamespace(ns);
+  kv::CheckKey(key, "key");
+  kv::CheckValue(key, value, kind);
+  std::lock_guard<std::mutex> lock(db_mu_);
+  RequireWritable();
+  Txn txn(*db_, Txn::kWrite);
+  kv::Table(*db_).Put(ns, key, value, kind);
+  txn.Commit();
+}
+
+bool SqliteStore::KvGet(std::string_view ns, std::string_view key, const kv::ValueSink& sink) {
+  kv::CheckNamespace(ns);
+  kv::CheckKey(key, "key");
+  std::lock_guard<std::mutex> lock(db_mu_);
+  return HasKvTableLocked() && kv::Table(*db_).Get(ns, key, sink);
+}
+
+size_t SqliteStore::KvDelete(std::string_view ns, std::string_view key) {
+  kv::CheckNamespace(ns);
+  kv::CheckKey(key, "key");
+  std::lock_guard<std::mutex> lock(db_mu_);
+  RequireWritable();
+  Txn txn(*db_, Txn::kWrite);
+  const size_t n = kv::Table(*db_).Delete(ns, key);
+  txn.Commit();
+  if (n > 0) ForgetFreedPages();
+  return n;
+}
+
+size_t SqliteStore::KvDeletePrefix(std::string_view ns, std::string_view prefix) {
+  kv::CheckNamespace(ns);
+  kv::CheckKeyPrefix(prefix, "key_prefix");
+  std::lock_guard<std::mutex> lock(db_mu_);
+  RequireWritable();
+  Txn txn(*db_, Txn::kWrite);
+  const size_t n = kv::Table(*db_).DeletePrefix(ns, prefix);
+  txn.Commit();
+  if (n > 0) ForgetFreedPages();
+  return n;
+}
+
+std::vector<Hit> SqliteStore::KvList(std::string_view ns, std::string_view prefix,
+                                     std::string_view after, size_t limit, bool include_values) {
+  kv::CheckNamespace(ns);
+  kv::CheckKeyPrefix(prefix, "key_prefix");
+  kv::CheckKeyPrefix(after, "after_key");
+  std::lock_guard<std::mutex> lock(db_mu_);
+  if (!HasKvTableLocked()) return {};
+  return kv::Table(*db_).List(ns, prefix, after, limit, include_values);
 }
 
 // ---- Collections -------------------------------------------------------------------------
@@ -1176,11 +1300,7 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
   req.base_sq_norms = s->metric == Metric::kL2 ? s->sq_norms.data() : nullptr;
   req.row_allowed = mask ? mask->data() : nullptr;
   req.k = k;
-  if (scan_) {
-    scan_(req, s->content_key, pool_, hit_rows.data(), hit_scores.data(), counts.data());
-  } else {
-    kernels::ScanTopK(req, pool_, hit_rows.data(), hit_scores.data(), counts.data());
-  }
+  scan_(req, s->content_key, pool_, hit_rows.data(), hit_scores.data(), counts.data());
 
   for (size_t q = 0; q < n_queries; ++q) {
     const size_t n = std::min(counts[q], k);

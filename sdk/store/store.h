@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "store/kv.h"
 
 namespace ek {
 class ThreadPool;
@@ -58,9 +59,9 @@ class Store {
  public:
   // Opens or creates the store at `path` (":memory:" for a private in-memory one).
   // `pool` (nullable, not owned) parallelises searches over large collections.
-  // `scan` (nullable) is the backend's search; NULL = kernels::ScanTopK on the CPU.
+  // `scan` is the backend's search (core/backend.h chooses it; never null).
   static std::unique_ptr<Store> Open(const std::string& path, const OpenOptions& options,
-                                     ThreadPool* pool, kernels::ScanFn scan = nullptr);
+                                     ThreadPool* pool, kernels::ScanFn scan);
   virtual ~Store() = default;
 
   virtual CollectionInfo CreateCollection(std::string_view name, uint32_t dim,
@@ -92,6 +93,27 @@ class Store {
   virtual void Begin() = 0;
   virtual void Commit() = 0;
   virtual void Rollback() = 0;
+  // The same for a plugin's request (ek_host::store_begin): when a transaction is
+  // already open on the handle, BeginNested opens a savepoint inside it instead of
+  // failing; CommitNested releases the innermost one, RollbackNested undoes only it.
+  // Without one open they are Begin, Commit and Rollback.
+  virtual void BeginNested() = 0;
+  virtual void CommitNested() = 0;
+  virtual void RollbackNested() = 0;
+
+  // Key/value state (kv.h; embedkit.h "Key/value state"). Writes are one transaction
+  // each, or join the one open on the handle. A version 1 store opened read-only has
+  // no key/value table: reads then find nothing.
+  virtual void KvPut(std::string_view ns, std::string_view key, std::string_view value,
+                     kv::Kind kind) = 0;
+  // false if absent; else `sink` sees the value (under the store's lock: copy it out).
+  virtual bool KvGet(std::string_view ns, std::string_view key, const kv::ValueSink& sink) = 0;
+  virtual size_t KvDelete(std::string_view ns, std::string_view key) = 0;
+  virtual size_t KvDeletePrefix(std::string_view ns, std::string_view prefix) = 0;
+  // Hits with id = key, score 0, metadata = the value when asked for and JSON.
+  virtual std::vector<Hit> KvList(std::string_view ns, std::string_view prefix,
+                                  std::string_view after, size_t limit,
+                                  bool include_values) = 0;
 };
 
 namespace testing {

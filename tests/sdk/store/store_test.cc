@@ -71,9 +71,15 @@ class TempDir {
   fs::path path_;
 };
 
+// The search the cpu backend gives the store (core/backend.cc).
+void CpuScan(const kernels::ScanRequest& request, uint64_t /*content_key*/, ThreadPool* pool,
+             uint32_t* out_rows, float* out_scores, size_t* out_counts) {
+  kernels::ScanTopK(request, pool, out_rows, out_scores, out_counts);
+}
+
 std::unique_ptr<Store> OpenStore(const std::string& path, OpenOptions o = {},
                                  ThreadPool* pool = nullptr) {
-  return Store::Open(path, o, pool);
+  return Store::Open(path, o, pool, &CpuScan);
 }
 
 struct Rows {
@@ -840,11 +846,11 @@ TEST(StoreFile, NewerSchemaVersionIsUnsupported) {
     auto s = OpenStore(path);
     s->CreateCollection("c", 2, Metric::kDot);
   }
-  SetUserVersion(path, 2);
+  SetUserVersion(path, 3);
   auto msg = ErrorOf([&] { OpenStore(path); }, EK_ERR_UNSUPPORTED);
-  EXPECT_CONTAINS(msg, "schema version 2");
+  EXPECT_CONTAINS(msg, "schema version 3; this library reads versions up to 2");
   ErrorOf([&] { OpenStore(path, OpenOptions{.read_only = true}); }, EK_ERR_UNSUPPORTED);
-  SetUserVersion(path, 1);
+  SetUserVersion(path, 2);
   EXPECT_TRUE(OpenStore(path)->FindCollection("c"));
 }
 
@@ -885,7 +891,7 @@ TEST(StoreFile, WalModeUserVersionAndBlobFormat) {
     return out;
   };
   EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(one("PRAGMA user_version"), "1");
+  EXPECT_EQ(one("PRAGMA user_version"), "2");
   EXPECT_EQ(one("PRAGMA application_id"), std::to_string(0x454B5354));
   EXPECT_EQ(one("SELECT metric FROM collections WHERE name = 'c'"), "l2");
   EXPECT_EQ(one("SELECT metadata FROM vectors WHERE id = 'x'"), "{\"a\":1}");
@@ -934,6 +940,22 @@ TEST(StoreFile, DeletedDataDoesNotLingerInTheFiles) {
   ASSERT_TRUE(contains_secret());
   s->DropCollection("d");
   EXPECT_FALSE(contains_secret());
+}
+
+TEST(StoreFile, DeletedKeyValuesDoNotLingerInTheFiles) {
+  TempDir dir;
+  const std::string path = dir.File("forget_kv.ekdb");
+  auto s = OpenStore(path);
+  const std::string secret = "KV-SECRET-MARKER-51c2";
+  s->KvPut("app", "pad", std::string(4000, 'p'), kv::Kind::kBlob);
+  s->KvPut("app", "ledger/" + secret, "{\"who\":\"" + secret + "\"}", kv::Kind::kJson);
+  ASSERT_TRUE(FilesContain(path, secret));
+  EXPECT_EQ(s->KvDelete("app", "ledger/" + secret), 1u);
+  EXPECT_FALSE(FilesContain(path, secret));
+  s->KvPut("app", "blob", secret, kv::Kind::kBlob);
+  ASSERT_TRUE(FilesContain(path, secret));
+  EXPECT_EQ(s->KvDeletePrefix("app", "b"), 1u);
+  EXPECT_FALSE(FilesContain(path, secret));
 }
 
 // ---- Transactions over several calls ----------------------------------------------------
