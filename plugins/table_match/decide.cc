@@ -93,9 +93,9 @@ std::vector<int> GreedyAssignment(const std::vector<float>& score, size_t S, siz
   return assign;
 }
 
-bool ByScore(const Candidate& x, const Candidate& y) { return x.score > y.score; }
-
 }  // namespace
+
+bool ByScore(const Candidate& x, const Candidate& y) { return x.score > y.score; }
 
 float ChooseThreshold(const CandidateLists& candidates, const ek_matcher_options& options,
                       const ModelVariant& model) {

@@ -13,6 +13,9 @@ namespace tmatch {
 
 using CandidateLists = std::vector<std::vector<Candidate>>;  // per source, best first
 
+// The order of a candidate list: higher score first (stable sorts keep ties in rank order).
+bool ByScore(const Candidate& x, const Candidate& y);
+
 // The threshold: options.threshold when set (>= 0), else the model's, raised (when
 // match_fraction < 1) to the best score of the source column ranked at the top
 // match_fraction of all source columns' best scores.

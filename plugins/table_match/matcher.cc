@@ -916,8 +916,6 @@ std::vector<std::string> Matcher::SignalNames() const {
 // ---- Matcher::Match, stage by stage ----------------------------------------------------------
 namespace {
 
-bool ByScore(const Candidate& x, const Candidate& y) { return x.score > y.score; }
-
 // The layout of one glossary vector cached in the store: chr, name, desc, doc, table,
 // wvn, wvd; `to_row` copies target t into the row, otherwise the row into target t.
 void CopyCachedRow(Dense* d, size_t t, float* row, bool to_row) {
