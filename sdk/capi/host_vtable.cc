@@ -126,6 +126,24 @@ ek_status HostConfigString(const ek_host*, const char* json, size_t length, cons
   });
 }
 
+// The SDK's JSON diagnosis lent to plugins. The reason goes to the thread's last
+// error as "byte 17: expected ':' after key", without a function prefix, so that a
+// plugin can quote it inside its own message.
+ek_status HostJsonCheck(const ek_host*, const char* text, size_t length, uint32_t max_depth,
+                        size_t* out_offset) {
+  ek_status verdict = EK_OK;
+  const ek_status s = Guard("json_check", [&] {
+    if (!text && length)
+      Fail(EK_ERR_INVALID_ARGUMENT, "argument 'text' is NULL and length is " + std::to_string(length));
+    const auto problem = ek::json::CheckValue(std::string_view(text ? text : "", length), max_depth);
+    if (!problem) return;
+    verdict = problem->too_deep ? EK_ERR_LIMIT : EK_ERR_PARSE;
+    if (out_offset) *out_offset = problem->offset;
+    SetLastError(verdict, "byte " + std::to_string(problem->offset) + ": " + problem->reason);
+  });
+  return s != EK_OK ? s : verdict;
+}
+
 }  // namespace
 
 void InitHostVtable(ek_instance* instance) {
@@ -169,6 +187,7 @@ void InitHostVtable(ek_instance* instance) {
   h.kv_delete = ek_store_kv_delete;
   h.kv_delete_prefix = ek_store_kv_delete_prefix;
   h.kv_list = ek_store_kv_list;
+  h.json_check = HostJsonCheck;
 }
 
 }  // namespace ek::capi
