@@ -1,164 +1,13 @@
-// Configuration, hashing, the pool helper, atoms, the three bindings and paths.
+// Hashing, the pool helper, atoms, the three bindings and paths.
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <exception>
 
 #include "vsa_core.h"
 
 namespace vsaj {
-
-void Fail(ek_status status, std::string message) { throw Error{status, std::move(message)}; }
-
-// ---- Configuration -------------------------------------------------------------------
-namespace {
-
-struct ConfigReader {
-  const ek_host* host;
-  const char* json;
-  size_t length;
-
-  int64_t Int(const char* key, int64_t fallback) {
-    int64_t v = 0;
-    ek_status s = host->config_int(host, json, length, key, fallback, &v);
-    if (s != EK_OK) Fail(s, "");  // the host has set the message
-    return v;
-  }
-  double Double(const char* key, double fallback) {
-    double v = 0;
-    ek_status s = host->config_double(host, json, length, key, fallback, &v);
-    if (s != EK_OK) Fail(s, "");
-    return v;
-  }
-  std::string String(const char* key, const char* fallback) {
-    char buf[128];
-    ek_status s = host->config_string(host, json, length, key, fallback, buf, sizeof buf);
-    if (s == EK_ERR_BUFFER_TOO_SMALL) {
-      Fail(EK_ERR_INVALID_ARGUMENT, std::string("config \"") + key + "\" is too long");
-    }
-    if (s != EK_OK) Fail(s, "");
-    return buf;
-  }
-};
-
-[[noreturn]] void BadConfig(const std::string& what) {
-  Fail(EK_ERR_INVALID_ARGUMENT, "config " + what);
-}
-
-}  // namespace
-
-Config ReadConfig(const ek_host* host, const char* json, size_t length) {
-  ConfigReader r{host, json, length};
-  Config c;
-  const int64_t dim = r.Int("dim", 1024);
-  if (dim < 2 || dim > 65536) {
-    BadConfig("\"dim\" is " + std::to_string(dim) + "; use 2..65536");
-  }
-  c.dim = static_cast<size_t>(dim);
-  c.seed = static_cast<uint64_t>(r.Int("seed", 42));
-
-  const std::string binding = r.String("binding", "structured");
-  if (binding == "structured") {
-    c.binding = BindingKind::kStructured;
-  } else if (binding == "dense") {
-    c.binding = BindingKind::kDense;
-  } else if (binding == "gaussian") {
-    c.binding = BindingKind::kGaussian;
-  } else {
-    BadConfig("\"binding\" is '" + binding + "'; use structured, dense or gaussian");
-  }
-  if (c.binding == BindingKind::kStructured && (c.dim & (c.dim - 1)) != 0) {
-    BadConfig("\"dim\" is " + std::to_string(c.dim) +
-              "; binding 'structured' needs a power of two (e.g. 256, 1024, 4096)");
-  }
-  if (c.binding != BindingKind::kStructured && c.dim > 16384) {
-    BadConfig("\"dim\" is " + std::to_string(c.dim) + "; binding '" + binding +
-              "' stores D x D matrices and allows at most 16384");
-  }
-  const int64_t rounds = r.Int("structured_rounds", 3);
-  if (rounds < 1 || rounds > 8) BadConfig("\"structured_rounds\" is " + std::to_string(rounds) + "; use 1..8");
-  c.structured_rounds = static_cast<int>(rounds);
-
-  const std::string mode = r.String("mode", "soft");
-  if (mode == "soft") {
-    c.soft = true;
-  } else if (mode == "strict") {
-    c.soft = false;
-  } else {
-    BadConfig("\"mode\" is '" + mode + "'; use soft or strict");
-  }
-  c.soft_weight = r.Double("soft_weight", 0.25);
-  if (!(c.soft_weight >= 0 && c.soft_weight <= 10)) BadConfig("\"soft_weight\" must be in 0..10");
-
-  const std::string atoms = r.String("atoms", "sign");
-  if (atoms == "sign") {
-    c.atoms = AtomKind::kSign;
-  } else if (atoms == "gaussian") {
-    c.atoms = AtomKind::kGaussian;
-  } else {
-    BadConfig("\"atoms\" is '" + atoms + "'; use sign or gaussian");
-  }
-  const std::string arrays = r.String("arrays", "ordered");
-  if (arrays == "ordered") {
-    c.ordered_arrays = true;
-  } else if (arrays == "bag") {
-    c.ordered_arrays = false;
-  } else {
-    BadConfig("\"arrays\" is '" + arrays + "'; use ordered or bag");
-  }
-  const int64_t ngram = r.Int("ngram", 0);
-  if (ngram < 0 || ngram > 8) BadConfig("\"ngram\" is " + std::to_string(ngram) + "; use 0 (off) or 1..8");
-  c.ngram = static_cast<int>(ngram);
-  c.ngram_weight = r.Double("ngram_weight", 0.5);
-  c.exact_weight = r.Double("exact_weight", 0.5);
-  if (!(c.ngram_weight >= 0 && c.ngram_weight <= 100)) BadConfig("\"ngram_weight\" must be in 0..100");
-  if (!(c.exact_weight >= 0 && c.exact_weight <= 100)) BadConfig("\"exact_weight\" must be in 0..100");
-
-  const std::string scale = r.String("number_scale", "log");
-  if (scale == "log") {
-    c.number_scale = NumberScale::kLog;
-  } else if (scale == "linear") {
-    c.number_scale = NumberScale::kLinear;
-  } else {
-    BadConfig("\"number_scale\" is '" + scale + "'; use log or linear");
-  }
-  c.number_min = r.Double("number_min", -1e9);
-  c.number_max = r.Double("number_max", 1e9);
-  if (!(std::isfinite(c.number_min) && std::isfinite(c.number_max) && c.number_min < c.number_max)) {
-    BadConfig("\"number_min\" must be finite and below \"number_max\"");
-  }
-  const int64_t levels = r.Int("number_levels", 65);
-  if (levels < 2 || levels > 4096) BadConfig("\"number_levels\" is " + std::to_string(levels) + "; use 2..4096");
-  c.number_levels = static_cast<int>(levels);
-
-  const int64_t max_bytes = r.Int("max_document_bytes", int64_t{16} << 20);
-  if (max_bytes < 1 || max_bytes > (int64_t{1} << 32)) BadConfig("\"max_document_bytes\" must be in 1..4294967296");
-  c.max_document_bytes = static_cast<size_t>(max_bytes);
-  const int64_t max_values = r.Int("max_values_per_document", 4096);
-  if (max_values < 0 || max_values > (int64_t{1} << 20)) {
-    BadConfig("\"max_values_per_document\" is " + std::to_string(max_values) + "; use 0..1048576");
-  }
-  c.max_values_per_document = static_cast<size_t>(max_values);
-  const int64_t depth = r.Int("max_depth", 128);
-  if (depth < 1 || depth > 4096) BadConfig("\"max_depth\" is " + std::to_string(depth) + "; use 1..4096");
-  c.max_depth = static_cast<int>(depth);
-  const int64_t atom_mb = r.Int("atom_cache_mb", 64);
-  const int64_t matrix_mb = r.Int("matrix_cache_mb", 1024);
-  if (atom_mb < 0 || matrix_mb < 0 || atom_mb > (1 << 20) || matrix_mb > (1 << 20)) {
-    BadConfig("\"atom_cache_mb\" and \"matrix_cache_mb\" must be in 0..1048576");
-  }
-  c.atom_cache_bytes = static_cast<size_t>(atom_mb) << 20;
-  c.matrix_cache_bytes = static_cast<size_t>(matrix_mb) << 20;
-  return c;
-}
-
-std::string ConfigSummary(const Config& c) {
-  const char* b = c.binding == BindingKind::kStructured ? "structured"
-                  : c.binding == BindingKind::kDense    ? "dense"
-                                                        : "gaussian";
-  return "{\"dim\":" + std::to_string(c.dim) + ",\"binding\":\"" + b + "\",\"mode\":\"" +
-         (c.soft ? "soft" : "strict") + "\"}";
-}
 
 // ---- Hashing -------------------------------------------------------------------------
 uint64_t Mix64(uint64_t x) {
@@ -252,38 +101,6 @@ void PermutationFromKey(const Env& env, uint64_t key, uint64_t counter, uint32_t
   }
 }
 
-// ---- Element-wise loops --------------------------------------------------------------------
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__EMSCRIPTEN__) && \
-    !defined(EK_NO_TARGET_CLONES)
-#define VSAJ_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VSAJ_CLONES
-#endif
-
-VSAJ_CLONES void AddScaled(float* __restrict acc, const float* __restrict a, float w, size_t n) {
-  for (size_t i = 0; i < n; ++i) acc[i] += w * a[i];
-}
-VSAJ_CLONES void AddBoundAndSoft(float* __restrict acc, const float* __restrict b,
-                                 const float* __restrict c, float w, size_t n) {
-  for (size_t i = 0; i < n; ++i) acc[i] += b[i] + w * c[i];
-}
-VSAJ_CLONES void MulInPlace(float* __restrict v, const float* __restrict s, size_t n) {
-  for (size_t i = 0; i < n; ++i) v[i] *= s[i];
-}
-VSAJ_CLONES void Gather(float* __restrict dst, const float* __restrict src,
-                        const uint32_t* __restrict idx, size_t n) {
-  for (size_t i = 0; i < n; ++i) dst[i] = src[idx[i]];
-}
-VSAJ_CLONES void Scatter(float* __restrict dst, const float* __restrict src,
-                         const uint32_t* __restrict idx, size_t n) {
-  for (size_t i = 0; i < n; ++i) dst[idx[i]] = src[i];
-}
-VSAJ_CLONES void Lerp(float* __restrict out, const float* __restrict a, const float* __restrict b,
-                      float t, size_t n) {
-  const float u = 1.0f - t;
-  for (size_t i = 0; i < n; ++i) out[i] = u * a[i] + t * b[i];
-}
-
 // ---- Atoms ---------------------------------------------------------------------------------
 void Atoms::Generate(const Env& env, uint64_t key, AtomKind kind, float* out) {
   const size_t d = env.cfg.dim;
@@ -338,21 +155,27 @@ void Atoms::Add(uint64_t kind, uint64_t hash, float weight, float* acc, AtomSlot
     const uint64_t key = SymbolKey(env_.cfg.seed, kind, hash);
     const std::vector<float>* v = local->Find(key);
     if (!v) v = local->Put(key, Get(kind, hash));
-    AddScaled(acc, v->data(), weight, d);
+    env_.k->axpy(weight, v->data(), acc, d);
     return;
   }
   auto v = Get(kind, hash);
-  AddScaled(acc, v->data(), weight, d);
+  env_.k->axpy(weight, v->data(), acc, d);
 }
 
 // ---- Bindings --------------------------------------------------------------------------------
+// Every role is applied through the host's kernel table (bind_structured / bind_dense):
+// one binder for the plugin, the SDK's tests and the CUDA backend.
 namespace {
+
+// A failed binding means arguments the binder made itself are wrong: a bug.
+void CheckBind(ek_status s) {
+  if (s != EK_OK) Fail(s, "vsa_json: the host refused a role binding (internal error)");
+}
 
 template <class Role>
 class CachedBinder : public Binder {
  public:
   CachedBinder(const Env& env, size_t budget) : env_(env), cache_(budget) {}
-  size_t CachedRoles() override { return cache_.Entries(); }
   std::shared_ptr<const void> Handle(uint64_t role) override { return Get(role); }
 
  protected:
@@ -388,26 +211,11 @@ class StructuredBinder final : public CachedBinder<StructuredRole> {
 
   bool LocallyCacheable() const override { return true; }
   void ApplyHandle(const void* state, float* v, bool transpose, float* scratch) override {
+    (void)scratch;  // the kernel keeps its own
     const auto* r = static_cast<const StructuredRole*>(state);
-    const size_t d = env_.cfg.dim;
     const size_t rounds = static_cast<size_t>(env_.cfg.structured_rounds);
-    const float* s = r->signs.data();
-    const uint32_t* p = r->perm.data();
-    if (!transpose) {
-      for (size_t k = 0; k < rounds; ++k) {
-        MulInPlace(v, s + k * d, d);
-        env_.k->fwht(v, d);
-      }
-      Gather(scratch, v, p, d);
-      std::memcpy(v, scratch, d * sizeof(float));
-    } else {
-      Scatter(scratch, v, p, d);
-      std::memcpy(v, scratch, d * sizeof(float));
-      for (size_t k = rounds; k-- > 0;) {
-        env_.k->fwht(v, d);
-        MulInPlace(v, s + k * d, d);
-      }
-    }
+    CheckBind(env_.k->bind_structured(r->signs.data(), rounds, r->perm.data(), v, 1, env_.cfg.dim,
+                                      transpose ? 1 : 0));
   }
 
  private:
@@ -443,13 +251,7 @@ class MatrixBinder : public CachedBinder<DenseRole> {
   void ApplyHandle(const void* state, float* v, bool transpose, float* scratch) override {
     const auto* r = static_cast<const DenseRole*>(state);
     const size_t d = env_.cfg.dim;
-    const float* m = r->m.data();
-    if (!transpose) {
-      env_.k->matvec(m, d, d, v, scratch);
-    } else {
-      std::fill(scratch, scratch + d, 0.0f);
-      for (size_t row = 0; row < d; ++row) AddScaled(scratch, m + row * d, v[row], d);
-    }
+    CheckBind(env_.k->bind_dense(r->m.data(), d, v, 1, scratch, transpose ? 1 : 0));
     std::memcpy(v, scratch, d * sizeof(float));
   }
 };
@@ -556,6 +358,11 @@ class DenseBinder final : public MatrixBinder {
 }  // namespace
 
 std::unique_ptr<Binder> MakeBinder(const Env& env) {
+  // The binding and element-wise entries came with ABI 1.1 (after bpr_step).
+  if (env.k->struct_size < offsetof(ek_kernels, bind_dense) + sizeof(env.k->bind_dense)) {
+    Fail(EK_ERR_ABI_MISMATCH, "vsa_json needs the kernel table of ABI 1.1 or later (bind_structured, "
+                              "bind_dense, axpy); this host's is older");
+  }
   switch (env.cfg.binding) {
     case BindingKind::kStructured: return std::make_unique<StructuredBinder>(env);
     case BindingKind::kDense: return std::make_unique<DenseBinder>(env);

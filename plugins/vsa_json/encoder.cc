@@ -105,7 +105,8 @@ void Encoder::EncNumber(double x, float* out) {
   if (i >= last) i = last - 1;
   const float t = static_cast<float>(p - static_cast<double>(i));
   const float* a = atoms_->levels().data() + i * d;
-  Lerp(out, a, a + d, t, d);
+  std::memcpy(out, a + d, d * sizeof(float));
+  env_.k->axpby(1.0f - t, a, t, out, d);  // (1 - t) level i + t level i+1
   env_.k->normalize(out, d);
 }
 
@@ -174,7 +175,7 @@ void Encoder::EncString(Workspace& ws, std::string_view s, int depth, float* out
   }
   if (tokens > 0) {
     env_.k->normalize(tok, d);
-    AddScaled(out, tok, 1.0f, d);
+    env_.k->axpy(1.0f, tok, out, d);
   }
   if (env_.cfg.exact_weight > 0 || tokens == 0) {
     const float w = tokens == 0 ? 1.0f : static_cast<float>(env_.cfg.exact_weight);
@@ -196,7 +197,7 @@ void Encoder::EncString(Workspace& ws, std::string_view s, int depth, float* out
     }
     env_.k->normalize(tok, d);
     const float w = static_cast<float>(env_.cfg.ngram_weight);
-    AddScaled(out, tok, w, d);
+    env_.k->axpy(w, tok, out, d);
   }
   env_.k->normalize(out, d);
 }
@@ -228,7 +229,8 @@ void Encoder::Enc(Workspace& ws, const dom::element& e, int depth, float* out) {
         Enc(ws, field.value, depth + 1, child);
         std::memcpy(bound, child, d * sizeof(float));
         ApplyRole(ws, RoleOfKey(field.key), bound, false);
-        AddBoundAndSoft(out, bound, child, soft, d);
+        env_.k->axpy(soft, child, bound, d);  // out += bound + soft child, in that order
+        env_.k->axpy(1.0f, bound, out, d);
         any = true;
       }
       if (!any) atoms_->Add(kKindLiteral, 3, 1.0f, out);
@@ -245,7 +247,7 @@ void Encoder::Enc(Workspace& ws, const dom::element& e, int depth, float* out) {
         bool any = false;
         for (dom::element item : arr) {
           Enc(ws, item, depth + 1, child);
-          AddScaled(out, child, 1.0f, d);
+          env_.k->axpy(1.0f, child, out, d);
           any = true;
         }
         if (!any) atoms_->Add(kKindLiteral, 4, 1.0f, out);
@@ -267,11 +269,11 @@ void Encoder::Enc(Workspace& ws, const dom::element& e, int depth, float* out) {
       const uint64_t seq = SequenceRole();
       for (size_t i = items.size(); i-- > 0;) {
         Enc(ws, items[i], depth + 1, child);
-        AddScaled(out, child, 1.0f, d);
-        AddScaled(unbound, child, 1.0f, d);
+        env_.k->axpy(1.0f, child, out, d);
+        env_.k->axpy(1.0f, child, unbound, d);
         ApplyRole(ws, seq, out, false);
       }
-      if (soft > 0) AddScaled(out, unbound, soft, d);
+      if (soft > 0) env_.k->axpy(soft, unbound, out, d);
       env_.k->normalize(out, d);
       return;
     }
@@ -315,36 +317,49 @@ void Encoder::Enc(Workspace& ws, const dom::element& e, int depth, float* out) {
   }
 }
 
-void Encoder::EncodeOne(Workspace& ws, std::string_view text, float* out, bool document) {
+namespace {
+// Why a text simdjson refused (or that nests too deep for Enc) is bad: the host's
+// JSON diagnosis names the offending byte and the reason, in the words the host uses
+// for its own inputs.
+[[noreturn]] void FailSyntax(const ek_host* host, std::string_view text, int max_depth, const std::string& what,
+                             const char* simdjson_reason) {
+  size_t offset = 0;
+  const ek_status s = host->json_check(host, text.data(), text.size(), static_cast<uint32_t>(max_depth), &offset);
+  const std::string at = " at byte " + std::to_string(offset);
+  if (s == EK_ERR_LIMIT || (s == EK_OK && !simdjson_reason)) {
+    Fail(EK_ERR_LIMIT, what + " nests deeper than " + std::to_string(max_depth) + " levels (config \"max_depth\")" +
+                           (s == EK_OK ? "" : at));
+  }
+  const std::string simdjson_says = std::string(" (simdjson: ") + (simdjson_reason ? simdjson_reason : "") + ")";
+  if (s != EK_ERR_PARSE) Fail(EK_ERR_PARSE, "malformed JSON " + what + simdjson_says);
+  std::string reason = host->last_error(host);  // "byte N: why"
+  const std::string prefix = "byte " + std::to_string(offset) + ": ";
+  if (reason.compare(0, prefix.size(), prefix) == 0) reason.erase(0, prefix.size());
+  Fail(EK_ERR_PARSE, "malformed JSON " + what + at + ": " + reason + simdjson_says);
+}
+}  // namespace
+
+dom::element Encoder::EncodeOne(Workspace& ws, std::string_view text, float* out, bool document) {
   const Config& c = env_.cfg;
-  const char* what = document ? "document" : "value";
+  const std::string what = document ? "document" : "value";
   if (text.size() > c.max_document_bytes) {
-    Fail(EK_ERR_LIMIT, std::string(what) + " is " + std::to_string(text.size()) +
+    Fail(EK_ERR_LIMIT, what + " is " + std::to_string(text.size()) +
                            " bytes; the limit (config \"max_document_bytes\") is " +
                            std::to_string(c.max_document_bytes));
   }
-  auto depth_error = [&] {
-    SyntaxProblem p = DiagnoseJson(text, c.max_depth);
-    Fail(EK_ERR_LIMIT, std::string(what) + " nests deeper than " + std::to_string(c.max_depth) +
-                           " levels (config \"max_depth\") at byte " + std::to_string(p.offset));
-  };
   dom::element root;
   auto error = ws.parser.parse(text.data(), text.size(), true).get(root);
   if (error) {
-    if (error == simdjson::CAPACITY) {
-      Fail(EK_ERR_LIMIT, std::string(what) + " is too large for the parser");
-    }
+    if (error == simdjson::CAPACITY) Fail(EK_ERR_LIMIT, what + " is too large for the parser");
     if (error == simdjson::MEMALLOC) throw std::bad_alloc();
-    SyntaxProblem p = DiagnoseJson(text, c.max_depth);
-    if (p.depth || error == simdjson::DEPTH_ERROR) depth_error();
-    Fail(EK_ERR_PARSE, std::string("malformed JSON ") + what + " at byte " + std::to_string(p.offset) +
-                           ": " + p.reason + " (simdjson: " + simdjson::error_message(error) + ")");
+    FailSyntax(env_.host, text, c.max_depth, what, simdjson::error_message(error));
   }
   try {
     Enc(ws, root, 0, out);
   } catch (const DepthExceeded&) {
-    depth_error();
+    FailSyntax(env_.host, text, c.max_depth, what, nullptr);
   }
+  return root;
 }
 
 void Encoder::EncodeValue(std::string_view json, float* out) {
@@ -358,7 +373,7 @@ void Encoder::EncodeValue(std::string_view json, float* out) {
   Release(std::move(ws));
 }
 
-void Encoder::EncodeDocuments(const ek_string_view* docs, size_t count, float* out) {
+void Encoder::EncodeDocuments(const ek_string_view* docs, size_t count, float* out, DocumentExtras* extras) {
   if (count == 0) return;
   const ek_host* host = env_.host;
   const size_t d = env_.cfg.dim;
@@ -384,7 +399,12 @@ void Encoder::EncodeDocuments(const ek_string_view* docs, size_t count, float* o
       }
       try {
         std::string_view text(docs[i].data ? docs[i].data : "", docs[i].length);
-        EncodeOne(*ws, text, out + i * d, true);
+        const dom::element root = EncodeOne(*ws, text, out + i * d, true);
+        if (extras) {
+          extras[i].is_object = root.is_object();
+          std::string path;
+          CollectValues(root, &path, &extras[i]);
+        }
       } catch (const Error& e) {
         record(i, e.status, count > 1 ? "document " + std::to_string(i) + ": " + e.message : e.message);
         break;
@@ -477,53 +497,43 @@ void Encoder::SplitBatch(std::string_view text, std::vector<std::string>* storag
   }
 }
 
-void Encoder::CollectValues(std::string_view doc,
-                            std::vector<std::pair<std::string, std::string>>* out) {
-  auto ws = Acquire();
-  dom::element root;
-  if (ws->parser.parse(doc.data(), doc.size(), true).get(root)) {
-    Release(std::move(ws));
-    return;
-  }
-  std::string path;
-  // Recursive walk; depth is bounded by max_depth (the document was encoded first).
-  std::function<void(const dom::element&)> walk = [&](const dom::element& e) {
-    switch (e.type()) {
-      case dom::element_type::OBJECT: {
-        dom::object obj;
-        if (e.get(obj)) return;
-        for (dom::key_value_pair f : obj) {
-          const size_t keep = path.size();
-          if (!path.empty()) path += '.';
-          path += EscapeKey(f.key);
-          walk(f.value);
-          path.resize(keep);
-        }
-        return;
+// Depth-first over a parsed document; depth is bounded by max_depth (it was encoded
+// first), arrays by their first 64 items.
+void Encoder::CollectValues(const dom::element& e, std::string* path, DocumentExtras* extras) {
+  switch (e.type()) {
+    case dom::element_type::OBJECT: {
+      dom::object obj;
+      if (e.get(obj)) return;
+      for (dom::key_value_pair f : obj) {
+        const size_t keep = path->size();
+        if (!path->empty()) *path += '.';
+        *path += EscapeKey(f.key);
+        CollectValues(f.value, path, extras);
+        path->resize(keep);
       }
-      case dom::element_type::ARRAY: {
-        size_t i = 0;
-        dom::array arr;
-        if (e.get(arr)) return;
-        for (dom::element item : arr) {
-          if (i >= 64) break;
-          const size_t keep = path.size();
-          path += '[';
-          path += std::to_string(i++);
-          path += ']';
-          walk(item);
-          path.resize(keep);
-        }
-        return;
+      return;
+    }
+    case dom::element_type::ARRAY: {
+      dom::array arr;
+      if (e.get(arr)) return;
+      size_t i = 0;
+      for (dom::element item : arr) {
+        if (i >= 64) break;
+        const size_t keep = path->size();
+        *path += '[' + std::to_string(i++) + ']';
+        CollectValues(item, path, extras);
+        path->resize(keep);
       }
-      default: {
-        std::string value = simdjson::minify(e);
-        if (value.size() <= 256) out->emplace_back(path, std::move(value));
+      return;
+    }
+    default: {
+      std::string value = simdjson::minify(e);
+      if (value.size() > 256) return;
+      if (extras->values_seen++ < env_.cfg.max_values_per_document) {
+        extras->values.emplace_back(*path, std::move(value));
       }
     }
-  };
-  walk(root);
-  Release(std::move(ws));
+  }
 }
 
 }  // namespace vsaj

@@ -1,7 +1,6 @@
-// embedkit.vsa_json: the C ABI of the plugin. Every entry point catches everything
-// and returns a status (with the reason through ek_host::set_error and, for the
-// probe table, last_error()).
-#include "plugin_json.h"
+// embedkit.vsa_json: the C ABI of the plugin. Every entry point runs inside the
+// plugins' guard (plugins/common guard.h) and returns a status, with the reason through
+// ek_host::set_error and, for the probe table, last_error().
 #include <embedkit/ext/vsa_json.h>
 #include <embedkit/plugin.h>
 
@@ -9,9 +8,14 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <new>
+#include <optional>
 #include <unordered_set>
+#include <utility>
 
+#include "guard.h"
+#include "host_failure.h"
+#include "json_quote.h"
+#include "stored_state.h"
 #include "vsa_core.h"
 
 namespace {
@@ -22,37 +26,16 @@ using vsaj::Fail;
 struct Instance {
   const ek_host* host = nullptr;
   std::unique_ptr<vsaj::Encoder> enc;
+  std::string config_json;  // vsaj::EncodingConfigJson of enc's configuration
   std::string last_error;
 };
 
 Instance* Self(void* p) { return static_cast<Instance*>(p); }
 
-void Report(Instance* self, const ek_host* host, const std::string& message) {
-  if (self) self->last_error = message;
-  if (host && !message.empty()) host->set_error(host, message.c_str());
-}
-
 template <class F>
 ek_status Guard(Instance* self, const char* fn, F&& f) {
-  const ek_host* host = self ? self->host : nullptr;
-  try {
-    if (!self) return EK_ERR_INVALID_ARGUMENT;
-    f();
-    self->last_error.clear();
-    return EK_OK;
-  } catch (const Error& e) {
-    Report(self, host, e.message.empty() ? std::string(fn) + " failed" : std::string(fn) + ": " + e.message);
-    return e.status;
-  } catch (const std::bad_alloc&) {
-    Report(self, host, std::string(fn) + ": out of memory");
-    return EK_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    Report(self, host, std::string(fn) + ": internal error: " + e.what());
-    return EK_ERR_INTERNAL;
-  } catch (...) {
-    Report(self, host, std::string(fn) + ": internal error");
-    return EK_ERR_INTERNAL;
-  }
+  if (!self) return EK_ERR_INVALID_ARGUMENT;
+  return ek_plugin::Guard(self->host, fn, &self->last_error, std::forward<F>(f));
 }
 
 void NotNull(const void* p, const char* name) {
@@ -78,16 +61,14 @@ ek_status Create(const ek_host* host, const char* config, size_t length, void** 
     host->set_error(host, "host ABI does not match the one embedkit.vsa_json was built for");
     return EK_ERR_ABI_MISMATCH;
   }
-  try {
+  return ek_plugin::GuardCreate(host, [&] {
     auto self = std::make_unique<Instance>();
     self->host = host;
     vsaj::Env env{host, host->kernels, vsaj::ReadConfig(host, config, length)};
+    self->config_json = vsaj::EncodingConfigJson(env.cfg);
     self->enc = std::make_unique<vsaj::Encoder>(env);
     *out_instance = self.release();
-    return EK_OK;
-  } catch (...) {
-    return ek_plugin::ReportCurrentException<Error>(host);
-  }
+  });
 }
 
 void Destroy(void* instance) {
@@ -191,21 +172,129 @@ ek_status DecodeNumber(void* instance, const float* vector, const char* path, do
   });
 }
 
-// A failed host store call: its status, and the host's own reason in the message.
-void Check(const ek_host* host, ek_status s, const char* what) {
-  if (s != EK_OK) Fail(s, ek_plugin::HostFailure(host, what, s));
-}
-
-struct CollectionHandle {
-  const ek_host* host;
-  ek_collection* c = nullptr;
-  ~CollectionHandle() {
-    if (c) host->collection_free(c);
+// The ids of an index() call: the caller's, or the 0-based positions as text.
+struct Ids {
+  std::vector<std::string> storage;
+  std::vector<const char*> ptrs;
+  Ids(const char* const* ids, size_t count) : ptrs(count) {
+    if (ids) {
+      for (size_t i = 0; i < count; ++i) ptrs[i] = ids[i];
+      return;
+    }
+    storage.reserve(count);
+    for (size_t i = 0; i < count; ++i) storage.push_back(std::to_string(i));
+    for (size_t i = 0; i < count; ++i) ptrs[i] = storage[i].c_str();
   }
 };
 
-std::string CompanionName(const char* collection) { return std::string(collection) + ".vsa_values"; }
+// A collection keeps the configuration it was first indexed with: vectors encoded
+// another way could not be compared with the ones it holds.
+void RecordConfig(Instance* self, ek_store* store, const std::string& collection) {
+  const ek_host* host = self->host;
+  const std::optional<std::string> stored = vsaj::StoredEncodingConfig(host, store, collection, /*migrate=*/true);
+  if (!stored) {
+    vsaj::StoreEncodingConfig(host, store, collection, self->config_json);
+    return;
+  }
+  if (*stored == self->config_json) return;
+  const vsaj::Config theirs = vsaj::ReadConfig(host, stored->data(), stored->size());
+  Fail(EK_ERR_INVALID_ARGUMENT, "collection '" + collection + "' was indexed with another configuration (" +
+                                    vsaj::EncodingDifference(theirs, self->enc->env().cfg) +
+                                    "); create the instance with collection_config()'s " + *stored);
+}
 
+void UpsertDocuments(Instance* self, ek_store* store, const char* collection, const ek_string_view* documents,
+                     const Ids& ids, const std::vector<float>& vectors,
+                     const std::vector<vsaj::DocumentExtras>& extras, uint32_t store_documents) {
+  const ek_host* host = self->host;
+  const size_t count = extras.size(), d = self->enc->dim();
+  std::vector<const char*> meta(count, nullptr);
+  std::vector<std::string> meta_storage(count);
+  for (size_t i = 0; store_documents && i < count; ++i) {
+    if (extras[i].is_object && documents[i].length <= (64u << 10)) {
+      meta_storage[i].assign(documents[i].data, documents[i].length);
+      meta[i] = meta_storage[i].c_str();
+    }
+  }
+  vsaj::CollectionHandle docs{host};
+  ek_plugin::CheckHost(
+      host, host->collection_create(store, collection, static_cast<uint32_t>(d), EK_METRIC_COSINE, &docs.c),
+      "collection_create");
+  ek_upsert_batch batch{};
+  batch.struct_size = sizeof batch;
+  batch.count = count;
+  batch.ids = ids.ptrs.data();
+  batch.vectors = vectors.data();
+  batch.dim = d;
+  batch.metadata_json = store_documents ? meta.data() : nullptr;
+  ek_plugin::CheckHost(host, host->collection_upsert(docs.c, &batch), "collection_upsert");
+}
+
+// The distinct (path, value) pairs of the documents, in first-seen order; a warning for
+// each document that had more than max_values_per_document.
+std::vector<std::pair<std::string, std::string>> DistinctValues(Instance* self, const Ids& ids,
+                                                                std::vector<vsaj::DocumentExtras>& extras) {
+  const ek_host* host = self->host;
+  const size_t max_values = self->enc->env().cfg.max_values_per_document;
+  std::unordered_set<std::string> seen;
+  std::vector<std::pair<std::string, std::string>> unique;
+  for (size_t i = 0; i < extras.size(); ++i) {
+    if (extras[i].values_seen > max_values) {
+      host->log(host, EK_LOG_WARN,
+                ("document '" + std::string(ids.ptrs[i]) + "' has " + std::to_string(extras[i].values_seen) +
+                 " scalar values; only the first " + std::to_string(max_values) +
+                 " are recorded for probing (config \"max_values_per_document\"); it is encoded whole")
+                    .c_str());
+    }
+    for (auto& pv : extras[i].values) {
+      if (seen.insert(pv.first + '\0' + pv.second).second) unique.push_back(std::move(pv));
+    }
+  }
+  return unique;
+}
+
+// The values seen, for probe_collection: one row per distinct (path, value).
+void UpsertValues(Instance* self, ek_store* store, const std::string& collection,
+                  const std::vector<std::pair<std::string, std::string>>& unique) {
+  if (unique.empty()) return;
+  const ek_host* host = self->host;
+  vsaj::Encoder& enc = *self->enc;
+  const size_t n = unique.size(), d = enc.dim();
+  std::vector<float> vv(n * d);
+  std::vector<std::string> vid(n), vmeta(n);
+  vsaj::ParallelFor(enc.env(), n, 64, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) {
+      enc.EncodeValue(unique[i].second, vv.data() + i * d);
+      const std::string key = unique[i].first + '\0' + unique[i].second;
+      char buf[40];
+      std::snprintf(buf, sizeof buf, "v%016llx",
+                    static_cast<unsigned long long>(vsaj::HashBytes(key.data(), key.size(), 99)));
+      vid[i] = buf;
+      vmeta[i] = "{\"path\":" + ek_plugin::JsonQuote(unique[i].first) + ",\"value\":" + unique[i].second + "}";
+    }
+  });
+  std::vector<const char*> vid_p(n), vmeta_p(n);
+  for (size_t i = 0; i < n; ++i) {
+    vid_p[i] = vid[i].c_str();
+    vmeta_p[i] = vmeta[i].c_str();
+  }
+  vsaj::CollectionHandle values{host};
+  const std::string name = vsaj::ValuesCollectionName(collection);
+  ek_plugin::CheckHost(
+      host, host->collection_create(store, name.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &values.c),
+      "collection_create (values)");
+  ek_upsert_batch vb{};
+  vb.struct_size = sizeof vb;
+  vb.count = n;
+  vb.ids = vid_p.data();
+  vb.vectors = vv.data();
+  vb.dim = d;
+  vb.metadata_json = vmeta_p.data();
+  ek_plugin::CheckHost(host, host->collection_upsert(values.c, &vb), "collection_upsert (values)");
+}
+
+// Each document is parsed once (encoding, values, metadata come from that parse); then
+// everything index() keeps is written in one transaction.
 ek_status Index(void* instance, ek_store* store, const char* collection,
                 const ek_string_view* documents, const char* const* ids, size_t count,
                 uint32_t store_documents) {
@@ -215,97 +304,40 @@ ek_status Index(void* instance, ek_store* store, const char* collection,
     NotNull(collection, "collection");
     if (count == 0) return;
     NotNull(documents, "documents");
-    const ek_host* host = self->host;
-    vsaj::Encoder& enc = *self->enc;
-    const size_t d = enc.dim();
-    std::vector<float> vectors(count * d);
-    enc.EncodeDocuments(documents, count, vectors.data());
+    std::vector<float> vectors(count * self->enc->dim());
+    std::vector<vsaj::DocumentExtras> extras(count);
+    self->enc->EncodeDocuments(documents, count, vectors.data(), extras.data());
+    const Ids id_list(ids, count);
+    vsaj::Transaction txn(self->host, store);
+    RecordConfig(self, store, collection);
+    UpsertDocuments(self, store, collection, documents, id_list, vectors, extras, store_documents);
+    UpsertValues(self, store, collection, DistinctValues(self, id_list, extras));
+    txn.Commit();
+  });
+}
 
-    std::vector<std::string> id_storage;
-    std::vector<const char*> id_ptrs(count);
-    if (!ids) {
-      id_storage.reserve(count);
-      for (size_t i = 0; i < count; ++i) id_storage.push_back(std::to_string(i));
-      for (size_t i = 0; i < count; ++i) id_ptrs[i] = id_storage[i].c_str();
-    } else {
-      for (size_t i = 0; i < count; ++i) id_ptrs[i] = ids[i];
+ek_status CollectionConfig(void* instance, ek_store* store, const char* collection, char* out,
+                           size_t capacity, size_t* out_length) {
+  Instance* self = Self(instance);
+  return Guard(self, "collection_config", [&] {
+    NotNull(store, "store");
+    NotNull(collection, "collection");
+    NotNull(out_length, "out_length");
+    *out_length = 0;
+    const std::optional<std::string> stored =
+        vsaj::StoredEncodingConfig(self->host, store, collection, /*migrate=*/true);
+    if (!stored) {
+      Fail(EK_ERR_NOT_FOUND, std::string("collection '") + collection +
+                                 "' has no vsa_json configuration (index() records it)");
     }
-    std::vector<const char*> meta(count, nullptr);
-    std::vector<std::string> meta_storage(count);
-    if (store_documents) {
-      for (size_t i = 0; i < count; ++i) {
-        std::string_view doc(documents[i].data, documents[i].length);
-        size_t p = doc.find_first_not_of(" \t\r\n");
-        if (p != std::string_view::npos && doc[p] == '{' && doc.size() <= (64u << 10)) {
-          meta_storage[i].assign(doc);
-          meta[i] = meta_storage[i].c_str();
-        }
-      }
+    *out_length = stored->size();
+    if (!out && capacity == 0) return;
+    NotNull(out, "out");
+    if (capacity <= stored->size()) {
+      Fail(EK_ERR_BUFFER_TOO_SMALL, "the configuration needs " + std::to_string(stored->size() + 1) +
+                                        " bytes with its NUL, capacity is " + std::to_string(capacity));
     }
-    CollectionHandle docs{host};
-    Check(host, host->collection_create(store, collection, static_cast<uint32_t>(d), EK_METRIC_COSINE, &docs.c),
-          "collection_create");
-    ek_upsert_batch batch{};
-    batch.struct_size = sizeof batch;
-    batch.count = count;
-    batch.ids = id_ptrs.data();
-    batch.vectors = vectors.data();
-    batch.dim = d;
-    batch.metadata_json = store_documents ? meta.data() : nullptr;
-    Check(host, host->collection_upsert(docs.c, &batch), "collection_upsert");
-
-    // The values seen, for probe_collection.
-    std::vector<std::pair<std::string, std::string>> values;
-    const size_t max_values = enc.env().cfg.max_values_per_document;
-    for (size_t i = 0; i < count; ++i) {
-      const size_t before = values.size();
-      enc.CollectValues(std::string_view(documents[i].data, documents[i].length), &values);
-      if (values.size() - before > max_values) {
-        host->log(host, EK_LOG_WARN,
-                  ("document '" + std::string(id_ptrs[i]) + "' has " + std::to_string(values.size() - before) +
-                   " scalar values; only the first " + std::to_string(max_values) +
-                   " are recorded for probing (config \"max_values_per_document\"); it is encoded whole")
-                      .c_str());
-        values.resize(before + max_values);
-      }
-    }
-    std::unordered_set<std::string> seen;
-    std::vector<std::pair<std::string, std::string>> unique;
-    for (auto& pv : values) {
-      if (seen.insert(pv.first + '\0' + pv.second).second) unique.push_back(std::move(pv));
-    }
-    if (unique.empty()) return;
-    const size_t n = unique.size();
-    std::vector<float> vv(n * d);
-    std::vector<std::string> vid(n), vmeta(n);
-    vsaj::ParallelFor(enc.env(), n, 64, [&](size_t b, size_t e) {
-      for (size_t i = b; i < e; ++i) {
-        enc.EncodeValue(unique[i].second, vv.data() + i * d);
-        const std::string key = unique[i].first + '\0' + unique[i].second;
-        char buf[40];
-        std::snprintf(buf, sizeof buf, "v%016llx",
-                      static_cast<unsigned long long>(vsaj::HashBytes(key.data(), key.size(), 99)));
-        vid[i] = buf;
-        vmeta[i] = "{\"path\":" + ek_plugin::JsonQuote(unique[i].first) + ",\"value\":" + unique[i].second + "}";
-      }
-    });
-    std::vector<const char*> vid_p(n), vmeta_p(n);
-    for (size_t i = 0; i < n; ++i) {
-      vid_p[i] = vid[i].c_str();
-      vmeta_p[i] = vmeta[i].c_str();
-    }
-    CollectionHandle comp{host};
-    const std::string cname = CompanionName(collection);
-    Check(host, host->collection_create(store, cname.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &comp.c),
-          "collection_create (values)");
-    ek_upsert_batch vb{};
-    vb.struct_size = sizeof vb;
-    vb.count = n;
-    vb.ids = vid_p.data();
-    vb.vectors = vv.data();
-    vb.dim = d;
-    vb.metadata_json = vmeta_p.data();
-    Check(host, host->collection_upsert(comp.c, &vb), "collection_upsert (values)");
+    std::memcpy(out, stored->c_str(), stored->size() + 1);
   });
 }
 
@@ -314,15 +346,16 @@ void Search(Instance* self, ek_store* store, const std::string& collection, cons
   const ek_host* host = self->host;
   const size_t d = self->enc->dim();
   if (k == 0 || k > 1024) Fail(EK_ERR_INVALID_ARGUMENT, "k is " + std::to_string(k) + "; use 1..1024");
-  CollectionHandle c{host};
-  Check(host, host->collection_create(store, collection.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &c.c),
-        "collection_create");
+  vsaj::CollectionHandle c{host};
+  ek_plugin::CheckHost(
+      host, host->collection_create(store, collection.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &c.c),
+      "collection_create");
   ek_search_options opt{};
   opt.struct_size = sizeof opt;
   opt.k = static_cast<uint32_t>(k);
   opt.filter_json = filter;
   opt.include_metadata = 1;
-  Check(host, host->collection_search(c.c, q, 1, d, &opt, out), "collection_search");
+  ek_plugin::CheckHost(host, host->collection_search(c.c, q, 1, d, &opt, out), "collection_search");
 }
 
 ek_status ProbeCollection(void* instance, ek_store* store, const char* collection, const float* vector,
@@ -335,7 +368,7 @@ ek_status ProbeCollection(void* instance, ek_store* store, const char* collectio
     *out_results = nullptr;
     std::vector<float> u = Unbind(self, vector, path);
     const std::string filter = "{\"path\":" + ek_plugin::JsonQuote(path) + "}";
-    Search(self, store, CompanionName(collection), u.data(), k, filter.c_str(), out_results);
+    Search(self, store, vsaj::ValuesCollectionName(collection), u.data(), k, filter.c_str(), out_results);
     // Hosts with results accessors (ek_host appended them in ABI 1.x): nothing
     // recorded at the path is an error rather than an empty list.
     const ek_host* host = self->host;
@@ -386,7 +419,7 @@ ek_status EncodeBatch(void* instance, const char* text, size_t length, float* ou
 
 const ek_vsa_probe_ext kProbe = {
     sizeof(ek_vsa_probe_ext), LastError, Bind,    EncodeValue, Probe,     DecodeNumber,
-    Index,                    ProbeCollection, Similar, EncodeBatch,
+    Index,                    ProbeCollection, Similar, EncodeBatch, CollectionConfig,
 };
 
 const void* GetExtension(void* instance, const char* id) {

@@ -17,6 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "error.h"
+
 namespace simdjson::dom {
 class element;
 class parser;
@@ -25,12 +27,10 @@ class parser;
 namespace vsaj {
 
 // ---- Errors ------------------------------------------------------------------------
-// Thrown inside the plugin only; every ABI entry catches and returns the status.
-struct Error {
-  ek_status status;
-  std::string message;
-};
-[[noreturn]] void Fail(ek_status status, std::string message);
+// Thrown inside the plugin only; every ABI entry's guard (plugins/common guard.h) turns
+// it into the status and the reason.
+using Error = ek_plugin::Error;
+using ek_plugin::Fail;
 
 // ---- Configuration (docs/vsa_json.md lists every key and its default) ---------------
 enum class BindingKind { kStructured, kDense, kGaussian };
@@ -64,8 +64,12 @@ struct Config {
 
 // Reads and validates the configuration (throws Error).
 Config ReadConfig(const ek_host* host, const char* json, size_t length);
-// The configuration as canonical JSON (for the docs and error messages).
-std::string ConfigSummary(const Config& c);
+// The settings that decide the vectors (not limits, not cache sizes), every one written
+// out, in a fixed order: what index() records with a collection and compares.
+std::string EncodingConfigJson(const Config& c);
+// How the settings of `stored` differ from `mine` ("" if they agree), for messages:
+// "\"binding\" is \"dense\" there, \"structured\" here".
+std::string EncodingDifference(const Config& stored, const Config& mine);
 
 // ---- Hashing -----------------------------------------------------------------------
 // FNV-1a over bytes, finished with the splitmix64 mixer: identical everywhere.
@@ -119,15 +123,6 @@ class LruCache {
     return s.lru.front().value;
   }
 
-  size_t Entries() {
-    size_t n = 0;
-    for (Shard& s : shards_) {
-      std::lock_guard lock(s.mutex);
-      n += s.map.size();
-    }
-    return n;
-  }
-
  private:
   static constexpr size_t kShards = 16;
   struct Entry {
@@ -156,17 +151,6 @@ struct Env {
 // body (then inline): bodies must not call parallel_for again.
 void ParallelFor(const Env& env, size_t n, size_t grain,
                  const std::function<void(size_t, size_t)>& body);
-
-// ---- Element-wise loops ----------------------------------------------------------------
-// Compiled for several x86 targets (GCC target_clones) and picked at load time. Element-
-// wise only and without FMA contraction (ISO C++ mode: -ffp-contract=off), so every
-// clone gives bit-identical results.
-void AddScaled(float* acc, const float* a, float w, size_t n);              // acc += w a
-void AddBoundAndSoft(float* acc, const float* b, const float* c, float w, size_t n);  // acc += b + w c
-void MulInPlace(float* v, const float* s, size_t n);                        // v *= s
-void Gather(float* dst, const float* src, const uint32_t* idx, size_t n);   // dst[i] = src[idx[i]]
-void Scatter(float* dst, const float* src, const uint32_t* idx, size_t n);  // dst[idx[i]] = src[i]
-void Lerp(float* out, const float* a, const float* b, float t, size_t n);   // (1-t) a + t b
 
 // A small direct-mapped cache a thread keeps in front of a shared LruCache, so hot
 // lookups take no lock and touch no shared reference count.
@@ -215,7 +199,8 @@ void PermutationFromKey(const Env& env, uint64_t key, uint64_t counter, uint32_t
 
 // ---- Bindings ------------------------------------------------------------------------
 // One matrix per role (a key, or the sequence role). Apply computes v <- M v, or
-// v <- M^T v, in place; `scratch` holds D floats.
+// v <- M^T v, in place through the host's kernel table (bind_structured, bind_dense);
+// `scratch` holds D floats. MakeBinder refuses a host whose table predates them.
 class Binder {
  public:
   virtual ~Binder() = default;
@@ -229,8 +214,6 @@ class Binder {
   // Small enough for threads to keep references in a LocalCache (structured only:
   // a dense matrix must stay under the memory budget).
   virtual bool LocallyCacheable() const = 0;
-  // Bytes of matrix state held by the cache (for reports).
-  virtual size_t CachedRoles() = 0;
 };
 std::unique_ptr<Binder> MakeBinder(const Env& env);
 
@@ -255,16 +238,17 @@ std::vector<PathStep> ParsePath(std::string_view path);
 // Escapes a key for a path ('.', '[', ']', '\' get a backslash).
 std::string EscapeKey(std::string_view key);
 
-// ---- JSON syntax diagnosis ------------------------------------------------------------
-struct SyntaxProblem {
-  size_t offset;
-  std::string reason;
-  bool depth;  // the problem is nesting beyond max_depth
-};
-// Finds the first offending byte of a text simdjson rejected (UTF-8, grammar, depth).
-SyntaxProblem DiagnoseJson(std::string_view text, int max_depth);
-
 // ---- Encoder -------------------------------------------------------------------------
+// What index() keeps of a document besides its vector, read from the same parse.
+struct DocumentExtras {
+  bool is_object = false;  // stored as the row's metadata when small enough
+  // Scalar values (path, minified JSON up to 256 bytes; the first 64 items of an
+  // array) for probe_collection: the first max_values_per_document in document order,
+  // and how many there were.
+  std::vector<std::pair<std::string, std::string>> values;
+  size_t values_seen = 0;
+};
+
 class Encoder {
  public:
   explicit Encoder(Env env);
@@ -272,9 +256,11 @@ class Encoder {
   const Env& env() const { return env_; }
   size_t dim() const { return env_.cfg.dim; }
 
-  // Encodes `count` documents into out (count x D), on the host's threads. Errors name
+  // Encodes `count` documents into out (count x D), on the host's threads, each parsed
+  // once; with `extras` (count entries) also what index() stores of each. Errors name
   // the document index (throws Error).
-  void EncodeDocuments(const ek_string_view* docs, size_t count, float* out);
+  void EncodeDocuments(const ek_string_view* docs, size_t count, float* out,
+                       DocumentExtras* extras = nullptr);
   // Encodes one JSON value as a field value (unit norm), on the calling thread.
   void EncodeValue(std::string_view json, float* out);
   // Splits a batch text (NDJSON or a JSON array) into documents (views into `text` or
@@ -292,9 +278,6 @@ class Encoder {
   // The (unit) vector of a number, as a field value.
   void EncNumber(double x, float* out);
 
-  // Every scalar (path, minified value JSON) of a document, up to 256 bytes a value.
-  void CollectValues(std::string_view doc, std::vector<std::pair<std::string, std::string>>* out);
-
   Binder& binder() { return *binder_; }
   Atoms& atoms() { return *atoms_; }
 
@@ -303,7 +286,9 @@ class Encoder {
  private:
   std::unique_ptr<Workspace> Acquire();
   void Release(std::unique_ptr<Workspace> ws);
-  void EncodeOne(Workspace& ws, std::string_view text, float* out, bool document);
+  // Parses and encodes; returns the parsed root (valid until ws.parser parses again).
+  simdjson::dom::element EncodeOne(Workspace& ws, std::string_view text, float* out, bool document);
+  void CollectValues(const simdjson::dom::element& e, std::string* path, DocumentExtras* extras);
   void Enc(Workspace& ws, const simdjson::dom::element& e, int depth, float* out);
   void EncString(Workspace& ws, std::string_view s, int depth, float* out);
   void ApplyRole(Workspace& ws, uint64_t role, float* v, bool transpose);

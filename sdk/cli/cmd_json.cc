@@ -1,15 +1,16 @@
 // embedkit json encode|search|probe: the vsa_json plugin (MBAT encoding of whole JSON
 // documents, docs/vsa_json.md) from the command line, through the public C API and
-// the plugin's "ek.vsa_probe/1" table only.
-//
-// The encoder configuration used by `encode` is kept next to the data, as the row
-// "vsa_json.config" of the companion collection "<C>.vsa_values" (metadata
-// {"vsa_json_config": {...}}), so `search` and `probe` encode and unbind the same way.
+// the plugin's "ek.vsa_probe/1" table only. What a collection stores besides its
+// vectors (the encoder configuration, the values seen) is the plugin's business:
+// `search` and `probe` ask it for the configuration (collection_config) so they encode
+// and unbind the way `encode` did.
 #include <embedkit/ext/vsa_json.h>
 #include <simdjson.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cmath>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -28,7 +29,6 @@ namespace ek::cli {
 namespace {
 
 constexpr const char* kPluginId = "embedkit.vsa_json";
-constexpr const char* kConfigRow = "vsa_json.config";
 // Largest --dim for --binding dense. Each key's D x D Haar-orthogonal role matrix costs
 // ~4/3 D^3 flops to generate: measured here (2 cores) on a 1.4 KB document with 22
 // keys, D = 512 took 1.9 s, 1024 took 12.5 s and 2048 three minutes.
@@ -187,24 +187,35 @@ std::string RecordId(simdjson::dom::parser& parser, const Documents& docs, size_
   throw LibraryError(status, message);
 }
 
-// The encoder config stored by `encode` (or the defaults with the collection's dim).
-std::string StoredConfig(ek_store* store, const std::string& collection, uint32_t dim) {
-  ek_collection* raw = nullptr;
-  const std::string companion = collection + ".vsa_values";
-  std::string fallback = "{\"dim\":" + std::to_string(dim) + "}";
-  if (ek_collection_open(store, companion.c_str(), &raw) != EK_OK) return fallback;
-  CollectionPtr c(raw);
-  std::vector<float> v(dim);
-  size_t got = 0;
-  char* meta = nullptr;
-  if (ek_collection_get(c.get(), kConfigRow, v.data(), v.size(), &got, &meta) != EK_OK || !meta) {
-    return fallback;
+// An instance that encodes the way `collection` was encoded: with the configuration
+// vsa_json recorded for it, or the defaults at the collection's dim when vsa_json did
+// not write it. The first instance only asks (any configuration can).
+Vsa VsaForCollection(ek_context* ctx, ek_store* store, const std::string& collection, uint32_t dim) {
+  const std::string defaults = "{\"dim\":" + std::to_string(dim) + "}";
+  Vsa asking = MakeVsa(ctx, "{}");
+  if (asking.probe->struct_size < offsetof(ek_vsa_probe_ext, collection_config) + sizeof(void*)) {
+    throw LibraryError(EK_ERR_UNSUPPORTED, "the vsa_json plugin predates collection_config (ABI 1.1)");
   }
-  LibString owned(meta);
-  simdjson::dom::parser parser;
-  simdjson::dom::element root, cfg;
-  if (parser.parse(std::string(meta)).get(root) || root["vsa_json_config"].get(cfg)) return fallback;
-  return simdjson::minify(cfg);
+  size_t length = 0;
+  const ek_status s = asking.probe->collection_config(asking.self, store, collection.c_str(), nullptr, 0, &length);
+  if (s == EK_ERR_NOT_FOUND) return MakeVsa(ctx, defaults);
+  asking.Check(s, "collection_config");
+  std::string config(length + 1, '\0');
+  asking.Check(asking.probe->collection_config(asking.self, store, collection.c_str(), config.data(), config.size(),
+                                               &length),
+               "collection_config");
+  config.resize(length);
+  return MakeVsa(ctx, config);
+}
+
+// `search` and `probe` only read, but open a store they may write to for writing: the
+// plugin then upgrades what a store from before embedkit 1.1 holds (one transaction).
+StorePtr OpenForReading(Session& session, const std::string& db) {
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::absolute(db, ec).parent_path();
+  const bool writable = std::filesystem::is_regular_file(db, ec) && ::access(db.c_str(), W_OK) == 0 &&
+                        ::access(dir.c_str(), W_OK) == 0;
+  return session.OpenStore(db, writable ? Session::StoreAccess::kWrite : Session::StoreAccess::kRead);
 }
 
 // ---- encode ---------------------------------------------------------------------------
@@ -272,28 +283,6 @@ int RunEncode(const Invocation& inv) {
       inv.err << "encoded " << end << " / " << total << "\n";
     }
   }
-  // Remember the configuration for search and probe.
-  {
-    ek_collection* raw = nullptr;
-    const std::string companion = name + ".vsa_values";
-    ek::cli::Check(ek_collection_create(store.get(), companion.c_str(), static_cast<uint32_t>(vsa.dim),
-                                        EK_METRIC_COSINE, &raw),
-                   "ek_collection_create");
-    CollectionPtr c(raw);
-    std::vector<float> unit(vsa.dim, 0.0f);
-    unit[0] = 1.0f;
-    const std::string meta = "{\"vsa_json_config\":" + config + "}";
-    const char* id = kConfigRow;
-    const char* metas[] = {meta.c_str()};
-    ek_upsert_batch batch{};
-    batch.struct_size = sizeof batch;
-    batch.count = 1;
-    batch.ids = &id;
-    batch.vectors = unit.data();
-    batch.dim = vsa.dim;
-    batch.metadata_json = metas;
-    ek::cli::Check(ek_collection_upsert(c.get(), &batch), "ek_collection_upsert");
-  }
   if (inv.global.json) {
     JsonWriter w;
     w.BeginObject()
@@ -320,10 +309,10 @@ int RunSearch(const Invocation& inv) {
   const std::optional<std::string> filter = a.Value("filter");
 
   Session session(inv.global);
-  StorePtr store = session.OpenStore(db, /*read_only=*/true);
+  StorePtr store = OpenForReading(session, db);
   CollectionPtr collection = Session::OpenCollection(store.get(), name);
   const ek_collection_info info = Session::Info(collection.get());
-  Vsa vsa = MakeVsa(session.context(), StoredConfig(store.get(), name, info.dim));
+  Vsa vsa = VsaForCollection(session.context(), store.get(), name, info.dim);
   ek_string_view q{query.data(), query.size()};
   ek_results* raw = nullptr;
   vsa.Check(vsa.probe->similar(vsa.self, store.get(), name.c_str(), &q, k, filter ? filter->c_str() : nullptr,
@@ -361,10 +350,10 @@ int RunProbe(const Invocation& inv) {
   const auto k = a.UInt("k", 5, 1, kMaxK);
 
   Session session(inv.global);
-  StorePtr store = session.OpenStore(db, /*read_only=*/true);
+  StorePtr store = OpenForReading(session, db);
   CollectionPtr collection = Session::OpenCollection(store.get(), name);
   const ek_collection_info info = Session::Info(collection.get());
-  Vsa vsa = MakeVsa(session.context(), StoredConfig(store.get(), name, info.dim));
+  Vsa vsa = VsaForCollection(session.context(), store.get(), name, info.dim);
   std::vector<float> v(info.dim);
   size_t got = 0;
   ek::cli::Check(ek_collection_get(collection.get(), id.c_str(), v.data(), v.size(), &got, nullptr),
@@ -456,7 +445,7 @@ const CommandSpec kEncodeSpec{
         },
     .details = "Every document becomes one unit vector (MBAT: each value bound to its key by an\n"
                "orthogonal matrix, summed). Documents that are objects are kept as metadata;\n"
-               "every scalar seen at a path is recorded in '<C>.vsa_values' for `json probe`\n"
+               "every scalar seen at a path is recorded with the collection for `json probe`\n"
                "(at most 4096 per document, the first in document order; a warning says\n"
                "when a document has more). Sizes are checked while the file is read.",
     .examples = "embedkit json encode movies.json --db movies.db --collection movies --id-field Title\n"

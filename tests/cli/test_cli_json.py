@@ -10,6 +10,7 @@ fail with the library's status and a precise message.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -156,6 +157,48 @@ class EncodeFailuresNameTheLine(unittest.TestCase):
         code, _, err = run("json", "encode", path, "--db", self.db, "-c", "c", "--id-field", "id")
         self.assertEqual(1, code, err)
         self.assertIn("arr.json: element 1: ", err)
+
+
+class StoreFromTheLastRelease(unittest.TestCase):
+    """tests/fixture/store_v1 (written before the key/value state: vsa_json's
+    configuration was a row of "countries.vsa_values") answers `json probe` and `json
+    search` with the text that release printed, and a writable copy is upgraded on the
+    way: the row moves to the key/value state, so the values collection loses one row
+    (vsa_json_state_test reads the key/value entry through the C API and covers a
+    read-only store). The fixture itself is copied, never opened."""
+
+    FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixture", "store_v1")
+    PROBE = ["json", "probe", "-c", "countries", "--id", "0", "--path", "region", "-k", "2"]
+    SEARCH = ["json", "search", "-c", "countries", "--query", '{"region":"Europe"}', "-k", "2"]
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="ek-cli-json-v1-")
+        self.db = os.path.join(self.tmp.name, "store_v1.ekdb")
+        shutil.copyfile(os.path.join(self.FIXTURE, "store_v1.ekdb"), self.db)
+        with open(os.path.join(self.FIXTURE, "expected.jsonl"), encoding="utf-8") as f:
+            expected = f.read().splitlines()
+        self.expected_probe, self.expected_search = expected[1], expected[2]
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def read(self, command):
+        code, out, err = run("-q", "--json", *command, "--db", self.db)
+        self.assertEqual(0, code, err)
+        return out.strip()
+
+    def values_rows(self):
+        code, out, err = run("--json", "store", "info", self.db)
+        self.assertEqual(0, code, err)
+        return {c["name"]: c["count"] for c in json.loads(out)["collections"]}["countries.vsa_values"]
+
+    def test_probe_and_search_answer_as_before_and_upgrade_the_store(self):
+        before = self.values_rows()
+        self.assertEqual(self.expected_probe, self.read(self.PROBE))
+        self.assertEqual(before - 1, self.values_rows())  # the configuration row moved
+        self.assertEqual(self.expected_search, self.read(self.SEARCH))
+        self.assertEqual(self.expected_probe, self.read(self.PROBE))
+        self.assertEqual(before - 1, self.values_rows())
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -176,18 +177,23 @@ TEST(VsaJsonPlugin, DeterministicAndSeeded) {
 
 // Golden values for the platform-independence fixture (the WASM build compares the same
 // numbers): sign atoms and structured binding use integer arithmetic, IEEE adds and
-// multiplies only, so these floats are exact on every platform.
+// multiplies only, so these floats are exact on every platform. A missing file fails.
+// After an intended change of the encoding only, rewrite it and commit it:
+//   EK_VSA_JSON_WRITE_GOLDEN=1 build/tests/plugins/vsa_json/vsa_json_test --gtest_filter='*GoldenFixture'
 TEST(VsaJsonPlugin, GoldenFixture) {
   Inst a("{\"dim\":256}");
   auto v = a.Encode(R"({"name":{"common":"Aruba"},"area":180,"tld":[".aw"],"independent":false})");
   const char* path = EK_FIXTURE_DIR "/golden_d256.txt";
-  std::ifstream f(path);
-  if (!f) {
+  const char* write = std::getenv("EK_VSA_JSON_WRITE_GOLDEN");
+  if (write && std::string(write) == "1") {
     std::ofstream w(path);
     w.precision(9);
     for (float x : v) w << x << "\n";
+    ASSERT_TRUE(w.good()) << "could not write " << path;
     GTEST_SKIP() << "wrote the golden fixture " << path << "; commit it";
   }
+  std::ifstream f(path);
+  ASSERT_TRUE(f) << "the golden fixture " << path << " is missing (EK_VSA_JSON_WRITE_GOLDEN=1 writes it)";
   std::vector<float> g;
   for (float x; f >> x;) g.push_back(x);
   ASSERT_EQ(g.size(), v.size());

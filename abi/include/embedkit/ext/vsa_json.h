@@ -82,7 +82,12 @@ typedef struct ek_vsa_probe_ext {
    * search filters and results can use its fields. Every scalar value seen at a path
    * is recorded once in the companion collection "<collection>.vsa_values" (its
    * metadata: {"path": "...", "value": ...}) so probe_collection can rank every value
-   * seen. One transaction per call for the documents. */
+   * seen. The instance's encoding configuration is recorded with the collection
+   * (collection_config); a collection recorded with another one is refused
+   * (EK_ERR_INVALID_ARGUMENT, naming the settings that differ), since its vectors
+   * could not be compared. One call is one transaction (documents, values and
+   * configuration, all or nothing); inside the caller's ek_store_begin it is part of
+   * that transaction. Each document is parsed once. */
   ek_status (*index)(void* instance, ek_store* store, const char* collection,
                      const ek_string_view* documents, const char* const* ids, size_t count,
                      uint32_t store_documents);
@@ -108,6 +113,18 @@ typedef struct ek_vsa_probe_ext {
    * vectors; otherwise EK_ERR_BUFFER_TOO_SMALL (call with out = NULL to count). */
   ek_status (*encode_batch)(void* instance, const char* text, size_t length, float* out,
                             size_t capacity, size_t* out_count);
+
+  /* Added in ABI 1.1 (check struct_size before use). The encoding configuration
+   * index() recorded with `collection`, as a JSON object with every setting that
+   * decides the vectors written out: pass it to ek_instance_create for an instance
+   * that searches, probes and extends the collection the way it was encoded (limits
+   * and cache sizes are not part of it). The text and its NUL need capacity > length;
+   * *out_length receives the length (out = NULL with capacity 0 asks for it only).
+   * EK_ERR_NOT_FOUND if index() never wrote to the collection. A store written before
+   * ABI 1.1 kept the configuration in another place; it is read from there and, when
+   * the store takes writes, moved in one transaction. */
+  ek_status (*collection_config)(void* instance, ek_store* store, const char* collection,
+                                 char* out, size_t capacity, size_t* out_length);
 } ek_vsa_probe_ext;
 
 #ifdef __cplusplus
