@@ -2,10 +2,12 @@
 // dbow_words=1) and negative sampling, trained Hogwild on the host's pool. With one
 // thread every update happens in a fixed order from host->random_u32 streams, so the
 // model is bit-for-bit reproducible. Unseen documents: infer_vector (word and output
-// weights frozen, only the new document vector is trained).
+// weights frozen, only the new document vector is trained). The vector arithmetic is
+// the host's kernel table (dot, axpy): no SIMD code of its own.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <mutex>
 
@@ -14,53 +16,6 @@
 
 namespace tc {
 namespace {
-
-// y += a * x and the fused pair update of negative sampling, compiled for AVX-512,
-// AVX2 and baseline on x86-64 (picked at load time); plain loops elsewhere (WASM).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__EMSCRIPTEN__) && \
-    !defined(EK_NO_TARGET_CLONES)
-#define TC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TC_CLONES
-#endif
-
-TC_CLONES void Axpy(float a, const float* __restrict x, float* __restrict y, size_t n) {
-  for (size_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
-// neu1e += g * w; w += g * l1
-TC_CLONES void PairUpdate(float g, const float* __restrict l1, float* __restrict w, float* __restrict neu1e, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    neu1e[i] += g * w[i];
-    w[i] += g * l1[i];
-  }
-}
-TC_CLONES float Dot(const float* a, const float* b, size_t n) {
-  // Eight lanes of partial sums in one vector register (GCC/Clang vector extension;
-  // vectorised without -ffast-math), summed pairwise at the end.
-#if defined(__GNUC__)
-  typedef float V8 __attribute__((vector_size(32)));
-  V8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    V8 x, y;
-    __builtin_memcpy(&x, a + i, sizeof x);
-    __builtin_memcpy(&y, b + i, sizeof y);
-    acc += x * y;
-  }
-  float t = 0;
-  for (; i < n; ++i) t += a[i] * b[i];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + t;
-#else
-  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (size_t j = 0; j < 8; ++j) s[j] += a[i + j] * b[i + j];
-  }
-  float t = 0;
-  for (; i < n; ++i) t += a[i] * b[i];
-  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + t;
-#endif
-}
 
 constexpr int kExpTable = 1000;
 constexpr float kMaxExp = 6.0f;
@@ -152,7 +107,12 @@ class FastRng {
 
 class Doc2Vec final : public Embedder {
  public:
-  Doc2Vec(const Env& env, const Config& c) : Embedder(env, c), d_(c.vector_size) {}
+  Doc2Vec(const Env& env, const Config& c) : Embedder(env, c), d_(c.vector_size) {
+    // The inner loops use the kernel table's axpy, added in ABI 1.1 after bpr_step.
+    if (env.k->struct_size < offsetof(ek_kernels, axpy) + sizeof(env.k->axpy)) {
+      Fail(EK_ERR_ABI_MISMATCH, "doc2vec needs the kernel table of ABI 1.1 or later (axpy); this host's is older");
+    }
+  }
   size_t dim() const override { return d_; }
 
   void Fit(const ek_string_view* docs, size_t n, std::vector<float>* fitted) override {
@@ -297,6 +257,7 @@ class Doc2Vec final : public Embedder {
   // rows can be prefetched together.
   void Pair(const float* l1, uint32_t target, float alpha, FastRng& rng, float* neu1e, bool learn_out) {
     const Sigmoid& sig = Sig();
+    const ek_kernels& kt = *env_.k;
     uint32_t targets[65];
     size_t nt = 0;
     targets[nt++] = target;
@@ -308,12 +269,9 @@ class Doc2Vec final : public Embedder {
     for (size_t k = 0; k < nt; ++k) {
       const float label = k == 0 ? 1.0f : 0.0f;
       float* w = syn1_.data() + static_cast<size_t>(targets[k]) * d_;
-      const float g = (label - sig(Dot(l1, w, d_))) * alpha;
-      if (learn_out) {
-        PairUpdate(g, l1, w, neu1e, d_);
-      } else {
-        Axpy(g, w, neu1e, d_);
-      }
+      const float g = (label - sig(kt.dot(l1, w, d_))) * alpha;
+      kt.axpy(g, w, neu1e, d_);              // neu1e += g w, from the old w
+      if (learn_out) kt.axpy(g, l1, w, d_);  // then w += g l1
     }
   }
 
@@ -357,12 +315,12 @@ class Doc2Vec final : public Embedder {
                   float* l1 = syn0_.data() + static_cast<size_t>(sent[q]) * d_;
                   std::fill(neu1e.begin(), neu1e.end(), 0.0f);
                   Pair(l1, sent[p], alpha, rng, neu1e.data(), true);
-                  Axpy(1.0f, neu1e.data(), l1, d_);
+                  env_.k->axpy(1.0f, neu1e.data(), l1, d_);
                 }
               }
               std::fill(neu1e.begin(), neu1e.end(), 0.0f);
               Pair(dv, sent[p], alpha, rng, neu1e.data(), true);
-              Axpy(1.0f, neu1e.data(), dv, d_);
+              env_.k->axpy(1.0f, neu1e.data(), dv, d_);
             }
             local += m;
             done.fetch_add(ids[i].size(), std::memory_order_relaxed);
@@ -392,8 +350,8 @@ class Doc2Vec final : public Embedder {
     double wsum = 0;
     for (uint32_t w : ids) {
       const float wt = keep_[w] == 0xFFFFFFFFu ? 1.0f : static_cast<float>(keep_[w]) * (1.0f / 4294967296.0f);
-      if (c_.dbow_words) Axpy(wt, syn0_.data() + static_cast<size_t>(w) * d_, f, d_);  // else untrained
-      Axpy(wt, syn1_.data() + static_cast<size_t>(w) * d_, f + d_, d_);
+      if (c_.dbow_words) env_.k->axpy(wt, syn0_.data() + static_cast<size_t>(w) * d_, f, d_);  // else untrained
+      env_.k->axpy(wt, syn1_.data() + static_cast<size_t>(w) * d_, f + d_, d_);
       wsum += wt;
     }
     if (wsum > 0) {
@@ -406,7 +364,7 @@ class Doc2Vec final : public Embedder {
     std::fill(out, out + d_, 0.0f);
     if (ids.empty()) return;  // nothing known: the zero vector (label -1)
     Features(ids, f);
-    for (size_t a = 0; a < 2 * d_; ++a) Axpy(f[a], lin_.data() + a * d_, out, d_);
+    for (size_t a = 0; a < 2 * d_; ++a) env_.k->axpy(f[a], lin_.data() + a * d_, out, d_);
   }
 
   void FitLinear(const std::vector<std::vector<uint32_t>>& ids, const float* X) {
@@ -488,7 +446,7 @@ class Doc2Vec final : public Embedder {
       for (uint32_t w : sent) {
         std::fill(neu1e.begin(), neu1e.end(), 0.0f);
         Pair(out, w, alpha, rng, neu1e.data(), false);
-        Axpy(1.0f, neu1e.data(), out, d_);
+        env_.k->axpy(1.0f, neu1e.data(), out, d_);
       }
     }
   }

@@ -99,5 +99,17 @@ void Scatter(const float* src, const uint32_t* index, float* dst, size_t n) {
   HWY_DYNAMIC_DISPATCH(ScatterT)(src, index, dst, n);
 }
 
+// The table's entries are the chosen target's functions themselves (&*dispatch-table
+// entry): plugins call them on rows of about a hundred floats (doc2vec), where a
+// dispatch per call (an atomic load and a call into libhwy) costs as much as the work.
+// Called after dispatch has chosen the target (MakeTable asks for its name first).
+void LendElementwise(ek_kernels* t) {
+  t->axpy = &HWY_DYNAMIC_DISPATCH(AxpyT);
+  t->axpby = &HWY_DYNAMIC_DISPATCH(AxpbyT);
+  t->mul = &HWY_DYNAMIC_DISPATCH(MulT);
+  t->gather = &HWY_DYNAMIC_DISPATCH(GatherT);
+  t->scatter = &HWY_DYNAMIC_DISPATCH(ScatterT);
+}
+
 }  // namespace ek::kernels
 #endif  // HWY_ONCE

@@ -374,7 +374,7 @@ ek_kernels MakeTable() {
   t.struct_size = sizeof(ek_kernels);
   t.backend = "cpu";
   t.simd_target = SimdTargetName();
-  t.dot = &Dot;
+  t.dot = &HWY_DYNAMIC_DISPATCH(DotT);  // the chosen target's own: see LendElementwise
   t.l2sq = &L2Sq;
   t.cosine = &Cosine;
   t.dot_many = &DotMany;
@@ -387,11 +387,7 @@ ek_kernels MakeTable() {
   t.fwht = &TableFwht;
   t.top_k = &TableTopK;
   t.bpr_step = &BprStep;
-  t.axpy = &Axpy;
-  t.axpby = &Axpby;
-  t.mul = &Mul;
-  t.gather = &Gather;
-  t.scatter = &Scatter;
+  LendElementwise(&t);
   t.bind_structured = &TableBindStructured;
   t.bind_dense = &TableBindDense;
   return t;

@@ -108,6 +108,10 @@ void Mul(const float* x, float* y, size_t n);                      // y[i] *= x[
 void Gather(const float* src, const uint32_t* index, float* dst, size_t n);   // dst[i] = src[index[i]]
 void Scatter(const float* src, const uint32_t* index, float* dst, size_t n);  // dst[index[i]] = src[i]
 
+// Sets the table's element-wise entries to the chosen target's functions (no dispatch
+// per call); only once a target has been chosen.
+void LendElementwise(ek_kernels* table);
+
 // ---- MBAT binding of a batch (mbat.cc) ----------------------------------------------------
 // The two orthogonal role kinds of plugins/vsa_json, applied to `count` vectors of
 // length n at once (the CUDA backend has the same functions; these are the CPU ones
