@@ -337,6 +337,10 @@ class SqliteStore final : public Store {
                           size_t limit, bool include_values) override;
 
  private:
+  // A key/value delete: takes db_mu_, runs `del` on the table in a write transaction.
+  template <class DeleteFn>
+  size_t KvDeleteWith(DeleteFn&& del);
+
   // All below: db_mu_ held.
   void InitOrCheckSchema();
   void UpgradeSchema();
@@ -861,22 +865,23 @@ bool SqliteStore::KvGet(std::string_view ns, std::string_view key, const kv::Val
 size_t SqliteStore::KvDelete(std::string_view ns, std::string_view key) {
   kv::CheckNamespace(ns);
   kv::CheckKey(key, "key");
-  std::lock_guard<std::mutex> lock(db_mu_);
-  RequireWritable();
-  Txn txn(*db_, Txn::kWrite);
-  const size_t n = kv::Table(*db_).Delete(ns, key);
-  txn.Commit();
-  if (n > 0) ForgetFreedPages();
-  return n;
+  return KvDeleteWith([&](kv::Table& t) { return t.Delete(ns, key); });
 }
 
 size_t SqliteStore::KvDeletePrefix(std::string_view ns, std::string_view prefix) {
   kv::CheckNamespace(ns);
   kv::CheckKeyPrefix(prefix, "key_prefix");
+  return KvDeleteWith([&](kv::Table& t) { return t.DeletePrefix(ns, prefix); });
+}
+
+// One delete transaction; the freed pages then leave the WAL, as after a row delete.
+template <class DeleteFn>
+size_t SqliteStore::KvDeleteWith(DeleteFn&& del) {
   std::lock_guard<std::mutex> lock(db_mu_);
   RequireWritable();
   Txn txn(*db_, Txn::kWrite);
-  const size_t n = kv::Table(*db_).DeletePrefix(ns, prefix);
+  kv::Table table(*db_);
+  const size_t n = del(table);
   txn.Commit();
   if (n > 0) ForgetFreedPages();
   return n;

@@ -4,9 +4,13 @@
  *   FIXTURE_SIZE      descriptor struct_size
  *   FIXTURE_ID        plugin id
  *   FIXTURE_NO_ENTRY  export no ek_plugin_entry at all
- *   FIXTURE_NO_CREATE leave create NULL */
+ *   FIXTURE_NO_CREATE leave create NULL
+ *   FIXTURE_LEND_HOST the instance is the ek_host the library lent, so a test reads it
+ *                     back with ek_instance_plugin_data and calls the host table as a
+ *                     plugin would (tests/sdk/store/kv_test.cc) */
 #include <embedkit/plugin.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +25,9 @@
 #endif
 
 #ifndef FIXTURE_NO_CREATE
+#ifndef FIXTURE_LEND_HOST
 static int fixture_token;
+#endif
 
 static ek_status fixture_create(const ek_host* host, const char* config, size_t length,
                                 void** out_instance) {
@@ -32,7 +38,11 @@ static ek_status fixture_create(const ek_host* host, const char* config, size_t 
     host->set_error(host, "asked to fail by config");
     return (ek_status)fail;
   }
+#ifdef FIXTURE_LEND_HOST
+  *out_instance = (void*)(uintptr_t)host; /* handed back read-only to the test */
+#else
   *out_instance = &fixture_token;
+#endif
   return EK_OK;
 }
 #endif

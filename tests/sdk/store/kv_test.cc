@@ -6,7 +6,6 @@
 #include <embedkit/plugin.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -15,34 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-#define EXPECT_CONTAINS(haystack, needle)                                            \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos)                  \
-      << "message: " << (haystack) << "\nexpected to contain: " << (needle)
+using ek::test::TempDir;
 
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            (std::string("ek_kv_") + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-// One context and one store; `path` empty = a private in-memory store.
+// One context and the stores a test opens (a private in-memory one by default).
 class Kv : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(ek_context_create(nullptr, &ctx_), EK_OK) << ek_last_error(); }

@@ -26,6 +26,7 @@
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "json/json.h"
+#include "test_util.h"
 
 namespace ek::store {
 namespace {
@@ -46,30 +47,7 @@ std::string ErrorOf(Fn&& fn, ek_status status) {
   return {};
 }
 
-#define EXPECT_CONTAINS(haystack, needle)                                            \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos)                  \
-      << "message: " << (haystack) << "\nexpected to contain: " << (needle)
-
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("ek_store_") + info->test_suite_name() + "_" + info->name() +
-                       "_" + std::to_string(::getpid());
-    std::replace(name.begin(), name.end(), '/', '_');
-    path_ = fs::temp_directory_path() / name;
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using ek::test::TempDir;
 
 // The search the cpu backend gives the store (core/backend.cc).
 void CpuScan(const kernels::ScanRequest& request, uint64_t /*content_key*/, ThreadPool* pool,
