@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "instance.h"
+#include "model_state.h"
 #include "store_access.h"
 
 namespace rec {
@@ -219,7 +220,7 @@ void ForgetRequest(Instance* s, const ek_forget_request* req, ek_forget_report* 
   // and the ledger says so ("cancelled" entries count as pending_requests on load).
   if (s->store) {
     if (ok) SaveModel(s, &backup);
-    WriteLedgerEntry(s, rid, LedgerJson(req, f, ok ? "done" : "cancelled", started, st.seconds));
+    WriteLedgerEntry(s->host, s->store, s->name, rid, LedgerJson(req, f, ok ? "done" : "cancelled", started, st.seconds));
     txn.Commit();
   }
   if (!ok) Fail(EK_ERR_CANCELLED, "cancelled: the data was removed, the parameters are those from before the request");

@@ -66,8 +66,6 @@ void LoadModel(Instance* s, ek_store* store, const char* name);
 void DeleteStoredRows(Instance* s, const std::vector<uint32_t>& users, const std::vector<uint32_t>& items);
 // Deletes the stored interaction rows of these (user, item) pairs.
 void DeleteStoredInteractions(Instance* s, const std::vector<std::pair<uint32_t, uint32_t>>& pairs);
-// Records forget request `id` (its JSON entry) in the model's ledger.
-void WriteLedgerEntry(Instance* s, const std::string& id, const std::string& json);
 
 // ---- forget.cc: ek.unlearner/1 ----------------------------------------------------------
 

@@ -162,9 +162,9 @@ ek_status Guard(Instance* self, const char* fn, F&& f) {
 
 ek_status Create(const ek_host* host, const char* config, size_t length, void** out) {
   if (!host || !out) return EK_ERR_INVALID_ARGUMENT;
-  if (host->struct_size < offsetof(ek_host, store_rollback) + sizeof(host->store_rollback)) {
-    host->set_error(host, "embedkit.rec_unlearn needs a host with collection_delete/collection_list and store "
-                          "transactions (ABI 1.0 of 2026 or later)");
+  if (host->struct_size < offsetof(ek_host, kv_list) + sizeof(host->kv_list)) {
+    host->set_error(host, "embedkit.rec_unlearn needs a host with collection_open and the key/value state "
+                          "(ABI 1.1 or later)");
     return EK_ERR_ABI_MISMATCH;
   }
   if (!host->kernels || host->kernels->struct_size < offsetof(ek_kernels, bpr_step) + sizeof(host->kernels->bpr_step) ||

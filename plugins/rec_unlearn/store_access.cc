@@ -27,6 +27,18 @@ Coll::Coll(const ek_host* h, ek_store* store, const std::string& name, uint32_t 
   CheckHost(h, h->collection_create(store, name.c_str(), dim, EK_METRIC_DOT, &c), "opening collection '" + name + "'");
 }
 
+Coll::Coll(const ek_host* h, ek_store* store, const std::string& name) : host(h) {
+  CheckHost(h, h->collection_open(store, name.c_str(), &c), "opening collection '" + name + "'");
+}
+
+std::unique_ptr<Coll> Coll::OpenIfExists(const ek_host* h, ek_store* store, const std::string& name) {
+  ek_collection* c = nullptr;
+  const ek_status s = h->collection_open(store, name.c_str(), &c);
+  if (s == EK_ERR_NOT_FOUND) return nullptr;
+  CheckHost(h, s, "opening collection '" + name + "'");
+  return std::unique_ptr<Coll>(new Coll(h, c));
+}
+
 Coll::~Coll() {
   if (c) host->collection_free(c);
 }
@@ -85,6 +97,41 @@ void Coll::DeleteOthers(const std::unordered_set<std::string>& keep) const {
   for (auto& r : List(false))
     if (!keep.count(r.id)) stale.push_back(r.id);
   Delete(stale);
+}
+
+// ---- key/value state ----------------------------------------------------------------------
+
+namespace {
+constexpr const char* kNamespace = "embedkit.rec_unlearn";
+}
+
+std::optional<std::string> KvGet(const ek_host* h, ek_store* store, const std::string& key) {
+  size_t length = 0;
+  ek_status s = h->kv_get(store, kNamespace, key.c_str(), nullptr, 0, &length, nullptr);
+  if (s == EK_ERR_NOT_FOUND) return std::nullopt;
+  CheckHost(h, s, "reading '" + key + "'");
+  std::string value(length + 1, '\0');  // room for the NUL kv_get writes after the bytes
+  s = h->kv_get(store, kNamespace, key.c_str(), value.data(), value.size(), &length, nullptr);
+  CheckHost(h, s, "reading '" + key + "'");
+  value.resize(length);
+  return value;
+}
+
+void KvPut(const ek_host* h, ek_store* store, const std::string& key, const std::string& json) {
+  CheckHost(h, h->kv_put(store, kNamespace, key.c_str(), json.data(), json.size(), EK_VALUE_JSON),
+            "writing '" + key + "'");
+}
+
+void KvDelete(const ek_host* h, ek_store* store, const std::string& key) {
+  CheckHost(h, h->kv_delete(store, kNamespace, key.c_str(), nullptr), "deleting '" + key + "'");
+}
+
+size_t KvCount(const ek_host* h, ek_store* store, const std::string& prefix) {
+  ek_results* res = nullptr;
+  CheckHost(h, h->kv_list(store, kNamespace, prefix.c_str(), nullptr, 0, 0, &res), "listing '" + prefix + "'");
+  const size_t n = h->results_hit_count(res, 0);
+  h->results_free(res);
+  return n;
 }
 
 }  // namespace rec

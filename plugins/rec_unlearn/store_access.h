@@ -5,6 +5,8 @@
 
 #include <embedkit/plugin.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -33,11 +35,16 @@ class StoreTxn {
   bool open_ = false;
 };
 
-// Collection `name` of the store, created with `dim` (dot metric) if it is missing.
+// A collection of the store, freed with the handle.
 struct Coll {
   const ek_host* host;
   ek_collection* c = nullptr;
+  // Collection `name`, created with `dim` (dot metric) if it is missing.
   Coll(const ek_host* h, ek_store* store, const std::string& name, uint32_t dim);
+  // Collection `name`, which must exist (EK_ERR_NOT_FOUND).
+  Coll(const ek_host* h, ek_store* store, const std::string& name);
+  // Collection `name`, or nullptr when the store has none.
+  static std::unique_ptr<Coll> OpenIfExists(const ek_host* h, ek_store* store, const std::string& name);
   ~Coll();
   Coll(const Coll&) = delete;
   Coll& operator=(const Coll&) = delete;
@@ -53,6 +60,17 @@ struct Coll {
   size_t Delete(const std::vector<std::string>& ids) const;
   // Deletes every row whose id is not in `keep`.
   void DeleteOthers(const std::unordered_set<std::string>& keep) const;
+
+ private:
+  Coll(const ek_host* h, ek_collection* opened) : host(h), c(opened) {}
 };
+
+// The plugin's key/value state in a store (ek_host::kv_*), under its own id as the
+// namespace; values are JSON. Writes join the transaction open on the handle.
+std::optional<std::string> KvGet(const ek_host* h, ek_store* store, const std::string& key);
+void KvPut(const ek_host* h, ek_store* store, const std::string& key, const std::string& json);
+void KvDelete(const ek_host* h, ek_store* store, const std::string& key);
+// How many keys start with `prefix` (values are not read).
+size_t KvCount(const ek_host* h, ek_store* store, const std::string& prefix);
 
 }  // namespace rec

@@ -1,7 +1,7 @@
-// embedkit.rec_unlearn: the model in the store (docs/rec_unlearn.md, "Storage").
+// embedkit.rec_unlearn: the model in the store (docs/rec_unlearn.md, "Persistence").
 // Model NAME is the collections NAME.users, NAME.items, NAME.proj (parameters),
-// NAME.interactions, NAME.item_features (training data), NAME.meta (shape and
-// request count) and NAME.ledger (one row per forget request).
+// NAME.interactions and NAME.item_features (training data), with its meta record and
+// forget ledger in the store's key/value state (model_state.h).
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +9,7 @@
 
 #include "instance.h"
 #include "json_quote.h"
+#include "model_state.h"
 #include "store_access.h"
 
 namespace rec {
@@ -63,16 +64,13 @@ void SaveProjection(Instance* s, bool only_changed) {
 
 void SaveMeta(Instance* s) {
   const Model& m = s->model;
-  Coll meta(s->host, s->store, C(s->name, ".meta"), 4);
   char json[512];
   std::snprintf(json, sizeof json,
                 "{\"format\":%d,\"plugin\":\"embedkit.rec_unlearn\",\"dim\":%u,\"layers\":%u,"
                 "\"cat_dim\":%u,\"text_dim\":%u,\"requests\":%llu,\"seed\":%llu}",
                 kFormat, m.dim, m.layers, m.cat_dim, m.text_dim,
                 static_cast<unsigned long long>(s->requests), static_cast<unsigned long long>(s->cfg.seed));
-  std::vector<float> v = {float(kFormat), float(m.dim), float(m.layers), float(m.feat_dim)};
-  std::vector<std::string> metas = {json};
-  meta.Upsert({"model"}, v, 4, &metas);
+  WriteMeta(s->host, s->store, s->name, json);
 }
 
 void SaveInteractions(Instance* s) {
@@ -126,6 +124,7 @@ void SaveModel(Instance* s, const Model* before) {
 }
 
 void SaveAll(Instance* s) {
+  UpgradeOldLayout(s->host, s->store, s->name);
   SaveInteractions(s);
   SaveItemFeatures(s);
   SaveModel(s);
@@ -136,25 +135,19 @@ void DeleteStoredRows(Instance* s, const std::vector<uint32_t>& users, const std
   std::vector<std::string> uid, iid;
   for (uint32_t u : users) uid.push_back(s->data.user_ids[u]);
   for (uint32_t i : items) iid.push_back(s->data.item_ids[i]);
-  if (!uid.empty()) Coll(s->host, s->store, C(s->name, ".users"), s->model.dim).Delete(uid);
+  if (!uid.empty()) Coll(s->host, s->store, C(s->name, ".users")).Delete(uid);
   if (!iid.empty()) {
-    Coll(s->host, s->store, C(s->name, ".items"), s->model.dim).Delete(iid);
-    Coll(s->host, s->store, C(s->name, ".item_features"), std::max<uint32_t>(1, s->data.cat_dim)).Delete(iid);
+    Coll(s->host, s->store, C(s->name, ".items")).Delete(iid);
+    Coll(s->host, s->store, C(s->name, ".item_features")).Delete(iid);
   }
 }
 
 void DeleteStoredInteractions(Instance* s, const std::vector<std::pair<uint32_t, uint32_t>>& pairs) {
   if (!s->store) return;
-  Coll inter(s->host, s->store, C(s->name, ".interactions"), 1);
+  Coll inter(s->host, s->store, C(s->name, ".interactions"));
   std::vector<std::string> ids;
   for (auto& [u, i] : pairs) ids.push_back(PairId(s->data, u, i));
   inter.Delete(ids);
-}
-
-void WriteLedgerEntry(Instance* s, const std::string& id, const std::string& json) {
-  Coll ledger(s->host, s->store, C(s->name, ".ledger"), 1);
-  std::vector<std::string> m = {json};
-  ledger.Upsert({id}, {float(s->requests)}, 1, &m);
 }
 
 // ---- load ---------------------------------------------------------------------------------
@@ -167,62 +160,29 @@ double MetaDouble(const ek_host* h, const std::string& json, const char* key, do
   return v;
 }
 
-// The meta row: its JSON and its vector (format, dim, layers, feat_dim).
-struct MetaRow {
-  std::string json;
-  std::vector<float> v = std::vector<float>(4);
-};
-
-MetaRow ReadMetaRow(const ek_host* h, ek_store* store, const std::string& name) {
-  MetaRow meta;
-  {
-    ek_collection* c = nullptr;
-    const ek_status st = h->collection_create(store, C(name, ".meta").c_str(), 4, EK_METRIC_DOT, &c);
-    if (st == EK_ERR_ALREADY_EXISTS)
-      Fail(EK_ERR_UNSUPPORTED, "collection '" + C(name, ".meta") + "' was written by another version of rec_unlearn");
-    // A read-only store cannot create the missing collection: there is no model.
-    if (st == EK_ERR_READ_ONLY) Fail(EK_ERR_NOT_FOUND, "no model named '" + name + "' in the store");
-    CheckHost(h, st, "opening '" + C(name, ".meta") + "'");
-    h->collection_free(c);
-  }
-  // collection_list hands out metadata owned by the results (a plugin cannot call
-  // ek_string_free), so the model row is read through a listing.
-  Coll c(h, store, C(name, ".meta"), 4);
-  bool found = false;
-  for (auto& r : c.List(true)) {
-    if (r.id != "model") continue;
-    meta.json = r.meta;
-    size_t got = 0;
-    CheckHost(h, h->collection_get(c.c, "model", meta.v.data(), meta.v.size(), &got, nullptr), "reading the model row");
-    found = true;
-  }
-  if (!found) Fail(EK_ERR_NOT_FOUND, "no model named '" + name + "' in the store");
-  return meta;
-}
-
-// The model's shape as the meta row records it, checked.
+// The model's shape as its meta record holds it, checked.
 struct StoredShape {
   Config cfg;  // the instance's, with dim, layers, text_dim and use_categorical from the store
   uint32_t cat_dim = 0;
   uint64_t requests = 0;
 };
 
-StoredShape ReadShape(const Instance* s, const MetaRow& meta, const std::string& name) {
+StoredShape ReadShape(const Instance* s, const std::string& meta, const std::string& name) {
   const ek_host* h = s->host;
-  const int format = int(MetaDouble(h, meta.json, "format", -1));
-  if (format != kFormat || int(meta.v[0]) != kFormat)
+  const int format = int(MetaDouble(h, meta, "format", -1));
+  if (format != kFormat)
     Fail(EK_ERR_UNSUPPORTED, "the model '" + name + "' has format " + std::to_string(format) +
                                  "; this plugin reads format " + std::to_string(kFormat));
   StoredShape shape;
   Config& cfg = shape.cfg;
   cfg = s->cfg;
-  cfg.dim = uint32_t(MetaDouble(h, meta.json, "dim", 0));
-  cfg.layers = uint32_t(MetaDouble(h, meta.json, "layers", 0));
-  shape.cat_dim = uint32_t(MetaDouble(h, meta.json, "cat_dim", 0));
-  cfg.text_dim = uint32_t(MetaDouble(h, meta.json, "text_dim", 0));
+  cfg.dim = uint32_t(MetaDouble(h, meta, "dim", 0));
+  cfg.layers = uint32_t(MetaDouble(h, meta, "layers", 0));
+  shape.cat_dim = uint32_t(MetaDouble(h, meta, "cat_dim", 0));
+  cfg.text_dim = uint32_t(MetaDouble(h, meta, "text_dim", 0));
   cfg.use_categorical = shape.cat_dim > 0 ? 1 : cfg.use_categorical;
-  if (cfg.dim == 0 || cfg.dim > 4096) Fail(EK_ERR_CORRUPT, "the model row names dim " + std::to_string(cfg.dim));
-  shape.requests = uint64_t(MetaDouble(h, meta.json, "requests", 0));
+  if (cfg.dim == 0 || cfg.dim > 4096) Fail(EK_ERR_CORRUPT, "the model's meta record names dim " + std::to_string(cfg.dim));
+  shape.requests = uint64_t(MetaDouble(h, meta, "requests", 0));
   return shape;
 }
 
@@ -246,7 +206,7 @@ class RowReader {
 void LoadItemFeatures(Instance* s, ek_store* store, const std::string& name, uint32_t cat_dim, RowReader* rows,
                       Data* d) {
   const ek_host* h = s->host;
-  Coll feats(h, store, C(name, ".item_features"), std::max<uint32_t>(1, cat_dim));
+  Coll feats(h, store, C(name, ".item_features"));
   d->cat_dim = cat_dim;
   for (auto& row : feats.List(true)) {
     const uint32_t i = d->ItemOf(row.id, true);
@@ -261,7 +221,7 @@ void LoadItemFeatures(Instance* s, ek_store* store, const std::string& name, uin
 }
 
 void LoadInteractions(Instance* s, ek_store* store, const std::string& name, Data* d) {
-  Coll inter(s->host, store, C(name, ".interactions"), 1);
+  Coll inter(s->host, store, C(name, ".interactions"));
   for (auto& row : inter.List(true)) {
     const size_t sep = row.id.find('\x1f');
     if (sep == std::string::npos) Fail(EK_ERR_CORRUPT, "interaction row '" + row.id + "' has no separator");
@@ -293,31 +253,10 @@ void LoadEmbeddings(Data* d, const Coll& c, const std::vector<Coll::Row>& listed
 }
 
 void LoadProjection(Instance* s, ek_store* store, const std::string& name, uint32_t dim, RowReader* rows, Model* m) {
-  Coll proj(s->host, store, C(name, ".proj"), dim);
+  Coll proj(s->host, store, C(name, ".proj"));
   m->W.assign(size_t(m->feat_dim) * dim, 0.0f);
   for (uint32_t f = 0; f < m->feat_dim; ++f)
     std::memcpy(m->W.data() + size_t(f) * dim, rows->Get(proj, ProjectionRowId(f), dim), dim * sizeof(float));
-}
-
-// Interrupted forget requests. The ledger exists once a request was made; a store
-// opened read-only (recommend from a saved model) cannot create it, and without it
-// nothing is pending.
-uint32_t CountPendingRequests(const ek_host* h, ek_store* store, const std::string& name) {
-  uint32_t pending = 0;
-  ek_collection* ledger_c = nullptr;
-  const std::string ledger_name = C(name, ".ledger");
-  const ek_status ls = h->collection_create(store, ledger_name.c_str(), 1, EK_METRIC_DOT, &ledger_c);
-  if (ls == EK_OK) {
-    h->collection_free(ledger_c);
-    Coll ledger(h, store, ledger_name, 1);
-    for (auto& r : ledger.List(true))
-      if (r.meta.find("\"status\":\"pending\"") != std::string::npos ||
-          r.meta.find("\"status\":\"cancelled\"") != std::string::npos)
-        ++pending;
-  } else if (ls != EK_ERR_READ_ONLY) {
-    CheckHost(h, ls, "opening collection '" + ledger_name + "'");
-  }
-  return pending;
 }
 
 }  // namespace
@@ -325,7 +264,9 @@ uint32_t CountPendingRequests(const ek_host* h, ek_store* store, const std::stri
 void LoadModel(Instance* s, ek_store* store, const char* name_c) {
   const ek_host* h = s->host;
   const std::string name = name_c;
-  const StoredShape shape = ReadShape(s, ReadMetaRow(h, store, name), name);
+  const std::optional<ModelState> state = ReadModelState(h, store, name);
+  if (!state) Fail(EK_ERR_NOT_FOUND, "no model named '" + name + "' in the store");
+  const StoredShape shape = ReadShape(s, state->meta_json, name);
   const Config& cfg = shape.cfg;
   Data d;
   RowReader rows(h, cfg.dim);
@@ -335,8 +276,8 @@ void LoadModel(Instance* s, ek_store* store, const char* name_c) {
   Model m;
   m.dim = cfg.dim;
   m.layers = cfg.layers;
-  Coll users(h, store, C(name, ".users"), cfg.dim);
-  Coll items(h, store, C(name, ".items"), cfg.dim);
+  Coll users(h, store, C(name, ".users"));
+  Coll items(h, store, C(name, ".items"));
   auto urows = users.List(false);
   auto irows = items.List(false);
   for (auto& r : urows) d.UserOf(r.id, true);
@@ -350,7 +291,6 @@ void LoadModel(Instance* s, ek_store* store, const char* name_c) {
   LoadEmbeddings(&s->data, users, urows, true, cfg.dim, &rows, &m.P);
   LoadEmbeddings(&s->data, items, irows, false, cfg.dim, &rows, &m.Q);
   LoadProjection(s, store, name, cfg.dim, &rows, &m);
-  const uint32_t pending = CountPendingRequests(h, store, name);
   t.Finalize(&m, s->data);
   m.trained = true;
   s->cfg.dim = cfg.dim;
@@ -360,11 +300,11 @@ void LoadModel(Instance* s, ek_store* store, const char* name_c) {
   s->store = store;
   s->name = name;
   s->requests = shape.requests;
-  s->pending = pending;
+  s->pending = state->pending;
   s->kept_users.clear();
   s->kept_items.clear();
-  if (pending)
-    s->env.Log(EK_LOG_WARN, std::to_string(pending) + " forget request(s) of '" + name +
+  if (s->pending)
+    s->env.Log(EK_LOG_WARN, std::to_string(s->pending) + " forget request(s) of '" + name +
                                 "' were interrupted after their data was deleted; the parameters predate them: "
                                 "run train (or forget again) to refresh the model");
 }

@@ -290,8 +290,9 @@ const CommandSpec kTrain{
     .details = "A line without a rating is a positive (implicit feedback), and so is every line\n"
                "when all ratings are equal (e.g. all 1); --min-rating applies otherwise, and what\n"
                "it drops is counted on stderr and in --json (dropped_below_min_rating).\n"
-               "Collections NAME.users, NAME.items, NAME.item_features, NAME.interactions,\n"
-               "NAME.proj and NAME.meta hold the model (docs/rec_unlearn.md).",
+               "Collections NAME.users, NAME.items, NAME.item_features, NAME.interactions and\n"
+               "NAME.proj hold the model, its meta record the store's key/value state\n"
+               "(docs/rec_unlearn.md).",
     .examples = "embedkit rec train movies.ekdb -i ml-100k/u.data --items ml-100k/u.item",
 };
 const CommandSpec kRecommend{
@@ -315,8 +316,9 @@ const CommandSpec kForget{
                 {"method", 'm', "M", "mmrecun (default), gold, finetune or noop"},
                 {"config", 0, "JSON", "unlearning options: alpha, beta, lambda, unlearn_epochs, ..."},
                 {"name", 'n', "NAME", "model name (default rec)"}},
-    .details = "Rows are deleted with secure_delete; NAME.ledger records the request (kind,\n"
-               "method, counts, times, SHA-256 of the forget set), never the data.",
+    .details = "Rows are deleted with secure_delete; the model's ledger (key NAME/ledger/ID in\n"
+               "the store's key/value state) records the request (kind, method, counts, times,\n"
+               "SHA-256 of the forget set), never the data.",
     .examples = "embedkit rec forget movies.ekdb --users 196\nembedkit rec forget movies.ekdb --items 50 -m gold",
 };
 const CommandSpec kEval{

@@ -74,24 +74,22 @@ void CheckStore(const std::string& path, Acks* acks_io, int kill_no) {
     EXPECT_EQ(st.pending_requests, 0u);
     EXPECT_EQ(st.users, uint64_t(plan::kUsers));
 
-    // The ledger: exactly f0 .. f(N-1), N = acknowledged or one more (in flight).
+    // The ledger (one key per request in the plugin's key/value state): exactly
+    // f0 .. f(N-1), N = acknowledged or one more (in flight).
     std::set<std::string> ledger;
-    ek_collection* lc = nullptr;
-    const std::string ledger_name = std::string(plan::kModel) + ".ledger";
-    if (ek_collection_open(store, ledger_name.c_str(), &lc) == EK_OK) {
-      ek_results* r = nullptr;
-      ASSERT_EQ(ek_collection_list(lc, 0, 0, 1, &r), EK_OK) << ek_last_error();
-      for (size_t k = 0; k < ek_results_hit_count(r, 0); ++k) {
-        ek_hit h{};
-        h.struct_size = sizeof h;
-        ASSERT_EQ(ek_results_hit(r, 0, k, &h), EK_OK);
-        ledger.insert(h.id);
-        EXPECT_NE(std::string(h.metadata_json ? h.metadata_json : "").find("\"status\":\"done\""), std::string::npos)
-            << h.id << ": " << (h.metadata_json ? h.metadata_json : "(none)");
-      }
-      ek_results_free(r);
-      ek_collection_free(lc);
+    const std::string prefix = std::string(plan::kModel) + "/ledger/";
+    ek_results* r = nullptr;
+    ASSERT_EQ(ek_store_kv_list(store, "embedkit.rec_unlearn", prefix.c_str(), nullptr, 0, 1, &r), EK_OK)
+        << ek_last_error();
+    for (size_t k = 0; k < ek_results_hit_count(r, 0); ++k) {
+      ek_hit h{};
+      h.struct_size = sizeof h;
+      ASSERT_EQ(ek_results_hit(r, 0, k, &h), EK_OK);
+      ledger.insert(std::string(h.id).substr(prefix.size()));
+      EXPECT_NE(std::string(h.metadata_json ? h.metadata_json : "").find("\"status\":\"done\""), std::string::npos)
+          << h.id << ": " << (h.metadata_json ? h.metadata_json : "(none)");
     }
+    ek_results_free(r);
     // Acknowledged or found before, plus at most the one in flight at this kill.
     const long n = long(ledger.size());
     const long at_least = std::max(acks.committed, acks.last_forget + 1);

@@ -76,12 +76,15 @@ int main(int argc, char** argv) {
     if (rec->save(self, store, ek::rec_plan::kModel) != EK_OK) Die("save", rec->last_error(self));
     Say("S", 0);
   }
-  ek_collection* ledger = nullptr;
+  // Requests already in the ledger (one key each in the plugin's key/value state).
   uint64_t done = 0;
-  const std::string ledger_name = std::string(ek::rec_plan::kModel) + ".ledger";
-  if (ek_collection_open(store, ledger_name.c_str(), &ledger) == EK_OK) {
-    if (ek_collection_count(ledger, &done) != EK_OK) Die("ek_collection_count", ek_last_error());
-    ek_collection_free(ledger);
+  {
+    const std::string prefix = std::string(ek::rec_plan::kModel) + "/ledger/";
+    ek_results* r = nullptr;
+    if (ek_store_kv_list(store, "embedkit.rec_unlearn", prefix.c_str(), nullptr, 0, 0, &r) != EK_OK)
+      Die("ek_store_kv_list", ek_last_error());
+    done = ek_results_hit_count(r, 0);
+    ek_results_free(r);
   }
   for (long q = static_cast<long>(done); q < ek::rec_plan::kMaxRequests; ++q) {
     std::string users[2], items[2];

@@ -276,6 +276,8 @@ std::string FileBytes(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 bool Contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+// The key/value namespace the plugin keeps a model's meta record and ledger under.
+constexpr const char* kRecNamespace = "embedkit.rec_unlearn";
 
 TEST(RecUnlearn, ForgottenDataLeavesTheStoreFileAndTheLedgerKeepsOnlyAHash) {
   const std::string path = (fs::temp_directory_path() / ("rec_unlearn_scan_" + std::to_string(::getpid()) + ".ekdb")).string();
@@ -311,23 +313,35 @@ TEST(RecUnlearn, ForgottenDataLeavesTheStoreFileAndTheLedgerKeepsOnlyAHash) {
         << r.error();
     EXPECT_STREQ(rep.request_id, "req-3");
     before_recs = Recommend(r, "user-7", 5);
-    // the ledger: three entries, done, with a digest and counts, never the ids
-    ek_collection* ledger = nullptr;
-    ASSERT_EQ(ek_collection_open(store, "movies.ledger", &ledger), EK_OK) << ek_last_error();
+    // the ledger, in the store's key/value state: one key per request, done, with a
+    // digest and counts, never the ids; nothing pending
     ek_results* res = nullptr;
-    ASSERT_EQ(ek_collection_list(ledger, 0, 0, 1, &res), EK_OK);
+    ASSERT_EQ(ek_store_kv_list(store, kRecNamespace, "movies/ledger/", nullptr, 0, 1, &res), EK_OK) << ek_last_error();
     ASSERT_EQ(ek_results_hit_count(res, 0), 3u);
     for (size_t k = 0; k < 3; ++k) {
       ek_hit hit{};
       hit.struct_size = sizeof hit;
       ASSERT_EQ(ek_results_hit(res, 0, k, &hit), EK_OK);
+      EXPECT_EQ(std::string(hit.id), "movies/ledger/req-" + std::to_string(k + 1));
       const std::string meta = hit.metadata_json;
       EXPECT_TRUE(Contains(meta, "\"status\":\"done\"")) << meta;
       EXPECT_TRUE(Contains(meta, "\"sha256\":\"")) << meta;
       EXPECT_FALSE(Contains(meta, "alice") || Contains(meta, "licensed") || Contains(meta, "carol")) << meta;
     }
     ek_results_free(res);
-    ek_collection_free(ledger);
+    ASSERT_EQ(ek_store_kv_list(store, kRecNamespace, "movies/pending/", nullptr, 0, 0, &res), EK_OK);
+    EXPECT_EQ(ek_results_hit_count(res, 0), 0u);
+    ek_results_free(res);
+    // the meta record, by its key; no fake vector collections
+    char meta[512];
+    size_t length = 0;
+    ASSERT_EQ(ek_store_kv_get(store, kRecNamespace, "movies/meta", meta, sizeof meta, &length, nullptr), EK_OK)
+        << ek_last_error();
+    EXPECT_TRUE(Contains(meta, "\"format\":1,") && Contains(meta, "\"dim\":16,") && Contains(meta, "\"requests\":3,"))
+        << meta;
+    ek_collection* old = nullptr;
+    EXPECT_EQ(ek_collection_open(store, "movies.meta", &old), EK_ERR_NOT_FOUND);
+    EXPECT_EQ(ek_collection_open(store, "movies.ledger", &old), EK_ERR_NOT_FOUND);
     ek_store_free(store);
   }
   const std::string bytes = FileBytes(path) + FileBytes(path + "-wal");
@@ -357,20 +371,9 @@ TEST(RecUnlearn, ForgottenDataLeavesTheStoreFileAndTheLedgerKeepsOnlyAHash) {
     EXPECT_EQ(r.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"alice-secret-user"}, {}, 0, nullptr, &rep), EK_ERR_NOT_FOUND);
     EXPECT_EQ(r.rec()->load(r.self(), store, "nothing-here"), EK_ERR_NOT_FOUND);
     // a model written by another format version
-    ek_collection* meta = nullptr;
-    ASSERT_EQ(ek_collection_open(store, "movies.meta", &meta), EK_OK);
-    const char* id = "model";
-    const float v[4] = {2, 16, 0, 0};
-    const char* mj = R"({"format":2,"dim":16})";
-    ek_upsert_batch b{};
-    b.struct_size = sizeof b;
-    b.count = 1;
-    b.ids = &id;
-    b.vectors = v;
-    b.dim = 4;
-    b.metadata_json = &mj;
-    ASSERT_EQ(ek_collection_upsert(meta, &b), EK_OK) << ek_last_error();
-    ek_collection_free(meta);
+    const std::string format2 = R"({"format":2,"dim":16})";
+    ASSERT_EQ(ek_store_kv_put(store, kRecNamespace, "movies/meta", format2.data(), format2.size(), EK_VALUE_JSON), EK_OK)
+        << ek_last_error();
     h::Rec r2(c.ctx, "{}");
     EXPECT_EQ(r2.rec()->load(r2.self(), store, "movies"), EK_ERR_UNSUPPORTED);
     EXPECT_NE(std::string(r2.error()).find("format 2"), std::string::npos) << r2.error();
@@ -397,6 +400,48 @@ TEST(RecUnlearn, CancellationLeavesThePreviousModel) {
   EXPECT_GE(calls, 1);
   EXPECT_EQ(ScoresOf(r, "user-4", {"item-1", "item-2"}), before);
   ASSERT_EQ(ek_context_set_progress(c.ctx, nullptr, nullptr), EK_OK);
+}
+
+// A cancelled request leaves a pending key beside its ledger entry, found by prefix on
+// load; a model name with '/' is escaped in the keys, so "shop/eu" cannot read or
+// count the keys of a model "shop".
+TEST(RecUnlearn, ACancelledRequestIsFoundByItsPendingKey) {
+  Ctx c(1);
+  ek_store* store = nullptr;
+  ASSERT_EQ(ek_store_open(c.ctx, ":memory:", nullptr, &store), EK_OK) << ek_last_error();
+  h::Rec r(c.ctx, kSmall);
+  r.Add(Synthetic());
+  r.Train();
+  ASSERT_EQ(r.rec()->save(r.self(), store, "shop/eu"), EK_OK) << r.error();
+  int calls = 0;
+  ASSERT_EQ(ek_context_set_progress(c.ctx, CancelAfterTwo, &calls), EK_OK);
+  ek_forget_report rep{};
+  EXPECT_EQ(r.Forget(EK_FORGET_USERS, EK_UNLEARN_MMRECUN, {"user-5"}, {}, 0,
+                     R"({"unlearn_epochs": 20, "forget_auc": 0})", &rep),
+            EK_ERR_CANCELLED);
+  ASSERT_EQ(ek_context_set_progress(c.ctx, nullptr, nullptr), EK_OK);
+  ek_results* res = nullptr;
+  ASSERT_EQ(ek_store_kv_list(store, kRecNamespace, "shop%2Feu/pending/", nullptr, 0, 0, &res), EK_OK);
+  ASSERT_EQ(ek_results_hit_count(res, 0), 1u);
+  ek_hit hit{};
+  hit.struct_size = sizeof hit;
+  ASSERT_EQ(ek_results_hit(res, 0, 0, &hit), EK_OK);
+  EXPECT_STREQ(hit.id, "shop%2Feu/pending/req-1");
+  ek_results_free(res);
+  char entry[512];
+  size_t length = 0;
+  ASSERT_EQ(ek_store_kv_get(store, kRecNamespace, "shop%2Feu/ledger/req-1", entry, sizeof entry, &length, nullptr),
+            EK_OK);
+  EXPECT_TRUE(Contains(entry, "\"status\":\"cancelled\"")) << entry;
+
+  h::Rec loaded(c.ctx, "{}");
+  ASSERT_EQ(loaded.rec()->load(loaded.self(), store, "shop/eu"), EK_OK) << loaded.error();
+  ek_rec_stats st{};
+  st.struct_size = sizeof st;
+  ASSERT_EQ(loaded.rec()->stats(loaded.self(), &st), EK_OK);
+  EXPECT_EQ(st.pending_requests, 1u);
+  EXPECT_EQ(loaded.rec()->load(loaded.self(), store, "shop"), EK_ERR_NOT_FOUND);
+  ek_store_free(store);
 }
 
 // ---- MovieLens 100K -----------------------------------------------------------------------
