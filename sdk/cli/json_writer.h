@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "json_quote.h"
+
 namespace ek::cli {
 
 class JsonWriter {
@@ -42,7 +44,8 @@ class JsonWriter {
 };
 
 // `text` as a quoted, escaped JSON string; bytes that are not valid UTF-8 are
-// written as U+FFFD, so the result is always a valid JSON string.
-std::string JsonQuote(std::string_view text);
+// written as U+FFFD, so the result is always a valid JSON string. The one quoter of
+// the tree lives in plugins/common (ek_plugin_common needs only abi/ headers).
+using ek_plugin::JsonQuote;
 
 }  // namespace ek::cli
