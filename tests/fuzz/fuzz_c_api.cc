@@ -151,7 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<size_t> info_counts;
   int steps = 0;
   while (!in.empty() && ++steps < 64) {
-    const uint8_t op = in.Byte() % 24;
+    const uint8_t op = in.Byte() % 26;
     switch (op) {
       case 0: {  // context
         if (contexts.size() >= 3) break;
@@ -457,6 +457,65 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         ek_collection_infos_free(info_arrays[k], info_counts[k]);
         info_arrays.erase(info_arrays.begin() + static_cast<long>(k));
         info_counts.erase(info_counts.begin() + static_cast<long>(k));
+        break;
+      }
+      case 23: {  // key/value state, hostile namespaces, keys, values and buffers
+        ek_store* store = Pick(stores, in);
+        const std::string ns = in.Byte() % 4 ? "fuzz" : in.Str();
+        const std::string key = in.Str();
+        const std::string value = in.Str();
+        const char* ns_arg = in.Byte() % 16 ? ns.c_str() : nullptr;
+        const char* key_arg = in.Byte() % 16 ? key.c_str() : nullptr;
+        const ek_value_kind kind = static_cast<ek_value_kind>(in.Byte() % 3);
+        switch (in.Byte() % 5) {
+          case 0:
+          {  // a length beyond the buffer would be the caller's bug: only with NULL
+            const bool null_value = in.Byte() % 8 == 0;
+            Failed(ek_store_kv_put(store, ns_arg, key_arg, null_value ? nullptr : value.data(),
+                                   null_value ? in.Size(1 << 20) : value.size(), kind),
+                   "ek_store_kv_put");
+            break;
+          }
+          case 1: {
+            std::vector<char> buf(in.Byte() % 32);
+            size_t length = 0;
+            ek_value_kind got = EK_VALUE_BLOB;
+            const bool null_out = buf.empty() || in.Byte() % 8 == 0;
+            Failed(ek_store_kv_get(store, ns_arg, key_arg, null_out ? nullptr : buf.data(),
+                                   null_out ? in.Size(64) : buf.size(),
+                                   in.Byte() % 8 ? &length : nullptr, in.Byte() % 2 ? &got : nullptr),
+                   "ek_store_kv_get");
+            break;
+          }
+          case 2: {
+            size_t deleted = 0;
+            if (in.Byte() % 2) {
+              Failed(ek_store_kv_delete(store, ns_arg, key_arg, in.Byte() % 2 ? &deleted : nullptr),
+                     "ek_store_kv_delete");
+            } else {
+              Failed(ek_store_kv_delete_prefix(store, ns_arg, key_arg, in.Byte() % 2 ? &deleted : nullptr),
+                     "ek_store_kv_delete_prefix");
+            }
+            break;
+          }
+          case 3: {
+            if (results.size() >= 8) break;
+            ek_results* r = nullptr;
+            const std::string after = in.Str();
+            Failed(ek_store_kv_list(store, ns_arg, key_arg, in.Byte() % 2 ? after.c_str() : nullptr,
+                                    in.Size(16), in.Byte() % 2, in.Byte() % 8 ? &r : nullptr),
+                   "ek_store_kv_list");
+            if (r) results.push_back(r);
+            break;
+          }
+          default: {  // transactions around the above
+            const uint8_t t = in.Byte() % 3;
+            if (t == 0) Failed(ek_store_begin(store), "ek_store_begin");
+            if (t == 1) Failed(ek_store_commit(store), "ek_store_commit");
+            if (t == 2) Failed(ek_store_rollback(store), "ek_store_rollback");
+            break;
+          }
+        }
         break;
       }
       default: {  // free everything of one kind, in input order
