@@ -188,19 +188,33 @@ struct Ids {
 };
 
 // A collection keeps the configuration it was first indexed with: vectors encoded
-// another way could not be compared with the ones it holds.
+// another way could not be compared with the ones it holds, so an instance configured
+// otherwise may not extend, search or probe it.
+void RequireSameConfig(Instance* self, const std::string& collection, const std::string& stored) {
+  if (stored == self->config_json) return;
+  const vsaj::Config theirs = vsaj::ReadConfig(self->host, stored.data(), stored.size());
+  Fail(EK_ERR_INVALID_ARGUMENT, "collection '" + collection + "' was indexed with another configuration (" +
+                                    vsaj::EncodingDifference(theirs, self->enc->env().cfg) +
+                                    "); create the instance with collection_config()'s " + stored);
+}
+
+// index(): records this instance's configuration with a new collection.
 void RecordConfig(Instance* self, ek_store* store, const std::string& collection) {
   const ek_host* host = self->host;
   const std::optional<std::string> stored = vsaj::StoredEncodingConfig(host, store, collection, /*migrate=*/true);
-  if (!stored) {
+  if (stored) {
+    RequireSameConfig(self, collection, *stored);
+  } else {
     vsaj::StoreEncodingConfig(host, store, collection, self->config_json);
-    return;
   }
-  if (*stored == self->config_json) return;
-  const vsaj::Config theirs = vsaj::ReadConfig(host, stored->data(), stored->size());
-  Fail(EK_ERR_INVALID_ARGUMENT, "collection '" + collection + "' was indexed with another configuration (" +
-                                    vsaj::EncodingDifference(theirs, self->enc->env().cfg) +
-                                    "); create the instance with collection_config()'s " + *stored);
+}
+
+// similar() and probe_collection(): a collection vsa_json did not index has no
+// configuration to check.
+void CheckConfig(Instance* self, ek_store* store, const std::string& collection) {
+  const std::optional<std::string> stored =
+      vsaj::StoredEncodingConfig(self->host, store, collection, /*migrate=*/false);
+  if (stored) RequireSameConfig(self, collection, *stored);
 }
 
 void UpsertDocuments(Instance* self, ek_store* store, const char* collection, const ek_string_view* documents,
@@ -366,6 +380,7 @@ ek_status ProbeCollection(void* instance, ek_store* store, const char* collectio
     NotNull(collection, "collection");
     NotNull(out_results, "out_results");
     *out_results = nullptr;
+    CheckConfig(self, store, collection);
     std::vector<float> u = Unbind(self, vector, path);
     const std::string filter = "{\"path\":" + ek_plugin::JsonQuote(path) + "}";
     Search(self, store, vsaj::ValuesCollectionName(collection), u.data(), k, filter.c_str(), out_results);
@@ -391,6 +406,7 @@ ek_status Similar(void* instance, ek_store* store, const char* collection, const
     NotNull(document, "document");
     NotNull(out_results, "out_results");
     *out_results = nullptr;
+    CheckConfig(self, store, collection);
     std::vector<float> q(self->enc->dim());
     self->enc->EncodeDocuments(document, 1, q.data());
     Search(self, store, collection, q.data(), k, filter_json, out_results);

@@ -123,6 +123,16 @@ TEST_F(VsaJsonState, ACollectionEncodedAnotherWayIsRefusedNamingTheDifference) {
   EXPECT_NE(last_error_.find("\"seed\" is 42 there, 7 here"), std::string::npos) << last_error_;
   // Limits are not part of the encoding.
   EXPECT_EQ(Index("{\"dim\":64,\"max_depth\":16}", kDocs), EK_OK) << last_error_;
+  // Nor may such an instance search or probe it.
+  void* self = nullptr;
+  const ek_vsa_probe_ext* strict = Probe("{\"dim\":64,\"mode\":\"strict\"}", &self);
+  ek_string_view query{kDocs[0].data(), kDocs[0].size()};
+  ek_results* results = nullptr;
+  EXPECT_EQ(strict->similar(self, store_, "c", &query, 1, nullptr, &results), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(strict->last_error(self)).find("\"mode\""), std::string::npos) << strict->last_error(self);
+  const std::vector<float> v(64, 0.125f);
+  EXPECT_EQ(strict->probe_collection(self, store_, "c", v.data(), "a", 1, &results), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(results, nullptr);
 }
 
 TEST_F(VsaJsonState, ABadDocumentLeavesNothingBehind) {

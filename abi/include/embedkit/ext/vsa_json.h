@@ -95,7 +95,9 @@ typedef struct ek_vsa_probe_ext {
   /* Like probe, with the candidates being every value index() recorded at `path` in
    * `collection`. The hits' ids are internal; their metadata_json is
    * {"path": "...", "value": <the value>} and their score the cosine. Free the
-   * results with ek_results_free. EK_ERR_NOT_FOUND if nothing was recorded. */
+   * results with ek_results_free. EK_ERR_NOT_FOUND if nothing was recorded;
+   * EK_ERR_INVALID_ARGUMENT if index() recorded another configuration with the
+   * collection (as for index; similar likewise). */
   ek_status (*probe_collection)(void* instance, ek_store* store, const char* collection,
                                 const float* vector, const char* path, size_t k,
                                 ek_results** out_results);
