@@ -59,23 +59,19 @@ std::optional<OldLayout> ReadOldLayout(const ek_host* h, ek_store* store, const 
   return old;
 }
 
-// The old collections after the upgrade: their rows deleted (the store runs with
-// secure_delete). The host lends plugins no collection_drop (ABI 1.1), so the empty
-// collections stay; nothing reads them once the meta is in the key/value state.
-void EmptyOldCollection(const ek_host* h, ek_store* store, const std::string& collection) {
-  const auto c = Coll::OpenIfExists(h, store, collection);
-  if (!c) return;
-  std::vector<std::string> ids;
-  for (auto& row : c->List(false)) ids.push_back(row.id);
-  c->Delete(ids);
+// The old collections after the upgrade: dropped (their rows go with secure_delete),
+// in the caller's transaction.
+void DropOldCollection(const ek_host* h, ek_store* store, const std::string& collection) {
+  if (!Coll::OpenIfExists(h, store, collection)) return;
+  CheckHost(h, h->collection_drop(store, collection.c_str()), "dropping '" + collection + "'");
 }
 
 void MoveToKeyValue(const ek_host* h, ek_store* store, const std::string& name, const OldLayout& old) {
   StoreTxn txn(h, store);
   WriteMeta(h, store, name, old.meta_json);
   for (auto& entry : old.ledger) WriteLedgerEntry(h, store, name, entry.id, entry.meta);
-  EmptyOldCollection(h, store, name + ".meta");
-  EmptyOldCollection(h, store, name + ".ledger");
+  DropOldCollection(h, store, name + ".meta");
+  DropOldCollection(h, store, name + ".ledger");
   txn.Commit();
 }
 

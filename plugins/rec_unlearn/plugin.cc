@@ -162,7 +162,7 @@ ek_status Guard(Instance* self, const char* fn, F&& f) {
 
 ek_status Create(const ek_host* host, const char* config, size_t length, void** out) {
   if (!host || !out) return EK_ERR_INVALID_ARGUMENT;
-  if (host->struct_size < offsetof(ek_host, kv_list) + sizeof(host->kv_list)) {
+  if (host->struct_size < offsetof(ek_host, collection_drop) + sizeof(host->collection_drop)) {
     host->set_error(host, "embedkit.rec_unlearn needs a host with collection_open and the key/value state "
                           "(ABI 1.1 or later)");
     return EK_ERR_ABI_MISMATCH;

@@ -188,6 +188,7 @@ void InitHostVtable(ek_instance* instance) {
   h.kv_delete_prefix = ek_store_kv_delete_prefix;
   h.kv_list = ek_store_kv_list;
   h.json_check = HostJsonCheck;
+  h.collection_drop = ek_collection_drop;
 }
 
 }  // namespace ek::capi

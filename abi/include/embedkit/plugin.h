@@ -258,6 +258,9 @@ struct ek_host {
    * for its own JSON inputs, so a plugin needs no JSON grammar of its own. */
   ek_status (*json_check)(const ek_host* host, const char* text, size_t length,
                           uint32_t max_depth, size_t* out_offset);
+  /* Deletes a collection and its rows (ek_collection_drop), joining the open
+   * transaction like every write: how a plugin retires a layout it has upgraded. */
+  ek_status (*collection_drop)(ek_store* store, const char* name);
 };
 
 /* ---- Descriptor ---------------------------------------------------------------------- */
