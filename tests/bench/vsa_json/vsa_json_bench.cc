@@ -6,6 +6,9 @@
 //   5. norm / cosine drift vs nesting depth (stability curve)  -> stability.csv
 //
 //   vsa_json_bench [--out DIR] [--quick] [--dims 1024,4096] [--corpus-dir NPM_DIR]
+//                  [--bindings structured,dense,gaussian] [--throughput-only]
+// (--throughput-only: steps 1-3 only, for before/after runs of the same binary against
+// two libembedkit builds: LD_LIBRARY_PATH=OLD_BUILD vsa_json_bench ...)
 //
 // FLOPs counted: role applications only (structured: R*(D log2 D + D) per application,
 // dense/gaussian: 2 D^2), from a walk of each document (one application per object
@@ -236,20 +239,29 @@ double ProbeAccuracy(Inst& in, size_t k_fields, size_t probes_wanted, size_t n_c
 int main(int argc, char** argv) {
   std::string out_dir = ".";
   std::string npm = EK_NPM_DIR;
-  bool quick = false, full = false;
+  bool quick = false, full = false, throughput_only = false;
   std::vector<size_t> dims = {1024, 4096};
+  std::set<std::string> bindings = {"structured", "dense", "gaussian"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--out" && i + 1 < argc) out_dir = argv[++i];
     else if (a == "--corpus-dir" && i + 1 < argc) npm = argv[++i];
     else if (a == "--quick") quick = true;
     else if (a == "--full") full = true;  // dense/gaussian at D > 1024 too (minutes per key here)
+    else if (a == "--throughput-only") throughput_only = true;
+    else if (a == "--bindings" && i + 1 < argc) {
+      bindings.clear();
+      std::stringstream ss(argv[++i]);
+      for (std::string t; std::getline(ss, t, ',');) bindings.insert(t);
+    }
     else if (a == "--dims" && i + 1 < argc) {
       dims.clear();
       std::stringstream ss(argv[++i]);
       for (std::string t; std::getline(ss, t, ',');) dims.push_back(std::stoul(t));
     } else {
-      std::fprintf(stderr, "usage: %s [--out DIR] [--quick] [--full] [--dims 1024,4096] [--corpus-dir DIR]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--out DIR] [--quick] [--full] [--dims 1024,4096] [--corpus-dir DIR] "
+                   "[--bindings structured,dense,gaussian] [--throughput-only]\n",
                    argv[0]);
       return 2;
     }
@@ -266,7 +278,7 @@ int main(int argc, char** argv) {
   for (size_t d : dims) {
     double structured_us = 0;
     for (std::string b : {"structured", "dense", "gaussian"}) {
-      if (quick && b != "structured" && d > 1024) continue;
+      if (!bindings.count(b) || (quick && b != "structured" && d > 1024)) continue;
       const double gen = GenerateSeconds(one.ctx, b, d);
       const double us = BindMicros(one.ctx, b, d, min_s / 2);
       kernel_gflops[{b, d}] = BindFlops(b, d) / (us * 1e-6) / 1e9;
@@ -306,6 +318,7 @@ int main(int argc, char** argv) {
     for (const auto& d : c.docs) sv.push_back({d.data(), d.size()});
     for (size_t d : dims) {
       for (std::string b : {"structured", "dense", "gaussian"}) {
+        if (!bindings.count(b)) continue;
         const double matrix_mb = double(d) * d * 4 / 1e6;
         if (b != "structured" && (quick || matrix_mb * double(c.distinct_keys) > 6000 || (d > 1024 && !full))) {
           std::printf("%-15s %5s %-10s %6zu %8s   skipped: %zu keys x %.0f MB matrices\n", c.name.c_str(), "",
@@ -348,6 +361,7 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (throughput_only) return 0;
   // ---- 4. capacity curve ----
   std::printf("\n## Probe accuracy vs fields K (100 candidates, soft mode)\n");
   std::ofstream cap(out_dir + "/capacity.csv");
