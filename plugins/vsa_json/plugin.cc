@@ -217,6 +217,23 @@ void CheckConfig(Instance* self, ek_store* store, const std::string& collection)
   if (stored) RequireSameConfig(self, collection, *stored);
 }
 
+// Upserts `n` rows into collection `name` (created with dim d and cosine if missing);
+// `which` tells the two collections apart in a failure's message.
+void UpsertRows(const ek_host* host, ek_store* store, const char* name, size_t n, const char* const* ids,
+                const float* vectors, size_t d, const char* const* metadata, const std::string& which) {
+  vsaj::CollectionHandle c{host};
+  ek_plugin::CheckHost(host, host->collection_create(store, name, static_cast<uint32_t>(d), EK_METRIC_COSINE, &c.c),
+                       "collection_create" + which);
+  ek_upsert_batch batch{};
+  batch.struct_size = sizeof batch;
+  batch.count = n;
+  batch.ids = ids;
+  batch.vectors = vectors;
+  batch.dim = d;
+  batch.metadata_json = metadata;
+  ek_plugin::CheckHost(host, host->collection_upsert(c.c, &batch), "collection_upsert" + which);
+}
+
 void UpsertDocuments(Instance* self, ek_store* store, const char* collection, const ek_string_view* documents,
                      const Ids& ids, const std::vector<float>& vectors,
                      const std::vector<vsaj::DocumentExtras>& extras, uint32_t store_documents) {
@@ -230,18 +247,8 @@ void UpsertDocuments(Instance* self, ek_store* store, const char* collection, co
       meta[i] = meta_storage[i].c_str();
     }
   }
-  vsaj::CollectionHandle docs{host};
-  ek_plugin::CheckHost(
-      host, host->collection_create(store, collection, static_cast<uint32_t>(d), EK_METRIC_COSINE, &docs.c),
-      "collection_create");
-  ek_upsert_batch batch{};
-  batch.struct_size = sizeof batch;
-  batch.count = count;
-  batch.ids = ids.ptrs.data();
-  batch.vectors = vectors.data();
-  batch.dim = d;
-  batch.metadata_json = store_documents ? meta.data() : nullptr;
-  ek_plugin::CheckHost(host, host->collection_upsert(docs.c, &batch), "collection_upsert");
+  UpsertRows(host, store, collection, count, ids.ptrs.data(), vectors.data(), d,
+             store_documents ? meta.data() : nullptr, "");
 }
 
 // The distinct (path, value) pairs of the documents, in first-seen order; a warning for
@@ -292,19 +299,8 @@ void UpsertValues(Instance* self, ek_store* store, const std::string& collection
     vid_p[i] = vid[i].c_str();
     vmeta_p[i] = vmeta[i].c_str();
   }
-  vsaj::CollectionHandle values{host};
-  const std::string name = vsaj::ValuesCollectionName(collection);
-  ek_plugin::CheckHost(
-      host, host->collection_create(store, name.c_str(), static_cast<uint32_t>(d), EK_METRIC_COSINE, &values.c),
-      "collection_create (values)");
-  ek_upsert_batch vb{};
-  vb.struct_size = sizeof vb;
-  vb.count = n;
-  vb.ids = vid_p.data();
-  vb.vectors = vv.data();
-  vb.dim = d;
-  vb.metadata_json = vmeta_p.data();
-  ek_plugin::CheckHost(host, host->collection_upsert(values.c, &vb), "collection_upsert (values)");
+  UpsertRows(host, store, vsaj::ValuesCollectionName(collection).c_str(), n, vid_p.data(), vv.data(), d,
+             vmeta_p.data(), " (values)");
 }
 
 // Each document is parsed once (encoding, values, metadata come from that parse); then
