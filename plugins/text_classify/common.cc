@@ -2,6 +2,7 @@
 #include "config_reader.h"
 #include "host_failure.h"
 #include "json_quote.h"
+#include "json_syntax.h"
 #include <simdjson.h>
 
 #include <algorithm>
@@ -330,12 +331,12 @@ void MeanOfUnit(const Env& env, const std::vector<const float*>& vectors, size_t
 }
 
 // ---- Labels -------------------------------------------------------------------------------
-std::vector<Label> ParseLabelsJson(std::string_view json) {
+std::vector<Label> ParseLabelsJson(const ek_host* host, std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json);
   simdjson::dom::element root;
   auto err = parser.parse(padded).get(root);
-  if (err) Fail(EK_ERR_PARSE, std::string("labels: malformed JSON: ") + simdjson::error_message(err));
+  if (err) Fail(EK_ERR_PARSE, "labels: " + ek_plugin::JsonSyntaxError(host, json, simdjson::error_message(err)));
   simdjson::dom::object obj;
   if (root.get_object().get(obj)) Fail(EK_ERR_INVALID_ARGUMENT, "labels: expected a JSON object");
   simdjson::dom::element inner;

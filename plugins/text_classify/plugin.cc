@@ -301,7 +301,7 @@ ek_status SetLabels(void* instance, const ek_classifier_label* labels, size_t co
 ek_status SetLabelsJson(void* instance, const char* json, size_t length) {
   return Guard(instance, "set_labels_json", [&](Instance* self) {
     NotNull(json, "json");
-    ApplyLabels(self, tc::ParseLabelsJson(std::string_view(json, length)));
+    ApplyLabels(self, tc::ParseLabelsJson(self->host, std::string_view(json, length)));
   });
 }
 

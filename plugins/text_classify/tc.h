@@ -215,7 +215,7 @@ struct Label {
   std::vector<std::string> keywords;
   std::string description;
 };
-std::vector<Label> ParseLabelsJson(std::string_view json);
+std::vector<Label> ParseLabelsJson(const ek_host* host, std::string_view json);
 
 struct LabelState {
   uint32_t known = 0, total = 0, documents = 0;

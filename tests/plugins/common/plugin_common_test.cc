@@ -1,8 +1,10 @@
 // plugins/common as the bundled plugins use it, seen through the public C API: the
 // config reader's range messages (integers printed as integers), host failures passed
 // on with the host's words, the entry-point guard's "<function>: <reason>" in both
-// error channels; and the JSON quoter directly.
+// error channels, a plugin's JSON error explained by the host (json_syntax.h); and
+// the JSON quoter directly.
 #include <embedkit/embedkit.h>
+#include <embedkit/ext/classifier.h>
 #include <embedkit/ext/matcher.h>
 #include <gtest/gtest.h>
 
@@ -70,6 +72,21 @@ TEST(Guard, EntryPointFailuresNameTheFunctionInBothChannels) {
   EXPECT_EQ(std::string(matcher->last_error(self)), reason);
   EXPECT_EQ(matcher->count(self, EK_MATCHER_SOURCE, &count), EK_OK);
   EXPECT_EQ(std::string(matcher->last_error(self)), "");  // cleared by a success
+  ek_instance_free(instance);
+}
+
+TEST(JsonSyntaxError, APluginsMalformedJsonIsExplainedByTheHost) {
+  ek_instance* instance = nullptr;
+  ASSERT_EQ(ek_instance_create(Shared(), "embedkit.text_classify", "{}", &instance), EK_OK)
+      << LastError();
+  const void* table = nullptr;
+  ASSERT_EQ(ek_instance_get_extension(instance, EK_EXT_CLASSIFIER, &table), EK_OK);
+  const auto* classifier = static_cast<const ek_classifier_ext*>(table);
+  void* self = ek_instance_plugin_data(instance);
+  const std::string labels = R"({"spam" ["win"]})";
+  EXPECT_EQ(classifier->set_labels_json(self, labels.data(), labels.size()), EK_ERR_PARSE);
+  EXPECT_EQ(std::string(classifier->last_error(self)),
+            "set_labels_json: labels: byte 8: expected ':' after key");
   ek_instance_free(instance);
 }
 
