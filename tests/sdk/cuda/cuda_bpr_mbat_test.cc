@@ -114,6 +114,28 @@ TEST(CudaNoDeviceBprMbat, TheTablesBprStepIsTheCpus) {
   EXPECT_EQ(a.q, b.q);
 }
 
+// The table's bind entries over the GPU threshold (2^20 floats structured; dense by the
+// SGEMM rule) answer on the CPU without a device: the CPU table's bits and refusals.
+TEST(CudaNoDeviceBprMbat, TheTablesBindingIsTheCpus) {
+  if (ek::cuda::Probe().available) GTEST_SKIP() << "a GPU answers here";
+  const ek_kernels* gpu = ek::cuda::KernelTable();
+  const ek_kernels* cpu = ek::kernels::CpuKernelTable();
+  const size_t n = 1024, count = 1024;  // 2^20 floats
+  const Role r = MakeRole(n, 3, 17);
+  std::vector<float> a = Random(count * n, 18), b = a;
+  ASSERT_EQ(EK_OK, gpu->bind_structured(r.signs.data(), 3, r.perm.data(), a.data(), count, n, 0));
+  ASSERT_EQ(EK_OK, cpu->bind_structured(r.signs.data(), 3, r.perm.data(), b.data(), count, n, 0));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, gpu->bind_structured(r.signs.data(), 3, r.perm.data(), a.data(), 2, 12, 0));
+  const size_t dn = 128, dc = 64;
+  const std::vector<float> m = Random(dn * dn, 19), v = Random(dc * dn, 20);
+  std::vector<float> ga(dc * dn), ca(dc * dn);
+  ASSERT_EQ(EK_OK, gpu->bind_dense(m.data(), dn, v.data(), dc, ga.data(), 1));
+  ASSERT_EQ(EK_OK, cpu->bind_dense(m.data(), dn, v.data(), dc, ca.data(), 1));
+  EXPECT_EQ(ga, ca);
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, gpu->bind_dense(nullptr, dn, v.data(), dc, ga.data(), 0));
+}
+
 // ---- With a device -----------------------------------------------------------------------------
 
 class CudaBprMbat : public ::testing::Test {
@@ -134,6 +156,19 @@ TEST_F(CudaBprMbat, StructuredBindingIsBitIdentical) {
           ASSERT_EQ(g[i], c[i]) << "n " << n << " rounds " << rounds << " transpose " << transpose << " at " << i;
       }
     }
+  }
+}
+
+// The kernel table's entry takes a large structured batch to the GPU: still the CPU's bits.
+TEST_F(CudaBprMbat, TheTablesLargeStructuredBatchIsBitIdentical) {
+  const size_t n = 1024, count = 2048;  // 2^21 floats, over the table's GPU threshold
+  const Role r = MakeRole(n, 3, 23);
+  for (uint32_t transpose : {0u, 1u}) {
+    std::vector<float> g = Random(count * n, 24), c = g;
+    ASSERT_EQ(EK_OK, ek::cuda::KernelTable()->bind_structured(r.signs.data(), 3, r.perm.data(), g.data(), count,
+                                                              n, transpose));
+    ek::kernels::BindStructured(r.view(), c.data(), count, n, transpose != 0);
+    ASSERT_EQ(g, c) << "transpose " << transpose;
   }
 }
 
