@@ -254,7 +254,7 @@ struct ek_host {
   /* Checks that text[0, length) is one JSON value nested at most max_depth deep
    * (0 = 1024). EK_OK if so; otherwise EK_ERR_PARSE (EK_ERR_LIMIT for the depth),
    * *out_offset (optional) = the offending byte, and last_error(host) explains it:
-   * "byte 17: expected ':' after an object key". The same diagnosis the host gives
+   * "byte 17: expected ':' after key". The same diagnosis the host gives
    * for its own JSON inputs, so a plugin needs no JSON grammar of its own. */
   ek_status (*json_check)(const ek_host* host, const char* text, size_t length,
                           uint32_t max_depth, size_t* out_offset);
