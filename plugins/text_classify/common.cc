@@ -336,7 +336,7 @@ std::vector<Label> ParseLabelsJson(const ek_host* host, std::string_view json) {
   simdjson::padded_string padded(json);
   simdjson::dom::element root;
   auto err = parser.parse(padded).get(root);
-  if (err) Fail(EK_ERR_PARSE, "labels: " + ek_plugin::JsonSyntaxError(host, json, simdjson::error_message(err)));
+  if (err) Fail(EK_ERR_PARSE, "labels are not valid JSON: " + ek_plugin::JsonSyntaxError(host, json, simdjson::error_message(err)));
   simdjson::dom::object obj;
   if (root.get_object().get(obj)) Fail(EK_ERR_INVALID_ARGUMENT, "labels: expected a JSON object");
   simdjson::dom::element inner;

@@ -181,7 +181,7 @@ static void test_plugin_loading(void) {
 
   info.struct_size = sizeof info;
   OK(ek_plugin_info_find(ctx, "embedkit.sample.trigram_hash", &info));
-  CHECK(strcmp(info.version, "1.0.0") == 0);
+  CHECK(strcmp(info.version, "1.1.0") == 0);
   CHECK(info.path && strstr(info.path, "trigram_hash"));
   CHECK(info.extensions[0] && strcmp(info.extensions[0], EK_EXT_ENCODER) == 0);
   CHECK(info.extensions[1] == NULL);

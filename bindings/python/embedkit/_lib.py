@@ -196,6 +196,13 @@ _FUNCTIONS = {
     "ek_results_hit_count": (c_size_t, [_H, c_size_t]),
     "ek_results_hit": (ek_status, [_H, c_size_t, c_size_t, POINTER(ek_hit)]),
     "ek_results_free": (None, [_H]),
+    # ABI 1.1: key/value state
+    "ek_store_kv_put": (ek_status, [_H, c_char_p, c_char_p, c_void_p, c_size_t, c_int32]),
+    "ek_store_kv_get": (ek_status, [_H, c_char_p, c_char_p, c_void_p, c_size_t,
+                                    POINTER(c_size_t), POINTER(c_int32)]),
+    "ek_store_kv_delete": (ek_status, [_H, c_char_p, c_char_p, POINTER(c_size_t)]),
+    "ek_store_kv_delete_prefix": (ek_status, [_H, c_char_p, c_char_p, POINTER(c_size_t)]),
+    "ek_store_kv_list": (ek_status, [_H, c_char_p, c_char_p, c_char_p, c_size_t, c_uint32, _PH]),
 }
 
 #: Names of every host-API function this binding declares (tests compare them with

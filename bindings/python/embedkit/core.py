@@ -603,6 +603,10 @@ class CollectionInfo:
         return CollectionInfo(c.name.decode("utf-8"), c.dim, Metric(c.metric), c.count)
 
 
+_KV_BLOB, _KV_JSON = 0, 1  # ek_value_kind
+_BUFFER_TOO_SMALL = 13    # EK_ERR_BUFFER_TOO_SMALL
+
+
 class Store(_Handle):
     """One SQLite store file (or ``":memory:"``). Thread-safe.
 
@@ -702,6 +706,74 @@ class Store(_Handle):
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and any(c.name == name for c in self.collections())
+
+    # ---- key/value state (ABI 1.1): values that are not vectors, in the same file and
+    # the same transactions as the collections. ``namespace`` is the owner's id.
+
+    def kv_put(self, namespace: str, key: str, value: Any) -> None:
+        """Stores ``value`` under (namespace, key): bytes-like values as a blob, anything
+        else as JSON (``json.dumps``). Joins an open :meth:`transaction`."""
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            data, kind = bytes(value), _KV_BLOB
+        else:
+            data, kind = json.dumps(value, separators=(",", ":")).encode("utf-8"), _KV_JSON
+        check(_lib.lib().ek_store_kv_put(self._h, _lib.encode(namespace, "kv_put: namespace"),
+                                         _lib.encode(key, "kv_put: key"), data, len(data), kind))
+
+    def kv_get(self, namespace: str, key: str) -> Any:
+        """The value of (namespace, key): bytes for a blob, the parsed value for JSON.
+        NotFoundError if there is none."""
+        L = _lib.lib()
+        ns, k = _lib.encode(namespace, "kv_get: namespace"), _lib.encode(key, "kv_get: key")
+        length, kind = c_size_t(), ctypes.c_int32()
+        while True:  # another writer may grow the value between the two calls
+            check(L.ek_store_kv_get(self._h, ns, k, None, 0, byref(length), byref(kind)))
+            buf = ctypes.create_string_buffer(length.value + 1)
+            status = L.ek_store_kv_get(self._h, ns, k, buf, len(buf), byref(length), byref(kind))
+            if status != _BUFFER_TOO_SMALL:
+                check(status)
+                break
+        data = buf.raw[:length.value]
+        return json.loads(data) if kind.value == _KV_JSON else data
+
+    def kv_delete(self, namespace: str, key: str) -> bool:
+        """Deletes (namespace, key); True if it existed."""
+        n = c_size_t()
+        check(_lib.lib().ek_store_kv_delete(self._h, _lib.encode(namespace, "kv_delete: namespace"),
+                                            _lib.encode(key, "kv_delete: key"), byref(n)))
+        return n.value == 1
+
+    def kv_delete_prefix(self, namespace: str, prefix: str = "") -> int:
+        """Deletes every key of ``namespace`` starting with ``prefix``; returns how many."""
+        n = c_size_t()
+        check(_lib.lib().ek_store_kv_delete_prefix(
+            self._h, _lib.encode(namespace, "kv_delete_prefix: namespace"),
+            _lib.encode(prefix, "kv_delete_prefix: prefix"), byref(n)))
+        return n.value
+
+    def kv_keys(self, namespace: str, prefix: str = "", after: Optional[str] = None,
+                limit: int = 0) -> List[str]:
+        """Keys of ``namespace`` starting with ``prefix``, in byte order, after ``after``,
+        at most ``limit`` (0 = all)."""
+        return [h.id for h in self._kv_list(namespace, prefix, after, limit, False).hits()]
+
+    def kv_items(self, namespace: str, prefix: str = "") -> Dict[str, Any]:
+        """Key -> value for the keys starting with ``prefix``; JSON values parsed,
+        blobs read with :meth:`kv_get`."""
+        out: Dict[str, Any] = {}
+        for h in self._kv_list(namespace, prefix, None, 0, True).hits():
+            out[h.id] = h.metadata if h.metadata_json is not None else self.kv_get(namespace, h.id)
+        return out
+
+    def _kv_list(self, namespace: str, prefix: str, after: Optional[str], limit: int,
+                 values: bool) -> "Results":
+        ptr = c_void_p()
+        check(_lib.lib().ek_store_kv_list(
+            self._h, _lib.encode(namespace, "kv_list: namespace"),
+            _lib.encode(prefix, "kv_list: prefix"),
+            None if after is None else _lib.encode(after, "kv_list: after"),
+            _lib.c_int(limit, "kv_list: limit", "size_t"), 1 if values else 0, byref(ptr)))
+        return Results(ptr.value, self)
 
 
 @dataclass(frozen=True)

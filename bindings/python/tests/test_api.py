@@ -29,7 +29,7 @@ def _escape(s):
 
 def test_version_and_status_names():
     assert ek.version() and ek.version() == ek.__version__
-    assert ek.abi_version() == (1, 0)
+    assert ek.abi_version() == (1, 1)
     assert ek.status_name(2) == "EK_ERR_NOT_FOUND"
     assert ek.status_name(9999) == "EK_ERR_UNKNOWN"
     for s in ek.Status:
@@ -75,7 +75,7 @@ def test_context_info_and_log_callback():
         assert info.backend == "cpu"
         assert info.simd_target
         assert info.num_threads == 2
-        assert info.abi_version == (1, 0)
+        assert info.abi_version == (1, 1)
         assert info.plugin_count == ctx.plugin_count >= 1  # bundled plugins
         ctx.cancel()
         ctx.reset_cancel()
@@ -126,10 +126,10 @@ def test_plugin_loading_refusals(ctx, fixture_dir, template_plugin):
     assert ctx.plugin_count == before + 2
 
     info = ctx.plugin(TEMPLATE_ID)
-    assert info.version == "1.0.0"
+    assert info.version == "1.1.0"
     assert "trigram_hash" in info.path
     assert info.extensions == (ek.EXT_ENCODER,)
-    assert info.abi_version == (1, 0)
+    assert info.abi_version == (1, 1)
     with expect(ek.NotFoundError, "no.such.plugin"):
         ctx.plugin("no.such.plugin")
     with expect(ek.NotFoundError, "out of range"):
@@ -470,6 +470,37 @@ def test_vsa_json_encoder_is_reachable(ctx):
         np.testing.assert_array_equal(v[0], v[1])
         assert v[0] @ v[2] < v[0] @ v[1]
         assert math.isclose(float(np.linalg.norm(v[0])), 1.0, rel_tol=1e-4)
+
+
+def test_store_key_value_state(ctx, tmp_path):
+    path = str(tmp_path / "kv.db")
+    store = ctx.open_store(path)
+    store.kv_put("myapp", "run/config", {"dim": 8, "name": "été"})
+    store.kv_put("myapp", "run/weights", b"\x00\x01\xff")
+    store.kv_put("myapp", "other", [1, 2])
+    assert store.kv_get("myapp", "run/config") == {"dim": 8, "name": "été"}
+    assert store.kv_get("myapp", "run/weights") == b"\x00\x01\xff"
+    assert store.kv_keys("myapp") == ["other", "run/config", "run/weights"]
+    assert store.kv_keys("myapp", "run/", after="run/config") == ["run/weights"]
+    assert store.kv_items("myapp", "run/") == {"run/config": {"dim": 8, "name": "été"},
+                                               "run/weights": b"\x00\x01\xff"}
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.kv_put("myapp", "other", "replaced")
+            raise RuntimeError("abandon")
+    assert store.kv_get("myapp", "other") == [1, 2]  # the rollback undid the put
+    with expect(ek.NotFoundError, "nothing"):
+        store.kv_get("myapp", "nothing")
+    with pytest.raises(ek.InvalidArgumentError):
+        store.kv_put("ek.reserved", "k", 1)
+    assert store.kv_delete("myapp", "other") and not store.kv_delete("myapp", "other")
+    assert store.kv_delete_prefix("myapp", "run/") == 2
+    assert store.kv_keys("myapp") == []
+    store.kv_put("myapp", "kept", True)
+    store.close()
+    with expect(ek.ReadOnlyError, ""):
+        ctx.open_store(path, read_only=True).kv_put("myapp", "k", 1)
+    assert ctx.open_store(path, read_only=True).kv_get("myapp", "kept") is True
 
 
 def test_store_transaction_commits_or_rolls_back(ctx, tmp_path):

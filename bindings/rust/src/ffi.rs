@@ -9,9 +9,11 @@ use std::os::raw::{c_char, c_void};
 pub type ek_status = i32;
 pub type ek_log_level = i32;
 pub type ek_metric = i32;
+/// Kind of a key/value state value (`EK_VALUE_BLOB`, `EK_VALUE_JSON`).
+pub type ek_value_kind = i32;
 
 pub const EK_ABI_VERSION_MAJOR: u32 = 1;
-pub const EK_ABI_VERSION_MINOR: u32 = 0;
+pub const EK_ABI_VERSION_MINOR: u32 = 1;
 pub const EK_ABI_VERSION: u32 = (EK_ABI_VERSION_MAJOR << 16) | EK_ABI_VERSION_MINOR;
 
 pub const EK_OK: ek_status = 0;
@@ -42,6 +44,9 @@ pub const EK_LOG_DEBUG: ek_log_level = 3;
 pub const EK_METRIC_COSINE: ek_metric = 0;
 pub const EK_METRIC_DOT: ek_metric = 1;
 pub const EK_METRIC_L2: ek_metric = 2;
+pub const EK_VALUE_BLOB: ek_value_kind = 0;
+pub const EK_VALUE_JSON: ek_value_kind = 1;
+pub const EK_KV_MAX_VALUE: usize = 256 << 20;
 
 /// `EK_EXT_ENCODER` of plugin.h.
 pub const EK_EXT_ENCODER: &str = "ek.encoder/1";
@@ -225,4 +230,11 @@ extern "C" {
     pub fn ek_results_hit_count(results: *const ek_results, query: usize) -> usize;
     pub fn ek_results_hit(results: *const ek_results, query: usize, rank: usize, out_hit: *mut ek_hit) -> ek_status;
     pub fn ek_results_free(results: *mut ek_results);
+
+    // ABI 1.1: key/value state
+    pub fn ek_store_kv_put(store: *mut ek_store, name_space: *const c_char, key: *const c_char, value: *const c_void, length: usize, kind: ek_value_kind) -> ek_status;
+    pub fn ek_store_kv_get(store: *mut ek_store, name_space: *const c_char, key: *const c_char, out: *mut c_void, capacity: usize, out_length: *mut usize, out_kind: *mut ek_value_kind) -> ek_status;
+    pub fn ek_store_kv_delete(store: *mut ek_store, name_space: *const c_char, key: *const c_char, out_deleted: *mut usize) -> ek_status;
+    pub fn ek_store_kv_delete_prefix(store: *mut ek_store, name_space: *const c_char, key_prefix: *const c_char, out_deleted: *mut usize) -> ek_status;
+    pub fn ek_store_kv_list(store: *mut ek_store, name_space: *const c_char, key_prefix: *const c_char, after_key: *const c_char, limit: usize, include_values: u32, out_results: *mut *mut ek_results) -> ek_status;
 }

@@ -815,6 +815,87 @@ impl Store {
         unsafe { ffi::ek_collection_infos_free(infos, n) };
         Ok(out)
     }
+
+    // ---- key/value state (ABI 1.1): values that are not vectors, in the same file
+    // and the same transactions as the collections; `name_space` is the owner's id.
+
+    /// Stores `value` under (name_space, key); `JSON` values must be one valid JSON
+    /// text (`Status::Parse` naming the byte otherwise). Joins an open transaction.
+    pub fn kv_put(&self, name_space: &str, key: &str, value: &[u8], kind: ValueKind) -> Result<()> {
+        let (ns, k) = (cstring("name_space", name_space)?, cstring("key", key)?);
+        check(unsafe {
+            ffi::ek_store_kv_put(self.as_ptr(), ns.as_ptr(), k.as_ptr(), value.as_ptr().cast(), value.len(), kind.code())
+        })
+    }
+
+    /// The value of (name_space, key) and its kind (`Status::NotFound` if none).
+    pub fn kv_get(&self, name_space: &str, key: &str) -> Result<(Vec<u8>, ValueKind)> {
+        let (ns, k) = (cstring("name_space", name_space)?, cstring("key", key)?);
+        loop {
+            // Another writer may grow the value between the size query and the read.
+            let (mut length, mut kind) = (0usize, 0);
+            check(unsafe { ffi::ek_store_kv_get(self.as_ptr(), ns.as_ptr(), k.as_ptr(), ptr::null_mut(), 0, &mut length, &mut kind) })?;
+            let mut buf = vec![0u8; length + 1];
+            let st = unsafe {
+                ffi::ek_store_kv_get(self.as_ptr(), ns.as_ptr(), k.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), &mut length, &mut kind)
+            };
+            if st == ffi::EK_ERR_BUFFER_TOO_SMALL {
+                continue;
+            }
+            check(st)?;
+            buf.truncate(length);
+            let kind = if kind == ffi::EK_VALUE_JSON { ValueKind::Json } else { ValueKind::Blob };
+            return Ok((buf, kind));
+        }
+    }
+
+    /// Deletes (name_space, key); `true` if it existed.
+    pub fn kv_delete(&self, name_space: &str, key: &str) -> Result<bool> {
+        let (ns, k) = (cstring("name_space", name_space)?, cstring("key", key)?);
+        let mut n = 0usize;
+        check(unsafe { ffi::ek_store_kv_delete(self.as_ptr(), ns.as_ptr(), k.as_ptr(), &mut n) })?;
+        Ok(n == 1)
+    }
+
+    /// Deletes every key of `name_space` starting with `prefix` ("" = all); how many.
+    pub fn kv_delete_prefix(&self, name_space: &str, prefix: &str) -> Result<usize> {
+        let (ns, p) = (cstring("name_space", name_space)?, cstring("prefix", prefix)?);
+        let mut n = 0usize;
+        check(unsafe { ffi::ek_store_kv_delete_prefix(self.as_ptr(), ns.as_ptr(), p.as_ptr(), &mut n) })?;
+        Ok(n)
+    }
+
+    /// Keys of `name_space` starting with `prefix`, in byte order, after `after`
+    /// (`None`: from the first), at most `limit` (0 = all).
+    pub fn kv_keys(&self, name_space: &str, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        let (ns, p) = (cstring("name_space", name_space)?, cstring("prefix", prefix)?);
+        let a = after.map(|a| cstring("after", a)).transpose()?;
+        let mut raw = ptr::null_mut();
+        check(unsafe {
+            ffi::ek_store_kv_list(self.as_ptr(), ns.as_ptr(), p.as_ptr(), a.as_ref().map_or(ptr::null(), |a| a.as_ptr()), limit, 0, &mut raw)
+        })?;
+        let results = Results { raw: NonNull::new(raw).expect("NULL results") };
+        let keys = results.hits(0)?.iter().map(|h| h.id.to_string()).collect();
+        Ok(keys)
+    }
+}
+
+/// Kind of a key/value state value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Any bytes.
+    Blob,
+    /// One JSON text, checked when stored.
+    Json,
+}
+
+impl ValueKind {
+    pub fn code(self) -> i32 {
+        match self {
+            ValueKind::Blob => ffi::EK_VALUE_BLOB,
+            ValueKind::Json => ffi::EK_VALUE_JSON,
+        }
+    }
 }
 
 /// Options of [`Collection::search`].

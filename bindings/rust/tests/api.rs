@@ -51,7 +51,7 @@ fn ctx() -> Context {
 #[test]
 fn version_and_errors() {
     assert_eq!(version(), "0.1.0");
-    assert_eq!(abi_version(), (1, 0));
+    assert_eq!(abi_version(), (1, 1));
     assert_eq!(status_name(2), "EK_ERR_NOT_FOUND");
     assert_eq!(status_name(9999), "EK_ERR_UNKNOWN");
     for code in 1..=18 {
@@ -97,7 +97,7 @@ fn context() {
     assert_eq!(info.backend, "cpu");
     assert!(!info.simd_target.is_empty());
     assert_eq!(info.num_threads, 2);
-    assert_eq!(info.abi_version, (1, 0));
+    assert_eq!(info.abi_version, (1, 1));
     assert_eq!(info.plugin_count, c.plugin_count().unwrap());
     c.cancel().unwrap();
     c.reset_cancel().unwrap();
@@ -126,10 +126,10 @@ fn plugin_loading() {
     assert_eq!(c.plugin_count().unwrap(), before + 2);
 
     let info = c.plugin(TEMPLATE_ID).unwrap();
-    assert_eq!(info.version, "1.0.0");
+    assert_eq!(info.version, "1.1.0");
     assert!(info.path.as_deref().unwrap().contains("trigram_hash"));
     assert_eq!(info.extensions, vec![ffi::EK_EXT_ENCODER.to_string()]);
-    assert_eq!(info.abi_version, (1, 0));
+    assert_eq!(info.abi_version, (1, 1));
     fails(c.plugin("no.such.plugin"), Status::NotFound, "no.such.plugin");
     fails(c.plugin_at(999), Status::NotFound, "out of range");
     let ids: Vec<String> = c.plugins().unwrap().into_iter().map(|p| p.id).collect();
@@ -453,4 +453,30 @@ fn store_transaction_commits_or_rolls_back() {
     fails(store.commit(), Status::InvalidArgument, "no transaction");
     let other = c.open_store(&path, &StoreOptions::default()).unwrap();
     assert_eq!(other.collection("t").unwrap().count().unwrap(), 1);
+}
+
+#[test]
+fn store_key_value_state() {
+    let c = ctx();
+    let path = scratch("rust_kv.db");
+    let _ = std::fs::remove_file(&path);
+    let store = c.open_store(&path, &StoreOptions::default()).unwrap();
+    store.kv_put("myapp", "run/config", br#"{"dim":8}"#, ValueKind::Json).unwrap();
+    store.kv_put("myapp", "run/weights", &[0, 1, 255], ValueKind::Blob).unwrap();
+    assert_eq!(store.kv_get("myapp", "run/config").unwrap(), (br#"{"dim":8}"#.to_vec(), ValueKind::Json));
+    assert_eq!(store.kv_get("myapp", "run/weights").unwrap(), (vec![0, 1, 255], ValueKind::Blob));
+    fails(store.kv_put("myapp", "bad", b"{\"a\":", ValueKind::Json), Status::Parse, "byte");
+    fails(store.kv_put("ek.x", "k", b"1", ValueKind::Json), Status::InvalidArgument, "reserved");
+    fails(store.kv_get("myapp", "nothing"), Status::NotFound, "nothing");
+    assert_eq!(store.kv_keys("myapp", "run/", None, 0).unwrap(), vec!["run/config", "run/weights"]);
+    assert_eq!(store.kv_keys("myapp", "", Some("run/config"), 1).unwrap(), vec!["run/weights"]);
+    let r: Result<()> = store.transaction(|s| {
+        s.kv_put("myapp", "run/config", b"2", ValueKind::Json)?;
+        Err(Error { status: Status::Cancelled, message: "abandon".into() })
+    });
+    fails(r, Status::Cancelled, "abandon");
+    assert_eq!(store.kv_get("myapp", "run/config").unwrap().0, br#"{"dim":8}"#.to_vec());
+    assert!(store.kv_delete("myapp", "run/config").unwrap());
+    assert!(!store.kv_delete("myapp", "run/config").unwrap());
+    assert_eq!(store.kv_delete_prefix("myapp", "").unwrap(), 1);
 }

@@ -86,7 +86,7 @@ TEST(JsonSyntaxError, APluginsMalformedJsonIsExplainedByTheHost) {
   const std::string labels = R"({"spam" ["win"]})";
   EXPECT_EQ(classifier->set_labels_json(self, labels.data(), labels.size()), EK_ERR_PARSE);
   EXPECT_EQ(std::string(classifier->last_error(self)),
-            "set_labels_json: labels: byte 8: expected ':' after key");
+            "set_labels_json: labels are not valid JSON: byte 8: expected ':' after key");
   ek_instance_free(instance);
 }
 
