@@ -37,6 +37,15 @@ void BindOne(const StructuredRole& r, float* v, size_t n, bool transpose, float*
   }
 }
 
+// n floats of scratch for the calling thread, kept between calls: plugins bind one
+// vector at a time in their hot loop (count 1), where an allocation per call costs
+// more than the binding. Grows (and may throw std::bad_alloc) when n grows.
+float* ThreadScratch(size_t n) {
+  static thread_local std::vector<float> scratch;
+  if (scratch.size() < n) scratch.resize(n);
+  return scratch.data();
+}
+
 // One vector of a dense role, as a plugin binding one vector at a time always did:
 // forward a matrix-vector product, transpose a sum of the matrix rows scaled by v.
 void DenseOne(const float* m, size_t n, const float* v, float* out, bool transpose) {
@@ -58,8 +67,8 @@ void BindStructured(const StructuredRole& role, float* v, size_t count, size_t n
   if (!v || !role.perm || (role.rounds && !role.signs))
     Fail(EK_ERR_INVALID_ARGUMENT, "BindStructured: NULL vectors, signs or permutation");
   ParallelFor(pool, count, 16, [&](size_t b, size_t e) {
-    std::vector<float> scratch(n);
-    for (size_t j = b; j < e; ++j) BindOne(role, v + j * n, n, transpose, scratch.data());
+    float* scratch = ThreadScratch(n);
+    for (size_t j = b; j < e; ++j) BindOne(role, v + j * n, n, transpose, scratch);
   });
 }
 
@@ -86,16 +95,14 @@ ek_status TableBindStructured(const float* signs, size_t rounds, const uint32_t*
   if ((n & (n - 1)) != 0 || !SizeFits(count, n)) return EK_ERR_INVALID_ARGUMENT;
   if (count == 0 || n == 0) return EK_OK;
   if (!v || !perm || (rounds > 0 && !signs)) return EK_ERR_INVALID_ARGUMENT;
-  // One scratch vector per thread, kept: a plugin binds one vector at a time in its
-  // hot loop, and an allocation per call would cost more than the binding.
-  static thread_local std::vector<float> scratch;
+  float* scratch = nullptr;
   try {
-    if (scratch.size() < n) scratch.resize(n);
+    scratch = ThreadScratch(n);
   } catch (...) {
     return EK_ERR_OUT_OF_MEMORY;
   }
   const StructuredRole role{signs, rounds, perm};
-  for (size_t j = 0; j < count; ++j) BindOne(role, v + j * n, n, transpose != 0, scratch.data());
+  for (size_t j = 0; j < count; ++j) BindOne(role, v + j * n, n, transpose != 0, scratch);
   return EK_OK;
 }
 
