@@ -279,39 +279,6 @@ std::vector<std::string> Tokens(const Env& env, std::string_view text) {
   return out;
 }
 
-namespace {
-thread_local bool tls_in_body = false;
-struct ParallelCtx {
-  const std::function<void(size_t, size_t)>* body;
-  std::exception_ptr error;
-  std::atomic<bool> failed{false};
-};
-void Trampoline(void* user, size_t begin, size_t end) {
-  auto* ctx = static_cast<ParallelCtx*>(user);
-  if (ctx->failed.load(std::memory_order_relaxed)) return;
-  tls_in_body = true;
-  try {
-    (*ctx->body)(begin, end);
-  } catch (...) {
-    if (!ctx->failed.exchange(true)) ctx->error = std::current_exception();
-  }
-  tls_in_body = false;
-}
-}  // namespace
-
-void ParallelFor(const Env& env, size_t n, size_t grain, const std::function<void(size_t, size_t)>& body) {
-  if (n == 0) return;
-  const ek_host* h = env.host;
-  if (tls_in_body || n <= grain || h->thread_count(h) <= 1) {
-    body(0, n);
-    return;
-  }
-  ParallelCtx ctx;
-  ctx.body = &body;
-  h->parallel_for(h, n, grain, Trampoline, &ctx);
-  if (ctx.error) std::rethrow_exception(ctx.error);
-}
-
 void Progress(const Env& env, const char* task, uint64_t done, uint64_t total) {
   if (env.host->progress(env.host, task, done, total) != 0) Fail(EK_ERR_CANCELLED, std::string(task) + ": cancelled");
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "error.h"
+#include "parallel_for.h"
 
 namespace tc {
 
@@ -97,8 +98,11 @@ struct Env {
 void ForEachToken(const Env& env, std::string_view text, const std::function<void(std::string_view)>& fn);
 std::vector<std::string> Tokens(const Env& env, std::string_view text);
 
-// Runs body over [0, n) on the host's pool; exceptions in bodies are rethrown here.
-void ParallelFor(const Env& env, size_t n, size_t grain, const std::function<void(size_t, size_t)>& body);
+// Runs body over [0, n) on the host's pool (plugins/common/parallel_for.h).
+inline void ParallelFor(const Env& env, size_t n, size_t grain,
+                        const std::function<void(size_t, size_t)>& body) {
+  ek_plugin::ParallelFor(env.host, n, grain, body);
+}
 // Throws EK_ERR_CANCELLED when the host reports cancellation.
 void Progress(const Env& env, const char* task, uint64_t done, uint64_t total);
 // One more of `n` documents done in a pass over the corpus (any thread): reports

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
-#include <exception>
 
 #include "vsa_core.h"
 
@@ -33,47 +32,6 @@ uint64_t SymbolKey(uint64_t seed, uint64_t kind, uint64_t symbol_hash) {
 
 uint64_t RoleOfKey(std::string_view key) { return HashBytes(key.data(), key.size(), kKindRole); }
 uint64_t SequenceRole() { return HashBytes("[]", 2, kKindSequence); }
-
-// ---- Thread pool helper ----------------------------------------------------------------
-namespace {
-thread_local bool tls_in_body = false;
-
-struct ParallelCtx {
-  const std::function<void(size_t, size_t)>* body;
-  std::mutex mutex;
-  std::exception_ptr error;
-  std::atomic<bool> failed{false};
-};
-
-void ParallelTrampoline(void* user, size_t begin, size_t end) {
-  auto* ctx = static_cast<ParallelCtx*>(user);
-  if (ctx->failed.load(std::memory_order_relaxed)) return;
-  const bool previous = tls_in_body;
-  tls_in_body = true;
-  try {
-    (*ctx->body)(begin, end);
-  } catch (...) {
-    std::lock_guard lock(ctx->mutex);
-    if (!ctx->error) ctx->error = std::current_exception();
-    ctx->failed = true;
-  }
-  tls_in_body = previous;
-}
-}  // namespace
-
-void ParallelFor(const Env& env, size_t n, size_t grain,
-                 const std::function<void(size_t, size_t)>& body) {
-  if (n == 0) return;
-  const ek_host* h = env.host;
-  if (tls_in_body || n <= grain || h->thread_count(h) <= 1) {
-    body(0, n);
-    return;
-  }
-  ParallelCtx ctx;
-  ctx.body = &body;
-  h->parallel_for(h, n, grain, ParallelTrampoline, &ctx);
-  if (ctx.error) std::rethrow_exception(ctx.error);
-}
 
 // ---- Random numbers ----------------------------------------------------------------------
 void GaussianFromWords(const uint32_t* words, size_t n_out, double* out) {

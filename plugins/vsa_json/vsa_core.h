@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "error.h"
+#include "parallel_for.h"
 
 namespace simdjson::dom {
 class element;
@@ -147,10 +148,11 @@ struct Env {
   Config cfg;
 };
 
-// Runs body(begin, end) over [0, n) on the host's pool unless already inside a pool
-// body (then inline): bodies must not call parallel_for again.
-void ParallelFor(const Env& env, size_t n, size_t grain,
-                 const std::function<void(size_t, size_t)>& body);
+// Runs body(begin, end) over [0, n) on the host's pool (plugins/common/parallel_for.h).
+inline void ParallelFor(const Env& env, size_t n, size_t grain,
+                        const std::function<void(size_t, size_t)>& body) {
+  ek_plugin::ParallelFor(env.host, n, grain, body);
+}
 
 // A small direct-mapped cache a thread keeps in front of a shared LruCache, so hot
 // lookups take no lock and touch no shared reference count.
