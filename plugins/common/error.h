@@ -5,7 +5,7 @@
 //   ek_plugin::Fail(EK_ERR_INVALID_ARGUMENT, "side must be 0 or 1");
 //
 // A plugin names it in its own namespace with `using Error = ek_plugin::Error;`
-// and `using ek_plugin::Fail;`.
+// and `using ek_plugin::Fail;` (and NotNull).
 #pragma once
 
 #include <embedkit/types.h>
@@ -20,5 +20,8 @@ struct Error {
 };
 
 [[noreturn]] void Fail(ek_status status, std::string message);
+
+// Fails with EK_ERR_INVALID_ARGUMENT "<name> is NULL" when p is NULL.
+void NotNull(const void* p, const char* name);
 
 }  // namespace ek_plugin

@@ -36,7 +36,7 @@ struct Instance {
 
 // ---- plugin.cc: checks, configuration, training -------------------------------------------
 
-void NotNull(const void* p, const char* name);
+using ek_plugin::NotNull;
 void CheckStruct(uint32_t size, size_t needed, const char* name);
 // `id` as a view after checking it is 1..256 bytes without control characters;
 // messages name it as what[row].

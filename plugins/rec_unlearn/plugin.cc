@@ -20,10 +20,6 @@ namespace rec {
 
 constexpr size_t kMaxId = 256;  // bytes in a user, item or request id
 
-void NotNull(const void* p, const char* name) {
-  if (!p) Fail(EK_ERR_INVALID_ARGUMENT, std::string(name) + " is NULL");
-}
-
 void CheckStruct(uint32_t size, size_t needed, const char* name) {
   if (size < needed) {
     Fail(EK_ERR_INVALID_ARGUMENT, std::string(name) + "->struct_size is " + std::to_string(size) +

@@ -48,9 +48,7 @@ ek_status Guard(void* instance, const char* fn, F&& f) {
   return ek_plugin::Guard(self->host, fn, &self->last_error, [&] { f(self); });
 }
 
-void NotNull(const void* p, const char* name) {
-  if (!p) Fail(EK_ERR_INVALID_ARGUMENT, std::string(name) + " is NULL");
-}
+using ek_plugin::NotNull;
 
 void CheckSide(uint32_t side) {
   if (side != EK_MATCHER_SOURCE && side != EK_MATCHER_TARGET)

@@ -47,9 +47,7 @@ ek_status Guard(void* instance, const char* fn, F&& f) {
   return ek_plugin::Guard(self->host, fn, &self->last_error, [&] { f(self); });
 }
 
-void NotNull(const void* p, const char* name) {
-  if (!p) Fail(EK_ERR_INVALID_ARGUMENT, std::string(name) + " is NULL");
-}
+using ek_plugin::NotNull;
 
 void CheckViews(const ek_string_view* documents, size_t count) {
   for (size_t i = 0; i < count; ++i) {

@@ -38,9 +38,7 @@ ek_status Guard(Instance* self, const char* fn, F&& f) {
   return ek_plugin::Guard(self->host, fn, &self->last_error, std::forward<F>(f));
 }
 
-void NotNull(const void* p, const char* name) {
-  if (!p) Fail(EK_ERR_INVALID_ARGUMENT, std::string(name) + " is NULL");
-}
+using ek_plugin::NotNull;
 
 
 // Unbinds a copy of `vector` along `path`.
