@@ -84,10 +84,23 @@ HWY_INLINE void AddScaled(float* y, const float* x, float a, size_t dim) {
   });
 }
 
-// SGD on the three rows; every lane reads the old values before it writes.
+// SGD on the three rows; every lane reads the old values before it writes. The tail
+// (dim not a multiple of the lanes) is plain scalar code: through one-lane vectors,
+// Debian's Highway on WASM (SIMD128) gave wrong rows for it (BprStepTest dim 1 and
+// dim 37 failed on WASM only), while the same formulas on whole vectors are right.
 template <bool kContent>
 HWY_INLINE void SgdRows(const Rows& r, float g, const Hyper& h, size_t dim) {
-  ForEachVector(dim, [&](auto d, size_t k) HWY_ATTR {
+  const DF full;
+  const size_t whole = dim / hn::Lanes(full) * hn::Lanes(full);
+  for (size_t k = whole; k < dim; ++k) {
+    const float p = r.pu[k], qi = r.qi[k], qj = r.qj[k];
+    const float e = kContent ? (qi + r.ci[k]) - (qj + r.cj[k]) : qi - qj;
+    const float gp = g * p;
+    r.pu[k] = h.lr * (g * e - h.reg * p) + p;
+    r.qi[k] = h.lr * (gp - h.reg * qi) + qi;
+    r.qj[k] = h.lr * (-gp - h.reg * qj) + qj;
+  }
+  ForEachVector(whole, [&](auto d, size_t k) HWY_ATTR {
     const auto p = hn::LoadU(d, r.pu + k), qi = hn::LoadU(d, r.qi + k), qj = hn::LoadU(d, r.qj + k);
     const auto e = ItemDiff<kContent>(d, r, k);
     const auto vg = hn::Set(d, g), lr = hn::Set(d, h.lr), reg = hn::Set(d, h.reg);
