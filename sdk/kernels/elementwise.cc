@@ -26,60 +26,48 @@ namespace hn = hwy::HWY_NAMESPACE;
 // (a few hundred to a few thousand floats) are too short for the loop overhead of
 // one vector per step to hide.
 
-// y may be x itself: each vector is loaded before the same positions are stored.
-void AxpyT(float a, const float* x, float* y, size_t n) {
-  const hn::ScalableTag<float> d;
+// Stores one(k) at y + k for the whole vectors of [0, n), four per step (all four
+// computed before any is stored), then one per step; returns where the scalar tail
+// starts. one(k) may read y + k: each vector is loaded before its positions are stored.
+template <class D, class One>
+HWY_INLINE size_t StoreVectors(D d, float* y, size_t n, const One& one) {
   const size_t N = hn::Lanes(d);
-  const auto va = hn::Set(d, a);
   size_t i = 0;
   for (; i + 4 * N <= n; i += 4 * N) {
-    const auto y0 = hn::Add(hn::LoadU(d, y + i), hn::Mul(va, hn::LoadU(d, x + i)));
-    const auto y1 = hn::Add(hn::LoadU(d, y + i + N), hn::Mul(va, hn::LoadU(d, x + i + N)));
-    const auto y2 = hn::Add(hn::LoadU(d, y + i + 2 * N), hn::Mul(va, hn::LoadU(d, x + i + 2 * N)));
-    const auto y3 = hn::Add(hn::LoadU(d, y + i + 3 * N), hn::Mul(va, hn::LoadU(d, x + i + 3 * N)));
+    const auto y0 = one(i), y1 = one(i + N), y2 = one(i + 2 * N), y3 = one(i + 3 * N);
     hn::StoreU(y0, d, y + i);
     hn::StoreU(y1, d, y + i + N);
     hn::StoreU(y2, d, y + i + 2 * N);
     hn::StoreU(y3, d, y + i + 3 * N);
   }
-  for (; i + N <= n; i += N) {
-    hn::StoreU(hn::Add(hn::LoadU(d, y + i), hn::Mul(va, hn::LoadU(d, x + i))), d, y + i);
-  }
+  for (; i + N <= n; i += N) hn::StoreU(one(i), d, y + i);
+  return i;
+}
+
+// y may be x itself.
+void AxpyT(float a, const float* x, float* y, size_t n) {
+  const hn::ScalableTag<float> d;
+  const auto va = hn::Set(d, a);
+  size_t i = StoreVectors(d, y, n, [&](size_t k) HWY_ATTR {
+    return hn::Add(hn::LoadU(d, y + k), hn::Mul(va, hn::LoadU(d, x + k)));
+  });
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
 void AxpbyT(float a, const float* x, float b, float* y, size_t n) {
   const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
   const auto va = hn::Set(d, a), vb = hn::Set(d, b);
-  const auto one = [&](size_t k) {
+  size_t i = StoreVectors(d, y, n, [&](size_t k) HWY_ATTR {
     return hn::Add(hn::Mul(va, hn::LoadU(d, x + k)), hn::Mul(vb, hn::LoadU(d, y + k)));
-  };
-  size_t i = 0;
-  for (; i + 4 * N <= n; i += 4 * N) {
-    const auto y0 = one(i), y1 = one(i + N), y2 = one(i + 2 * N), y3 = one(i + 3 * N);
-    hn::StoreU(y0, d, y + i);
-    hn::StoreU(y1, d, y + i + N);
-    hn::StoreU(y2, d, y + i + 2 * N);
-    hn::StoreU(y3, d, y + i + 3 * N);
-  }
-  for (; i + N <= n; i += N) hn::StoreU(one(i), d, y + i);
+  });
   for (; i < n; ++i) y[i] = a * x[i] + b * y[i];
 }
 
 void MulT(const float* x, float* y, size_t n) {
   const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  const auto one = [&](size_t k) { return hn::Mul(hn::LoadU(d, y + k), hn::LoadU(d, x + k)); };
-  size_t i = 0;
-  for (; i + 4 * N <= n; i += 4 * N) {
-    const auto y0 = one(i), y1 = one(i + N), y2 = one(i + 2 * N), y3 = one(i + 3 * N);
-    hn::StoreU(y0, d, y + i);
-    hn::StoreU(y1, d, y + i + N);
-    hn::StoreU(y2, d, y + i + 2 * N);
-    hn::StoreU(y3, d, y + i + 3 * N);
-  }
-  for (; i + N <= n; i += N) hn::StoreU(one(i), d, y + i);
+  size_t i = StoreVectors(d, y, n, [&](size_t k) HWY_ATTR {
+    return hn::Mul(hn::LoadU(d, y + k), hn::LoadU(d, x + k));
+  });
   for (; i < n; ++i) y[i] *= x[i];
 }
 
