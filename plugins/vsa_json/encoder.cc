@@ -348,7 +348,8 @@ dom::element Encoder::EncodeOne(Workspace& ws, std::string_view text, float* out
                            std::to_string(c.max_document_bytes));
   }
   dom::element root;
-  auto error = ws.parser.parse(text.data(), text.size(), true).get(root);
+  // Never a null pointer to simdjson's memcpy, even for an empty text.
+  auto error = ws.parser.parse(text.empty() ? "" : text.data(), text.size(), true).get(root);
   if (error) {
     if (error == simdjson::CAPACITY) Fail(EK_ERR_LIMIT, what + " is too large for the parser");
     if (error == simdjson::MEMALLOC) throw std::bad_alloc();

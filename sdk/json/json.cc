@@ -64,6 +64,13 @@ simdjson::dom::parser& ParserFor(std::string_view text, std::optional<simdjson::
   return parser;
 }
 
+// simdjson copies the text with memcpy, which must never be given a null pointer,
+// not even for zero bytes; a string_view built from (NULL, 0) has data() == nullptr.
+simdjson::simdjson_result<simdjson::dom::element> Parse(simdjson::dom::parser& parser,
+                                                      std::string_view text) {
+  return parser.parse(text.empty() ? "" : text.data(), text.size(), true);
+}
+
 // Parses `text` with `parser`; the object is valid until its next parse. Throws
 // EK_ERR_LIMIT beyond kMaxDocumentBytes, EK_ERR_PARSE (with the offset) unless it is
 // one object.
@@ -71,7 +78,7 @@ simdjson::dom::object ParseObject(simdjson::dom::parser& parser, std::string_vie
                                   std::string_view what) {
   if (text.size() > kMaxDocumentBytes) Fail(EK_ERR_LIMIT, std::string(what) + ": " + TooLarge(text));
   simdjson::dom::element root;
-  const auto code = parser.parse(text.data(), text.size(), true).get(root);
+  const auto code = Parse(parser, text).get(root);
   if (code != simdjson::SUCCESS)
     Fail(EK_ERR_PARSE, std::string(what) + ": " + DescribeFailure(text, code));
   simdjson::dom::object object;
@@ -114,7 +121,7 @@ std::string ObjectProblem(std::string_view text) {
   if (text.size() > kMaxDocumentBytes) return TooLarge(text);
   std::optional<simdjson::dom::parser> local;
   simdjson::dom::element root;
-  const auto code = ParserFor(text, local).parse(text.data(), text.size(), true).get(root);
+  const auto code = Parse(ParserFor(text, local), text).get(root);
   if (code != simdjson::SUCCESS) return DescribeFailure(text, code);
   if (!root.is_object()) return NotAnObject(text, root);
   return {};
@@ -127,7 +134,7 @@ std::optional<Diagnosis> CheckValue(std::string_view text, size_t max_depth) {
   if (text.size() > kMaxDocumentBytes) return Diagnose(text, depth);
   std::optional<simdjson::dom::parser> local;
   simdjson::dom::element root;
-  const auto code = ParserFor(text, local).parse(text.data(), text.size(), true).get(root);
+  const auto code = Parse(ParserFor(text, local), text).get(root);
   // simdjson's parser allows kMaxCheckDepth levels: a tighter limit takes the walk.
   if (code == simdjson::SUCCESS) return depth < kMaxCheckDepth ? Diagnose(text, depth) : std::nullopt;
   if (auto d = Diagnose(text, depth)) return d;
@@ -175,9 +182,7 @@ bool MatchesFilter(std::string_view metadata_json, const std::vector<FieldEquals
   if (metadata_json.size() > kMaxDocumentBytes) return false;
   std::optional<simdjson::dom::parser> local;
   simdjson::dom::element root;
-  if (ParserFor(metadata_json, local)
-          .parse(metadata_json.data(), metadata_json.size(), true)
-          .get(root) != simdjson::SUCCESS)
+  if (Parse(ParserFor(metadata_json, local), metadata_json).get(root) != simdjson::SUCCESS)
     return false;
   simdjson::dom::object object;
   if (root.get(object) != simdjson::SUCCESS) return false;

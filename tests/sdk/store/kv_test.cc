@@ -209,6 +209,10 @@ TEST_F(Kv, BadArgumentsAreRefusedWithTheReason) {
   ExpectRefused(put("t", "k", R"({"a" 1})", 7, EK_VALUE_JSON), EK_ERR_PARSE,
                 "value of key 'k' is not one JSON text: expected ':' after key at byte 5");
   ExpectRefused(put("t", "k", "", 0, EK_VALUE_JSON), EK_ERR_PARSE, "at byte 0");
+  // No value at all (NULL, 0): the same refusal, and no null pointer reaches the
+  // JSON parser's memcpy (UBSan reported it in the fuzz smoke of a CI run).
+  ExpectRefused(put("t", "k", nullptr, 0, EK_VALUE_JSON), EK_ERR_PARSE, "at byte 0");
+  EXPECT_EQ(put("t", "k", nullptr, 0, EK_VALUE_BLOB)(), EK_OK) << ek_last_error();
   // Refused on its size before a byte of it is read.
   ExpectRefused(put("t", "k", "1", EK_KV_MAX_VALUE + 1, EK_VALUE_BLOB), EK_ERR_LIMIT,
                 "the limit is 268435456 (EK_KV_MAX_VALUE)");
