@@ -47,6 +47,8 @@ export declare class EmbedkitError extends Error {
 export type Vector = Float32Array | ArrayLike<number>;
 /** Metadata or a filter: a plain object (sent as JSON) or JSON text. */
 export type Json = Record<string, unknown> | string;
+/** A key/value entry as Store.kvGet gives it: bytes for a blob, the parsed value for JSON. */
+export type KvValue = Uint8Array | string | number | boolean | null | KvValue[] | { [key: string]: KvValue };
 
 export interface LoadOptions {
   /** The module's bytes; skips loading dist/embedkit_core.wasm. */
@@ -346,6 +348,20 @@ export declare class Store extends Handle {
   rollback(): void;
   /** Runs fn in one transaction: committed when it returns, rolled back when it throws. */
   transaction<T>(fn: (store: Store) => T): T;
+  /** Stores `value` under (namespace, key): bytes (Uint8Array, any ArrayBuffer view or
+   * an ArrayBuffer) as a blob, anything else as JSON (JSON.stringify). Joins an open
+   * transaction. */
+  kvPut(namespace: string, key: string, value: KvValue | ArrayBufferView | ArrayBuffer): void;
+  /** The value: Uint8Array for a blob, the parsed value for JSON; NOT_FOUND if none. */
+  kvGet(namespace: string, key: string): KvValue;
+  /** Deletes (namespace, key); true if it existed. */
+  kvDelete(namespace: string, key: string): boolean;
+  /** Deletes the keys starting with `prefix` ('' = the whole namespace); how many. */
+  kvDeletePrefix(namespace: string, prefix?: string): number;
+  /** Keys starting with `prefix` in byte order; page with `after` = the last key seen. */
+  kvKeys(namespace: string, prefix?: string, options?: { after?: string | null; limit?: number }): string[];
+  /** Key -> value (as kvGet gives it) for the keys starting with `prefix`, in byte order. */
+  kvItems(namespace: string, prefix?: string): Map<string, KvValue>;
   /** Resolves when every write so far is durable (IndexedDB); at once otherwise. */
   flush(): Promise<void>;
   /** Frees the store; resolves once its writes are durable. */

@@ -637,6 +637,153 @@ export class Store extends Child {
     return result;
   }
 
+  // ---- key/value state (embedkit.h "Key/value state") ----
+  // Values that are not vectors, under (namespace, key), changed in the same
+  // transactions as the collections. `namespace` is the owner's id ("myapp").
+
+  /** Stores `value` under (namespace, key): a Uint8Array (any ArrayBuffer view, or an
+   * ArrayBuffer) as a blob of its bytes, anything else as JSON (JSON.stringify).
+   * Joins an open transaction. */
+  kvPut(namespace, key, value) {
+    const kit = this._kit;
+    const M = kit._M;
+    const p = this._p('kvPut');
+    const s = new Scratch(M);
+    try {
+      const bytes = blobBytes(value);
+      let data;
+      let length;
+      if (bytes) {
+        length = bytes.length;
+        data = s.alloc(length);
+        M.HEAPU8.set(bytes, data);
+      } else {
+        const text = jsonOf(value, 'Store.kvPut: value');
+        length = M.lengthBytesUTF8(text);
+        data = s.alloc(length + 1);
+        M.stringToUTF8(text, data, length + 1);
+      }
+      kit._check(M._ek_store_kv_put(p, s.str(namespace, 'Store.kvPut: namespace'),
+        s.str(key, 'Store.kvPut: key'), data, length, bytes ? KV_BLOB : KV_JSON));
+      this._wrote();
+    } finally {
+      s.free();
+    }
+  }
+
+  /** The value of (namespace, key): a Uint8Array for a blob, the parsed value for JSON.
+   * EmbedkitError NOT_FOUND if there is none. */
+  kvGet(namespace, key) {
+    const kit = this._kit;
+    const M = kit._M;
+    const p = this._p('kvGet');
+    const s = new Scratch(M);
+    try {
+      const ns = s.str(namespace, 'Store.kvGet: namespace');
+      const k = s.str(key, 'Store.kvGet: key');
+      const outLength = s.u32(1);
+      const outKind = s.u32(1);
+      for (;;) { // another connection may grow the value between the two calls
+        kit._check(M._ek_store_kv_get(p, ns, k, 0, 0, outLength, outKind));
+        const capacity = M.HEAPU32[outLength >> 2] + 1;
+        const buf = M._malloc(capacity);
+        if (!buf) throw jsError(Status.OUT_OF_MEMORY, `Store.kvGet: cannot allocate ${capacity} bytes`);
+        try {
+          const status = M._ek_store_kv_get(p, ns, k, buf, capacity, outLength, outKind);
+          if (status === Status.BUFFER_TOO_SMALL) continue;
+          kit._check(status);
+          const length = M.HEAPU32[outLength >> 2];
+          if (M.HEAPU32[outKind >> 2] === KV_JSON) return JSON.parse(M.UTF8ToString(buf, length));
+          return M.HEAPU8.slice(buf, buf + length);
+        } finally {
+          M._free(buf);
+        }
+      }
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Deletes (namespace, key); true if it existed. */
+  kvDelete(namespace, key) {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ek_store_kv_delete(this._p('kvDelete'),
+        s.str(namespace, 'Store.kvDelete: namespace'), s.str(key, 'Store.kvDelete: key'), out));
+      this._wrote();
+      return kit._M.HEAPU32[out >> 2] === 1;
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Deletes every key of `namespace` starting with `prefix` ('' = all of them) in one
+   * transaction; returns how many. */
+  kvDeletePrefix(namespace, prefix = '') {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.u32(1);
+      kit._check(kit._M._ek_store_kv_delete_prefix(this._p('kvDeletePrefix'),
+        s.str(namespace, 'Store.kvDeletePrefix: namespace'),
+        s.str(prefix, 'Store.kvDeletePrefix: prefix'), out));
+      this._wrote();
+      return kit._M.HEAPU32[out >> 2];
+    } finally {
+      s.free();
+    }
+  }
+
+  /** Keys of `namespace` starting with `prefix` ('' = all), in byte order.
+   * options: { after: the last key of the previous page, limit = 0 (all) }. */
+  kvKeys(namespace, prefix = '', options = {}) {
+    return this._kvList('kvKeys', namespace, prefix, options, false).map((row) => row.key);
+  }
+
+  /** Map of key -> value for the keys of `namespace` starting with `prefix`, in byte
+   * order: JSON values parsed, blobs read with kvGet (Uint8Array). */
+  kvItems(namespace, prefix = '') {
+    const items = new Map();
+    for (const { key, json } of this._kvList('kvItems', namespace, prefix, {}, true)) {
+      items.set(key, json === null ? this.kvGet(namespace, key) : JSON.parse(json));
+    }
+    return items;
+  }
+
+  // [{ key, json }] of ek_store_kv_list; json is the value's text when `values` is set
+  // and the value is JSON, else null (a blob, or values not asked for).
+  _kvList(method, namespace, prefix, options, values) {
+    const kit = this._kit;
+    const M = kit._M;
+    const p = this._p(method);
+    const s = new Scratch(M);
+    try {
+      const out = s.u32(1);
+      kit._check(M._ek_store_kv_list(p, s.str(namespace, `Store.${method}: namespace`),
+        s.str(prefix ?? '', `Store.${method}: prefix`),
+        s.str(options.after ?? null, `Store.${method}: after`),
+        u32(options.limit ?? 0, `Store.${method}: limit`), values ? 1 : 0, out));
+      const results = M.HEAPU32[out >> 2];
+      try {
+        const rows = [];
+        const ptrs = s.u32(2);
+        const score = s.alloc(4);
+        const n = M._ek_results_hit_count(results, 0) >>> 0;
+        for (let rank = 0; rank < n; ++rank) {
+          kit._check(M._ekw_results_hit(results, 0, rank, ptrs, score));
+          rows.push({ key: kit._str(M.HEAPU32[ptrs >> 2]), json: kit._str(M.HEAPU32[(ptrs >> 2) + 1]) });
+        }
+        return rows;
+      } finally {
+        M._ek_results_free(results);
+      }
+    } finally {
+      s.free();
+    }
+  }
+
   /** Resolves when every write so far is durable (IndexedDB); immediate otherwise. */
   flush() {
     return this._persistent ? this._kit.sync() : Promise.resolve();
@@ -658,6 +805,36 @@ export class Store extends Child {
   }
 }
 addDispose(Store.prototype, 'free');
+
+// ek_value_kind (embedkit.h).
+const KV_BLOB = 0;
+const KV_JSON = 1;
+
+// The bytes of a blob value (Uint8Array, another ArrayBuffer view, an ArrayBuffer),
+// or null for a value that is stored as JSON.
+function blobBytes(value) {
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  return null;
+}
+
+// JSON.stringify(value), refusing what has no JSON text (undefined, a function, a
+// symbol) or cannot be written (a BigInt, a cycle) as INVALID_ARGUMENT naming `what`.
+function jsonOf(value, what) {
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw jsError(Status.INVALID_ARGUMENT, `${what} cannot be written as JSON: ${e.message}`);
+  }
+  if (text === undefined) {
+    throw jsError(Status.INVALID_ARGUMENT,
+      `${what} cannot be written as JSON: ${typeof value} has no JSON text ` +
+      '(store null, or a Uint8Array for bytes)');
+  }
+  return text;
+}
 
 function collectionInfo(kit, out) {
   const M = kit._M;
