@@ -1,5 +1,5 @@
 // Element-wise kernels for the plugins' own inner loops (ek_kernels::axpy, axpby, mul,
-// gather, scatter): one Highway loop each, dynamic dispatch like the rest of the table.
+// gather, scatter, pair_update; the passes of bind_structured_add): one Highway loop each, dynamic dispatch like the rest of the table.
 // Each element gets a separate IEEE multiply and add, never a fused multiply-add
 // (Mul then Add, and -ffp-contract=off for the scalar tails: ISO C++ mode), so every
 // target writes the same bits as the plain loops of kernels/reference.h. That is what
@@ -88,6 +88,63 @@ void GatherT(const float* src, const uint32_t* index, float* dst, size_t n) {
   for (; i < n; ++i) dst[i] = src[index[i]];
 }
 
+// out[i] = a[i] * b[i]: the first sign diagonal of a fused binding, written to the
+// scratch instead of copying x there first.
+void MulToT(const float* a, const float* b, float* out, size_t n) {
+  const hn::ScalableTag<float> d;
+  size_t i = StoreVectors(d, out, n, [&](size_t k) HWY_ATTR {
+    return hn::Mul(hn::LoadU(d, a + k), hn::LoadU(d, b + k));
+  });
+  for (; i < n; ++i) out[i] = a[i] * b[i];
+}
+
+// acc[i] += src[index[i]] + w * x[i], in that order (the permutation, the soft term and
+// the accumulation of a bound field in one pass). The lanes are gathered by scalar
+// loads (see GatherT) into a small block, then added as vectors.
+void GatherAddT(const float* src, const uint32_t* index, const float* x, float w, float* acc, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  constexpr size_t kBlock = 64;
+  HWY_ALIGN float g[kBlock];
+  const auto vw = hn::Set(d, w);
+  size_t i = 0;
+  if (kBlock % N == 0) {
+    for (; i + kBlock <= n; i += kBlock) {
+      GatherT(src, index + i, g, kBlock);
+      for (size_t k = 0; k < kBlock; k += N) {
+        const auto bound = hn::Add(hn::Load(d, g + k), hn::Mul(vw, hn::LoadU(d, x + i + k)));
+        hn::StoreU(hn::Add(hn::LoadU(d, acc + i + k), bound), d, acc + i + k);
+      }
+    }
+  }
+  for (; i < n; ++i) acc[i] += src[index[i]] + w * x[i];
+}
+
+// e[i] += g * y[i], then y[i] += g * x[i] from the old y[i]: word2vec's pair update in
+// one pass instead of two.
+void PairUpdateT(float g, const float* x, float* y, float* e, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto vg = hn::Set(d, g);
+  size_t i = 0;
+  for (; i + 2 * N <= n; i += 2 * N) {
+    const auto y0 = hn::LoadU(d, y + i), y1 = hn::LoadU(d, y + i + N);
+    hn::StoreU(hn::Add(hn::LoadU(d, e + i), hn::Mul(vg, y0)), d, e + i);
+    hn::StoreU(hn::Add(hn::LoadU(d, e + i + N), hn::Mul(vg, y1)), d, e + i + N);
+    hn::StoreU(hn::Add(y0, hn::Mul(vg, hn::LoadU(d, x + i))), d, y + i);
+    hn::StoreU(hn::Add(y1, hn::Mul(vg, hn::LoadU(d, x + i + N))), d, y + i + N);
+  }
+  for (; i + N <= n; i += N) {
+    const auto y0 = hn::LoadU(d, y + i);
+    hn::StoreU(hn::Add(hn::LoadU(d, e + i), hn::Mul(vg, y0)), d, e + i);
+    hn::StoreU(hn::Add(y0, hn::Mul(vg, hn::LoadU(d, x + i))), d, y + i);
+  }
+  for (; i < n; ++i) {
+    e[i] += g * y[i];
+    y[i] += g * x[i];
+  }
+}
+
 // Lanes are stored in order (a hardware scatter writes overlapping lanes lowest
 // first), so with repeated indices the last one wins, as in the plain loop.
 void ScatterT(const float* src, const uint32_t* index, float* dst, size_t n) {
@@ -111,6 +168,9 @@ HWY_EXPORT(AxpbyT);
 HWY_EXPORT(MulT);
 HWY_EXPORT(GatherT);
 HWY_EXPORT(ScatterT);
+HWY_EXPORT(MulToT);
+HWY_EXPORT(GatherAddT);
+HWY_EXPORT(PairUpdateT);
 
 void Axpy(float a, const float* x, float* y, size_t n) { HWY_DYNAMIC_DISPATCH(AxpyT)(a, x, y, n); }
 void Axpby(float a, const float* x, float b, float* y, size_t n) {
@@ -123,6 +183,13 @@ void Gather(const float* src, const uint32_t* index, float* dst, size_t n) {
 void Scatter(const float* src, const uint32_t* index, float* dst, size_t n) {
   HWY_DYNAMIC_DISPATCH(ScatterT)(src, index, dst, n);
 }
+void MulTo(const float* a, const float* b, float* out, size_t n) { HWY_DYNAMIC_DISPATCH(MulToT)(a, b, out, n); }
+void GatherAdd(const float* src, const uint32_t* index, const float* x, float w, float* acc, size_t n) {
+  HWY_DYNAMIC_DISPATCH(GatherAddT)(src, index, x, w, acc, n);
+}
+void PairUpdate(float g, const float* x, float* y, float* e, size_t n) {
+  HWY_DYNAMIC_DISPATCH(PairUpdateT)(g, x, y, e, n);
+}
 
 // The table's entries are the chosen target's functions themselves (&*dispatch-table
 // entry): plugins call them on rows of about a hundred floats (doc2vec), where a
@@ -134,6 +201,7 @@ void LendElementwise(ek_kernels* t) {
   t->mul = &HWY_DYNAMIC_DISPATCH(MulT);
   t->gather = &HWY_DYNAMIC_DISPATCH(GatherT);
   t->scatter = &HWY_DYNAMIC_DISPATCH(ScatterT);
+  t->pair_update = &HWY_DYNAMIC_DISPATCH(PairUpdateT);
 }
 
 }  // namespace ek::kernels

@@ -390,6 +390,7 @@ ek_kernels MakeTable() {
   LendElementwise(&t);
   t.bind_structured = &TableBindStructured;
   t.bind_dense = &TableBindDense;
+  t.bind_structured_add = &TableBindStructuredAdd;
   return t;
 }
 }  // namespace

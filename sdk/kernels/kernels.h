@@ -107,6 +107,11 @@ void Axpby(float a, const float* x, float b, float* y, size_t n);  // y[i] = a x
 void Mul(const float* x, float* y, size_t n);                      // y[i] *= x[i]
 void Gather(const float* src, const uint32_t* index, float* dst, size_t n);   // dst[i] = src[index[i]]
 void Scatter(const float* src, const uint32_t* index, float* dst, size_t n);  // dst[index[i]] = src[i]
+void MulTo(const float* a, const float* b, float* out, size_t n);          // out[i] = a[i] * b[i]
+// acc[i] += src[index[i]] + w * x[i]; acc overlaps none of the others.
+void GatherAdd(const float* src, const uint32_t* index, const float* x, float w, float* acc, size_t n);
+// e[i] += g * y[i], then y[i] += g * x[i] (ek_kernels::pair_update); no overlaps.
+void PairUpdate(float g, const float* x, float* y, float* e, size_t n);
 
 // Sets the table's element-wise entries to the chosen target's functions (no dispatch
 // per call); only once a target has been chosen.
@@ -142,6 +147,10 @@ ek_status TableBindStructured(const float* signs, size_t rounds, const uint32_t*
                               size_t count, size_t n, uint32_t transpose);
 ek_status TableBindDense(const float* m, size_t n, const float* v, size_t count, float* out,
                          uint32_t transpose);
+// ek_kernels::bind_structured_add: acc += (forward role) x + w x in one pass over acc,
+// bit for bit the copy, bind_structured, axpy(w, x), axpy(1, ., acc) it replaces.
+ek_status TableBindStructuredAdd(const float* signs, size_t rounds, const uint32_t* perm, const float* x,
+                                 float w, float* acc, size_t n);
 inline constexpr size_t kDenseBatchMinCount = 8;
 
 // The ek_kernels table of the CPU backend (pointers to the functions above).

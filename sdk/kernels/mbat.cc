@@ -37,6 +37,23 @@ void BindOne(const StructuredRole& r, float* v, size_t n, bool transpose, float*
   }
 }
 
+// acc += (forward role) x + w x without writing x: the first sign diagonal reads x into
+// the scratch, the permutation reads the scratch into the accumulation. Each element
+// sees the multiplies and adds of the step-by-step binding, so the bits are the same.
+void BindAddOne(const StructuredRole& r, const float* x, float w, float* acc, size_t n, float* scratch) {
+  const float* bound = x;
+  for (size_t k = 0; k < r.rounds; ++k) {
+    if (k == 0) {
+      MulTo(r.signs, x, scratch, n);
+    } else {
+      Mul(r.signs + k * n, scratch, n);
+    }
+    Fwht(scratch, n);
+    bound = scratch;
+  }
+  GatherAdd(bound, r.perm, x, w, acc, n);
+}
+
 // n floats of scratch for the calling thread, kept between calls: plugins bind one
 // vector at a time in their hot loop (count 1), where an allocation per call costs
 // more than the binding. Grows (and may throw std::bad_alloc) when n grows.
@@ -103,6 +120,21 @@ ek_status TableBindStructured(const float* signs, size_t rounds, const uint32_t*
   }
   const StructuredRole role{signs, rounds, perm};
   for (size_t j = 0; j < count; ++j) BindOne(role, v + j * n, n, transpose != 0, scratch);
+  return EK_OK;
+}
+
+ek_status TableBindStructuredAdd(const float* signs, size_t rounds, const uint32_t* perm, const float* x,
+                                 float w, float* acc, size_t n) {
+  if ((n & (n - 1)) != 0) return EK_ERR_INVALID_ARGUMENT;
+  if (n == 0) return EK_OK;
+  if (!x || !acc || !perm || (rounds > 0 && !signs)) return EK_ERR_INVALID_ARGUMENT;
+  float* scratch = nullptr;
+  try {
+    scratch = ThreadScratch(n);
+  } catch (...) {
+    return EK_ERR_OUT_OF_MEMORY;
+  }
+  BindAddOne(StructuredRole{signs, rounds, perm}, x, w, acc, n, scratch);
   return EK_OK;
 }
 

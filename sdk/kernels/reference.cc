@@ -118,6 +118,23 @@ void Gather(const float* src, const uint32_t* index, float* dst, size_t n) {
 void Scatter(const float* src, const uint32_t* index, float* dst, size_t n) {
   for (size_t i = 0; i < n; ++i) dst[index[i]] = src[i];
 }
+void PairUpdate(float g, const float* x, float* y, float* e, size_t n) {
+  for (size_t i = 0; i < n; ++i) e[i] += g * y[i];
+  for (size_t i = 0; i < n; ++i) y[i] += g * x[i];
+}
+// Step by step as the plugin bound a field before the fused entry: b = x, the forward
+// role applied to b, b += w x, acc += b.
+void BindStructuredAdd(const float* signs, size_t rounds, const uint32_t* perm, const float* x, float w,
+                       float* acc, size_t n) {
+  std::vector<float> b(x, x + n), permuted(n);
+  for (size_t k = 0; k < rounds; ++k) {
+    Mul(signs + k * n, b.data(), n);
+    Fwht(b.data(), n);
+  }
+  Gather(b.data(), perm, permuted.data(), n);
+  Axpy(w, x, permuted.data(), n);
+  Axpy(1.0f, permuted.data(), acc, n);
+}
 
 // The BPR step in double, one triple after another (rows rounded to float after each
 // triple, as the table's step stores them).

@@ -32,6 +32,12 @@ void Axpby(float a, const float* x, float b, float* y, size_t n);
 void Mul(const float* x, float* y, size_t n);
 void Gather(const float* src, const uint32_t* index, float* dst, size_t n);
 void Scatter(const float* src, const uint32_t* index, float* dst, size_t n);
+// e += g y, then y += g x (ek_kernels::pair_update).
+void PairUpdate(float g, const float* x, float* y, float* e, size_t n);
+// acc += (forward structured role) x + w x (ek_kernels::bind_structured_add), step by
+// step through the twins above; n a power of two.
+void BindStructuredAdd(const float* signs, size_t rounds, const uint32_t* perm, const float* x, float w,
+                       float* acc, size_t n);
 
 // The BPR step (ek_kernels::bpr_step) in double, triple after triple: same refusals
 // (NaN, nothing written), same updates; out_reverse may be NULL.

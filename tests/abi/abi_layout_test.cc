@@ -24,13 +24,15 @@ EK_OFFSET(ek_plugin_descriptor, create, 56, 32);
 EK_OFFSET(ek_plugin_descriptor, get_extension, 72, 40);
 EK_LAYOUT(ek_encoder_ext, 24, 12);
 EK_OFFSET(ek_encoder_ext, encode, 16, 8);
-EK_LAYOUT(ek_kernels, 184, 92);
+EK_LAYOUT(ek_kernels, 200, 100);
 EK_OFFSET(ek_kernels, dot, 24, 12);
 EK_OFFSET(ek_kernels, top_k, 112, 56);
 EK_OFFSET(ek_kernels, bpr_step, 120, 60);
 EK_OFFSET(ek_kernels, axpy, 128, 64);  // ABI 1.1: element-wise entries and MBAT binding
 EK_OFFSET(ek_kernels, scatter, 160, 80);
 EK_OFFSET(ek_kernels, bind_dense, 176, 88);
+EK_OFFSET(ek_kernels, bind_structured_add, 184, 92);  // ABI 1.1: fused passes
+EK_OFFSET(ek_kernels, pair_update, 192, 96);
 EK_LAYOUT(ek_bpr_triple, 20, 20);
 EK_LAYOUT(ek_bpr_params, 104, 72);
 EK_OFFSET(ek_bpr_params, p, 16, 16);

@@ -150,6 +150,17 @@ typedef struct ek_kernels {
                                float* v, size_t count, size_t n, uint32_t transpose);
   ek_status (*bind_dense)(const float* m, size_t n, const float* v, size_t count, float* out,
                           uint32_t transpose);
+  /* Added in ABI 1.1 after bind_dense (check struct_size before use): fused passes for
+   * the hot loops of vsa_json and doc2vec, the bits of the separate entries they replace.
+   * bind_structured_add: acc[i] += (M x)[i] + w * x[i] with M the forward structured
+   * role of bind_structured, i.e. the bits of copying x to b, bind_structured(b),
+   * axpy(w, x, b), axpy(1, b, acc); x is left unchanged and must not overlap acc; the
+   * same refusals as bind_structured (nothing written). [thread-safe] */
+  ek_status (*bind_structured_add)(const float* signs, size_t rounds, const uint32_t* perm,
+                                   const float* x, float w, float* acc, size_t n);
+  /* pair_update: e[i] += g * y[i], then y[i] += g * x[i] (from the old y[i]): the bits
+   * of axpy(g, y, e) followed by axpy(g, x, y); no two of x, y, e overlap. */
+  void (*pair_update)(float g, const float* x, float* y, float* e, size_t n);
 } ek_kernels;
 
 /* ---- Host vtable -------------------------------------------------------------------

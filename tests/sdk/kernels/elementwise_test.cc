@@ -76,6 +76,61 @@ TEST(Elementwise, EveryTargetWritesTheBitsOfTheScalarTwin) {
   });
 }
 
+// The fused entries against their twins and against the separate entries they replace
+// (what vsa_json and doc2vec called before), bit for bit on every target.
+TEST(Elementwise, FusedEntriesWriteTheBitsOfTheStepsTheyReplace) {
+  ForEachTarget([] {
+    for (size_t n : kLengths) {
+      const auto x = RandomVector(n, uint32_t(n + 4)), y0 = RandomVector(n, uint32_t(n + 5));
+      const auto e0 = RandomVector(n, uint32_t(n + 6));
+      auto yw = y0, ew = e0, yg = y0, eg = e0, ys = y0, es = e0;
+      ref::PairUpdate(1.0f / 3, x.data(), yw.data(), ew.data(), n);
+      ek::kernels::PairUpdate(1.0f / 3, x.data(), yg.data(), eg.data(), n);
+      ek::kernels::Axpy(1.0f / 3, ys.data(), es.data(), n);
+      ek::kernels::Axpy(1.0f / 3, x.data(), ys.data(), n);
+      ExpectSameBits(yw, yg, "pair_update y", n);
+      ExpectSameBits(ew, eg, "pair_update e", n);
+      ExpectSameBits(ys, yg, "pair_update y vs two axpy", n);
+      ExpectSameBits(es, eg, "pair_update e vs two axpy", n);
+    }
+    for (size_t n : {size_t{1}, size_t{2}, size_t{8}, size_t{64}, size_t{128}, size_t{1024}}) {
+      for (size_t rounds : {size_t{0}, size_t{1}, size_t{3}}) {
+        const float s = 1.0f / std::sqrt(float(n));
+        auto signs = RandomVector(rounds * n, uint32_t(n + rounds));
+        for (float& v : signs) v = v < 0 ? -s : s;
+        const auto perm = Permutation(n, uint32_t(n + 7));
+        const auto x = RandomVector(n, uint32_t(n + 8)), acc0 = RandomVector(n, uint32_t(n + 9));
+        auto want = acc0, got = acc0, steps = acc0, xg = x, b = x;
+        ref::BindStructuredAdd(signs.data(), rounds, perm.data(), x.data(), 0.25f, want.data(), n);
+        ASSERT_EQ(EK_OK, ek::kernels::TableBindStructuredAdd(signs.data(), rounds, perm.data(), xg.data(), 0.25f,
+                                                             got.data(), n));
+        ASSERT_EQ(EK_OK, ek::kernels::TableBindStructured(signs.data(), rounds, perm.data(), b.data(), 1, n, 0));
+        ek::kernels::Axpy(0.25f, x.data(), b.data(), n);
+        ek::kernels::Axpy(1.0f, b.data(), steps.data(), n);
+        ExpectSameBits(want, got, "bind_structured_add", n);
+        ExpectSameBits(steps, got, "bind_structured_add vs bind_structured + two axpy", n);
+        ExpectSameBits(x, xg, "bind_structured_add's x", n);
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+    }
+  });
+}
+
+TEST(Elementwise, FusedBindingRefusesWhatBindStructuredRefuses) {
+  const std::vector<float> signs(8, 0.5f), x(8, 1.0f);
+  const auto perm = Permutation(8, 1);
+  std::vector<float> acc(12, 2.0f);
+  const auto untouched = acc;
+  using ek::kernels::TableBindStructuredAdd;
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, TableBindStructuredAdd(signs.data(), 1, perm.data(), x.data(), 1, acc.data(), 12));
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, TableBindStructuredAdd(nullptr, 1, perm.data(), x.data(), 1, acc.data(), 8));
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, TableBindStructuredAdd(signs.data(), 1, nullptr, x.data(), 1, acc.data(), 8));
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, TableBindStructuredAdd(signs.data(), 1, perm.data(), nullptr, 1, acc.data(), 8));
+  EXPECT_EQ(EK_ERR_INVALID_ARGUMENT, TableBindStructuredAdd(signs.data(), 1, perm.data(), x.data(), 1, nullptr, 8));
+  EXPECT_EQ(untouched, acc);
+  EXPECT_EQ(EK_OK, TableBindStructuredAdd(nullptr, 1, nullptr, nullptr, 1, nullptr, 0));
+}
+
 TEST(Elementwise, ZeroLengthTouchesNothing) {
   ForEachTarget([] {
     // NULL pointers with n = 0: nothing may be read or written.
@@ -154,6 +209,17 @@ TEST(Elementwise, TheKernelTableLendsThem) {
   EXPECT_EQ((std::vector<float>{6, 4, 5}), g);
   t->scatter(x.data(), idx.data(), s.data(), 3);
   EXPECT_EQ((std::vector<float>{5, 6, 4}), s);
+  ASSERT_GE(t->struct_size, offsetof(ek_kernels, pair_update) + sizeof(t->pair_update));
+  std::vector<float> e{1, 1, 1};
+  t->pair_update(2.0f, x.data(), y.data(), e.data(), 3);  // e += 2 y, then y += 2 x
+  EXPECT_EQ((std::vector<float>{-39, -69, -107}), e);
+  EXPECT_EQ((std::vector<float>{-12, -25, -42}), y);
+  // One round of +-1/2 signs at n = 4 and the identity permutation: H (s x) + 0 x.
+  const std::vector<float> ones{0.5f, 0.5f, 0.5f, 0.5f}, v{1, 2, 3, 4};
+  const std::vector<uint32_t> id{0, 1, 2, 3};
+  std::vector<float> acc(4, 0.0f);
+  ASSERT_EQ(EK_OK, t->bind_structured_add(ones.data(), 1, id.data(), v.data(), 0.0f, acc.data(), 4));
+  EXPECT_EQ((std::vector<float>{5, -1, -2, 0}), acc);
 }
 
 }  // namespace
