@@ -151,7 +151,11 @@ demo_json() {
   ek json probe --db "$store" --collection countries --id JPN --path region -k 3
   "$BIN" --json json probe --db "$store" --collection countries --id JPN --path region -k 1 |
     grep -q '"value":"Asia"' || fail "json probe: JPN region should decode to Asia"
-  report json "250 countries -> 1024-d vectors in $store; nearest to a Nordic query: $top; JPN.region decodes to Asia"
+  say "the plugin's own state: its encoder configuration, in the store's key/value state"
+  ek store kv list "$store" embedkit.vsa_json
+  "$BIN" --json store kv get "$store" embedkit.vsa_json countries/config | grep -q '"dim":1024' ||
+    fail "store kv: embedkit.vsa_json countries/config should hold the encoding's dim 1024"
+  report json "250 countries -> 1024-d vectors in $store; nearest to a Nordic query: $top; JPN.region decodes to Asia; its config read back by store kv"
 }
 
 # ../shared/data (read in place, never copied): the text, schema and rec sections use

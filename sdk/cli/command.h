@@ -53,6 +53,11 @@ const Command& StoreCreateCommand();
 const Command& StoreImportCommand();
 const Command& StoreSearchCommand();
 const Command& StoreInfoCommand();
+const Command& StoreKvListCommand();  // cmd_store_kv.cc (key/value state)
+const Command& StoreKvGetCommand();
+const Command& StoreKvPutCommand();
+const Command& StoreKvDeleteCommand();
+const Command& StoreKvDeletePrefixCommand();
 const Command& RecTrainCommand();
 const Command& RecRecommendCommand();
 const Command& RecForgetCommand();

@@ -11,6 +11,8 @@ namespace ek::cli {
 std::span<const Command> AllCommands() {
   static const std::array kCommands = {
       StoreCreateCommand(), StoreImportCommand(), StoreSearchCommand(), StoreInfoCommand(),
+      StoreKvListCommand(), StoreKvGetCommand(), StoreKvPutCommand(), StoreKvDeleteCommand(),
+      StoreKvDeletePrefixCommand(),
       JsonEncodeCommand(),  JsonSearchCommand(),  JsonProbeCommand(),  VersionCommand(),
       RecTrainCommand(),    RecRecommendCommand(), RecForgetCommand(), RecEvalCommand(),
       ClassifyFitCommand(), ClassifyPredictCommand(), ClassifyEvalCommand(),

@@ -121,6 +121,8 @@ class Fixture:
              "--vectors", p("v.f32"), "--records", p("r.jsonl")],
             ["json", "encode", p("people.ndjson"), "--db", p("j.db"), "-c", "people",
              "--id-field", "name", "--dim", "256"],
+            ["store", "kv", "put", p("kv.db"), "app", "bytes", "--blob", p("v.f32")],
+            ["store", "kv", "put", p("kv.db"), "app", "json", "--value", "[1,2]"],
             ["rec", "train", p("rec.db"), "-i", p("rec.tsv"), "--config",
              '{"dim":8,"epochs":3,"text_dim":0}'],
             ["classify", "fit", "-l", p("labels.json"), "-d", p("docs.jsonl"), "-s", p("c.db"),
@@ -170,6 +172,28 @@ class Fixture:
             "store info": [
                 ["store", "info", p("s.db")],
                 ["store", "info", missing],
+            ],
+            "store kv list": [
+                ["store", "kv", "list", p("j.db"), "embedkit.vsa_json"],
+                ["store", "kv", "list", p("kv.db"), "app", "--limit", "1"],
+                ["store", "kv", "list", missing, "app"],
+            ],
+            "store kv get": [
+                ["store", "kv", "get", p("j.db"), "embedkit.vsa_json", "people/config"],
+                ["store", "kv", "get", p("kv.db"), "app", "bytes"],
+                ["store", "kv", "get", p("kv.db"), "app", "absent"],
+            ],
+            "store kv put": [
+                ["store", "kv", "put", p("kv.db"), "app", "q\"uo\\te", "--value", '{"k":"\u00e9"}'],
+                ["store", "kv", "put", p("kv.db"), "app", "k", "--value", "{"],
+            ],
+            "store kv delete": [
+                ["store", "kv", "delete", p("kv.db"), "app", "k"],
+                ["store", "kv", "delete", missing, "app", "k"],
+            ],
+            "store kv delete-prefix": [
+                ["store", "kv", "delete-prefix", p("kv.db"), "app", "q"],
+                ["store", "kv", "delete-prefix", p("kv.db"), "ek.x", ""],
             ],
             "json encode": [
                 ["json", "encode", p("people.ndjson"), "--db", p("j2.db"), "-c", "people",
