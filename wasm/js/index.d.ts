@@ -349,9 +349,9 @@ export declare class Store extends Handle {
   /** Runs fn in one transaction: committed when it returns, rolled back when it throws. */
   transaction<T>(fn: (store: Store) => T): T;
   /** Stores `value` under (namespace, key): bytes (Uint8Array, any ArrayBuffer view or
-   * an ArrayBuffer) as a blob, anything else as JSON (JSON.stringify). Joins an open
-   * transaction. */
-  kvPut(namespace: string, key: string, value: KvValue | ArrayBufferView | ArrayBuffer): void;
+   * an ArrayBuffer) as a blob, anything else as JSON (JSON.stringify; INVALID_ARGUMENT
+   * for undefined, a BigInt or a cycle). Joins an open transaction. */
+  kvPut(namespace: string, key: string, value: unknown): void;
   /** The value: Uint8Array for a blob, the parsed value for JSON; NOT_FOUND if none. */
   kvGet(namespace: string, key: string): KvValue;
   /** Deletes (namespace, key); true if it existed. */
