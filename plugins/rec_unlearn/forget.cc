@@ -195,6 +195,15 @@ std::string LedgerJson(const ek_forget_request* req, const ForgetSet& f, const c
          ",\"sha256\":\"" + f.digest + "\"}";
 }
 
+// "req-<n>" for the next request, n = requests + 1, past any n the ledger already
+// has: a store whose meta lost its count (a retrain saved over the model before
+// SaveAll kept it) still has every earlier entry, and none is overwritten.
+std::string NextRequestId(Instance* s) {
+  std::string id = "req-" + std::to_string(s->requests + 1);
+  while (s->store && LedgerHas(s->host, s->store, s->name, id)) id = "req-" + std::to_string(++s->requests + 1);
+  return id;
+}
+
 }  // namespace
 
 void ForgetRequest(Instance* s, const ek_forget_request* req, ek_forget_report* report) {
@@ -203,7 +212,7 @@ void ForgetRequest(Instance* s, const ek_forget_request* req, ek_forget_report* 
   if (req->options_json) ReadUnlearnConfig(s->host, req->options_json, std::strlen(req->options_json), &cfg);
   const ForgetSet f = ResolveForgetSet(s, req);
   const std::string rid = req->request_id ? std::string(CheckId(req->request_id, "request->request_id", 0))
-                                          : "req-" + std::to_string(s->requests + 1);
+                                          : NextRequestId(s);
   const std::string started = NowJson();
   // One store transaction for the whole request: the data leaves the store and the
   // training set, the parameters are updated, the ledger records it; a crash or a

@@ -101,6 +101,10 @@ void WriteMeta(const ek_host* h, ek_store* store, const std::string& name, const
   KvPut(h, store, MetaKey(name), json);
 }
 
+bool LedgerHas(const ek_host* h, ek_store* store, const std::string& name, const std::string& id) {
+  return KvGet(h, store, LedgerKey(name, id)).has_value();
+}
+
 void WriteLedgerEntry(const ek_host* h, ek_store* store, const std::string& name, const std::string& id,
                       const std::string& json) {
   KvPut(h, store, LedgerKey(name, id), json);

@@ -38,6 +38,9 @@ void UpgradeOldLayout(const ek_host* h, ek_store* store, const std::string& name
 
 void WriteMeta(const ek_host* h, ek_store* store, const std::string& name, const std::string& json);
 
+// Whether model `name`'s ledger has an entry for request `id` (read by its key).
+bool LedgerHas(const ek_host* h, ek_store* store, const std::string& name, const std::string& id);
+
 // Records forget request `id` (its JSON entry), marked pending while its status is
 // "pending" or "cancelled".
 void WriteLedgerEntry(const ek_host* h, ek_store* store, const std::string& name, const std::string& id,

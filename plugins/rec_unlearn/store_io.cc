@@ -27,6 +27,12 @@ std::string ProjectionRowId(uint32_t f) {
   return id;
 }
 
+double MetaDouble(const ek_host* h, const std::string& json, const char* key, double fallback) {
+  double v = fallback;
+  CheckHost(h, h->config_double(h, json.data(), json.size(), key, fallback, &v), std::string("reading '") + key + "'");
+  return v;
+}
+
 // ---- save ---------------------------------------------------------------------------------
 
 // One embedding table (users or items) into its collection: the rows that differ
@@ -104,6 +110,17 @@ void SaveItemFeatures(Instance* s) {
   feats.DeleteOthers(std::unordered_set<std::string>(ids.begin(), ids.end()));
 }
 
+// A full save over a model the store already holds (a retrain by another instance)
+// keeps that model's ledger, the audit trail of what was forgotten under this name,
+// and goes on with its request numbers, so that the next generated id cannot be one
+// of its entries; its pending requests stay counted, as load would count them.
+void ContinueStoredLedger(Instance* s) {
+  const std::optional<ModelState> stored = ReadModelState(s->host, s->store, s->name);
+  if (!stored) return;
+  s->requests = std::max(s->requests, uint64_t(MetaDouble(s->host, stored->meta_json, "requests", 0)));
+  s->pending = std::max(s->pending, stored->pending);
+}
+
 }  // namespace
 
 std::string PairId(const Data& d, uint32_t u, uint32_t i) { return d.user_ids[u] + '\x1f' + d.item_ids[i]; }
@@ -125,6 +142,7 @@ void SaveModel(Instance* s, const Model* before) {
 
 void SaveAll(Instance* s) {
   UpgradeOldLayout(s->host, s->store, s->name);
+  ContinueStoredLedger(s);
   SaveInteractions(s);
   SaveItemFeatures(s);
   SaveModel(s);
@@ -153,12 +171,6 @@ void DeleteStoredInteractions(Instance* s, const std::vector<std::pair<uint32_t,
 // ---- load ---------------------------------------------------------------------------------
 
 namespace {
-
-double MetaDouble(const ek_host* h, const std::string& json, const char* key, double fallback) {
-  double v = fallback;
-  CheckHost(h, h->config_double(h, json.data(), json.size(), key, fallback, &v), std::string("reading '") + key + "'");
-  return v;
-}
 
 // The model's shape as its meta record holds it, checked.
 struct StoredShape {

@@ -444,6 +444,72 @@ TEST(RecUnlearn, ACancelledRequestIsFoundByItsPendingKey) {
   ek_store_free(store);
 }
 
+std::string KvValue(ek_store* store, const std::string& key) {
+  char value[512] = {};
+  size_t length = 0;
+  EXPECT_EQ(ek_store_kv_get(store, kRecNamespace, key.c_str(), value, sizeof value - 1, &length, nullptr), EK_OK)
+      << key << ": " << ek_last_error();
+  return value;
+}
+
+// Training a new instance and saving it over a stored model keeps that model's ledger
+// and goes on numbering its requests: the next forget is req-2, and req-1 (the
+// earlier instance's request) is still the entry it wrote.
+TEST(RecUnlearn, RetrainingOverAStoredModelKeepsItsLedgerAndRequestNumbers) {
+  Ctx c(1);
+  ek_store* store = nullptr;
+  ASSERT_EQ(ek_store_open(c.ctx, ":memory:", nullptr, &store), EK_OK) << ek_last_error();
+  ek_forget_report first{};
+  {
+    h::Rec r(c.ctx, kSmall);
+    r.Add(Synthetic());
+    r.Train();
+    ASSERT_EQ(r.rec()->save(r.self(), store, "shop"), EK_OK) << r.error();
+    ASSERT_EQ(r.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"user-5"}, {}, 0, nullptr, &first), EK_OK) << r.error();
+    ASSERT_STREQ(first.request_id, "req-1");
+  }
+  const std::string first_entry = KvValue(store, "shop/ledger/req-1");
+  h::Rec again(c.ctx, kSmall);
+  again.Add(Synthetic());
+  again.Train();
+  ASSERT_EQ(again.rec()->save(again.self(), store, "shop"), EK_OK) << again.error();
+  EXPECT_TRUE(Contains(KvValue(store, "shop/meta"), "\"requests\":1,")) << KvValue(store, "shop/meta");
+  ek_forget_report next{};
+  ASSERT_EQ(again.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"user-6"}, {}, 0, nullptr, &next), EK_OK) << again.error();
+  EXPECT_STREQ(next.request_id, "req-2");
+  EXPECT_EQ(KvValue(store, "shop/ledger/req-1"), first_entry);
+  EXPECT_TRUE(Contains(first_entry, std::string("\"sha256\":\"") + first.digest)) << first_entry;
+  EXPECT_TRUE(Contains(KvValue(store, "shop/ledger/req-2"), std::string("\"sha256\":\"") + next.digest));
+  ek_store_free(store);
+}
+
+// A store where such a retrain already reset the meta's count (written before the fix):
+// the generated id steps past the entries the ledger has instead of overwriting req-1.
+TEST(RecUnlearn, AGeneratedRequestIdNeverOverwritesALedgerEntry) {
+  Ctx c(1);
+  ek_store* store = nullptr;
+  ASSERT_EQ(ek_store_open(c.ctx, ":memory:", nullptr, &store), EK_OK) << ek_last_error();
+  h::Rec r(c.ctx, kSmall);
+  r.Add(Synthetic());
+  r.Train();
+  ASSERT_EQ(r.rec()->save(r.self(), store, "shop"), EK_OK) << r.error();
+  ek_forget_report rep{};
+  ASSERT_EQ(r.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"user-5"}, {}, 0, nullptr, &rep), EK_OK) << r.error();
+  const std::string first_entry = KvValue(store, "shop/ledger/req-1");
+  std::string meta = KvValue(store, "shop/meta");
+  const size_t at = meta.find("\"requests\":1,");
+  ASSERT_NE(at, std::string::npos) << meta;
+  meta.replace(at, 13, "\"requests\":0,");
+  ASSERT_EQ(ek_store_kv_put(store, kRecNamespace, "shop/meta", meta.data(), meta.size(), EK_VALUE_JSON), EK_OK);
+  h::Rec loaded(c.ctx, "{}");
+  ASSERT_EQ(loaded.rec()->load(loaded.self(), store, "shop"), EK_OK) << loaded.error();
+  ASSERT_EQ(loaded.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"user-6"}, {}, 0, nullptr, &rep), EK_OK) << loaded.error();
+  EXPECT_STREQ(rep.request_id, "req-2");
+  EXPECT_EQ(KvValue(store, "shop/ledger/req-1"), first_entry);
+  EXPECT_TRUE(Contains(KvValue(store, "shop/meta"), "\"requests\":2,")) << KvValue(store, "shop/meta");
+  ek_store_free(store);
+}
+
 // ---- MovieLens 100K -----------------------------------------------------------------------
 
 struct Ml {
