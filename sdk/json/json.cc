@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "json/diagnose.h"
+#include "json/dom.h"
 
 namespace ek::json {
 
@@ -20,6 +21,8 @@ size_t FirstNonSpace(std::string_view text) {
     ++i;
   return i;
 }
+
+}  // namespace
 
 const char* TypeName(simdjson::dom::element_type t) {
   using T = simdjson::dom::element_type;
@@ -35,6 +38,8 @@ const char* TypeName(simdjson::dom::element_type t) {
   }
   return "an unknown value";
 }
+
+namespace {
 
 // "<reason> at byte <offset>" for a text simdjson rejected with `code`.
 std::string DescribeFailure(std::string_view text, simdjson::error_code code) {
@@ -56,8 +61,8 @@ std::string TooLarge(std::string_view text) {
          std::to_string(kMaxDocumentBytes) + " bytes";
 }
 
-// The parser for `text`: this thread's for small texts, else `local` (freed by the
-// caller's scope), so no thread keeps the buffers of a big document.
+}  // namespace
+
 simdjson::dom::parser& ParserFor(std::string_view text, std::optional<simdjson::dom::parser>& local) {
   if (text.size() > kThreadParserBytes) return local.emplace();
   thread_local simdjson::dom::parser parser;
@@ -71,9 +76,6 @@ simdjson::simdjson_result<simdjson::dom::element> Parse(simdjson::dom::parser& p
   return parser.parse(text.empty() ? "" : text.data(), text.size(), true);
 }
 
-// Parses `text` with `parser`; the object is valid until its next parse. Throws
-// EK_ERR_LIMIT beyond kMaxDocumentBytes, EK_ERR_PARSE (with the offset) unless it is
-// one object.
 simdjson::dom::object ParseObject(simdjson::dom::parser& parser, std::string_view text,
                                   std::string_view what) {
   if (text.size() > kMaxDocumentBytes) Fail(EK_ERR_LIMIT, std::string(what) + ": " + TooLarge(text));
@@ -96,21 +98,6 @@ bool AsDouble(simdjson::dom::element e, double* out) {
     default: return false;
   }
 }
-
-bool ScalarEquals(simdjson::dom::element e, const Scalar& want) {
-  using T = simdjson::dom::element_type;
-  const T type = e.type();
-  if (std::holds_alternative<Null>(want)) return type == T::NULL_VALUE;
-  if (const bool* b = std::get_if<bool>(&want)) return type == T::BOOL && bool(e) == *b;
-  if (const double* d = std::get_if<double>(&want)) {
-    double v;
-    return AsDouble(e, &v) && v == *d;
-  }
-  const std::string& s = std::get<std::string>(want);
-  return type == T::STRING && std::string_view(e) == s;
-}
-
-}  // namespace
 
 void ValidateObject(std::string_view text, std::string_view what) {
   std::optional<simdjson::dom::parser> local;
@@ -145,54 +132,6 @@ std::optional<Diagnosis> CheckValue(std::string_view text, size_t max_depth) {
 }
 
 bool IsValidUtf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
-
-std::vector<FieldEquals> ParseEqualityFilter(std::string_view text) {
-  std::optional<simdjson::dom::parser> local;
-  simdjson::dom::object object = ParseObject(ParserFor(text, local), text, "filter");
-  std::vector<FieldEquals> out;
-  for (auto field : object) {
-    using T = simdjson::dom::element_type;
-    FieldEquals f;
-    f.key = std::string(field.key);
-    const simdjson::dom::element v = field.value;
-    switch (v.type()) {
-      case T::NULL_VALUE: f.value = Null{}; break;
-      case T::BOOL: f.value = bool(v); break;
-      case T::INT64:
-      case T::UINT64:
-      case T::DOUBLE: {
-        double d = 0;
-        AsDouble(v, &d);
-        f.value = d;
-        break;
-      }
-      case T::STRING: f.value = std::string(std::string_view(v)); break;
-      case T::ARRAY:
-      case T::OBJECT:
-        Fail(EK_ERR_INVALID_ARGUMENT,
-             "filter: value of '" + f.key + "' is " + TypeName(v.type()) +
-                 "; only strings, numbers, booleans and null can be matched");
-    }
-    out.push_back(std::move(f));
-  }
-  return out;
-}
-
-bool MatchesFilter(std::string_view metadata_json, const std::vector<FieldEquals>& filter) {
-  if (metadata_json.size() > kMaxDocumentBytes) return false;
-  std::optional<simdjson::dom::parser> local;
-  simdjson::dom::element root;
-  if (Parse(ParserFor(metadata_json, local), metadata_json).get(root) != simdjson::SUCCESS)
-    return false;
-  simdjson::dom::object object;
-  if (root.get(object) != simdjson::SUCCESS) return false;
-  for (const FieldEquals& f : filter) {
-    simdjson::dom::element v;
-    if (object.at_key(f.key).get(v) != simdjson::SUCCESS) return false;
-    if (!ScalarEquals(v, f.value)) return false;
-  }
-  return true;
-}
 
 // ---- Config -----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-// simdjson helpers shared by the SDK (configuration, metadata, filters).
+// simdjson helpers shared by the SDK (configuration, metadata); filters are in filter.h.
 //
 // Every parse is done by simdjson (DOM API, one parser per thread). When simdjson
 // rejects a text, the grammar pass of diagnose.h names the first offending construct
@@ -13,7 +13,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "json/diagnose.h"
@@ -53,26 +52,6 @@ std::optional<Diagnosis> CheckValue(std::string_view text, size_t max_depth);
 
 // True if `text` is valid UTF-8 (simdjson's validator).
 bool IsValidUtf8(std::string_view text);
-
-// A scalar JSON value for equality filters. Numbers compare as double.
-struct Null {};
-using Scalar = std::variant<Null, bool, double, std::string>;
-
-struct FieldEquals {
-  std::string key;
-  Scalar value;
-};
-
-// Parses a flat filter object {"key": scalar, ...}. Malformed JSON or a non-object
-// throws EK_ERR_PARSE (with the byte offset); objects/arrays as values are rejected
-// with EK_ERR_INVALID_ARGUMENT. A key given twice must match both values.
-std::vector<FieldEquals> ParseEqualityFilter(std::string_view text);
-
-// True if `metadata_json` (an object) has every field of `filter` with an equal value
-// (same JSON type; numbers compared as double; a key that occurs twice in the
-// metadata is looked up at its first occurrence). Malformed or non-object metadata
-// matches nothing; an empty filter matches every object.
-bool MatchesFilter(std::string_view metadata_json, const std::vector<FieldEquals>& filter);
 
 // Reads a configuration object into simple typed lookups (for context and plugins).
 // The constructor throws EK_ERR_PARSE unless `text` is a JSON object. Getters look up

@@ -24,6 +24,7 @@
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "json/filter.h"
 #include "json/json.h"
 #include "store/kv.h"
 #include "store/quote.h"
@@ -245,10 +246,10 @@ struct Snapshot {
     masks.clear();
   }
 
-  // The row_allowed mask for `filter` (parsed from `text`); computed once per
+  // The row_allowed mask for `filter` (compiled from `text`); computed once per
   // contents version and cached. Caller holds `mu` shared.
   std::shared_ptr<const std::vector<uint8_t>> Mask(std::string_view text,
-                                                   const std::vector<json::FieldEquals>& filter,
+                                                   const json::Filter& filter,
                                                    ThreadPool* pool) const {
     {
       std::lock_guard<std::mutex> lock(masks_mu);
@@ -263,7 +264,7 @@ struct Snapshot {
     auto mask = std::make_shared<std::vector<uint8_t>>(rows());
     ParallelFor(pool, rows(), 512, [&](size_t begin, size_t end) {
       for (size_t r = begin; r < end; ++r) {
-        (*mask)[r] = metadata[r] && json::MatchesFilter(*metadata[r], filter) ? 1 : 0;
+        (*mask)[r] = metadata[r] && filter.Matches(*metadata[r]) ? 1 : 0;
       }
     });
     std::lock_guard<std::mutex> lock(masks_mu);
@@ -1267,8 +1268,8 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
                                       std::to_string(kMaxK));
   if (n_queries > 0 && !queries)
     Fail(EK_ERR_INVALID_ARGUMENT, "queries is NULL with " + std::to_string(n_queries) + " rows");
-  std::vector<json::FieldEquals> filter;
-  if (!filter_json.empty()) filter = json::ParseEqualityFilter(filter_json);
+  std::optional<json::Filter> filter;
+  if (!filter_json.empty()) filter = json::Filter::Compile(filter_json);
 
   std::shared_ptr<Snapshot> s;
   {
@@ -1290,7 +1291,7 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
   const size_t rows = s->rows();
   if (rows == 0) return out;
   std::shared_ptr<const std::vector<uint8_t>> mask;
-  if (!filter.empty()) mask = s->Mask(filter_json, filter, pool_);
+  if (filter && !filter->MatchesEverything()) mask = s->Mask(filter_json, *filter, pool_);
 
   std::vector<uint32_t> hit_rows(n_queries * k);
   std::vector<float> hit_scores(n_queries * k);

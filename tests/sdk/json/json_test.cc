@@ -107,65 +107,6 @@ TEST(Utf8, Validates) {
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // encoded surrogate
 }
 
-TEST(Filter, ParsesEachScalarType) {
-  auto f = ParseEqualityFilter(
-      "{\"s\":\"x\",\"i\":3,\"d\":2.5,\"t\":true,\"f\":false,\"n\":null,\"u\":18446744073709551615}");
-  ASSERT_EQ(f.size(), 7u);
-  EXPECT_EQ(f[0].key, "s");
-  EXPECT_EQ(std::get<std::string>(f[0].value), "x");
-  EXPECT_EQ(std::get<double>(f[1].value), 3.0);
-  EXPECT_EQ(std::get<double>(f[2].value), 2.5);
-  EXPECT_EQ(std::get<bool>(f[3].value), true);
-  EXPECT_EQ(std::get<bool>(f[4].value), false);
-  EXPECT_TRUE(std::holds_alternative<Null>(f[5].value));
-  EXPECT_EQ(std::get<double>(f[6].value), 18446744073709551615.0);
-  EXPECT_TRUE(ParseEqualityFilter("{}").empty());
-}
-
-TEST(Filter, RejectsNestedValuesAndMalformedText) {
-  std::string msg =
-      ErrorOf([] { ParseEqualityFilter("{\"tags\":[1]}"); }, EK_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(msg.find("'tags' is an array"), std::string::npos) << msg;
-  msg = ErrorOf([] { ParseEqualityFilter("{\"o\":{}}"); }, EK_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(msg.find("'o' is an object"), std::string::npos) << msg;
-  msg = ErrorOf([] { ParseEqualityFilter("{\"a\" 1}"); }, EK_ERR_PARSE);
-  EXPECT_NE(msg.find("filter: expected ':' after key at byte 5"), std::string::npos) << msg;
-  ErrorOf([] { ParseEqualityFilter("[]"); }, EK_ERR_PARSE);
-}
-
-TEST(Filter, MatchesEachScalarType) {
-  const std::string meta =
-      "{\"lang\":\"en\",\"year\":2021,\"score\":0.5,\"draft\":false,\"owner\":null,"
-      "\"tags\":[\"a\"],\"big\":18446744073709551615,\"neg\":-7}";
-  auto match = [&](const char* filter) { return MatchesFilter(meta, ParseEqualityFilter(filter)); };
-  EXPECT_TRUE(match("{}"));
-  EXPECT_TRUE(match("{\"lang\":\"en\"}"));
-  EXPECT_FALSE(match("{\"lang\":\"de\"}"));
-  EXPECT_TRUE(match("{\"year\":2021}"));
-  EXPECT_TRUE(match("{\"year\":2021.0}"));  // numbers compare as double
-  EXPECT_TRUE(match("{\"year\":2.021e3}"));
-  EXPECT_FALSE(match("{\"year\":2022}"));
-  EXPECT_FALSE(match("{\"year\":\"2021\"}"));  // type differs
-  EXPECT_TRUE(match("{\"score\":0.5}"));
-  EXPECT_TRUE(match("{\"neg\":-7}"));
-  EXPECT_TRUE(match("{\"big\":18446744073709551615}"));
-  EXPECT_TRUE(match("{\"draft\":false}"));
-  EXPECT_FALSE(match("{\"draft\":true}"));
-  EXPECT_FALSE(match("{\"draft\":0}"));
-  EXPECT_TRUE(match("{\"owner\":null}"));
-  EXPECT_FALSE(match("{\"missing\":null}"));  // absent is not null
-  EXPECT_FALSE(match("{\"lang\":null}"));
-  EXPECT_TRUE(match("{\"lang\":\"en\",\"year\":2021}"));
-  EXPECT_FALSE(match("{\"lang\":\"en\",\"year\":1999}"));
-  EXPECT_FALSE(match("{\"tags\":\"a\"}"));
-  // Escapes are compared after unescaping, on both sides.
-  EXPECT_TRUE(MatchesFilter("{\"k\\u00e9y\":\"v\\u00e9\"}", ParseEqualityFilter("{\"k\xC3\xA9y\":\"v\xC3\xA9\"}")));
-  // Bad metadata matches nothing, without throwing.
-  EXPECT_FALSE(MatchesFilter("{broken", ParseEqualityFilter("{}")));
-  EXPECT_FALSE(MatchesFilter("[1]", ParseEqualityFilter("{}")));
-  EXPECT_TRUE(MatchesFilter("{}", ParseEqualityFilter("{}")));
-}
-
 TEST(Config, TypedGetters) {
   Config c("{\"name\":\"x\",\"threads\":4,\"ratio\":0.25,\"on\":true,\"big\":1e3,\"none\":null,"
            "\"huge\":18446744073709551615,\"frac\":1.5}",
