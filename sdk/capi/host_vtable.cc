@@ -126,6 +126,14 @@ ek_status HostConfigString(const ek_host*, const char* json, size_t length, cons
   });
 }
 
+ek_status HostConfigBool(const ek_host*, const char* json, size_t length, const char* key,
+                         uint32_t fallback, uint32_t* out) {
+  return ConfigLookup("config_bool", json, length, key, [&](const ek::json::Config& c) {
+    RequireNotNull(out, "out");
+    *out = c.GetBool(key, fallback != 0) ? 1 : 0;
+  });
+}
+
 // The SDK's JSON diagnosis lent to plugins. The reason goes to the thread's last
 // error as "byte 17: expected ':' after key", without a function prefix, so that a
 // plugin can quote it inside its own message.
@@ -189,6 +197,7 @@ void InitHostVtable(ek_instance* instance) {
   h.kv_list = ek_store_kv_list;
   h.json_check = HostJsonCheck;
   h.collection_drop = ek_collection_drop;
+  h.config_bool = HostConfigBool;
 }
 
 }  // namespace ek::capi

@@ -272,6 +272,13 @@ struct ek_host {
   /* Deletes a collection and its rows (ek_collection_drop), joining the open
    * transaction like every write: how a plugin retires a layout it has upgraded. */
   ek_status (*collection_drop)(ek_store* store, const char* name);
+  /* Added in ABI 1.1 after collection_drop (check host->struct_size before use): the
+   * boolean lookup beside config_int/config_double/config_string, same contract: a
+   * missing key or null yields `fallback` (non-zero: true); any other non-boolean
+   * value fails with EK_ERR_INVALID_ARGUMENT and sets the error ("'k' must be a
+   * boolean, got a number"). *out is 1 for true, 0 for false. */
+  ek_status (*config_bool)(const ek_host* host, const char* config_json, size_t length,
+                           const char* key, uint32_t fallback, uint32_t* out);
 };
 
 /* ---- Descriptor ---------------------------------------------------------------------- */
