@@ -22,6 +22,7 @@ LAYERS = [
     ("capi",),
     ("core",),
     ("store", "cuda"),
+    ("index",),
     ("kernels", "json", "text"),
     ("base",),
 ]

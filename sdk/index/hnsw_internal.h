@@ -1,0 +1,89 @@
+// Types shared by the hnsw_*.cc files and nobody else.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "index/hnsw.h"
+
+namespace ek::index {
+
+// A slot with its distance to whatever is being searched or linked. Ordered by
+// (distance, slot) everywhere, which makes every result independent of container
+// and thread order.
+struct HnswGraph::Candidate {
+  float distance;
+  uint32_t slot;
+
+  // NaN would break the strict weak order that heaps and sorts rely on: it sorts last.
+  static Candidate Of(float distance, uint32_t slot) {
+    return {std::isnan(distance) ? std::numeric_limits<float>::infinity() : distance, slot};
+  }
+  friend bool operator<(const Candidate& a, const Candidate& b) {
+    return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
+  }
+  friend bool operator>(const Candidate& a, const Candidate& b) { return b < a; }
+};
+
+// Visited marks for one search: an epoch per slot, so a search clears nothing.
+class VisitedSet {
+ public:
+  void Reset(size_t slots) {
+    if (marks_.size() < slots) marks_.resize(slots, 0);
+    if (++epoch_ == 0) {  // wrapped: old marks could alias the new epoch
+      std::fill(marks_.begin(), marks_.end(), 0);
+      epoch_ = 1;
+    }
+  }
+  // True the first time `slot` is seen in this search.
+  bool Visit(uint32_t slot) {
+    if (marks_[slot] == epoch_) return false;
+    marks_[slot] = epoch_;
+    return true;
+  }
+
+ private:
+  std::vector<uint16_t> marks_;
+  uint16_t epoch_ = 0;
+};
+
+// Concurrent searches each borrow a VisitedSet (hnswlib's VisitedListPool).
+class HnswGraph::VisitedPool {
+ public:
+  std::unique_ptr<VisitedSet> Acquire(size_t slots) {
+    std::unique_ptr<VisitedSet> set;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!free_.empty()) {
+        set = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (!set) set = std::make_unique<VisitedSet>();
+    set->Reset(slots);
+    return set;
+  }
+  void Release(std::unique_ptr<VisitedSet> set) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(std::move(set));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<VisitedSet>> free_;
+};
+
+// One Build batch: its slots and, per member and level, the out-links chosen for it.
+struct HnswGraph::BatchPlan {
+  std::span<const uint32_t> slots;
+  std::vector<int> levels;
+  std::vector<std::vector<std::vector<Candidate>>> links;  // [member][level]
+};
+
+}  // namespace ek::index

@@ -1,0 +1,349 @@
+// The HNSW graph core against brute force on small clustered data (2,000-3,000
+// vectors of dim 32, L2): recall, determinism, removal with repair, filters, the
+// byte records and cancellation.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <numeric>
+#include <set>
+#include <vector>
+
+#include "base/error.h"
+#include "base/philox.h"
+#include "base/thread_pool.h"
+#include "index/hnsw.h"
+
+namespace ek::index {
+namespace {
+
+constexpr size_t kDim = 32;
+
+// Squared L2 as a plain loop: the graph only needs some distance, and the test then
+// depends on nothing but the graph.
+float L2Sq(const float* a, const float* b) {
+  float sum = 0;
+  for (size_t d = 0; d < kDim; ++d) sum += (a[d] - b[d]) * (a[d] - b[d]);
+  return sum;
+}
+
+// Gaussian-ish clusters (sum of four uniforms) from Philox: the same data everywhere.
+struct Dataset {
+  std::vector<float> rows;
+  size_t count = 0;
+
+  Dataset(size_t n, uint64_t seed) : rows(n * kDim), count(n) {
+    constexpr size_t kClusters = 24;
+    std::vector<uint32_t> bits(4 * (kClusters * kDim + n * kDim));
+    PhiloxFill(seed, 0, bits.data(), bits.size());
+    size_t next = 0;
+    const auto uniform = [&] { return float(bits[next++]) / 4294967296.0f; };
+    std::vector<float> centers(kClusters * kDim);
+    for (float& c : centers) c = 2 * uniform() - 1;
+    for (size_t i = 0; i < n; ++i) {
+      const float* center = &centers[(i % kClusters) * kDim];
+      for (size_t d = 0; d < kDim; ++d) {
+        const float noise = uniform() + uniform() + uniform() - 1.5f;
+        rows[i * kDim + d] = center[d] + 0.25f * noise;
+      }
+    }
+  }
+  const float* Row(uint32_t slot) const { return &rows[size_t{slot} * kDim]; }
+  float Between(uint32_t a, uint32_t b) const { return L2Sq(Row(a), Row(b)); }
+};
+
+HnswParams SmallParams(uint64_t seed = 7) {
+  HnswParams params;
+  params.m = 12;
+  params.ef_construction = 64;
+  params.seed = seed;
+  return params;
+}
+
+std::vector<uint32_t> Slots(size_t n) {
+  std::vector<uint32_t> slots(n);
+  std::iota(slots.begin(), slots.end(), 0u);
+  return slots;
+}
+
+HnswGraph BuildGraph(const Dataset& data, const HnswParams& params, ThreadPool* pool = nullptr) {
+  HnswGraph graph(params);
+  const std::vector<uint32_t> slots = Slots(data.count);
+  graph.Build(slots, [&](uint32_t a, uint32_t b) { return data.Between(a, b); }, pool);
+  return graph;
+}
+
+// Header then every node record in slot order: the whole persisted graph.
+std::vector<uint8_t> GraphBytes(const HnswGraph& graph, size_t slots) {
+  std::vector<uint8_t> bytes = graph.EncodeHeader();
+  for (uint32_t slot = 0; slot < slots; ++slot) {
+    if (!graph.Contains(slot)) continue;
+    const std::vector<uint8_t> node = graph.EncodeNode(slot);
+    bytes.insert(bytes.end(), node.begin(), node.end());
+  }
+  return bytes;
+}
+
+// Exact top-k by L2 among allowed slots (ties by lower slot).
+std::vector<uint32_t> BruteForce(const Dataset& data, const float* query, size_t k,
+                                 const std::function<bool(uint32_t)>& allowed) {
+  std::vector<std::pair<float, uint32_t>> all;
+  for (uint32_t slot = 0; slot < data.count; ++slot) {
+    if (allowed(slot)) all.emplace_back(L2Sq(query, data.Row(slot)), slot);
+  }
+  const size_t keep = std::min(k, all.size());
+  std::partial_sort(all.begin(), all.begin() + keep, all.end());
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < keep; ++i) out.push_back(all[i].second);
+  return out;
+}
+
+std::vector<Neighbor> SearchRow(const HnswGraph& graph, const Dataset& data, const float* query,
+                                size_t k, size_t ef) {
+  return graph.Search([&](uint32_t s) { return L2Sq(query, data.Row(s)); }, k, ef);
+}
+
+// Live nodes that layer 0 does not reach from the entry point.
+size_t Unreachable(const HnswGraph& graph, size_t slots) {
+  std::vector<uint8_t> seen(slots, 0);
+  std::deque<uint32_t> queue{graph.entry_point()};
+  seen[graph.entry_point()] = 1;
+  for (; !queue.empty(); queue.pop_front()) {
+    for (uint32_t n : graph.Neighbors(queue.front(), 0)) {
+      if (!seen[n]) {
+        seen[n] = 1;
+        queue.push_back(n);
+      }
+    }
+  }
+  size_t missing = 0;
+  for (uint32_t slot = 0; slot < slots; ++slot) missing += graph.Contains(slot) && !seen[slot];
+  return missing;
+}
+
+ek_status StatusOf(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e.status();
+  }
+  return EK_OK;
+}
+
+TEST(HnswTest, RecallAt10MatchesBruteForce) {
+  const Dataset data(3000, 1), queries(100, 2);
+  const HnswGraph graph = BuildGraph(data, SmallParams());
+  size_t hits = 0;
+  for (uint32_t q = 0; q < queries.count; ++q) {
+    const std::vector<uint32_t> truth = BruteForce(data, queries.Row(q), 10, [](uint32_t) { return true; });
+    const std::vector<Neighbor> found = SearchRow(graph, data, queries.Row(q), 10, 64);
+    ASSERT_EQ(found.size(), 10u);
+    for (size_t i = 1; i < found.size(); ++i) {
+      ASSERT_LE(found[i - 1].distance, found[i].distance) << "not best first";
+    }
+    for (const Neighbor& n : found) hits += std::count(truth.begin(), truth.end(), n.slot);
+  }
+  EXPECT_GE(double(hits) / (10.0 * queries.count), 0.95);
+}
+
+TEST(HnswTest, SameSeedGivesTheSameBytesForAnyThreadCount) {
+  const Dataset data(1500, 3);
+  ThreadPool pool(3);
+  const std::vector<uint8_t> serial = GraphBytes(BuildGraph(data, SmallParams()), data.count);
+  EXPECT_EQ(serial, GraphBytes(BuildGraph(data, SmallParams()), data.count));
+  EXPECT_EQ(serial, GraphBytes(BuildGraph(data, SmallParams(), &pool), data.count));
+  EXPECT_NE(serial, GraphBytes(BuildGraph(data, SmallParams(8)), data.count));
+}
+
+TEST(HnswTest, LevelsArePureAndGeometric) {
+  const HnswGraph a(SmallParams(5)), b(SmallParams(5)), c(SmallParams(6));
+  size_t upper = 0, differs = 0;
+  for (uint32_t slot = 0; slot < 24000; ++slot) {
+    ASSERT_EQ(a.LevelOf(slot), b.LevelOf(slot));
+    upper += a.LevelOf(slot) > 0;
+    differs += a.LevelOf(slot) != c.LevelOf(slot);
+  }
+  EXPECT_NEAR(double(upper) / 24000, 1.0 / 12, 0.01);  // P(level >= 1) = 1/m
+  EXPECT_GT(differs, 0u);
+}
+
+TEST(HnswTest, RemoveRepairsLinksAndKeepsEveryNodeReachable) {
+  const Dataset data(2000, 4);
+  const auto distance = [&](uint32_t a, uint32_t b) { return data.Between(a, b); };
+  HnswGraph graph = BuildGraph(data, SmallParams());
+  graph.TakeDirty();
+  std::vector<uint32_t> removed{graph.entry_point()};
+  for (uint32_t slot = 0; slot < data.count; slot += 4) {
+    if (slot != graph.entry_point()) removed.push_back(slot);
+  }
+  const uint32_t old_entry = graph.entry_point();
+  graph.Remove(removed, distance);
+  const std::set<uint32_t> gone(removed.begin(), removed.end());
+
+  EXPECT_EQ(graph.size(), data.count - removed.size());
+  EXPECT_NE(graph.entry_point(), old_entry);
+  EXPECT_EQ(graph.LevelOf(graph.entry_point()), graph.max_level());
+  EXPECT_EQ(Unreachable(graph, data.count), 0u);
+  for (uint32_t slot = 0; slot < data.count; ++slot) {
+    for (int level = 0; level <= graph.max_level(); ++level) {
+      for (uint32_t n : graph.Neighbors(slot, level)) ASSERT_FALSE(gone.count(n)) << slot;
+    }
+  }
+  const HnswDirty dirty = graph.TakeDirty();
+  EXPECT_TRUE(dirty.header);
+  EXPECT_EQ(dirty.removed, std::vector<uint32_t>(gone.begin(), gone.end()));
+  EXPECT_FALSE(dirty.written.empty());
+  // Searching right at a removed vector finds its live neighbours, never it.
+  size_t hits = 0;
+  for (uint32_t slot : removed) {
+    const std::vector<uint32_t> truth =
+        BruteForce(data, data.Row(slot), 10, [&](uint32_t s) { return !gone.count(s); });
+    for (const Neighbor& n : SearchRow(graph, data, data.Row(slot), 10, 64)) {
+      ASSERT_FALSE(gone.count(n.slot));
+      hits += std::count(truth.begin(), truth.end(), n.slot);
+    }
+  }
+  EXPECT_GE(double(hits) / (10.0 * removed.size()), 0.95);
+}
+
+TEST(HnswTest, FilteredSearchReturnsKAllowedHitsAtOnePercent) {
+  const Dataset data(3000, 1), queries(20, 2);
+  const HnswGraph graph = BuildGraph(data, SmallParams());
+  const auto allowed = [](uint32_t slot) { return slot % 100 == 37; };  // 30 of 3000
+  size_t hits = 0;
+  for (uint32_t q = 0; q < queries.count; ++q) {
+    const auto to_query = [&](uint32_t s) { return L2Sq(queries.Row(q), data.Row(s)); };
+    const std::vector<Neighbor> found = graph.Search(to_query, 10, 10, allowed);
+    ASSERT_EQ(found.size(), 10u);
+    const std::vector<uint32_t> truth = BruteForce(data, queries.Row(q), 10, allowed);
+    for (const Neighbor& n : found) {
+      ASSERT_TRUE(allowed(n.slot));
+      hits += std::count(truth.begin(), truth.end(), n.slot);
+    }
+  }
+  EXPECT_GE(double(hits) / (10.0 * queries.count), 0.95);
+  // Fewer allowed nodes than k: all of them, nothing else.
+  const auto few = [](uint32_t slot) { return slot % 1000 == 5; };
+  const auto to_first = [&](uint32_t s) { return data.Between(0, s); };
+  const std::vector<Neighbor> three = graph.Search(to_first, 10, 10, few);
+  ASSERT_EQ(three.size(), 3u);
+  for (const Neighbor& n : three) EXPECT_TRUE(few(n.slot));
+}
+
+TEST(HnswTest, RecordsRoundTripAndReopenSearchesTheSame) {
+  const Dataset data(800, 5);
+  HnswGraph graph = BuildGraph(data, SmallParams());
+  const HnswDirty dirty = graph.TakeDirty();
+  EXPECT_TRUE(dirty.header);
+  EXPECT_EQ(dirty.written, Slots(data.count));
+
+  HnswGraph loaded = HnswGraph::DecodeHeader(graph.EncodeHeader());
+  for (uint32_t slot = 0; slot < data.count; ++slot) loaded.LoadNode(slot, graph.EncodeNode(slot));
+  loaded.VerifyLoaded();
+  EXPECT_EQ(GraphBytes(loaded, data.count), GraphBytes(graph, data.count));
+  EXPECT_TRUE(loaded.TakeDirty().written.empty());  // loading writes nothing back
+  const Dataset queries(10, 6);
+  for (uint32_t q = 0; q < queries.count; ++q) {
+    const auto a = SearchRow(graph, data, queries.Row(q), 5, 32);
+    const auto b = SearchRow(loaded, data, queries.Row(q), 5, 32);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].slot, b[i].slot);
+  }
+}
+
+TEST(HnswTest, InsertDirtiesOnlyTheNewNodeAndItsNeighbours) {
+  const Dataset data(1001, 7);
+  const auto distance = [&](uint32_t a, uint32_t b) { return data.Between(a, b); };
+  HnswGraph graph(SmallParams());
+  const std::vector<uint32_t> first = Slots(1000);
+  graph.Build(first, distance, nullptr);
+  graph.TakeDirty();
+  graph.Insert(1000, distance);
+  const HnswDirty dirty = graph.TakeDirty();
+  std::set<uint32_t> expected{1000};
+  for (int level = 0; level <= graph.LevelOf(1000); ++level) {
+    for (uint32_t n : graph.Neighbors(1000, level)) expected.insert(n);
+  }
+  EXPECT_EQ(dirty.written, std::vector<uint32_t>(expected.begin(), expected.end()));
+  EXPECT_TRUE(dirty.removed.empty());
+  EXPECT_TRUE(graph.TakeDirty().written.empty());
+}
+
+TEST(HnswTest, DamagedRecordsAreCorruptNeverUndefined) {
+  const Dataset data(300, 8);
+  const HnswGraph graph = BuildGraph(data, SmallParams());
+  const std::vector<uint8_t> header = graph.EncodeHeader();
+  const std::vector<uint8_t> node = graph.EncodeNode(graph.entry_point());
+  HnswGraph target = HnswGraph::DecodeHeader(header);
+  // Every truncation, and every byte set to 0x00, 0x7F and 0xFF: loads or says CORRUPT.
+  for (size_t cut = 0; cut < node.size(); ++cut) {
+    const std::vector<uint8_t> shorter(node.begin(), node.begin() + cut);
+    EXPECT_EQ(StatusOf([&] { target.LoadNode(graph.entry_point(), shorter); }), EK_ERR_CORRUPT);
+  }
+  for (size_t at = 0; at < node.size(); ++at) {
+    for (uint8_t value : {0x00, 0x7F, 0xFF}) {
+      std::vector<uint8_t> damaged = node;
+      damaged[at] = value;
+      const ek_status status = StatusOf([&] { target.LoadNode(graph.entry_point(), damaged); });
+      EXPECT_TRUE(status == EK_OK || status == EK_ERR_CORRUPT) << at;
+    }
+  }
+  std::vector<uint8_t> longer = node;
+  longer.push_back(0);
+  EXPECT_EQ(StatusOf([&] { target.LoadNode(graph.entry_point(), longer); }), EK_ERR_CORRUPT);
+  std::vector<uint8_t> wrong_level = node;
+  wrong_level[1] ^= 1;
+  EXPECT_EQ(StatusOf([&] { target.LoadNode(graph.entry_point(), wrong_level); }), EK_ERR_CORRUPT);
+  for (size_t cut = 0; cut < header.size(); ++cut) {
+    const std::vector<uint8_t> shorter(header.begin(), header.begin() + cut);
+    EXPECT_EQ(StatusOf([&] { HnswGraph::DecodeHeader(shorter); }), EK_ERR_CORRUPT);
+  }
+  std::vector<uint8_t> other_entry = header;
+  other_entry[17] ^= 1;  // entry point's low byte: its level no longer matches
+  EXPECT_EQ(StatusOf([&] { HnswGraph::DecodeHeader(other_entry); }), EK_ERR_CORRUPT);
+  // A node whose links name nodes never loaded fails the final check.
+  HnswGraph partial = HnswGraph::DecodeHeader(header);
+  partial.LoadNode(graph.entry_point(), node);
+  EXPECT_EQ(StatusOf([&] { partial.VerifyLoaded(); }), EK_ERR_CORRUPT);
+}
+
+TEST(HnswTest, ProgressCanCancelABuildBetweenBatches) {
+  const Dataset data(1000, 9);
+  HnswGraph graph(SmallParams());
+  const std::vector<uint32_t> slots = Slots(data.count);
+  std::vector<size_t> reports;
+  const size_t inserted = graph.Build(
+      slots, [&](uint32_t a, uint32_t b) { return data.Between(a, b); }, nullptr,
+      [&](size_t done, size_t total) {
+        EXPECT_EQ(total, data.count);
+        reports.push_back(done);
+        return done >= 200 ? 1 : 0;
+      });
+  EXPECT_GE(inserted, 200u);
+  EXPECT_LT(inserted, data.count);
+  EXPECT_EQ(reports.back(), inserted);
+  EXPECT_TRUE(std::is_sorted(reports.begin(), reports.end()));
+  EXPECT_EQ(graph.size(), inserted);
+  for (uint32_t slot = 0; slot < data.count; ++slot) EXPECT_EQ(graph.Contains(slot), slot < inserted);
+  EXPECT_EQ(Unreachable(graph, data.count), 0u);
+}
+
+TEST(HnswTest, RefusesBadArguments) {
+  EXPECT_EQ(StatusOf([] { HnswGraph graph(HnswParams{1, 10, 0}); }), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(StatusOf([] { HnswGraph graph(HnswParams{16, 0, 0}); }), EK_ERR_INVALID_ARGUMENT);
+  const Dataset data(10, 10);
+  const auto distance = [&](uint32_t a, uint32_t b) { return data.Between(a, b); };
+  HnswGraph graph(SmallParams());
+  const std::vector<uint32_t> twice{1, 2, 1};
+  EXPECT_EQ(StatusOf([&] { graph.Build(twice, distance, nullptr); }), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(graph.size(), 0u);
+  graph.Insert(3, distance);
+  EXPECT_EQ(StatusOf([&] { graph.Insert(3, distance); }), EK_ERR_INVALID_ARGUMENT);
+  const std::vector<uint32_t> absent{4};
+  EXPECT_EQ(StatusOf([&] { graph.Remove(absent, distance); }), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(StatusOf([&] { graph.EncodeNode(4); }), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(StatusOf([&] { SearchRow(graph, data, data.Row(0), 0, 10); }), EK_ERR_INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace ek::index
