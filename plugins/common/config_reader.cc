@@ -1,6 +1,7 @@
 #include "config_reader.h"
 
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <vector>
 
@@ -55,6 +56,15 @@ std::string ConfigReader::String(const char* key, const std::string& fallback) c
   }
   CheckHost(host_, s, Reading(key));
   return buffer.data();
+}
+
+bool ConfigReader::Bool(const char* key, bool fallback) const {
+  if (host_->struct_size < offsetof(ek_host, config_bool) + sizeof host_->config_bool || !host_->config_bool)
+    Fail(EK_ERR_ABI_MISMATCH, std::string("config \"") + key +
+                                  "\" is a boolean and this host lends no config_bool: use a newer libembedkit");
+  uint32_t v = fallback ? 1 : 0;
+  CheckHost(host_, host_->config_bool(host_, json_, length_, key, v, &v), Reading(key));
+  return v != 0;
 }
 
 }  // namespace ek_plugin

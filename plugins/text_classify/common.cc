@@ -84,9 +84,9 @@ namespace {
 
 [[noreturn]] void BadConfig(const std::string& why) { Fail(EK_ERR_INVALID_ARGUMENT, "config: " + why); }
 
-// Numbers and strings through plugins/common's reader (the host parses, ranges are
-// checked there); booleans and the list of keys, which the host's config API lacks,
-// from the object parsed here, so that an unknown key is refused.
+// Every value through plugins/common's reader (the host parses, ranges are checked
+// there); only the list of keys, which the host's config API lacks, from the object
+// parsed here, so that an unknown key is refused.
 struct ConfigReader {
   ConfigReader(const ek_host* h, std::string_view text) : host(h, text.data(), text.size()) {}
   ek_plugin::ConfigReader host;
@@ -108,11 +108,7 @@ struct ConfigReader {
   }
   bool Bool(const char* key, bool fallback) {
     seen.insert(key);
-    simdjson::dom::element e;
-    if (obj.at_key(key).get(e) || e.is_null()) return fallback;
-    bool b;
-    if (e.get_bool().get(b)) BadConfig(std::string("\"") + key + "\" must be true or false");
-    return b;
+    return host.Bool(key, fallback);
   }
 };
 

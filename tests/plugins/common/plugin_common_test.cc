@@ -2,14 +2,18 @@
 // config reader's range messages (integers printed as integers), host failures passed
 // on with the host's words, the entry-point guard's "<function>: <reason>" in both
 // error channels, a plugin's JSON error explained by the host (json_syntax.h); and
-// the JSON quoter directly.
+// the JSON quoter directly; ek_host::config_bool and ConfigReader::Bool through the
+// host a plugin gets.
 #include <embedkit/embedkit.h>
 #include <embedkit/ext/classifier.h>
 #include <embedkit/ext/matcher.h>
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <string>
 
+#include "config_reader.h"
+#include "error.h"
 #include "json_quote.h"
 
 namespace {
@@ -50,6 +54,78 @@ TEST(ConfigReader, WrongTypesCarryTheHostsReason) {
   EXPECT_CONTAINS(LastError(), "reading config \"hash_bits\" failed: ");
   EXPECT_CONTAINS(LastError(), "'hash_bits' must be an integer, got a string");
 }
+
+TEST(ConfigReader, BooleansAreReadByTheHost) {
+  // text_classify reads its booleans through ek_host::config_bool now: the host's reason.
+  EXPECT_EQ(Create("embedkit.text_classify", R"({"lowercase": 1})"), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_CONTAINS(LastError(), "reading config \"lowercase\" failed: ");
+  EXPECT_CONTAINS(LastError(), "'lowercase' must be a boolean, got a number");
+  EXPECT_EQ(Create("embedkit.text_classify", R"({"lowercase": false, "word_bigrams": null})"), EK_OK)
+      << LastError();
+}
+
+#ifdef EK_HOST_PROBE_PLUGIN  // native only: the probe is a dlopen()ed module
+// ek_host::config_bool itself, and ConfigReader::Bool over it, through the host a
+// plugin gets (fixture_host_probe lends it).
+class HostConfig : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(ek_context_create(nullptr, &context_), EK_OK) << LastError();
+    ASSERT_EQ(ek_plugin_load(context_, EK_HOST_PROBE_PLUGIN, nullptr), EK_OK) << LastError();
+    ASSERT_EQ(ek_instance_create(context_, "test.host_probe", nullptr, &instance_), EK_OK) << LastError();
+    host_ = static_cast<const ek_host*>(ek_instance_plugin_data(instance_));
+    ASSERT_GE(host_->struct_size, offsetof(ek_host, config_bool) + sizeof host_->config_bool);
+  }
+  void TearDown() override {
+    ek_instance_free(instance_);
+    ek_context_free(context_);
+  }
+  // config_bool's status; *out starts at 7 so that an untouched value shows.
+  ek_status Lookup(const std::string& json, uint32_t fallback, uint32_t* out) const {
+    *out = 7;
+    return host_->config_bool(host_, json.data(), json.size(), "flag", fallback, out);
+  }
+  ek_context* context_ = nullptr;
+  ek_instance* instance_ = nullptr;
+  const ek_host* host_ = nullptr;
+};
+
+TEST_F(HostConfig, ConfigBoolReadsTrueFalseAndFallsBackWhenMissing) {
+  uint32_t v = 0;
+  ASSERT_EQ(Lookup(R"({"flag": true})", 0, &v), EK_OK);
+  EXPECT_EQ(v, 1u);
+  ASSERT_EQ(Lookup(R"({"flag": false})", 1, &v), EK_OK);
+  EXPECT_EQ(v, 0u);
+  ASSERT_EQ(Lookup(R"({"other": true})", 1, &v), EK_OK);
+  EXPECT_EQ(v, 1u);
+  ASSERT_EQ(Lookup(R"({"flag": null})", 0, &v), EK_OK);
+  EXPECT_EQ(v, 0u);
+  ASSERT_EQ(Lookup("", 5, &v), EK_OK);  // no config: the fallback, as a 0/1 value
+  EXPECT_EQ(v, 1u);
+  EXPECT_EQ(host_->config_bool(host_, "{}", 2, "flag", 0, nullptr), EK_ERR_INVALID_ARGUMENT);
+}
+
+TEST_F(HostConfig, ConfigBoolRefusesOtherTypesWithTheHostsReason) {
+  uint32_t v = 0;
+  EXPECT_EQ(Lookup(R"({"flag": "true"})", 0, &v), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_CONTAINS(host_->last_error(host_), "'flag' must be a boolean, got a string");
+  EXPECT_EQ(v, 7u);
+  EXPECT_EQ(Lookup(R"({"flag": 1})", 0, &v), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_CONTAINS(host_->last_error(host_), "'flag' must be a boolean, got a number");
+  const std::string config = R"({"flag": true, "n": 0})";
+  const ek_plugin::ConfigReader reader(host_, config.data(), config.size());
+  EXPECT_TRUE(reader.Bool("flag", false));
+  EXPECT_FALSE(reader.Bool("missing", false));
+  try {
+    reader.Bool("n", true);
+    ADD_FAILURE() << "a number was read as a boolean";
+  } catch (const ek_plugin::Error& e) {
+    EXPECT_EQ(e.status, EK_ERR_INVALID_ARGUMENT);
+    EXPECT_CONTAINS(e.message, "reading config \"n\" failed: ");
+    EXPECT_CONTAINS(e.message, "'n' must be a boolean, got a number");
+  }
+}
+#endif
 
 TEST(ConfigReader, StringsOfAnyLengthAreReadWhole) {
   // The model path is read whole (table_match capped strings at 4095 bytes before).
