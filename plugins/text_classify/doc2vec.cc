@@ -3,7 +3,7 @@
 // thread every update happens in a fixed order from host->random_u32 streams, so the
 // model is bit-for-bit reproducible. Unseen documents: infer_vector (word and output
 // weights frozen, only the new document vector is trained). The vector arithmetic is
-// the host's kernel table (dot, axpy): no SIMD code of its own.
+// the host's kernel table (dot, axpy, pair_update): no SIMD code of its own.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -108,9 +108,10 @@ class FastRng {
 class Doc2Vec final : public Embedder {
  public:
   Doc2Vec(const Env& env, const Config& c) : Embedder(env, c), d_(c.vector_size) {
-    // The inner loops use the kernel table's axpy, added in ABI 1.1 after bpr_step.
-    if (env.k->struct_size < offsetof(ek_kernels, axpy) + sizeof(env.k->axpy)) {
-      Fail(EK_ERR_ABI_MISMATCH, "doc2vec needs the kernel table of ABI 1.1 or later (axpy); this host's is older");
+    // The inner loops use the kernel table's axpy and pair_update (ABI 1.1, after bpr_step).
+    if (env.k->struct_size < offsetof(ek_kernels, pair_update) + sizeof(env.k->pair_update)) {
+      Fail(EK_ERR_ABI_MISMATCH,
+           "doc2vec needs the kernel table of ABI 1.1 or later (axpy, pair_update); this host's is older");
     }
   }
   size_t dim() const override { return d_; }
@@ -270,8 +271,11 @@ class Doc2Vec final : public Embedder {
       const float label = k == 0 ? 1.0f : 0.0f;
       float* w = syn1_.data() + static_cast<size_t>(targets[k]) * d_;
       const float g = (label - sig(kt.dot(l1, w, d_))) * alpha;
-      kt.axpy(g, w, neu1e, d_);              // neu1e += g w, from the old w
-      if (learn_out) kt.axpy(g, l1, w, d_);  // then w += g l1
+      if (learn_out) {
+        kt.pair_update(g, l1, w, neu1e, d_);  // neu1e += g w, then w += g l1 (one pass)
+      } else {
+        kt.axpy(g, w, neu1e, d_);
+      }
     }
   }
 

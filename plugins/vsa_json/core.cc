@@ -175,6 +175,12 @@ class StructuredBinder final : public CachedBinder<StructuredRole> {
     CheckBind(env_.k->bind_structured(r->signs.data(), rounds, r->perm.data(), v, 1, env_.cfg.dim,
                                       transpose ? 1 : 0));
   }
+  void AddBoundHandle(const void* state, const float* x, float w, float* acc, float* scratch) override {
+    (void)scratch;
+    const auto* r = static_cast<const StructuredRole*>(state);
+    const size_t rounds = static_cast<size_t>(env_.cfg.structured_rounds);
+    CheckBind(env_.k->bind_structured_add(r->signs.data(), rounds, r->perm.data(), x, w, acc, env_.cfg.dim));
+  }
 
  private:
   std::shared_ptr<const StructuredRole> Make(uint64_t key, size_t* bytes) override {
@@ -211,6 +217,13 @@ class MatrixBinder : public CachedBinder<DenseRole> {
     const size_t d = env_.cfg.dim;
     CheckBind(env_.k->bind_dense(r->m.data(), d, v, 1, scratch, transpose ? 1 : 0));
     std::memcpy(v, scratch, d * sizeof(float));
+  }
+  void AddBoundHandle(const void* state, const float* x, float w, float* acc, float* scratch) override {
+    const auto* r = static_cast<const DenseRole*>(state);
+    const size_t d = env_.cfg.dim;
+    CheckBind(env_.k->bind_dense(r->m.data(), d, x, 1, scratch, 0));
+    env_.k->axpy(w, x, scratch, d);  // acc += (M x + w x), in that order
+    env_.k->axpy(1.0f, scratch, acc, d);
   }
 };
 
@@ -317,9 +330,9 @@ class DenseBinder final : public MatrixBinder {
 
 std::unique_ptr<Binder> MakeBinder(const Env& env) {
   // The binding and element-wise entries came with ABI 1.1 (after bpr_step).
-  if (env.k->struct_size < offsetof(ek_kernels, bind_dense) + sizeof(env.k->bind_dense)) {
+  if (env.k->struct_size < offsetof(ek_kernels, bind_structured_add) + sizeof(env.k->bind_structured_add)) {
     Fail(EK_ERR_ABI_MISMATCH, "vsa_json needs the kernel table of ABI 1.1 or later (bind_structured, "
-                              "bind_dense, axpy); this host's is older");
+                              "bind_dense, bind_structured_add, axpy); this host's is older");
   }
   switch (env.cfg.binding) {
     case BindingKind::kStructured: return std::make_unique<StructuredBinder>(env);

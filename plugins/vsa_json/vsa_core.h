@@ -213,6 +213,9 @@ class Binder {
   // The role's state (generated on first use, then cached) and its application.
   virtual std::shared_ptr<const void> Handle(uint64_t role) = 0;
   virtual void ApplyHandle(const void* state, float* v, bool transpose, float* scratch) = 0;
+  // acc += M x + w x (a bound field and its soft term), x unchanged: one fused pass
+  // where the kernel table has one, never a copy of x.
+  virtual void AddBoundHandle(const void* state, const float* x, float w, float* acc, float* scratch) = 0;
   // Small enough for threads to keep references in a LocalCache (structured only:
   // a dense matrix must stay under the memory budget).
   virtual bool LocallyCacheable() const = 0;
@@ -293,6 +296,7 @@ class Encoder {
   void CollectValues(const simdjson::dom::element& e, std::string* path, DocumentExtras* extras);
   void Enc(Workspace& ws, const simdjson::dom::element& e, int depth, float* out);
   void EncString(Workspace& ws, std::string_view s, int depth, float* out);
+  const void* RoleState(Workspace& ws, uint64_t role, std::shared_ptr<const void>* keep);
   void ApplyRole(Workspace& ws, uint64_t role, float* v, bool transpose);
 
   Env env_;

@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "kernels/aligned_buffer.h"
 #include "kernels/kernels.h"
 
 namespace ek::kernels {
@@ -19,22 +19,36 @@ namespace {
 // One vector: forward P (H S_R) ... (H S_1) v, or its transpose; scratch holds n floats.
 // Mul, Fwht and the permutation are exact float steps in a fixed order, so the result
 // is the same on every target.
+// The rounds run in the scratch (the first sign diagonal reads v, the permutation or
+// the last diagonal writes v back), so no copy of v is made: a 4 KB memcpy (glibc's
+// rep movsb) cost as much as a round on the AVX2 host.
 void BindOne(const StructuredRole& r, float* v, size_t n, bool transpose, float* scratch) {
-  if (!transpose) {
-    for (size_t k = 0; k < r.rounds; ++k) {
-      Mul(r.signs + k * n, v, n);
-      Fwht(v, n);
+  if (r.rounds == 0) {
+    if (transpose) {
+      Scatter(v, r.perm, scratch, n);
+    } else {
+      Gather(v, r.perm, scratch, n);
     }
-    Gather(v, r.perm, scratch, n);
     std::memcpy(v, scratch, n * sizeof(float));
     return;
   }
-  Scatter(v, r.perm, scratch, n);
-  std::memcpy(v, scratch, n * sizeof(float));
-  for (size_t k = r.rounds; k-- > 0;) {
-    Fwht(v, n);
-    Mul(r.signs + k * n, v, n);
+  if (!transpose) {
+    MulTo(r.signs, v, scratch, n);
+    Fwht(scratch, n);
+    for (size_t k = 1; k < r.rounds; ++k) {
+      Mul(r.signs + k * n, scratch, n);
+      Fwht(scratch, n);
+    }
+    Gather(scratch, r.perm, v, n);
+    return;
   }
+  Scatter(v, r.perm, scratch, n);
+  for (size_t k = r.rounds; k-- > 1;) {
+    Fwht(scratch, n);
+    Mul(r.signs + k * n, scratch, n);
+  }
+  Fwht(scratch, n);
+  MulTo(r.signs, scratch, v, n);
 }
 
 // acc += (forward role) x + w x without writing x: the first sign diagonal reads x into
@@ -56,11 +70,17 @@ void BindAddOne(const StructuredRole& r, const float* x, float w, float* acc, si
 
 // n floats of scratch for the calling thread, kept between calls: plugins bind one
 // vector at a time in their hot loop (count 1), where an allocation per call costs
-// more than the binding. Grows (and may throw std::bad_alloc) when n grows.
+// more than the binding. 64-byte aligned: the Walsh-Hadamard rounds run in it, and
+// with malloc's 16-byte alignment half their vector loads split a cache line. Grows
+// (and may throw std::bad_alloc) when n grows.
 float* ThreadScratch(size_t n) {
-  static thread_local std::vector<float> scratch;
-  if (scratch.size() < n) scratch.resize(n);
-  return scratch.data();
+  static thread_local detail::AlignedFloats scratch;
+  static thread_local size_t size = 0;
+  if (size < n) {
+    scratch = detail::AllocateFloats(n);
+    size = n;
+  }
+  return scratch.get();
 }
 
 // One vector of a dense role, as a plugin binding one vector at a time always did:
