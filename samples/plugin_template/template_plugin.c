@@ -117,6 +117,7 @@ static ek_status read_config(template_instance* self, const char* config, size_t
   if (s == EK_OK) s = host->config_int(host, config, length, "seed", 42, &seed);
   if (s == EK_OK) s = host->config_string(host, config, length, "store", "", store_path, capacity);
   if (s == EK_OK) s = host->config_string(host, config, length, "input", "text", input, sizeof input);
+  /* Booleans: host->config_bool (ABI 1.1, after collection_drop: check host_has first). */
   if (s != EK_OK) return s; /* the host has set the message */
   if (dim < 1 || dim > 4096) {
     char message[96];
