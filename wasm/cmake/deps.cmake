@@ -53,8 +53,13 @@ set(CMAKE_CXX_LINKER_LAUNCHER ${CMAKE_COMMAND} -E env NODE_PATH=/usr/share/nodej
 # the host file system visible (NODERAWFS): scratch folders and store files are real
 # files. Applied below to every folder after wasm/, whose module is for browsers too;
 # tests/wasm adds them itself.
+# -O1 on their link line only (it follows CMake's -O3, and emcc's last -O wins): the
+# objects stay -O3, and emcc 3.1.6 runs Binaryen's whole-module wasm-opt only at -O2+.
+# That pass took 15-73 s per test program and ~2 s without it, with the same results
+# and run times (docs/reliability.md). -O1 keeps ASSERTIONS=0, as the shipped module
+# has; ek_wasm (wasm/CMakeLists.txt) keeps the full Release link.
 set(EK_WASM_NODE_PROGRAM_LINK_OPTIONS -sNODERAWFS=1 -sEXIT_RUNTIME=1
-  "SHELL:--pre-js ${CMAKE_CURRENT_LIST_DIR}/node_exe_pre.js")
+  "SHELL:--pre-js ${CMAKE_CURRENT_LIST_DIR}/node_exe_pre.js" -O1)
 
 # ---- plugins as wasm side modules ----------------------------------------------------
 # Emscripten's CMake has no MODULE libraries (add_library(MODULE) gives a static
@@ -216,10 +221,13 @@ add_link_options(${EK_WASM_NODE_PROGRAM_LINK_OPTIONS})
 
 # At the end of the top-level configure: keep out of 'all' what has no meaning in a
 # WASM build (the native command-line program; MODULE libraries, which emscripten's
-# CMake turns into static archives: the WASM tests use side modules instead).
+# CMake turns into static archives: the WASM tests use side modules instead) and the
+# programs no WASM test runs (the C sample hello_store, run by the native
+# tests/samples; text_classify_dump, an offline exploration tool).
 function(_ek_wasm_prune)
   foreach(t embedkit_cli ek_sample_trigram_hash fixture_ok fixture_duplicate fixture_abi2
-            fixture_small_struct fixture_no_entry fixture_no_create fixture_throwing)
+            fixture_small_struct fixture_no_entry fixture_no_create fixture_throwing
+            hello_store text_classify_dump)
     if(TARGET ${t})
       set_target_properties(${t} PROPERTIES EXCLUDE_FROM_ALL TRUE)
     endif()
