@@ -206,6 +206,62 @@ TEST(HnswTest, RemoveRepairsLinksAndKeepsEveryNodeReachable) {
   EXPECT_GE(double(hits) / (10.0 * removed.size()), 0.95);
 }
 
+// A node record written here from the documented layout (hnsw_codec.cc), which pins it.
+std::vector<uint8_t> NodeRecord(const std::vector<std::vector<uint32_t>>& links) {
+  std::vector<uint8_t> out{1, uint8_t(links.size() - 1)};
+  for (const std::vector<uint32_t>& level : links) {
+    out.push_back(uint8_t(level.size()));
+    out.push_back(uint8_t(level.size() >> 8));
+    for (uint32_t slot : level) {
+      for (int i = 0; i < 4; ++i) out.push_back(uint8_t(slot >> (8 * i)));
+    }
+  }
+  return out;
+}
+
+TEST(HnswTest, RemoveLinksInANodeNothingReached) {
+  const Dataset data(300, 11);
+  const auto distance = [&](uint32_t a, uint32_t b) { return data.Between(a, b); };
+  const HnswGraph built = BuildGraph(data, SmallParams());
+  uint32_t orphan = 0;
+  while (orphan == built.entry_point() || built.LevelOf(orphan) != 0) ++orphan;
+  // The same graph with every link to `orphan` dropped: nothing reaches it.
+  HnswGraph graph = HnswGraph::DecodeHeader(built.EncodeHeader());
+  for (uint32_t slot = 0; slot < data.count; ++slot) {
+    std::vector<std::vector<uint32_t>> links;
+    bool dropped = false;
+    for (int level = 0; level <= built.LevelOf(slot); ++level) {
+      links.emplace_back();
+      for (uint32_t n : built.Neighbors(slot, level)) {
+        if (n == orphan) {
+          dropped = true;
+        } else {
+          links.back().push_back(n);
+        }
+      }
+    }
+    if (!dropped) {
+      ASSERT_EQ(NodeRecord(links), built.EncodeNode(slot));
+    }
+    graph.LoadNode(slot, NodeRecord(links));
+  }
+  graph.VerifyLoaded();
+  ASSERT_EQ(Unreachable(graph, data.count), 1u);
+
+  uint32_t other = orphan + 1;
+  while (other == graph.entry_point()) ++other;
+  const std::vector<uint32_t> removed{other};
+  graph.Remove(removed, distance);
+  EXPECT_EQ(Unreachable(graph, data.count), 0u);
+  const HnswDirty dirty = graph.TakeDirty();
+  size_t linkers = 0;
+  for (uint32_t slot : dirty.written) {
+    const auto links = graph.Neighbors(slot, 0);
+    linkers += std::count(links.begin(), links.end(), orphan);
+  }
+  EXPECT_GE(linkers, 1u);  // the new in-link is in a record the store will write
+}
+
 TEST(HnswTest, FilteredSearchReturnsKAllowedHitsAtOnePercent) {
   const Dataset data(3000, 1), queries(20, 2);
   const HnswGraph graph = BuildGraph(data, SmallParams());
