@@ -193,8 +193,10 @@ const CommandSpec kSpec{
             {"row", 0, "N", "row of --vector-file to use (default 0)"},
             {"vector", 0, "LIST", "query = comma-separated floats, e.g. \"0.1,0.2,0.3\""},
             {"k", 'k', "N", "hits to return, 1..1024 (default 10)"},
-            {"filter", 0, "JSON", "only rows whose metadata has these values,\n"
-                                  "e.g. '{\"category\":\"Btp Fiori Tools\"}'"},
+            {"filter", 0, "JSON", "only rows whose metadata passes this filter, e.g.\n"
+                                  "'{\"category\":\"Btp Fiori Tools\"}' (equality) or\n"
+                                  "'{\"year\":{\"$gte\":2020},\"lang\":{\"$in\":[\"de\",\"fr\"]}}';\n"
+                                  "all operators: docs/storage.md, \"Filters\""},
             {"show", 0, "A,B,..", "metadata fields to show as columns (and to keep in --json)"},
         },
     .details = "Scores follow the collection's metric: cosine similarity and inner product rank\n"

@@ -65,14 +65,18 @@ bool IsNumber(element_type t) {
 }
 
 bool ScalarEquals(element v, const Node::Scalar& want) {
-  if (std::holds_alternative<Node::Null>(want)) return v.is_null();
-  if (const bool* b = std::get_if<bool>(&want)) return v.is_bool() && bool(v) == *b;
-  if (const double* d = std::get_if<double>(&want)) {
-    double x;
-    return AsDouble(v, &x) && x == *d;
+  switch (want.index()) {
+    case 0: return v.is_null();
+    case 1: return v.is_bool() && bool(v) == *std::get_if<bool>(&want);
+    case 2: {
+      double x;
+      return AsDouble(v, &x) && x == *std::get_if<double>(&want);
+    }
+    default: {
+      std::string_view s;
+      return v.get(s) == simdjson::SUCCESS && s == *std::get_if<std::string>(&want);
+    }
   }
-  std::string_view s;
-  return v.get(s) == simdjson::SUCCESS && s == std::get<std::string>(want);
 }
 
 // <0, 0 or >0 as `v` sorts before, with or after `operand` (a number or a string);
@@ -113,18 +117,30 @@ bool Passes(const Node::Test& t, const element* v) {
   }
 }
 
+inline bool EvalField(const Node& n, simdjson::dom::object row) {
+  element value;
+  const element* v = row.at_key(n.field).get(value) == simdjson::SUCCESS ? &value : nullptr;
+  for (const Node::Test& t : n.tests)
+    if (!Passes(t, v)) return false;
+  return true;
+}
+
+// Field children are evaluated in the loop, not through a call each (the common filter
+// is an AND of fields, and a row costs little beyond its parse).
 bool Eval(const Node& n, simdjson::dom::object row) {
   switch (n.kind) {
     case Node::Kind::kAnd:
-      return std::all_of(n.children.begin(), n.children.end(), [&](const Node& c) { return Eval(c, row); });
+      for (const Node& c : n.children)
+        if (!(c.kind == Node::Kind::kField ? EvalField(c, row) : Eval(c, row))) return false;
+      return true;
     case Node::Kind::kOr:
-      return std::any_of(n.children.begin(), n.children.end(), [&](const Node& c) { return Eval(c, row); });
+      for (const Node& c : n.children)
+        if (c.kind == Node::Kind::kField ? EvalField(c, row) : Eval(c, row)) return true;
+      return false;
     case Node::Kind::kNot: return !Eval(n.children[0], row);
-    case Node::Kind::kField: break;
+    case Node::Kind::kField: return EvalField(n, row);
   }
-  element value;
-  const element* v = row.at_key(n.field).get(value) == simdjson::SUCCESS ? &value : nullptr;
-  return std::all_of(n.tests.begin(), n.tests.end(), [&](const Node::Test& t) { return Passes(t, v); });
+  return false;
 }
 
 // ---- Compilation -----------------------------------------------------------------------

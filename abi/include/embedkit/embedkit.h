@@ -279,9 +279,17 @@ EK_API ek_status ek_collection_count(ek_collection* collection, uint64_t* out_co
 typedef struct ek_search_options {
   uint32_t struct_size;       /* sizeof(ek_search_options) */
   uint32_t k;                 /* hits per query, 1..1024; 0 means 10 */
-  const char* filter_json;    /* NULL, or a JSON object {"key": value, ...}: only rows whose
-                                 metadata has each key equal to value (string, number,
-                                 boolean or null) are considered */
+  const char* filter_json;    /* NULL or "", or a JSON object selecting rows by top-level
+                                 metadata fields (rows without metadata match only {}):
+                                 {"key": value} equality (string, number, boolean, null);
+                                 {"key": {op: operand, ...}} with $eq $ne $lt $lte $gt $gte
+                                 (number or string) $in $nin ([values]) $prefix (string)
+                                 $null (true: absent or null); "$and"/"$or": [filters],
+                                 "$not": filter; keys AND. Numbers compare as double,
+                                 strings bytewise; another type never matches; $ne/$nin
+                                 match absent fields. Errors name the place:
+                                 EK_ERR_INVALID_ARGUMENT, EK_ERR_PARSE, EK_ERR_LIMIT.
+                                 Full grammar: docs/storage.md, "Filters" */
   uint32_t include_metadata;  /* non-zero: hits carry their metadata JSON */
 } ek_search_options;
 
