@@ -3,7 +3,7 @@
 //
 // Per target, three row kernels fill a block of at most kBlockRows results: f16 (promote
 // to f32, accumulate in f32), int8 (widen to int16, ReorderWidenMulAccumulate into int32:
-// pmaddwd on x86, i32x4.dot_i16x8 on WASM) and bit (XOR, PopulationCount on 64-bit lanes).
+// pmaddwd on x86, i32x4.dot_i16x8 on WASM) and bit (XOR and popcount of 64-bit words).
 // The queries are prepared once (zero-padded to whole vectors of any target, so only the
 // row's tail needs a copy). The driver turns a block into scores and offers them to a
 // TopKHeap behind one compare with its acceptance threshold, as ScanTopK's row path does;
@@ -59,12 +59,17 @@ HWY_INLINE void F16RowSums(const float* HWY_RESTRICT q, const uint16_t* HWY_REST
   const DF16 dh;
   const size_t N = hn::Lanes(df);
   const auto* xh = reinterpret_cast<const hwy::float16_t*>(x);
-  VF32 a0 = hn::Zero(df), a1 = hn::Zero(df), n0 = hn::Zero(df), n1 = hn::Zero(df);
+  // Four accumulators (two for cosine's norms) hide the multiply-add latency.
+  VF32 a0 = hn::Zero(df), a1 = a0, a2 = a0, a3 = a0, n0 = a0, n1 = a0;
   size_t i = 0;
-  for (; i + 2 * N <= dim; i += 2 * N) {
+  for (; i + 4 * N <= dim; i += 4 * N) {
     F16Step<kMetric>(hn::LoadU(df, q + i), hn::PromoteTo(df, hn::LoadU(dh, xh + i)), a0, n0);
     F16Step<kMetric>(hn::LoadU(df, q + i + N), hn::PromoteTo(df, hn::LoadU(dh, xh + i + N)), a1,
                      n1);
+    F16Step<kMetric>(hn::LoadU(df, q + i + 2 * N),
+                     hn::PromoteTo(df, hn::LoadU(dh, xh + i + 2 * N)), a2, n0);
+    F16Step<kMetric>(hn::LoadU(df, q + i + 3 * N),
+                     hn::PromoteTo(df, hn::LoadU(dh, xh + i + 3 * N)), a3, n1);
   }
   for (; i + N <= dim; i += N) {
     F16Step<kMetric>(hn::LoadU(df, q + i), hn::PromoteTo(df, hn::LoadU(dh, xh + i)), a0, n0);
@@ -75,7 +80,7 @@ HWY_INLINE void F16RowSums(const float* HWY_RESTRICT q, const uint16_t* HWY_REST
     const auto* th = reinterpret_cast<const hwy::float16_t*>(tail);
     F16Step<kMetric>(hn::LoadU(df, q + i), hn::PromoteTo(df, hn::LoadU(dh, th)), a1, n1);
   }
-  *sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(a0, a1)));
+  *sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(hn::Add(a0, a1), hn::Add(a2, a3))));
   if constexpr (kMetric == Metric::kCosine) {
     *x_sq_norm = hn::GetLane(hn::SumOfLanes(df, hn::Add(n0, n1)));
   }
@@ -181,6 +186,11 @@ void Int8SumsT(const int16_t* q, const int8_t* base, size_t dim, size_t r0, size
 }
 
 // ---- bit rows ------------------------------------------------------------------------------
+// Only AVX3_DL has a vector popcount instruction (VPOPCNTDQ). Everywhere else Highway
+// emulates it with byte lookups and three widening steps, about ten instructions per
+// vector, while the POPCNT instruction (x86 SSE4 and newer targets) and WASM's i64.popcnt
+// count a word in one: those targets count word by word.
+#if HWY_TARGET == HWY_AVX3_DL
 using DU64 = hn::ScalableTag<uint64_t>;
 
 // q is zero-padded past `words` to whole vectors.
@@ -200,6 +210,14 @@ HWY_INLINE uint32_t HammingRow(const uint64_t* HWY_RESTRICT q, const uint64_t* H
   }
   return static_cast<uint32_t>(hn::GetLane(hn::SumOfLanes(d, acc)));
 }
+#else
+HWY_INLINE uint32_t HammingRow(const uint64_t* HWY_RESTRICT q, const uint64_t* HWY_RESTRICT x,
+                               size_t words) {
+  size_t total = 0;
+  for (size_t i = 0; i < words; ++i) total += hwy::PopCount(q[i] ^ x[i]);
+  return static_cast<uint32_t>(total);
+}
+#endif
 
 void HammingT(const uint64_t* q, const uint64_t* base, size_t words, size_t r0, size_t r1,
               const uint8_t* allowed, uint32_t* out) {

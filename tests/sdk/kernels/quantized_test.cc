@@ -316,16 +316,18 @@ TEST(QuantizedScanTest, PoolPartsMergeToTheSingleThreadResult) {
   const size_t rows = 8192, dim = 256;
   const auto base = RandomVector(rows * dim, 50);
   const auto query = RandomVector(dim, 51);
-  const Encoded e = Encode(base, rows, dim);
+  std::vector<int8_t> codes(rows * dim);
+  const float scale = 1.0f / 127;  // the range of RandomVector, no calibration needed
+  EncodeInt8(base.data(), base.size(), scale, codes.data());
   QuantizedScanRequest req;
   req.type = ElementType::kInt8;
   req.queries = query.data();
   req.n_queries = 1;
-  req.base = e.i8.data();
+  req.base = codes.data();
   req.rows = rows;
   req.dim = dim;
   req.metric = Metric::kL2;
-  req.int8_scale = e.scale;
+  req.int8_scale = scale;
   req.k = 50;
   ThreadPool pool(2);
   ExpectSameTopK(RunTopK(req, &pool, false), RunTopK(req, nullptr, true), 0.0);
