@@ -6,23 +6,11 @@
 #include <vector>
 
 #include "base/error.h"
+#include "error_of.h"
 #include "json/json.h"
 
 namespace ek::json {
 namespace {
-
-// Runs fn, expects an ek::Error with `status`; returns its message.
-template <typename Fn>
-std::string ErrorOf(Fn&& fn, ek_status status) {
-  try {
-    fn();
-  } catch (const ek::Error& e) {
-    EXPECT_EQ(e.status(), status) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no ek::Error thrown";
-  return {};
-}
 
 const char kRow[] =
     "{\"lang\":\"en\",\"year\":2021,\"score\":0.5,\"draft\":false,\"owner\":null,"

@@ -5,22 +5,10 @@
 #include <string>
 
 #include "base/error.h"
+#include "error_of.h"
 
 namespace ek::json {
 namespace {
-
-// Runs fn, expects an ek::Error with `status`; returns its message.
-template <typename Fn>
-std::string ErrorOf(Fn&& fn, ek_status status) {
-  try {
-    fn();
-  } catch (const ek::Error& e) {
-    EXPECT_EQ(e.status(), status) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no ek::Error thrown";
-  return {};
-}
 
 std::string ParseError(std::string_view text) {
   return ErrorOf([&] { ValidateObject(text, "metadata of row 3 ('doc-7')"); }, EK_ERR_PARSE);
