@@ -228,7 +228,10 @@ void ForgetRequest(Instance* s, const ek_forget_request* req, ek_forget_report* 
   // the data is removed as asked, the parameters stay those from before the request,
   // and the ledger says so ("cancelled" entries count as pending_requests on load).
   if (s->store) {
-    if (ok) SaveModel(s, &backup);
+    if (ok)
+      SaveModel(s, &backup);
+    else
+      SaveMeta(s);  // the count, so that a load does not hand out this request's id again
     WriteLedgerEntry(s->host, s->store, s->name, rid, LedgerJson(req, f, ok ? "done" : "cancelled", started, st.seconds));
     txn.Commit();
   }

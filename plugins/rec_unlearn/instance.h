@@ -58,6 +58,9 @@ std::string PairId(const Data& d, uint32_t u, uint32_t i);
 // Writes the parameters (users, items, projection, meta); with `before`, only what
 // changed since those parameters (store_io.cc explains).
 void SaveModel(Instance* s, const Model* before = nullptr);
+// Writes the meta record alone (shape, request count): how a cancelled request,
+// whose parameters are not written, still counts in the store.
+void SaveMeta(Instance* s);
 // Writes everything: interactions, item features and the parameters.
 void SaveAll(Instance* s);
 // Replaces the instance's data and model with model `name` of `store` and binds them.

@@ -68,17 +68,6 @@ void SaveProjection(Instance* s, bool only_changed) {
   if (!only_changed) proj.DeleteOthers(std::unordered_set<std::string>(ids.begin(), ids.end()));
 }
 
-void SaveMeta(Instance* s) {
-  const Model& m = s->model;
-  char json[512];
-  std::snprintf(json, sizeof json,
-                "{\"format\":%d,\"plugin\":\"embedkit.rec_unlearn\",\"dim\":%u,\"layers\":%u,"
-                "\"cat_dim\":%u,\"text_dim\":%u,\"requests\":%llu,\"seed\":%llu}",
-                kFormat, m.dim, m.layers, m.cat_dim, m.text_dim,
-                static_cast<unsigned long long>(s->requests), static_cast<unsigned long long>(s->cfg.seed));
-  WriteMeta(s->host, s->store, s->name, json);
-}
-
 void SaveInteractions(Instance* s) {
   const Data& d = s->data;
   Coll inter(s->host, s->store, C(s->name, ".interactions"), 1);
@@ -122,6 +111,17 @@ void ContinueStoredLedger(Instance* s) {
 }
 
 }  // namespace
+
+void SaveMeta(Instance* s) {
+  const Model& m = s->model;
+  char json[512];
+  std::snprintf(json, sizeof json,
+                "{\"format\":%d,\"plugin\":\"embedkit.rec_unlearn\",\"dim\":%u,\"layers\":%u,"
+                "\"cat_dim\":%u,\"text_dim\":%u,\"requests\":%llu,\"seed\":%llu}",
+                kFormat, m.dim, m.layers, m.cat_dim, m.text_dim,
+                static_cast<unsigned long long>(s->requests), static_cast<unsigned long long>(s->cfg.seed));
+  WriteMeta(s->host, s->store, s->name, json);
+}
 
 std::string PairId(const Data& d, uint32_t u, uint32_t i) { return d.user_ids[u] + '\x1f' + d.item_ids[i]; }
 

@@ -453,8 +453,9 @@ std::string KvValue(ek_store* store, const std::string& key) {
 }
 
 // Training a new instance and saving it over a stored model keeps that model's ledger
-// and goes on numbering its requests: the next forget is req-2, and req-1 (the
-// earlier instance's request) is still the entry it wrote.
+// and goes on numbering its requests: the next forget is req-3, req-1 (the earlier
+// instance's request) is still the entry it wrote, and the cancelled req-2 is still
+// counted as pending, as a load would count it.
 TEST(RecUnlearn, RetrainingOverAStoredModelKeepsItsLedgerAndRequestNumbers) {
   Ctx c(1);
   ek_store* store = nullptr;
@@ -467,19 +468,32 @@ TEST(RecUnlearn, RetrainingOverAStoredModelKeepsItsLedgerAndRequestNumbers) {
     ASSERT_EQ(r.rec()->save(r.self(), store, "shop"), EK_OK) << r.error();
     ASSERT_EQ(r.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"user-5"}, {}, 0, nullptr, &first), EK_OK) << r.error();
     ASSERT_STREQ(first.request_id, "req-1");
+    int calls = 0;
+    ek_forget_report cancelled{};
+    ASSERT_EQ(ek_context_set_progress(c.ctx, CancelAfterTwo, &calls), EK_OK);
+    EXPECT_EQ(r.Forget(EK_FORGET_USERS, EK_UNLEARN_MMRECUN, {"user-7"}, {}, 0,
+                       R"({"unlearn_epochs": 20, "forget_auc": 0})", &cancelled),
+              EK_ERR_CANCELLED);
+    ASSERT_EQ(ek_context_set_progress(c.ctx, nullptr, nullptr), EK_OK);
+    ASSERT_EQ(ek_context_reset_cancel(c.ctx), EK_OK);  // the cancel stays until reset
   }
   const std::string first_entry = KvValue(store, "shop/ledger/req-1");
   h::Rec again(c.ctx, kSmall);
   again.Add(Synthetic());
   again.Train();
   ASSERT_EQ(again.rec()->save(again.self(), store, "shop"), EK_OK) << again.error();
-  EXPECT_TRUE(Contains(KvValue(store, "shop/meta"), "\"requests\":1,")) << KvValue(store, "shop/meta");
+  EXPECT_TRUE(Contains(KvValue(store, "shop/meta"), "\"requests\":2,")) << KvValue(store, "shop/meta");
+  ek_rec_stats st{};
+  st.struct_size = sizeof st;
+  ASSERT_EQ(again.rec()->stats(again.self(), &st), EK_OK);
+  EXPECT_EQ(st.pending_requests, 1u);
   ek_forget_report next{};
   ASSERT_EQ(again.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"user-6"}, {}, 0, nullptr, &next), EK_OK) << again.error();
-  EXPECT_STREQ(next.request_id, "req-2");
+  EXPECT_STREQ(next.request_id, "req-3");
   EXPECT_EQ(KvValue(store, "shop/ledger/req-1"), first_entry);
   EXPECT_TRUE(Contains(first_entry, std::string("\"sha256\":\"") + first.digest)) << first_entry;
-  EXPECT_TRUE(Contains(KvValue(store, "shop/ledger/req-2"), std::string("\"sha256\":\"") + next.digest));
+  EXPECT_TRUE(Contains(KvValue(store, "shop/ledger/req-2"), "\"status\":\"cancelled\""));
+  EXPECT_TRUE(Contains(KvValue(store, "shop/ledger/req-3"), std::string("\"sha256\":\"") + next.digest));
   ek_store_free(store);
 }
 
