@@ -64,6 +64,8 @@ bool IsNumber(element_type t) {
   return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
 }
 
+// Same JSON type and value; one switch on the operand's alternative (Null, bool,
+// double, string), as this runs for every row.
 bool ScalarEquals(element v, const Node::Scalar& want) {
   switch (want.index()) {
     case 0: return v.is_null();
