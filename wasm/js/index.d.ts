@@ -128,7 +128,8 @@ export interface Columns {
 export interface SearchOptions {
   /** Hits per query, 1..1024 (default 10). */
   k?: number;
-  /** Only rows whose metadata has each key equal to the value. */
+  /** Only rows whose metadata matches: equality (`{lang: "en"}`) or operators
+   *  (`{year: {$gte: 2000}}`, `$in`, `$prefix`, `$null`, `$or`, ...; docs/storage.md). */
   filter?: Json | null;
   includeMetadata?: boolean;
 }

@@ -982,8 +982,10 @@ class Collection(_Handle):
         Args:
             queries: array-like of floats; C-contiguous float32 passes without a copy.
             k: hits per query, 1..1024.
-            filter: only rows whose metadata has each key equal to the value
-                (dict or JSON text), e.g. ``{"lang": "en"}``.
+            filter: only rows whose metadata matches (dict or JSON text): equality
+                ``{"lang": "en"}`` or operators such as
+                ``{"year": {"$gte": 2000}, "genre": {"$in": ["a", "b"]}}``,
+                ``$or``/``$and``/``$not`` (grammar: docs/storage.md, "Filters").
             include_metadata: hits carry their metadata.
 
         Returns:

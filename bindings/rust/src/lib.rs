@@ -903,7 +903,9 @@ impl ValueKind {
 pub struct SearchOptions<'a> {
     /// Hits per query, 1..1024; 0 means 10.
     pub k: u32,
-    /// A JSON object `{"key": value, ...}`: only rows whose metadata matches.
+    /// A JSON filter: only rows whose metadata matches, by equality (`{"lang": "en"}`)
+    /// or operators (`{"year": {"$gte": 2000}}`, `$in`, `$prefix`, `$null`, `$or`, ...;
+    /// grammar in docs/storage.md, "Filters").
     pub filter_json: Option<&'a str>,
     /// Hits carry their metadata.
     pub include_metadata: bool,
