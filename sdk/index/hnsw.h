@@ -155,7 +155,7 @@ class HnswGraph {
                                          PairDistance distance) const;
   void PlanNode(BatchPlan& plan, size_t index, PairDistance distance) const;
   void LinkBatch(BatchPlan& plan, PairDistance distance, ThreadPool* pool);
-  void AddReverseLinks(uint32_t target, int level, std::vector<uint32_t>& sources,
+  void AddReverseLinks(uint32_t target, int level, const std::vector<uint32_t>& sources,
                        PairDistance distance);
 
   // Removal (hnsw_remove.cc).
