@@ -6,8 +6,10 @@
 //
 // Determinism: a node's level is a pure function of (seed, slot) (Philox, integer
 // thresholds: no libm), every ordering breaks distance ties by the lower slot, and a
-// Build's result depends only on its slot list, never on the thread count. The same
-// calls with the same distances therefore give the same bytes natively and in WASM.
+// Build's result depends only on the graph before it and its slot list, never on the
+// thread count (Build(all) and one Insert per slot batch differently, so their graphs
+// differ). The same calls with the same distances give the same bytes natively and
+// in WASM (HnswTest.GraphBytesAreTheSameOnEveryPlatform).
 //
 // Threads: Search is const and may run concurrently with other Searches; Build,
 // Insert, Remove and Load* need exclusive access. Build parallelises internally on a
