@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "base/error.h"
-#include "error_of.h"
+#include "../error_of.h"
 #include "json/json.h"
 
 namespace ek::json {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "base/error.h"
-#include "error_of.h"
+#include "../error_of.h"
 
 namespace ek::json {
 namespace {

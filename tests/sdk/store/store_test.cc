@@ -27,6 +27,7 @@
 #include "base/thread_pool.h"
 #include "json/filter.h"
 #include "json/json.h"
+#include "../error_of.h"
 #include "test_util.h"
 
 namespace ek::store {
@@ -35,18 +36,6 @@ namespace {
 namespace fs = std::filesystem;
 
 // ---- Helpers -------------------------------------------------------------------------------
-
-template <typename Fn>
-std::string ErrorOf(Fn&& fn, ek_status status) {
-  try {
-    fn();
-  } catch (const ek::Error& e) {
-    EXPECT_EQ(e.status(), status) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no ek::Error thrown (expected status " << status << ")";
-  return {};
-}
 
 using ek::test::TempDir;
 

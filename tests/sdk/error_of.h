@@ -1,4 +1,4 @@
-// What the json tests share: running a call that must throw ek::Error.
+// What the SDK's C++ tests share: running a call that must throw ek::Error.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 
 #include "base/error.h"
 
-namespace ek::json {
+namespace ek {
 
 // Runs fn, expects an ek::Error with `status`; returns its message.
 template <typename Fn>
@@ -18,8 +18,8 @@ std::string ErrorOf(Fn&& fn, ek_status status) {
     EXPECT_EQ(e.status(), status) << e.what();
     return e.what();
   }
-  ADD_FAILURE() << "no ek::Error thrown";
+  ADD_FAILURE() << "no ek::Error thrown (expected status " << status << ")";
   return {};
 }
 
-}  // namespace ek::json
+}  // namespace ek
