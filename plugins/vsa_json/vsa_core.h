@@ -200,16 +200,12 @@ void PermutationFromKey(const Env& env, uint64_t key, uint64_t counter, uint32_t
                         size_t n);
 
 // ---- Bindings ------------------------------------------------------------------------
-// One matrix per role (a key, or the sequence role). Apply computes v <- M v, or
+// One matrix per role (a key, or the sequence role). ApplyHandle computes v <- M v, or
 // v <- M^T v, in place through the host's kernel table (bind_structured, bind_dense);
 // `scratch` holds D floats. MakeBinder refuses a host whose table predates them.
 class Binder {
  public:
   virtual ~Binder() = default;
-  virtual void Apply(uint64_t role, float* v, bool transpose, float* scratch) {
-    auto h = Handle(role);
-    ApplyHandle(h.get(), v, transpose, scratch);
-  }
   // The role's state (generated on first use, then cached) and its application.
   virtual std::shared_ptr<const void> Handle(uint64_t role) = 0;
   virtual void ApplyHandle(const void* state, float* v, bool transpose, float* scratch) = 0;
