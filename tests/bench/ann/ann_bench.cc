@@ -1,0 +1,226 @@
+// ek_ann_bench: the HNSW graph core (ek::index::HnswGraph) measured directly, with
+// distances from ek::kernels, on files written by run.py (see ann_files.h). Prints
+// JSON lines: build seconds per thread count, then recall@k and single-thread
+// queries/s per ef, then the exact scan (ScanTopK, one thread) on the same queries.
+// With --make-truth it instead writes the exact top-k of every query (ScanTopK on
+// every core) to --truth: the ground truth every system in run.py is scored against.
+//
+// Angular data is normalised once here and compared as 1 - dot; l2 uses L2Sq.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "ann_files.h"
+#include "base/thread_pool.h"
+#include "index/hnsw.h"
+#include "kernels/kernels.h"
+
+namespace ek::annbench {
+namespace {
+
+struct Options {
+  std::string base, queries, truth;
+  bool angular = true;
+  bool make_truth = false;
+  uint32_t m = 16, ef_construction = 200;
+  size_t k = 10;
+  std::vector<size_t> efs = {10, 20, 40, 80, 160, 320};
+  std::vector<size_t> build_threads = {1, 2};
+  size_t exact_queries = 500;  // the exact scan is slow: time it on a prefix
+};
+
+std::vector<size_t> ParseList(const char* text) {
+  std::vector<size_t> values;
+  for (const char* p = text; *p;) {
+    char* end = nullptr;
+    values.push_back(std::strtoull(p, &end, 10));
+    if (end == p) throw std::runtime_error(std::string("bad number list: ") + text);
+    p = *end == ',' ? end + 1 : end;
+  }
+  return values;
+}
+
+Options ParseOptions(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--make-truth") { o.make_truth = true; continue; }
+    if (i + 1 >= argc) throw std::runtime_error("missing value after " + flag);
+    const char* value = argv[++i];
+    if (flag == "--base") o.base = value;
+    else if (flag == "--queries") o.queries = value;
+    else if (flag == "--truth") o.truth = value;
+    else if (flag == "--metric") o.angular = std::strcmp(value, "l2") != 0;
+    else if (flag == "--m") o.m = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--ef-construction") o.ef_construction = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--k") o.k = std::stoul(value);
+    else if (flag == "--ef") o.efs = ParseList(value);
+    else if (flag == "--build-threads") o.build_threads = ParseList(value);
+    else if (flag == "--exact-queries") o.exact_queries = std::stoul(value);
+    else throw std::runtime_error("unknown flag " + flag);
+  }
+  if (o.base.empty() || o.queries.empty() || o.truth.empty()) {
+    throw std::runtime_error("usage: ek_ann_bench --base F --queries F --truth F "
+                             "[--make-truth] [--metric angular|l2] [--m N] "
+                             "[--ef-construction N] [--ef a,b,..] [--build-threads 1,2]");
+  }
+  return o;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+size_t ResidentBytes() {
+  long pages = 0, resident = 0;
+  FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  if (std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  std::fclose(statm);
+  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+void NormalizeRows(Matrix& m) {
+  for (size_t r = 0; r < m.rows; ++r) kernels::Normalize(m.values.data() + r * m.cols, m.cols);
+}
+
+// The exact top-k of every query, on every core: the ground truth.
+IdMatrix ExactTopK(const Matrix& base, const Matrix& queries, size_t k, bool angular,
+                   ThreadPool* pool) {
+  kernels::ScanRequest request;
+  request.queries = queries.values.data();
+  request.n_queries = queries.rows;
+  request.base = base.values.data();
+  request.rows = base.rows;
+  request.dim = base.cols;
+  request.metric = angular ? kernels::Metric::kCosine : kernels::Metric::kL2;
+  request.k = k;
+  IdMatrix out;
+  out.rows = queries.rows;
+  out.cols = static_cast<uint32_t>(k);
+  out.ids.resize(size_t{queries.rows} * k);
+  std::vector<float> scores(out.ids.size());
+  std::vector<size_t> counts(queries.rows);
+  kernels::ScanTopK(request, pool, out.ids.data(), scores.data(), counts.data());
+  return out;
+}
+
+// Fraction of the true top-k found among `found` for one query.
+size_t Hits(const uint32_t* truth, size_t k, const std::vector<uint32_t>& found) {
+  size_t hits = 0;
+  for (uint32_t id : found) hits += std::find(truth, truth + k, id) != truth + k;
+  return hits;
+}
+
+void RunExact(const Options& o, const Matrix& base, const Matrix& queries,
+              const IdMatrix& truth) {
+  Matrix prefix;
+  prefix.cols = queries.cols;
+  prefix.rows = static_cast<uint32_t>(std::min<size_t>(o.exact_queries, queries.rows));
+  prefix.values.assign(queries.values.begin(),
+                       queries.values.begin() + size_t{prefix.rows} * prefix.cols);
+  size_t hits = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t q = 0; q < prefix.rows; ++q) {  // one query per call, as a user asks them
+    Matrix one;
+    one.rows = 1;
+    one.cols = prefix.cols;
+    one.values.assign(prefix.Row(q), prefix.Row(q) + prefix.cols);
+    const IdMatrix found = ExactTopK(base, one, o.k, o.angular, nullptr);
+    hits += Hits(truth.ids.data() + q * truth.cols, o.k, found.ids);
+  }
+  const double seconds = Seconds(start);
+  std::printf("{\"system\":\"embedkit-exact\",\"param\":\"scan\",\"recall\":%.4f,"
+              "\"qps\":%.1f,\"queries\":%u}\n",
+              double(hits) / double(prefix.rows * o.k), prefix.rows / seconds, prefix.rows);
+}
+
+int Run(const Options& o) {
+  Matrix base = ReadVectors(o.base);
+  Matrix queries = ReadVectors(o.queries);
+  if (queries.cols != base.cols) throw std::runtime_error("queries and base differ in dim");
+  if (o.angular) {
+    NormalizeRows(base);
+    NormalizeRows(queries);
+  }
+  if (o.make_truth) {
+    ThreadPool pool(0);
+    WriteIds(o.truth, ExactTopK(base, queries, o.k, o.angular, &pool));
+    return 0;
+  }
+  const IdMatrix truth = ReadIds(o.truth);
+  if (truth.rows != queries.rows || truth.cols < o.k) throw std::runtime_error("truth shape");
+
+  const size_t dim = base.cols;
+  const float* rows = base.values.data();
+  auto pair = [&](uint32_t a, uint32_t b) {
+    return o.angular ? 1.0f - kernels::Dot(rows + a * dim, rows + b * dim, dim)
+                     : kernels::L2Sq(rows + a * dim, rows + b * dim, dim);
+  };
+  std::vector<uint32_t> slots(base.rows);
+  std::iota(slots.begin(), slots.end(), 0u);
+
+  std::unique_ptr<index::HnswGraph> graph;
+  for (size_t threads : o.build_threads) {
+    graph.reset();
+    const size_t resident_before = ResidentBytes();
+    auto built = std::make_unique<index::HnswGraph>(
+        index::HnswParams{o.m, o.ef_construction, 0x5eed});
+    std::unique_ptr<ThreadPool> pool = threads > 1 ? std::make_unique<ThreadPool>(threads) : nullptr;
+    const auto start = std::chrono::steady_clock::now();
+    built->Build(slots, pair, pool.get());
+    const double seconds = Seconds(start);
+    // Graph memory: resident growth during the build, plus the f32 vectors the
+    // caller keeps (hnswlib's figure includes its own copy of them).
+    const size_t graph_bytes = ResidentBytes() - std::min(ResidentBytes(), resident_before);
+    std::printf("{\"system\":\"embedkit-hnsw\",\"event\":\"build\",\"threads\":%zu,"
+                "\"seconds\":%.3f,\"graph_bytes\":%zu,\"vector_bytes\":%zu}\n",
+                threads, seconds, graph_bytes, base.values.size() * sizeof(float));
+    std::fflush(stdout);
+    graph = std::move(built);
+  }
+
+  for (size_t ef : o.efs) {
+    size_t hits = 0;
+    std::vector<uint32_t> found;
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t q = 0; q < queries.rows; ++q) {
+      const float* query = queries.Row(q);
+      auto distance = [&](uint32_t s) {
+        return o.angular ? 1.0f - kernels::Dot(query, rows + s * dim, dim)
+                         : kernels::L2Sq(query, rows + s * dim, dim);
+      };
+      const auto result = graph->Search(distance, o.k, ef);
+      found.clear();
+      for (const auto& n : result) found.push_back(n.slot);
+      hits += Hits(truth.ids.data() + q * truth.cols, o.k, found);
+    }
+    const double seconds = Seconds(start);
+    std::printf("{\"system\":\"embedkit-hnsw\",\"param\":\"ef=%zu\",\"recall\":%.4f,"
+                "\"qps\":%.1f}\n",
+                ef, double(hits) / double(queries.rows * o.k), queries.rows / seconds);
+    std::fflush(stdout);
+  }
+  RunExact(o, base, queries, truth);
+  return 0;
+}
+
+}  // namespace
+}  // namespace ek::annbench
+
+int main(int argc, char** argv) {
+  try {
+    return ek::annbench::Run(ek::annbench::ParseOptions(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ek_ann_bench: %s\n", e.what());
+    return 1;
+  }
+}
