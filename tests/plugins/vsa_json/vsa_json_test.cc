@@ -231,6 +231,11 @@ TEST_P(Orthogonality, TransposeIsInverseAndNormsKept) {
     double err = 0;
     for (size_t i = 0; i < d; ++i) err = std::max(err, double(std::fabs(back[i] - x[i])));
     EXPECT_LT(err, 1e-5);
+    // In place (out == x, as ext/vsa_json.h allows): the same bits as out of place.
+    std::vector<float> in_place = x;
+    ASSERT_EQ(in.probe->bind(in.self, "name.first[2]", in_place.data(), in_place.data(),
+                             EK_VSA_BIND_FORWARD), EK_OK);
+    EXPECT_EQ(in_place, y);
   }
 }
 
