@@ -281,10 +281,7 @@ EK_API ek_status ek_collection_search(ek_collection* collection, const float* qu
     *out_results = nullptr;
     CheckRows(queries, n_queries, "queries");
     ek_search_options o = ek::capi::ReadOptions(options, DefaultSearchOptions(), "options");
-    size_t k = o.k ? o.k : 10;
-    if (k > 1024) {
-      ek::Fail(EK_ERR_INVALID_ARGUMENT, "options->k is " + std::to_string(k) + "; the maximum is 1024");
-    }
+    const size_t k = o.k ? o.k : 10;  // any k: the store sizes results by the rows allowed
     auto results = std::make_unique<ek_results>();
     if (n_queries > 0) {
       results->queries = store.Search(collection->name, queries, n_queries, dim, k,

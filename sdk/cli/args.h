@@ -13,9 +13,10 @@
 
 namespace ek::cli {
 
-// The most hits or candidates any command's -k takes: the library's limit
-// (ek_search_options::k, ek_matcher_options::top_k, recommend: 1..1024). One value
+// The most hits or candidates the extension commands' -k takes: their libraries'
+// limit (ek_matcher_options::top_k, recommend, vsa_json search: 1..1024). One value
 // and, through ParsedArgs::UInt, one message everywhere; --help texts say "1..1024".
+// `store search -k` has no such limit (ek_search_options::k: any uint32).
 inline constexpr uint64_t kMaxK = 1024;
 
 struct OptionSpec {

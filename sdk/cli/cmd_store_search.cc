@@ -86,7 +86,7 @@ int Run(const Invocation& inv) {
   const ParsedArgs& a = inv.args;
   const std::string path = a.Positional(0);
   const std::string name = a.Required("collection");
-  const auto k = static_cast<uint32_t>(a.UInt("k", 10, 1, kMaxK));
+  const auto k = static_cast<uint32_t>(a.UInt("k", 10, 1, UINT32_MAX));  // any k: see Run
   const std::vector<std::string> show = SplitList(a.Value("show").value_or(""));
   const std::optional<std::string> filter = a.Value("filter");
   const QuerySource source = ReadQuerySource(a);
@@ -99,8 +99,9 @@ int Run(const Invocation& inv) {
 
   ek_search_options options;
   ek_search_options_init(&options);
-  // One extra hit when the query document itself will be dropped from the list.
-  options.k = query.exclude_id.empty() ? k : k + 1;
+  // One extra hit when the query document itself will be dropped from the list (k =
+  // 2^32 - 1 already asks for more rows than a collection can hold).
+  options.k = query.exclude_id.empty() || k == UINT32_MAX ? k : k + 1;
   options.filter_json = filter ? filter->c_str() : nullptr;
   options.include_metadata = (!show.empty() || inv.global.json) ? 1 : 0;
   ek_results* raw = nullptr;
@@ -192,7 +193,7 @@ const CommandSpec kSpec{
             {"vector-file", 0, "FILE", "query = a row of a raw float32 file (dim of the collection)"},
             {"row", 0, "N", "row of --vector-file to use (default 0)"},
             {"vector", 0, "LIST", "query = comma-separated floats, e.g. \"0.1,0.2,0.3\""},
-            {"k", 'k', "N", "hits to return, 1..1024 (default 10)"},
+            {"k", 'k', "N", "hits to return, 1 or more (default 10; no more than the rows)"},
             {"filter", 0, "JSON", "only rows whose metadata passes this filter, e.g.\n"
                                   "'{\"category\":\"Btp Fiori Tools\"}' (equality) or\n"
                                   "'{\"year\":{\"$gte\":2020},\"lang\":{\"$in\":[\"de\",\"fr\"]}}';\n"

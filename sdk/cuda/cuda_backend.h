@@ -96,7 +96,11 @@ struct BprStats {
 // Statistics of the calling thread's last BprStep that reached the GPU (benchmarks).
 BprStats LastBprStats();
 
-// ---- Exact search with per-query top-k (k <= 1024) ------------------------------------------
+// ---- Exact search with per-query top-k ------------------------------------------------------
+// The most hits per query the GPU's top-k keeps (its sort buffer); a larger k is
+// answered by the CPU scan (kernels::ScanTopK), which takes any k.
+inline constexpr size_t kMaxGpuTopK = 1024;
+
 // Same request, results, ordering and errors as kernels::ScanTopK. `content_key`
 // names the contents of req.base: equal non-zero keys promise identical rows, so the
 // base (and its squared norms) may stay resident on the GPU between calls; 0 makes no

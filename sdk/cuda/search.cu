@@ -39,12 +39,12 @@ namespace {
 
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kSelectThreads = 1024;
-constexpr unsigned kSortCapacity = 1024;  // >= kernels::detail::kMaxTopK
+constexpr unsigned kSortCapacity = 1024;  // >= kMaxGpuTopK
 constexpr size_t kSegmentRows = 65536;
 constexpr size_t kMaxQueryGroup = 4096;   // grid y limit is 65535
 constexpr uint32_t kNoRow = 0xffffffffu;
 
-static_assert(kernels::detail::kMaxTopK <= kSortCapacity, "sort buffer smaller than k");
+static_assert(kMaxGpuTopK <= kSortCapacity, "sort buffer smaller than k");
 
 // Order-preserving key: a larger score gives a larger key; NaN gives 0 ("no hit");
 // -0 ranks as +0 (the CPU compares them equal).
@@ -573,7 +573,8 @@ void ScanTopK(const kernels::ScanRequest& req, uint64_t content_key, ThreadPool*
   ScanStats stats;
   detail::last_stats = stats;
   if (req.n_queries == 0) return;
-  if (req.rows == 0 || req.dim == 0) {  // nothing for a GPU to do
+  // Nothing for a GPU to do, or more hits than its top-k keeps: the CPU scan answers.
+  if (req.rows == 0 || req.dim == 0 || req.k > kMaxGpuTopK) {
     kernels::ScanTopK(req, pool, out_rows, out_scores, out_counts);
     return;
   }
@@ -662,8 +663,7 @@ void Search(const kernels::ScanRequest& req, uint64_t content_key, ThreadPool* p
             uint32_t* out_rows, float* out_scores, size_t* out_counts) {
   const size_t work = req.n_queries * req.rows * req.dim;
   bool gpu = false;
-  if (Probe().available && work >= kMinGpuWork && req.k >= 1 &&
-      req.k <= kernels::detail::kMaxTopK) {
+  if (Probe().available && work >= kMinGpuWork && req.k >= 1 && req.k <= kMaxGpuTopK) {
     bool resident = false, fits = false;
     if (content_key) Residency(req, content_key, &resident, &fits);
     gpu = resident || (fits && SeenBefore(content_key)) ||

@@ -336,10 +336,6 @@ size_t TopK(const float* scores, size_t n, size_t k, uint32_t* out_index, float*
 namespace detail {
 void ValidateTopK(const char* fn, const float* scores, size_t n, size_t k,
                   const uint32_t* out_index, const float* out_score) {
-  if (k > kMaxTopK) {
-    Fail(EK_ERR_INVALID_ARGUMENT, std::string(fn) + ": k = " + std::to_string(k) +
-                                      " is larger than the maximum " + std::to_string(kMaxTopK));
-  }
   if (n > 0 && scores == nullptr) Fail(EK_ERR_INVALID_ARGUMENT, std::string(fn) + ": scores is NULL");
   if (n > UINT32_MAX) Fail(EK_ERR_INVALID_ARGUMENT, std::string(fn) + ": n exceeds 2^32 - 1");
   if (k > 0 && n > 0 && (out_index == nullptr || out_score == nullptr)) {
@@ -362,9 +358,8 @@ void TableFwht(float* v, size_t n) {
   if (n == 0 || (n & (n - 1)) != 0) return;
   HWY_DYNAMIC_DISPATCH(FwhtT)(v, n);
 }
-// k is clamped to 1024; NULL buffers write nothing.
+// Any k (min(k, n) written); NULL buffers write nothing.
 size_t TableTopK(const float* scores, size_t n, size_t k, uint32_t* out_index, float* out_score) {
-  k = std::min(k, detail::kMaxTopK);
   if (k == 0 || n == 0 || n > UINT32_MAX || !scores || !out_index || !out_score) return 0;
   return HWY_DYNAMIC_DISPATCH(TopKT)(scores, n, k, out_index, out_score);
 }

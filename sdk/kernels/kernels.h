@@ -48,7 +48,7 @@ void MatMul(const float* a, const float* b, size_t m, size_t k, size_t n, float*
             ThreadPool* pool = nullptr);
 void Fwht(float* v, size_t n);  // n a power of two or 0 (throws ek::Error otherwise)
 
-// Top-k of a score array (largest first, ties by lower index); k <= 1024.
+// Top-k of a score array (largest first, ties by lower index); any k.
 // Returns min(k, n) and writes that many entries.
 size_t TopK(const float* scores, size_t n, size_t k, uint32_t* out_index, float* out_score);
 
@@ -67,14 +67,14 @@ struct ScanRequest {
   // to use ||q||^2 - 2 q.x + ||x||^2.
   const float* base_sq_norms = nullptr;
   const uint8_t* row_allowed = nullptr;  // optional filter: rows with 0 are skipped
-  size_t k = 10;                         // 1..1024
+  size_t k = 10;                         // >= 1 (no upper limit)
 };
 
 // Results per query, best first (highest similarity; lowest L2), ties by lower row:
 // out_rows[q*k + i], out_scores[q*k + i]; out_counts[q] = hits for query q
 // (min(k, allowed rows)); slots past out_counts[q] get row UINT32_MAX and score NaN.
 // Scores: kDot the dot product, kCosine the cosine similarity, kL2 the squared L2
-// distance. Throws ek::Error(EK_ERR_INVALID_ARGUMENT) for k = 0 or k > 1024, NULL
+// distance. Throws ek::Error(EK_ERR_INVALID_ARGUMENT) for k = 0, NULL
 // buffers where data is needed, or rows >= 2^32. Without a pool (or a pool of 1)
 // everything runs on the calling thread.
 void ScanTopK(const ScanRequest& request, ThreadPool* pool, uint32_t* out_rows,

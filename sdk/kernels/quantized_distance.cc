@@ -403,10 +403,7 @@ namespace {
 void ValidateQuantizedScan(const QuantizedScanRequest& req, const uint32_t* out_rows,
                            const float* out_scores, const size_t* out_counts) {
   const char* fn = "QuantizedScanTopK";
-  if (req.k == 0 || req.k > detail::kMaxTopK) {
-    Fail(EK_ERR_INVALID_ARGUMENT, std::string(fn) + ": k = " + std::to_string(req.k) +
-                                      " is outside 1.." + std::to_string(detail::kMaxTopK));
-  }
+  if (req.k == 0) Fail(EK_ERR_INVALID_ARGUMENT, std::string(fn) + ": k = 0; k must be at least 1");
   if (req.type != ElementType::kF16 && req.type != ElementType::kInt8 &&
       req.type != ElementType::kBit) {
     Fail(EK_ERR_INVALID_ARGUMENT,

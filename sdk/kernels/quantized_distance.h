@@ -45,14 +45,14 @@ struct QuantizedScanRequest {
   Metric metric = Metric::kDot;  // kF16 and kInt8; kBit always ranks by Hamming distance
   float int8_scale = 0.0f;       // kInt8: the rows' scale (CalibrateInt8Scale)
   const uint8_t* row_allowed = nullptr;  // optional filter: rows with 0 are skipped
-  size_t k = 10;                         // 1..1024, as ScanTopK
+  size_t k = 10;                         // >= 1, as ScanTopK
 };
 
 // ScanTopK's contract over quantized rows: results per query best first (highest
 // similarity; lowest L2 or Hamming distance), ties by lower row, in out_rows[q*k + i],
 // out_scores[q*k + i]; out_counts[q] = min(k, allowed rows); slots past it get row
 // UINT32_MAX and score NaN. Scores as the *Many functions give them (kBit: the Hamming
-// distance as a float). Throws ek::Error(EK_ERR_INVALID_ARGUMENT) for k = 0 or k > 1024,
+// distance as a float). Throws ek::Error(EK_ERR_INVALID_ARGUMENT) for k = 0,
 // an unknown type (kF32 included: that is ScanTopK) or metric, NULL buffers where data is
 // needed, rows >= 2^32, and the refusals of the *Many functions. Rows are split across the
 // pool's threads (each part its own heaps, merged at the end); without a pool everything

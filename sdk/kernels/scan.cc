@@ -185,10 +185,7 @@ ScanTuning& MutableScanTuning() {
 void ValidateScanRequest(const char* fn, const ScanRequest& req, const uint32_t* out_rows,
                          const float* out_scores, const size_t* out_counts) {
   const std::string f(fn);
-  if (req.k == 0 || req.k > kMaxTopK) {
-    Fail(EK_ERR_INVALID_ARGUMENT, f + ": k = " + std::to_string(req.k) + " is outside 1.." +
-                                      std::to_string(kMaxTopK));
-  }
+  if (req.k == 0) Fail(EK_ERR_INVALID_ARGUMENT, f + ": k = 0; k must be at least 1");
   if (req.metric != Metric::kCosine && req.metric != Metric::kDot && req.metric != Metric::kL2) {
     Fail(EK_ERR_INVALID_ARGUMENT,
          f + ": unknown metric " + std::to_string(static_cast<int32_t>(req.metric)));

@@ -8,13 +8,11 @@
 
 namespace ek::kernels::detail {
 
-constexpr size_t kMaxTopK = 1024;
-
 // Throws ek::Error(EK_ERR_INVALID_ARGUMENT, "...") naming the bad argument.
 void ValidateScanRequest(const char* fn, const ScanRequest& request, const uint32_t* out_rows,
                          const float* out_scores, const size_t* out_counts);
 
-// Throws unless k <= kMaxTopK and the pointers are usable for n scores.
+// Throws unless the pointers are usable for n scores (any k: min(k, n) are written).
 void ValidateTopK(const char* fn, const float* scores, size_t n, size_t k,
                   const uint32_t* out_index, const float* out_score);
 

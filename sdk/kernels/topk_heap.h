@@ -28,10 +28,12 @@ class TopKHeap {
   TopKHeap() = default;
   explicit TopKHeap(size_t k) { Reset(k); }
 
+  // k has no limit: the heap grows with the hits it keeps (never more than the rows
+  // offered), so a k far above the row count costs nothing.
   void Reset(size_t k) {
     k_ = k;
     hits_.clear();
-    hits_.reserve(k);
+    hits_.reserve(std::min(k, kInitialCapacity));
     threshold_ = k == 0 ? std::numeric_limits<float>::quiet_NaN()
                         : -std::numeric_limits<float>::infinity();
   }
@@ -109,6 +111,8 @@ class TopKHeap {
       threshold_ = std::nextafter(worst, std::numeric_limits<float>::infinity());
     }
   }
+
+  static constexpr size_t kInitialCapacity = 1024;
 
   size_t k_ = 0;
   std::vector<Hit> hits_;

@@ -45,7 +45,6 @@ constexpr int64_t kApplicationId = 0x454B5354;  // "EKST"
 constexpr size_t kMaxIdBytes = 512;
 constexpr size_t kMaxNameBytes = 128;
 constexpr uint32_t kMaxDim = 65536;
-constexpr size_t kMaxK = 1024;
 constexpr size_t kDefaultK = 10;
 constexpr size_t kMaskCacheSize = 8;
 // Stores up to this size get PRAGMA quick_check when opened for writing: at most
@@ -1263,9 +1262,6 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
   CheckName(collection);
   const std::string label = CollectionLabel(collection);
   if (k == 0) k = kDefaultK;
-  if (k > kMaxK)
-    Fail(EK_ERR_INVALID_ARGUMENT, "k is " + std::to_string(k) + "; the maximum is " +
-                                      std::to_string(kMaxK));
   if (n_queries > 0 && !queries)
     Fail(EK_ERR_INVALID_ARGUMENT, "queries is NULL with " + std::to_string(n_queries) + " rows");
   std::optional<json::Filter> filter;
@@ -1292,6 +1288,14 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
   if (rows == 0) return out;
   std::shared_ptr<const std::vector<uint8_t>> mask;
   if (filter && !filter->MatchesEverything()) mask = s->Mask(filter_json, *filter, pool_);
+  // k has no limit: no query can have more hits than rows allowed, so the buffers are
+  // sized by that (k = 4e9 on ten rows allocates ten slots a query).
+  const size_t allowed =
+      mask ? static_cast<size_t>(std::count_if(mask->begin(), mask->end(),
+                                               [](uint8_t a) { return a != 0; }))
+           : rows;
+  k = std::min(k, allowed);
+  if (k == 0) return out;
 
   std::vector<uint32_t> hit_rows(n_queries * k);
   std::vector<float> hit_scores(n_queries * k);

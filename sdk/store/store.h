@@ -77,7 +77,8 @@ class Store {
   virtual size_t Delete(std::string_view collection, const std::vector<std::string>& ids) = 0;
   virtual uint64_t Count(std::string_view collection) = 0;
 
-  // One vector of hits per query, best first.
+  // One vector of hits per query, best first: min(k, rows the filter allows) each; any
+  // k >= 1 (0 = 10).
   virtual std::vector<std::vector<Hit>> Search(std::string_view collection, const float* queries,
                                                size_t n_queries, size_t dim, size_t k,
                                                std::string_view filter_json,

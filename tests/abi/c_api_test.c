@@ -438,8 +438,22 @@ static void test_store(const char* store_path) {
   so.filter_json = "{\"parity\": ";
   FAILS(ek_collection_search(coll, vectors, 1, DIM, &so, &results), EK_ERR_PARSE, "filter");
   so.filter_json = NULL;
+  /* no cap on k: a query gets every row it may see, best first */
   so.k = 2000;
-  FAILS(ek_collection_search(coll, vectors, 1, DIM, &so, &results), EK_ERR_INVALID_ARGUMENT, "1024");
+  OK(ek_collection_search(coll, vectors, 1, DIM, &so, &results));
+  CHECK(ek_results_hit_count(results, 0) == ROWS);
+  {
+    ek_hit before_last;
+    before_last.struct_size = sizeof before_last;
+    OK(ek_results_hit(results, 0, ROWS - 2, &before_last));
+    OK(ek_results_hit(results, 0, ROWS - 1, &hit));
+    CHECK(before_last.score >= hit.score);
+  }
+  ek_results_free(results);
+  so.k = 0xFFFFFFFFu;
+  OK(ek_collection_search(coll, vectors, 1, DIM, &so, &results));
+  CHECK(ek_results_hit_count(results, 0) == ROWS);
+  ek_results_free(results);
   so.k = 3;
   FAILS(ek_collection_search(coll, vectors, 1, DIM + 1, &so, &results), EK_ERR_DIMENSION_MISMATCH, "dim");
   FAILS(ek_collection_search(coll, NULL, 1, DIM, &so, &results), EK_ERR_INVALID_ARGUMENT, "queries");

@@ -158,7 +158,8 @@ class ClassifyNulLabels(TempDir):
 
 
 class MaxK(TempDir):
-    """k = 1024 works in every command that takes -k; 1025 fails the same way."""
+    """k = 1024 works in every extension command that takes -k; 1025 fails the same
+    way. `store search -k` has no cap: it returns min(k, rows) hits."""
 
     REFUSAL = "--k must be an integer from 1 to %d, got '%d'" % (MAX_K, MAX_K + 1)
 
@@ -178,12 +179,24 @@ class MaxK(TempDir):
     def test_store_search(self):
         db = self.path("s.db")
         recs = self.write("r.jsonl", "\n".join('{"id": "r%d"}' % i for i in range(3)))
-        code, _, err = run("store", "import", db, "-c", "t", "--dim", "4",
+        code, _, err = run("store", "import", db, "-c", "t", "--dim", "4", "--metric", "dot",
                            "--vectors", self.vectors("v.bin", 3), "--records", recs)
         self.assertEqual(0, code, err)
-        out = self.check(["store", "search", db, "-c", "t", "--vector", "1,0,0,0", "--json"])
-        self.assertEqual(3, len(json.loads(out)["hits"]))
-        self.check_help(["store", "search"])
+        search = ["store", "search", db, "-c", "t", "--json"]
+        for k in ("2000", str(2 ** 32 - 1)):
+            code, out, err = run(*search, "--vector", "1,0,0,0", "-k", k)
+            self.assertEqual(0, code, err)
+            hits = json.loads(out)["hits"]
+            self.assertEqual(["r2", "r1", "r0"], [h["id"] for h in hits], k)
+            code, out, err = run(*search, "--like", "r1", "-k", k)  # k + 1 asked, r1 dropped
+            self.assertEqual(0, code, err)
+            self.assertEqual(2, len(json.loads(out)["hits"]), k)
+        code, _, err = run(*search, "--vector", "1,0,0,0", "-k", "0")
+        self.assertEqual(2, code, err)
+        self.assertIn("--k must be an integer from 1 to %d, got '0'" % (2 ** 32 - 1), err)
+        code, out, err = run("store", "search", "--help")
+        self.assertEqual(0, code, err)
+        self.assertIn("hits to return, 1 or more", out)
 
     def test_json_search_and_probe(self):
         docs = self.write("d.ndjson", "\n".join(json.dumps({"name": "n%d" % i, "city": "c%d" % i})

@@ -126,7 +126,8 @@ export interface Columns {
 }
 
 export interface SearchOptions {
-  /** Hits per query, 1..1024 (default 10). */
+  /** Hits per query, 1 or more, no upper limit: a query gets at most as many hits as
+   *  rows the filter allows (default 10). */
   k?: number;
   /** Only rows whose metadata matches: equality (`{lang: "en"}`) or operators
    *  (`{year: {$gte: 2000}}`, `$in`, `$prefix`, `$null`, `$or`, ...; docs/storage.md). */

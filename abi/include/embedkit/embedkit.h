@@ -278,7 +278,9 @@ EK_API ek_status ek_collection_count(ek_collection* collection, uint64_t* out_co
 
 typedef struct ek_search_options {
   uint32_t struct_size;       /* sizeof(ek_search_options) */
-  uint32_t k;                 /* hits per query, 1..1024; 0 means 10 */
+  uint32_t k;                 /* hits per query; 0 means 10. No upper limit (older
+                                 libraries refused k > 1024): a query gets min(k,
+                                 rows the filter allows) hits */
   const char* filter_json;    /* NULL or "", or a JSON object selecting rows by top-level
                                  metadata fields (rows without metadata match only {}):
                                  {"key": value} equality (string, number, boolean, null);

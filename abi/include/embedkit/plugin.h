@@ -101,8 +101,9 @@ typedef struct ek_kernels {
   void (*matmul)(const float* a, const float* b, size_t m, size_t k, size_t n, float* c);
   /* in-place unnormalised fast Walsh-Hadamard transform; n must be a power of two */
   void (*fwht)(float* v, size_t n);
-  /* the k (<= 1024) largest scores of n: writes min(k, n) indices and scores, best
-   * first, ties by lower index; returns how many were written */
+  /* the k largest scores of n: writes min(k, n) indices and scores, best first, ties
+   * by lower index; returns how many were written. Any k (older hosts clamp k
+   * to 1024: a plugin that asks for more relies on the return value) */
   size_t (*top_k)(const float* scores, size_t n, size_t k, uint32_t* out_index,
                   float* out_score);
   /* Added in ABI 1.0 after top_k (check struct_size before use): one block of BPR

@@ -981,7 +981,8 @@ class Collection(_Handle):
 
         Args:
             queries: array-like of floats; C-contiguous float32 passes without a copy.
-            k: hits per query, 1..1024.
+            k: hits per query, 1 or more (no upper limit; a query gets at most
+                as many hits as rows the filter allows).
             filter: only rows whose metadata matches (dict or JSON text): equality
                 ``{"lang": "en"}`` or operators such as
                 ``{"year": {"$gte": 2000}, "genre": {"$in": ["a", "b"]}}``,

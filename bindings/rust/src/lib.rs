@@ -901,7 +901,8 @@ impl ValueKind {
 /// Options of [`Collection::search`].
 #[derive(Debug, Clone, Default)]
 pub struct SearchOptions<'a> {
-    /// Hits per query, 1..1024; 0 means 10.
+    /// Hits per query, no upper limit (a query gets at most as many hits as rows the
+    /// filter allows); 0 means 10.
     pub k: u32,
     /// A JSON filter: only rows whose metadata matches, by equality (`{"lang": "en"}`)
     /// or operators (`{"year": {"$gte": 2000}}`, `$in`, `$prefix`, `$null`, `$or`, ...;

@@ -301,7 +301,7 @@ fn store_test(path: &str) {
     assert_eq!(res.hit_count(1), ROWS / 2);
     assert!(res.hits(1).unwrap().iter().all(|h| h.metadata_json.unwrap().contains("even")));
     fails(coll.search(&vectors[..DIM], &SearchOptions { filter_json: Some("{\"parity\": "), ..Default::default() }), Status::Parse, "filter");
-    fails(coll.search(&vectors[..DIM], &SearchOptions { k: 2000, ..Default::default() }), Status::InvalidArgument, "1024");
+    assert_eq!(coll.search(&vectors[..DIM], &SearchOptions { k: 2000, ..Default::default() }).unwrap().hit_count(0), ROWS); // no cap on k
     fails(coll.search_dim(&vectors[..DIM + 1], DIM + 1, &SearchOptions { k: 3, ..Default::default() }), Status::DimensionMismatch, "dim");
     fails(coll.search(&vectors[..DIM + 1], &SearchOptions::default()), Status::DimensionMismatch, "dim");
 

@@ -163,6 +163,26 @@ TEST(CudaNoDevice, SearchAndTableFallBackToTheCpu) {
   EXPECT_EQ(c1, c2);
 }
 
+// k above what the GPU's top-k keeps (kMaxGpuTopK): the CPU scan answers, bit for bit,
+// through ScanTopK and Search alike, with a device or without one.
+TEST(CudaNoDevice, KAboveTheGpuLimitIsAnsweredByTheCpu) {
+  Collection c(20000, 64, Metric::kL2, 8);
+  const std::vector<float> q = Random(40 * 64, 9);
+  const ScanRequest req = c.Request(q, 40, ek::cuda::kMaxGpuTopK + 476);
+  const ScanResult cpu = RunCpu(req, nullptr);
+  const ScanResult direct = RunGpu(req, 0, nullptr);
+  EXPECT_EQ(cpu.rows, direct.rows);
+  EXPECT_EQ(cpu.counts, direct.counts);
+  ScanResult via(cpu);
+  std::fill(via.rows.begin(), via.rows.end(), 0u);
+  ek::cuda::Search(req, 98, nullptr, via.rows.data(), via.scores.data(), via.counts.data());
+  EXPECT_EQ(cpu.rows, via.rows);
+  for (size_t i = 0; i < cpu.scores.size(); ++i) {
+    ASSERT_EQ(cpu.scores[i], direct.scores[i]) << i;
+    ASSERT_EQ(cpu.scores[i], via.scores[i]) << i;
+  }
+}
+
 TEST(CudaNoDevice, BackendSeam) {
   ek::Logger log(EK_LOG_INFO, nullptr, nullptr);
   if (ek::cuda::Probe().available) {

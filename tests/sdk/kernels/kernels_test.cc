@@ -47,7 +47,7 @@ TEST(KernelsTest, ReportsTargetAndTable) {
   float a[3] = {1, 2, 3}, b[3] = {4, 5, 6};
   EXPECT_FLOAT_EQ(t->dot(a, b, 3), 32.0f);
   EXPECT_FLOAT_EQ(t->l2sq(a, b, 3), 27.0f);
-  // The C table never throws: bad fwht size leaves v unchanged, top_k clamps k.
+  // The C table never throws: bad fwht size leaves v unchanged, top_k takes any k.
   float v[3] = {1, 2, 3};
   t->fwht(v, 3);
   EXPECT_EQ(v[0], 1.0f);

@@ -371,10 +371,33 @@ TEST(Store, KLargerThanCountAndKLimits) {
   EXPECT_EQ(IdsOf(hits), (std::vector<std::string>{"c", "b", "a"}));
   EXPECT_FLOAT_EQ(hits[0].score, 3.f);
   EXPECT_EQ(s->Search("c", q, 1, 2, 0, "", false)[0].size(), 3u);  // 0 = default 10
-  EXPECT_EQ(s->Search("c", q, 1, 2, 1024, "", false)[0].size(), 3u);
-  std::string msg = ErrorOf([&] { s->Search("c", q, 1, 2, 1025, "", false); }, EK_ERR_INVALID_ARGUMENT);
-  EXPECT_CONTAINS(msg, "k is 1025");
+  EXPECT_EQ(s->Search("c", q, 1, 2, 1025, "", false)[0].size(), 3u);  // no cap on k
+  // Buffers follow the rows allowed, not k: k slots per query would be 32 GiB here.
+  const float two_queries[4] = {1, 0, 1, 0};
+  hits = s->Search("c", two_queries, 2, 2, UINT32_MAX, "", false)[1];
+  EXPECT_EQ(IdsOf(hits), (std::vector<std::string>{"c", "b", "a"}));
+  r = Rows();
+  r.Add("d", {4, 0}, "{\"keep\":true}");
+  Upsert(*s, "c", r);
+  EXPECT_EQ(IdsOf(s->Search("c", q, 1, 2, UINT32_MAX, "{\"keep\":true}", false)[0]),
+            (std::vector<std::string>{"d"}));
+  EXPECT_TRUE(s->Search("c", q, 1, 2, UINT32_MAX, "{\"keep\":false}", false)[0].empty());
   EXPECT_TRUE(s->Search("c", q, 0, 2, 5, "", false).empty());
+}
+
+// k above the old 1024 cap and above the row count: every row, best first.
+TEST(Store, KBeyondRowsReturnsEveryRowSorted) {
+  const size_t dim = 4, n = 3000;
+  auto s = OpenStore(":memory:");
+  s->CreateCollection("c", dim, Metric::kL2);
+  std::mt19937 rng(11);
+  Rows rows;
+  for (size_t i = 0; i < n; ++i) rows.Add("r" + std::to_string(i), RandomVector(rng, dim));
+  Upsert(*s, "c", rows);
+  const auto q = RandomVector(rng, dim);
+  const auto got = s->Search("c", q.data(), 1, dim, 5000, "", false)[0];
+  ExpectMatchesReference(got, BruteForce(rows, Metric::kL2, q.data(), 5000));
+  EXPECT_EQ(got.size(), n);
 }
 
 TEST(Store, TiesBreakByInsertionOrder) {
