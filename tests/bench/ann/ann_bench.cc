@@ -180,7 +180,8 @@ int Run(const Options& o) {
     const double seconds = Seconds(start);
     // Graph memory: resident growth during the build, plus the f32 vectors the
     // caller keeps (hnswlib's figure includes its own copy of them).
-    const size_t graph_bytes = ResidentBytes() - std::min(ResidentBytes(), resident_before);
+    const size_t resident_after = ResidentBytes();
+    const size_t graph_bytes = resident_after - std::min(resident_after, resident_before);
     std::printf("{\"system\":\"embedkit-hnsw\",\"event\":\"build\",\"threads\":%zu,"
                 "\"seconds\":%.3f,\"graph_bytes\":%zu,\"vector_bytes\":%zu}\n",
                 threads, seconds, graph_bytes, base.values.size() * sizeof(float));
