@@ -5,6 +5,12 @@
 // With --make-truth it instead writes the exact top-k of every query (ScanTopK on
 // every core) to --truth: the ground truth every system in run.py is scored against.
 //
+// Filtered search: --labels names an ids file of one attribute per base row (run.py
+// draws it uniformly from 0..99), and each --filter P:FILE allows the rows whose
+// attribute is below P (P% selectivity). --make-truth also writes each filter's exact
+// top-k (ScanTopK with row_allowed) to its FILE; the benchmark then measures
+// HnswGraph::Search with that SlotFilter per ef, and the masked exact scan, against it.
+//
 // Angular data is normalised once here and compared as 1 - dot; l2 uses L2Sq.
 #include <unistd.h>
 
@@ -26,8 +32,14 @@
 namespace ek::annbench {
 namespace {
 
+struct FilterSpec {
+  uint32_t percent = 0;  // rows with attribute < percent are allowed
+  std::string truth;
+};
+
 struct Options {
-  std::string base, queries, truth;
+  std::string base, queries, truth, labels;
+  std::vector<FilterSpec> filters;
   bool angular = true;
   bool make_truth = false;
   uint32_t m = 16, ef_construction = 200;
@@ -48,6 +60,16 @@ std::vector<size_t> ParseList(const char* text) {
   return values;
 }
 
+// "P:FILE" -> {P, FILE}.
+FilterSpec ParseFilter(const std::string& text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    throw std::runtime_error("--filter wants PERCENT:FILE, got " + text);
+  }
+  return FilterSpec{static_cast<uint32_t>(std::stoul(text.substr(0, colon))),
+                    text.substr(colon + 1)};
+}
+
 Options ParseOptions(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -65,12 +87,16 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--ef") o.efs = ParseList(value);
     else if (flag == "--build-threads") o.build_threads = ParseList(value);
     else if (flag == "--exact-queries") o.exact_queries = std::stoul(value);
+    else if (flag == "--labels") o.labels = value;
+    else if (flag == "--filter") o.filters.push_back(ParseFilter(value));
     else throw std::runtime_error("unknown flag " + flag);
   }
+  if (!o.filters.empty() && o.labels.empty()) throw std::runtime_error("--filter needs --labels");
   if (o.base.empty() || o.queries.empty() || o.truth.empty()) {
     throw std::runtime_error("usage: ek_ann_bench --base F --queries F --truth F "
                              "[--make-truth] [--metric angular|l2] [--m N] "
-                             "[--ef-construction N] [--ef a,b,..] [--build-threads 1,2]");
+                             "[--ef-construction N] [--ef a,b,..] [--build-threads 1,2] "
+                             "[--labels F --filter PERCENT:TRUTH ...]");
   }
   return o;
 }
@@ -92,9 +118,19 @@ void NormalizeRows(Matrix& m) {
   for (size_t r = 0; r < m.rows; ++r) kernels::Normalize(m.values.data() + r * m.cols, m.cols);
 }
 
-// The exact top-k of every query, on every core: the ground truth.
+// Rows whose attribute (labels file, one column) is below `percent`: 1, others 0.
+std::vector<uint8_t> AllowedRows(const IdMatrix& labels, uint32_t rows, uint32_t percent) {
+  if (labels.rows != rows || labels.cols != 1) throw std::runtime_error("labels shape");
+  std::vector<uint8_t> allowed(rows);
+  for (uint32_t r = 0; r < rows; ++r) allowed[r] = labels.ids[r] < percent;
+  return allowed;
+}
+
+// The exact top-k of every query (only rows `allowed` marks, when given): the ground
+// truth. A query with fewer than k allowed rows pads its tail with kNoRow.
+constexpr uint32_t kNoRow = 0xFFFFFFFFu;
 IdMatrix ExactTopK(const Matrix& base, const Matrix& queries, size_t k, bool angular,
-                   ThreadPool* pool) {
+                   ThreadPool* pool, const uint8_t* allowed = nullptr) {
   kernels::ScanRequest request;
   request.queries = queries.values.data();
   request.n_queries = queries.rows;
@@ -102,6 +138,7 @@ IdMatrix ExactTopK(const Matrix& base, const Matrix& queries, size_t k, bool ang
   request.rows = base.rows;
   request.dim = base.cols;
   request.metric = angular ? kernels::Metric::kCosine : kernels::Metric::kL2;
+  request.row_allowed = allowed;
   request.k = k;
   IdMatrix out;
   out.rows = queries.rows;
@@ -110,6 +147,9 @@ IdMatrix ExactTopK(const Matrix& base, const Matrix& queries, size_t k, bool ang
   std::vector<float> scores(out.ids.size());
   std::vector<size_t> counts(queries.rows);
   kernels::ScanTopK(request, pool, out.ids.data(), scores.data(), counts.data());
+  for (size_t q = 0; q < queries.rows; ++q) {
+    std::fill(out.ids.begin() + q * k + counts[q], out.ids.begin() + (q + 1) * k, kNoRow);
+  }
   return out;
 }
 
@@ -120,8 +160,14 @@ size_t Hits(const uint32_t* truth, size_t k, const std::vector<uint32_t>& found)
   return hits;
 }
 
+// ,"filter":P for a filtered figure, nothing for an unfiltered one.
+std::string FilterField(uint32_t percent) {
+  return percent == 0 ? std::string() : ",\"filter\":" + std::to_string(percent);
+}
+
+// The exact scan answering one query per call on one thread (masked when `allowed`).
 void RunExact(const Options& o, const Matrix& base, const Matrix& queries,
-              const IdMatrix& truth) {
+              const IdMatrix& truth, const uint8_t* allowed = nullptr, uint32_t percent = 0) {
   Matrix prefix;
   prefix.cols = queries.cols;
   prefix.rows = static_cast<uint32_t>(std::min<size_t>(o.exact_queries, queries.rows));
@@ -134,13 +180,54 @@ void RunExact(const Options& o, const Matrix& base, const Matrix& queries,
     one.rows = 1;
     one.cols = prefix.cols;
     one.values.assign(prefix.Row(q), prefix.Row(q) + prefix.cols);
-    const IdMatrix found = ExactTopK(base, one, o.k, o.angular, nullptr);
+    const IdMatrix found = ExactTopK(base, one, o.k, o.angular, nullptr, allowed);
     hits += Hits(truth.ids.data() + q * truth.cols, o.k, found.ids);
   }
   const double seconds = Seconds(start);
-  std::printf("{\"system\":\"embedkit-exact\",\"param\":\"scan\",\"recall\":%.4f,"
+  std::printf("{\"system\":\"embedkit-exact\"%s,\"param\":\"scan\",\"recall\":%.4f,"
               "\"qps\":%.1f,\"queries\":%u}\n",
-              double(hits) / double(prefix.rows * o.k), prefix.rows / seconds, prefix.rows);
+              FilterField(percent).c_str(), double(hits) / double(prefix.rows * o.k),
+              prefix.rows / seconds, prefix.rows);
+  std::fflush(stdout);
+}
+
+IdMatrix ReadTruth(const std::string& path, uint32_t queries, size_t k) {
+  IdMatrix truth = ReadIds(path);
+  if (truth.rows != queries || truth.cols < k) throw std::runtime_error(path + ": truth shape");
+  return truth;
+}
+
+// Recall@k and single-thread queries/s of the graph per ef (only `allowed` rows
+// returned, through a SlotFilter, when given).
+void SweepEf(const Options& o, const index::HnswGraph& graph, const Matrix& base,
+             const Matrix& queries, const IdMatrix& truth, const uint8_t* allowed,
+             uint32_t percent) {
+  const size_t dim = base.cols;
+  const float* rows = base.values.data();
+  auto is_allowed = [allowed](uint32_t slot) { return allowed[slot] != 0; };
+  for (size_t ef : o.efs) {
+    size_t hits = 0;
+    std::vector<uint32_t> found;
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t q = 0; q < queries.rows; ++q) {
+      const float* query = queries.Row(q);
+      auto distance = [&](uint32_t s) {
+        return o.angular ? 1.0f - kernels::Dot(query, rows + s * dim, dim)
+                         : kernels::L2Sq(query, rows + s * dim, dim);
+      };
+      const auto result = allowed ? graph.Search(distance, o.k, ef, is_allowed)
+                                  : graph.Search(distance, o.k, ef);
+      found.clear();
+      for (const auto& n : result) found.push_back(n.slot);
+      hits += Hits(truth.ids.data() + q * truth.cols, o.k, found);
+    }
+    const double seconds = Seconds(start);
+    std::printf("{\"system\":\"embedkit-hnsw\"%s,\"param\":\"ef=%zu\",\"recall\":%.4f,"
+                "\"qps\":%.1f}\n",
+                FilterField(percent).c_str(), ef, double(hits) / double(queries.rows * o.k),
+                queries.rows / seconds);
+    std::fflush(stdout);
+  }
 }
 
 int Run(const Options& o) {
@@ -151,13 +238,17 @@ int Run(const Options& o) {
     NormalizeRows(base);
     NormalizeRows(queries);
   }
+  const IdMatrix labels = o.labels.empty() ? IdMatrix{} : ReadIds(o.labels);
   if (o.make_truth) {
     ThreadPool pool(0);
     WriteIds(o.truth, ExactTopK(base, queries, o.k, o.angular, &pool));
+    for (const FilterSpec& filter : o.filters) {
+      const auto allowed = AllowedRows(labels, base.rows, filter.percent);
+      WriteIds(filter.truth, ExactTopK(base, queries, o.k, o.angular, &pool, allowed.data()));
+    }
     return 0;
   }
-  const IdMatrix truth = ReadIds(o.truth);
-  if (truth.rows != queries.rows || truth.cols < o.k) throw std::runtime_error("truth shape");
+  const IdMatrix truth = ReadTruth(o.truth, queries.rows, o.k);
 
   const size_t dim = base.cols;
   const float* rows = base.values.data();
@@ -189,28 +280,14 @@ int Run(const Options& o) {
     graph = std::move(built);
   }
 
-  for (size_t ef : o.efs) {
-    size_t hits = 0;
-    std::vector<uint32_t> found;
-    const auto start = std::chrono::steady_clock::now();
-    for (size_t q = 0; q < queries.rows; ++q) {
-      const float* query = queries.Row(q);
-      auto distance = [&](uint32_t s) {
-        return o.angular ? 1.0f - kernels::Dot(query, rows + s * dim, dim)
-                         : kernels::L2Sq(query, rows + s * dim, dim);
-      };
-      const auto result = graph->Search(distance, o.k, ef);
-      found.clear();
-      for (const auto& n : result) found.push_back(n.slot);
-      hits += Hits(truth.ids.data() + q * truth.cols, o.k, found);
-    }
-    const double seconds = Seconds(start);
-    std::printf("{\"system\":\"embedkit-hnsw\",\"param\":\"ef=%zu\",\"recall\":%.4f,"
-                "\"qps\":%.1f}\n",
-                ef, double(hits) / double(queries.rows * o.k), queries.rows / seconds);
-    std::fflush(stdout);
-  }
+  SweepEf(o, *graph, base, queries, truth, nullptr, 0);
   RunExact(o, base, queries, truth);
+  for (const FilterSpec& filter : o.filters) {
+    const auto allowed = AllowedRows(labels, base.rows, filter.percent);
+    const IdMatrix filtered_truth = ReadTruth(filter.truth, queries.rows, o.k);
+    SweepEf(o, *graph, base, queries, filtered_truth, allowed.data(), filter.percent);
+    RunExact(o, base, queries, filtered_truth, allowed.data(), filter.percent);
+  }
   return 0;
 }
 
