@@ -368,12 +368,13 @@ def plot(path, results):
     panels += [(f"{title}, filter {FILTER_PERCENTS[0]}%", rows, FILTER_PERCENTS[0])
                for title, rows in results.items()]
     fig, axes = plt.subplots(2, len(results), figsize=(6 * len(results), 9), squeeze=False)
-    for ax, (title, rows, percent) in zip(axes.T.flatten() if len(results) > 1 else
-                                          axes.flatten(), panels_by_column(panels, len(results))):
+    everyone = sorted({r["system"] for rows in results.values() for r in rows if "recall" in r})
+    colour = {system: f"C{i}" for i, system in enumerate(everyone)}  # same in every panel
+    for ax, (title, rows, percent) in zip(axes.T.flatten(), panels_by_column(panels, len(results))):
         for system in sorted({r["system"] for r in rows if "recall" in r}):
             points = sorted((r["recall"], r["qps"]) for r in sweep(rows, system, percent))
             if points:
-                ax.plot(*zip(*points), marker="o", label=system)
+                ax.plot(*zip(*points), marker="o", label=system, color=colour[system])
         ax.set_yscale("log")
         ax.set_xlabel("recall@10")
         ax.set_ylabel("queries/s (one thread, log)")
