@@ -66,8 +66,9 @@ FilterSpec ParseFilter(const std::string& text) {
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
     throw std::runtime_error("--filter wants PERCENT:FILE, got " + text);
   }
-  return FilterSpec{static_cast<uint32_t>(std::stoul(text.substr(0, colon))),
-                    text.substr(colon + 1)};
+  const unsigned long percent = std::stoul(text.substr(0, colon));
+  if (percent == 0 || percent > 100) throw std::runtime_error("--filter percent not in 1..100");
+  return FilterSpec{static_cast<uint32_t>(percent), text.substr(colon + 1)};
 }
 
 Options ParseOptions(int argc, char** argv) {
