@@ -38,9 +38,10 @@ using sql::Db;
 using sql::Stmt;
 using sql::Txn;
 
-// 1: collections and vectors. 2: + ek_kv (key/value state, kv.h); a version 1 store
-// opened for writing is upgraded in place (UpgradeSchema).
-constexpr int64_t kSchemaVersion = 2;
+// 1: collections and vectors. 2: + ek_kv (key/value state, kv.h). 3: + the index
+// tables (kIndexTablesSql). An older store opened for writing is upgraded in place
+// (UpgradeSchema).
+constexpr int64_t kSchemaVersion = 3;
 constexpr int64_t kApplicationId = 0x454B5354;  // "EKST"
 constexpr size_t kMaxIdBytes = 512;
 constexpr size_t kMaxNameBytes = 128;
@@ -68,6 +69,42 @@ CREATE TABLE vectors (
   UNIQUE (collection_id, id)
 );
 )sql";
+
+// Version 3: what an indexed or quantized collection keeps beside its rows
+// (docs/design/index_in_store.md §1, docs/storage.md). A new store runs it after
+// kSchemaSql too, so a new store and an upgraded one have the same schema. The ALTER
+// changes only the schema: existing rows read slot NULL, nothing is rewritten.
+const char* const kIndexTablesSql = R"sql(
+CREATE TABLE ek_index (
+  collection_id   INTEGER PRIMARY KEY REFERENCES collections (id),
+  kind            TEXT    NOT NULL CHECK (kind IN ('exact', 'hnsw')),
+  element         TEXT    NOT NULL CHECK (element IN ('f32', 'f16', 'int8', 'bit')),
+  m               INTEGER NOT NULL DEFAULT 16 CHECK (m BETWEEN 2 AND 255),
+  ef_construction INTEGER NOT NULL DEFAULT 200 CHECK (ef_construction >= 1),
+  ef_search       INTEGER NOT NULL DEFAULT 64 CHECK (ef_search >= 1),
+  rescore         INTEGER NOT NULL DEFAULT 1 CHECK (rescore >= 1),
+  int8_scale      REAL,
+  state           TEXT    NOT NULL CHECK (state IN ('ready', 'building')),
+  header          BLOB,
+  next_slot       INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE ek_hnsw_node (key INTEGER PRIMARY KEY, record BLOB NOT NULL);
+CREATE TABLE ek_code (key INTEGER PRIMARY KEY, code BLOB NOT NULL);
+CREATE TABLE ek_free_slot (key INTEGER PRIMARY KEY);
+CREATE TABLE ek_index_log (
+  collection_id INTEGER NOT NULL,
+  generation    INTEGER NOT NULL,
+  slots         BLOB    NOT NULL,
+  header        INTEGER NOT NULL,
+  PRIMARY KEY (collection_id, generation)
+);
+ALTER TABLE vectors ADD COLUMN slot INTEGER;
+CREATE UNIQUE INDEX vectors_slot ON vectors (collection_id, slot) WHERE slot IS NOT NULL;
+)sql";
+
+// The key of a slot's row in ek_hnsw_node, ek_code and ek_free_slot: one collection's
+// slots are one key range, [SlotKey(cid, 0), SlotKey(cid, UINT32_MAX)].
+constexpr int64_t SlotKey(int64_t cid, uint32_t slot) { return (cid << 32) | slot; }
 
 // ---- Small helpers ----------------------------------------------------------------------
 
@@ -344,6 +381,8 @@ class SqliteStore final : public Store {
   // All below: db_mu_ held.
   void InitOrCheckSchema();
   void UpgradeSchema();
+  // Runs `sql` and sets user_version to from + 1, if the store is at version `from`.
+  void UpgradeStep(int64_t from, const char* sql);
   bool HasKvTableLocked();
   void BeginLocked();
   void CommitLocked();
@@ -390,6 +429,8 @@ class SqliteStore final : public Store {
   bool in_transaction_ = false;    // Begin() .. Commit()/Rollback()
   int nested_depth_ = 0;           // savepoints of BeginNested inside it
   bool has_kv_table_ = false;      // false only for a version 1 store read as it is
+  // false only for a store before version 3 read as it is: every collection is exact f32
+  bool has_index_tables_ = false;
   bool checkpoint_pending_ = false;  // a delete inside it: checkpoint after Commit
 };
 
@@ -533,6 +574,7 @@ void SqliteStore::InitOrCheckSchema() {
     if (app_id == 0 && version == 0 && tables == 0) {
       db_->Exec(kSchemaSql);
       db_->Exec(kv::kTableSql);
+      db_->Exec(kIndexTablesSql);
       db_->Exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
       db_->Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
       app_id = kApplicationId;
@@ -559,14 +601,29 @@ void SqliteStore::InitOrCheckSchema() {
   }
   // A version 1 store read as it is has no key/value table; reads find nothing there.
   has_kv_table_ = version >= 2;
+  // One before version 3 read as it is has no index tables: every collection is exact f32.
+  has_index_tables_ = version >= 3;
 
   // Every column the store uses must be there.
-  for (const char* probe : {"SELECT id, name, dim, metric, generation FROM collections LIMIT 0",
-                            "SELECT row, collection_id, id, vector, metadata FROM vectors LIMIT 0",
-                            "SELECT ns, key, kind, value FROM ek_kv LIMIT 0"}) {
-    if (!has_kv_table_ && std::strstr(probe, "ek_kv")) continue;
+  struct Probe {
+    const char* sql;
+    int since;  // the schema version that added it
+  };
+  for (const Probe probe : {
+           Probe{"SELECT id, name, dim, metric, generation FROM collections LIMIT 0", 1},
+           Probe{"SELECT row, collection_id, id, vector, metadata FROM vectors LIMIT 0", 1},
+           Probe{"SELECT ns, key, kind, value FROM ek_kv LIMIT 0", 2},
+           Probe{"SELECT collection_id, kind, element, m, ef_construction, ef_search, rescore, "
+                 "int8_scale, state, header, next_slot FROM ek_index LIMIT 0", 3},
+           Probe{"SELECT key, record FROM ek_hnsw_node LIMIT 0", 3},
+           Probe{"SELECT key, code FROM ek_code LIMIT 0", 3},
+           Probe{"SELECT key FROM ek_free_slot LIMIT 0", 3},
+           Probe{"SELECT collection_id, generation, slots, header FROM ek_index_log LIMIT 0", 3},
+           Probe{"SELECT slot FROM vectors INDEXED BY vectors_slot WHERE slot IS NOT NULL "
+                 "LIMIT 0", 3}}) {
+    if (probe.since > version) continue;
     sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v2(db_->handle(), probe, -1, &stmt, nullptr);
+    const int rc = sqlite3_prepare_v2(db_->handle(), probe.sql, -1, &stmt, nullptr);
     const std::string why = rc == SQLITE_OK ? "" : sqlite3_errmsg(db_->handle());
     sqlite3_finalize(stmt);
     if (rc != SQLITE_OK) Fail(EK_ERR_CORRUPT, where + " lacks the embedkit schema: " + why);
@@ -581,14 +638,20 @@ void SqliteStore::InitOrCheckSchema() {
   db_->Exec("PRAGMA synchronous=NORMAL");
 }
 
-// Version 1 -> 2: adds the key/value table. One transaction, so a crash or another
-// process opening the store meanwhile sees either version whole; a process that
-// upgraded it while we waited for the write lock leaves nothing to do.
+// Version 1 -> 2 adds the key/value table, 2 -> 3 the index tables. One transaction
+// per step, so a crash or another process opening the store meanwhile sees one
+// version or the next, whole; a step that another process did while we waited for
+// the write lock is left alone.
 void SqliteStore::UpgradeSchema() {
+  UpgradeStep(1, kv::kTableSql);
+  UpgradeStep(2, kIndexTablesSql);
+}
+
+void SqliteStore::UpgradeStep(int64_t from, const char* sql) {
   Txn txn(*db_, Txn::kWrite);
-  if (db_->QueryInt("PRAGMA user_version") == 1) {
-    db_->Exec(kv::kTableSql);
-    db_->Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  if (db_->QueryInt("PRAGMA user_version") == from) {
+    db_->Exec(sql);
+    db_->Exec(("PRAGMA user_version=" + std::to_string(from + 1)).c_str());
   }
   txn.Commit();
 }
@@ -981,6 +1044,17 @@ void SqliteStore::DropCollection(std::string_view name) {
   Txn txn(*db_, Txn::kWrite);
   const Current cur = CurrentInTxn(name);
   Stmt::Use(db_->Prepare("DELETE FROM vectors WHERE collection_id = ?1")).Bind(1, cur.cid).Run();
+  // A writable handle has upgraded the store, so the index tables are there.
+  for (const char* sql : {"DELETE FROM ek_hnsw_node WHERE key BETWEEN ?1 AND ?2",
+                          "DELETE FROM ek_code WHERE key BETWEEN ?1 AND ?2",
+                          "DELETE FROM ek_free_slot WHERE key BETWEEN ?1 AND ?2"})
+    Stmt::Use(db_->Prepare(sql))
+        .Bind(1, SlotKey(cur.cid, 0))
+        .Bind(2, SlotKey(cur.cid, UINT32_MAX))
+        .Run();
+  for (const char* sql : {"DELETE FROM ek_index_log WHERE collection_id = ?1",
+                          "DELETE FROM ek_index WHERE collection_id = ?1"})
+    Stmt::Use(db_->Prepare(sql)).Bind(1, cur.cid).Run();
   Stmt::Use(db_->Prepare("DELETE FROM collections WHERE id = ?1")).Bind(1, cur.cid).Run();
   txn.Commit();
   if (auto it = catalog_.find(name); it != catalog_.end()) catalog_.erase(it);

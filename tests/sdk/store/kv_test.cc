@@ -439,7 +439,7 @@ TEST_F(Kv, VersionOneStoreIsReadAsItIsAndUpgradedWhenOpenedForWriting) {
 
   // For writing: upgraded in place, the collections untouched, key/value state usable.
   ek_store* rw = Open(path);
-  EXPECT_EQ(UserVersion(path), 2);
+  EXPECT_EQ(UserVersion(path), 3);
   EXPECT_EQ(Collections(rw), kV1Collections);
   EXPECT_EQ(VectorOf(rw, "countries", "0"), before);
   ASSERT_EQ(Put(rw, "k", R"({"upgraded":true})"), EK_OK) << ek_last_error();

@@ -837,11 +837,11 @@ TEST(StoreFile, NewerSchemaVersionIsUnsupported) {
     auto s = OpenStore(path);
     s->CreateCollection("c", 2, Metric::kDot);
   }
-  SetUserVersion(path, 3);
+  SetUserVersion(path, 4);
   auto msg = ErrorOf([&] { OpenStore(path); }, EK_ERR_UNSUPPORTED);
-  EXPECT_CONTAINS(msg, "schema version 3; this library reads versions up to 2");
+  EXPECT_CONTAINS(msg, "schema version 4; this library reads versions up to 3");
   ErrorOf([&] { OpenStore(path, OpenOptions{.read_only = true}); }, EK_ERR_UNSUPPORTED);
-  SetUserVersion(path, 2);
+  SetUserVersion(path, 3);
   EXPECT_TRUE(OpenStore(path)->FindCollection("c"));
 }
 
@@ -882,7 +882,7 @@ TEST(StoreFile, WalModeUserVersionAndBlobFormat) {
     return out;
   };
   EXPECT_EQ(one("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(one("PRAGMA user_version"), "2");
+  EXPECT_EQ(one("PRAGMA user_version"), "3");
   EXPECT_EQ(one("PRAGMA application_id"), std::to_string(0x454B5354));
   EXPECT_EQ(one("SELECT metric FROM collections WHERE name = 'c'"), "l2");
   EXPECT_EQ(one("SELECT metadata FROM vectors WHERE id = 'x'"), "{\"a\":1}");
@@ -931,6 +931,70 @@ TEST(StoreFile, DeletedDataDoesNotLingerInTheFiles) {
   ASSERT_TRUE(contains_secret());
   s->DropCollection("d");
   EXPECT_FALSE(contains_secret());
+}
+
+// DropCollection empties the collection's key ranges of the index tables (key =
+// collection id << 32 | slot) and its ek_index and ek_index_log rows, and the codes'
+// bytes leave the files; the other collection's rows stay. No call writes these
+// tables yet, so the rows are put there with SQL.
+TEST(StoreFile, DropCollectionEmptiesItsIndexTableRanges) {
+  TempDir dir;
+  const std::string path = dir.File("drop_index.ekdb");
+  auto s = OpenStore(path);
+  s->CreateCollection("a", 2, Metric::kDot);
+  s->CreateCollection("b", 2, Metric::kDot);
+  const std::string secret = "CODE-SECRET-MARKER-9d41";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto exec = [&](const std::string& sql) {
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
+    sqlite3_free(err);
+  };
+  auto count = [&](const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+    const int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+  };
+  const int64_t a = count("SELECT id FROM collections WHERE name = 'a'");
+  const int64_t b = count("SELECT id FROM collections WHERE name = 'b'");
+  exec("BEGIN");
+  for (const int64_t cid : {a, b}) {
+    const std::string c = std::to_string(cid);
+    exec("INSERT INTO ek_index (collection_id, kind, element, state) VALUES (" + c +
+         ", 'hnsw', 'int8', 'ready')");
+    exec("INSERT INTO ek_index_log VALUES (" + c + ", 1, x'00000000', 0)");
+    for (const int64_t slot : {int64_t{0}, int64_t{7}, int64_t{0xFFFFFFFF}}) {
+      const std::string key = std::to_string((cid << 32) | slot);
+      exec("INSERT INTO ek_hnsw_node VALUES (" + key + ", x'01')");
+      exec("INSERT INTO ek_code VALUES (" + key + ", CAST('" + secret + c + "' AS BLOB))");
+      exec("INSERT INTO ek_free_slot VALUES (" + key + ")");
+    }
+  }
+  exec("COMMIT");
+  const std::string a_code = secret + std::to_string(a);
+  ASSERT_TRUE(FilesContain(path, a_code));
+  s->DropCollection("a");
+  const std::string a_lo = std::to_string(a << 32), a_hi = std::to_string((a << 32) | 0xFFFFFFFF);
+  for (const char* table : {"ek_hnsw_node", "ek_code", "ek_free_slot"}) {
+    SCOPED_TRACE(table);
+    EXPECT_EQ(count(std::string("SELECT count(*) FROM ") + table + " WHERE key BETWEEN " + a_lo +
+                    " AND " + a_hi), 0);
+    EXPECT_EQ(count(std::string("SELECT count(*) FROM ") + table), 3);
+  }
+  for (const char* table : {"ek_index", "ek_index_log"}) {
+    SCOPED_TRACE(table);
+    EXPECT_EQ(count(std::string("SELECT count(*) FROM ") + table + " WHERE collection_id = " +
+                    std::to_string(a)), 0);
+    EXPECT_EQ(count(std::string("SELECT count(*) FROM ") + table + " WHERE collection_id = " +
+                    std::to_string(b)), 1);
+  }
+  sqlite3_close(db);
+  EXPECT_FALSE(FilesContain(path, a_code));
+  EXPECT_TRUE(FilesContain(path, secret + std::to_string(b)));
 }
 
 TEST(StoreFile, DeletedKeyValuesDoNotLingerInTheFiles) {

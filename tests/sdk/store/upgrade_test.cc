@@ -1,19 +1,24 @@
 // Stores written by earlier releases (tests/fixture/store_v1, tests/fixture/store_v2),
 // read through store::Store: as they are when opened read-only, upgraded in place when
-// opened for writing. The fixtures themselves are never opened: each test copies one.
+// opened for writing (schema version 3: docs/storage.md). The fixtures themselves are
+// never opened: each test copies one.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/error.h"
 #include "kernels/kernels.h"
 #include "store/store.h"
+#include "../error_of.h"
 #include "test_util.h"
 
 #ifndef EK_STORE_V2_DIR
@@ -126,6 +131,154 @@ TEST(StoreV2Fixture, OpensReadOnlyAndAnswersAsRecorded) {
   EXPECT_EQ(Collections(*s), kV2Collections);
   EXPECT_EQ(KvValue(*s, "app", "settings"), R"({"fixture":"store_v2"})");
   ExpectRecordedReads(*s);
+}
+
+// ---- Upgrades ------------------------------------------------------------------------------
+
+// One SQL statement's rows on the file at `path` (its own read-only connection), each row
+// its columns joined by '|'.
+std::vector<std::string> Query(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::vector<std::string> rows;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::string row;
+    for (int c = 0; c < sqlite3_column_count(st); ++c) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+      row += (c ? "|" : "") + std::string(text ? text : "NULL");
+    }
+    rows.push_back(std::move(row));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rows;
+}
+
+int64_t UserVersion(const std::string& path) {
+  return std::stoll(Query(path, "PRAGMA user_version").at(0));
+}
+
+// Every table and index with its SQL, in name order.
+std::vector<std::string> Schema(const std::string& path) {
+  return Query(path, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
+}
+
+// The schema of a store created by this library.
+std::vector<std::string> NewStoreSchema(const TempDir& dir) {
+  const std::string path = dir.File("new.ekdb");
+  Store::Open(path, OpenOptions{}, nullptr, &CpuScan);
+  return Schema(path);
+}
+
+// Every row of every collection: "collection|id|vector components|metadata".
+std::vector<std::string> Contents(Store& s) {
+  std::vector<std::string> out;
+  for (const CollectionInfo& c : s.ListCollections()) {
+    for (const Hit& h : s.List(c.name, 0, c.count, /*include_metadata=*/true)) {
+      std::vector<float> v;
+      std::optional<std::string> meta;
+      EXPECT_TRUE(s.Get(c.name, h.id, &v, &meta));
+      std::string row = c.name + "|" + h.id + "|";
+      for (float x : v) row += std::to_string(x) + ",";
+      out.push_back(row + "|" + meta.value_or("NULL"));
+    }
+  }
+  return out;
+}
+
+TEST(Upgrade, V2ToV3InPlace) {
+  TempDir dir;
+  const std::string path = CopyOfV2(dir);
+  std::vector<std::string> before;
+  {
+    auto ro = OpenStore(path, /*read_only=*/true);
+    before = Contents(*ro);
+  }
+  ASSERT_EQ(before.size(), 70u);
+  auto s = OpenStore(path);
+  EXPECT_EQ(UserVersion(path), 3);
+  // The same tables and indexes, with the same SQL, as a store created at version 3.
+  EXPECT_EQ(Schema(path), NewStoreSchema(dir));
+  EXPECT_EQ(Query(path, "SELECT count(*) FROM vectors WHERE slot IS NOT NULL"),
+            std::vector<std::string>{"0"});
+  EXPECT_EQ(Query(path, "PRAGMA integrity_check"), std::vector<std::string>{"ok"});
+  EXPECT_EQ(Collections(*s), kV2Collections);
+  EXPECT_EQ(Contents(*s), before);
+  EXPECT_EQ(KvValue(*s, "app", "settings"), R"({"fixture":"store_v2"})");
+  ExpectRecordedReads(*s);
+  s.reset();
+  // Opened again (read-only this time): nothing left to upgrade, the same answers.
+  auto again = OpenStore(path, /*read_only=*/true);
+  EXPECT_EQ(UserVersion(path), 3);
+  ExpectRecordedReads(*again);
+}
+
+TEST(Upgrade, V1ToV3) {
+  TempDir dir;
+  const std::string path = dir.File("store_v1.ekdb");
+  fs::copy_file(EK_STORE_V1_FIXTURE, path);
+  std::vector<std::string> before;
+  {
+    auto ro = OpenStore(path, /*read_only=*/true);
+    before = Contents(*ro);
+  }
+  ASSERT_EQ(UserVersion(path), 1);
+  auto s = OpenStore(path);
+  EXPECT_EQ(UserVersion(path), 3);
+  EXPECT_EQ(Schema(path), NewStoreSchema(dir));
+  EXPECT_EQ(Contents(*s), before);
+  s->KvPut("app", "k", "1", kv::Kind::kJson);
+  EXPECT_EQ(KvValue(*s, "app", "k"), "1");
+}
+
+TEST(Upgrade, V2ReadOnlyIsReadAsIs) {
+  TempDir dir;
+  const std::string path = CopyOfV2(dir);
+  const std::vector<std::string> schema = Schema(path);
+  auto ro = OpenStore(path, /*read_only=*/true);
+  ExpectRecordedReads(*ro);
+  const std::string why = ErrorOf([&] { ro->CreateCollection("new", 2, Metric::kDot); },
+                                  EK_ERR_READ_ONLY);
+  EXPECT_CONTAINS(why, "read-only");
+  EXPECT_EQ(UserVersion(path), 2);
+  EXPECT_EQ(Schema(path), schema);
+  // Another handle upgrades it meanwhile: the first one still reads it.
+  auto rw = OpenStore(path);
+  EXPECT_EQ(UserVersion(path), 3);
+  ExpectRecordedReads(*ro);
+  EXPECT_EQ(Collections(*ro), kV2Collections);
+}
+
+// Handles on separate connections open one version 1 store for writing at the same
+// moment: each upgrade step is done once, under the write lock, and every open succeeds.
+TEST(Upgrade, ConcurrentOpensUpgradeOnce) {
+  TempDir dir;
+  const std::vector<std::string> want = NewStoreSchema(dir);
+  for (int round = 0; round < 3; ++round) {
+    const std::string path = dir.File("race" + std::to_string(round) + ".ekdb");
+    fs::copy_file(EK_STORE_V1_FIXTURE, path);
+    std::atomic<int> ready{0};
+    std::vector<std::string> errors(4);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < errors.size(); ++t) {
+      threads.emplace_back([&, t] {
+        ++ready;
+        while (ready.load() < int(errors.size())) std::this_thread::yield();
+        try {
+          auto s = OpenStore(path);
+          if (!s->FindCollection("countries")) errors[t] = "no collection 'countries'";
+        } catch (const Error& e) {
+          errors[t] = e.what();
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (const std::string& e : errors) EXPECT_EQ(e, "");
+    EXPECT_EQ(UserVersion(path), 3);
+    EXPECT_EQ(Schema(path), want);
+  }
 }
 
 }  // namespace
