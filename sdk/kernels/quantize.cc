@@ -130,9 +130,13 @@ float EncodeInt8Query(const float* q, size_t n, int8_t* codes) {
     std::fill(codes, codes + n, int8_t{0});
     return 0.0f;
   }
-  const double inv = 127.0 / max_abs;
+  // max |q| / 127 underflows to 0 for max |q| below 63.5 x the smallest float: the
+  // smallest float is the step then (|q| / step <= 64, nothing clips). The codes are
+  // taken against the scale returned, so scale x code stays within half a step of q.
+  const float scale = std::max(max_abs / 127.0f, std::numeric_limits<float>::denorm_min());
+  const double inv = 1.0 / scale;
   for (size_t i = 0; i < n; ++i) codes[i] = Int8Code(q[i], inv);
-  return max_abs / 127.0f;
+  return scale;
 }
 
 void EncodeBits(const float* x, size_t dim, uint64_t* out) {

@@ -54,8 +54,9 @@ float CalibrateInt8Scale(const float* sample, size_t count);
 // that is not finite and > 0, or a NaN/Inf x.
 void EncodeInt8(const float* x, size_t n, float scale, int8_t* out);
 void DecodeInt8(const int8_t* codes, size_t n, float scale, float* out);
-// A query gets its own scale, max |q| / 127 (nothing clips), returned; 0 for an all-zero
-// q (every code 0). Throws for a NaN/Inf component.
+// A query gets its own scale, max |q| / 127 (nothing clips; never below the smallest
+// float, so only an all-zero q gets 0, with every code 0), returned; code = round(q /
+// scale). Throws for a NaN/Inf component.
 float EncodeInt8Query(const float* q, size_t n, int8_t* codes);
 
 // ---- binary: one sign bit per component ---------------------------------------------------

@@ -277,8 +277,8 @@ struct RowsView {
 
 // One query, encoded for the rows' type.
 struct PreparedQuery {
-  std::vector<float> f32;      // kF16: the query itself
-  double f32_sq_norm = 0.0;    // kF16 cosine
+  std::vector<float> f32;      // kF16: the query (cosine: divided by its norm)
+  double f32_sq_norm = 0.0;    // kF16 cosine: ||f32||^2
   std::vector<int16_t> i16;    // kInt8: its codes, widened
   float i8_scale = 0.0f;
   int32_t i8_sq_norm = 0;
@@ -292,7 +292,16 @@ PreparedQuery Prepare(const RowsView& v, const float* q) {
     RequireFinite("f16 query", q, dim);
     p.f32.assign(RoundUp(dim, kPadElements), 0.0f);
     std::copy(q, q + dim, p.f32.begin());
-    for (size_t i = 0; i < dim; ++i) p.f32_sq_norm += double(q[i]) * double(q[i]);
+    if (v.metric == Metric::kCosine) {
+      // Cosine ignores the query's length, but the f32 sums do not: |q| ~ 1e34 overflowed
+      // q.x to Inf (a score of 1 or NaN) and a tiny q lost q.x to underflow. A unit
+      // query (scaled in double) keeps every product within |x|.
+      double norm = 0.0;
+      for (size_t i = 0; i < dim; ++i) norm += double(q[i]) * double(q[i]);
+      norm = std::sqrt(norm);
+      for (size_t i = 0; norm > 0.0 && i < dim; ++i) p.f32[i] = float(double(q[i]) / norm);
+    }
+    for (size_t i = 0; i < dim; ++i) p.f32_sq_norm += double(p.f32[i]) * double(p.f32[i]);
   } else if (v.type == ElementType::kInt8) {
     std::vector<int8_t> codes(dim);
     p.i8_scale = EncodeInt8Query(q, dim, codes.data());

@@ -7,7 +7,9 @@
 // How each type scores (metric values as in ScanTopK: kDot the dot product, kCosine the
 // cosine similarity, kL2 the squared L2 distance):
 //   f16   halves promoted to f32, products accumulated in f32 against the f32 query;
-//         cosine divides by both norms computed in the same pass (rows need not be unit).
+//         cosine scales the query to unit length first (in double: the f32 sums would
+//         overflow or underflow for an extreme |q|), then divides by both norms, the
+//         row's computed in the same pass (rows need not be unit).
 //   int8  the query is encoded with its own scale (EncodeInt8Query); q.x, ||x||^2 are
 //         exact int32 sums of int8 x int8 products (widened to int16, pairwise
 //         multiply-add into int32), then scaled back: dot = sq sx q.x, L2 = ||sq q - sx x||^2

@@ -123,6 +123,17 @@ TEST(QuantizeTest, Int8RoundTripIsWithinHalfAStepAndClipsBeyondTheRange) {
   EXPECT_EQ(q[0] | q[1] | q[2], 0);
 }
 
+// Found by fuzz_index: max |q| / 127 underflowed to 0 for a tiny subnormal query, which
+// then had nonzero codes and scale 0 (every int8 dot score 0).
+TEST(QuantizeTest, Int8QueryScaleOfATinyQueryIsTheSmallestFloat) {
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  const std::vector<float> x = {-tiny, 63 * tiny};  // 63 / 127 of the smallest float: 0
+  int8_t q[2];
+  EXPECT_EQ(EncodeInt8Query(x.data(), 2, q), tiny);
+  EXPECT_EQ(q[0], -1);
+  EXPECT_EQ(q[1], 63);
+}
+
 TEST(QuantizeTest, Int8CalibrationIgnoresRareOutliers) {
   std::mt19937 rng(3);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -213,6 +224,24 @@ TEST(QuantizedDistanceTest, EveryTargetMatchesTheScalarTwins) {
       EXPECT_EQ(got, want_h);
     });
   }
+}
+
+// Found by fuzz_index: with |q| ~ 1e36 against f16 rows near 65504 the f32 sum q.x
+// overflowed, and the f16 cosine came out 1 (or NaN) instead of the twin's value.
+TEST(QuantizedDistanceTest, F16CosineIgnoresTheQueryLength) {
+  const size_t rows = 5, dim = 19;
+  const auto base = RandomVector(rows * dim, 41, -60000.0f, 60000.0f);
+  const auto query = RandomVector(dim, 42);
+  std::vector<float> huge(dim);
+  for (size_t i = 0; i < dim; ++i) huge[i] = std::ldexp(query[i], 120);  // exact scaling
+  const Encoded e = Encode(base, rows, dim);
+  std::vector<float> want(rows);
+  reference::F16ScoreMany(Metric::kCosine, query.data(), e.f16.data(), rows, dim, want.data());
+  ForEachTarget([&] {
+    std::vector<float> got(rows);
+    F16ScoreMany(Metric::kCosine, huge.data(), e.f16.data(), rows, dim, got.data());
+    for (size_t r = 0; r < rows; ++r) EXPECT_NEAR(got[r], want[r], 1e-5) << r;
+  });
 }
 
 // The int8 scaling (shared by kernel and twin) against the decoded vectors in f32.
