@@ -123,9 +123,29 @@ class HnswGraph {
   std::vector<uint8_t> EncodeHeader() const;
   std::vector<uint8_t> EncodeNode(uint32_t slot) const;  // slot must be in the graph
   // An empty graph with the header's params, entry point and max level; load the
-  // nodes with LoadNode, then call VerifyLoaded.
+  // nodes with LoadNodes (or LoadNode), then call VerifyLoaded.
   static HnswGraph DecodeHeader(std::span<const uint8_t> bytes);
+  // Loads a node record into `slot`, replacing the node there; a damaged record
+  // changes nothing. Loading marks nothing dirty.
   void LoadNode(uint32_t slot, std::span<const uint8_t> bytes);
+  // LoadNode of (slots[i], records[i]) for each i in order, with the same errors and
+  // the same graph, in one pass: the storage grows once (to the largest slot) and a
+  // repeated link is found with a mark per slot, not by comparing it with the list's
+  // other links. After an error discard the graph (the records before a damaged one
+  // are loaded). Throws EK_ERR_INVALID_ARGUMENT for lists of different lengths.
+  void LoadNodes(std::span<const uint32_t> slots,
+                 std::span<const std::span<const uint8_t>> records);
+  // Takes `slot` out of the graph (nothing if it is not there) without touching other
+  // nodes' links and without marking anything dirty: its record was deleted by another
+  // connection, whose Remove rewrote the records that linked to it. Reload those
+  // records and the header before the next Search: until then links may name it.
+  void UnloadNode(uint32_t slot);
+  // Takes the entry point and max level from a header record (written by another
+  // connection, after LoadNode/UnloadNode brought the nodes up to date). Throws
+  // EK_ERR_CORRUPT, leaving the graph as it was, when the record is damaged, its
+  // params are not this graph's, or its entry point is not a loaded node (an empty
+  // header: unless the graph is empty).
+  void ReloadHeader(std::span<const uint8_t> bytes);
   // Throws EK_ERR_CORRUPT unless the entry point is loaded at max level and every
   // link names a loaded node on that level.
   void VerifyLoaded() const;
@@ -134,6 +154,8 @@ class HnswGraph {
   struct Candidate;
   class VisitedPool;
   struct BatchPlan;
+  class LinkMarks;
+  struct HeaderFields;
 
   // Storage (hnsw_graph.cc).
   void Grow(uint32_t slot);
@@ -144,6 +166,11 @@ class HnswGraph {
   void Unplace(uint32_t slot);
   void SetLinks(uint32_t slot, int level, const std::vector<Candidate>& links);
   void MarkDirty(uint32_t slot);
+
+  // Records (hnsw_codec.cc, hnsw_load.cc).
+  static HeaderFields ReadHeader(std::span<const uint8_t> bytes);
+  void CheckEntryLevel(const HeaderFields& header) const;
+  void DecodeNode(uint32_t slot, std::span<const uint8_t> bytes, LinkMarks& marks);
 
   // Search (hnsw_search.cc).
   uint32_t Descend(QueryDistance distance, int from_level, int to_level) const;

@@ -74,13 +74,14 @@ void HnswGraph::Place(uint32_t slot, int level) {
   upper_[slot].assign(size_t(level) * (1 + params_.m), 0);
 }
 
+// Takes `slot` out of the graph; links to it are the caller's to fix (not marked
+// dirty either: a node another connection removed is unloaded too).
 void HnswGraph::Unplace(uint32_t slot) {
   levels_[slot] = -1;
   Links(slot, 0)[0] = 0;
   upper_[slot].clear();
   upper_[slot].shrink_to_fit();
   --live_;
-  MarkDirty(slot);
 }
 
 void HnswGraph::SetLinks(uint32_t slot, int level, const std::vector<Candidate>& links) {

@@ -8,8 +8,10 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "index/hnsw.h"
 
 namespace ek::index {
@@ -77,6 +79,72 @@ class HnswGraph::VisitedPool {
  private:
   std::mutex mutex_;
   std::vector<std::unique_ptr<VisitedSet>> free_;
+};
+
+// Reads the little-endian fields of a record (hnsw_codec.cc has the layout); any read
+// past the end is EK_ERR_CORRUPT.
+class RecordReader {
+ public:
+  RecordReader(std::span<const uint8_t> bytes, const char* what) : bytes_(bytes), what_(what) {}
+  uint64_t Le(int bytes) {
+    if (bytes_.size() - offset_ < size_t(bytes)) Corrupt("is truncated");
+    uint64_t value = 0;
+    for (int i = 0; i < bytes; ++i) value |= uint64_t{bytes_[offset_ + i]} << (8 * i);
+    offset_ += bytes;
+    return value;
+  }
+  void ExpectEnd() const {
+    if (offset_ != bytes_.size()) Corrupt("has trailing bytes");
+  }
+  [[noreturn]] void Corrupt(const std::string& why) const {
+    Fail(EK_ERR_CORRUPT, std::string("hnsw ") + what_ + " record " + why);
+  }
+
+ private:
+  std::span<const uint8_t> bytes_;
+  const char* what_;
+  size_t offset_ = 0;
+};
+
+inline constexpr uint8_t kNodeRecordVersion = 1;
+
+// A header record's fields, read and range-checked (HnswGraph::ReadHeader).
+struct HnswGraph::HeaderFields {
+  HnswParams params;
+  uint32_t entry;
+  int max_level;
+};
+
+// Finds a repeated link within one link list at a time while records decode. Slots
+// below `slots` get an epoch mark each (the bulk loader sizes it to the graph: O(1) per
+// link); a link past that (a single LoadNode, or a damaged record naming a slot beyond
+// every loaded one) is compared with the list's other such links.
+class HnswGraph::LinkMarks {
+ public:
+  explicit LinkMarks(size_t slots) : marks_(slots, 0) {}
+  void NextList() {
+    beyond_.clear();
+    if (++epoch_ == 0) {  // wrapped: old marks could alias the new epoch
+      std::fill(marks_.begin(), marks_.end(), 0);
+      epoch_ = 1;
+    }
+  }
+  // True the first time `slot` appears in the current list.
+  bool First(uint32_t slot) {
+    if (slot < marks_.size()) {
+      if (marks_[slot] == epoch_) return false;
+      marks_[slot] = epoch_;
+      return true;
+    }
+    if (std::find(beyond_.begin(), beyond_.end(), slot) != beyond_.end()) return false;
+    beyond_.push_back(slot);
+    return true;
+  }
+
+ private:
+  std::vector<uint32_t> marks_;
+  uint32_t epoch_ = 0;
+  std::vector<uint32_t> beyond_;
 };
 
 // One Build batch: its slots and, per member and level, the out-links chosen for it.

@@ -133,7 +133,10 @@ void HnswGraph::Remove(std::span<const uint32_t> slots, PairDistance distance) {
   }
   if (slots.empty()) return;
   for (int level = max_level_; level >= 0; --level) RelinkAround(removed, level, distance);
-  for (uint32_t slot : slots) Unplace(slot);
+  for (uint32_t slot : slots) {
+    Unplace(slot);
+    MarkDirty(slot);
+  }
   if (removed[entry_]) ReplaceEntryPoint();
   ReconnectUnreachable(distance);
 }

@@ -7,6 +7,8 @@
 #include <deque>
 #include <numeric>
 #include <set>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "base/error.h"
@@ -379,6 +381,215 @@ TEST(HnswTest, DamagedRecordsAreCorruptNeverUndefined) {
   HnswGraph partial = HnswGraph::DecodeHeader(header);
   partial.LoadNode(graph.entry_point(), node);
   EXPECT_EQ(StatusOf([&] { partial.VerifyLoaded(); }), EK_ERR_CORRUPT);
+}
+
+// Every slot below `slots` in both graphs, record by record.
+void ExpectSameNodes(const HnswGraph& expected, const HnswGraph& actual, size_t slots) {
+  EXPECT_EQ(actual.size(), expected.size());
+  EXPECT_EQ(actual.EncodeHeader(), expected.EncodeHeader());
+  for (uint32_t slot = 0; slot < slots; ++slot) {
+    ASSERT_EQ(actual.Contains(slot), expected.Contains(slot)) << slot;
+    if (expected.Contains(slot)) {
+      ASSERT_EQ(actual.EncodeNode(slot), expected.EncodeNode(slot)) << slot;
+    }
+  }
+}
+
+void ExpectSameSearches(const HnswGraph& expected, const HnswGraph& actual, const Dataset& data) {
+  const Dataset queries(10, 6);
+  for (uint32_t q = 0; q < queries.count; ++q) {
+    const auto a = SearchRow(expected, data, queries.Row(q), 10, 32);
+    const auto b = SearchRow(actual, data, queries.Row(q), 10, 32);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].slot, b[i].slot);
+      EXPECT_EQ(a[i].distance, b[i].distance);
+    }
+  }
+}
+
+struct Records {
+  std::vector<uint32_t> slots;
+  std::vector<std::vector<uint8_t>> bytes;
+  std::vector<std::span<const uint8_t>> views() const {
+    return std::vector<std::span<const uint8_t>>(bytes.begin(), bytes.end());
+  }
+};
+
+Records RecordsOf(const HnswGraph& graph, size_t slots) {
+  Records records;
+  for (uint32_t slot = 0; slot < slots; ++slot) {
+    if (!graph.Contains(slot)) continue;
+    records.slots.push_back(slot);
+    records.bytes.push_back(graph.EncodeNode(slot));
+  }
+  return records;
+}
+
+TEST(HnswTest, LoadNodesGivesTheGraphLoadNodeGives) {
+  const Dataset data(2000, 13);
+  HnswGraph built = BuildGraph(data, SmallParams());
+  std::vector<uint32_t> holes;  // removed slots: the loaders meet gaps, as after deletes
+  for (uint32_t slot = 3; slot < data.count; slot += 7) {
+    if (slot != built.entry_point()) holes.push_back(slot);
+  }
+  built.Remove(holes, [&](uint32_t a, uint32_t b) { return data.Between(a, b); });
+  const Records records = RecordsOf(built, data.count);
+
+  HnswGraph one_by_one = HnswGraph::DecodeHeader(built.EncodeHeader());
+  for (size_t i = 0; i < records.slots.size(); ++i) {
+    one_by_one.LoadNode(records.slots[i], records.bytes[i]);
+  }
+  HnswGraph bulk = HnswGraph::DecodeHeader(built.EncodeHeader());
+  bulk.LoadNodes(records.slots, records.views());
+  bulk.VerifyLoaded();
+  ExpectSameNodes(one_by_one, bulk, data.count);
+  ExpectSameNodes(built, bulk, data.count);
+  ExpectSameSearches(built, bulk, data);
+  const HnswDirty dirty = bulk.TakeDirty();
+  EXPECT_FALSE(dirty.header);
+  EXPECT_TRUE(dirty.written.empty());
+
+  // Any order loads the same graph (the store reads in key order; nothing relies on it).
+  Records reversed = records;
+  std::reverse(reversed.slots.begin(), reversed.slots.end());
+  std::reverse(reversed.bytes.begin(), reversed.bytes.end());
+  HnswGraph backwards = HnswGraph::DecodeHeader(built.EncodeHeader());
+  backwards.LoadNodes(reversed.slots, reversed.views());
+  ExpectSameNodes(built, backwards, data.count);
+}
+
+// What loading `records` after `header` gives: the error (status and message) and the
+// nodes loaded, whichever loader ran.
+struct LoadOutcome {
+  ek_status status = EK_OK;
+  std::string message;
+  std::vector<uint8_t> bytes;
+  bool operator==(const LoadOutcome&) const = default;
+};
+
+LoadOutcome Load(const std::vector<uint8_t>& header, const Records& records, bool bulk) {
+  HnswGraph graph = HnswGraph::DecodeHeader(header);
+  LoadOutcome outcome;
+  try {
+    if (bulk) {
+      graph.LoadNodes(records.slots, records.views());
+    } else {
+      for (size_t i = 0; i < records.slots.size(); ++i) graph.LoadNode(records.slots[i], records.bytes[i]);
+    }
+  } catch (const Error& e) {
+    outcome.status = e.status();
+    outcome.message = e.what();
+  }
+  outcome.bytes = GraphBytes(graph, 2000);
+  return outcome;
+}
+
+TEST(HnswTest, LoadNodesRefusesWhatLoadNodeRefusesWithTheSameError) {
+  const Dataset data(300, 8);
+  const HnswGraph graph = BuildGraph(data, SmallParams());
+  const std::vector<uint8_t> header = graph.EncodeHeader();
+  const uint32_t entry = graph.entry_point();
+  const uint32_t first = entry == 0 ? 1 : 0, second = entry == 2 ? 3 : 2;
+  const std::vector<uint8_t> node = graph.EncodeNode(entry);
+  const auto with_last = [&](const std::vector<uint8_t>& last) {
+    Records records{{first, second, entry}, {graph.EncodeNode(first), graph.EncodeNode(second), last}};
+    const LoadOutcome single = Load(header, records, false), bulk = Load(header, records, true);
+    EXPECT_EQ(single, bulk) << single.message << " | " << bulk.message;
+    return bulk;
+  };
+  for (size_t cut = 0; cut < node.size(); ++cut) {
+    EXPECT_EQ(with_last({node.begin(), node.begin() + cut}).status, EK_ERR_CORRUPT);
+  }
+  for (size_t at = 0; at < node.size(); ++at) {
+    for (uint8_t value : {0x00, 0x7F, 0xFF}) {
+      std::vector<uint8_t> damaged = node;
+      damaged[at] = value;
+      with_last(damaged);
+    }
+  }
+  std::vector<uint8_t> longer = node;
+  longer.push_back(0);
+  EXPECT_EQ(with_last(longer).message, "hnsw node record has trailing bytes");
+  // Repeated links: one a slot the loader grew to (its marks), one past every slot.
+  std::vector<std::vector<uint32_t>> links;
+  for (int level = 0; level <= graph.LevelOf(entry); ++level) {
+    const auto span = graph.Neighbors(entry, level);
+    links.emplace_back(span.begin(), span.end());
+  }
+  ASSERT_GE(links[0].size(), 2u);
+  for (uint32_t repeated : {first, 1000000u}) {
+    std::vector<std::vector<uint32_t>> twice = links;
+    twice[0][1] = repeated;
+    twice[0][0] = repeated;
+    const LoadOutcome outcome = with_last(NodeRecord(twice));
+    EXPECT_EQ(outcome.message, "hnsw node record has a bad link") << repeated;
+    EXPECT_EQ(outcome.bytes, Load(header, Records{{first, second}, {graph.EncodeNode(first),
+                                                                     graph.EncodeNode(second)}},
+                                  false).bytes)
+        << "the damaged record loaded nothing, the two before it loaded";
+  }
+  HnswGraph target = HnswGraph::DecodeHeader(header);
+  const std::vector<uint32_t> two{first, second};
+  const std::vector<std::span<const uint8_t>> one{node};
+  EXPECT_EQ(StatusOf([&] { target.LoadNodes(two, one); }), EK_ERR_INVALID_ARGUMENT);
+  const std::vector<uint32_t> reserved{HnswGraph::kNone};
+  EXPECT_EQ(StatusOf([&] { target.LoadNodes(reserved, one); }), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(target.size(), 0u);
+}
+
+TEST(HnswTest, UnloadNodeAndReloadHeaderFollowAnotherWriter) {
+  const Dataset data(2000, 14);
+  const auto distance = [&](uint32_t a, uint32_t b) { return data.Between(a, b); };
+  HnswGraph writer(SmallParams());
+  const std::vector<uint32_t> first = Slots(1900);
+  writer.Build(first, distance, nullptr);
+  writer.TakeDirty();
+  const Records records = RecordsOf(writer, data.count);
+  HnswGraph reader = HnswGraph::DecodeHeader(writer.EncodeHeader());
+  reader.LoadNodes(records.slots, records.views());
+
+  // The writer removes its entry point and every ninth node, then adds 100 nodes.
+  std::vector<uint32_t> removed{writer.entry_point()};
+  for (uint32_t slot = 5; slot < 1900; slot += 9) {
+    if (slot != writer.entry_point()) removed.push_back(slot);
+  }
+  writer.Remove(removed, distance);
+  std::vector<uint32_t> added(100);
+  std::iota(added.begin(), added.end(), 1900u);
+  writer.Build(added, distance, nullptr);
+  const HnswDirty dirty = writer.TakeDirty();
+  ASSERT_TRUE(dirty.header);
+
+  // The reader follows with exactly the records the writer rewrote.
+  for (uint32_t slot : dirty.removed) reader.UnloadNode(slot);
+  for (uint32_t slot : dirty.written) reader.LoadNode(slot, writer.EncodeNode(slot));
+  reader.ReloadHeader(writer.EncodeHeader());
+  reader.VerifyLoaded();
+  ExpectSameNodes(writer, reader, data.count);
+  ExpectSameSearches(writer, reader, data);
+  const HnswDirty followed = reader.TakeDirty();
+  EXPECT_FALSE(followed.header);
+  EXPECT_TRUE(followed.written.empty());
+  EXPECT_TRUE(followed.removed.empty());
+  reader.UnloadNode(removed[0]);  // not in the graph: nothing happens
+  reader.UnloadNode(HnswGraph::kNone);
+  EXPECT_EQ(reader.size(), writer.size());
+
+  // Headers that do not fit leave the reader as it was.
+  const uint32_t entry = reader.entry_point();
+  const std::vector<uint8_t> header = writer.EncodeHeader();
+  const std::vector<uint8_t> truncated(header.begin(), header.end() - 1);
+  const std::vector<uint8_t> other_seed = BuildGraph(Dataset(50, 15), SmallParams(8)).EncodeHeader();
+  const std::vector<uint8_t> empty = HnswGraph(SmallParams()).EncodeHeader();
+  for (const auto& bad : {truncated, other_seed, empty}) {
+    EXPECT_EQ(StatusOf([&] { reader.ReloadHeader(bad); }), EK_ERR_CORRUPT);
+    EXPECT_EQ(reader.entry_point(), entry);
+  }
+  HnswGraph unloaded = HnswGraph::DecodeHeader(empty);
+  EXPECT_EQ(StatusOf([&] { unloaded.ReloadHeader(header); }), EK_ERR_CORRUPT);  // entry not loaded
+  unloaded.ReloadHeader(empty);
+  EXPECT_EQ(unloaded.entry_point(), HnswGraph::kNone);
 }
 
 TEST(HnswTest, ProgressCanCancelABuildBetweenBatches) {
