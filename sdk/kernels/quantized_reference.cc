@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -92,6 +93,97 @@ void QuantizedScanTopK(const QuantizedScanRequest& req, uint32_t* out_rows, floa
     }
     out_counts[q] = n;
   }
+}
+
+namespace {
+
+// Component i of an f32 or f16 row.
+double FloatComponent(ElementType type, const uint8_t* row, size_t i) {
+  if (type == ElementType::kF32) {
+    float x;
+    std::memcpy(&x, row + 4 * i, 4);
+    return x;
+  }
+  uint16_t h;
+  std::memcpy(&h, row + 2 * i, 2);
+  return FloatFromF16(h);
+}
+
+// Bit i % 64 of word i / 64 is bit i % 8 of byte i / 8 on little-endian hosts (x86, WASM).
+bool Bit(const uint8_t* row, size_t i) { return (row[i / 8] >> (i % 8)) & 1u; }
+
+// A similarity (or the L2 distance) as "smaller is closer", in the kernels' float steps.
+float AsDistance(Metric metric, float score) {
+  return metric == Metric::kL2 ? score : metric == Metric::kDot ? -score : 1.0f - score;
+}
+
+float FloatDistance(Metric metric, double dot, double l2) {
+  return static_cast<float>(metric == Metric::kL2    ? l2
+                            : metric == Metric::kDot ? -dot
+                                                     : 1.0 - dot);
+}
+
+}  // namespace
+
+float PreparedDistance(ElementType type, Metric metric, const float* q, size_t dim,
+                       float int8_scale, const uint8_t* row) {
+  if (type == ElementType::kInt8) {
+    std::vector<int8_t> qc(dim);
+    const float q_scale = EncodeInt8Query(q, dim, qc.data());
+    const auto* x = reinterpret_cast<const int8_t*>(row);
+    int32_t dot = 0, qq = 0, xx = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      dot += int32_t(qc[i]) * x[i];
+      qq += int32_t(qc[i]) * qc[i];
+      xx += int32_t(x[i]) * x[i];
+    }
+    return AsDistance(metric, detail::Int8Score(metric, dot, qq, xx, q_scale, int8_scale));
+  }
+  if (type == ElementType::kBit) {
+    uint32_t d = 0;
+    for (size_t i = 0; i < dim; ++i) d += Bit(row, i) != (q[i] > 0.0f);
+    return static_cast<float>(d);
+  }
+  double norm = 1.0;
+  if (metric == Metric::kCosine) {
+    double qq = 0.0;
+    for (size_t i = 0; i < dim; ++i) qq += double(q[i]) * q[i];
+    norm = qq > 0.0 ? std::sqrt(qq) : 1.0;  // a zero query stays zero
+  }
+  double dot = 0.0, l2 = 0.0;
+  for (size_t i = 0; i < dim; ++i) {
+    const double qi = q[i] / norm, x = FloatComponent(type, row, i);
+    dot += qi * x;
+    l2 += (qi - x) * (qi - x);
+  }
+  return FloatDistance(metric, dot, l2);
+}
+
+float PairDistance(ElementType type, Metric metric, const uint8_t* a, const uint8_t* b,
+                   size_t dim, float int8_scale) {
+  if (type == ElementType::kInt8) {
+    const auto* x = reinterpret_cast<const int8_t*>(a);
+    const auto* y = reinterpret_cast<const int8_t*>(b);
+    int32_t xy = 0, xx = 0, yy = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      xy += int32_t(x[i]) * y[i];
+      xx += int32_t(x[i]) * x[i];
+      yy += int32_t(y[i]) * y[i];
+    }
+    return AsDistance(metric, detail::Int8Score(metric, xy, xx, yy, int8_scale, int8_scale));
+  }
+  if (type == ElementType::kBit) {
+    uint32_t d = 0;
+    for (size_t i = 0; i < dim; ++i) d += Bit(a, i) != Bit(b, i);
+    return static_cast<float>(d);
+  }
+  double dot = 0.0, l2 = 0.0;
+  for (size_t i = 0; i < dim; ++i) {
+    const double x = FloatComponent(type, a, i), y = FloatComponent(type, b, i);
+    dot += x * y;
+    l2 += (x - y) * (x - y);
+  }
+  return FloatDistance(metric, dot, l2);
 }
 
 }  // namespace ek::kernels::reference
