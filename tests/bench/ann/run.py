@@ -351,6 +351,10 @@ def print_table(name, n, dim, metric, nq, rows):
                       f"{r['qps']:>10.1f}")
     print("build (seconds): " + ", ".join(
         f"{r['system']} {r['threads']}t {r['seconds']:.2f}" for r in rows if r.get("event")))
+    print("resident growth during the one-thread build (MiB): " + ", ".join(
+        f"{r['system']} {(r.get('index_bytes') or r['graph_bytes'] + r['vector_bytes']) / 2**20:.0f}"
+        for r in rows if r.get("event") and r["threads"] == 1 and
+        ("index_bytes" in r or "graph_bytes" in r)))
     if not HNSWLIB_FILTERS:
         print("note: Debian's hnswlib has no knn_query(filter=): its filtered search is not run")
     if not FAISS_FILTERS:
