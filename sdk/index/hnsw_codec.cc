@@ -37,13 +37,13 @@ std::vector<uint8_t> HnswGraph::EncodeHeader() const {
 HnswGraph::HeaderFields HnswGraph::ReadHeader(std::span<const uint8_t> bytes) {
   RecordReader in(bytes, "header");
   if (bytes.size() != kHeaderBytes) in.Corrupt("has " + std::to_string(bytes.size()) + " bytes, not 22");
-  if (in.Le(1) != kHeaderVersion) in.Corrupt("has an unknown version");
+  if (in.Le<1>() != kHeaderVersion) in.Corrupt("has an unknown version");
   HeaderFields header;
-  header.params.m = uint32_t(in.Le(4));
-  header.params.ef_construction = uint32_t(in.Le(4));
-  header.params.seed = in.Le(8);
-  header.entry = uint32_t(in.Le(4));
-  header.max_level = int(in.Le(1)) - 1;
+  header.params.m = uint32_t(in.Le<4>());
+  header.params.ef_construction = uint32_t(in.Le<4>());
+  header.params.seed = in.Le<8>();
+  header.entry = uint32_t(in.Le<4>());
+  header.max_level = int(in.Le<1>()) - 1;
   in.ExpectEnd();
   if (header.params.m < 2 || header.params.m > 255 || header.params.ef_construction < 1) {
     in.Corrupt("has bad params");

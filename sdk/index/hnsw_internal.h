@@ -9,6 +9,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -86,12 +87,16 @@ class HnswGraph::VisitedPool {
 class RecordReader {
  public:
   RecordReader(std::span<const uint8_t> bytes, const char* what) : bytes_(bytes), what_(what) {}
-  uint64_t Le(int bytes) {
-    if (bytes_.size() - offset_ < size_t(bytes)) Corrupt("is truncated");
-    uint64_t value = 0;
-    for (int i = 0; i < bytes; ++i) value |= uint64_t{bytes_[offset_ + i]} << (8 * i);
-    offset_ += bytes;
-    return value;
+  // The width is a constant so that the bytes combine in one expression, which compilers
+  // turn into one load on little-endian hosts: the bulk loader reads ~35 fields a node.
+  template <size_t kBytes>
+  uint64_t Le() {
+    if (bytes_.size() - offset_ < kBytes) Corrupt("is truncated");
+    const uint8_t* at = bytes_.data() + offset_;
+    offset_ += kBytes;
+    return [at]<size_t... kByte>(std::index_sequence<kByte...>) {
+      return ((uint64_t{at[kByte]} << (8 * kByte)) | ...);
+    }(std::make_index_sequence<kBytes>{});
   }
   void ExpectEnd() const {
     if (offset_ != bytes_.size()) Corrupt("has trailing bytes");

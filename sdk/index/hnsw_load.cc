@@ -21,15 +21,15 @@ namespace {
 void HnswGraph::DecodeNode(uint32_t slot, std::span<const uint8_t> bytes, LinkMarks& marks) {
   if (slot == kNone) ReservedSlot();
   RecordReader in(bytes, "node");
-  if (in.Le(1) != kNodeRecordVersion) in.Corrupt("has an unknown version");
-  const int level = int(in.Le(1));
+  if (in.Le<1>() != kNodeRecordVersion) in.Corrupt("has an unknown version");
+  const int level = int(in.Le<1>());
   if (level != LevelOf(slot)) in.Corrupt("has a level its slot cannot have");
   for (int l = 0; l <= level; ++l) {
-    const auto count = uint32_t(in.Le(2));
+    const auto count = uint32_t(in.Le<2>());
     if (count > Capacity(l)) in.Corrupt("has more links than m allows");
     marks.NextList();
     for (uint32_t i = 0; i < count; ++i) {
-      const auto neighbour = uint32_t(in.Le(4));
+      const auto neighbour = uint32_t(in.Le<4>());
       if (neighbour == slot || neighbour == kNone || !marks.First(neighbour)) {
         in.Corrupt("has a bad link");
       }
@@ -41,8 +41,8 @@ void HnswGraph::DecodeNode(uint32_t slot, std::span<const uint8_t> bytes, LinkMa
   RecordReader links_in(bytes.subspan(2), "node");
   for (int l = 0; l <= level; ++l) {
     uint32_t* links = Links(slot, l);
-    links[0] = uint32_t(links_in.Le(2));
-    for (uint32_t i = 1; i <= links[0]; ++i) links[i] = uint32_t(links_in.Le(4));
+    links[0] = uint32_t(links_in.Le<2>());
+    for (uint32_t i = 1; i <= links[0]; ++i) links[i] = uint32_t(links_in.Le<4>());
   }
 }
 
