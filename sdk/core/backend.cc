@@ -13,6 +13,12 @@ void CpuScan(const kernels::ScanRequest& request, uint64_t /*content_key*/, Thre
              uint32_t* out_rows, float* out_scores, size_t* out_counts) {
   kernels::ScanTopK(request, pool, out_rows, out_scores, out_counts);
 }
+
+void CpuQuantizedScan(const kernels::QuantizedScanRequest& request, uint64_t /*content_key*/,
+                      ThreadPool* pool, uint32_t* out_rows, float* out_scores,
+                      size_t* out_counts) {
+  kernels::QuantizedScanTopK(request, pool, out_rows, out_scores, out_counts);
+}
 }  // namespace
 
 std::string CudaUnavailableReason() {
@@ -25,7 +31,7 @@ std::string CudaUnavailableReason() {
 }
 
 Backend SelectBackend(const std::string& requested, const Logger& log) {
-  Backend cpu{"cpu", kernels::CpuKernelTable(), &CpuScan, ""};
+  Backend cpu{"cpu", kernels::CpuKernelTable(), &CpuScan, &CpuQuantizedScan, ""};
   if (requested == "cpu") return cpu;
   if (requested != "cuda" && requested != "auto") {
     Fail(EK_ERR_INVALID_ARGUMENT,
@@ -39,7 +45,8 @@ Backend SelectBackend(const std::string& requested, const Logger& log) {
     return cpu;
   }
 #ifdef EK_HAVE_CUDA
-  Backend gpu{"cuda", cuda::KernelTable(), &cuda::Search, cuda::Describe(cuda::Probe())};
+  Backend gpu{"cuda", cuda::KernelTable(), &cuda::Search, &cuda::QuantizedSearch,
+              cuda::Describe(cuda::Probe())};
   log.Log(EK_LOG_INFO, "backend " + requested + ": using cuda on " + gpu.device +
                            "; small kernels on the cpu (" + gpu.kernels->simd_target + ")");
   return gpu;

@@ -1,6 +1,6 @@
 // The backend seam: chosen once per context, it gives the kernel table (what plugins
-// get through ek_host) and the store's search function.
-//   "cpu"   Highway SIMD kernels, kernels::ScanTopK
+// get through ek_host) and the store's search functions (f32 and quantized rows).
+//   "cpu"   Highway SIMD kernels, kernels::ScanTopK and kernels::QuantizedScanTopK
 //   "cuda"  the CUDA backend (sdk/cuda) when this build has it and a GPU answers;
 //           otherwise EK_ERR_UNSUPPORTED with the reason (no driver, no device, ...)
 //   "auto"  cuda when a GPU answers, else cpu; the choice and the reason are logged
@@ -11,13 +11,22 @@
 #include "base/log.h"
 #include "embedkit/plugin.h"
 #include "kernels/kernels.h"
+#include "kernels/quantized_distance.h"
 
 namespace ek {
+
+// A backend's scan over quantized rows: the contract of kernels::QuantizedScanTopK plus
+// `content_key`, which names the contents of request.base as kernels::ScanFn's does
+// (equal non-zero keys promise identical rows, so a GPU backend may keep them resident).
+using QuantizedScanFn = void (*)(const kernels::QuantizedScanRequest& request,
+                                 uint64_t content_key, ThreadPool* pool, uint32_t* out_rows,
+                                 float* out_scores, size_t* out_counts);
 
 struct Backend {
   std::string name;             // "cpu" | "cuda"
   const ek_kernels* kernels;    // owned by the backend implementation (static)
   kernels::ScanFn scan;         // never null
+  QuantizedScanFn quantized_scan;  // never null
   std::string device;           // "NVIDIA H200 (sm_90, ...)" for cuda; "" for cpu
 };
 

@@ -22,6 +22,7 @@
 
 #include "embedkit/plugin.h"
 #include "kernels/kernels.h"
+#include "kernels/quantized_distance.h"
 
 namespace ek {
 class ThreadPool;
@@ -129,9 +130,35 @@ struct ScanTuning {
 };
 void SetScanTuning(const ScanTuning& tuning);
 
-// Frees every resident copy (they are also evicted least-recently-used first when a
-// new one needs the room).
+// Frees every resident copy, f32 and quantized (they are also evicted least-recently-used
+// first when a new one needs the room).
 void ReleaseResident();
+
+// ---- Exact search over quantized rows (quantized_scan.cu, quantized_kernels.cu) -------------
+// kernels::QuantizedScanTopK on the GPU for f16 and int8 rows: the same request,
+// results, ordering (ties by lower row) and errors. int8 scores are the CPU's bit for
+// bit (exact integer sums, then the same double formula); f16 scores are within f32
+// rounding of the CPU's (the products are summed in another order), so rows whose
+// scores differ by about that much may swap. `content_key` as for ScanTopK: the encoded
+// rows stay resident per key (a list of their own, same budget rule, freed by
+// ReleaseResident too); key 0 or rows over the budget are copied in chunks every call.
+// Bit rows, empty work, k above kMaxGpuTopK and anything the CPU function refuses are
+// handed to kernels::QuantizedScanTopK, which answers or refuses them, with or without
+// a device. LastQuantizedScanStats() reports the calling thread's last call.
+void QuantizedScanTopK(const kernels::QuantizedScanRequest& request, uint64_t content_key,
+                       ThreadPool* pool, uint32_t* out_rows, float* out_scores,
+                       size_t* out_counts);
+ScanStats LastQuantizedScanStats();
+
+// The store's quantized scan for backend "cuda": the GPU for f16 and int8 batches of at
+// least kMinGpuQuantizedQueries queries (where one pass over the rows serves enough
+// queries to beat the CPU's threads), the CPU's kernels::QuantizedScanTopK for smaller
+// batches, bit rows, and any GPU failure but an argument error (out of memory also
+// releases the resident copies first).
+inline constexpr size_t kMinGpuQuantizedQueries = 64;
+void QuantizedSearch(const kernels::QuantizedScanRequest& request, uint64_t content_key,
+                     ThreadPool* pool, uint32_t* out_rows, float* out_scores,
+                     size_t* out_counts);
 
 // ---- What the backend seam uses --------------------------------------------------------------
 // The store's search function for backend "cuda": the GPU when the work is large

@@ -1,16 +1,6 @@
 // Exact search on the GPU: scores for a chunk of rows (warp-per-row kernel or tiled
-// SGEMM), then a two-round per-query top-k selection on the device, so only k hits
-// per query ever come back to the host:
-//
-//   round 1  one block per (segment of 64Ki rows, query): radix-select the k best
-//            scores of the segment (four 8-bit histogram passes over order-preserving
-//            uint32 keys), collect them in row order, bitonic-sort them;
-//   round 2  one block per query: the same selection over [running top-k | the
-//            segments' top-k], written back as the running top-k.
-//
-// Ties are broken by lower row exactly like the CPU: candidates with equal keys are
-// always taken in row order (rows ascend through a segment, segments ascend, and the
-// running top-k holds earlier chunks), and the sort orders equal keys by row.
+// SGEMM), then the per-query top-k selection on the device (select.cu), so only k hits
+// per query ever come back to the host.
 //
 // The base is either resident (uploaded once per content key, kept while it fits
 // the residency budget) or streamed chunk by chunk through two pinned staging buffers
@@ -21,9 +11,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <limits>
-#include <list>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -31,259 +18,24 @@
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "cuda/internal.cuh"
+#include "cuda/resident.cuh"
 #include "kernels/scan_internal.h"
 
 namespace ek::cuda {
 namespace detail {
 namespace {
 
-constexpr unsigned kFullMask = 0xffffffffu;
-constexpr int kSelectThreads = 1024;
-constexpr unsigned kSortCapacity = 1024;  // >= kMaxGpuTopK
-constexpr size_t kSegmentRows = 65536;
-constexpr size_t kMaxQueryGroup = 4096;   // grid y limit is 65535
-constexpr uint32_t kNoRow = 0xffffffffu;
-
-static_assert(kMaxGpuTopK <= kSortCapacity, "sort buffer smaller than k");
-
-// Order-preserving key: a larger score gives a larger key; NaN gives 0 ("no hit");
-// -0 ranks as +0 (the CPU compares them equal).
-__device__ __forceinline__ uint32_t KeyOf(float s) {
-  if (!(s == s)) return 0u;
-  if (s == 0.0f) s = 0.0f;
-  const uint32_t u = __float_as_uint(s);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
-float FloatOf(uint32_t key) {
-  const uint32_t u = (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-
-// Exclusive prefix sum over the block (blockDim.x a multiple of 32, <= 1024);
-// *total gets the block's sum. Contains __syncthreads: call from uniform control flow.
-__device__ unsigned BlockExclusiveSum(unsigned v, unsigned* total, unsigned* warp_sums) {
-  const unsigned lane = threadIdx.x & 31u, wid = threadIdx.x >> 5;
-  const unsigned n_warps = blockDim.x >> 5;
-  unsigned x = v;
-#pragma unroll
-  for (unsigned o = 1; o < 32; o <<= 1) {
-    const unsigned y = __shfl_up_sync(kFullMask, x, o);
-    if (lane >= o) x += y;
-  }
-  if (lane == 31) warp_sums[wid] = x;
-  __syncthreads();
-  if (wid == 0) {
-    unsigned w = lane < n_warps ? warp_sums[lane] : 0u;
-#pragma unroll
-    for (unsigned o = 1; o < 32; o <<= 1) {
-      const unsigned y = __shfl_up_sync(kFullMask, w, o);
-      if (lane >= o) w += y;
-    }
-    if (lane < n_warps) warp_sums[lane] = w;  // inclusive
-  }
-  __syncthreads();
-  const unsigned before = wid > 0 ? warp_sums[wid - 1] : 0u;
-  *total = warp_sums[n_warps - 1];
-  __syncthreads();  // warp_sums is reused by the next call
-  return before + x - v;
-}
-
-// Writes the min(k, valid) best (key, index) of src[0, n) to out (best first, equal
-// keys by lower index); slots up to k past them get key 0 and index kNoRow. Elements
-// must be offered in a order where equal keys come with ascending index. One block of
-// kSelectThreads threads; out may overlap the input (everything is read first).
-template <class Src>
-__device__ void BlockSelect(const Src& src, size_t n, unsigned k, uint32_t* out_keys,
-                            uint32_t* out_idx) {
-  __shared__ unsigned hist[256];
-  __shared__ unsigned warp_sums[32];
-  __shared__ uint32_t s_keys[kSortCapacity];
-  __shared__ uint32_t s_idx[kSortCapacity];
-  __shared__ uint32_t s_prefix;
-  __shared__ unsigned s_remaining, s_all, s_taken, s_eq_taken;
-  const unsigned tid = threadIdx.x, lane = tid & 31u;
-
-  if (tid == 0) {
-    s_prefix = 0;
-    s_remaining = k;
-    s_all = 0;
-    s_taken = 0;
-    s_eq_taken = 0;
-  }
-  // Radix select of the k-th largest key, 8 bits at a time from the top.
-  uint32_t mask = 0;
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    for (unsigned b = tid; b < 256; b += blockDim.x) hist[b] = 0;
-    __syncthreads();
-    const uint32_t prefix = s_prefix;
-    for (size_t base = 0; base < n; base += blockDim.x) {  // uniform trip count
-      const size_t i = base + tid;
-      const uint32_t key = i < n ? src.key(i) : 0u;
-      const bool match = key != 0u && (key & mask) == prefix;
-      const unsigned bin = match ? ((key >> shift) & 255u) : 256u;
-      const unsigned peers = __match_any_sync(kFullMask, bin);
-      if (match && lane == static_cast<unsigned>(__ffs(peers) - 1)) {
-        atomicAdd(&hist[bin], static_cast<unsigned>(__popc(peers)));
-      }
-    }
-    __syncthreads();
-    if (tid == 0) {
-      const unsigned remaining = s_remaining;
-      if (shift == 24) {
-        unsigned total = 0;
-        for (int b = 0; b < 256; ++b) total += hist[b];
-        if (total <= remaining) s_all = 1;  // k or fewer valid keys: take them all
-      }
-      if (!s_all) {
-        unsigned above = 0;
-        int digit = 0;
-        for (int b = 255; b >= 0; --b) {
-          if (above + hist[b] >= remaining) {
-            digit = b;
-            break;
-          }
-          above += hist[b];
-        }
-        s_remaining = remaining - above;
-        s_prefix = prefix | (static_cast<uint32_t>(digit) << shift);
-      }
-    }
-    __syncthreads();
-    if (s_all) break;
-    mask |= 255u << shift;
-  }
-  __syncthreads();
-  const bool all = s_all != 0;
-  const uint32_t threshold = all ? 0u : s_prefix;  // the k-th key
-  const unsigned need_eq = all ? 0u : s_remaining;  // how many keys == threshold to take
-
-  // Collect in offer order: every key above the threshold, and the first need_eq keys
-  // equal to it (lowest indices).
-  for (size_t base = 0; base < n; base += blockDim.x) {
-    const size_t i = base + tid;
-    const uint32_t key = i < n ? src.key(i) : 0u;
-    const bool gt = key != 0u && key > threshold;
-    const bool eq = !all && key != 0u && key == threshold;
-    unsigned eq_total = 0, take_total = 0;
-    const unsigned eq_rank = s_eq_taken + BlockExclusiveSum(eq ? 1u : 0u, &eq_total, warp_sums);
-    const bool take = gt || (eq && eq_rank < need_eq);
-    const unsigned pos = s_taken + BlockExclusiveSum(take ? 1u : 0u, &take_total, warp_sums);
-    if (take && pos < kSortCapacity) {
-      s_keys[pos] = key;
-      s_idx[pos] = src.index(i);
-    }
-    __syncthreads();
-    if (tid == 0) {
-      s_taken += take_total;
-      s_eq_taken += eq_total;
-    }
-    __syncthreads();
-  }
-  const unsigned count = min(s_taken, kSortCapacity);
-  unsigned sort_n = 1;
-  while (sort_n < count) sort_n <<= 1;
-  for (unsigned i = count + tid; i < sort_n; i += blockDim.x) {
-    s_keys[i] = 0u;
-    s_idx[i] = kNoRow;
-  }
-  __syncthreads();
-  // Bitonic sort, best first: a before b when a.key > b.key, or equal and a.idx < b.idx.
-  for (unsigned size = 2; size <= sort_n; size <<= 1) {
-    for (unsigned stride = size >> 1; stride > 0; stride >>= 1) {
-      for (unsigned t = tid; t < sort_n; t += blockDim.x) {
-        const unsigned p = t ^ stride;
-        if (p > t) {
-          const uint32_t ka = s_keys[t], kb = s_keys[p];
-          const uint32_t ia = s_idx[t], ib = s_idx[p];
-          const bool b_better = kb > ka || (kb == ka && ib < ia);
-          const bool a_better = ka > kb || (ka == kb && ia < ib);
-          if ((t & size) == 0 ? b_better : a_better) {
-            s_keys[t] = kb;
-            s_keys[p] = ka;
-            s_idx[t] = ib;
-            s_idx[p] = ia;
-          }
-        }
-      }
-      __syncthreads();
-    }
-  }
-  for (unsigned j = tid; j < k; j += blockDim.x) {
-    const bool hit = j < count;
-    out_keys[j] = hit ? s_keys[j] : 0u;
-    out_idx[j] = hit ? s_idx[j] : kNoRow;
-  }
-  __syncthreads();
-}
-
-// Scores of one query over one segment, as keys: dot/cosine s = q.x; L2 (ranked by
-// 2 q.x - ||x||^2, like the CPU). Filtered-out rows give key 0.
-struct ScoreSource {
-  const float* scores;
-  const float* sq_norms;   // L2 only
-  const uint8_t* allowed;  // nullable
-  uint32_t row0;
-  __device__ uint32_t key(size_t i) const {
-    if (allowed && !allowed[i]) return 0u;
-    float s = scores[i];
-    if (sq_norms) s = 2.0f * s - sq_norms[i];
-    return KeyOf(s);
-  }
-  __device__ uint32_t index(size_t i) const { return row0 + static_cast<uint32_t>(i); }
-};
-
-struct PairSource {
-  const uint32_t* keys;
-  const uint32_t* idx;
-  __device__ uint32_t key(size_t i) const { return keys[i]; }
-  __device__ uint32_t index(size_t i) const { return idx[i]; }
-};
-
-// Candidate layout per query (stride `cand_stride` entries): slot 0 = running top-k,
-// slot 1 + s = segment s of the current chunk; each slot k entries.
-__global__ void __launch_bounds__(kSelectThreads)
-    SelectSegmentsKernel(const float* __restrict__ scores, size_t ld,
-                         const float* __restrict__ sq_norms, const uint8_t* __restrict__ allowed,
-                         size_t rows, uint32_t row0, unsigned k, uint32_t* cand_keys,
-                         uint32_t* cand_idx, size_t cand_stride) {
-  const size_t seg = blockIdx.x, q = blockIdx.y;
-  const size_t s0 = seg * kSegmentRows;
-  if (s0 >= rows) return;  // uniform per block
-  const size_t n = rows - s0 < kSegmentRows ? rows - s0 : kSegmentRows;
-  ScoreSource src{scores + q * ld + s0, sq_norms ? sq_norms + s0 : nullptr,
-                  allowed ? allowed + s0 : nullptr, row0 + static_cast<uint32_t>(s0)};
-  const size_t out = q * cand_stride + (1 + seg) * k;
-  BlockSelect(src, n, k, cand_keys + out, cand_idx + out);
-}
-
-__global__ void __launch_bounds__(kSelectThreads)
-    MergeKernel(uint32_t* cand_keys, uint32_t* cand_idx, size_t cand_stride, size_t n,
-                unsigned k) {
-  const size_t q = blockIdx.x;
-  PairSource src{cand_keys + q * cand_stride, cand_idx + q * cand_stride};
-  BlockSelect(src, n, k, cand_keys + q * cand_stride, cand_idx + q * cand_stride);
-}
-
 // ---- Host side -----------------------------------------------------------------------------
 
+// A resident base: its rows and their squared norms.
 struct Resident {
-  uint64_t key = 0;
-  const float* host_base = nullptr;
-  size_t rows = 0, dim = 0;
   DeviceBuffer base;
   DeviceBuffer sq_norms;
-  size_t bytes = 0;
-  uint64_t last_use = 0;
 };
 
 // Everything here is touched only while holding the DeviceLock.
 struct SearchState {
-  std::list<std::unique_ptr<Resident>> resident;
-  size_t resident_bytes = 0;
-  uint64_t tick = 0;
+  ResidentList<Resident> resident;
   size_t default_residency_budget = 0;  // set at first use
   DeviceBuffer queries, scores, cand_keys, cand_idx, mask;
   DeviceBuffer chunk[2], chunk_norms[2];
@@ -301,10 +53,14 @@ std::mutex tuning_mu;
 ScanTuning tuning;
 thread_local ScanStats last_stats;
 
+}  // namespace
+
 ScanTuning CurrentTuning() {
   std::lock_guard<std::mutex> lock(tuning_mu);
   return tuning;
 }
+
+namespace {
 
 // Copies host rows into a pinned staging buffer. Deliberately on the calling thread
 // only: this runs while the device lock is held, and handing work to the shared
@@ -350,43 +106,20 @@ void UploadRows(Device& dev, SearchState& st, const ScanTuning& t, const float* 
   Check(cudaStreamSynchronize(dev.copy), "cudaStreamSynchronize(upload base)");
 }
 
-void Evict(SearchState& st, std::list<std::unique_ptr<Resident>>::iterator it) {
-  st.resident_bytes -= (*it)->bytes;
-  st.resident.erase(it);  // frees the device buffers
-}
-
 // The resident copy for this key, uploading it if it fits the budget; nullptr when it
 // does not (the caller streams).
 Resident* FindOrUpload(Device& dev, SearchState& st, const ScanTuning& t,
                        const kernels::ScanRequest& req, uint64_t key, ThreadPool* pool,
                        ScanStats* stats) {
-  for (auto& r : st.resident) {
-    if (r->key == key && r->host_base == req.base && r->rows == req.rows && r->dim == req.dim) {
-      r->last_use = ++st.tick;
-      return r.get();
-    }
-  }
+  const size_t row_bytes = req.dim * sizeof(float);
+  if (Resident* r = st.resident.Find(key, req.base, req.rows, row_bytes)) return r;
   const size_t bytes = req.rows * req.dim * sizeof(float) + req.rows * sizeof(float);
-  const size_t budget =
-      t.residency_budget_bytes ? t.residency_budget_bytes : st.default_residency_budget;
-  if (bytes > budget) return nullptr;
-  // An older version of the same matrix is dead weight now.
-  for (auto it = st.resident.begin(); it != st.resident.end();) {
-    auto next = std::next(it);
-    if ((*it)->host_base == req.base) Evict(st, it);
-    it = next;
+  if (!st.resident.MakeRoom(req.base, bytes,
+                            ResidencyBudget(t, &st.default_residency_budget))) {
+    return nullptr;
   }
-  while (!st.resident.empty() && st.resident_bytes + bytes > budget) {
-    auto lru = std::min_element(st.resident.begin(), st.resident.end(),
-                                [](const auto& a, const auto& b) { return a->last_use < b->last_use; });
-    Evict(st, lru);
-  }
-  auto r = std::make_unique<Resident>();
-  r->key = key;
-  r->host_base = req.base;
-  r->rows = req.rows;
-  r->dim = req.dim;
-  r->bytes = bytes;
+  auto entry = ResidentList<Resident>::Make(key, req.base, req.rows, row_bytes, bytes);
+  Resident* r = &entry->copy;
   try {
     r->base.Reserve(req.rows * req.dim * sizeof(float), "resident base");
     r->sq_norms.Reserve(req.rows * sizeof(float), "resident norms");
@@ -405,11 +138,8 @@ Resident* FindOrUpload(Device& dev, SearchState& st, const ScanTuning& t,
     cudaStreamSynchronize(dev.compute);
     throw;
   }
-  r->last_use = ++st.tick;
-  st.resident_bytes += bytes;
-  st.resident.push_back(std::move(r));
   stats->uploaded = true;
-  return st.resident.back().get();
+  return st.resident.Add(std::move(entry));
 }
 
 void RunScan(Device& dev, SearchState& st, const ScanTuning& t, const kernels::ScanRequest& req,
@@ -430,11 +160,6 @@ void RunScan(Device& dev, SearchState& st, const ScanTuning& t, const kernels::S
   }
 
   EnsureEvents(st);
-  if (st.default_residency_budget == 0) {
-    size_t free_b = 0, total_b = 0;
-    Check(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
-    st.default_residency_budget = free_b / 10 * 6;
-  }
 
   Resident* res = content_key ? FindOrUpload(dev, st, t, req, content_key, pool, stats) : nullptr;
   stats->resident = res != nullptr;
@@ -460,8 +185,7 @@ void RunScan(Device& dev, SearchState& st, const ScanTuning& t, const kernels::S
     size_t chunk_rows = std::max<size_t>(1, score_budget / (qn * sizeof(float)));
     if (!res) chunk_rows = std::min(chunk_rows, staging / row_bytes);
     chunk_rows = std::min(chunk_rows, rows);
-    const size_t max_segments = CeilDiv(chunk_rows, kSegmentRows);
-    const size_t cand_stride = (1 + max_segments) * k;
+    const size_t cand_stride = CandidateStride(chunk_rows, k);
 
     float* d_q = static_cast<float*>(st.queries.Reserve(qn * row_bytes, "queries"));
     float* d_scores = static_cast<float*>(st.scores.Reserve(qn * chunk_rows * sizeof(float), "scores"));
@@ -516,15 +240,8 @@ void RunScan(Device& dev, SearchState& st, const ScanTuning& t, const kernels::S
         }
       }
       LaunchDotScores(d_q, qn, d_base, n, dim, d_scores, chunk_rows, dev.compute);
-      const size_t segments = CeilDiv(n, kSegmentRows);
-      SelectSegmentsKernel<<<dim3(static_cast<unsigned>(segments), static_cast<unsigned>(qn)),
-                             kSelectThreads, 0, dev.compute>>>(
-          d_scores, chunk_rows, l2 ? d_norms : nullptr, d_mask ? d_mask + r0 : nullptr, n,
-          static_cast<uint32_t>(r0), static_cast<unsigned>(k), d_ck, d_ci, cand_stride);
-      CheckLaunch("SelectSegmentsKernel");
-      MergeKernel<<<static_cast<unsigned>(qn), kSelectThreads, 0, dev.compute>>>(
-          d_ck, d_ci, cand_stride, (1 + segments) * k, static_cast<unsigned>(k));
-      CheckLaunch("MergeKernel");
+      LaunchSelectChunk(d_scores, chunk_rows, l2 ? d_norms : nullptr, d_mask ? d_mask + r0 : nullptr,
+                        n, static_cast<uint32_t>(r0), qn, k, d_ck, d_ci, cand_stride, dev.compute);
       if (!res) {
         Check(cudaEventRecord(st.compute_done[static_cast<int>(c % 2)], dev.compute),
               "cudaEventRecord(compute)");
@@ -532,35 +249,17 @@ void RunScan(Device& dev, SearchState& st, const ScanTuning& t, const kernels::S
       ++stats->chunks;
     }
     // Slot 0 of every query: k keys and rows.
-    Check(cudaMemcpy2DAsync(keys.data(), k * sizeof(uint32_t), d_ck, cand_stride * sizeof(uint32_t),
-                            k * sizeof(uint32_t), qn, cudaMemcpyDeviceToHost, dev.compute),
-          "cudaMemcpy2DAsync(top-k keys)");
-    Check(cudaMemcpy2DAsync(idx.data(), k * sizeof(uint32_t), d_ci, cand_stride * sizeof(uint32_t),
-                            k * sizeof(uint32_t), qn, cudaMemcpyDeviceToHost, dev.compute),
-          "cudaMemcpy2DAsync(top-k rows)");
-    Check(cudaStreamSynchronize(dev.compute), "cudaStreamSynchronize(search)");
+    DownloadTopK(d_ck, d_ci, cand_stride, qn, k, keys.data(), idx.data(), dev.compute);
 
-    for (size_t j = 0; j < qn; ++j) {
-      const size_t q = q0 + j;
-      size_t count = 0;
-      for (size_t i = 0; i < k; ++i) {
-        const uint32_t key = keys[j * k + i];
-        const uint32_t row = idx[j * k + i];
-        if (key != 0u && row < rows) {
-          float s = FloatOf(key);
-          // As the CPU scan: L2 never below 0, cosine (unit rows and queries) in [-1, 1].
-          if (l2) s = std::max(0.0f, qq[q] - s);
-          if (req.metric == kernels::Metric::kCosine) s = std::clamp(s, -1.0f, 1.0f);
-          out_rows[q * k + i] = row;
-          out_scores[q * k + i] = s;
-          ++count;
-        } else {
-          out_rows[q * k + i] = UINT32_MAX;
-          out_scores[q * k + i] = std::numeric_limits<float>::quiet_NaN();
-        }
-      }
-      out_counts[q] = count;
-    }
+    // As the CPU scan: L2 never below 0, cosine (unit rows and queries) in [-1, 1].
+    const kernels::Metric metric = req.metric;
+    WriteHits(keys.data(), idx.data(), q0, qn, k, rows,
+              [&qq, metric](float s, size_t q) {
+                if (metric == kernels::Metric::kL2) s = std::max(0.0f, qq[q] - s);
+                if (metric == kernels::Metric::kCosine) s = std::clamp(s, -1.0f, 1.0f);
+                return s;
+              },
+              out_rows, out_scores, out_counts);
   }
 }
 
@@ -607,9 +306,8 @@ void SetScanTuning(const ScanTuning& t) {
 void ReleaseResident() {
   if (!Probe().available) return;
   detail::DeviceLock lock;
-  detail::SearchState& st = detail::State();
-  st.resident.clear();
-  st.resident_bytes = 0;
+  detail::State().resident.Clear();
+  detail::ReleaseQuantizedResident();
 }
 
 namespace {
@@ -641,19 +339,11 @@ void Residency(const kernels::ScanRequest& req, uint64_t key, bool* resident, bo
   const ScanTuning t = detail::CurrentTuning();
   detail::DeviceLock lock;
   detail::SearchState& st = detail::State();
-  for (const auto& r : st.resident) {
-    if (r->key == key && r->host_base == req.base && r->rows == req.rows && r->dim == req.dim) {
-      *resident = true;
-      return;
-    }
+  if (st.resident.Find(key, req.base, req.rows, req.dim * sizeof(float))) {
+    *resident = true;
+    return;
   }
-  if (st.default_residency_budget == 0) {
-    size_t free_b = 0, total_b = 0;
-    detail::Check(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
-    st.default_residency_budget = free_b / 10 * 6;
-  }
-  const size_t budget = t.residency_budget_bytes ? t.residency_budget_bytes
-                                                 : st.default_residency_budget;
+  const size_t budget = detail::ResidencyBudget(t, &st.default_residency_budget);
   *fits = req.rows * (req.dim + 1) * sizeof(float) <= budget;
 }
 

@@ -203,20 +203,7 @@ TEST(CudaNoDevice, BackendSeam) {
 
 // ---- Parity with a device ----------------------------------------------------------------------
 
-class CudaParity : public ::testing::Test {
- protected:
-  void SetUp() override {
-    SKIP_WITHOUT_GPU();
-    ek::cuda::SetScanTuning({});
-  }
-  void TearDown() override {
-    if (ek::cuda::Probe().available) {
-      ek::cuda::SetScanTuning({});
-      ek::cuda::ReleaseResident();
-    }
-  }
-  ek::ThreadPool pool_{4};
-};
+class CudaParity : public ek::cuda_test::GpuParityTest {};
 
 TEST_F(CudaParity, TopKAllMetricsShapesAndK) {
   struct Shape {
