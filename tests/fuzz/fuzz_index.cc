@@ -1,9 +1,11 @@
 // libFuzzer target: the pieces of issue 19's index that read bytes or numbers a store
 // file or a caller controls. The first byte picks one of three drivers (byte % 3):
-//   0 graph    HnswGraph::DecodeHeader + LoadNode of fuzzed records + VerifyLoaded; a
+//   0 graph    HnswGraph::DecodeHeader + LoadNode of fuzzed records + VerifyLoaded,
+//              and LoadNodes of the same records, which must fail or load alike; a
 //              graph that verifies is searched (a distance over fuzzed floats, with and
-//              without a filter), edited (Remove, Insert) and must then verify and
-//              round-trip through its records byte for byte.
+//              without a filter) and edited (Remove, Insert): it must verify, round-trip
+//              through its records byte for byte, and a copy loaded before the edit
+//              must catch up from the dirty records (UnloadNode, LoadNode, ReloadHeader).
 //   1 kernels  EncodeF16/EncodeInt8/EncodeBits and F16ScoreMany/Int8ScoreMany/
 //              HammingMany/QuantizedScanTopK on fuzzed vectors against the scalar twins
 //              (kernels/quantized_reference.h): int8 and Hamming exactly, f16 within a

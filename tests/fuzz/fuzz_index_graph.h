@@ -46,6 +46,15 @@ inline void CheckSearch(const HnswGraph& g, const Points& p, size_t k, size_t ef
   }
 }
 
+// Both graphs hold the same nodes, links, entry point and max level.
+inline void CheckSameGraph(const HnswGraph& a, const HnswGraph& b, const char* what) {
+  Check(a.size() == b.size() && a.EncodeHeader() == b.EncodeHeader(), what);
+  for (uint32_t slot = 0; slot < 256; ++slot) {
+    Check(a.Contains(slot) == b.Contains(slot), what);
+    if (a.Contains(slot)) Check(a.EncodeNode(slot) == b.EncodeNode(slot), what);
+  }
+}
+
 // The graph's records, decoded into a new graph, must verify and encode the same bytes.
 inline void CheckRoundTrip(const HnswGraph& g) {
   HnswGraph back = HnswGraph::DecodeHeader(g.EncodeHeader());
@@ -53,13 +62,46 @@ inline void CheckRoundTrip(const HnswGraph& g) {
     if (g.Contains(slot)) back.LoadNode(slot, g.EncodeNode(slot));
   }
   back.VerifyLoaded();
-  Check(back.size() == g.size() && back.EncodeHeader() == g.EncodeHeader(), "round trip: header");
-  for (uint32_t slot = 0; slot < 256; ++slot) {
-    if (g.Contains(slot)) Check(back.EncodeNode(slot) == g.EncodeNode(slot), "round trip: node");
-  }
+  CheckSameGraph(back, g, "round trip: the records decode to another graph");
 }
 
-inline void EditGraph(HnswGraph& g, Input& in, const Points& p) {
+using Records = std::vector<std::pair<uint32_t, std::span<const uint8_t>>>;
+
+// Loads `records` one LoadNode each or in one LoadNodes, then verifies the graph;
+// returns the error message ("" when it loaded). Damage must be EK_ERR_CORRUPT.
+inline std::string Load(HnswGraph& g, const Records& records, bool bulk) {
+  try {
+    if (bulk) {
+      std::vector<uint32_t> slots;
+      std::vector<std::span<const uint8_t>> bytes;
+      for (const auto& r : records) {
+        slots.push_back(r.first);
+        bytes.push_back(r.second);
+      }
+      g.LoadNodes(slots, bytes);
+    } else {
+      for (const auto& r : records) g.LoadNode(r.first, r.second);
+    }
+    g.VerifyLoaded();
+  } catch (const ek::Error& e) {
+    Check(e.status() == EK_ERR_CORRUPT && e.what()[0] != '\0', "graph: damage is not CORRUPT");
+    return e.what();
+  }
+  return "";
+}
+
+// A reader that loaded the graph before an edit follows the writer's dirty records as
+// another connection does (UnloadNode, LoadNode, ReloadHeader) and must match it.
+inline void Follow(HnswGraph& reader, const HnswGraph& writer, const ek::index::HnswDirty& dirty) {
+  for (uint32_t slot : dirty.removed) reader.UnloadNode(slot);
+  for (uint32_t slot : dirty.written) reader.LoadNode(slot, writer.EncodeNode(slot));
+  reader.ReloadHeader(writer.EncodeHeader());
+  reader.VerifyLoaded();
+  CheckSameGraph(reader, writer, "reader: differs from the writer after its dirty records");
+}
+
+// Removes and inserts fuzzed slots; returns what changed.
+inline ek::index::HnswDirty EditGraph(HnswGraph& g, Input& in, const Points& p) {
   const auto pair = [&](uint32_t a, uint32_t b) { return std::fabs(p.Of(a) - p.Of(b)); };
   std::vector<uint32_t> remove, insert;
   for (int n = in.U8() % 8; n > 0; --n) {
@@ -80,24 +122,28 @@ inline void EditGraph(HnswGraph& g, Input& in, const Points& p) {
   for (uint32_t slot : remove) Check(!g.Contains(slot), "edit: a removed slot is still a node");
   for (uint32_t slot : dirty.removed) Check(!g.Contains(slot), "dirty: removed slot is a node");
   for (uint32_t slot : dirty.written) Check(g.Contains(slot), "dirty: written slot is no node");
+  return dirty;
 }
 
 inline void FuzzGraph(Input& in) {
   const std::span<const uint8_t> header = in.Bytes(in.U8());
-  std::vector<std::pair<uint32_t, std::span<const uint8_t>>> records;
+  Records records;
   for (int n = in.U8() % 48; n > 0; --n) {
     const uint32_t slot = in.U8();
     records.emplace_back(slot, in.Bytes(in.Le(2)));
   }
-  HnswGraph g(ek::index::HnswParams{});
+  HnswGraph g(ek::index::HnswParams{}), bulk(ek::index::HnswParams{});
   try {
     g = HnswGraph::DecodeHeader(header);
-    for (const auto& [slot, bytes] : records) g.LoadNode(slot, bytes);
-    g.VerifyLoaded();
+    bulk = HnswGraph::DecodeHeader(header);
   } catch (const ek::Error& e) {
-    Check(e.status() == EK_ERR_CORRUPT && e.what()[0] != '\0', "graph: damage is not CORRUPT");
+    Check(e.status() == EK_ERR_CORRUPT && e.what()[0] != '\0', "header: damage is not CORRUPT");
     return;
   }
+  const std::string error = Load(g, records, false);
+  Check(Load(bulk, records, true) == error, "graph: LoadNodes and LoadNode fail differently");
+  if (!error.empty()) return;
+  CheckSameGraph(g, bulk, "graph: LoadNodes and LoadNode load different graphs");
   Check(std::vector<uint8_t>(header.begin(), header.end()) == g.EncodeHeader(),
         "graph: header does not re-encode to its bytes");
   for (const auto& record : records) {
@@ -116,7 +162,7 @@ inline void FuzzGraph(Input& in) {
   p.query = in.Float(0, 0);
   CheckSearch(g, p, k, ef, mask, false);
   CheckSearch(g, p, k, ef, mask, true);
-  EditGraph(g, in, p);
+  Follow(bulk, g, EditGraph(g, in, p));
   CheckSearch(g, p, k, ef, mask, false);
   CheckRoundTrip(g);
 }
