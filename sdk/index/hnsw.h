@@ -126,13 +126,14 @@ class HnswGraph {
   // nodes with LoadNodes (or LoadNode), then call VerifyLoaded.
   static HnswGraph DecodeHeader(std::span<const uint8_t> bytes);
   // Loads a node record into `slot`, replacing the node there; a damaged record
-  // changes nothing. Loading marks nothing dirty.
+  // changes nothing. Loading marks nothing dirty. O(links): a repeated link is found
+  // in a small hashed set, not by comparing it with the list's other links.
   void LoadNode(uint32_t slot, std::span<const uint8_t> bytes);
   // LoadNode of (slots[i], records[i]) for each i in order, with the same errors and
-  // the same graph, in one pass: the storage grows once (to the largest slot) and a
-  // repeated link is found with a mark per slot, not by comparing it with the list's
-  // other links. After an error discard the graph (the records before a damaged one
-  // are loaded). Throws EK_ERR_INVALID_ARGUMENT for lists of different lengths.
+  // the same graph, but the storage grows once (to the largest slot) rather than as
+  // larger slots arrive. After an error discard the graph (the records before a
+  // damaged one are loaded). Throws EK_ERR_INVALID_ARGUMENT for lists of different
+  // lengths.
   void LoadNodes(std::span<const uint32_t> slots,
                  std::span<const std::span<const uint8_t>> records);
   // Takes `slot` out of the graph (nothing if it is not there) without touching other
@@ -167,10 +168,9 @@ class HnswGraph {
   void SetLinks(uint32_t slot, int level, const std::vector<Candidate>& links);
   void MarkDirty(uint32_t slot);
 
-  // Records (hnsw_codec.cc, hnsw_load.cc).
+  // Records (hnsw_codec.cc).
   static HeaderFields ReadHeader(std::span<const uint8_t> bytes);
   void CheckEntryLevel(const HeaderFields& header) const;
-  void DecodeNode(uint32_t slot, std::span<const uint8_t> bytes, LinkMarks& marks);
 
   // Search (hnsw_search.cc).
   uint32_t Descend(QueryDistance distance, int from_level, int to_level) const;
@@ -206,6 +206,7 @@ class HnswGraph {
   std::vector<uint8_t> dirty_mark_;  // per slot: already listed in dirty_
   std::vector<uint32_t> dirty_;
   std::unique_ptr<VisitedPool> visited_;
+  std::unique_ptr<LinkMarks> link_marks_;  // LoadNode(s)' scratch, made on first use
 };
 
 }  // namespace ek::index

@@ -120,36 +120,37 @@ struct HnswGraph::HeaderFields {
   int max_level;
 };
 
-// Finds a repeated link within one link list at a time while records decode. Slots
-// below `slots` get an epoch mark each (the bulk loader sizes it to the graph: O(1) per
-// link); a link past that (a single LoadNode, or a damaged record naming a slot beyond
-// every loaded one) is compared with the list's other such links.
+// Finds a repeated link within one link list at a time while records decode: an
+// open-addressing set of the list's links, tagged with the list's epoch so that a new
+// list clears nothing. It holds at most 2 x 255 links in 1,024 cells (8 KiB, in L1
+// cache): O(1) per link for any slot. A mark per slot was tried first and measured
+// slower, since its lookups miss the cache once the graph is large (1M nodes: 79 % of
+// the decode time, 1.4 s for LoadNodes).
 class HnswGraph::LinkMarks {
  public:
-  explicit LinkMarks(size_t slots) : marks_(slots, 0) {}
   void NextList() {
-    beyond_.clear();
-    if (++epoch_ == 0) {  // wrapped: old marks could alias the new epoch
-      std::fill(marks_.begin(), marks_.end(), 0);
+    if (++epoch_ == 0) {  // wrapped: old tags could alias the new epoch
+      std::fill(std::begin(epochs_), std::end(epochs_), 0);
       epoch_ = 1;
     }
   }
   // True the first time `slot` appears in the current list.
   bool First(uint32_t slot) {
-    if (slot < marks_.size()) {
-      if (marks_[slot] == epoch_) return false;
-      marks_[slot] = epoch_;
-      return true;
+    size_t cell = (slot * 0x9E3779B1u) >> (32 - kBits);  // Fibonacci hashing
+    for (; epochs_[cell] == epoch_; cell = (cell + 1) & (kCells - 1)) {
+      if (slots_[cell] == slot) return false;
     }
-    if (std::find(beyond_.begin(), beyond_.end(), slot) != beyond_.end()) return false;
-    beyond_.push_back(slot);
+    epochs_[cell] = epoch_;
+    slots_[cell] = slot;
     return true;
   }
 
  private:
-  std::vector<uint32_t> marks_;
+  static constexpr int kBits = 10;
+  static constexpr size_t kCells = size_t{1} << kBits;  // > 2 x the 510 links a list may hold
+  uint32_t epochs_[kCells] = {};
+  uint32_t slots_[kCells] = {};
   uint32_t epoch_ = 0;
-  std::vector<uint32_t> beyond_;
 };
 
 // One Build batch: its slots and, per member and level, the out-links chosen for it.

@@ -18,8 +18,10 @@ namespace {
 
 // Checks the whole record before changing anything, so a damaged record leaves the
 // slot as it was; then copies the links straight into the slot's storage.
-void HnswGraph::DecodeNode(uint32_t slot, std::span<const uint8_t> bytes, LinkMarks& marks) {
+void HnswGraph::LoadNode(uint32_t slot, std::span<const uint8_t> bytes) {
   if (slot == kNone) ReservedSlot();
+  if (!link_marks_) link_marks_ = std::make_unique<LinkMarks>();
+  LinkMarks& marks = *link_marks_;
   RecordReader in(bytes, "node");
   if (in.Le<1>() != kNodeRecordVersion) in.Corrupt("has an unknown version");
   const int level = int(in.Le<1>());
@@ -46,11 +48,6 @@ void HnswGraph::DecodeNode(uint32_t slot, std::span<const uint8_t> bytes, LinkMa
   }
 }
 
-void HnswGraph::LoadNode(uint32_t slot, std::span<const uint8_t> bytes) {
-  LinkMarks marks(0);  // a mark per slot would cost O(slots) for one record
-  DecodeNode(slot, bytes, marks);
-}
-
 void HnswGraph::LoadNodes(std::span<const uint32_t> slots,
                           std::span<const std::span<const uint8_t>> records) {
   if (slots.size() != records.size()) {
@@ -60,8 +57,7 @@ void HnswGraph::LoadNodes(std::span<const uint32_t> slots,
   if (slots.empty()) return;
   if (std::find(slots.begin(), slots.end(), kNone) != slots.end()) ReservedSlot();
   Grow(*std::max_element(slots.begin(), slots.end()));
-  LinkMarks marks(levels_.size());
-  for (size_t i = 0; i < slots.size(); ++i) DecodeNode(slots[i], records[i], marks);
+  for (size_t i = 0; i < slots.size(); ++i) LoadNode(slots[i], records[i]);
 }
 
 void HnswGraph::UnloadNode(uint32_t slot) {

@@ -511,7 +511,7 @@ TEST(HnswTest, LoadNodesRefusesWhatLoadNodeRefusesWithTheSameError) {
   std::vector<uint8_t> longer = node;
   longer.push_back(0);
   EXPECT_EQ(with_last(longer).message, "hnsw node record has trailing bytes");
-  // Repeated links: one a slot the loader grew to (its marks), one past every slot.
+  // Repeated links: a loaded slot, and a slot past every loaded one.
   std::vector<std::vector<uint32_t>> links;
   for (int level = 0; level <= graph.LevelOf(entry); ++level) {
     const auto span = graph.Neighbors(entry, level);
@@ -529,6 +529,19 @@ TEST(HnswTest, LoadNodesRefusesWhatLoadNodeRefusesWithTheSameError) {
                                   false).bytes)
         << "the damaged record loaded nothing, the two before it loaded";
   }
+  // The longest list (2m = 510 links): no false repeat among hash collisions, a real one found.
+  HnswParams widest = SmallParams();
+  widest.m = 255;
+  HnswGraph wide(widest);
+  uint32_t slot = 0;
+  while (wide.LevelOf(slot) != 0) ++slot;
+  std::vector<std::vector<uint32_t>> full(1);
+  for (uint32_t i = 1; full[0].size() < 510; ++i) full[0].push_back(slot + i * 4096);
+  wide.LoadNode(slot, NodeRecord(full));
+  EXPECT_EQ(wide.Neighbors(slot, 0).size(), 510u);
+  full[0].back() = full[0].front();
+  EXPECT_EQ(StatusOf([&] { wide.LoadNode(slot, NodeRecord(full)); }), EK_ERR_CORRUPT);
+
   HnswGraph target = HnswGraph::DecodeHeader(header);
   const std::vector<uint32_t> two{first, second};
   const std::vector<std::span<const uint8_t>> one{node};
