@@ -3,9 +3,8 @@
 // Per target, one template per type sums a pair of vectors whose first operand is either
 // the prepared query (f32 floats, int8 codes, bit words) or another stored row, so a
 // query prepared from a decoded row and that row give the same sums in the same order.
-// SelectPreparedT hands PrepareQuery the target's scorer for (type, metric): the only
-// dispatch of a query. PairDistanceT dispatches per call (Build's pairs have no object
-// to keep a choice in).
+// SelectPreparedT and SelectPairT hand PrepareQuery and PreparePair the target's scorer
+// for (type, metric): the only dispatch, once per query or per Build.
 #include "kernels/prepared_distance.h"
 
 #include <cmath>
@@ -98,6 +97,12 @@ float PreparedFloat(const PreparedQuery& q, const uint8_t* row) {
   return FloatDistance<kMetric>(q.f32.data(), reinterpret_cast<const Row*>(row), q.dim);
 }
 
+template <Metric kMetric, class Row>
+float PairFloat(const PreparedPair& p, const uint8_t* a, const uint8_t* b) {
+  return FloatDistance<kMetric>(reinterpret_cast<const Row*>(a), reinterpret_cast<const Row*>(b),
+                                p.dim);
+}
+
 // ---- int8 ----------------------------------------------------------------------------------
 using DI16 = hn::ScalableTag<int16_t>;
 using DI32 = hn::Repartition<int32_t, DI16>;
@@ -184,11 +189,11 @@ float PreparedInt8(const PreparedQuery& q, const uint8_t* row) {
 }
 
 template <Metric kMetric>
-float PairInt8(const uint8_t* a, const uint8_t* b, size_t dim, float scale) {
+float PairInt8(const PreparedPair& p, const uint8_t* a, const uint8_t* b) {
   constexpr bool kNorms = kMetric != Metric::kDot;
   const Int8Sums s = Int8Sum<kNorms, kNorms>(reinterpret_cast<const int8_t*>(a),
-                                             reinterpret_cast<const int8_t*>(b), dim);
-  return Int8Distance<kMetric>(s, scale, scale);
+                                             reinterpret_cast<const int8_t*>(b), p.dim);
+  return Int8Distance<kMetric>(s, p.int8_scale, p.int8_scale);
 }
 
 // ---- bit -----------------------------------------------------------------------------------
@@ -207,60 +212,62 @@ float PreparedBit(const PreparedQuery& q, const uint8_t* row) {
   return Hamming(reinterpret_cast<const uint8_t*>(q.bits.data()), row, q.bits.size());
 }
 
+float PairBit(const PreparedPair& p, const uint8_t* a, const uint8_t* b) {
+  return Hamming(a, b, BitWords(p.dim));
+}
+
 // ---- per-target entry points ---------------------------------------------------------------
-template <template <Metric> class Pick>
-HWY_INLINE auto ByMetric(Metric metric) {
+// One type's scorers for one metric.
+template <Metric m>
+struct F32Fns {
+  static constexpr detail::PreparedDistanceFn kPrepared = &PreparedFloat<m, float>;
+  static constexpr detail::PairDistanceFn kPair = &PairFloat<m, float>;
+};
+template <Metric m>
+struct F16Fns {
+  static constexpr detail::PreparedDistanceFn kPrepared = &PreparedFloat<m, hwy::float16_t>;
+  static constexpr detail::PairDistanceFn kPair = &PairFloat<m, hwy::float16_t>;
+};
+template <Metric m>
+struct Int8Fns {
+  static constexpr detail::PreparedDistanceFn kPrepared = &PreparedInt8<m>;
+  static constexpr detail::PairDistanceFn kPair = &PairInt8<m>;
+};
+
+template <template <Metric> class Fns>
+HWY_INLINE detail::PreparedDistanceFn PreparedFor(Metric metric) {
   switch (metric) {
-    case Metric::kDot: return Pick<Metric::kDot>::fn;
-    case Metric::kL2: return Pick<Metric::kL2>::fn;
-    default: return Pick<Metric::kCosine>::fn;
+    case Metric::kDot: return Fns<Metric::kDot>::kPrepared;
+    case Metric::kL2: return Fns<Metric::kL2>::kPrepared;
+    default: return Fns<Metric::kCosine>::kPrepared;
   }
 }
 
-template <Metric m>
-struct PickF32 {
-  static constexpr detail::PreparedDistanceFn fn = &PreparedFloat<m, float>;
-};
-template <Metric m>
-struct PickF16 {
-  static constexpr detail::PreparedDistanceFn fn = &PreparedFloat<m, hwy::float16_t>;
-};
-template <Metric m>
-struct PickInt8 {
-  static constexpr detail::PreparedDistanceFn fn = &PreparedInt8<m>;
-};
+template <template <Metric> class Fns>
+HWY_INLINE detail::PairDistanceFn PairFor(Metric metric) {
+  switch (metric) {
+    case Metric::kDot: return Fns<Metric::kDot>::kPair;
+    case Metric::kL2: return Fns<Metric::kL2>::kPair;
+    default: return Fns<Metric::kCosine>::kPair;
+  }
+}
 
-// The scorer of (type, metric) on this target; both were checked by the caller.
+// The scorers of (type, metric) on this target; both were checked by the caller.
 detail::PreparedDistanceFn SelectPreparedT(ElementType type, Metric metric) {
   switch (type) {
-    case ElementType::kF32: return ByMetric<PickF32>(metric);
-    case ElementType::kF16: return ByMetric<PickF16>(metric);
-    case ElementType::kInt8: return ByMetric<PickInt8>(metric);
+    case ElementType::kF32: return PreparedFor<F32Fns>(metric);
+    case ElementType::kF16: return PreparedFor<F16Fns>(metric);
+    case ElementType::kInt8: return PreparedFor<Int8Fns>(metric);
     default: return &PreparedBit;
   }
 }
 
-template <Metric kMetric>
-HWY_INLINE float PairByType(ElementType type, const uint8_t* a, const uint8_t* b, size_t dim,
-                            float scale) {
+detail::PairDistanceFn SelectPairT(ElementType type, Metric metric) {
   switch (type) {
-    case ElementType::kF32:
-      return FloatDistance<kMetric>(reinterpret_cast<const float*>(a),
-                                    reinterpret_cast<const float*>(b), dim);
-    case ElementType::kF16:
-      return FloatDistance<kMetric>(reinterpret_cast<const hwy::float16_t*>(a),
-                                    reinterpret_cast<const hwy::float16_t*>(b), dim);
-    case ElementType::kInt8: return PairInt8<kMetric>(a, b, dim, scale);
-    default: return Hamming(a, b, BitWords(dim));
-  }
-}
-
-float PairDistanceT(ElementType type, Metric metric, const uint8_t* a, const uint8_t* b,
-                    size_t dim, float scale) {
-  switch (metric) {
-    case Metric::kDot: return PairByType<Metric::kDot>(type, a, b, dim, scale);
-    case Metric::kL2: return PairByType<Metric::kL2>(type, a, b, dim, scale);
-    default: return PairByType<Metric::kCosine>(type, a, b, dim, scale);
+    case ElementType::kF32: return PairFor<F32Fns>(metric);
+    case ElementType::kF16: return PairFor<F16Fns>(metric);
+    case ElementType::kInt8: return PairFor<Int8Fns>(metric);
+    default: return &PairBit;
   }
 }
 
@@ -271,7 +278,7 @@ HWY_AFTER_NAMESPACE();
 namespace ek::kernels {
 
 HWY_EXPORT(SelectPreparedT);
-HWY_EXPORT(PairDistanceT);
+HWY_EXPORT(SelectPairT);
 
 namespace {
 
@@ -279,7 +286,7 @@ namespace {
   Fail(EK_ERR_INVALID_ARGUMENT, std::string(fn) + ": " + why);
 }
 
-// The checks PrepareQuery and PairDistance share.
+// The checks PrepareQuery and PreparePair share.
 void CheckShape(const char* fn, ElementType type, Metric metric, size_t dim, float int8_scale) {
   if (type != ElementType::kF32 && type != ElementType::kF16 && type != ElementType::kInt8 &&
       type != ElementType::kBit) {
@@ -304,6 +311,9 @@ void CheckShape(const char* fn, ElementType type, Metric metric, size_t dim, flo
 namespace detail {
 float UnpreparedDistance(const PreparedQuery&, const uint8_t*) {
   Refuse("PreparedDistance", "the query was not built by PrepareQuery");
+}
+float UnpreparedPair(const PreparedPair&, const uint8_t*, const uint8_t*) {
+  Refuse("PairDistance", "the pair scorer was not built by PreparePair");
 }
 }  // namespace detail
 
@@ -336,11 +346,21 @@ PreparedQuery PrepareQuery(ElementType type, Metric metric, const float* q, size
   return p;
 }
 
+PreparedPair PreparePair(ElementType type, Metric metric, size_t dim, float int8_scale) {
+  CheckShape("PreparePair", type, metric, dim, int8_scale);
+  PreparedPair p;
+  p.type = type;
+  p.metric = metric;
+  p.dim = dim;
+  p.int8_scale = int8_scale;
+  p.distance = HWY_DYNAMIC_DISPATCH(SelectPairT)(type, metric);
+  return p;
+}
+
 float PairDistance(ElementType type, Metric metric, const uint8_t* a, const uint8_t* b,
                    size_t dim, float int8_scale) {
-  CheckShape("PairDistance", type, metric, dim, int8_scale);
   if (a == nullptr || b == nullptr) Refuse("PairDistance", "a row is NULL");
-  return HWY_DYNAMIC_DISPATCH(PairDistanceT)(type, metric, a, b, dim, int8_scale);
+  return PairDistance(PreparePair(type, metric, dim, int8_scale), a, b);
 }
 
 }  // namespace ek::kernels

@@ -1,8 +1,8 @@
 // One-row distances for the HNSW graph (issue 19, docs/design/index_in_store.md §2.1):
 // the graph asks for one slot at a time, so the query is prepared once
 // (PrepareQuery) and each visited row costs one call with no allocation and no dispatch
-// (PreparedDistance); Build compares stored row with stored row (PairDistance). Scalar
-// twins in kernels/quantized_reference.h.
+// (PreparedDistance); Build compares stored row with stored row (PairDistance, prepared
+// likewise once by PreparePair). Scalar twins in kernels/quantized_reference.h.
 //
 // Values are "smaller is closer", as index::HnswGraph wants them:
 //   kCosine  1 - cosine      kDot  -dot      kL2  squared L2 distance
@@ -41,12 +41,15 @@
 namespace ek::kernels {
 
 struct PreparedQuery;
+struct PreparedPair;
 
 namespace detail {
 using PreparedDistanceFn = float (*)(const PreparedQuery& q, const uint8_t* row);
-// What a PreparedQuery that PrepareQuery did not build scores with: it throws
-// ek::Error(EK_ERR_INVALID_ARGUMENT) instead of calling through a NULL pointer.
+using PairDistanceFn = float (*)(const PreparedPair& p, const uint8_t* a, const uint8_t* b);
+// What a PreparedQuery (PreparedPair) that PrepareQuery (PreparePair) did not build scores
+// with: they throw ek::Error(EK_ERR_INVALID_ARGUMENT) instead of calling through NULL.
 float UnpreparedDistance(const PreparedQuery& q, const uint8_t* row);
+float UnpreparedPair(const PreparedPair& p, const uint8_t* a, const uint8_t* b);
 }  // namespace detail
 
 // Everything needed to score stored rows against one query. Built by PrepareQuery;
@@ -81,8 +84,27 @@ inline float PreparedDistance(const PreparedQuery& q, const uint8_t* row) {
 // Row against row of the same type, for building the graph: f32 exact float sums, f16
 // both promoted, int8 exact int32 sums (both rows share the collection's int8_scale),
 // bit popcount(a ^ b). kCosine assumes unit rows (1 - a.b) except int8 (exact formula),
-// as above. Dispatches per call (an atomic load and an indirect call). Throws as
-// PrepareQuery does for the type, metric, dim and scale, and for NULL rows.
+// as above. PreparePair checks and chooses the scorer once, so Build's millions of pairs
+// pay neither; PairDistance(type, ...) does both per call, about 12 ns more a call
+// (OneRow/pair_free vs OneRow/pair in tests/bench/bench_kernels.cc: bit at dim 100,
+// 17.5 vs 5.7 ns, AVX2, one run on a shared 2-core host).
+// Both throw as PrepareQuery does for the type, metric, dim and scale, and the latter
+// for NULL rows.
+struct PreparedPair {
+  ElementType type = ElementType::kF32;
+  Metric metric = Metric::kDot;
+  size_t dim = 0;
+  float int8_scale = 0.0f;
+  detail::PairDistanceFn distance = &detail::UnpreparedPair;
+};
+
+PreparedPair PreparePair(ElementType type, Metric metric, size_t dim, float int8_scale);
+
+// [hot path] no checks of the rows.
+inline float PairDistance(const PreparedPair& p, const uint8_t* a, const uint8_t* b) {
+  return p.distance(p, a, b);
+}
+
 float PairDistance(ElementType type, Metric metric, const uint8_t* a, const uint8_t* b,
                    size_t dim, float int8_scale);
 

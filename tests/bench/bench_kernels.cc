@@ -6,6 +6,12 @@
 //   ScanBatch/rows:R/threads:T       exact top-10, 100 queries, dim 384: GFLOP/s
 //                                    (run_bench.sh divides by the fp32 FMA peak that
 //                                    ek_machine_limits measures in the same run)
+//   OneRow/<kind>/<type>/<metric>/<dim>  one distance per call over up to 65,536 encoded
+//                                    rows in a random order, as a graph walk reads them:
+//                                    rows/s. kind prepared (PreparedDistance), pair
+//                                    (PreparePair's scorer, random pairs), pair_free
+//                                    (PairDistance(type, ...): checks and dispatch per
+//                                    call) or dot (kernels::Dot: what the ANN bench calls)
 //
 // --smoke shrinks the data to a few thousand rows (ctest runs it that way).
 #include <benchmark/benchmark.h>
@@ -17,11 +23,14 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <ctime>
 #include <vector>
 
 #include "base/thread_pool.h"
 #include "kernels/kernels.h"
+#include "kernels/prepared_distance.h"
+#include "kernels/quantize.h"
 
 namespace {
 
@@ -162,12 +171,113 @@ void ScanBatch(benchmark::State& state, size_t rows, size_t threads) {
   state.counters["threads"] = double(threads);
 }
 
+// ---- one-row distances (the HNSW graph's access pattern) -----------------------------
+enum class OneRowKind { kPrepared, kPair, kPairFree, kDot };
+
+// The first `rows` rows of Base() encoded as `type` (normalised first for cosine; int8
+// with the scale of Base()'s range [-1, 1)).
+std::vector<uint8_t> EncodedRows(ek::kernels::ElementType type, ek::kernels::Metric metric,
+                                 size_t dim, size_t rows) {
+  using ek::kernels::ElementType;
+  const size_t bytes = ek::kernels::BytesPerVector(type, dim);
+  std::vector<float> x(Base(), Base() + rows * dim);
+  if (metric == ek::kernels::Metric::kCosine) {
+    for (size_t r = 0; r < rows; ++r) ek::kernels::Normalize(x.data() + r * dim, dim);
+  }
+  std::vector<uint8_t> out(rows * bytes);
+  if (type == ElementType::kF32) std::memcpy(out.data(), x.data(), out.size());
+  if (type == ElementType::kF16) {
+    ek::kernels::EncodeF16(x.data(), x.size(), reinterpret_cast<uint16_t*>(out.data()));
+  }
+  if (type == ElementType::kInt8) {
+    ek::kernels::EncodeInt8(x.data(), x.size(), 1.0f / 127, reinterpret_cast<int8_t*>(out.data()));
+  }
+  if (type == ElementType::kBit) {
+    for (size_t r = 0; r < rows; ++r) {
+      ek::kernels::EncodeBits(x.data() + r * dim, dim,
+                              reinterpret_cast<uint64_t*>(out.data() + r * bytes));
+    }
+  }
+  return out;
+}
+
+void OneRow(benchmark::State& state, OneRowKind kind, ek::kernels::ElementType type,
+            ek::kernels::Metric metric, size_t dim) {
+  constexpr size_t kVisits = 4096;
+  const size_t rows = std::min<size_t>(65536, MaxRows() * kDim / dim);
+  const size_t bytes = ek::kernels::BytesPerVector(type, dim);
+  const std::vector<uint8_t> data = EncodedRows(type, metric, dim, rows);
+  std::vector<uint32_t> order(2 * kVisits);
+  uint64_t s = 7;
+  for (auto& o : order) {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    o = uint32_t(s % rows);
+  }
+  const float* q = Queries().data();
+  const ek::kernels::PreparedQuery prepared =
+      ek::kernels::PrepareQuery(type, metric, q, dim, 1.0f / 127);
+  const ek::kernels::PreparedPair pair = ek::kernels::PreparePair(type, metric, dim, 1.0f / 127);
+  for (auto _ : state) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < kVisits; ++i) {
+      const uint8_t* row = data.data() + order[i] * bytes;
+      if (kind == OneRowKind::kPrepared) sum += ek::kernels::PreparedDistance(prepared, row);
+      const uint8_t* other = data.data() + order[kVisits + i] * bytes;
+      if (kind == OneRowKind::kPair) sum += ek::kernels::PairDistance(pair, other, row);
+      if (kind == OneRowKind::kPairFree) {
+        sum += ek::kernels::PairDistance(type, metric, other, row, dim, 1.0f / 127);
+      }
+      if (kind == OneRowKind::kDot) {
+        sum += ek::kernels::Dot(q, reinterpret_cast<const float*>(row), dim);
+      }
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.counters["rows/s"] =
+      benchmark::Counter(double(kVisits), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // Repetition aggregates: Google Benchmark adds mean/median/stddev/cv; "max" gives
 // the best repetition of a rate counter (bw.c reports its best of 5 runs).
 void AddStats(benchmark::internal::Benchmark* b) {
   b->ComputeStatistics("max", [](const std::vector<double>& v) {
     return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end());
   });
+}
+
+// f32, f16, int8 for dot and cosine (l2 costs what dot or int8 cosine cost) and bit, at
+// GloVe's 100 and 384; pair_free (the per-call dispatch) for f32 dot and bit at 100 only.
+void RegisterOneRow() {
+  using ek::kernels::ElementType;
+  using ek::kernels::Metric;
+  const std::pair<ElementType, const char*> types[] = {{ElementType::kF32, "f32"},
+                                                       {ElementType::kF16, "f16"},
+                                                       {ElementType::kInt8, "int8"},
+                                                       {ElementType::kBit, "bit"}};
+  const std::pair<Metric, const char*> metrics[] = {{Metric::kDot, "dot"},
+                                                    {Metric::kCosine, "cosine"}};
+  auto add = [](const std::string& name, OneRowKind kind, ElementType type, Metric metric,
+                size_t dim) {
+    AddStats(benchmark::RegisterBenchmark(("OneRow/" + name).c_str(), OneRow, kind, type,
+                                          metric, dim));
+  };
+  for (size_t dim : {100, 384}) {
+    const std::string d = "/" + std::to_string(dim);
+    add("dot/f32/dot" + d, OneRowKind::kDot, ElementType::kF32, Metric::kDot, dim);
+    for (const auto& [type, tname] : types) {
+      for (const auto& [metric, mname] : metrics) {
+        if (type == ElementType::kBit && metric != Metric::kDot) continue;  // always Hamming
+        const std::string name = std::string(tname) + "/" + mname + d;
+        add("prepared/" + name, OneRowKind::kPrepared, type, metric, dim);
+        add("pair/" + name, OneRowKind::kPair, type, metric, dim);
+        const bool dispatch_probe = dim == 100 && metric == Metric::kDot &&
+                                    (type == ElementType::kF32 || type == ElementType::kBit);
+        if (dispatch_probe) add("pair_free/" + name, OneRowKind::kPairFree, type, metric, dim);
+      }
+    }
+  }
 }
 
 void RegisterAll() {
@@ -189,6 +299,7 @@ void RegisterAll() {
       if (threads == 1 && AllThreads() == 1) break;
     }
   }
+  RegisterOneRow();
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // One-row distances (kernels/prepared_distance.h): every type x metric on every compiled
 // target against the scalar twins (int8 and bit exactly, f32/f16 within SumTol), odd
-// dims, PairDistance(a, b) == PreparedDistance(PrepareQuery(decode(a)), b) where the
-// header promises it, rows at odd addresses, and the refusals.
+// dims, PreparePair's scorer == PairDistance, PairDistance(a, b) ==
+// PreparedDistance(PrepareQuery(decode(a)), b) where the header promises it, rows at odd
+// addresses, and the refusals.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -126,8 +127,10 @@ TEST(PreparedDistanceTest, PairDistanceMatchesTheTwinOnEveryTarget) {
                      << "dim " << dim << " type " << int(type) << " metric " << int(m));
         const Rows rows = MakeRows(type, m, dim, 300 + uint32_t(dim));
         ForEachTarget([&] {
+          const PreparedPair pair = PreparePair(type, m, dim, rows.scale);
           for (size_t r = 0; r + 1 < kRows; ++r) {
             const float got = PairDistance(type, m, rows.row(r), rows.row(r + 1), dim, rows.scale);
+            EXPECT_EQ(PairDistance(pair, rows.row(r), rows.row(r + 1)), got) << r;
             const float want =
                 reference::PairDistance(type, m, rows.row(r), rows.row(r + 1), dim, rows.scale);
             if (IsExactType(type)) {
@@ -238,7 +241,14 @@ TEST(PreparedDistanceTest, BadInputIsRefused) {
   ExpectInvalid([&] { PairDistance(f32, Metric::kL2, row, row, 0, 0); });
   ExpectInvalid([&] { PairDistance(f32, Metric::kL2, nullptr, row, 4, 0); });
   ExpectInvalid([&] { PairDistance(f32, Metric::kL2, row, nullptr, 4, 0); });
-  // A query PrepareQuery did not build is refused, not called through NULL.
+  ExpectInvalid([&] { PreparePair(static_cast<ElementType>(7), Metric::kL2, 4, 0); });
+  ExpectInvalid([&] { PreparePair(f32, static_cast<Metric>(9), 4, 0); });
+  ExpectInvalid([&] { PreparePair(f32, Metric::kL2, 0, 0); });
+  ExpectInvalid([&] { PreparePair(int8, Metric::kL2, 4, 0.0f); });
+  ExpectInvalid([&] { PreparePair(int8, Metric::kL2, kMaxInt8Dim + 1, 0.1f); });
+  ExpectInvalid([&] { PairDistance(PreparedPair{}, row, row); });
+  // A query (pair scorer) PrepareQuery (PreparePair) did not build is refused, not
+  // called through NULL.
   ExpectInvalid([&] { PreparedDistance(PreparedQuery{}, row); });
 }
 
