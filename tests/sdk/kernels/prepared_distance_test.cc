@@ -19,6 +19,7 @@
 namespace ek::kernels {
 namespace {
 
+using testing::ExpectInvalid;
 using testing::ForEachTarget;
 using testing::RandomVector;
 using testing::SumTol;
@@ -200,16 +201,6 @@ TEST(PreparedDistanceTest, RowsNeedNoAlignmentAndAZeroQueryIsOneAwayUnderCosine)
     const std::vector<float> zero(dim, 0.0f);
     const PreparedQuery z = PrepareQuery(type, Metric::kCosine, zero.data(), dim, rows.scale);
     EXPECT_EQ(PreparedDistance(z, rows.row(1)), 1.0f) << int(type);
-  }
-}
-
-template <class Fn>
-void ExpectInvalid(Fn fn) {
-  try {
-    fn();
-    ADD_FAILURE() << "no ek::Error thrown";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.status(), EK_ERR_INVALID_ARGUMENT) << e.what();
   }
 }
 

@@ -25,6 +25,7 @@
 namespace ek::kernels {
 namespace {
 
+using testing::ExpectInvalid;
 using testing::ForEachTarget;
 using testing::RandomVector;
 using testing::SumTol;
@@ -32,16 +33,6 @@ using testing::SumTol;
 constexpr Metric kMetrics[] = {Metric::kDot, Metric::kL2, Metric::kCosine};
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
-
-template <class Fn>
-void ExpectInvalid(Fn fn) {
-  try {
-    fn();
-    ADD_FAILURE() << "no ek::Error thrown";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.status(), EK_ERR_INVALID_ARGUMENT) << e.what();
-  }
-}
 
 // Rows encoded three ways from the same f32 rows.
 struct Encoded {

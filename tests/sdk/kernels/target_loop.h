@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "hwy/targets.h"
 #include "kernels/kernels.h"
 
@@ -63,6 +64,17 @@ inline std::vector<float> RandomVector(size_t n, uint32_t seed, float lo = -1.0f
 // (different accumulation orders; the reference sums in double).
 inline double SumTol(size_t n, double mag) {
   return 4e-7 * (std::sqrt(double(n)) + 2.0) * mag + 1e-30;
+}
+
+// Expects fn() to throw ek::Error with EK_ERR_INVALID_ARGUMENT (the kernels' refusal).
+template <class Fn>
+void ExpectInvalid(Fn fn) {
+  try {
+    fn();
+    ADD_FAILURE() << "no ek::Error thrown";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), EK_ERR_INVALID_ARGUMENT) << e.what();
+  }
 }
 
 }  // namespace ek::kernels::testing
