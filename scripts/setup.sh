@@ -41,7 +41,8 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # Node.js 20 is on machines of this kind; Debian's own nodejs only when none exists.
-command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+# libnode-dev: the headers hnswlib-node's native addon (an ANN peer) compiles against.
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm libnode-dev)
 if [ "${#missing[@]}" -gt 0 ] || [ -n "${NEED_UPDATE:-}" ]; then
   log "apt-get update"
   # Unrelated third-party lists may fail to update; that must not stop us,
@@ -59,7 +60,12 @@ fi
 cd "$ROOT/tools/npm"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci in tools/npm"
-  npm ci --no-audit --no-fund
+  # hnswlib-node builds a native addon with node-gyp, which would otherwise download the
+  # running node's headers from nodejs.org: point it at the local ones instead.
+  NODE_PREFIX="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+  [ -f "$NODE_PREFIX/include/node/node_api.h" ] ||
+    { echo "setup: no Node.js headers under $NODE_PREFIX/include/node (Debian: apt-get install libnode-dev)" >&2; exit 1; }
+  npm_config_nodedir="$NODE_PREFIX" npm ci --no-audit --no-fund
 else
   log "npm packages: up to date"
 fi

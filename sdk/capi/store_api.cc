@@ -1,5 +1,6 @@
 // ek_store_* and ek_collection_*: argument checks here, the work in sdk/store.
 #include <cstring>
+#include <optional>
 
 #include "capi/guard.h"
 #include "capi/handles.h"
@@ -53,6 +54,52 @@ ek_collection_info Describe(const ek::store::CollectionInfo& info, const char* n
   return out;
 }
 
+ek_index_info DescribeIndex(const ek::store::CollectionInfo& info) {
+  ek_index_info out{};
+  out.struct_size = sizeof(out);
+  const ek::store::IndexOptions& x = info.index;
+  const bool hnsw = x.kind == ek::store::IndexKind::kHnsw;
+  out.index = static_cast<ek_index_kind>(x.kind);
+  out.element = static_cast<ek_element_type>(x.element);
+  out.m = hnsw ? x.m : 0;
+  out.ef_construction = hnsw ? x.ef_construction : 0;
+  out.ef_search = hnsw ? x.ef_search : 0;
+  out.rescore = x.rescore;
+  out.index_state = info.building ? 1 : 0;
+  out.bytes_per_vector = info.bytes_per_vector;
+  return out;
+}
+
+ek_collection_options DefaultCollectionOptions() {
+  ek_collection_options o{};
+  o.struct_size = sizeof(o);
+  return o;
+}
+
+// The C options with zeros replaced by the defaults, range-checked.
+ek::store::IndexOptions ToIndexOptions(const ek_collection_options* options) {
+  const ek_collection_options o =
+      ek::capi::ReadOptions(options, DefaultCollectionOptions(), "options");
+  ek::store::IndexOptions x;
+  x.kind = static_cast<ek::store::IndexKind>(o.index);
+  x.element = static_cast<ek::store::ElementType>(o.element);
+  if (o.m) x.m = o.m;
+  if (o.ef_construction) x.ef_construction = o.ef_construction;
+  if (o.ef_search) x.ef_search = o.ef_search;
+  if (o.rescore) x.rescore = o.rescore;
+  x.defer_build = o.defer_build != 0;
+  ek::store::ValidateIndexOptions(x);
+  return x;
+}
+
+// The context's progress callback and cancel flag as an index build's progress.
+ek::store::BuildProgressFn BuildProgress(ek_collection* collection) {
+  std::shared_ptr<ek::Context> context = collection->context;
+  return [context](uint64_t done, uint64_t total) {
+    return context->ReportProgress("index build", done, total) ? 1 : 0;
+  };
+}
+
 ek::store::Store& StoreOf(ek_collection* collection) {
   RequireNotNull(collection, "collection");
   return *collection->store;
@@ -63,6 +110,37 @@ void CheckRows(const void* data, size_t rows, const char* name) {
     ek::Fail(EK_ERR_INVALID_ARGUMENT, std::string("argument '") + name + "' is NULL with " +
                                           std::to_string(rows) + " rows");
   }
+}
+
+// ek_collection_search and _search_with: `function` names the entry point in errors.
+ek_status Search(const char* function, ek_collection* collection, const float* queries,
+                 size_t n_queries, size_t dim, const ek_search_options* options,
+                 const ek_index_search_options* index_options, ek_results** out_results) {
+  return Guard(function, [&] {
+    ek::store::Store& store = StoreOf(collection);
+    RequireNotNull(out_results, "out_results");
+    *out_results = nullptr;
+    CheckRows(queries, n_queries, "queries");
+    ek_search_options o = ek::capi::ReadOptions(options, DefaultSearchOptions(), "options");
+    ek_index_search_options io{};
+    io.struct_size = sizeof(io);
+    io = ek::capi::ReadOptions(index_options, io, "index_options");
+    if (io.rescore > 1024)
+      ek::Fail(EK_ERR_INVALID_ARGUMENT, "index_options->rescore is " + std::to_string(io.rescore) +
+                                            "; it must be 0..1024 (0 = the collection's, 1 = none)");
+    const size_t k = o.k ? o.k : 10;  // any k: the store sizes results by the rows allowed
+    auto results = std::make_unique<ek_results>();
+    if (n_queries > 0) {
+      ek::store::SearchOptions so;
+      so.ef = io.ef;
+      so.exact = io.exact != 0;
+      so.rescore = io.rescore;
+      results->queries = store.Search(collection->name, queries, n_queries, dim, k,
+                                      o.filter_json ? o.filter_json : "", o.include_metadata != 0,
+                                      so);
+    }
+    *out_results = results.release();
+  });
 }
 
 }  // namespace
@@ -94,7 +172,8 @@ EK_API ek_status ek_store_open(ek_context* context, const char* path,
     store->context = context->impl;
     store->path = path;
     store->impl = ek::store::Store::Open(path, so, &context->impl->pool(),
-                                         context->impl->backend().scan);
+                                         context->impl->backend().scan,
+                                         context->impl->backend().quantized_scan);
     *out_store = store.release();
   });
 }
@@ -132,6 +211,41 @@ EK_API ek_status ek_collection_create(ek_store* store, const char* name, uint32_
     auto m = ToMetric(metric);
     ek::store::CollectionInfo info = store->impl->CreateCollection(name, dim, m);
     *out_collection = NewCollection(store, info.name);
+  });
+}
+
+EK_API ek_status ek_collection_create_with(ek_store* store, const char* name, uint32_t dim,
+                                           ek_metric metric, const ek_collection_options* options,
+                                           ek_collection** out_collection) {
+  return Guard("ek_collection_create_with", [&] {
+    RequireNotNull(store, "store");
+    RequireNotNull(name, "name");
+    RequireNotNull(out_collection, "out_collection");
+    *out_collection = nullptr;
+    auto m = ToMetric(metric);
+    const ek::store::IndexOptions index = ToIndexOptions(options);
+    ek::store::CollectionInfo info = store->impl->CreateCollection(name, dim, m, index);
+    *out_collection = NewCollection(store, info.name);
+  });
+}
+
+EK_API ek_status ek_collection_index_build(ek_collection* collection,
+                                           const ek_collection_options* options) {
+  return Guard("ek_collection_index_build", [&] {
+    ek::store::Store& store = StoreOf(collection);
+    std::optional<ek::store::IndexOptions> index;
+    if (options) index = ToIndexOptions(options);
+    store.BuildIndex(collection->name, index ? &*index : nullptr, BuildProgress(collection));
+  });
+}
+
+EK_API ek_status ek_collection_index_compact(ek_collection* collection,
+                                             uint64_t* out_bytes_freed) {
+  return Guard("ek_collection_index_compact", [&] {
+    ek::store::Store& store = StoreOf(collection);
+    if (out_bytes_freed) *out_bytes_freed = 0;
+    const uint64_t freed = store.CompactIndex(collection->name, BuildProgress(collection));
+    if (out_bytes_freed) *out_bytes_freed = freed;
   });
 }
 
@@ -198,6 +312,17 @@ EK_API ek_status ek_collection_info_get(ek_collection* collection, ek_collection
       ek::Fail(EK_ERR_NOT_FOUND, "collection '" + collection->name + "' no longer exists");
     }
     ek::capi::WriteInfo(out_info, Describe(*info, collection->name.c_str()), "out_info");
+  });
+}
+
+EK_API ek_status ek_collection_index_info_get(ek_collection* collection,
+                                              ek_index_info* out_info) {
+  return Guard("ek_collection_index_info_get", [&] {
+    auto info = StoreOf(collection).FindCollection(collection->name);
+    if (!info) {
+      ek::Fail(EK_ERR_NOT_FOUND, "collection '" + collection->name + "' no longer exists");
+    }
+    ek::capi::WriteInfo(out_info, DescribeIndex(*info), "out_info");
   });
 }
 
@@ -275,20 +400,17 @@ EK_API ek_status ek_collection_count(ek_collection* collection, uint64_t* out_co
 EK_API ek_status ek_collection_search(ek_collection* collection, const float* queries,
                                       size_t n_queries, size_t dim,
                                       const ek_search_options* options, ek_results** out_results) {
-  return Guard("ek_collection_search", [&] {
-    ek::store::Store& store = StoreOf(collection);
-    RequireNotNull(out_results, "out_results");
-    *out_results = nullptr;
-    CheckRows(queries, n_queries, "queries");
-    ek_search_options o = ek::capi::ReadOptions(options, DefaultSearchOptions(), "options");
-    const size_t k = o.k ? o.k : 10;  // any k: the store sizes results by the rows allowed
-    auto results = std::make_unique<ek_results>();
-    if (n_queries > 0) {
-      results->queries = store.Search(collection->name, queries, n_queries, dim, k,
-                                      o.filter_json ? o.filter_json : "", o.include_metadata != 0);
-    }
-    *out_results = results.release();
-  });
+  return Search("ek_collection_search", collection, queries, n_queries, dim, options, nullptr,
+                out_results);
+}
+
+EK_API ek_status ek_collection_search_with(ek_collection* collection, const float* queries,
+                                           size_t n_queries, size_t dim,
+                                           const ek_search_options* options,
+                                           const ek_index_search_options* index_options,
+                                           ek_results** out_results) {
+  return Search("ek_collection_search_with", collection, queries, n_queries, dim, options,
+                index_options, out_results);
 }
 
 EK_API ek_status ek_collection_list(ek_collection* collection, size_t offset, size_t limit,

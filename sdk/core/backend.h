@@ -15,12 +15,9 @@
 
 namespace ek {
 
-// A backend's scan over quantized rows: the contract of kernels::QuantizedScanTopK plus
-// `content_key`, which names the contents of request.base as kernels::ScanFn's does
-// (equal non-zero keys promise identical rows, so a GPU backend may keep them resident).
-using QuantizedScanFn = void (*)(const kernels::QuantizedScanRequest& request,
-                                 uint64_t content_key, ThreadPool* pool, uint32_t* out_rows,
-                                 float* out_scores, size_t* out_counts);
+// A backend's scan over quantized rows (declared beside kernels::QuantizedScanTopK,
+// whose contract it keeps plus a content_key; a GPU backend may keep rows resident).
+using QuantizedScanFn = kernels::QuantizedScanFn;
 
 struct Backend {
   std::string name;             // "cpu" | "cuda"

@@ -62,6 +62,13 @@ struct QuantizedScanRequest {
 void QuantizedScanTopK(const QuantizedScanRequest& request, ThreadPool* pool, uint32_t* out_rows,
                        float* out_scores, size_t* out_counts);
 
+// A backend's quantized search (core/backend.h gives one per context; the store calls
+// it): QuantizedScanTopK's contract plus `content_key`, which names the contents of
+// request.base as ScanFn's does (equal non-zero keys promise identical rows).
+using QuantizedScanFn = void (*)(const QuantizedScanRequest& request, uint64_t content_key,
+                                 ThreadPool* pool, uint32_t* out_rows, float* out_scores,
+                                 size_t* out_counts);
+
 namespace detail {
 // The int8 score from the integer sums (q.x, ||q||^2, ||x||^2) and the two scales, in
 // double; shared by the kernels and their scalar twin, which must agree exactly.

@@ -55,6 +55,12 @@ Stmt::Use& Stmt::Use::BindNull(int index) {
   return *this;
 }
 
+Stmt::Use& Stmt::Use::BindDouble(int index, double v) {
+  const int rc = sqlite3_bind_double(s_.stmt_, index, v);
+  if (rc != SQLITE_OK) s_.db_.Throw(rc, "binding a value");
+  return *this;
+}
+
 bool Stmt::Use::Step() {
   const int rc = sqlite3_step(s_.stmt_);
   if (rc == SQLITE_ROW) return true;

@@ -44,6 +44,7 @@ class Stmt {
     Use& Bind(int index, std::string_view text);  // bound as TEXT (copied)
     Use& BindBlob(int index, const void* data, size_t bytes);
     Use& BindNull(int index);
+    Use& BindDouble(int index, double v);
     // Steps once: true if a row is available, false when done; throws on error.
     bool Step();
     // Steps to completion, ignoring rows.
@@ -51,6 +52,7 @@ class Stmt {
 
     bool IsNull(int col) const { return sqlite3_column_type(s_.stmt_, col) == SQLITE_NULL; }
     int64_t Int(int col) const { return sqlite3_column_int64(s_.stmt_, col); }
+    double Double(int col) const { return sqlite3_column_double(s_.stmt_, col); }
     std::string_view Text(int col) const;
     std::string_view Blob(int col) const;  // bytes
 

@@ -27,8 +27,13 @@
 #include "json/filter.h"
 #include "json/json.h"
 #include "store/kv.h"
+#include "store/index_table.h"
+#include "store/indexed_copy.h"
+#include "store/indexed_search.h"
+#include "store/indexed_writes.h"
 #include "store/quote.h"
 #include "store/sqlite.h"
+#include "store/vector_blob.h"
 
 namespace ek::store {
 
@@ -102,10 +107,6 @@ ALTER TABLE vectors ADD COLUMN slot INTEGER;
 CREATE UNIQUE INDEX vectors_slot ON vectors (collection_id, slot) WHERE slot IS NOT NULL;
 )sql";
 
-// The key of a slot's row in ek_hnsw_node, ek_code and ek_free_slot: one collection's
-// slots are one key range, [SlotKey(cid, 0), SlotKey(cid, UINT32_MAX)].
-constexpr int64_t SlotKey(int64_t cid, uint32_t slot) { return (cid << 32) | slot; }
-
 // ---- Small helpers ----------------------------------------------------------------------
 
 const char* MetricName(Metric m) {
@@ -152,31 +153,6 @@ std::string IdProblem(std::string_view id) {
 }
 
 // Blob <-> floats, little-endian float32 on every host.
-void EncodeVector(const float* v, size_t dim, std::string* out) {
-  out->resize(dim * sizeof(float));
-  if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(out->data(), v, dim * sizeof(float));
-  } else {
-    for (size_t i = 0; i < dim; ++i) {
-      const uint32_t u = std::bit_cast<uint32_t>(v[i]);
-      for (int b = 0; b < 4; ++b) (*out)[i * 4 + b] = static_cast<char>((u >> (8 * b)) & 0xff);
-    }
-  }
-}
-
-void DecodeVector(std::string_view blob, float* out) {
-  const size_t dim = blob.size() / sizeof(float);
-  if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(out, blob.data(), dim * sizeof(float));
-  } else {
-    for (size_t i = 0; i < dim; ++i) {
-      uint32_t u = 0;
-      for (int b = 0; b < 4; ++b)
-        u |= uint32_t(static_cast<unsigned char>(blob[i * 4 + b])) << (8 * b);
-      out[i] = std::bit_cast<float>(u);
-    }
-  }
-}
 
 // Empty string if every component is finite, else "component 17 is NaN".
 std::string NonFinite(const float* v, size_t dim) {
@@ -315,13 +291,11 @@ struct CatalogEntry {
   uint32_t dim = 0;
   Metric metric = Metric::kCosine;
   std::shared_ptr<Snapshot> snapshot;  // null until first needed, or after an outside change
+  std::optional<IndexSettings> index;   // its ek_index row; nullopt: exact f32 (the Snapshot)
+  std::shared_ptr<IndexedCopy> indexed; // the warm copy of an indexed collection, when loaded
 };
 
-struct ValidRow {
-  std::string_view id;
-  const float* vector;
-  std::optional<std::string_view> metadata;
-};
+using ValidRow = IndexedRow;
 
 uint32_t BusyTimeoutMs(const OpenOptions& o) { return o.busy_timeout_ms ? o.busy_timeout_ms : 5000; }
 
@@ -342,9 +316,14 @@ void MaybeInjectWarmCopyFailure() {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool,
-              kernels::ScanFn scan);
+              kernels::ScanFn scan, kernels::QuantizedScanFn quantized_scan);
 
   CollectionInfo CreateCollection(std::string_view name, uint32_t dim, Metric metric) override;
+  CollectionInfo CreateCollection(std::string_view name, uint32_t dim, Metric metric,
+                                  const IndexOptions& index) override;
+  CollectionInfo BuildIndex(std::string_view name, const IndexOptions* index,
+                            const BuildProgressFn& progress) override;
+  uint64_t CompactIndex(std::string_view name, const BuildProgressFn& progress) override;
   std::optional<CollectionInfo> FindCollection(std::string_view name) override;
   std::vector<CollectionInfo> ListCollections() override;
   void DropCollection(std::string_view name) override;
@@ -355,8 +334,8 @@ class SqliteStore final : public Store {
   uint64_t Count(std::string_view collection) override;
   std::vector<std::vector<Hit>> Search(std::string_view collection, const float* queries,
                                        size_t n_queries, size_t dim, size_t k,
-                                       std::string_view filter_json,
-                                       bool include_metadata) override;
+                                       std::string_view filter_json, bool include_metadata,
+                                       const SearchOptions& options) override;
   std::vector<Hit> List(std::string_view collection, size_t offset, size_t limit,
                         bool include_metadata) override;
   void Begin() override;
@@ -402,6 +381,17 @@ class SqliteStore final : public Store {
   };
   Current CurrentInTxn(std::string_view name);
   int64_t BumpGeneration(int64_t cid);
+  CollectionInfo InfoLocked(const std::string& name, const CatalogEntry& e);
+  // The indexed collection's warm copy, loaded from its tables when absent.
+  std::shared_ptr<IndexedCopy> IndexedLoadedLocked(std::string_view name);
+  // Runs `write` on the current copy of an indexed collection inside `txn`, then bumps
+  // the generation and commits. A failure drops the copy (the tables roll back whole).
+  template <class WriteFn>
+  void WriteIndexedLocked(std::string_view name, const Current& cur, sql::Txn& txn,
+                          WriteFn&& write);
+  std::vector<std::vector<Hit>> SearchIndexed(std::string_view collection,
+                                              std::shared_ptr<IndexedCopy> c,
+                                              const IndexedQuery& query);
   void ForgetFreedPages();
   // After a commit: runs `follow` (which brings the warm copy of `collection` along
   // with what was committed). A failure there (an allocation under a memory cap) must
@@ -419,6 +409,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<Db> db_;
   ThreadPool* pool_;
   kernels::ScanFn scan_;  // the backend's search
+  kernels::QuantizedScanFn quantized_scan_;  // and its search over quantized codes
   std::string path_;
   bool in_memory_;
   bool read_only_option_;
@@ -435,8 +426,8 @@ class SqliteStore final : public Store {
 };
 
 SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool,
-                         kernels::ScanFn scan)
-    : pool_(pool), scan_(scan), path_(path), in_memory_(path == ":memory:"),
+                         kernels::ScanFn scan, kernels::QuantizedScanFn quantized_scan)
+    : pool_(pool), scan_(scan), quantized_scan_(quantized_scan), path_(path), in_memory_(path == ":memory:"),
       read_only_option_(options.read_only) {
   if (!scan) Fail(EK_ERR_INTERNAL, "the store was opened without a search function");
   if (path.empty()) Fail(EK_ERR_INVALID_ARGUMENT, "store path is empty (use \":memory:\")");
@@ -673,6 +664,7 @@ void SqliteStore::SyncLocked() {
   Txn txn(*db_, Txn::kRead);
   const int64_t version = db_->QueryInt("PRAGMA data_version");
   std::map<std::string, CatalogEntry, std::less<>> fresh;
+  std::map<std::string, int64_t, std::less<>> generation_of;
   Stmt::Use q(db_->Prepare("SELECT id, name, dim, metric, generation FROM collections"));
   while (q.Step()) {
     CatalogEntry e;
@@ -684,12 +676,23 @@ void SqliteStore::SyncLocked() {
                                " has an invalid dim or metric");
     e.dim = static_cast<uint32_t>(dim);
     const int64_t generation = q.Int(4);
+    generation_of[name] = generation;
     auto old = catalog_.find(name);
     if (old != catalog_.end() && old->second.cid == e.cid && old->second.snapshot &&
         old->second.snapshot->generation == generation) {
       e.snapshot = old->second.snapshot;
     }
     fresh.emplace(name, std::move(e));
+  }
+  if (has_index_tables_) {
+    for (auto& [name, e] : fresh) {
+      e.index = ReadIndexSettings(*db_, e.cid, nullptr);
+      auto old = catalog_.find(name);
+      if (e.index && old != catalog_.end() && old->second.cid == e.cid && old->second.indexed &&
+          old->second.indexed->generation == generation_of[name]) {
+        e.indexed = old->second.indexed;
+      }
+    }
   }
   txn.Commit();
   catalog_ = std::move(fresh);
@@ -754,6 +757,10 @@ std::shared_ptr<Snapshot> SqliteStore::LoadedLocked(std::string_view name) {
 }
 
 uint64_t SqliteStore::CountLocked(const CatalogEntry& e) {
+  if (e.indexed) {
+    std::shared_lock lock(e.indexed->mu);
+    return e.indexed->live_count;
+  }
   if (e.snapshot) {
     std::shared_lock lock(e.snapshot->mu);
     return e.snapshot->rows();
@@ -963,7 +970,13 @@ std::vector<Hit> SqliteStore::KvList(std::string_view ns, std::string_view prefi
 // ---- Collections -------------------------------------------------------------------------
 
 CollectionInfo SqliteStore::CreateCollection(std::string_view name, uint32_t dim, Metric metric) {
+  return CreateCollection(name, dim, metric, IndexOptions{});
+}
+
+CollectionInfo SqliteStore::CreateCollection(std::string_view name, uint32_t dim, Metric metric,
+                                             const IndexOptions& index) {
   CheckName(name);
+  ValidateIndexOptions(index);
   if (dim < 1 || dim > kMaxDim)
     Fail(EK_ERR_INVALID_ARGUMENT, "dim is " + std::to_string(dim) + "; it must be 1.." +
                                       std::to_string(kMaxDim));
@@ -976,12 +989,17 @@ CollectionInfo SqliteStore::CreateCollection(std::string_view name, uint32_t dim
                                       std::to_string(e.dim) + " and metric " + MetricName(e.metric) +
                                       "; asked for dim " + std::to_string(dim) + " and metric " +
                                       MetricName(metric));
+    const IndexOptions have = e.index ? e.index->options : IndexOptions{};
+    if (std::string diff = IndexOptionsDifference(have, index); !diff.empty())
+      Fail(EK_ERR_ALREADY_EXISTS, CollectionLabel(name) + " exists with index " +
+                                      DescribeIndexOptions(have) + " (" + diff +
+                                      " asked); change it with an index build");
   };
   std::lock_guard<std::mutex> lock(db_mu_);
   SyncLocked();
   if (auto it = catalog_.find(name); it != catalog_.end()) {
     same_or_fail(it->second);
-    return CollectionInfo{std::string(name), dim, metric, CountLocked(it->second)};
+    return InfoLocked(it->first, it->second);
   }
   RequireWritable();
   Txn txn(*db_, Txn::kWrite);
@@ -994,9 +1012,11 @@ CollectionInfo SqliteStore::CreateCollection(std::string_view name, uint32_t dim
       CatalogEntry e;
       e.dim = static_cast<uint32_t>(q.Int(1));
       ParseMetric(q.Text(2), &e.metric);
+      if (has_index_tables_) e.index = ReadIndexSettings(*db_, q.Int(0), nullptr);
       same_or_fail(e);
-      return CollectionInfo{std::string(name), dim, metric,
-                            CountLocked(CatalogEntry{q.Int(0), dim, metric, nullptr})};
+      e.cid = q.Int(0);
+      e.metric = metric;
+      return InfoLocked(std::string(name), e);
     }
   }
   Stmt::Use ins(db_->Prepare(
@@ -1006,16 +1026,35 @@ CollectionInfo SqliteStore::CreateCollection(std::string_view name, uint32_t dim
   if (!ins.Step()) Fail(EK_ERR_INTERNAL, "INSERT ... RETURNING gave no row");
   const int64_t cid = ins.Int(0);
   ins.Run();
-  CollectionInfo info{std::string(name), dim, metric, 0};
+  std::optional<IndexSettings> settings;
+  if (NeedsIndexRow(index)) {
+    settings.emplace();
+    settings->options = index;
+    settings->options.defer_build = false;
+    settings->building = index.defer_build;
+    WriteIndexSettings(*db_, cid, *settings,
+                       index.kind == IndexKind::kHnsw
+                           ? index::HnswGraph(GraphParams(*settings)).EncodeHeader()
+                           : std::vector<uint8_t>{});
+  }
+  CatalogEntry created;
+  created.cid = cid;
+  created.dim = dim;
+  created.metric = metric;
+  created.index = settings;
+  CollectionInfo info = InfoLocked(std::string(name), created);
   txn.Commit();
-  // Committed: the call succeeds whatever happens to the warm copy.
+  // Committed: the call succeeds whatever happens to the catalog entry. It gets no
+  // warm copy: the first search loads one, and until then upserts find none to update,
+  // so a collection that is only written (an import) is never held in memory.
   FollowCommitLocked(name, [&] {
     MaybeInjectWarmCopyFailure();
-    auto s = std::make_shared<Snapshot>();
-    s->dim = dim;
-    s->metric = metric;
-    s->generation = 0;
-    catalog_[std::string(name)] = CatalogEntry{cid, dim, metric, std::move(s)};
+    CatalogEntry entry;
+    entry.cid = cid;
+    entry.dim = dim;
+    entry.metric = metric;
+    entry.index = settings;
+    catalog_[std::string(name)] = std::move(entry);
   });
   return info;
 }
@@ -1026,14 +1065,14 @@ std::optional<CollectionInfo> SqliteStore::FindCollection(std::string_view name)
   SyncLocked();
   auto it = catalog_.find(name);
   if (it == catalog_.end()) return std::nullopt;
-  return CollectionInfo{it->first, it->second.dim, it->second.metric, CountLocked(it->second)};
+  return InfoLocked(it->first, it->second);
 }
 
 std::vector<CollectionInfo> SqliteStore::ListCollections() {
   std::lock_guard<std::mutex> lock(db_mu_);
   SyncLocked();
   std::vector<CollectionInfo> out;
-  for (auto& [name, e] : catalog_) out.push_back({name, e.dim, e.metric, CountLocked(e)});
+  for (auto& [name, e] : catalog_) out.push_back(InfoLocked(name, e));
   return out;
 }
 
@@ -1124,6 +1163,13 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
   if (cur.dim != dim)  // dropped and recreated with another shape meanwhile
     Fail(EK_ERR_DIMENSION_MISMATCH, label + " has dim " + std::to_string(cur.dim) +
                                         ", vectors have dim " + std::to_string(dim));
+  if (has_index_tables_ && ReadIndexSettings(*db_, cur.cid, nullptr)) {
+    size_t replaced = 0;
+    WriteIndexedLocked(collection, cur, txn,
+                       [&](IndexedCopy& c) { replaced = UpsertIndexed(*db_, c, rows, pool_); });
+    if (replaced > 0) ForgetFreedPages();
+    return;
+  }
   std::vector<int64_t> rowids(rows.size());
   std::string blob;
   // UPDATE, then INSERT when no row had the id: an UPDATE keeps the rowid, an INSERT's
@@ -1147,6 +1193,9 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
   }
   const int64_t generation = BumpGeneration(cur.cid);
   txn.Commit();
+  // secure_delete zeroed a replaced row's old cell, but the page image that held it
+  // stays in the -wal until a checkpoint: forget it as a delete does.
+  if (std::find(rowids.begin(), rowids.end(), 0) != rowids.end()) ForgetFreedPages();
   // Committed: the call succeeds whatever happens to the warm copy.
   FollowCommitLocked(collection, [&] { ApplyUpsertToCopyLocked(collection, cur, generation,
                                                                rows, rowids); });
@@ -1236,6 +1285,13 @@ size_t SqliteStore::Delete(std::string_view collection, const std::vector<std::s
   if (ids.empty()) return 0;
   Txn txn(*db_, Txn::kWrite);
   const Current cur = CurrentInTxn(collection);
+  if (has_index_tables_ && ReadIndexSettings(*db_, cur.cid, nullptr)) {
+    size_t deleted = 0;
+    WriteIndexedLocked(collection, cur, txn,
+                       [&](IndexedCopy& c) { deleted = DeleteIndexed(*db_, c, ids); });
+    if (deleted > 0) ForgetFreedPages();
+    return deleted;
+  }
   // No RETURNING: it costs an ephemeral table per execution, more than the delete.
   std::vector<std::string_view> gone_ids;
   Stmt& del = db_->Prepare("DELETE FROM vectors WHERE collection_id = ?1 AND id = ?2");
@@ -1332,7 +1388,8 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
                                                   const float* queries, size_t n_queries,
                                                   size_t dim, size_t k,
                                                   std::string_view filter_json,
-                                                  bool include_metadata) {
+                                                  bool include_metadata,
+                                                  const SearchOptions& options) {
   CheckName(collection);
   const std::string label = CollectionLabel(collection);
   if (k == 0) k = kDefaultK;
@@ -1342,10 +1399,30 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
   if (!filter_json.empty()) filter = json::Filter::Compile(filter_json);
 
   std::shared_ptr<Snapshot> s;
+  std::shared_ptr<IndexedCopy> indexed;
   {
     std::lock_guard<std::mutex> lock(db_mu_);
     SyncLocked();
-    s = LoadedLocked(collection);
+    if (RequireLocked(collection).index) indexed = IndexedLoadedLocked(collection);
+    else s = LoadedLocked(collection);
+  }
+  if (indexed) {
+    if (dim != indexed->dim)
+      Fail(EK_ERR_DIMENSION_MISMATCH, label + " has dim " + std::to_string(indexed->dim) +
+                                          ", queries have dim " + std::to_string(dim));
+    for (size_t q = 0; q < n_queries; ++q) {
+      if (std::string why = NonFinite(queries + q * dim, dim); !why.empty())
+        Fail(EK_ERR_INVALID_ARGUMENT, "query " + std::to_string(q) + ": " + why);
+    }
+    IndexedQuery query;
+    query.queries = queries;
+    query.n_queries = n_queries;
+    query.k = k;
+    query.filter = filter && !filter->MatchesEverything() ? &*filter : nullptr;
+    query.filter_text = filter_json;
+    query.include_metadata = include_metadata;
+    query.options = options;
+    return SearchIndexed(collection, std::move(indexed), query);
   }
   if (dim != s->dim)
     Fail(EK_ERR_DIMENSION_MISMATCH, label + " has dim " + std::to_string(s->dim) +
@@ -1403,6 +1480,141 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
   return out;
 }
 
+// ---- Indexed collections (index_table.h, indexed_*.h) -----------------------------------------
+
+CollectionInfo SqliteStore::InfoLocked(const std::string& name, const CatalogEntry& e) {
+  CollectionInfo info;
+  info.name = name;
+  info.dim = e.dim;
+  info.metric = e.metric;
+  info.count = CountLocked(e);
+  if (e.index) {
+    info.index = e.index->options;
+    info.building = e.index->building;
+    info.bytes_per_vector = BytesPerRow(*e.index, e.dim);
+  } else {
+    info.bytes_per_vector = BytesPerRow(IndexSettings{}, e.dim);
+  }
+  return info;
+}
+
+std::shared_ptr<IndexedCopy> SqliteStore::IndexedLoadedLocked(std::string_view name) {
+  CatalogEntry& e = RequireLocked(name);
+  if (e.indexed) return e.indexed;
+  Txn txn(*db_, Txn::kRead);
+  Stmt::Use g(db_->Prepare("SELECT generation FROM collections WHERE id = ?1"));
+  g.Bind(1, e.cid);
+  if (!g.Step()) {
+    catalog_valid_ = false;
+    Fail(EK_ERR_NOT_FOUND, CollectionLabel(name) + " was dropped by another connection");
+  }
+  e.indexed = LoadIndexedCopy(*db_, e.cid, e.dim, e.metric, g.Int(0), CollectionLabel(name));
+  e.index = e.indexed->settings;
+  txn.Commit();
+  return e.indexed;
+}
+
+template <class WriteFn>
+void SqliteStore::WriteIndexedLocked(std::string_view name, const Current& cur, Txn& txn,
+                                     WriteFn&& write) {
+  SyncLocked();
+  std::shared_ptr<IndexedCopy> c = IndexedLoadedLocked(name);
+  if (c->cid != cur.cid || c->generation != cur.generation) {
+    RequireLocked(name).indexed.reset();
+    c = IndexedLoadedLocked(name);
+  }
+  CatalogEntry& e = RequireLocked(name);
+  e.snapshot.reset();  // List's plain copy does not follow indexed writes
+  std::unique_lock<std::shared_mutex> exclusive(c->mu);
+  try {
+    write(*c);
+    const int64_t generation = BumpGeneration(cur.cid);
+    txn.Commit();
+    c->generation = generation;
+    e.index = c->settings;
+  } catch (...) {
+    // The tables roll back whole; the copy may hold part of the write: reload it.
+    if (auto it = catalog_.find(name); it != catalog_.end()) it->second.indexed.reset();
+    throw;
+  }
+}
+
+std::vector<std::vector<Hit>> SqliteStore::SearchIndexed(std::string_view collection,
+                                                         std::shared_ptr<IndexedCopy> c,
+                                                         const IndexedQuery& query) {
+  if (query.n_queries == 0) return {};
+  const bool quantized = c->settings.options.element != ElementType::kF32;
+  if (query.options.exact && quantized) {  // the f32 originals live only in SQLite
+    std::lock_guard<std::mutex> lock(db_mu_);
+    Txn txn(*db_, Txn::kRead);
+    auto hits = ExactScanOfOriginals(*db_, c->cid, c->dim, c->metric, query, pool_);
+    txn.Commit();
+    return hits;
+  }
+  IndexedAnswer answer;
+  {
+    std::shared_lock<std::shared_mutex> read(c->mu);
+    answer = SearchIndexedCopy(*c, query, scan_, quantized_scan_, pool_);
+  }
+  if (answer.rescore) {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    RequireLocked(collection);
+    Txn txn(*db_, Txn::kRead);
+    RescoreWithOriginals(*db_, c->cid, c->dim, c->metric, query.queries, answer.k, &answer.hits);
+    txn.Commit();
+  }
+  return std::move(answer.hits);
+}
+
+CollectionInfo SqliteStore::BuildIndex(std::string_view name, const IndexOptions* index,
+                                       const BuildProgressFn& progress) {
+  CheckName(name);
+  if (index) ValidateIndexOptions(*index);
+  const std::string label = CollectionLabel(name);
+  std::lock_guard<std::mutex> lock(db_mu_);
+  RequireWritable();
+  if (in_transaction_)
+    Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': an index build of " + label +
+                                      " cannot run inside a transaction; commit or roll it "
+                                      "back first");
+  SyncLocked();
+  const CatalogEntry& before = RequireLocked(name);
+  const Metric metric = before.metric;
+  IndexSettings settings;
+  settings.options = index ? *index : before.index ? before.index->options : IndexOptions{};
+  Txn txn(*db_, Txn::kWrite);
+  const Current cur = CurrentInTxn(name);
+  DeleteIndexData(*db_, cur.cid);
+  std::shared_ptr<IndexedCopy> built;
+  if (NeedsIndexRow(settings.options))
+    built = BuildIndexed(*db_, cur.cid, cur.dim, metric, settings, label, pool_, progress);
+  const int64_t generation = BumpGeneration(cur.cid);
+  txn.Commit();
+  CatalogEntry& e = RequireLocked(name);
+  e.snapshot.reset();
+  e.indexed = built;
+  e.index = built ? std::optional<IndexSettings>(built->settings) : std::nullopt;
+  if (built) built->generation = generation;
+  ForgetFreedPages();  // the old codes and node records are gone
+  return InfoLocked(std::string(name), e);
+}
+
+uint64_t SqliteStore::CompactIndex(std::string_view name, const BuildProgressFn& progress) {
+  auto file_size = [&]() -> uint64_t {
+    std::error_code ec;
+    const auto size = in_memory_ ? 0 : std::filesystem::file_size(path_, ec);
+    return ec ? 0 : static_cast<uint64_t>(size);
+  };
+  const uint64_t before = file_size();
+  BuildIndex(name, nullptr, progress);
+  std::lock_guard<std::mutex> lock(db_mu_);
+  if (in_memory_) return 0;
+  db_->Exec("VACUUM");  // copies the live pages into a fresh file: free pages go back
+  ForgetFreedPages();
+  const uint64_t after = file_size();
+  return before > after ? before - after : 0;
+}
+
 std::vector<Hit> SqliteStore::List(std::string_view collection, size_t offset, size_t limit,
                                    bool include_metadata) {
   CheckName(collection);
@@ -1435,8 +1647,9 @@ void testing::FailWarmCopyUpdates(int n) {
 }
 
 std::unique_ptr<Store> Store::Open(const std::string& path, const OpenOptions& options,
-                                   ThreadPool* pool, kernels::ScanFn scan) {
-  return std::make_unique<SqliteStore>(path, options, pool, scan);
+                                   ThreadPool* pool, kernels::ScanFn scan,
+                                   kernels::QuantizedScanFn quantized_scan) {
+  return std::make_unique<SqliteStore>(path, options, pool, scan, quantized_scan);
 }
 
 }  // namespace ek::store

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "kernels/quantized_distance.h"
+#include "store/index_options.h"
 #include "store/kv.h"
 
 namespace ek {
@@ -39,6 +42,9 @@ struct CollectionInfo {
   uint32_t dim = 0;
   Metric metric = Metric::kCosine;
   uint64_t count = 0;
+  IndexOptions index;              // defer_build is false: `building` says the state
+  bool building = false;           // hnsw rows not yet in the graph: searches scan exactly
+  uint64_t bytes_per_vector = 0;   // resident bytes per row once loaded (vector or code + links)
 };
 
 struct Hit {
@@ -59,13 +65,29 @@ class Store {
  public:
   // Opens or creates the store at `path` (":memory:" for a private in-memory one).
   // `pool` (nullable, not owned) parallelises searches over large collections.
-  // `scan` is the backend's search (core/backend.h chooses it; never null).
+  // `scan` is the backend's search (core/backend.h chooses it; never null);
+  // `quantized_scan` its search over f16/int8/bit codes (nullptr: QuantizedScanTopK).
   static std::unique_ptr<Store> Open(const std::string& path, const OpenOptions& options,
-                                     ThreadPool* pool, kernels::ScanFn scan);
+                                     ThreadPool* pool, kernels::ScanFn scan,
+                                     kernels::QuantizedScanFn quantized_scan = nullptr);
   virtual ~Store() = default;
 
   virtual CollectionInfo CreateCollection(std::string_view name, uint32_t dim,
                                           Metric metric) = 0;  // idempotent for same shape
+  // The same with an index: an existing collection with the same dim, metric and options
+  // is returned; other options fail with EK_ERR_ALREADY_EXISTS naming the difference.
+  virtual CollectionInfo CreateCollection(std::string_view name, uint32_t dim, Metric metric,
+                                          const IndexOptions& index) = 0;
+  // (Re)builds the collection's index with `index` (nullptr: the current options) in one
+  // transaction: rows get dense slots in insertion order, codes and graph are written
+  // anew, and a cancel (progress returned non-zero: EK_ERR_CANCELLED) or any failure
+  // leaves the collection as it was. Refused inside Begin/Commit. Holds the write lock
+  // for the whole build.
+  virtual CollectionInfo BuildIndex(std::string_view name, const IndexOptions* index,
+                                    const BuildProgressFn& progress) = 0;
+  // BuildIndex with the current options (slots renumbered densely, freed slots dropped),
+  // then VACUUM; returns the bytes the file shrank by.
+  virtual uint64_t CompactIndex(std::string_view name, const BuildProgressFn& progress) = 0;
   virtual std::optional<CollectionInfo> FindCollection(std::string_view name) = 0;
   virtual std::vector<CollectionInfo> ListCollections() = 0;
   virtual void DropCollection(std::string_view name) = 0;
@@ -82,7 +104,14 @@ class Store {
   virtual std::vector<std::vector<Hit>> Search(std::string_view collection, const float* queries,
                                                size_t n_queries, size_t dim, size_t k,
                                                std::string_view filter_json,
-                                               bool include_metadata) = 0;
+                                               bool include_metadata,
+                                               const SearchOptions& options) = 0;
+  std::vector<std::vector<Hit>> Search(std::string_view collection, const float* queries,
+                                       size_t n_queries, size_t dim, size_t k,
+                                       std::string_view filter_json, bool include_metadata) {
+    return Search(collection, queries, n_queries, dim, k, filter_json, include_metadata,
+                  SearchOptions{});
+  }
   // Rows in insertion order; limit 0 = all.
   virtual std::vector<Hit> List(std::string_view collection, size_t offset, size_t limit,
                                 bool include_metadata) = 0;

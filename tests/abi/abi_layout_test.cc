@@ -58,6 +58,16 @@ EK_OFFSET(ek_host, json_check, 296, 152);
 EK_OFFSET(ek_host, collection_drop, 304, 156);
 EK_OFFSET(ek_host, config_bool, 312, 160);
 EK_LAYOUT(ek_tokenize_options, 16, 16);
+// ABI 1.2 (issue 19). Structs with an exported _init never grow (the init writes the
+// library's sizeof into the caller's struct), nor do structs returned in arrays.
+EK_LAYOUT(ek_search_options, 24, 16);
+EK_LAYOUT(ek_collection_info, 32, 24);
+EK_LAYOUT(ek_index_search_options, 16, 16);
+EK_LAYOUT(ek_collection_options, 32, 32);
+EK_OFFSET(ek_collection_options, defer_build, 28, 28);
+EK_LAYOUT(ek_index_info, 40, 40);
+EK_OFFSET(ek_index_info, bytes_per_vector, 32, 32);
+
 EK_OFFSET(ek_tokenize_options, max_token_bytes, 12, 12);
 EK_LAYOUT(ek_token, 8, 8);
 EK_LAYOUT(ek_text_api, 88, 44);

@@ -17,6 +17,8 @@
 #ifndef EMBEDKIT_EMBEDKIT_H
 #define EMBEDKIT_EMBEDKIT_H
 
+#include <string.h> /* memset in the inline _init functions */
+
 #include "types.h"
 
 #ifdef __cplusplus
@@ -212,6 +214,16 @@ EK_API ek_status ek_store_begin(ek_store* store);
 EK_API ek_status ek_store_commit(ek_store* store);
 EK_API ek_status ek_store_rollback(ek_store* store);
 
+/* Index kinds and element types (ABI 1.2, issue 19; docs/storage.md "Indexes"). */
+typedef int32_t ek_index_kind;
+#define EK_INDEX_EXACT 0 /* scan every row (default) */
+#define EK_INDEX_HNSW 1  /* HNSW graph (Malkov & Yashunin), kept in the store's tables */
+typedef int32_t ek_element_type;
+#define EK_ELEMENT_F32 0  /* 4 bytes per component (default) */
+#define EK_ELEMENT_F16 1  /* IEEE half: 2 bytes */
+#define EK_ELEMENT_INT8 2 /* one symmetric scale per collection, calibrated on its first rows */
+#define EK_ELEMENT_BIT 3  /* sign bits, Hamming distance; scores always from the f32 originals */
+
 typedef struct ek_collection_info {
   uint32_t struct_size;  /* sizeof(ek_collection_info), set by the caller */
   const char* name;      /* owned by the handle or array it came from */
@@ -220,11 +232,84 @@ typedef struct ek_collection_info {
   uint64_t count;        /* vectors stored */
 } ek_collection_info;
 
+/* How a collection is indexed and stored in memory. Zero fields mean the default. The
+ * f32 originals always stay in the store: quantized elements add a code per row. */
+typedef struct ek_collection_options {
+  uint32_t struct_size;      /* sizeof(ek_collection_options) */
+  ek_index_kind index;       /* EK_INDEX_EXACT (default) or EK_INDEX_HNSW */
+  uint32_t m;                /* hnsw links per node, 2..255; 0 = 16 */
+  uint32_t ef_construction;  /* hnsw build beam, 1..65536; 0 = 200 */
+  uint32_t ef_search;        /* hnsw default search beam, 1..65536; 0 = 64 */
+  ek_element_type element;   /* EK_ELEMENT_F32 (default), _F16, _INT8 or _BIT */
+  uint32_t rescore;          /* default oversampling factor re-ranked with the f32
+                                originals, 1..1024; 0 or 1 = none (bit always re-ranks) */
+  uint32_t defer_build;      /* hnsw: non-zero = rows only (state building, searches scan
+                                exactly) until ek_collection_index_build: the fastest import */
+} ek_collection_options;
+
+/* Zero (every default) with struct_size set. Inline, not exported: an exported _init
+ * writes the library's sizeof, which overruns a struct a caller built against an older,
+ * smaller header allocated (docs/abi.md). */
+static inline void ek_collection_options_init(ek_collection_options* options) {
+  if (options) {
+    memset(options, 0, sizeof(*options));
+    options->struct_size = (uint32_t)sizeof(*options);
+  }
+}
+
 /* Creates collection `name` (1..128 bytes of UTF-8, no NUL) with `dim` (1..65536)
  * and `metric`. If it exists with the same dim and metric it is opened; with another
  * shape the call fails with EK_ERR_ALREADY_EXISTS. [thread-safe] */
 EK_API ek_status ek_collection_create(ek_store* store, const char* name, uint32_t dim,
                                       ek_metric metric, ek_collection** out_collection);
+
+/* ek_collection_create with index options (NULL = exact f32, as ek_collection_create).
+ * An existing collection with the same dim, metric and options is opened; with other
+ * options the call fails with EK_ERR_ALREADY_EXISTS naming the first difference (change
+ * them with ek_collection_index_build). Added in ABI 1.2. [thread-safe] */
+EK_API ek_status ek_collection_create_with(ek_store* store, const char* name, uint32_t dim,
+                                           ek_metric metric, const ek_collection_options* options,
+                                           ek_collection** out_collection);
+
+/* (Re)builds the collection's index with `options` (NULL = rebuild with the current
+ * ones; the kind, element and parameters may all change, EK_INDEX_EXACT with
+ * EK_ELEMENT_F32 drops the index). One transaction: rows get dense slots in insertion
+ * order, codes and graph are written anew, the int8 scale is calibrated again. Progress
+ * goes to the context's progress callback (task "index build", rows linked / total);
+ * ek_context_cancel or a non-zero callback return stops it with EK_ERR_CANCELLED, and
+ * then, as after any failure, the collection keeps its previous index. Holds the
+ * store's write lock for the whole build. Refused inside ek_store_begin
+ * (EK_ERR_INVALID_ARGUMENT). Added in ABI 1.2. [thread-safe] */
+EK_API ek_status ek_collection_index_build(ek_collection* collection,
+                                           const ek_collection_options* options);
+
+/* Rebuilds the index with its current options (slots renumbered densely, so the slots
+ * of deleted rows are given up), then VACUUMs the store file to return free pages to
+ * the file system. `out_bytes_freed` (optional) = file size before - after. Progress,
+ * cancel and refusals as ek_collection_index_build. Added in ABI 1.2. [thread-safe] */
+EK_API ek_status ek_collection_index_compact(ek_collection* collection,
+                                             uint64_t* out_bytes_freed);
+
+/* A collection's index and memory use. A struct of its own, not fields appended to
+ * ek_collection_info: ek_store_list_collections returns an array of that struct, whose
+ * stride callers built against ABI 1.1 fixed at its old size. */
+typedef struct ek_index_info {
+  uint32_t struct_size;       /* sizeof(ek_index_info), set by the caller */
+  ek_index_kind index;        /* EK_INDEX_EXACT or EK_INDEX_HNSW */
+  ek_element_type element;    /* what scans and the graph traverse */
+  uint32_t m;                 /* hnsw links per node (0 for exact) */
+  uint32_t ef_construction;   /* hnsw build beam (0 for exact) */
+  uint32_t ef_search;         /* hnsw default search beam (0 for exact) */
+  uint32_t rescore;           /* default oversampling re-ranked with the f32 originals */
+  uint32_t index_state;       /* 0 ready; 1 building (rows not yet in the graph: searches
+                                 scan exactly until ek_collection_index_build) */
+  uint64_t bytes_per_vector;  /* resident bytes per row once loaded: the vector or code,
+                                 the graph's links, fixed per-row overheads (not the id's or
+                                 metadata's text) */
+} ek_index_info;
+
+/* Fills `out_info` (struct_size set by the caller). Added in ABI 1.2. [thread-safe] */
+EK_API ek_status ek_collection_index_info_get(ek_collection* collection, ek_index_info* out_info);
 
 /* Opens an existing collection; EK_ERR_NOT_FOUND if there is none. [thread-safe] */
 EK_API ek_status ek_collection_open(ek_store* store, const char* name,
@@ -297,13 +382,45 @@ typedef struct ek_search_options {
 
 EK_API void ek_search_options_init(ek_search_options* options);
 
-/* Exact top-k search of `n_queries` query vectors (n_queries x dim, row-major).
- * Hits are ordered best first (highest similarity, or lowest L2 distance); ties
- * break by insertion order. `options` may be NULL for the defaults. The result is
+/* Top-k search of `n_queries` query vectors (n_queries x dim, row-major): exact for an
+ * exact f32 collection; for an hnsw or quantized one as docs/storage.md "Indexes" says
+ * (the graph, or an exact scan of the codes where the planner expects it to be
+ * faster or a filter leaves too few rows; a filtered query never returns fewer hits
+ * than rows the filter allows, up to k). Hits are ordered best first (highest
+ * similarity, or lowest L2 distance); ties break by insertion order. `options` may be NULL for the defaults. The result is
  * freed with ek_results_free. [thread-safe] */
 EK_API ek_status ek_collection_search(ek_collection* collection, const float* queries,
                                       size_t n_queries, size_t dim,
                                       const ek_search_options* options, ek_results** out_results);
+
+/* The knobs of a search over an index (ABI 1.2, issue 19). A struct of its own rather
+ * than fields appended to ek_search_options: ek_search_options_init (exported since
+ * ABI 1.0) writes the library's sizeof, so that struct can never grow. */
+typedef struct ek_index_search_options {
+  uint32_t struct_size;  /* sizeof(ek_index_search_options) */
+  uint32_t ef;           /* hnsw beam; 0 = the collection's ef_search; raised to k */
+  uint32_t exact;        /* non-zero: exact scan of the f32 originals (the recall baseline
+                            of an hnsw or quantized collection) */
+  uint32_t rescore;      /* oversampling factor re-ranked with the f32 originals, 0..1024;
+                            0 = the collection's, 1 = none */
+} ek_index_search_options;
+
+/* Zero (the collection's settings) with struct_size set; inline like
+ * ek_collection_options_init. */
+static inline void ek_index_search_options_init(ek_index_search_options* options) {
+  if (options) {
+    memset(options, 0, sizeof(*options));
+    options->struct_size = (uint32_t)sizeof(*options);
+  }
+}
+
+/* ek_collection_search with index knobs (`index_options` NULL = the collection's
+ * settings, as ek_collection_search). Added in ABI 1.2. [thread-safe] */
+EK_API ek_status ek_collection_search_with(ek_collection* collection, const float* queries,
+                                           size_t n_queries, size_t dim,
+                                           const ek_search_options* options,
+                                           const ek_index_search_options* index_options,
+                                           ek_results** out_results);
 
 /* Lists rows in insertion order, `limit` (0 = all) from `offset`, as one result set
  * of one "query" whose scores are 0. [thread-safe] */

@@ -19,7 +19,7 @@ extern "C" {
  * major: incompatible changes (a plugin built for another major is refused).
  * minor: backward-compatible additions (new functions, appended struct fields). */
 #define EK_ABI_VERSION_MAJOR 1
-#define EK_ABI_VERSION_MINOR 1
+#define EK_ABI_VERSION_MINOR 2
 #define EK_ABI_VERSION ((EK_ABI_VERSION_MAJOR << 16) | EK_ABI_VERSION_MINOR)
 
 /* ---- Export / calling convention -------------------------------------------------- */

@@ -29,7 +29,7 @@ def _escape(s):
 
 def test_version_and_status_names():
     assert ek.version() and ek.version() == ek.__version__
-    assert ek.abi_version() == (1, 1)
+    assert ek.abi_version() == (1, 2)
     assert ek.status_name(2) == "EK_ERR_NOT_FOUND"
     assert ek.status_name(9999) == "EK_ERR_UNKNOWN"
     for s in ek.Status:
@@ -75,7 +75,7 @@ def test_context_info_and_log_callback():
         assert info.backend == "cpu"
         assert info.simd_target
         assert info.num_threads == 2
-        assert info.abi_version == (1, 1)
+        assert info.abi_version == (1, 2)
         assert info.plugin_count == ctx.plugin_count >= 1  # bundled plugins
         ctx.cancel()
         ctx.reset_cancel()
@@ -129,7 +129,7 @@ def test_plugin_loading_refusals(ctx, fixture_dir, template_plugin):
     assert info.version == "1.1.0"
     assert "trigram_hash" in info.path
     assert info.extensions == (ek.EXT_ENCODER,)
-    assert info.abi_version == (1, 1)
+    assert info.abi_version == (1, 2)
     with expect(ek.NotFoundError, "no.such.plugin"):
         ctx.plugin("no.such.plugin")
     with expect(ek.NotFoundError, "out of range"):

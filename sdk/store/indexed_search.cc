@@ -1,0 +1,252 @@
+#include "store/indexed_search.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/error.h"
+#include "base/thread_pool.h"
+#include "kernels/prepared_distance.h"
+#include "kernels/quantized_distance.h"
+#include "store/planner.h"
+#include "store/vector_blob.h"
+
+namespace ek::store {
+namespace {
+
+using kernels::Metric;
+
+constexpr size_t kOriginalsBlockRows = 4096;
+
+bool Better(Metric metric, float a, float b) { return metric == Metric::kL2 ? a < b : a > b; }
+
+// The metric value (ScanTopK's score) of a "smaller is closer" graph distance.
+float ScoreOfDistance(Metric metric, float d) {
+  switch (metric) {
+    case Metric::kCosine: return 1.0f - d;
+    case Metric::kDot: return -d;
+    case Metric::kL2: return d;
+  }
+  return d;
+}
+
+// Keeps the best `k` of `hits` in order, ties by their current order.
+void KeepBest(Metric metric, size_t k, std::vector<Hit>* hits) {
+  std::stable_sort(hits->begin(), hits->end(),
+                   [&](const Hit& a, const Hit& b) { return Better(metric, a.score, b.score); });
+  if (hits->size() > k) hits->resize(k);
+}
+
+Hit MakeHit(const IndexedCopy& c, uint32_t slot, float score, bool include_metadata) {
+  Hit h;
+  h.id = c.ids[slot];
+  h.score = score;
+  if (include_metadata) h.metadata = c.metadata[slot];
+  return h;
+}
+
+// Exact top-k over the codes (f32 through the backend's scan, quantized through the
+// quantized kernels), rows limited by `allowed`.
+std::vector<std::vector<Hit>> ScanCodes(const IndexedCopy& c, const IndexedQuery& q,
+                                        const uint8_t* allowed, size_t k_fetch,
+                                        kernels::ScanFn scan,
+                                        kernels::QuantizedScanFn quantized_scan,
+                                        ThreadPool* pool) {
+  std::vector<uint32_t> rows(q.n_queries * k_fetch);
+  std::vector<float> scores(q.n_queries * k_fetch);
+  std::vector<size_t> counts(q.n_queries);
+  if (c.settings.options.element == ElementType::kF32) {
+    kernels::ScanRequest r;
+    r.queries = q.queries;
+    r.n_queries = q.n_queries;
+    r.base = reinterpret_cast<const float*>(c.codes.data());
+    r.rows = c.slots();
+    r.dim = c.dim;
+    r.metric = c.metric;
+    r.row_allowed = allowed;
+    r.k = k_fetch;
+    scan(r, c.content_key, pool, rows.data(), scores.data(), counts.data());
+  } else {
+    kernels::QuantizedScanRequest r;
+    r.type = c.settings.options.element;
+    r.queries = q.queries;
+    r.n_queries = q.n_queries;
+    r.base = c.codes.data();
+    r.rows = c.slots();
+    r.dim = c.dim;
+    r.metric = c.metric;
+    r.int8_scale = c.settings.int8_scale;
+    r.row_allowed = allowed;
+    r.k = k_fetch;
+    if (quantized_scan) quantized_scan(r, c.content_key, pool, rows.data(), scores.data(), counts.data());
+    else kernels::QuantizedScanTopK(r, pool, rows.data(), scores.data(), counts.data());
+  }
+  std::vector<std::vector<Hit>> out(q.n_queries);
+  for (size_t i = 0; i < q.n_queries; ++i) {
+    for (size_t j = 0; j < std::min(counts[i], k_fetch); ++j)
+      out[i].push_back(MakeHit(c, rows[i * k_fetch + j], scores[i * k_fetch + j], q.include_metadata));
+  }
+  return out;
+}
+
+}  // namespace
+
+IndexedAnswer SearchIndexedCopy(const IndexedCopy& c, const IndexedQuery& q, kernels::ScanFn scan,
+                                kernels::QuantizedScanFn quantized_scan, ThreadPool* pool) {
+  IndexedAnswer answer;
+  answer.hits.resize(q.n_queries);
+  std::shared_ptr<const std::vector<uint8_t>> mask;
+  if (q.filter) mask = c.Mask(q.filter_text, *q.filter, pool);
+  const uint8_t* allowed = mask ? mask->data() : c.live.data();
+  const uint64_t n_allowed =
+      mask ? static_cast<uint64_t>(std::count(mask->begin(), mask->end(), uint8_t{1}))
+           : c.live_count;
+  const size_t k = static_cast<size_t>(std::min<uint64_t>(q.k, n_allowed));
+  if (k == 0 || q.n_queries == 0) return answer;
+
+  const ElementType element = c.settings.options.element;
+  PlanInput in;
+  in.has_index_row = true;
+  in.hnsw = c.Hnsw();
+  in.building = !c.GraphReady();
+  in.quantized = element != ElementType::kF32;
+  in.live = c.live_count;
+  in.k = k;
+  in.ef = q.options.ef ? q.options.ef : c.settings.options.ef_search;
+  in.exact = q.options.exact;
+  in.rescore = q.options.rescore ? q.options.rescore : c.settings.options.rescore;
+  if (element == ElementType::kBit) in.rescore = std::max<size_t>(in.rescore, 1);
+  in.filtered = mask != nullptr;
+  in.sample_size = static_cast<size_t>(c.live_count);
+  in.sample_allowed = static_cast<size_t>(n_allowed);
+  in.selectivity = c.live_count ? double(n_allowed) / double(c.live_count) : 0.0;
+  const Plan plan = PlanSearch(in);
+  // Bit codes only rank; their Hamming counts are never returned as scores.
+  answer.rescore = in.quantized && (in.rescore > 1 || element == ElementType::kBit);
+  answer.k = k;
+  const size_t k_fetch = std::min<size_t>(answer.rescore ? plan.k_fetch : k, n_allowed);
+
+  if (plan.kind == PlanKind::kExactF32 || plan.kind == PlanKind::kExactQuantized) {
+    answer.hits = ScanCodes(c, q, allowed, k_fetch, scan, quantized_scan, pool);
+    return answer;
+  }
+  ParallelFor(pool, q.n_queries, 1, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const kernels::PreparedQuery prepared = kernels::PrepareQuery(
+          element, c.metric, q.queries + i * c.dim, c.dim, c.settings.int8_scale);
+      auto distance = [&](uint32_t slot) { return kernels::PreparedDistance(prepared, c.Code(slot)); };
+      std::vector<index::Neighbor> found;
+      if (mask) {
+        auto is_allowed = [&](uint32_t slot) { return (*mask)[slot] != 0; };
+        found = c.graph->Search(distance, k_fetch, std::max(plan.ef_eff, k_fetch), is_allowed);
+      } else {
+        found = c.graph->Search(distance, k_fetch, std::max(plan.ef_eff, k_fetch));
+      }
+      for (const index::Neighbor& n : found)
+        answer.hits[i].push_back(
+            MakeHit(c, n.slot, ScoreOfDistance(c.metric, n.distance), q.include_metadata));
+    }
+  });
+  // The guarantee: never fewer hits than exist. A graph that could not reach k_fetch
+  // allowed rows (a filter that cut it apart) is answered by the exact scan instead.
+  std::vector<size_t> short_queries;
+  for (size_t i = 0; i < q.n_queries; ++i)
+    if (answer.hits[i].size() < k_fetch) short_queries.push_back(i);
+  for (size_t i : short_queries) {
+    IndexedQuery one = q;
+    one.queries = q.queries + i * c.dim;
+    one.n_queries = 1;
+    answer.hits[i] = std::move(ScanCodes(c, one, allowed, k_fetch, scan, quantized_scan, pool)[0]);
+  }
+  return answer;
+}
+
+void RescoreWithOriginals(sql::Db& db, int64_t cid, uint32_t dim, Metric metric,
+                          const float* queries, size_t k, std::vector<std::vector<Hit>>* hits) {
+  sql::Stmt& get = db.Prepare("SELECT vector FROM vectors WHERE collection_id = ?1 AND id = ?2");
+  std::vector<float> v(dim), query(dim);
+  for (size_t i = 0; i < hits->size(); ++i) {
+    query.assign(queries + i * dim, queries + (i + 1) * dim);
+    if (metric == Metric::kCosine) kernels::Normalize(query.data(), dim);
+    std::vector<Hit> kept;
+    for (Hit& h : (*hits)[i]) {
+      sql::Stmt::Use q(get);
+      q.Bind(1, cid).Bind(2, h.id);
+      if (!q.Step()) continue;  // deleted since the candidates were taken
+      const std::string_view blob = q.Blob(0);
+      if (blob.size() != size_t{dim} * sizeof(float)) continue;
+      DecodeVector(blob, v.data());
+      if (metric == Metric::kCosine) kernels::Normalize(v.data(), dim);
+      h.score = metric == Metric::kL2 ? kernels::L2Sq(query.data(), v.data(), dim)
+                                      : kernels::Dot(query.data(), v.data(), dim);
+      kept.push_back(std::move(h));
+    }
+    KeepBest(metric, k, &kept);
+    (*hits)[i] = std::move(kept);
+  }
+}
+
+std::vector<std::vector<Hit>> ExactScanOfOriginals(sql::Db& db, int64_t cid, uint32_t dim,
+                                                   Metric metric, const IndexedQuery& q,
+                                                   ThreadPool* pool) {
+  std::vector<std::vector<Hit>> best(q.n_queries);
+  std::vector<float> block;
+  std::vector<std::string> ids;
+  std::vector<std::optional<std::string>> metas;
+  std::vector<uint8_t> allowed;
+  auto flush = [&] {
+    const size_t rows = ids.size();
+    const size_t k = std::min(q.k, rows);
+    if (k == 0) return;
+    std::vector<uint32_t> hit_rows(q.n_queries * k);
+    std::vector<float> scores(q.n_queries * k);
+    std::vector<size_t> counts(q.n_queries);
+    kernels::ScanRequest r;
+    r.queries = q.queries;
+    r.n_queries = q.n_queries;
+    r.base = block.data();
+    r.rows = rows;
+    r.dim = dim;
+    r.metric = metric;
+    r.row_allowed = q.filter ? allowed.data() : nullptr;
+    r.k = k;
+    kernels::ScanTopK(r, pool, hit_rows.data(), scores.data(), counts.data());
+    for (size_t i = 0; i < q.n_queries; ++i) {
+      for (size_t j = 0; j < std::min(counts[i], k); ++j) {
+        const uint32_t row = hit_rows[i * k + j];
+        Hit h;
+        h.id = ids[row];
+        h.score = scores[i * k + j];
+        if (q.include_metadata) h.metadata = metas[row];
+        best[i].push_back(std::move(h));
+      }
+      KeepBest(metric, q.k, &best[i]);
+    }
+    block.clear();
+    ids.clear();
+    metas.clear();
+    allowed.clear();
+  };
+  sql::Stmt::Use s(db.Prepare(
+      "SELECT id, vector, metadata FROM vectors WHERE collection_id = ?1 ORDER BY row"));
+  s.Bind(1, cid);
+  while (s.Step()) {
+    const std::string_view blob = s.Blob(1);
+    if (blob.size() != size_t{dim} * sizeof(float))
+      Fail(EK_ERR_CORRUPT, "store '" + db.path() + "': a vector of " + std::to_string(blob.size()) +
+                               " bytes in a collection of dim " + std::to_string(dim));
+    const size_t at = block.size();
+    block.resize(at + dim);
+    DecodeVector(blob, block.data() + at);
+    if (metric == Metric::kCosine) kernels::Normalize(block.data() + at, dim);
+    ids.emplace_back(s.Text(0));
+    std::optional<std::string> meta;
+    if (!s.IsNull(2)) meta.emplace(s.Text(2));
+    if (q.filter) allowed.push_back(meta && q.filter->Matches(*meta) ? 1 : 0);
+    metas.push_back(std::move(meta));
+    if (ids.size() == kOriginalsBlockRows) flush();
+  }
+  flush();
+  return best;
+}
+
+}  // namespace ek::store
