@@ -95,6 +95,35 @@ class ek_collection_info(Structure):
     ]
 
 
+class ek_collection_options(Structure):
+    """ABI 1.2. The header's ek_collection_options_init is a static inline, not an
+    exported symbol: the binding builds the struct itself (zeros + struct_size)."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("index", c_int32),
+        ("m", c_uint32),
+        ("ef_construction", c_uint32),
+        ("ef_search", c_uint32),
+        ("element", c_int32),
+        ("rescore", c_uint32),
+        ("defer_build", c_uint32),
+    ]
+
+
+class ek_index_info(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("index", c_int32),
+        ("element", c_int32),
+        ("m", c_uint32),
+        ("ef_construction", c_uint32),
+        ("ef_search", c_uint32),
+        ("rescore", c_uint32),
+        ("index_state", c_uint32),
+        ("bytes_per_vector", c_uint64),
+    ]
+
+
 class ek_upsert_batch(Structure):
     _fields_ = [
         ("struct_size", c_uint32),
@@ -115,6 +144,16 @@ class ek_search_options(Structure):
     ]
 
 
+class ek_index_search_options(Structure):
+    """ABI 1.2; its _init is a static inline too (zeros + struct_size)."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("ef", c_uint32),
+        ("exact", c_uint32),
+        ("rescore", c_uint32),
+    ]
+
+
 class ek_hit(Structure):
     _fields_ = [
         ("struct_size", c_uint32),
@@ -132,8 +171,11 @@ STRUCTS = {
     "ek_plugin_info": ek_plugin_info,
     "ek_store_options": ek_store_options,
     "ek_collection_info": ek_collection_info,
+    "ek_collection_options": ek_collection_options,
+    "ek_index_info": ek_index_info,
     "ek_upsert_batch": ek_upsert_batch,
     "ek_search_options": ek_search_options,
+    "ek_index_search_options": ek_index_search_options,
     "ek_hit": ek_hit,
 }
 
@@ -176,6 +218,12 @@ _FUNCTIONS = {
     "ek_store_commit": (ek_status, [_H]),
     "ek_store_rollback": (ek_status, [_H]),
     "ek_collection_create": (ek_status, [_H, c_char_p, c_uint32, c_int32, _PH]),
+    # ABI 1.2: indexes
+    "ek_collection_create_with": (ek_status, [_H, c_char_p, c_uint32, c_int32,
+                                              POINTER(ek_collection_options), _PH]),
+    "ek_collection_index_build": (ek_status, [_H, POINTER(ek_collection_options)]),
+    "ek_collection_index_compact": (ek_status, [_H, POINTER(c_uint64)]),
+    "ek_collection_index_info_get": (ek_status, [_H, POINTER(ek_index_info)]),
     "ek_collection_open": (ek_status, [_H, c_char_p, _PH]),
     "ek_collection_drop": (ek_status, [_H, c_char_p]),
     "ek_store_list_collections": (ek_status, [_H, POINTER(POINTER(ek_collection_info)),
@@ -191,6 +239,9 @@ _FUNCTIONS = {
     "ek_search_options_init": (None, [POINTER(ek_search_options)]),
     "ek_collection_search": (ek_status, [_H, POINTER(c_float), c_size_t, c_size_t,
                                          POINTER(ek_search_options), _PH]),
+    "ek_collection_search_with": (ek_status, [_H, POINTER(c_float), c_size_t, c_size_t,
+                                              POINTER(ek_search_options),
+                                              POINTER(ek_index_search_options), _PH]),
     "ek_collection_list": (ek_status, [_H, c_size_t, c_size_t, c_uint32, _PH]),
     "ek_results_query_count": (c_size_t, [_H]),
     "ek_results_hit_count": (c_size_t, [_H, c_size_t]),

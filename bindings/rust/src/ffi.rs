@@ -11,9 +11,13 @@ pub type ek_log_level = i32;
 pub type ek_metric = i32;
 /// Kind of a key/value state value (`EK_VALUE_BLOB`, `EK_VALUE_JSON`).
 pub type ek_value_kind = i32;
+/// How a collection is indexed (`EK_INDEX_EXACT`, `EK_INDEX_HNSW`; ABI 1.2).
+pub type ek_index_kind = i32;
+/// What a collection's scans and graph traverse (`EK_ELEMENT_F32` .. `EK_ELEMENT_BIT`; ABI 1.2).
+pub type ek_element_type = i32;
 
 pub const EK_ABI_VERSION_MAJOR: u32 = 1;
-pub const EK_ABI_VERSION_MINOR: u32 = 1;
+pub const EK_ABI_VERSION_MINOR: u32 = 2;
 pub const EK_ABI_VERSION: u32 = (EK_ABI_VERSION_MAJOR << 16) | EK_ABI_VERSION_MINOR;
 
 pub const EK_OK: ek_status = 0;
@@ -44,6 +48,12 @@ pub const EK_LOG_DEBUG: ek_log_level = 3;
 pub const EK_METRIC_COSINE: ek_metric = 0;
 pub const EK_METRIC_DOT: ek_metric = 1;
 pub const EK_METRIC_L2: ek_metric = 2;
+pub const EK_INDEX_EXACT: ek_index_kind = 0;
+pub const EK_INDEX_HNSW: ek_index_kind = 1;
+pub const EK_ELEMENT_F32: ek_element_type = 0;
+pub const EK_ELEMENT_F16: ek_element_type = 1;
+pub const EK_ELEMENT_INT8: ek_element_type = 2;
+pub const EK_ELEMENT_BIT: ek_element_type = 3;
 pub const EK_VALUE_BLOB: ek_value_kind = 0;
 pub const EK_VALUE_JSON: ek_value_kind = 1;
 pub const EK_KV_MAX_VALUE: usize = 256 << 20;
@@ -143,6 +153,66 @@ pub struct ek_collection_info {
     pub count: u64,
 }
 
+/// Index options (ABI 1.2). The header's `ek_collection_options_init` is a static
+/// inline, not an exported symbol: `Default` plays its part (zeros + struct_size).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ek_collection_options {
+    pub struct_size: u32,
+    pub index: ek_index_kind,
+    pub m: u32,
+    pub ef_construction: u32,
+    pub ef_search: u32,
+    pub element: ek_element_type,
+    pub rescore: u32,
+    pub defer_build: u32,
+}
+
+impl Default for ek_collection_options {
+    fn default() -> Self {
+        ek_collection_options {
+            struct_size: std::mem::size_of::<Self>() as u32,
+            index: EK_INDEX_EXACT,
+            m: 0,
+            ef_construction: 0,
+            ef_search: 0,
+            element: EK_ELEMENT_F32,
+            rescore: 0,
+            defer_build: 0,
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ek_index_info {
+    pub struct_size: u32,
+    pub index: ek_index_kind,
+    pub element: ek_element_type,
+    pub m: u32,
+    pub ef_construction: u32,
+    pub ef_search: u32,
+    pub rescore: u32,
+    pub index_state: u32,
+    pub bytes_per_vector: u64,
+}
+
+impl Default for ek_index_info {
+    fn default() -> Self {
+        ek_index_info {
+            struct_size: std::mem::size_of::<Self>() as u32,
+            index: 0,
+            element: 0,
+            m: 0,
+            ef_construction: 0,
+            ef_search: 0,
+            rescore: 0,
+            index_state: 0,
+            bytes_per_vector: 0,
+        }
+    }
+}
+
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct ek_upsert_batch {
@@ -161,6 +231,23 @@ pub struct ek_search_options {
     pub k: u32,
     pub filter_json: *const c_char,
     pub include_metadata: u32,
+}
+
+/// Search knobs over an index (ABI 1.2); `Default` is the header's inline
+/// `ek_index_search_options_init` (zeros = the collection's settings).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ek_index_search_options {
+    pub struct_size: u32,
+    pub ef: u32,
+    pub exact: u32,
+    pub rescore: u32,
+}
+
+impl Default for ek_index_search_options {
+    fn default() -> Self {
+        ek_index_search_options { struct_size: std::mem::size_of::<Self>() as u32, ef: 0, exact: 0, rescore: 0 }
+    }
 }
 
 #[repr(C)]
@@ -211,6 +298,11 @@ extern "C" {
     pub fn ek_store_rollback(store: *mut ek_store) -> ek_status;
 
     pub fn ek_collection_create(store: *mut ek_store, name: *const c_char, dim: u32, metric: ek_metric, out_collection: *mut *mut ek_collection) -> ek_status;
+    // ABI 1.2: indexes
+    pub fn ek_collection_create_with(store: *mut ek_store, name: *const c_char, dim: u32, metric: ek_metric, options: *const ek_collection_options, out_collection: *mut *mut ek_collection) -> ek_status;
+    pub fn ek_collection_index_build(collection: *mut ek_collection, options: *const ek_collection_options) -> ek_status;
+    pub fn ek_collection_index_compact(collection: *mut ek_collection, out_bytes_freed: *mut u64) -> ek_status;
+    pub fn ek_collection_index_info_get(collection: *mut ek_collection, out_info: *mut ek_index_info) -> ek_status;
     pub fn ek_collection_open(store: *mut ek_store, name: *const c_char, out_collection: *mut *mut ek_collection) -> ek_status;
     pub fn ek_collection_drop(store: *mut ek_store, name: *const c_char) -> ek_status;
     pub fn ek_store_list_collections(store: *mut ek_store, out_infos: *mut *mut ek_collection_info, out_count: *mut usize) -> ek_status;
@@ -224,6 +316,7 @@ extern "C" {
 
     pub fn ek_search_options_init(options: *mut ek_search_options);
     pub fn ek_collection_search(collection: *mut ek_collection, queries: *const f32, n_queries: usize, dim: usize, options: *const ek_search_options, out_results: *mut *mut ek_results) -> ek_status;
+    pub fn ek_collection_search_with(collection: *mut ek_collection, queries: *const f32, n_queries: usize, dim: usize, options: *const ek_search_options, index_options: *const ek_index_search_options, out_results: *mut *mut ek_results) -> ek_status;
     pub fn ek_collection_list(collection: *mut ek_collection, offset: usize, limit: usize, include_metadata: u32, out_results: *mut *mut ek_results) -> ek_status;
 
     pub fn ek_results_query_count(results: *const ek_results) -> usize;

@@ -51,7 +51,7 @@ fn ctx() -> Context {
 #[test]
 fn version_and_errors() {
     assert_eq!(version(), "0.1.0");
-    assert_eq!(abi_version(), (1, 1));
+    assert_eq!(abi_version(), (1, 2));
     assert_eq!(status_name(2), "EK_ERR_NOT_FOUND");
     assert_eq!(status_name(9999), "EK_ERR_UNKNOWN");
     for code in 1..=18 {
@@ -97,7 +97,7 @@ fn context() {
     assert_eq!(info.backend, "cpu");
     assert!(!info.simd_target.is_empty());
     assert_eq!(info.num_threads, 2);
-    assert_eq!(info.abi_version, (1, 1));
+    assert_eq!(info.abi_version, (1, 2));
     assert_eq!(info.plugin_count, c.plugin_count().unwrap());
     c.cancel().unwrap();
     c.reset_cancel().unwrap();
@@ -129,7 +129,7 @@ fn plugin_loading() {
     assert_eq!(info.version, "1.1.0");
     assert!(info.path.as_deref().unwrap().contains("trigram_hash"));
     assert_eq!(info.extensions, vec![ffi::EK_EXT_ENCODER.to_string()]);
-    assert_eq!(info.abi_version, (1, 1));
+    assert_eq!(info.abi_version, (1, 2));
     fails(c.plugin("no.such.plugin"), Status::NotFound, "no.such.plugin");
     fails(c.plugin_at(999), Status::NotFound, "out of range");
     let ids: Vec<String> = c.plugins().unwrap().into_iter().map(|p| p.id).collect();

@@ -31,6 +31,9 @@ fn rust_layout() -> Vec<(String, usize)> {
     layout!(v, ek_plugin_info { struct_size, id, name, version, vendor, description, extensions, path, abi_version });
     layout!(v, ek_store_options { struct_size, read_only, must_exist, busy_timeout_ms });
     layout!(v, ek_collection_info { struct_size, name, dim, metric, count });
+    layout!(v, ek_collection_options { struct_size, index, m, ef_construction, ef_search, element, rescore, defer_build });
+    layout!(v, ek_index_info { struct_size, index, element, m, ef_construction, ef_search, rescore, index_state, bytes_per_vector });
+    layout!(v, ek_index_search_options { struct_size, ef, exact, rescore });
     layout!(v, ek_upsert_batch { struct_size, count, ids, vectors, dim, metadata_json });
     layout!(v, ek_search_options { struct_size, k, filter_json, include_metadata });
     layout!(v, ek_hit { struct_size, id, score, metadata_json });
@@ -65,6 +68,12 @@ fn constants() -> Vec<(&'static str, i64)> {
         ("EK_METRIC_COSINE", ffi::EK_METRIC_COSINE as i64),
         ("EK_METRIC_DOT", ffi::EK_METRIC_DOT as i64),
         ("EK_METRIC_L2", ffi::EK_METRIC_L2 as i64),
+        ("EK_INDEX_EXACT", ffi::EK_INDEX_EXACT as i64),
+        ("EK_INDEX_HNSW", ffi::EK_INDEX_HNSW as i64),
+        ("EK_ELEMENT_F32", ffi::EK_ELEMENT_F32 as i64),
+        ("EK_ELEMENT_F16", ffi::EK_ELEMENT_F16 as i64),
+        ("EK_ELEMENT_INT8", ffi::EK_ELEMENT_INT8 as i64),
+        ("EK_ELEMENT_BIT", ffi::EK_ELEMENT_BIT as i64),
     ]
 }
 
