@@ -27,6 +27,7 @@ from .errors import (AbiMismatchError, AlreadyExistsError, BufferTooSmallError,
                      NotAPluginError, NotFoundError, OutOfMemoryError, ParseError,
                      PluginError, ReadOnlyError, Status, StorageError, UnsupportedError,
                      error_class)
+from .index import Element, IndexInfo, IndexKind
 from .extensions import (Classifier, ForgetReport, Label, LabelInfo, MatchColumn, Matcher,
                          Prediction, RecMetrics, Recommender, RecStats, TrainReport)
 
@@ -35,6 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Context", "ContextInfo", "PluginInfo", "Instance", "Store", "Collection",
     "CollectionInfo", "Results", "Hit", "Metric", "LogLevel", "EXT_ENCODER",
+    "IndexKind", "Element", "IndexInfo",
     "version", "abi_version", "status_name", "last_error", "library_path", "find_library",
     "Status", "EmbedkitError", "error_class", "InvalidArgumentError", "NotFoundError",
     "AlreadyExistsError", "DimensionMismatchError", "ParseError", "EmbedkitIOError",

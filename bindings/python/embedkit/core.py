@@ -32,6 +32,9 @@ from ._lib import (ek_collection_info, ek_context_info, ek_context_options, ek_h
                    ek_plugin_info, ek_search_options, ek_store_options, ek_string_view,
                    ek_upsert_batch)
 from .errors import CancelledError, EmbedkitError, check, make_error
+from .index import DEFAULTS as INDEX_DEFAULTS
+from .index import (Element, IndexInfo, IndexKind, collection_options, index_info_of,
+                    index_search_options)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .extensions import Classifier, Matcher, Recommender
@@ -662,12 +665,27 @@ class Store(_Handle):
         self.commit()
 
     def create_collection(self, name: str, dim: int,
-                          metric: Union[Metric, int, str] = Metric.COSINE) -> "Collection":
-        """Creates a collection, or opens it if it exists with the same dim and metric.
+                          metric: Union[Metric, int, str] = Metric.COSINE,
+                          index: Union[IndexKind, int, str] = IndexKind.EXACT, m: int = 16,
+                          ef_construction: int = 200, ef_search: int = 64,
+                          element: Union[Element, int, str] = Element.F32, rescore: int = 1,
+                          defer_build: bool = False) -> "Collection":
+        """Creates a collection, or opens it if it exists with the same dim, metric and
+        index options.
 
         ``metric`` is a :class:`Metric`, its value, or its name (``"cosine"``, ``"dot"``,
         ``"l2"``, as in the CLI and the JS package). AlreadyExistsError if it exists
         with another shape.
+
+        The index arguments (ABI 1.2; docs/storage.md "Indexes") are those of
+        ``ek_collection_options``: ``index`` ``"exact"`` or ``"hnsw"`` (an
+        :class:`IndexKind`), the graph's ``m`` (2..255), ``ef_construction`` and
+        default ``ef_search`` (1..65536), ``element`` ``"f32"``, ``"f16"``, ``"int8"``
+        or ``"bit"`` (an :class:`Element`), the default ``rescore`` oversampling
+        (1 = none .. 1024), and ``defer_build`` (hnsw: store rows only until
+        :meth:`Collection.build_index`, the fastest import). An existing collection is
+        opened only with the same options (AlreadyExistsError naming the first
+        difference: change them with :meth:`Collection.build_index`).
         """
         if isinstance(metric, str):
             try:
@@ -675,11 +693,14 @@ class Store(_Handle):
             except KeyError:
                 raise make_error(1, f"create_collection: unknown metric {metric!r} "
                                     "(cosine, dot or l2)") from None
+        L = _lib.lib()
+        c_name = _lib.encode(name, "create_collection: name")
+        c_dim = _lib.c_int(dim, "create_collection: dim")
+        c_metric = _lib.c_int(metric, "create_collection: metric", "int32_t")
+        o = collection_options("create_collection", index, m, ef_construction, ef_search,
+                               element, rescore, defer_build)
         ptr = c_void_p()
-        check(_lib.lib().ek_collection_create(
-            self._h, _lib.encode(name, "create_collection: name"),
-            _lib.c_int(dim, "create_collection: dim"),
-            _lib.c_int(metric, "create_collection: metric", "int32_t"), byref(ptr)))
+        check(L.ek_collection_create_with(self._h, c_name, c_dim, c_metric, byref(o), byref(ptr)))
         return Collection(ptr.value, self)
 
     def collection(self, name: str) -> "Collection":
@@ -976,8 +997,10 @@ class Collection(_Handle):
         return n.value
 
     def search(self, queries: Any, k: int = 10, filter: JsonLike = None,
-               include_metadata: bool = False) -> Results:
-        """Exact top-``k`` search of one query (``(dim,)``) or a batch (``(n, dim)``).
+               include_metadata: bool = False, ef: int = 0, exact: bool = False,
+               rescore: int = 0) -> Results:
+        """Top-``k`` search of one query (``(dim,)``) or a batch (``(n, dim)``): exact
+        for an exact f32 collection, else as docs/storage.md "Indexes" says.
 
         Args:
             queries: array-like of floats; C-contiguous float32 passes without a copy.
@@ -988,6 +1011,11 @@ class Collection(_Handle):
                 ``{"year": {"$gte": 2000}, "genre": {"$in": ["a", "b"]}}``,
                 ``$or``/``$and``/``$not`` (grammar: docs/storage.md, "Filters").
             include_metadata: hits carry their metadata.
+            ef: hnsw beam (0 = the collection's ``ef_search``; raised to ``k``).
+            exact: scan the f32 originals exactly (the recall baseline of an hnsw or
+                quantized collection).
+            rescore: oversampling re-ranked with the f32 originals (0 = the
+                collection's, 1 = none, up to 1024).
 
         Returns:
             :class:`Results` with one list of hits per query, best first.
@@ -1000,9 +1028,65 @@ class Collection(_Handle):
         o.filter_json = _json_text(filter, "search: filter")
         o.include_metadata = 1 if include_metadata else 0
         ptr = c_void_p()
-        check(L.ek_collection_search(self._h, _float_ptr(a), a.shape[0], a.shape[1], byref(o),
-                                     byref(ptr)))
+        if ef or exact or rescore:
+            io = index_search_options(ef, exact, rescore)
+            check(L.ek_collection_search_with(self._h, _float_ptr(a), a.shape[0], a.shape[1],
+                                              byref(o), byref(io), byref(ptr)))
+        else:
+            check(L.ek_collection_search(self._h, _float_ptr(a), a.shape[0], a.shape[1],
+                                         byref(o), byref(ptr)))
         return Results(ptr.value, self)
+
+    # ---- index (ABI 1.2; docs/storage.md "Indexes")
+
+    def index_info(self) -> IndexInfo:
+        """The collection's index kind, element, parameters and bytes per row."""
+        return index_info_of(self._h)
+
+    def build_index(self, index: Union[IndexKind, int, str, None] = None,
+                    m: Optional[int] = None, ef_construction: Optional[int] = None,
+                    ef_search: Optional[int] = None,
+                    element: Union[Element, int, str, None] = None,
+                    rescore: Optional[int] = None) -> None:
+        """(Re)builds the index in one transaction.
+
+        With no arguments it rebuilds with the current options. Otherwise the
+        arguments are :meth:`Store.create_collection`'s index arguments with the same
+        defaults: an option not named takes its default (exact, m 16, ef_construction
+        200, ef_search 64, f32, rescore 1), not its current value, as in C
+        (``build_index(index="exact")`` drops the index). Progress goes to
+        :meth:`Context.set_progress` (task ``"index build"``); Ctrl-C or
+        :meth:`Context.cancel` stops it (CancelledError) and the collection keeps its
+        previous index. InvalidArgumentError inside :meth:`Store.begin`.
+        """
+        L = _lib.lib()
+        given = {"index": index, "m": m, "ef_construction": ef_construction,
+                 "ef_search": ef_search, "element": element, "rescore": rescore}
+        o = None
+        if any(v is not None for v in given.values()):
+            named = {k: INDEX_DEFAULTS[k] if v is None else v for k, v in given.items()}
+            o = collection_options("build_index", defer_build=False, **named)
+
+        def call() -> None:
+            status = L.ek_collection_index_build(self._h, None if o is None else byref(o))
+            if status != 0:
+                self.store.context._raise(status)
+
+        _interruptible(self.store.context, call)
+
+    def compact_index(self) -> int:
+        """Rebuilds the index with its current options (giving up deleted rows'
+        slots), then VACUUMs the store file; returns the bytes the file shrank by.
+        Progress, Ctrl-C and refusals as :meth:`build_index`."""
+        freed = c_uint64()
+
+        def call() -> None:
+            status = _lib.lib().ek_collection_index_compact(self._h, byref(freed))
+            if status != 0:
+                self.store.context._raise(status)
+
+        _interruptible(self.store.context, call)
+        return freed.value
 
     def list(self, offset: int = 0, limit: int = 0, include_metadata: bool = False) -> Results:
         """Rows in insertion order (``limit`` 0 = all) as one result list, scores 0."""

@@ -29,6 +29,10 @@ def _c_layout(include_dir, tmp_path):
         lines.append('printf("metric %s %%d\\n", (int)EK_METRIC_%s);' % (m.name, m.name))
     for lv in embedkit.LogLevel:
         lines.append('printf("log %s %%d\\n", (int)EK_LOG_%s);' % (lv.name, lv.name))
+    for kind in embedkit.IndexKind:
+        lines.append('printf("index %s %%d\\n", (int)EK_INDEX_%s);' % (kind.name, kind.name))
+    for el in embedkit.Element:
+        lines.append('printf("element %s %%d\\n", (int)EK_ELEMENT_%s);' % (el.name, el.name))
     lines.append('printf("abi_major %d\\n", EK_ABI_VERSION_MAJOR);')
     lines.append("return 0; }")
     src = tmp_path / "layout.c"
@@ -52,6 +56,10 @@ def test_struct_layout_and_constants_match_the_header(include_dir, tmp_path):
         assert int(m) == c["metric " + m.name]
     for lv in embedkit.LogLevel:
         assert int(lv) == c["log " + lv.name]
+    for kind in embedkit.IndexKind:
+        assert int(kind) == c["index " + kind.name]
+    for el in embedkit.Element:
+        assert int(el) == c["element " + el.name]
     assert c["abi_major"] == _lib.ABI_MAJOR
 
 

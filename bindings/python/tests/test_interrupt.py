@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 import embedkit as ek
@@ -154,3 +155,16 @@ def test_errors_of_a_long_call_keep_their_message(ctx):
     with pytest.raises(ek.EmbedkitError, match="malformed JSON"):
         enc.encode(['{"a": [1, 2'])
     assert enc.encode('{"a": 1}').shape == (64,)
+
+
+def test_ctrl_c_cancels_an_index_build_and_the_collection_keeps_its_index(ctx):
+    # 12,000 x 16 at ef_construction 400: ~4 s of build on 2 threads; interrupted after 0.3 s.
+    rows = np.random.default_rng(3).standard_normal((12000, 16)).astype(np.float32)
+    coll = ctx.open_store(":memory:").create_collection("c", 16, "l2", index="hnsw",
+                                                        defer_build=True)
+    coll.upsert(["r%d" % i for i in range(len(rows))], rows)
+    waited = _interrupted("build_index",
+                          lambda: coll.build_index(index="hnsw", ef_construction=400))
+    assert waited < ARRIVES_WITHIN_S, "KeyboardInterrupt came %.1f s after SIGINT" % waited
+    info = coll.index_info()  # rolled back: still waiting for a build
+    assert (info.building, info.ef_construction) == (True, 200)
