@@ -27,7 +27,9 @@
 pub mod ext_ffi;
 pub mod extensions;
 pub mod ffi;
+pub mod index;
 
+pub use index::{CollectionOptions, Element, IndexInfo, IndexKind};
 pub use extensions::{
     Candidate, Classifier, Forget, ForgetOptions, ForgetReport, Label, LabelInfo, LlmHooks, MatchColumn, MatchFormat, MatchMode,
     MatchOptions, MatchResult, Matcher, Prediction, RecMetrics, RecStats, Recommender, Side, TrainReport, UnlearnMethod,
@@ -910,6 +912,14 @@ pub struct SearchOptions<'a> {
     pub filter_json: Option<&'a str>,
     /// Hits carry their metadata.
     pub include_metadata: bool,
+    /// hnsw beam; 0 = the collection's `ef_search` (raised to k).
+    pub ef: u32,
+    /// Exact scan of the f32 originals: the recall baseline of an hnsw or quantized
+    /// collection.
+    pub exact: bool,
+    /// Oversampling re-ranked with the f32 originals, 0..1024; 0 = the collection's,
+    /// 1 = none.
+    pub rescore: u32,
 }
 
 /// A named set of vectors of one dim and metric in a store. Thread-safe.
@@ -1032,8 +1042,10 @@ impl Collection {
         Ok(n)
     }
 
-    /// Exact top-k search of `queries` (`n * dim` floats, row-major, `dim` = the
-    /// collection's). Hits are ordered best first.
+    /// Top-k search of `queries` (`n * dim` floats, row-major, `dim` = the
+    /// collection's): exact for an exact f32 collection, else as docs/storage.md
+    /// "Indexes" says (`ef`, `exact` and `rescore` of [`SearchOptions`] steer it).
+    /// Hits are ordered best first.
     pub fn search(&self, queries: &[f32], options: &SearchOptions<'_>) -> Result<Results> {
         let dim = self.info()?.dim as usize;
         self.search_dim(queries, dim, options)
@@ -1057,9 +1069,18 @@ impl Collection {
         o.filter_json = filter.as_ref().map_or(ptr::null(), |c| c.as_ptr());
         o.include_metadata = options.include_metadata as u32;
         let mut raw = ptr::null_mut();
-        check(unsafe {
-            ffi::ek_collection_search(self.as_ptr(), queries.as_ptr(), queries.len() / dim, dim, &o, &mut raw)
-        })?;
+        let n = queries.len() / dim;
+        if options.ef != 0 || options.exact || options.rescore != 0 {
+            let io = ffi::ek_index_search_options {
+                ef: options.ef,
+                exact: options.exact as u32,
+                rescore: options.rescore,
+                ..Default::default()
+            };
+            check(unsafe { ffi::ek_collection_search_with(self.as_ptr(), queries.as_ptr(), n, dim, &o, &io, &mut raw) })?;
+        } else {
+            check(unsafe { ffi::ek_collection_search(self.as_ptr(), queries.as_ptr(), n, dim, &o, &mut raw) })?;
+        }
         Ok(Results { raw: NonNull::new(raw).expect("NULL results") })
     }
 

@@ -5,6 +5,8 @@
 //!
 //! Environment: EMBEDKIT_TEST_TEMPLATE_PLUGIN (samples/plugin_template module),
 //! EMBEDKIT_TEST_FIXTURE_DIR (tests/plugins/host_fixtures build folder).
+mod common;
+use common::{ctx, fails};
 use embedkit::*;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,23 +31,6 @@ fn scratch(name: &str) -> PathBuf {
     let p = d.join(name);
     let _ = std::fs::remove_file(&p);
     p
-}
-
-/// The result is an error with `status` whose message contains `needle`.
-#[track_caller]
-fn fails<T>(r: Result<T>, status: Status, needle: &str) {
-    match r {
-        Ok(_) => panic!("expected {status:?} containing {needle:?}, got Ok"),
-        Err(e) => {
-            assert_eq!(e.status, status, "message: {}", e.message);
-            assert!(e.message.contains(needle), "{:?} does not contain {needle:?}", e.message);
-        }
-    }
-}
-
-fn ctx() -> Context {
-    Context::with_options(ContextOptions { num_threads: 2, plugin_path: Some(String::new()), ..Default::default() })
-        .unwrap()
 }
 
 #[test]
@@ -295,7 +280,7 @@ fn store_test(path: &str) {
     drop(res);
 
     // filter and batched queries
-    let so = SearchOptions { k: 100, filter_json: Some("{\"parity\": \"even\"}"), include_metadata: true };
+    let so = SearchOptions { k: 100, filter_json: Some("{\"parity\": \"even\"}"), include_metadata: true, ..Default::default() };
     let res = coll.search(&vectors[..2 * DIM], &so).unwrap();
     assert_eq!(res.query_count(), 2);
     assert_eq!(res.hit_count(1), ROWS / 2);
