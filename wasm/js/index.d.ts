@@ -29,6 +29,12 @@ export type StatusCode = (typeof Status)[keyof typeof Status];
 export declare const Metric: Readonly<{ COSINE: 0; DOT: 1; L2: 2 }>;
 export type MetricName = 'cosine' | 'dot' | 'l2';
 
+/** Index kinds and element types (ABI 1.2; docs/storage.md "Indexes"). */
+export declare const IndexKind: Readonly<{ EXACT: 0; HNSW: 1 }>;
+export type IndexKindName = 'exact' | 'hnsw';
+export declare const ElementType: Readonly<{ F32: 0; F16: 1; INT8: 2; BIT: 3 }>;
+export type ElementTypeName = 'f32' | 'f16' | 'int8' | 'bit';
+
 export declare const LogLevel: Readonly<{ ERROR: 0; WARN: 1; INFO: 2; DEBUG: 3 }>;
 export type LogLevelName = 'error' | 'warn' | 'info' | 'debug';
 
@@ -112,6 +118,41 @@ export interface CollectionInfo {
   count: number;
 }
 
+/** ek_collection_options: how a collection is indexed and stored in memory. A missing
+ *  field is the library's default. */
+export interface CollectionOptions {
+  /** 'exact' (default: scan every row) or 'hnsw' (graph; answers from the graph once
+   *  the collection holds >= 4096 rows, below that it scans exactly). */
+  index?: IndexKindName | number;
+  /** hnsw links per node, 2..255 (default 16). */
+  m?: number;
+  /** hnsw build beam, 1..65536 (default 200). */
+  efConstruction?: number;
+  /** hnsw default search beam, 1..65536 (default 64). */
+  efSearch?: number;
+  /** What scans and the graph traverse (default 'f32'); the f32 originals always stay. */
+  element?: ElementTypeName | number;
+  /** Default oversampling factor re-ranked with the f32 originals, 1..1024 (1 = none). */
+  rescore?: number;
+  /** hnsw: store rows only (searches scan exactly) until buildIndex(): the fastest import. */
+  deferBuild?: boolean;
+}
+
+/** ek_index_info. */
+export interface IndexInfo {
+  index: IndexKindName;
+  element: ElementTypeName;
+  /** 0 for exact. */
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  rescore: number;
+  /** Rows not yet in the graph (deferBuild): searches scan exactly until buildIndex(). */
+  building: boolean;
+  /** Resident bytes per row once loaded: vector or code, graph links, fixed overheads. */
+  bytesPerVector: number;
+}
+
 export interface Row {
   id: string;
   vector: Vector;
@@ -133,6 +174,13 @@ export interface SearchOptions {
    *  (`{year: {$gte: 2000}}`, `$in`, `$prefix`, `$null`, `$or`, ...; docs/storage.md). */
   filter?: Json | null;
   includeMetadata?: boolean;
+  /** hnsw beam (0 = the collection's efSearch; raised to k). */
+  ef?: number;
+  /** Exact scan of the f32 originals: the recall baseline of an indexed collection. */
+  exact?: boolean;
+  /** Oversampling factor re-ranked with the f32 originals, 0..1024 (0 = the
+   *  collection's, 1 = none). */
+  rescore?: number;
 }
 
 export interface ListOptions {
@@ -339,7 +387,10 @@ export declare class Recommender {
 
 export declare class Store extends Handle {
   readonly path: string;
-  createCollection(name: string, dim: number, metric?: MetricName | number): Collection;
+  /** Opens the collection when it exists with the same shape and options; other options
+   *  are ALREADY_EXISTS naming the first difference (change them with buildIndex). */
+  createCollection(name: string, dim: number, metric?: MetricName | number,
+                   options?: CollectionOptions | null): Collection;
   openCollection(name: string): Collection;
   dropCollection(name: string): void;
   collections(): CollectionInfo[];
@@ -387,6 +438,13 @@ export declare class Collection extends Handle {
   /** One query, n x dim floats of queries, or an array of queries. */
   search(queries: Vector | Vector[], options?: SearchOptions): Results;
   list(options?: ListOptions): Results;
+  /** (Re)builds the index in one transaction: no options = the current ones; options
+   *  replace them all (missing = default). Progress: Context.onProgress, task
+   *  "index build"; a cancel throws CANCELLED and keeps the previous index. */
+  buildIndex(options?: CollectionOptions | null): void;
+  /** Rebuilds the index densely and VACUUMs the store file; returns the bytes freed. */
+  compactIndex(): number;
+  indexInfo(): IndexInfo;
   free(): void;
   [Symbol.dispose](): void;
 }

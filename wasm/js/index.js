@@ -38,6 +38,13 @@ const IS_NODE =
 export const Metric = Object.freeze({ COSINE: 0, DOT: 1, L2: 2 });
 const METRIC_NAMES = ['cosine', 'dot', 'l2'];
 
+/** Index kinds (ek_index_kind) and element types (ek_element_type), ABI 1.2;
+ * docs/storage.md "Indexes". Options take the names or the codes. */
+export const IndexKind = Object.freeze({ EXACT: 0, HNSW: 1 });
+const INDEX_NAMES = ['exact', 'hnsw'];
+export const ElementType = Object.freeze({ F32: 0, F16: 1, INT8: 2, BIT: 3 });
+const ELEMENT_NAMES = ['f32', 'f16', 'int8', 'bit'];
+
 export const LogLevel = Object.freeze({ ERROR: 0, WARN: 1, INFO: 2, DEBUG: 3 });
 const LOG_LEVEL_NAMES = ['error', 'warn', 'info', 'debug'];
 
@@ -55,6 +62,30 @@ function metricCode(metric) {
   const i = METRIC_NAMES.indexOf(String(metric).toLowerCase());
   // Unknown names go through as an invalid code so the library names the problem.
   return i >= 0 ? i : 0x7fffffff;
+}
+
+// A name of `names` or a code; unknown names go through as an invalid code so the
+// library names the problem (as metricCode).
+function namedCode(value, names) {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number') return value;
+  const i = names.indexOf(String(value).toLowerCase());
+  return i >= 0 ? i : 0x7fffffff;
+}
+
+// The flat arguments of ekw_collection_create_with / _index_build after the handle:
+// index, m, ef_construction, ef_search, element, rescore, defer_build. Missing = 0,
+// the library's default.
+function collectionOptionArgs(options, what) {
+  return [
+    namedCode(options.index, INDEX_NAMES),
+    u32(options.m ?? 0, `${what}: m`),
+    u32(options.efConstruction ?? 0, `${what}: efConstruction`),
+    u32(options.efSearch ?? 0, `${what}: efSearch`),
+    namedCode(options.element, ELEMENT_NAMES),
+    u32(options.rescore ?? 0, `${what}: rescore`),
+    options.deferBuild ? 1 : 0,
+  ];
 }
 
 function logLevelCode(level) {
@@ -538,15 +569,22 @@ export class Store extends Child {
     this._kit._M._ek_store_free(p);
   }
 
-  /** Creates collection `name` (or opens it when it exists with the same shape). */
-  createCollection(name, dim, metric = 'cosine') {
+  /** Creates collection `name` (or opens it when it exists with the same shape and
+   * options). options (ek_collection_options; missing = the default): { index: 'exact'
+   * | 'hnsw', m, efConstruction, efSearch, element: 'f32' | 'f16' | 'int8' | 'bit',
+   * rescore, deferBuild }. */
+  createCollection(name, dim, metric = 'cosine', options = null) {
     const kit = this._kit;
     const s = new Scratch(kit._M);
     try {
       const out = s.u32(1);
-      kit._check(kit._M._ek_collection_create(this._p('createCollection'),
-        s.str(name, 'Store.createCollection: name'), u32(dim, 'Store.createCollection: dim'),
-        metricCode(metric), out));
+      const p = this._p('createCollection');
+      const nameArg = s.str(name, 'Store.createCollection: name');
+      const dimArg = u32(dim, 'Store.createCollection: dim');
+      kit._check(options === null || options === undefined
+        ? kit._M._ek_collection_create(p, nameArg, dimArg, metricCode(metric), out)
+        : kit._M._ekw_collection_create_with(p, nameArg, dimArg, metricCode(metric),
+          ...collectionOptionArgs(options, 'Store.createCollection'), out));
       this._wrote();
       return this._context._adopt(new Collection(kit, kit._M.HEAPU32[out >> 2], this._context, this));
     } finally {
@@ -1008,10 +1046,13 @@ export class Collection extends Child {
   }
 
   /**
-   * Exact top-k search. `queries`: one vector (Float32Array or number[]), several
+   * Top-k search: exact for an exact f32 collection, otherwise as docs/storage.md
+   * "Indexes" says. `queries`: one vector (Float32Array or number[]), several
    * queries as one Float32Array of n x dim floats, or an array of vectors.
-   * options: { k = 10, filter (object or JSON text), includeMetadata = false }.
-   * Returns Results (free them).
+   * options: { k = 10, filter (object or JSON text), includeMetadata = false, and the
+   * index knobs of ek_collection_search_with: ef (hnsw beam, 0 = the collection's),
+   * exact (scan the f32 originals: the recall baseline), rescore (0 = the
+   * collection's, 1 = none) }. Returns Results (free them).
    */
   search(queries, options = {}) {
     const kit = this._kit;
@@ -1043,11 +1084,69 @@ export class Collection extends Child {
     const s = new Scratch(kit._M);
     try {
       const out = s.u32(1);
-      kit._check(kit._M._ekw_collection_search(p, flat ? s.f32(flat) : 0, n, dim,
-        u32(options.k ?? 0, 'Collection.search: k'),
-        s.str(jsonText(options.filter), 'Collection.search: filter'),
-        options.includeMetadata ? 1 : 0, out));
+      const args = [p, flat ? s.f32(flat) : 0, n, dim, u32(options.k ?? 0, 'Collection.search: k'),
+        s.str(jsonText(options.filter), 'Collection.search: filter'), options.includeMetadata ? 1 : 0];
+      const indexed = options.ef !== undefined || options.exact !== undefined ||
+        options.rescore !== undefined;
+      kit._check(indexed
+        ? kit._M._ekw_collection_search_with(...args, u32(options.ef ?? 0, 'Collection.search: ef'),
+          options.exact ? 1 : 0, u32(options.rescore ?? 0, 'Collection.search: rescore'), out)
+        : kit._M._ekw_collection_search(...args, out));
       return this._context._adopt(new Results(kit, kit._M.HEAPU32[out >> 2], this._context));
+    } finally {
+      s.free();
+    }
+  }
+
+  /** (Re)builds the index in one transaction (ek_collection_index_build): without
+   * options with the current ones; with options (as createCollection's; missing =
+   * the default) the kind, element and parameters all change. Progress goes to the
+   * context's onProgress (task "index build"); a cancel fails it with CANCELLED and
+   * the previous index stays. */
+  buildIndex(options = null) {
+    const kit = this._kit;
+    const p = this._p('buildIndex');
+    const args = options === null || options === undefined
+      ? [0, 0, 0, 0, 0, 0, 0, 0]
+      : [1, ...collectionOptionArgs(options, 'Collection.buildIndex')];
+    kit._check(kit._M._ekw_collection_index_build(p, ...args));
+    this._store._wrote();
+  }
+
+  /** Rebuilds the index densely and VACUUMs the store file; returns the bytes freed. */
+  compactIndex() {
+    const kit = this._kit;
+    const s = new Scratch(kit._M);
+    try {
+      const out = s.alloc(8);
+      kit._check(kit._M._ekw_collection_index_compact(this._p('compactIndex'), out));
+      this._store._wrote();
+      return kit._M.HEAPF64[out >> 3];
+    } finally {
+      s.free();
+    }
+  }
+
+  /** { index, element, m, efConstruction, efSearch, rescore, building, bytesPerVector }
+   * (ek_collection_index_info_get); index and element as names. */
+  indexInfo() {
+    const kit = this._kit;
+    const M = kit._M;
+    const s = new Scratch(M);
+    try {
+      const out = s.u32(8);
+      kit._check(M._ekw_collection_index_info(this._p('indexInfo'), out));
+      const o = out >> 2;
+      return {
+        index: INDEX_NAMES[M.HEAPU32[o]] ?? M.HEAPU32[o],
+        element: ELEMENT_NAMES[M.HEAPU32[o + 1]] ?? M.HEAPU32[o + 1],
+        m: M.HEAPU32[o + 2],
+        efConstruction: M.HEAPU32[o + 3],
+        efSearch: M.HEAPU32[o + 4],
+        rescore: M.HEAPU32[o + 5],
+        building: M.HEAPU32[o + 6] === 1,
+        bytesPerVector: M.HEAPU32[o + 7],
+      };
     } finally {
       s.free();
     }

@@ -183,6 +183,95 @@ EKW_EXPORT ek_status ekw_collection_search(ek_collection* collection, const floa
   return ek_collection_search(collection, queries, n_queries, dim, &o, out_results);
 }
 
+/* ---- indexes (ABI 1.2) --------------------------------------------------------------- */
+
+/* The option struct from flat numbers; zero fields mean the library's defaults. */
+static void ekw_collection_options(ek_collection_options* o, int32_t index, uint32_t m,
+                                   uint32_t ef_construction, uint32_t ef_search,
+                                   int32_t element, uint32_t rescore, uint32_t defer_build) {
+  ek_collection_options_init(o);
+  o->index = index;
+  o->m = m;
+  o->ef_construction = ef_construction;
+  o->ef_search = ef_search;
+  o->element = element;
+  o->rescore = rescore;
+  o->defer_build = defer_build;
+}
+
+EKW_EXPORT ek_status ekw_collection_create_with(ek_store* store, const char* name, uint32_t dim,
+                                                ek_metric metric, int32_t index, uint32_t m,
+                                                uint32_t ef_construction, uint32_t ef_search,
+                                                int32_t element, uint32_t rescore,
+                                                uint32_t defer_build,
+                                                ek_collection** out_collection) {
+  ek_collection_options o;
+  ekw_collection_options(&o, index, m, ef_construction, ef_search, element, rescore, defer_build);
+  return ek_collection_create_with(store, name, dim, metric, &o, out_collection);
+}
+
+/* use_options 0: rebuild with the collection's current options (NULL to the library);
+ * otherwise the given ones replace them. */
+EKW_EXPORT ek_status ekw_collection_index_build(ek_collection* collection, uint32_t use_options,
+                                                int32_t index, uint32_t m,
+                                                uint32_t ef_construction, uint32_t ef_search,
+                                                int32_t element, uint32_t rescore,
+                                                uint32_t defer_build) {
+  ek_collection_options o;
+  if (!use_options) return ek_collection_index_build(collection, NULL);
+  ekw_collection_options(&o, index, m, ef_construction, ef_search, element, rescore, defer_build);
+  return ek_collection_index_build(collection, &o);
+}
+
+/* out_bytes_freed: as a double (exact up to 2^53). */
+EKW_EXPORT ek_status ekw_collection_index_compact(ek_collection* collection,
+                                                  double* out_bytes_freed) {
+  uint64_t freed = 0;
+  ek_status s = ek_collection_index_compact(collection, &freed);
+  if (s == EK_OK) *out_bytes_freed = (double)freed;
+  return s;
+}
+
+/* out[0..7]: index, element, m, ef_construction, ef_search, rescore, index_state,
+ * bytes_per_vector (each uint32; bytes_per_vector saturates at UINT32_MAX). */
+EKW_EXPORT ek_status ekw_collection_index_info(ek_collection* collection, uint32_t* out) {
+  ek_index_info info;
+  ek_status s;
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  s = ek_collection_index_info_get(collection, &info);
+  if (s != EK_OK) return s;
+  out[0] = (uint32_t)info.index;
+  out[1] = (uint32_t)info.element;
+  out[2] = info.m;
+  out[3] = info.ef_construction;
+  out[4] = info.ef_search;
+  out[5] = info.rescore;
+  out[6] = info.index_state;
+  out[7] = info.bytes_per_vector > UINT32_MAX ? UINT32_MAX : (uint32_t)info.bytes_per_vector;
+  return EK_OK;
+}
+
+/* ekw_collection_search with the index knobs (ek_collection_search_with). */
+EKW_EXPORT ek_status ekw_collection_search_with(ek_collection* collection, const float* queries,
+                                                size_t n_queries, size_t dim, uint32_t k,
+                                                const char* filter_json,
+                                                uint32_t include_metadata, uint32_t ef,
+                                                uint32_t exact, uint32_t rescore,
+                                                ek_results** out_results) {
+  ek_search_options o;
+  ek_index_search_options io;
+  ek_search_options_init(&o);
+  o.k = k;
+  o.filter_json = filter_json;
+  o.include_metadata = include_metadata;
+  ek_index_search_options_init(&io);
+  io.ef = ef;
+  io.exact = exact;
+  io.rescore = rescore;
+  return ek_collection_search_with(collection, queries, n_queries, dim, &o, &io, out_results);
+}
+
 /* out_ptrs[0..2]: id, metadata_json (or 0); *out_score: the score */
 EKW_EXPORT ek_status ekw_results_hit(const ek_results* results, size_t query, size_t rank,
                                      uint32_t* out_ptrs, float* out_score) {

@@ -39,7 +39,7 @@ function makeVectors(rows, dim, seed) {
 
 test('version and errors', () => {
   assert.match(kit.version, /^\d+\.\d+\.\d+/);
-  assert.equal(kit.abiVersion, (1 << 16) | 1);  // ABI 1.1
+  assert.equal(kit.abiVersion, (1 << 16) | 2);  // ABI 1.2 (indexes, issue 19)
   assert.equal(kit.statusName(Status.NOT_FOUND), 'EK_ERR_NOT_FOUND');
   assert.equal(kit.statusName(9999), 'EK_ERR_UNKNOWN');
   const e = new EmbedkitError(2, 'EK_ERR_NOT_FOUND', 'x');
