@@ -1,7 +1,8 @@
 // The embedkit web sample: JSON documents -> vectors (vsa_json plugin) -> a SQLite
 // store on IndexedDB -> exact search, with score bars and a 2-D projection; the other
-// plugins have their panels in plugins.js.
+// plugins have their panels in plugins.js, indexes theirs in index_bench.js.
 import { Embedkit, EmbedkitError } from '../../wasm/js/index.js';
+import { setupIndexBench } from './index_bench.js';
 import { setupPlugins } from './plugins.js';
 
 const $ = (id) => document.getElementById(id);
@@ -225,6 +226,7 @@ async function main() {
     }
   };
   setupPlugins(state.ctx);
+  setupIndexBench(state.ctx);
   $('status').textContent = `ready: embedkit ${state.kit.version}, ${state.ctx.info().simdTarget} SIMD`;
   document.body.dataset.ready = '1';
 }

@@ -1,6 +1,7 @@
 // samples/web in Debian's chromium, driven by playwright-core: the page loads the
 // module, stores documents through the vsa_json plugin, a search shows ranked hits,
-// the classify, match and recommend/forget panels run their plugins,
+// the classify, match and recommend/forget panels run their plugins, the index panel's
+// pickers build an exact or hnsw collection and report recall@10 against exact: true,
 // and the store survives a page reload and a browser restart (IndexedDB). Saves a
 // screenshot to $EK_SCREENSHOT_DIR (default: the system temp folder).
 //   node --test tests/wasm/browser/
@@ -101,6 +102,22 @@ test('web sample in chromium: load, add, search, reload, restart', { skip: !exis
   await page.waitForFunction(() => document.body.dataset.forgotten === 's1');
   assert.match(await page.locator('#rec-report').textContent(), /forgot s1: \d+ interactions removed/);
   assert.equal(await page.locator('#rec-user option[value="s1"]').count(), 0);
+
+  // The index panel's pickers reach the collection: exact scans answer themselves
+  // (recall 1); an hnsw graph over f16 codes is measured against exact: true.
+  await page.selectOption('#ix-kind', 'exact');
+  await page.click('#ix-run');
+  await page.waitForFunction(() => document.body.dataset.indexKind === 'exact/f32');
+  assert.equal(await page.evaluate(() => document.body.dataset.indexRecall), '1.000',
+    await page.locator('#ix-error').textContent());
+  await page.selectOption('#ix-kind', 'hnsw');
+  await page.selectOption('#ix-element', 'f16');
+  await page.fill('#ix-ef', '100');
+  await page.click('#ix-run');
+  await page.waitForFunction(() => document.body.dataset.indexKind === 'hnsw/f16', null, { timeout: 60000 });
+  const recall = Number(await page.evaluate(() => document.body.dataset.indexRecall));
+  assert.ok(recall >= 0.9, `hnsw/f16 recall@10 at ef 100: ${recall}`);
+  assert.match(await page.locator('#ix-report').textContent(), /ms\/query/);
 
   const dir = process.env.EK_SCREENSHOT_DIR ?? tmpdir();
   const shot = join(dir, 'embedkit-web-sample.png');
