@@ -933,6 +933,34 @@ TEST(StoreFile, DeletedDataDoesNotLingerInTheFiles) {
   EXPECT_FALSE(contains_secret());
 }
 
+// secure_delete zeroes a replaced row's old cell in the page, but in WAL mode the page
+// image that held it stays in the -wal until a checkpoint: an upsert that replaced a
+// row checkpoints, as a delete does. Checked with the handle open and after it closed.
+TEST(StoreFile, ReplacedVectorDoesNotLinger) {
+  TempDir dir;
+  const std::string path = dir.File("replace.ekdb");
+  auto s = OpenStore(path);
+  s->CreateCollection("c", 16, Metric::kDot);
+  const std::vector<float> old_vector(16, 1234.5678f);
+  const std::string needle(reinterpret_cast<const char*>(old_vector.data()),
+                           old_vector.size() * sizeof(float));
+  Rows first;
+  first.Add("a", old_vector, "{\"note\":\"OLD-METADATA-MARKER-2b7e\"}");
+  Upsert(*s, "c", first);
+  ASSERT_TRUE(FilesContain(path, needle));  // the test can see the vector while it is stored
+  ASSERT_TRUE(FilesContain(path, "OLD-METADATA-MARKER-2b7e"));
+  Rows second;
+  second.Add("a", std::vector<float>(16, -2.5f), "{\"note\":\"new\"}");
+  Upsert(*s, "c", second);
+  EXPECT_FALSE(FilesContain(path, needle));
+  EXPECT_FALSE(FilesContain(path, "OLD-METADATA-MARKER-2b7e"));
+  std::vector<float> got;
+  ASSERT_TRUE(s->Get("c", "a", &got, nullptr));
+  EXPECT_EQ(got, std::vector<float>(16, -2.5f));
+  s.reset();
+  EXPECT_FALSE(FilesContain(path, needle));
+}
+
 // DropCollection empties the collection's key ranges of the index tables (key =
 // collection id << 32 | slot) and its ek_index and ek_index_log rows, and the codes'
 // bytes leave the files; the other collection's rows stay. No call writes these
