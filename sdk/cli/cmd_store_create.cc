@@ -1,9 +1,11 @@
 // embedkit store create: a collection in a store (the store file is created if
-// needed). Opening an existing collection of the same shape is not an error.
+// needed), exact or with an index (--index hnsw, --element ...). Opening an existing
+// collection of the same shape and index is not an error.
 #include <ostream>
 
 #include "command.h"
 #include "errors.h"
+#include "index_flags.h"
 #include "json_writer.h"
 #include "session.h"
 
@@ -17,6 +19,15 @@ int Run(const Invocation& inv) {
   const auto dim = static_cast<uint32_t>(a.UInt("dim", 0, 1, 65536));
   if (!a.Has("dim")) throw UsageError("missing required option --dim", a.command());
   const ek_metric metric = ParseMetric(a.Value("metric").value_or("cosine"), a.command());
+  ek_collection_options options;
+  ek_collection_options_init(&options);
+  options = ApplyIndexFlags(a, options);
+  if (a.Has("defer-build")) {
+    if (options.index != EK_INDEX_HNSW) {
+      throw UsageError("--defer-build applies to an hnsw index only (add --index hnsw)", a.command());
+    }
+    options.defer_build = 1;
+  }
 
   Session session(inv.global);
   StorePtr store = session.OpenStore(path, /*read_only=*/false);
@@ -31,10 +42,11 @@ int Run(const Invocation& inv) {
   const bool created = open_status == EK_ERR_NOT_FOUND;
   collection.reset();
   ek_collection* handle = nullptr;
-  Check(ek_collection_create(store.get(), name.c_str(), dim, metric, &handle),
-        "ek_collection_create");
+  Check(ek_collection_create_with(store.get(), name.c_str(), dim, metric, &options, &handle),
+        "ek_collection_create_with");
   collection.reset(handle);
   const ek_collection_info info = Session::Info(collection.get());
+  const ek_index_info index = IndexInfo(collection.get());
 
   if (inv.global.json) {
     JsonWriter w;
@@ -47,11 +59,14 @@ int Run(const Invocation& inv) {
         .Key("metric").String(MetricName(info.metric))
         .Key("count").UInt(info.count)
         .EndObject()
-        .EndObject();
+        .Key("index");
+    WriteIndexJson(w, index);
+    w.EndObject();
     inv.out << w.str() << '\n';
   } else if (!inv.global.quiet) {
     inv.out << (created ? "created" : "already exists:") << " collection '" << info.name
-            << "' (dim " << info.dim << ", " << MetricName(info.metric) << ", " << info.count
+            << "' (dim " << info.dim << ", " << MetricName(info.metric) << ", "
+            << IndexKindName(index.index) << " " << ElementName(index.element) << ", " << info.count
             << " vectors) in " << path << '\n';
   }
   return 0;
@@ -62,16 +77,22 @@ const CommandSpec kSpec{
     .summary = "create a collection (and the store file if needed)",
     .positionals = {{"STORE", "SQLite store file (created if missing; \":memory:\" for a "
                               "throw-away store)"}},
-    .options =
-        {
-            {"collection", 'c', "NAME", "collection name (1..128 bytes of UTF-8)"},
-            {"dim", 0, "N", "vector length, 1..65536"},
-            {"metric", 0, "METRIC", "cosine (default), dot or l2"},
-        },
-    .details = "If the collection already exists with the same dim and metric it is left as\n"
-               "it is; with another shape the command fails with EK_ERR_ALREADY_EXISTS.",
+    .options = WithIndexOptionSpecs({
+        {"collection", 'c', "NAME", "collection name (1..128 bytes of UTF-8)"},
+        {"dim", 0, "N", "vector length, 1..65536"},
+        {"metric", 0, "METRIC", "cosine (default), dot or l2"},
+        {"defer-build", 0, "", "hnsw: store rows only (searches scan exactly) until\n"
+                               "`embedkit store index` builds the graph: the fastest import"},
+    }),
+    .details = "If the collection already exists with the same dim, metric and index options it\n"
+               "is left as it is; otherwise the command fails with EK_ERR_ALREADY_EXISTS naming\n"
+               "the first difference (change the index with `embedkit store index`). An hnsw\n"
+               "collection answers from its graph once it holds 4096 rows; below that searches\n"
+               "scan exactly (docs/storage.md, \"Indexes\").",
     .examples = "embedkit store create docs.db --collection docs --dim 384\n"
-                "embedkit store create docs.db -c images --dim 512 --metric dot --json",
+                "embedkit store create docs.db -c images --dim 512 --metric dot --json\n"
+                "embedkit store create big.db -c v --dim 384 --index hnsw --m 32 --element int8 "
+                "--rescore 4",
 };
 
 }  // namespace

@@ -53,6 +53,7 @@ const Command& StoreCreateCommand();
 const Command& StoreImportCommand();
 const Command& StoreSearchCommand();
 const Command& StoreInfoCommand();
+const Command& StoreIndexCommand();  // cmd_store_index.cc (index build, compact)
 const Command& StoreKvListCommand();  // cmd_store_kv.cc (key/value state)
 const Command& StoreKvGetCommand();
 const Command& StoreKvPutCommand();

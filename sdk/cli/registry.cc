@@ -11,6 +11,7 @@ namespace ek::cli {
 std::span<const Command> AllCommands() {
   static const std::array kCommands = {
       StoreCreateCommand(), StoreImportCommand(), StoreSearchCommand(), StoreInfoCommand(),
+      StoreIndexCommand(),
       StoreKvListCommand(), StoreKvGetCommand(), StoreKvPutCommand(), StoreKvDeleteCommand(),
       StoreKvDeletePrefixCommand(),
       JsonEncodeCommand(),  JsonSearchCommand(),  JsonProbeCommand(),  VersionCommand(),

@@ -256,6 +256,7 @@ class StoreTests(Fixture):
         self.assertTrue(doc["created"])
         self.assertEqual(doc["collection"], {"name": "t", "dim": 4, "metric": "cosine",
                                              "count": 0})
+        self.assertEqual((doc["index"]["index"], doc["index"]["element"]), ("exact", "f32"))
         self.assertTrue(os.path.exists(self.store))
         run_json("store", "create", self.store, "-c", "l", "--dim", "3", "--metric", "l2")
         info = run_json("store", "info", self.store)
@@ -271,8 +272,8 @@ class StoreTests(Fixture):
         # Human output: a header line plus a table row per collection.
         _, out, _ = run("store", "info", self.store, expect=0)
         self.assertIn("SIMD " + lib["simd_target"], out)
-        self.assertRegex(out, r"(?m)^t\s+4\s+cosine\s+0$")
-        self.assertRegex(out, r"(?m)^l\s+3\s+l2\s+0$")
+        self.assertRegex(out, r"(?m)^t\s+4\s+cosine\s+0\s+exact\s+f32\s")
+        self.assertRegex(out, r"(?m)^l\s+3\s+l2\s+0\s+exact\s+f32\s")
         # One collection only.
         info = run_json("store", "info", self.store, "--collection", "l")
         self.assertEqual([c["name"] for c in info["collections"]], ["l"])
@@ -598,8 +599,8 @@ class RealDataTests(unittest.TestCase):
         self.assertEqual(self.doc["imported"], 778)
         self.assertEqual(self.doc["batches"], 8)
         info = run_json("store", "info", self.store)
-        self.assertEqual(info["collections"], [{"name": "fiori", "dim": 384, "metric": "cosine",
-                                                "count": 778}])
+        self.assertEqual([{k: v for k, v in c.items() if k != "index"} for c in info["collections"]],
+                         [{"name": "fiori", "dim": 384, "metric": "cosine", "count": 778}])
 
     def check(self, doc, expected):
         self.assertEqual([h["id"] for h in doc["hits"]], [i for i, _ in expected])

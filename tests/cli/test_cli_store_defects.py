@@ -219,7 +219,8 @@ class ReadOnlyFolder(Fixture):
         self.assertEqual(0, code, err)
         info = json.loads(out)
         self.assertEqual([{"name": "c", "dim": 4, "metric": "cosine", "count": 3}],
-                         info["collections"])
+                         [{k: v for k, v in c.items() if k != "index"} for c in info["collections"]])
+        self.assertEqual("exact", info["collections"][0]["index"]["index"])
         code, out, err = run("store", "search", self.db, "-c", "c", "--vector", "1,0,0,0",
                              "--json", prefix=self.as_user)
         self.assertEqual(0, code, err)
