@@ -9,11 +9,20 @@
 // transaction: a reader must see each batch complete (one "v" for all rows) or not
 // at all.
 //
-// usage: ek_store_writer STORE RUN MAX_BATCHES ROWS DIM
+// MODE (default "exact") picks the collection:
+//   exact  an exact f32 collection (ek_collection_create), vectors along the diagonal;
+//   hnsw   an hnsw collection (m 8, ef_construction 40), vectors pseudo-random from
+//          (run, batch, version, row), so that every row's nearest neighbour is itself;
+//   build  opens that hnsw collection and rebuilds its index over and over
+//          (ek_collection_index_build), printing "ACK B <n>" after each build; it
+//          writes no rows.
+//
+// usage: ek_store_writer STORE RUN MAX_BATCHES ROWS DIM [MODE]
 #include <embedkit/embedkit.h>
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -32,11 +41,22 @@ void Say(const char* kind, long b) {
   std::exit(2);
 }
 
+// Uniform [-1, 1) from a hash of the row's coordinates (splitmix64 finaliser).
+float RowComponent(long run, long b, int version, size_t i, size_t j) {
+  uint64_t x = (static_cast<uint64_t>(run) << 48) ^ (static_cast<uint64_t>(b) << 24) ^
+               (static_cast<uint64_t>(version) << 20) ^ (i << 10) ^ j;
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  return static_cast<float>(static_cast<int32_t>(x >> 32)) / 2147483648.0f;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: %s STORE RUN MAX_BATCHES ROWS DIM\n", argv[0]);
+  if (argc != 6 && argc != 7) {
+    std::fprintf(stderr, "usage: %s STORE RUN MAX_BATCHES ROWS DIM [exact|hnsw|build]\n", argv[0]);
     return 2;
   }
   const std::string path = argv[1];
@@ -44,6 +64,8 @@ int main(int argc, char** argv) {
   const long max_batches = std::atol(argv[3]);
   const size_t rows = std::strtoul(argv[4], nullptr, 10);
   const size_t dim = std::strtoul(argv[5], nullptr, 10);
+  const std::string mode = argc == 7 ? argv[6] : "exact";
+  if (mode != "exact" && mode != "hnsw" && mode != "build") Die("unknown mode");
 
   ek_context_options co;
   ek_context_options_init(&co);
@@ -55,9 +77,21 @@ int main(int argc, char** argv) {
   so.busy_timeout_ms = 20000;
   ek_store* store = nullptr;
   if (ek_store_open(ctx, path.c_str(), &so, &store) != EK_OK) Die("ek_store_open");
+  ek_collection_options index;
+  ek_collection_options_init(&index);
+  index.index = EK_INDEX_HNSW;
+  index.m = 8;
+  index.ef_construction = 40;
   ek_collection* col = nullptr;
-  if (ek_collection_create(store, "crash", static_cast<uint32_t>(dim), EK_METRIC_L2, &col) != EK_OK)
-    Die("ek_collection_create");
+  if (ek_collection_create_with(store, "crash", static_cast<uint32_t>(dim), EK_METRIC_L2,
+                                mode == "exact" ? nullptr : &index, &col) != EK_OK)
+    Die("ek_collection_create_with");
+  if (mode == "build") {
+    for (long n = 0; n < max_batches; ++n) {
+      if (ek_collection_index_build(col, nullptr) != EK_OK) Die("ek_collection_index_build");
+      Say("B", n);
+    }
+  }
 
   std::vector<std::string> ids(rows), meta(rows);
   std::vector<const char*> id_ptrs(rows), meta_ptrs(rows);
@@ -70,7 +104,9 @@ int main(int argc, char** argv) {
       id_ptrs[i] = ids[i].c_str();
       meta_ptrs[i] = meta[i].c_str();
       for (size_t j = 0; j < dim; ++j)
-        vectors[i * dim + j] = static_cast<float>(version * 1000 + b) + 0.001f * float(i * dim + j);
+        vectors[i * dim + j] = mode == "exact"
+                                   ? static_cast<float>(version * 1000 + b) + 0.001f * float(i * dim + j)
+                                   : RowComponent(run, b, version, i, j);
     }
   };
   auto upsert = [&](long b, int version) {
@@ -85,7 +121,7 @@ int main(int argc, char** argv) {
     if (ek_collection_upsert(col, &batch) != EK_OK) Die("ek_collection_upsert");
   };
 
-  for (long b = 0; b < max_batches; ++b) {
+  for (long b = 0; mode != "build" && b < max_batches; ++b) {
     upsert(b, 1);
     Say("U", b);
     if (b % 3 == 2) {  // replace the previous batch whole
