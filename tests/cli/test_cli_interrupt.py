@@ -16,6 +16,7 @@ import pty
 import random
 import select
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -125,6 +126,22 @@ class CtrlC(TempDir):
                          "--dim", "512"])
         self.assert_stopped(r, b"vsa_json dense role matrix", "json encode --binding dense")
         self.assertEqual(store_files(db), [], "the cancelled encode left its new store behind")
+
+    def test_store_index_build(self):
+        # 20,000 rows of dim 8 linked with a wide beam: seconds of "index build". The
+        # cancelled build keeps the collection as it was (deferred: state building).
+        rng = random.Random(4)
+        vectors = self.path("v.f32")
+        with open(vectors, "wb") as f:
+            f.write(struct.pack("<160000f", *(rng.uniform(-1, 1) for _ in range(160000))))
+        db = self.path("i.db")
+        run("store", "create", db, "-c", "v", "--dim", "8", "--index", "hnsw", "--defer-build",
+            expect=0)
+        run("store", "import", db, "-c", "v", "--vectors", vectors, "--batch", "20000", expect=0)
+        r = Interrupted(["store", "index", db, "-c", "v", "--ef-construction", "400"])
+        self.assert_stopped(r, b"index build", "store index")
+        _, out, _ = run("store", "info", db, "-c", "v", "--json", expect=0)
+        self.assertEqual("building", json.loads(out)["collections"][0]["index"]["state"])
 
     def test_rec_train(self):
         db = self.path("r.db")
