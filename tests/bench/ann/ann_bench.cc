@@ -12,6 +12,10 @@
 // HnswGraph::Search with that SlotFilter per ef, and the masked exact scan, against it.
 //
 // Angular data is normalised once here and compared as 1 - dot; l2 uses L2Sq.
+//
+// --store measures the same HNSW through store::Store instead (store_mode.h): upsert,
+// BuildIndex per --build-threads, reopen, then recall and queries/s per ef, one query per
+// Search call; --element f16|int8|bit and --rescore N pick its element type and re-rank.
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +32,8 @@
 #include "base/thread_pool.h"
 #include "index/hnsw.h"
 #include "kernels/kernels.h"
+#include "store/index_options.h"
+#include "store_mode.h"
 
 namespace ek::annbench {
 namespace {
@@ -42,6 +48,9 @@ struct Options {
   std::vector<FilterSpec> filters;
   bool angular = true;
   bool make_truth = false;
+  bool store = false;  // measure through store::Store (store_mode.h), not the core
+  kernels::ElementType element = kernels::ElementType::kF32;  // --store only
+  uint32_t rescore = 1;                                       // --store only
   uint32_t m = 16, ef_construction = 200;
   size_t k = 10;
   std::vector<size_t> efs = {10, 20, 40, 80, 160, 320};
@@ -71,11 +80,20 @@ FilterSpec ParseFilter(const std::string& text) {
   return FilterSpec{static_cast<uint32_t>(percent), text.substr(colon + 1)};
 }
 
+kernels::ElementType ParseElement(const std::string& name) {
+  for (auto type : {kernels::ElementType::kF32, kernels::ElementType::kF16,
+                    kernels::ElementType::kInt8, kernels::ElementType::kBit}) {
+    if (name == store::ElementTypeName(type)) return type;
+  }
+  throw std::runtime_error("--element wants f32, f16, int8 or bit, got " + name);
+}
+
 Options ParseOptions(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--make-truth") { o.make_truth = true; continue; }
+    if (flag == "--store") { o.store = true; continue; }
     if (i + 1 >= argc) throw std::runtime_error("missing value after " + flag);
     const char* value = argv[++i];
     if (flag == "--base") o.base = value;
@@ -90,6 +108,8 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--exact-queries") o.exact_queries = std::stoul(value);
     else if (flag == "--labels") o.labels = value;
     else if (flag == "--filter") o.filters.push_back(ParseFilter(value));
+    else if (flag == "--element") o.element = ParseElement(value);
+    else if (flag == "--rescore") o.rescore = static_cast<uint32_t>(std::stoul(value));
     else throw std::runtime_error("unknown flag " + flag);
   }
   if (!o.filters.empty() && o.labels.empty()) throw std::runtime_error("--filter needs --labels");
@@ -97,7 +117,8 @@ Options ParseOptions(int argc, char** argv) {
     throw std::runtime_error("usage: ek_ann_bench --base F --queries F --truth F "
                              "[--make-truth] [--metric angular|l2] [--m N] "
                              "[--ef-construction N] [--ef a,b,..] [--build-threads 1,2] "
-                             "[--labels F --filter PERCENT:TRUTH ...]");
+                             "[--labels F --filter PERCENT:TRUTH ...] "
+                             "[--store [--element f32|f16|int8|bit] [--rescore N]]");
   }
   return o;
 }
@@ -250,6 +271,12 @@ int Run(const Options& o) {
     return 0;
   }
   const IdMatrix truth = ReadTruth(o.truth, queries.rows, o.k);
+  if (o.store) {
+    RunStoreMode(StoreModeOptions{o.angular, o.m, o.ef_construction, o.k, o.efs,
+                                  o.build_threads, o.element, o.rescore},
+                 base, queries, truth);
+    return 0;
+  }
 
   const size_t dim = base.cols;
   const float* rows = base.values.data();

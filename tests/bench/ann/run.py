@@ -20,6 +20,12 @@ Each filter has its own ground truth (the exact scan over the allowed rows).
 Ground truth: the exact scan (ek_ann_bench --make-truth, ScanTopK), top 10.
 Parameters: M = 16, ef_construction = 200 for every HNSW; IVF nlist = sqrt(n).
 Build time is one thread for every system (embedkit also at 2 threads).
+Through the store (ek_ann_bench --store, system "embedkit-store"): the same HNSW in a
+store::Store on a temp file (rows upserted in batches of 10,000, BuildIndex timed at 1 and
+2 threads, one query per Store::Search call), its reopen (open + first search) against
+the one-thread build, and, outside --quick (which builds on one thread only, and whose
+2000 rows the store scans exactly: its graph answers from 4096 rows on), the int8 rows with rescore 4
+("embedkit-store-int8-r4") and the f16 rows ("embedkit-store-f16"), built on one thread.
 Filtered peers: hnswlib-node's filter callback, FAISS HNSW with SearchParametersHNSW +
 IDSelectorBitmap (where the FAISS build has them), Debian hnswlib's filter= where its
 knn_query takes one (0.6.2 does not: reported, not run).
@@ -165,6 +171,20 @@ def run_embedkit(args, files, metric, efs):
                        "--ef-construction", str(EF_CONSTRUCTION), "--ef", ",".join(map(str, efs)),
                        "--build-threads", "1,2", "--exact-queries", str(min(args.queries, 500))]
                       + filter_flags(files))
+
+
+STORE_VARIANTS = [("int8", 4), ("f16", 1)]  # (element, rescore) beside f32, outside --quick
+
+
+def run_embedkit_store(args, files, metric, efs):
+    common = [args.bench, "--store", "--base", files["base"], "--queries", files["queries"],
+              "--truth", files["truth"], "--metric", metric, "--m", str(M),
+              "--ef-construction", str(EF_CONSTRUCTION), "--ef", ",".join(map(str, efs))]
+    rows = json_lines(common + ["--build-threads", "1" if args.quick else "1,2"])
+    for element, rescore in STORE_VARIANTS if not args.quick else ():
+        rows += json_lines(common + ["--build-threads", "1", "--element", element,
+                                     "--rescore", str(rescore)])
+    return rows
 
 
 def run_npm_peers(files, metric, efs):
@@ -328,6 +348,34 @@ def filter_lines(rows):
     return lines
 
 
+def store_lines(rows):
+    """Upsert, file size, reopen and queries/s through the store beside the core."""
+    lines = []
+    for r in rows:
+        if r.get("event") == "build" and "upsert_seconds" in r and r["threads"] == 1:
+            lines.append(f"{r['system']}: upsert {r['upsert_seconds']:.2f} s, file "
+                         f"{r['file_bytes'] / 2**20:.0f} MiB, {r['bytes_per_vector']} "
+                         f"resident bytes/row")
+    for level in (0.95, 0.99):
+        core = best_qps(rows, "embedkit-hnsw", level)
+        ours = best_qps(rows, "embedkit-store", level)
+        if core and ours:
+            lines.append(f"queries/s at recall>={level}: store {ours:.0f} vs graph core "
+                         f"{core:.0f} ({ours / core:.2f}x)")
+    return lines
+
+
+def reopen_lines(rows):
+    lines = []
+    for r in rows:
+        if r.get("event") == "reopen":
+            speedup = r["build_seconds"] / r["seconds"]
+            lines.append(f"{r['system']} reopen (open + first search) {r['seconds']:.3f} s vs "
+                         f"one-thread rebuild {r['build_seconds']:.2f} s: {speedup:.0f}x faster "
+                         f"(target >= 20x) {verdict(speedup >= 20)}")
+    return lines
+
+
 def target_lines(rows, n):
     lines = qps_lines(rows) + build_lines(rows)
     if n >= 1_000_000:
@@ -336,25 +384,27 @@ def target_lines(rows, n):
                      f"{verdict(bool(q99) and q99 >= 1500)}")
     else:
         lines.append(f"1M: recall>=0.99 at >=1500 queries/s: not measured (n = {n})")
-    return lines + filter_lines(rows)
+    return lines + filter_lines(rows) + reopen_lines(rows)
 
 
 def print_table(name, n, dim, metric, nq, rows):
     print(f"\n## {name}: n = {n}, dim = {dim}, {metric}, {nq} queries, k = {K}, "
           f"one query thread")
-    print(f"{'system':<15} {'filter':>6} {'param':<11} {'recall@10':>9} {'queries/s':>10}")
+    print(f"{'system':<22} {'filter':>6} {'param':<11} {'recall@10':>9} {'queries/s':>10}")
     for percent in (None,) + FILTER_PERCENTS:
         for r in rows:
             if "recall" in r and r.get("filter") == percent:
                 shown = "-" if percent is None else f"{percent}%"
-                print(f"{r['system']:<15} {shown:>6} {r['param']:<11} {r['recall']:>9.4f} "
+                print(f"{r['system']:<22} {shown:>6} {r['param']:<11} {r['recall']:>9.4f} "
                       f"{r['qps']:>10.1f}")
+    builds = [r for r in rows if r.get("event") == "build"]
     print("build (seconds): " + ", ".join(
-        f"{r['system']} {r['threads']}t {r['seconds']:.2f}" for r in rows if r.get("event")))
+        f"{r['system']} {r['threads']}t {r['seconds']:.2f}" for r in builds))
     print("resident growth during the one-thread build (MiB): " + ", ".join(
         f"{r['system']} {(r.get('index_bytes') or r['graph_bytes'] + r['vector_bytes']) / 2**20:.0f}"
-        for r in rows if r.get("event") and r["threads"] == 1 and
-        ("index_bytes" in r or "graph_bytes" in r)))
+        for r in builds if r["threads"] == 1 and ("index_bytes" in r or "graph_bytes" in r)))
+    for line in store_lines(rows):
+        print("store: " + line)
     if not HNSWLIB_FILTERS:
         print("note: Debian's hnswlib has no knn_query(filter=): its filtered search is not run")
     if not FAISS_FILTERS:
@@ -474,6 +524,7 @@ def main():
     for name in args.datasets.split(","):
         files, metric = prepare(name, args, work)
         rows = run_embedkit(args, files, metric, efs)
+        rows += run_embedkit_store(args, files, metric, efs)
         rows += run_npm_peers(files, metric, efs)
         python_rows, (n, dim) = python_peers(files, metric, efs, nprobes)
         rows += python_rows

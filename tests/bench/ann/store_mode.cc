@@ -1,0 +1,180 @@
+// The store path of ek_ann_bench (store_mode.h). Every figure comes from store::Store
+// calls alone: rows go in through Upsert (ids "0".."n-1", batches of 10,000) into a
+// collection created with defer_build, BuildIndex builds the graph in one transaction
+// (its threads are the store's pool), and searches are one query per Search call on a
+// handle opened without a pool (one thread), so they pay what a user's call pays: the
+// planner, the id lookup of every hit, the string ids. The reopen figure is what a
+// process starting on an existing file pays before its first answer: Open plus the
+// first Search, which loads rows and graph from the tables instead of rebuilding.
+#include "store_mode.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "base/thread_pool.h"
+#include "store/store.h"
+
+namespace ek::annbench {
+namespace {
+
+constexpr const char* kCollection = "ann";
+constexpr size_t kUpsertBatch = 10'000;
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+void CpuScan(const kernels::ScanRequest& request, uint64_t, ThreadPool* pool, uint32_t* rows,
+             float* scores, size_t* counts) {
+  kernels::ScanTopK(request, pool, rows, scores, counts);
+}
+
+std::unique_ptr<store::Store> OpenStore(const std::string& path, ThreadPool* pool) {
+  return store::Store::Open(path, store::OpenOptions{}, pool, &CpuScan);
+}
+
+std::string SystemName(const StoreModeOptions& o) {
+  std::string name = "embedkit-store";
+  if (o.element != kernels::ElementType::kF32) {
+    name += std::string("-") + store::ElementTypeName(o.element);
+  }
+  if (o.rescore > 1) name += "-r" + std::to_string(o.rescore);
+  return name;
+}
+
+// A fresh folder for the store's file (and its -wal/-shm), removed with it.
+class TempFolder {
+ public:
+  TempFolder() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/ek-ann-store-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
+    path_ = pattern;
+  }
+  ~TempFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  std::string File() const { return path_ + "/store.db"; }
+
+ private:
+  std::string path_;
+};
+
+// Upserts every base row in batches; returns the seconds it took.
+double UpsertBase(store::Store& s, const Matrix& base) {
+  std::vector<std::string> ids(base.rows);
+  for (uint32_t r = 0; r < base.rows; ++r) ids[r] = std::to_string(r);
+  std::vector<const char*> id_ptrs(base.rows);
+  for (uint32_t r = 0; r < base.rows; ++r) id_ptrs[r] = ids[r].c_str();
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t first = 0; first < base.rows; first += kUpsertBatch) {
+    store::UpsertBatch batch;
+    batch.count = std::min<size_t>(kUpsertBatch, base.rows - first);
+    batch.ids = id_ptrs.data() + first;
+    batch.vectors = base.Row(first);
+    batch.dim = base.cols;
+    s.Upsert(kCollection, batch);
+  }
+  return Seconds(start);
+}
+
+std::vector<std::vector<store::Hit>> SearchOne(store::Store& s, const StoreModeOptions& o,
+                                               const float* query, size_t dim, size_t ef) {
+  store::SearchOptions search;
+  search.ef = ef;
+  search.rescore = o.rescore;
+  return s.Search(kCollection, query, 1, dim, o.k, "", false, search);
+}
+
+// Builds the index in a fresh store whose pool has `threads` threads; prints the build
+// line and returns the BuildIndex seconds. The store file stays in `folder`.
+double BuildIn(const TempFolder& folder, const StoreModeOptions& o, const Matrix& base,
+               size_t threads) {
+  std::filesystem::remove(folder.File());
+  std::unique_ptr<ThreadPool> pool = threads > 1 ? std::make_unique<ThreadPool>(threads) : nullptr;
+  auto s = OpenStore(folder.File(), pool.get());
+  store::IndexOptions index;
+  index.kind = store::IndexKind::kHnsw;
+  index.element = o.element;
+  index.m = o.m;
+  index.ef_construction = o.ef_construction;
+  index.rescore = o.rescore;
+  index.defer_build = true;
+  s->CreateCollection(kCollection, base.cols,
+                      o.angular ? store::Metric::kCosine : store::Metric::kL2, index);
+  const double upsert_seconds = UpsertBase(*s, base);
+  const auto start = std::chrono::steady_clock::now();
+  const store::CollectionInfo info =
+      s->BuildIndex(kCollection, nullptr, [](uint64_t, uint64_t) { return 0; });
+  const double seconds = Seconds(start);
+  if (info.building || info.count != base.rows) throw std::runtime_error("store build incomplete");
+  s.reset();  // closes the file: its size is what a reopen reads
+  std::printf("{\"system\":\"%s\",\"event\":\"build\",\"threads\":%zu,\"seconds\":%.3f,"
+              "\"upsert_seconds\":%.3f,\"file_bytes\":%ju,\"bytes_per_vector\":%ju}\n",
+              SystemName(o).c_str(), threads, seconds, upsert_seconds,
+              static_cast<uintmax_t>(std::filesystem::file_size(folder.File())),
+              static_cast<uintmax_t>(info.bytes_per_vector));
+  std::fflush(stdout);
+  return seconds;
+}
+
+size_t Hits(const uint32_t* truth, size_t k, const std::vector<store::Hit>& found) {
+  size_t hits = 0;
+  for (const store::Hit& hit : found) {
+    const uint32_t row = static_cast<uint32_t>(std::stoul(hit.id));
+    hits += std::find(truth, truth + k, row) != truth + k;
+  }
+  return hits;
+}
+
+void SweepEf(store::Store& s, const StoreModeOptions& o, const Matrix& queries,
+             const IdMatrix& truth) {
+  for (size_t ef : o.efs) {
+    size_t hits = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t q = 0; q < queries.rows; ++q) {
+      const auto found = SearchOne(s, o, queries.Row(q), queries.cols, ef);
+      hits += Hits(truth.ids.data() + q * truth.cols, o.k, found[0]);
+    }
+    const double seconds = Seconds(start);
+    std::printf("{\"system\":\"%s\",\"param\":\"ef=%zu\",\"recall\":%.4f,\"qps\":%.1f}\n",
+                SystemName(o).c_str(), ef, double(hits) / double(queries.rows * o.k),
+                queries.rows / seconds);
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace
+
+void RunStoreMode(const StoreModeOptions& o, const Matrix& base, const Matrix& queries,
+                  const IdMatrix& truth) {
+  if (o.efs.empty() || o.build_threads.empty()) throw std::runtime_error("--store: no ef or threads");
+  TempFolder folder;
+  double one_thread_build = 0;
+  for (size_t threads : o.build_threads) {
+    const double seconds = BuildIn(folder, o, base, threads);
+    if (threads == 1 || one_thread_build == 0) one_thread_build = seconds;
+  }
+  // The file the last build left, opened as a new process would: no pool, one thread.
+  const auto start = std::chrono::steady_clock::now();
+  auto s = OpenStore(folder.File(), nullptr);
+  SearchOne(*s, o, queries.Row(0), queries.cols, o.efs.front());
+  const double reopen = Seconds(start);
+  std::printf("{\"system\":\"%s\",\"event\":\"reopen\",\"seconds\":%.3f,"
+              "\"build_seconds\":%.3f}\n",
+              SystemName(o).c_str(), reopen, one_thread_build);
+  std::fflush(stdout);
+  SweepEf(*s, o, queries, truth);
+}
+
+}  // namespace ek::annbench
