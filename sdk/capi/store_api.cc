@@ -223,8 +223,9 @@ EK_API ek_status ek_collection_create_with(ek_store* store, const char* name, ui
     RequireNotNull(out_collection, "out_collection");
     *out_collection = nullptr;
     auto m = ToMetric(metric);
-    const ek::store::IndexOptions index = ToIndexOptions(options);
-    ek::store::CollectionInfo info = store->impl->CreateCollection(name, dim, m, index);
+    ek::store::CollectionInfo info =
+        options ? store->impl->CreateCollection(name, dim, m, ToIndexOptions(options))
+                : store->impl->CreateCollection(name, dim, m);
     *out_collection = NewCollection(store, info.name);
   });
 }

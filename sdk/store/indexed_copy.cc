@@ -83,13 +83,25 @@ void LoadGraph(sql::Db& db, IndexedCopy& c, const std::vector<uint8_t>& header,
     Corrupt(db, label, "the graph header's m/ef_construction differ from the ek_index row");
   sql::Stmt::Use q(db.Prepare("SELECT key, record FROM ek_hnsw_node WHERE key BETWEEN ?1 AND ?2"));
   q.Bind(1, FirstKey(c.cid)).Bind(2, LastKey(c.cid));
+  // All records first, then one bulk decode (LoadNodes: storage grown once).
+  std::vector<uint32_t> slots;
+  std::vector<uint8_t> bytes;
+  std::vector<size_t> ends;
   while (q.Step()) {
     const uint32_t slot = KeySlot(q.Int(0));
     if (slot >= c.slots() || !c.live[slot])
       Corrupt(db, label, "graph node " + std::to_string(slot) + " has no row");
     const std::string_view r = q.Blob(1);
-    c.graph->LoadNode(slot, {reinterpret_cast<const uint8_t*>(r.data()), r.size()});
+    slots.push_back(slot);
+    bytes.insert(bytes.end(), r.begin(), r.end());
+    ends.push_back(bytes.size());
   }
+  std::vector<std::span<const uint8_t>> records(slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const size_t begin = i == 0 ? 0 : ends[i - 1];
+    records[i] = {bytes.data() + begin, ends[i] - begin};
+  }
+  c.graph->LoadNodes(slots, records);
   c.graph->VerifyLoaded();
   if (!c.settings.building && c.graph->size() != c.live_count)
     Corrupt(db, label, "the graph holds " + std::to_string(c.graph->size()) + " of " +

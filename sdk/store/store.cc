@@ -381,6 +381,9 @@ class SqliteStore final : public Store {
   };
   Current CurrentInTxn(std::string_view name);
   int64_t BumpGeneration(int64_t cid);
+  // CreateCollection with `asked` options, or (nullptr) any index for an existing one.
+  CollectionInfo CreateWith(std::string_view name, uint32_t dim, Metric metric,
+                            const IndexOptions* asked);
   CollectionInfo InfoLocked(const std::string& name, const CatalogEntry& e);
   // The indexed collection's warm copy, loaded from its tables when absent.
   std::shared_ptr<IndexedCopy> IndexedLoadedLocked(std::string_view name);
@@ -969,13 +972,22 @@ std::vector<Hit> SqliteStore::KvList(std::string_view ns, std::string_view prefi
 
 // ---- Collections -------------------------------------------------------------------------
 
+// Without options an existing collection of the same shape is opened whatever its index
+// (a plugin that creates its collection on every call must not fail once a user indexed
+// it); a new one is exact f32.
 CollectionInfo SqliteStore::CreateCollection(std::string_view name, uint32_t dim, Metric metric) {
-  return CreateCollection(name, dim, metric, IndexOptions{});
+  return CreateWith(name, dim, metric, nullptr);
 }
 
 CollectionInfo SqliteStore::CreateCollection(std::string_view name, uint32_t dim, Metric metric,
                                              const IndexOptions& index) {
+  return CreateWith(name, dim, metric, &index);
+}
+
+CollectionInfo SqliteStore::CreateWith(std::string_view name, uint32_t dim, Metric metric,
+                                       const IndexOptions* asked) {
   CheckName(name);
+  const IndexOptions index = asked ? *asked : IndexOptions{};
   ValidateIndexOptions(index);
   if (dim < 1 || dim > kMaxDim)
     Fail(EK_ERR_INVALID_ARGUMENT, "dim is " + std::to_string(dim) + "; it must be 1.." +
@@ -990,6 +1002,7 @@ CollectionInfo SqliteStore::CreateCollection(std::string_view name, uint32_t dim
                                       "; asked for dim " + std::to_string(dim) + " and metric " +
                                       MetricName(metric));
     const IndexOptions have = e.index ? e.index->options : IndexOptions{};
+    if (!asked) return;
     if (std::string diff = IndexOptionsDifference(have, index); !diff.empty())
       Fail(EK_ERR_ALREADY_EXISTS, CollectionLabel(name) + " exists with index " +
                                       DescribeIndexOptions(have) + " (" + diff +

@@ -76,6 +76,7 @@ class Store {
                                           Metric metric) = 0;  // idempotent for same shape
   // The same with an index: an existing collection with the same dim, metric and options
   // is returned; other options fail with EK_ERR_ALREADY_EXISTS naming the difference.
+  // (Without options an existing collection is returned whatever its index.)
   virtual CollectionInfo CreateCollection(std::string_view name, uint32_t dim, Metric metric,
                                           const IndexOptions& index) = 0;
   // (Re)builds the collection's index with `index` (nullptr: the current options) in one

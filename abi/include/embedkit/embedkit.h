@@ -258,15 +258,18 @@ static inline void ek_collection_options_init(ek_collection_options* options) {
 }
 
 /* Creates collection `name` (1..128 bytes of UTF-8, no NUL) with `dim` (1..65536)
- * and `metric`. If it exists with the same dim and metric it is opened; with another
- * shape the call fails with EK_ERR_ALREADY_EXISTS. [thread-safe] */
+ * and `metric` (exact f32: see ek_collection_create_with for an index). If it exists
+ * with the same dim and metric it is opened, whatever its index; with another shape
+ * the call fails with EK_ERR_ALREADY_EXISTS. [thread-safe] */
 EK_API ek_status ek_collection_create(ek_store* store, const char* name, uint32_t dim,
                                       ek_metric metric, ek_collection** out_collection);
 
-/* ek_collection_create with index options (NULL = exact f32, as ek_collection_create).
- * An existing collection with the same dim, metric and options is opened; with other
- * options the call fails with EK_ERR_ALREADY_EXISTS naming the first difference (change
- * them with ek_collection_index_build). Added in ABI 1.2. [thread-safe] */
+/* ek_collection_create with index options. An existing collection with the same dim,
+ * metric and options is opened; with other options the call fails with
+ * EK_ERR_ALREADY_EXISTS naming the first difference (change them with
+ * ek_collection_index_build). NULL options = ek_collection_create: a new collection is
+ * exact f32, an existing one of the same shape is opened whatever its index. Added in
+ * ABI 1.2. [thread-safe] */
 EK_API ek_status ek_collection_create_with(ek_store* store, const char* name, uint32_t dim,
                                            ek_metric metric, const ek_collection_options* options,
                                            ek_collection** out_collection);

@@ -77,6 +77,17 @@ TEST_F(IndexCApi, CreateWithReportsItsIndexAndDefaults) {
   EXPECT_EQ(info.index_state, 0u);
   EXPECT_GT(info.bytes_per_vector, 8u);  // the int8 code (8 bytes) + links + per-row overhead
   ek_collection_free(c);
+  // Without options an existing collection is opened whatever its index (a plugin that
+  // creates its collection on every call keeps working once a user indexed it) ...
+  ASSERT_EQ(ek_collection_create(store_, "c", 8, EK_METRIC_COSINE, &c), EK_OK) << ek_last_error();
+  ek_collection_free(c);
+  ASSERT_EQ(ek_collection_create_with(store_, "c", 8, EK_METRIC_COSINE, nullptr, &c), EK_OK);
+  ek_collection_free(c);
+  // ... and with other options the first difference is named.
+  o.element = EK_ELEMENT_F16;
+  EXPECT_EQ(ek_collection_create_with(store_, "c", 8, EK_METRIC_COSINE, &o, &c),
+            EK_ERR_ALREADY_EXISTS);
+  EXPECT_NE(std::strstr(ek_last_error(), "element int8 vs f16"), nullptr) << ek_last_error();
   // NULL options: the plain exact f32 collection.
   ASSERT_EQ(ek_collection_create_with(store_, "plain", 8, EK_METRIC_L2, nullptr, &c), EK_OK);
   ASSERT_EQ(ek_collection_index_info_get(c, &info), EK_OK);
