@@ -113,6 +113,7 @@ Options ParseOptions(int argc, char** argv) {
     else throw std::runtime_error("unknown flag " + flag);
   }
   if (!o.filters.empty() && o.labels.empty()) throw std::runtime_error("--filter needs --labels");
+  if (o.store && !o.filters.empty()) throw std::runtime_error("--store measures no filters");
   if (o.base.empty() || o.queries.empty() || o.truth.empty()) {
     throw std::runtime_error("usage: ek_ann_bench --base F --queries F --truth F "
                              "[--make-truth] [--metric angular|l2] [--m N] "
