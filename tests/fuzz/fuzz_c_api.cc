@@ -9,6 +9,8 @@
 // Invariants: no crash, leak or sanitizer report; every failing call returns a
 // status in the documented range and sets a non-empty ek_last_error() that starts
 // with the function's name; EK_OK calls leave ek_last_status() untouched semantics.
+// The ABI 1.2 index calls and their invariants are in fuzz_c_api_index.h; its seeds
+// come from make_c_api_index_seeds.py.
 #include <embedkit/embedkit.h>
 
 #include <sys/stat.h>
@@ -140,6 +142,8 @@ std::string EmptyDir() {
 
 }  // namespace
 
+#include "fuzz_c_api_index.h"
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
   std::vector<ek_context*> contexts;
@@ -149,9 +153,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<ek_instance*> instances;
   std::vector<ek_collection_info*> info_arrays;
   std::vector<size_t> info_counts;
+  bool index_store_used = false;  // the file store: reopened after the input
+  HeavyBudget heavy;
+  RemoveIndexStore();
   int steps = 0;
   while (!in.empty() && ++steps < 64) {
-    const uint8_t op = in.Byte() % 26;
+    const uint8_t op = in.Byte() % 32;
     switch (op) {
       case 0: {  // context
         if (contexts.size() >= 3) break;
@@ -518,6 +525,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         break;
       }
+      // ABI 1.2 index calls (fuzz_c_api_index.h).
+      case 24: OpenIndexStore(contexts, stores, in, &index_store_used); break;
+      case 25: CreateWith(stores, cols, in); break;
+      case 26: Fill(cols, in, &heavy); break;
+      case 27: SearchWith(cols, results, in); break;
+      case 28: BuildOrCompact(cols, in, &heavy); break;
+      case 29: IndexInfo(cols, in); break;
       default: {  // free everything of one kind, in input order
         const uint8_t kind = in.Byte() % 5;
         if (kind == 0) while (!contexts.empty()) ek_context_free(Take(contexts, in));
@@ -529,6 +543,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
+  // What the file store holds now (committed) must be what a reopen finds once every
+  // handle is gone (an open transaction rolls back, leaving the same committed state).
+  std::vector<std::pair<std::string, uint64_t>> committed;
+  const bool committed_read = index_store_used && CommittedCounts(&committed);
   // Free what is left in an order the input chooses: every order is allowed.
   for (size_t k = 0; k < info_arrays.size(); ++k) ek_collection_infos_free(info_arrays[k], info_counts[k]);
   const uint8_t order = in.Byte();
@@ -540,6 +558,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 3: for (auto* r : results) ek_results_free(r); results.clear(); break;
       case 4: for (auto* i : instances) ek_instance_free(i); instances.clear(); break;
     }
+  }
+  if (index_store_used) {
+    std::vector<std::pair<std::string, uint64_t>> reopened;
+    Check(CommittedCounts(&reopened), "the file store does not reopen");
+    Check(!committed_read || reopened == committed, "a reopen found other collections or counts");
   }
   return 0;
 }
