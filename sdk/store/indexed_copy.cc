@@ -13,8 +13,6 @@
 namespace ek::store {
 namespace {
 
-constexpr size_t kMaskCacheSize = 8;
-
 uint64_t NextIndexedContentKey() {
   // High bit set: never equal to a Snapshot's key (those count up from 1).
   static std::atomic<uint64_t> next{1};
@@ -178,32 +176,20 @@ kernels::PreparedPair IndexedCopy::Pair() const {
 
 void IndexedCopy::ContentsChanged() {
   content_key = NextIndexedContentKey();
-  std::lock_guard<std::mutex> lock(masks_mu_);
-  masks_.clear();
+  masks_.Clear();
 }
 
 std::shared_ptr<const std::vector<uint8_t>> IndexedCopy::Mask(std::string_view text,
                                                               const json::Filter& filter,
                                                               ThreadPool* pool) const {
-  {
-    std::lock_guard<std::mutex> lock(masks_mu_);
-    for (size_t i = 0; i < masks_.size(); ++i) {
-      if (masks_[i].first == text) {
-        auto hit = masks_[i].second;
-        std::rotate(masks_.begin(), masks_.begin() + i, masks_.begin() + i + 1);
-        return hit;
-      }
-    }
-  }
-  auto mask = std::make_shared<std::vector<uint8_t>>(slots());
-  ParallelFor(pool, slots(), 512, [&](size_t begin, size_t end) {
-    for (size_t s = begin; s < end; ++s)
-      (*mask)[s] = live[s] && metadata[s] && filter.Matches(*metadata[s]) ? 1 : 0;
+  return masks_.Get(text, [&] {
+    auto mask = std::make_shared<std::vector<uint8_t>>(slots());
+    ParallelFor(pool, slots(), 512, [&](size_t begin, size_t end) {
+      for (size_t s = begin; s < end; ++s)
+        (*mask)[s] = live[s] && metadata[s] && filter.Matches(*metadata[s]) ? 1 : 0;
+    });
+    return MaskCache::Mask(mask);
   });
-  std::lock_guard<std::mutex> lock(masks_mu_);
-  masks_.insert(masks_.begin(), {std::string(text), mask});
-  if (masks_.size() > kMaskCacheSize) masks_.pop_back();
-  return mask;
 }
 
 std::shared_ptr<IndexedCopy> LoadIndexedCopy(sql::Db& db, int64_t cid, uint32_t dim,

@@ -23,6 +23,7 @@
 #include "kernels/kernels.h"
 #include "kernels/prepared_distance.h"
 #include "store/index_table.h"
+#include "store/mask_cache.h"
 
 namespace ek {
 class ThreadPool;
@@ -71,8 +72,7 @@ struct IndexedCopy {
                                                    ThreadPool* pool) const;
 
  private:
-  mutable std::mutex masks_mu_;
-  mutable std::vector<std::pair<std::string, std::shared_ptr<const std::vector<uint8_t>>>> masks_;
+  MaskCache masks_;
 };
 
 // The collection's copy from its tables (caller holds a read or write transaction).

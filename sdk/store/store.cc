@@ -28,6 +28,7 @@
 #include "json/json.h"
 #include "store/kv.h"
 #include "store/index_table.h"
+#include "store/mask_cache.h"
 #include "store/indexed_copy.h"
 #include "store/indexed_search.h"
 #include "store/indexed_writes.h"
@@ -52,7 +53,6 @@ constexpr size_t kMaxIdBytes = 512;
 constexpr size_t kMaxNameBytes = 128;
 constexpr uint32_t kMaxDim = 65536;
 constexpr size_t kDefaultK = 10;
-constexpr size_t kMaskCacheSize = 8;
 // Stores up to this size get PRAGMA quick_check when opened for writing: at most
 // ~0.3 s here (1.2 ms per MB), which a short-lived process opening a store pays once.
 constexpr uintmax_t kQuickCheckMaxBytes = uintmax_t{256} << 20;
@@ -199,8 +199,7 @@ struct Snapshot {
 
   // Filter masks (row_allowed for ScanTopK) computed for the current contents, keyed
   // by filter text, most recent first. Cleared whenever the contents change.
-  mutable std::mutex masks_mu;
-  mutable std::vector<std::pair<std::string, std::shared_ptr<const std::vector<uint8_t>>>> masks;
+  MaskCache masks;
 
   size_t rows() const { return ids.size(); }
 
@@ -254,8 +253,7 @@ struct Snapshot {
 
   void ContentsChanged() {
     content_key = NextContentKey();
-    std::lock_guard<std::mutex> lock(masks_mu);
-    masks.clear();
+    masks.Clear();
   }
 
   // The row_allowed mask for `filter` (compiled from `text`); computed once per
@@ -263,26 +261,15 @@ struct Snapshot {
   std::shared_ptr<const std::vector<uint8_t>> Mask(std::string_view text,
                                                    const json::Filter& filter,
                                                    ThreadPool* pool) const {
-    {
-      std::lock_guard<std::mutex> lock(masks_mu);
-      for (size_t i = 0; i < masks.size(); ++i) {
-        if (masks[i].first == text) {
-          auto hit = masks[i].second;
-          std::rotate(masks.begin(), masks.begin() + i, masks.begin() + i + 1);
-          return hit;
+    return masks.Get(text, [&] {
+      auto mask = std::make_shared<std::vector<uint8_t>>(rows());
+      ParallelFor(pool, rows(), 512, [&](size_t begin, size_t end) {
+        for (size_t r = begin; r < end; ++r) {
+          (*mask)[r] = metadata[r] && filter.Matches(*metadata[r]) ? 1 : 0;
         }
-      }
-    }
-    auto mask = std::make_shared<std::vector<uint8_t>>(rows());
-    ParallelFor(pool, rows(), 512, [&](size_t begin, size_t end) {
-      for (size_t r = begin; r < end; ++r) {
-        (*mask)[r] = metadata[r] && filter.Matches(*metadata[r]) ? 1 : 0;
-      }
+      });
+      return MaskCache::Mask(mask);
     });
-    std::lock_guard<std::mutex> lock(masks_mu);
-    masks.insert(masks.begin(), {std::string(text), mask});
-    if (masks.size() > kMaskCacheSize) masks.pop_back();
-    return mask;
   }
 };
 
@@ -1419,14 +1406,15 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
     if (RequireLocked(collection).index) indexed = IndexedLoadedLocked(collection);
     else s = LoadedLocked(collection);
   }
+  const uint32_t collection_dim = indexed ? indexed->dim : s->dim;
+  if (dim != collection_dim)
+    Fail(EK_ERR_DIMENSION_MISMATCH, label + " has dim " + std::to_string(collection_dim) +
+                                        ", queries have dim " + std::to_string(dim));
+  for (size_t q = 0; q < n_queries; ++q) {
+    if (std::string why = NonFinite(queries + q * dim, dim); !why.empty())
+      Fail(EK_ERR_INVALID_ARGUMENT, "query " + std::to_string(q) + ": " + why);
+  }
   if (indexed) {
-    if (dim != indexed->dim)
-      Fail(EK_ERR_DIMENSION_MISMATCH, label + " has dim " + std::to_string(indexed->dim) +
-                                          ", queries have dim " + std::to_string(dim));
-    for (size_t q = 0; q < n_queries; ++q) {
-      if (std::string why = NonFinite(queries + q * dim, dim); !why.empty())
-        Fail(EK_ERR_INVALID_ARGUMENT, "query " + std::to_string(q) + ": " + why);
-    }
     IndexedQuery query;
     query.queries = queries;
     query.n_queries = n_queries;
@@ -1436,13 +1424,6 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
     query.include_metadata = include_metadata;
     query.options = options;
     return SearchIndexed(collection, std::move(indexed), query);
-  }
-  if (dim != s->dim)
-    Fail(EK_ERR_DIMENSION_MISMATCH, label + " has dim " + std::to_string(s->dim) +
-                                        ", queries have dim " + std::to_string(dim));
-  for (size_t q = 0; q < n_queries; ++q) {
-    if (std::string why = NonFinite(queries + q * dim, dim); !why.empty())
-      Fail(EK_ERR_INVALID_ARGUMENT, "query " + std::to_string(q) + ": " + why);
   }
   std::vector<std::vector<Hit>> out(n_queries);
   if (n_queries == 0) return out;
