@@ -564,5 +564,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(CommittedCounts(&reopened), "the file store does not reopen");
     Check(!committed_read || reopened == committed, "a reopen found other collections or counts");
   }
+  RemoveIndexStore();  // no store file outlives the input (nor the process)
   return 0;
 }
