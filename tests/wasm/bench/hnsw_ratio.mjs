@@ -12,22 +12,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Embedkit } from '../../../wasm/js/index.js';
+import { randomRows as rows } from '../js/random_rows.mjs';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const library = resolve(process.argv[2] ?? join(ROOT, 'build/sdk/capi/libembedkit.so'));
 const [ROWS, DIM, QUERIES, REPEATS] = [20000, 64, 1000, 3];
 
-function randomRows(n, seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Float32Array.from({ length: n * DIM }, () => next() * 2 - 1);
-}
+const randomRows = (n, seed) => rows(n, DIM, seed);
 
 const base = randomRows(ROWS, 1);
 const queries = randomRows(QUERIES, 2);

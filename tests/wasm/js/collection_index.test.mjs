@@ -6,22 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Embedkit, EmbedkitError, Status } from '../../../wasm/js/index.js';
+import { randomRows as rows } from './random_rows.mjs';
 
 const kit = await Embedkit.load();
 const DIM = 8;
 
-// Deterministic vectors (mulberry32), uniform in [-1, 1).
-function randomRows(n, seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Float32Array.from({ length: n * DIM }, () => next() * 2 - 1);
-}
+const randomRows = (n, seed) => rows(n, DIM, seed);
 
 function fill(collection, vectors, prefix = 'r') {
   const n = vectors.length / DIM;
