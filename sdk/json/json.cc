@@ -131,6 +131,35 @@ std::optional<Diagnosis> CheckValue(std::string_view text, size_t max_depth) {
                    code == simdjson::DEPTH_ERROR};
 }
 
+std::vector<double> ParseNumberArray(std::string_view text, std::string_view what,
+                                     size_t max_elements) {
+  const std::string where(what);
+  if (text.size() > kMaxDocumentBytes) Fail(EK_ERR_LIMIT, where + ": " + TooLarge(text));
+  std::optional<simdjson::dom::parser> local;
+  simdjson::dom::element root;
+  const auto code = Parse(ParserFor(text, local), text).get(root);
+  if (code != simdjson::SUCCESS) Fail(EK_ERR_PARSE, where + ": " + DescribeFailure(text, code));
+  simdjson::dom::array array;
+  if (root.get(array) != simdjson::SUCCESS)
+    Fail(EK_ERR_PARSE, where + ": expected a JSON array, got " + TypeName(root.type()) +
+                           " at byte " + std::to_string(FirstNonSpace(text)));
+  const size_t count = array.size();
+  if (count > max_elements)
+    Fail(EK_ERR_INVALID_ARGUMENT, where + ": " + std::to_string(count) +
+                                      " elements, more than the " + std::to_string(max_elements) +
+                                      " allowed");
+  std::vector<double> numbers;
+  numbers.reserve(count);
+  for (simdjson::dom::element e : array) {
+    double d = 0;
+    if (!AsDouble(e, &d))
+      Fail(EK_ERR_INVALID_ARGUMENT, where + ": element " + std::to_string(numbers.size()) + " is " +
+                                        TypeName(e.type()) + ", not a number");
+    numbers.push_back(d);
+  }
+  return numbers;
+}
+
 bool IsValidUtf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
 
 // ---- Config -----------------------------------------------------------------------------

@@ -53,6 +53,15 @@ std::optional<Diagnosis> CheckValue(std::string_view text, size_t max_depth);
 // True if `text` is valid UTF-8 (simdjson's validator).
 bool IsValidUtf8(std::string_view text);
 
+// A JSON array of numbers ("[1, 2.5, -3e2]") as doubles, in order (the SQL layer's
+// vector text). Throws ek::Error: EK_ERR_PARSE "<what>: <reason> at byte <offset>"
+// unless `text` is one well-formed array (nothing after it but whitespace);
+// EK_ERR_INVALID_ARGUMENT "<what>: element 2 is a string, not a number", or when the
+// array has more than `max_elements` elements (checked before anything is copied);
+// EK_ERR_LIMIT beyond kMaxDocumentBytes.
+std::vector<double> ParseNumberArray(std::string_view text, std::string_view what,
+                                     size_t max_elements);
+
 // Reads a configuration object into simple typed lookups (for context and plugins).
 // The constructor throws EK_ERR_PARSE unless `text` is a JSON object. Getters look up
 // top-level keys (first occurrence wins); an absent key or a JSON null value gives
