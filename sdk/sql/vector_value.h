@@ -9,6 +9,7 @@
 // with `what` ("vec_distance_l2() argument 2: ..."): NULL and numbers, empty vectors,
 // blob sizes that do not fit the type, malformed JSON, NaN or Inf components (also
 // halves and JSON numbers beyond float range), and more than kMaxDimensions components.
+// (JSON text over json::kMaxDocumentBytes is EK_ERR_LIMIT.)
 #pragma once
 
 #include <sqlite3.h>
