@@ -18,7 +18,7 @@ import sys
 
 # Top to bottom. Each row: the folders of sdk/ on that floor.
 LAYERS = [
-    ("cli",),
+    ("cli", "sql"),
     ("capi",),
     ("core",),
     ("store", "cuda"),
