@@ -1,0 +1,141 @@
+// The module object of the `embedkit` table: creating, connecting and dropping tables,
+// and the transaction callbacks. The store runs on the caller's connection and never
+// begins, commits or makes savepoints itself (store.h Attach), so the only transaction
+// work here is telling it about rollbacks: its warm copies (and graphs) may hold rows
+// SQLite just undid.
+#include "sql/vtab.h"
+
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "sql/sql_error.h"
+#include "sql/vtab_table.h"
+
+namespace ek::sql {
+namespace {
+
+void CreateOrCheckCollection(EmbedkitTable& t) {
+  const TableSpec& spec = t.spec;
+  // Without index options an existing collection is connected whatever its index; a
+  // different dim or metric is refused with the store's message.
+  if (spec.index_options_given)
+    t.store().CreateCollection(spec.collection, spec.vector.dim, spec.vector.metric, spec.index);
+  else
+    t.store().CreateCollection(spec.collection, spec.vector.dim, spec.vector.metric);
+}
+
+int Init(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
+         char** err, bool create) {
+  try {
+    auto table = std::make_unique<EmbedkitTable>();
+    table->session = static_cast<Session*>(aux);
+    if (std::string_view(argv[1]) != "main")
+      ek::Fail(EK_ERR_UNSUPPORTED, std::string("an embedkit table lives in the main database (the "
+                                               "store's), not in '") + argv[1] + "'");
+    const std::vector<std::string_view> args(argv + 3, argv + argc);
+    table->spec = ParseTableArguments(args, argv[2]);
+    // Declared before the store runs any statement (as vec0 declares before it makes its
+    // shadow tables): SQLite is building this table's schema entry meanwhile.
+    const int rc = sqlite3_declare_vtab(db, DeclareTableSql(table->spec).c_str());
+    if (rc != SQLITE_OK)
+      ek::Fail(EK_ERR_INTERNAL, std::string("declaring the table: ") + sqlite3_errmsg(db));
+    // xConnect does not look for the collection: a table whose collection was dropped
+    // elsewhere must still be droppable; its reads report the store's message.
+    if (create) CreateOrCheckCollection(*table);
+    sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);  // INSERT OR REPLACE reaches us
+    table->session->HoldStore();  // released in Disconnect (session.h says why)
+    *out = &table.release()->base;
+    return SQLITE_OK;
+  } catch (const std::exception& e) {
+    return CreateError(err, e);
+  }
+}
+
+int Create(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
+           char** err) {
+  return Init(db, aux, argc, argv, out, err, true);
+}
+
+int Connect(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
+            char** err) {
+  return Init(db, aux, argc, argv, out, err, false);
+}
+
+int Disconnect(sqlite3_vtab* vtab) {
+  sqlite3_free(vtab->zErrMsg);
+  Session* session = TableOf(vtab).session;
+  delete &TableOf(vtab);
+  session->ReleaseStore();
+  return SQLITE_OK;
+}
+
+// DROP TABLE drops the collection (one already gone is fine).
+int Destroy(sqlite3_vtab* vtab) {
+  try {
+    EmbedkitTable& t = TableOf(vtab);
+    if (t.store().FindCollection(t.collection())) t.store().DropCollection(t.collection());
+  } catch (const std::exception& e) {
+    return VtabError(vtab, e);
+  }
+  return Disconnect(vtab);
+}
+
+int Rename(sqlite3_vtab* vtab, const char*) {
+  return VtabError(vtab, ek::Error(EK_ERR_UNSUPPORTED,
+                                   "an embedkit table is not renamed: its name is its "
+                                   "collection's (CREATE another with collection=NAME)"));
+}
+
+int NoTransactionWork(sqlite3_vtab*) { return SQLITE_OK; }
+int NoSavepointWork(sqlite3_vtab*, int) { return SQLITE_OK; }
+
+int Forget(sqlite3_vtab* vtab) {
+  try {
+    TableOf(vtab).store().ForgetUncommitted();
+    return SQLITE_OK;
+  } catch (const std::exception& e) {
+    return VtabError(vtab, e);
+  }
+}
+
+int RollbackTo(sqlite3_vtab* vtab, int) { return Forget(vtab); }
+
+const sqlite3_module kModule = {
+    /* iVersion */ 2,
+    /* xCreate */ Create,
+    /* xConnect */ Connect,
+    /* xBestIndex */ BestIndex,
+    /* xDisconnect */ Disconnect,
+    /* xDestroy */ Destroy,
+    /* xOpen */ OpenCursor,
+    /* xClose */ CloseCursor,
+    /* xFilter */ FilterCursor,
+    /* xNext */ NextRow,
+    /* xEof */ AtEnd,
+    /* xColumn */ ColumnValue,
+    /* xRowid */ RowidOf,
+    /* xUpdate */ Update,
+    /* xBegin */ NoTransactionWork,
+    /* xSync */ NoTransactionWork,
+    /* xCommit */ NoTransactionWork,
+    /* xRollback */ Forget,
+    /* xFindFunction */ nullptr,
+    /* xRename */ Rename,
+    /* xSavepoint */ NoSavepointWork,
+    /* xRelease */ NoSavepointWork,
+    /* xRollbackTo */ RollbackTo,
+    /* xShadowName */ nullptr,
+};
+
+void DeleteSession(void* session) { delete static_cast<Session*>(session); }
+
+}  // namespace
+
+int RegisterEmbedkitModule(sqlite3* db, Session* session) {
+  return sqlite3_create_module_v2(db, "embedkit", &kModule, session, DeleteSession);
+}
+
+}  // namespace ek::sql
