@@ -28,8 +28,8 @@ uint64_t NextIndexedContentKey() {
 void LoadRows(sql::Db& db, IndexedCopy& c, const std::string& label, bool encode) {
   const bool f32 = encode || c.settings.options.element == ElementType::kF32;
   sql::Stmt::Use q(db.Prepare(
-      f32 ? "SELECT slot, id, metadata, vector FROM vectors WHERE collection_id = ?1"
-          : "SELECT slot, id, metadata FROM vectors WHERE collection_id = ?1"));
+      f32 ? "SELECT slot, id, metadata, row, vector FROM vectors WHERE collection_id = ?1"
+          : "SELECT slot, id, metadata, row FROM vectors WHERE collection_id = ?1"));
   q.Bind(1, c.cid);
   std::vector<float> v(c.dim);
   std::vector<uint8_t> code(c.code_bytes);
@@ -40,14 +40,15 @@ void LoadRows(sql::Db& db, IndexedCopy& c, const std::string& label, bool encode
     std::optional<std::string> meta;
     if (!q.IsNull(2)) meta.emplace(q.Text(2));
     if (f32) {
-      const std::string_view blob = q.Blob(3);
+      const std::string_view blob = q.Blob(4);
       if (blob.size() != size_t{c.dim} * sizeof(float))
         Corrupt(db, label, "row " + Quote(q.Text(1)) + " has a vector of " +
                                std::to_string(blob.size()) + " bytes");
       DecodeVector(blob, v.data());
       c.Encode(v.data(), code.data());
     }
-    c.Place(uint32_t(slot), std::string(q.Text(1)), std::move(meta), f32 ? code.data() : nullptr);
+    c.Place(uint32_t(slot), q.Int(3), std::string(q.Text(1)), std::move(meta),
+            f32 ? code.data() : nullptr);
   }
 }
 
@@ -116,7 +117,8 @@ index::HnswParams GraphParams(const IndexSettings& s) {
 }
 
 uint64_t BytesPerRow(const IndexSettings& s, uint32_t dim) {
-  uint64_t bytes = kernels::BytesPerVector(s.options.element, dim) + 1 + sizeof(std::string);
+  uint64_t bytes =
+      kernels::BytesPerVector(s.options.element, dim) + 1 + sizeof(std::string) + sizeof(int64_t);
   if (s.options.kind == IndexKind::kHnsw) {
     // layer 0: count + 2m links; upper levels: a fraction 1/m of nodes, count + m links.
     const uint64_t m = s.options.m;
@@ -130,6 +132,7 @@ void IndexedCopy::Grow(uint32_t n) {
   codes.resize(size_t{n} * code_bytes);
   live.resize(n);
   ids.resize(n);
+  rows.resize(n);
   metadata.resize(n);
 }
 
@@ -150,11 +153,12 @@ void IndexedCopy::Encode(const float* v, uint8_t* out) const {
   }
 }
 
-void IndexedCopy::Place(uint32_t slot, std::string id, std::optional<std::string> meta,
-                        const uint8_t* code) {
+void IndexedCopy::Place(uint32_t slot, int64_t row, std::string id,
+                        std::optional<std::string> meta, const uint8_t* code) {
   Grow(slot + 1);
   if (!live[slot]) ++live_count;
   live[slot] = 1;
+  rows[slot] = row;
   ids[slot] = std::move(id);
   metadata[slot] = std::move(meta);
   if (code) std::memcpy(codes.data() + size_t{slot} * code_bytes, code, code_bytes);
@@ -166,6 +170,7 @@ void IndexedCopy::Clear(uint32_t slot) {
   --live_count;
   ids[slot].clear();
   ids[slot].shrink_to_fit();
+  rows[slot] = 0;
   metadata[slot].reset();
   std::memset(codes.data() + size_t{slot} * code_bytes, 0, code_bytes);
 }

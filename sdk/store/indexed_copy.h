@@ -1,7 +1,8 @@
 // The warm copy of a collection that has an ek_index row (docs/storage.md "Indexes"):
 // per slot its code (f32 unit rows for cosine, or f16 / int8 / sign-bit codes), id,
-// metadata and a live byte, plus the HNSW graph for kind hnsw. Slots never move (a
-// delete leaves a hole that a later insert reuses), so the graph can name rows by slot.
+// metadata, vectors.row and a live byte, plus the HNSW graph for kind hnsw. Slots never
+// move (a delete leaves a hole that a later insert reuses), so the graph can name rows
+// by slot.
 //
 // Thread-safety: `mu` shared for searches, exclusive for writes; the store's db mutex
 // is always taken before `mu`, never while holding it.
@@ -43,6 +44,10 @@ struct IndexedCopy {
   std::vector<uint8_t> live;        // 1 where the slot holds a row
   uint64_t live_count = 0;
   std::vector<std::string> ids;     // per slot ("" when free)
+  // Per slot its vectors.row (0 when free): the rescore reads the f32 original by the
+  // table's own key instead of the (collection_id, id) index. A hint checked on use
+  // (RescoreWithOriginals compares the row's id), never trusted alone.
+  std::vector<int64_t> rows;
   std::vector<std::optional<std::string>> metadata;
   std::optional<index::HnswGraph> graph;  // kind hnsw
   uint64_t content_key = 0;         // renewed by every change (ScanFn's content_key)
@@ -58,7 +63,8 @@ struct IndexedCopy {
   // The code of `v` as stored: normalised first for cosine, then encoded (int8 with
   // settings.int8_scale, which must be set).
   void Encode(const float* v, uint8_t* out) const;
-  void Place(uint32_t slot, std::string id, std::optional<std::string> meta, const uint8_t* code);
+  void Place(uint32_t slot, int64_t row, std::string id, std::optional<std::string> meta,
+             const uint8_t* code);
   void Clear(uint32_t slot);  // zero the code, free the slot
   // The row-against-row distance of the graph's builds and repairs ("smaller is
   // closer"), its SIMD scorer chosen once per call site rather than once per pair.
@@ -89,8 +95,8 @@ void LoadRows(sql::Db& db, IndexedCopy& c, const std::string& label, bool encode
 // Graph parameters of the settings (seed fixed: levels are reproducible everywhere).
 index::HnswParams GraphParams(const IndexSettings& settings);
 
-// Resident bytes per row: code + live byte + id slot + layer-0 links (+ upper levels
-// on average) for hnsw. The figure ek_collection_info_get reports.
+// Resident bytes per row: code + live byte + id slot + vectors.row + layer-0 links (+
+// upper levels on average) for hnsw. The figure ek_collection_info_get reports.
 uint64_t BytesPerRow(const IndexSettings& settings, uint32_t dim);
 
 }  // namespace ek::store

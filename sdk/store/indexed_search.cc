@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <tuple>
 
 #include "base/error.h"
 #include "base/thread_pool.h"
@@ -36,21 +38,22 @@ void KeepBest(Metric metric, size_t k, std::vector<Hit>* hits) {
   if (hits->size() > k) hits->resize(k);
 }
 
-Hit MakeHit(const IndexedCopy& c, uint32_t slot, float score, bool include_metadata) {
+// Appends slot's hit (and its vectors.row, for the rescore) to query i's candidates.
+void AddHit(const IndexedCopy& c, uint32_t slot, float score, bool include_metadata, size_t i,
+            CandidateLists* out) {
   Hit h;
   h.id = c.ids[slot];
   h.score = score;
   if (include_metadata) h.metadata = c.metadata[slot];
-  return h;
+  (*out)[i].push_back(std::move(h));
+  out->rows[i].push_back(c.rows[slot]);
 }
 
 // Exact top-k over the codes (f32 through the backend's scan, quantized through the
 // quantized kernels), rows limited by `allowed`.
-std::vector<std::vector<Hit>> ScanCodes(const IndexedCopy& c, const IndexedQuery& q,
-                                        const uint8_t* allowed, size_t k_fetch,
-                                        kernels::ScanFn scan,
-                                        kernels::QuantizedScanFn quantized_scan,
-                                        ThreadPool* pool) {
+CandidateLists ScanCodes(const IndexedCopy& c, const IndexedQuery& q, const uint8_t* allowed,
+                         size_t k_fetch, kernels::ScanFn scan,
+                         kernels::QuantizedScanFn quantized_scan, ThreadPool* pool) {
   std::vector<uint32_t> rows(q.n_queries * k_fetch);
   std::vector<float> scores(q.n_queries * k_fetch);
   std::vector<size_t> counts(q.n_queries);
@@ -80,10 +83,12 @@ std::vector<std::vector<Hit>> ScanCodes(const IndexedCopy& c, const IndexedQuery
     if (quantized_scan) quantized_scan(r, c.content_key, pool, rows.data(), scores.data(), counts.data());
     else kernels::QuantizedScanTopK(r, pool, rows.data(), scores.data(), counts.data());
   }
-  std::vector<std::vector<Hit>> out(q.n_queries);
+  CandidateLists out;
+  out.resize(q.n_queries);
+  out.rows.resize(q.n_queries);
   for (size_t i = 0; i < q.n_queries; ++i) {
     for (size_t j = 0; j < std::min(counts[i], k_fetch); ++j)
-      out[i].push_back(MakeHit(c, rows[i * k_fetch + j], scores[i * k_fetch + j], q.include_metadata));
+      AddHit(c, rows[i * k_fetch + j], scores[i * k_fetch + j], q.include_metadata, i, &out);
   }
   return out;
 }
@@ -94,6 +99,7 @@ IndexedAnswer SearchIndexedCopy(const IndexedCopy& c, const IndexedQuery& q, ker
                                 kernels::QuantizedScanFn quantized_scan, ThreadPool* pool) {
   IndexedAnswer answer;
   answer.hits.resize(q.n_queries);
+  answer.hits.rows.resize(q.n_queries);
   std::shared_ptr<const std::vector<uint8_t>> mask;
   if (q.filter) mask = c.Mask(q.filter_text, *q.filter, pool);
   const uint8_t* allowed = mask ? mask->data() : c.live.data();
@@ -142,8 +148,8 @@ IndexedAnswer SearchIndexedCopy(const IndexedCopy& c, const IndexedQuery& q, ker
         found = c.graph->Search(distance, k_fetch, std::max(plan.ef_eff, k_fetch));
       }
       for (const index::Neighbor& n : found)
-        answer.hits[i].push_back(
-            MakeHit(c, n.slot, ScoreOfDistance(c.metric, n.distance), q.include_metadata));
+        AddHit(c, n.slot, ScoreOfDistance(c.metric, n.distance), q.include_metadata, i,
+               &answer.hits);
     }
   });
   // The guarantee: never fewer hits than exist. A graph that could not reach k_fetch
@@ -155,33 +161,145 @@ IndexedAnswer SearchIndexedCopy(const IndexedCopy& c, const IndexedQuery& q, ker
     IndexedQuery one = q;
     one.queries = q.queries + i * c.dim;
     one.n_queries = 1;
-    answer.hits[i] = std::move(ScanCodes(c, one, allowed, k_fetch, scan, quantized_scan, pool)[0]);
+    CandidateLists scanned = ScanCodes(c, one, allowed, k_fetch, scan, quantized_scan, pool);
+    answer.hits[i] = std::move(scanned[0]);
+    answer.hits.rows[i] = std::move(scanned.rows[0]);
   }
   return answer;
 }
 
-void RescoreWithOriginals(sql::Db& db, int64_t cid, uint32_t dim, Metric metric,
-                          const float* queries, size_t k, std::vector<std::vector<Hit>>* hits) {
-  sql::Stmt& get = db.Prepare("SELECT vector FROM vectors WHERE collection_id = ?1 AND id = ?2");
-  std::vector<float> v(dim), query(dim);
-  for (size_t i = 0; i < hits->size(); ++i) {
-    query.assign(queries + i * dim, queries + (i + 1) * dim);
-    if (metric == Metric::kCosine) kernels::Normalize(query.data(), dim);
-    std::vector<Hit> kept;
-    for (Hit& h : (*hits)[i]) {
-      sql::Stmt::Use q(get);
-      q.Bind(1, cid).Bind(2, h.id);
-      if (!q.Step()) continue;  // deleted since the candidates were taken
-      const std::string_view blob = q.Blob(0);
-      if (blob.size() != size_t{dim} * sizeof(float)) continue;
-      DecodeVector(blob, v.data());
-      if (metric == Metric::kCosine) kernels::Normalize(v.data(), dim);
-      h.score = metric == Metric::kL2 ? kernels::L2Sq(query.data(), v.data(), dim)
-                                      : kernels::Dot(query.data(), v.data(), dim);
-      kept.push_back(std::move(h));
+namespace {
+
+// Distinct rows bound per read of the originals: one statement per 64 rows instead of
+// one per candidate (unused binds stay NULL, which no row matches).
+constexpr int kRowsPerRead = 64;
+
+const char* ReadByRowsSql() {
+  static const std::string sql = [] {
+    std::string text = "SELECT row, collection_id, id, vector FROM vectors WHERE row IN (";
+    for (int i = 1; i <= kRowsPerRead; ++i) text += (i > 1 ? ", ?" : "?") + std::to_string(i);
+    return text + ")";
+  }();
+  return sql.c_str();
+}
+
+// Candidate `rank` of query `query`, and the row it was picked from.
+struct Pick {
+  int64_t row;
+  uint32_t query;
+  uint32_t rank;
+};
+
+// The exact metric of the queries against one original at a time: queries normalised
+// once (cosine), the original decoded into one reused buffer.
+class ExactScorer {
+ public:
+  ExactScorer(Metric metric, uint32_t dim, const float* queries, size_t n)
+      : metric_(metric), dim_(dim), queries_(queries, queries + n * dim), original_(dim) {
+    if (metric == Metric::kCosine)
+      for (size_t i = 0; i < n; ++i) kernels::Normalize(queries_.data() + i * dim, dim);
+  }
+  // false for a blob that is not dim floats (its candidates are dropped).
+  bool Load(std::string_view blob) {
+    if (blob.size() != size_t{dim_} * sizeof(float)) return false;
+    DecodeVector(blob, original_.data());
+    if (metric_ == Metric::kCosine) kernels::Normalize(original_.data(), dim_);
+    return true;
+  }
+  float Score(size_t query) const {
+    const float* q = queries_.data() + query * dim_;
+    return metric_ == Metric::kL2 ? kernels::L2Sq(q, original_.data(), dim_)
+                                  : kernels::Dot(q, original_.data(), dim_);
+  }
+
+ private:
+  Metric metric_;
+  uint32_t dim_;
+  std::vector<float> queries_;
+  std::vector<float> original_;
+};
+
+// Scores the picks (sorted by row) whose row still holds their candidate; marks them in
+// `scored`. Each distinct row is read once, kRowsPerRead rows per statement.
+void ScoreByRow(sql::Db& db, int64_t cid, const std::vector<Pick>& picks, ExactScorer& scorer,
+                CandidateLists& lists, std::vector<std::vector<uint8_t>>& scored) {
+  sql::Stmt& read = db.Prepare(ReadByRowsSql());
+  size_t first = 0;  // picks [first, picks.size()) are not bound yet
+  while (first < picks.size()) {
+    sql::Stmt::Use q(read);
+    int bound = 0;
+    size_t end = first;
+    for (; end < picks.size(); ++end) {
+      if (end > first && picks[end].row == picks[end - 1].row) continue;
+      if (bound == kRowsPerRead) break;
+      q.Bind(++bound, picks[end].row);
     }
-    KeepBest(metric, k, &kept);
-    (*hits)[i] = std::move(kept);
+    const auto batch_begin = picks.begin() + std::ptrdiff_t(first);
+    const auto batch_end = picks.begin() + std::ptrdiff_t(end);
+    while (q.Step()) {
+      const auto [from, to] = std::equal_range(
+          batch_begin, batch_end, Pick{q.Int(0), 0, 0},
+          [](const Pick& a, const Pick& b) { return a.row < b.row; });
+      if (q.Int(1) != cid || !scorer.Load(q.Blob(3))) continue;
+      const std::string_view id = q.Text(2);
+      for (auto p = from; p != to; ++p) {
+        Hit& hit = lists[p->query][p->rank];
+        if (hit.id != id) continue;  // the row now holds another id: read by id below
+        hit.score = scorer.Score(p->query);
+        scored[p->query][p->rank] = 1;
+      }
+    }
+    first = end;
+  }
+}
+
+// The candidates ScoreByRow left: their row was deleted or reused since they were
+// picked, so the id (if it still exists) is read through the (collection_id, id) index.
+void ScoreLeftByID(sql::Db& db, int64_t cid, ExactScorer& scorer, CandidateLists& lists,
+                   std::vector<std::vector<uint8_t>>& scored) {
+  sql::Stmt& get = db.Prepare("SELECT vector FROM vectors WHERE collection_id = ?1 AND id = ?2");
+  for (size_t i = 0; i < lists.size(); ++i) {
+    for (size_t j = 0; j < lists[i].size(); ++j) {
+      if (scored[i][j]) continue;
+      sql::Stmt::Use q(get);
+      q.Bind(1, cid).Bind(2, lists[i][j].id);
+      if (!q.Step() || !scorer.Load(q.Blob(0))) continue;  // deleted since it was picked
+      lists[i][j].score = scorer.Score(i);
+      scored[i][j] = 1;
+    }
+  }
+}
+
+}  // namespace
+
+void RescoreWithOriginals(sql::Db& db, int64_t cid, uint32_t dim, Metric metric,
+                          const float* queries, size_t k, CandidateLists* hits) {
+  CandidateLists& lists = *hits;
+  ExactScorer scorer(metric, dim, queries, lists.size());
+  std::vector<std::vector<uint8_t>> scored(lists.size());
+  std::vector<Pick> picks;
+  for (size_t i = 0; i < lists.size(); ++i) {
+    scored[i].assign(lists[i].size(), 0);
+    if (i >= lists.rows.size()) continue;  // no rows known: by id
+    for (size_t j = 0; j < lists[i].size() && j < lists.rows[i].size(); ++j)
+      picks.push_back(Pick{lists.rows[i][j], uint32_t(i), uint32_t(j)});
+  }
+  // Row order is the table's b-tree order: neighbouring reads share pages.
+  std::sort(picks.begin(), picks.end(), [](const Pick& a, const Pick& b) {
+    return std::tie(a.row, a.query, a.rank) < std::tie(b.row, b.query, b.rank);
+  });
+  ScoreByRow(db, cid, picks, scorer, lists, scored);
+  ScoreLeftByID(db, cid, scorer, lists, scored);
+  for (size_t i = 0; i < lists.size(); ++i) {
+    std::vector<Hit>& list = lists[i];
+    size_t kept = 0;  // the scored candidates, in their order (KeepBest's ties)
+    for (size_t j = 0; j < list.size(); ++j) {
+      if (!scored[i][j]) continue;
+      if (kept != j) list[kept] = std::move(list[j]);
+      ++kept;
+    }
+    list.resize(kept);
+    KeepBest(metric, k, &list);
   }
 }
 

@@ -31,8 +31,15 @@ struct IndexedQuery {
   SearchOptions options;
 };
 
+// Hits per query, best first, and parallel to them the vectors.row each candidate was
+// read from when it was picked (filled where a rescore follows). It is the hit lists
+// themselves, so the caller returns it as Store::Search's answer (the rows stay behind).
+struct CandidateLists : std::vector<std::vector<Hit>> {
+  std::vector<std::vector<int64_t>> rows;
+};
+
 struct IndexedAnswer {
-  std::vector<std::vector<Hit>> hits;  // per query, best first
+  CandidateLists hits;  // per query, best first
   // Hits are candidates with approximate (quantized) scores, more than k of them: the
   // caller re-ranks them with the f32 originals (RescoreWithOriginals) and keeps k.
   bool rescore = false;
@@ -45,11 +52,14 @@ IndexedAnswer SearchIndexedCopy(const IndexedCopy& c, const IndexedQuery& query,
                                 kernels::ScanFn scan, kernels::QuantizedScanFn quantized_scan,
                                 ThreadPool* pool);
 
-// Replaces each candidate's score with the exact metric against its f32 original (read
-// by id; a candidate deleted meanwhile is dropped) and keeps the best k, ties by id
-// order of the candidates. Caller holds the store's db mutex, not the copy's.
+// Replaces each candidate's score with the exact metric against its f32 original and
+// keeps the best k, ties by the candidates' order. The originals are read by
+// vectors.row (`hits->rows`), every row once for all queries and in row order, in
+// statements of up to 64 rows; a row that no longer holds the candidate (same
+// collection and id) is looked up by id instead, and a candidate deleted meanwhile is
+// dropped. Caller holds the store's db mutex, not the copy's, and a read transaction.
 void RescoreWithOriginals(sql::Db& db, int64_t cid, uint32_t dim, kernels::Metric metric,
-                          const float* queries, size_t k, std::vector<std::vector<Hit>>* hits);
+                          const float* queries, size_t k, CandidateLists* hits);
 
 // The exact scan of the f32 originals, streamed from SQLite in blocks (memory bounded by
 // the block): the recall baseline of a quantized or hnsw collection (SearchOptions::exact).

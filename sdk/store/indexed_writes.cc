@@ -70,6 +70,7 @@ size_t UpsertIndexed(sql::Db& db, IndexedCopy& c, const std::vector<IndexedRow>&
   std::vector<size_t> fresh;      // batch rows with a new id
   std::vector<size_t> changed;    // batch rows replacing a stored vector
   std::vector<uint32_t> slot_of(rows.size());
+  std::vector<int64_t> row_of(rows.size());  // vectors.row: the copy keeps it for the rescore
   std::string blob;
   for (size_t i = 0; i < rows.size(); ++i) {
     EncodeVector(rows[i].vector, c.dim, &blob);
@@ -79,6 +80,7 @@ size_t UpsertIndexed(sql::Db& db, IndexedCopy& c, const std::vector<IndexedRow>&
       continue;
     }
     slot_of[i] = old->slot;
+    row_of[i] = old->row;
     sql::Stmt::Use q(db.Prepare(old->same_vector
                                     ? "UPDATE vectors SET metadata = ?2 WHERE row = ?1"
                                     : "UPDATE vectors SET metadata = ?2, vector = ?3 WHERE row = ?1"));
@@ -108,6 +110,7 @@ size_t UpsertIndexed(sql::Db& db, IndexedCopy& c, const std::vector<IndexedRow>&
       if (r.metadata) q.Bind(4, *r.metadata);
       else q.BindNull(4);
       q.Bind(5, int64_t{slots[j]}).Run();
+      row_of[fresh[j]] = sqlite3_last_insert_rowid(db.handle());
     }
   }
   const kernels::PreparedPair pair = c.Pair();
@@ -129,7 +132,7 @@ size_t UpsertIndexed(sql::Db& db, IndexedCopy& c, const std::vector<IndexedRow>&
       const IndexedRow& r = rows[i];
       c.Encode(r.vector, code.data());
       if (quantized) WriteCode(db, c.cid, slot_of[i], code);
-      c.Place(slot_of[i], std::string(r.id),
+      c.Place(slot_of[i], row_of[i], std::string(r.id),
               r.metadata ? std::optional<std::string>(*r.metadata) : std::nullopt, code.data());
       to_link.push_back(slot_of[i]);
     }

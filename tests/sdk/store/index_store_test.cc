@@ -10,6 +10,8 @@
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "store/indexed_search.h"
+#include "store/sqlite.h"
 #include "store/store.h"
 #include "../error_of.h"
 #include "test_util.h"
@@ -306,6 +308,67 @@ TEST(IndexedStore, CompactGivesUpFreedSlotsAndKeepsAnswers) {
   s->CompactIndex("c", nullptr);
   EXPECT_EQ(s->Count("c"), kRows / 2);
   EXPECT_GE(Recall(f.Search(*s, 10), truth), 0.9);
+}
+
+// The rescore reads originals by the row each candidate was picked from, and falls back
+// to its id where that row was deleted or now holds another id (a write between the
+// pick and the read): the answer must be the by-id answer in every case.
+TEST(IndexedStore, RescoreReadsByRowAndFallsBackToTheIdWhereTheRowChanged) {
+  TempDir dir;
+  const std::string path = dir.File("s.ekdb");
+  constexpr size_t kN = 150, kD = 4;  // 150 rows: three reads of up to 64 rows
+  const std::vector<float> v = Clustered(kN, kD, 5);  // no ties: one order for every path
+  auto s = Open(path);
+  s->CreateCollection("c", kD, kernels::Metric::kL2);
+  Put(*s, "c", v, kD);
+  s->Delete("c", {"r5"});
+  sql::Db db(path, SQLITE_OPEN_READWRITE, 1000);
+  int64_t cid = 0;
+  {
+    sql::Stmt::Use q(db.Prepare("SELECT id FROM collections WHERE name = 'c'"));
+    ASSERT_TRUE(q.Step());
+    cid = q.Int(0);
+  }
+  auto row_of = [&](const std::string& id) {
+    sql::Stmt::Use q(db.Prepare("SELECT row FROM vectors WHERE id = ?1"));
+    q.Bind(1, id);
+    return q.Step() ? q.Int(0) : int64_t{0};
+  };
+  const int64_t row_of_r4 = row_of("r4");
+  // Two queries; each candidate list holds every row but r5 (deleted, still listed with
+  // the row it had) plus, in query 1, r7 listed with r8's row (its row "reused").
+  const std::vector<float> queries = {1, 2, 3, 4, 9, 1, 0, 5};
+  CandidateLists by_row, by_id;
+  by_row.resize(2);
+  by_row.rows.resize(2);
+  for (size_t q = 0; q < 2; ++q) {
+    for (size_t i = 0; i < kN; ++i) {
+      const std::string id = "r" + std::to_string(i);
+      Hit h;
+      h.id = id;
+      by_row[q].push_back(h);
+      const int64_t row = i == 5 ? row_of_r4 + 1 : q == 1 && i == 7 ? row_of("r8") : row_of(id);
+      by_row.rows[q].push_back(row);
+    }
+  }
+  by_id.assign(by_row.begin(), by_row.end());  // no rows: every original read by id
+  {
+    sql::Txn txn(db, sql::Txn::kRead);
+    // k = every row: each candidate's score is compared, not only the top ones.
+    RescoreWithOriginals(db, cid, kD, kernels::Metric::kL2, queries.data(), kN, &by_row);
+    RescoreWithOriginals(db, cid, kD, kernels::Metric::kL2, queries.data(), kN, &by_id);
+    txn.Commit();
+  }
+  const auto exact = s->Search("c", queries.data(), 2, kD, kN, "", false, {});
+  ASSERT_EQ(Ids(by_row), Ids(exact));
+  ASSERT_EQ(Ids(by_id), Ids(exact));
+  for (size_t q = 0; q < 2; ++q) {
+    ASSERT_EQ(by_row[q].size(), kN - 1);  // r5 dropped
+    for (size_t j = 0; j < kN - 1; ++j) {
+      EXPECT_EQ(by_row[q][j].score, by_id[q][j].score);
+      EXPECT_NEAR(by_row[q][j].score, exact[q][j].score, 1e-4);
+    }
+  }
 }
 
 }  // namespace
