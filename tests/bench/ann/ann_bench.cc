@@ -16,6 +16,9 @@
 // --store measures the same HNSW through store::Store instead (store_mode.h): upsert,
 // BuildIndex per --build-threads, reopen, then recall and queries/s per ef, one query per
 // Search call; --element f16|int8|bit and --rescore N pick its element type and re-rank.
+// --store --exact-scan measures the exact scans of f32, f16, int8 and bit collections
+// through the store instead (exact_scan_mode.h), on the first --exact-queries queries;
+// --int8-rescore and --bit-rescore list the rescore factors it sweeps.
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +33,7 @@
 
 #include "ann_files.h"
 #include "base/thread_pool.h"
+#include "exact_scan_mode.h"
 #include "index/hnsw.h"
 #include "kernels/kernels.h"
 #include "store/index_options.h"
@@ -51,6 +55,8 @@ struct Options {
   bool store = false;  // measure through store::Store (store_mode.h), not the core
   kernels::ElementType element = kernels::ElementType::kF32;  // --store only
   uint32_t rescore = 1;                                       // --store only
+  bool exact_scan = false;  // --store: the exact scans per element, not the HNSW
+  ExactScanOptions exact_scan_options;
   uint32_t m = 16, ef_construction = 200;
   size_t k = 10;
   std::vector<size_t> efs = {10, 20, 40, 80, 160, 320};
@@ -94,6 +100,7 @@ Options ParseOptions(int argc, char** argv) {
     const std::string flag = argv[i];
     if (flag == "--make-truth") { o.make_truth = true; continue; }
     if (flag == "--store") { o.store = true; continue; }
+    if (flag == "--exact-scan") { o.exact_scan = true; continue; }
     if (i + 1 >= argc) throw std::runtime_error("missing value after " + flag);
     const char* value = argv[++i];
     if (flag == "--base") o.base = value;
@@ -110,16 +117,21 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--filter") o.filters.push_back(ParseFilter(value));
     else if (flag == "--element") o.element = ParseElement(value);
     else if (flag == "--rescore") o.rescore = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--int8-rescore") o.exact_scan_options.int8_rescore = ParseList(value);
+    else if (flag == "--bit-rescore") o.exact_scan_options.bit_rescore = ParseList(value);
     else throw std::runtime_error("unknown flag " + flag);
   }
   if (!o.filters.empty() && o.labels.empty()) throw std::runtime_error("--filter needs --labels");
   if (o.store && !o.filters.empty()) throw std::runtime_error("--store measures no filters");
+  if (o.exact_scan && !o.store) throw std::runtime_error("--exact-scan needs --store");
   if (o.base.empty() || o.queries.empty() || o.truth.empty()) {
     throw std::runtime_error("usage: ek_ann_bench --base F --queries F --truth F "
                              "[--make-truth] [--metric angular|l2] [--m N] "
                              "[--ef-construction N] [--ef a,b,..] [--build-threads 1,2] "
                              "[--labels F --filter PERCENT:TRUTH ...] "
-                             "[--store [--element f32|f16|int8|bit] [--rescore N]]");
+                             "[--store [--element f32|f16|int8|bit] [--rescore N]] "
+                             "[--store --exact-scan [--exact-queries N] [--int8-rescore a,b,..] "
+                             "[--bit-rescore a,b,..]]");
   }
   return o;
 }
@@ -272,6 +284,14 @@ int Run(const Options& o) {
     return 0;
   }
   const IdMatrix truth = ReadTruth(o.truth, queries.rows, o.k);
+  if (o.exact_scan) {
+    ExactScanOptions scan = o.exact_scan_options;
+    scan.angular = o.angular;
+    scan.k = o.k;
+    scan.queries = o.exact_queries;
+    RunExactScanMode(scan, base, queries, truth);
+    return 0;
+  }
   if (o.store) {
     RunStoreMode(StoreModeOptions{o.angular, o.m, o.ef_construction, o.k, o.efs,
                                   o.build_threads, o.element, o.rescore},

@@ -8,8 +8,6 @@
 // first Search, which loads rows and graph from the tables instead of rebuilding.
 #include "store_mode.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,25 +18,12 @@
 
 #include "base/thread_pool.h"
 #include "store/store.h"
+#include "store_files.h"
 
 namespace ek::annbench {
 namespace {
 
 constexpr const char* kCollection = "ann";
-constexpr size_t kUpsertBatch = 10'000;
-
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-void CpuScan(const kernels::ScanRequest& request, uint64_t, ThreadPool* pool, uint32_t* rows,
-             float* scores, size_t* counts) {
-  kernels::ScanTopK(request, pool, rows, scores, counts);
-}
-
-std::unique_ptr<store::Store> OpenStore(const std::string& path, ThreadPool* pool) {
-  return store::Store::Open(path, store::OpenOptions{}, pool, &CpuScan);
-}
 
 std::string SystemName(const StoreModeOptions& o) {
   std::string name = "embedkit-store";
@@ -47,45 +32,6 @@ std::string SystemName(const StoreModeOptions& o) {
   }
   if (o.rescore > 1) name += "-r" + std::to_string(o.rescore);
   return name;
-}
-
-// A fresh folder for the store's file (and its -wal/-shm), removed with it.
-class TempFolder {
- public:
-  TempFolder() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/ek-ann-store-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
-    path_ = pattern;
-  }
-  ~TempFolder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
-  std::string File() const { return path_ + "/store.db"; }
-
- private:
-  std::string path_;
-};
-
-// Upserts every base row in batches; returns the seconds it took.
-double UpsertBase(store::Store& s, const Matrix& base) {
-  std::vector<std::string> ids(base.rows);
-  for (uint32_t r = 0; r < base.rows; ++r) ids[r] = std::to_string(r);
-  std::vector<const char*> id_ptrs(base.rows);
-  for (uint32_t r = 0; r < base.rows; ++r) id_ptrs[r] = ids[r].c_str();
-  const auto start = std::chrono::steady_clock::now();
-  for (size_t first = 0; first < base.rows; first += kUpsertBatch) {
-    store::UpsertBatch batch;
-    batch.count = std::min<size_t>(kUpsertBatch, base.rows - first);
-    batch.ids = id_ptrs.data() + first;
-    batch.vectors = base.Row(first);
-    batch.dim = base.cols;
-    s.Upsert(kCollection, batch);
-  }
-  return Seconds(start);
 }
 
 std::vector<std::vector<store::Hit>> SearchOne(store::Store& s, const StoreModeOptions& o,
@@ -102,7 +48,7 @@ double BuildIn(const TempFolder& folder, const StoreModeOptions& o, const Matrix
                size_t threads) {
   std::filesystem::remove(folder.File());
   std::unique_ptr<ThreadPool> pool = threads > 1 ? std::make_unique<ThreadPool>(threads) : nullptr;
-  auto s = OpenStore(folder.File(), pool.get());
+  auto s = OpenBenchStore(folder.File(), pool.get());
   store::IndexOptions index;
   index.kind = store::IndexKind::kHnsw;
   index.element = o.element;
@@ -112,7 +58,7 @@ double BuildIn(const TempFolder& folder, const StoreModeOptions& o, const Matrix
   index.defer_build = true;
   s->CreateCollection(kCollection, base.cols,
                       o.angular ? store::Metric::kCosine : store::Metric::kL2, index);
-  const double upsert_seconds = UpsertBase(*s, base);
+  const double upsert_seconds = UpsertBase(*s, kCollection, base);
   const auto start = std::chrono::steady_clock::now();
   const store::CollectionInfo info =
       s->BuildIndex(kCollection, nullptr, [](uint64_t, uint64_t) { return 0; });
@@ -126,15 +72,6 @@ double BuildIn(const TempFolder& folder, const StoreModeOptions& o, const Matrix
               static_cast<uintmax_t>(info.bytes_per_vector));
   std::fflush(stdout);
   return seconds;
-}
-
-size_t Hits(const uint32_t* truth, size_t k, const std::vector<store::Hit>& found) {
-  size_t hits = 0;
-  for (const store::Hit& hit : found) {
-    const uint32_t row = static_cast<uint32_t>(std::stoul(hit.id));
-    hits += std::find(truth, truth + k, row) != truth + k;
-  }
-  return hits;
 }
 
 void SweepEf(store::Store& s, const StoreModeOptions& o, const Matrix& queries,
@@ -167,7 +104,7 @@ void RunStoreMode(const StoreModeOptions& o, const Matrix& base, const Matrix& q
   }
   // The file the last build left, opened as a new process would: no pool, one thread.
   const auto start = std::chrono::steady_clock::now();
-  auto s = OpenStore(folder.File(), nullptr);
+  auto s = OpenBenchStore(folder.File(), nullptr);
   SearchOne(*s, o, queries.Row(0), queries.cols, o.efs.front());
   const double reopen = Seconds(start);
   std::printf("{\"system\":\"%s\",\"event\":\"reopen\",\"seconds\":%.3f,"
