@@ -102,9 +102,13 @@ Db::Db(const std::string& path, int flags, uint32_t busy_timeout_ms, const std::
   sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout_ms));
 }
 
+Db::Db(Borrowed, sqlite3* db, const std::string& path) : db_(db), path_(path), borrowed_(true) {
+  if (!db) Fail(EK_ERR_INVALID_ARGUMENT, "the SQLite connection to borrow is NULL");
+}
+
 Db::~Db() {
   cache_.clear();  // finalize every statement before closing
-  sqlite3_close_v2(db_);
+  if (!borrowed_) sqlite3_close_v2(db_);
 }
 
 Stmt& Db::Prepare(const char* sql) {
@@ -151,8 +155,9 @@ void Db::Throw(int rc, std::string_view during) const {
   std::string msg = "store '" + path_ + "': ";
   const int primary = rc & 0xff;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    msg += "the database is locked by another connection; gave up after the busy timeout of " +
-           std::to_string(busy_timeout_ms_) + " ms";
+    msg += "the database is locked by another connection; gave up after " +
+           (borrowed_ ? std::string("the connection's busy timeout")
+                      : "the busy timeout of " + std::to_string(busy_timeout_ms_) + " ms");
   } else if (primary == SQLITE_NOTADB) {
     msg += "the file is not an SQLite database";
   } else if (primary == SQLITE_READONLY) {
@@ -170,7 +175,28 @@ void Db::Throw(int rc, std::string_view during) const {
 
 // ---- Txn ----------------------------------------------------------------------------------
 
-Txn::Txn(Db& db, Kind kind) : db_(db), nested_(!sqlite3_get_autocommit(db.handle())) {
+namespace {
+
+// True when a borrowed connection has work of its owner's in progress that a store call
+// must become part of: an open transaction, or a statement that writes (in autocommit
+// mode SQLite commits that statement's transaction, nested statements included, when
+// it ends; a BEGIN now would make that COMMIT fail).
+bool OwnerWorkInProgress(sqlite3* db) {
+  if (!sqlite3_get_autocommit(db)) return true;
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s)) {
+    if (sqlite3_stmt_busy(s) && !sqlite3_stmt_readonly(s)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Txn::Txn(Db& db, Kind kind) : db_(db) {
+  if (db.borrowed() && OwnerWorkInProgress(db.handle())) {
+    joined_ = true;
+    return;
+  }
+  nested_ = !sqlite3_get_autocommit(db.handle());
   if (nested_) Stmt::Use(db_.Prepare("SAVEPOINT ek_call")).Run();
   else Stmt::Use(db_.Prepare(kind == kWrite ? "BEGIN IMMEDIATE" : "BEGIN")).Run();
   open_ = true;
@@ -186,8 +212,57 @@ Txn::~Txn() {
 }
 
 void Txn::Commit() {
+  if (joined_) return;
   Stmt::Use(db_.Prepare(nested_ ? "RELEASE ek_call" : "COMMIT")).Run();
   open_ = false;
+}
+
+// ---- WriteStamp ---------------------------------------------------------------------------
+
+WriteStamp::~WriteStamp() {
+  sqlite3_finalize(read_);
+  sqlite3_finalize(write_);
+}
+
+void WriteStamp::Mark() {
+  const int64_t stamp = next_ + 1;
+  for (int attempt = 0;; ++attempt) {
+    int rc = write_ ? SQLITE_OK
+                    : sqlite3_prepare_v3(db_.handle(), "UPDATE temp.ek_write_stamp SET n = ?1", -1,
+                                         SQLITE_PREPARE_PERSISTENT, &write_, nullptr);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_int64(write_, 1, stamp);
+      rc = sqlite3_step(write_);
+      sqlite3_reset(write_);
+      if (rc == SQLITE_DONE) break;
+    }
+    // Missing (never made, or dropped by a rollback of the transaction that made it).
+    // CREATE ... AS SELECT fills the row without touching the owner's
+    // sqlite3_last_insert_rowid().
+    sqlite3_finalize(write_);
+    write_ = nullptr;
+    if (attempt > 0) db_.Throw(rc, "recording a write in temp.ek_write_stamp");
+    db_.Exec("CREATE TEMP TABLE IF NOT EXISTS ek_write_stamp AS SELECT 0 AS n");
+  }
+  next_ = last_ = stamp;
+}
+
+bool WriteStamp::Undone() {
+  if (last_ == 0) return false;
+  int64_t found = 0;  // a missing table: the transaction that made it was rolled back
+  if (read_ || sqlite3_prepare_v3(db_.handle(), "SELECT n FROM temp.ek_write_stamp", -1,
+                                  SQLITE_PREPARE_PERSISTENT, &read_, nullptr) == SQLITE_OK) {
+    const int rc = sqlite3_step(read_);
+    if (rc == SQLITE_ROW) found = sqlite3_column_int64(read_, 0);
+    sqlite3_reset(read_);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      sqlite3_finalize(read_);
+      read_ = nullptr;
+    }
+  }
+  if (found == last_) return false;
+  last_ = 0;
+  return true;
 }
 
 }  // namespace ek::store::sql

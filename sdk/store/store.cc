@@ -128,6 +128,13 @@ bool ParseMetric(std::string_view s, Metric* out) {
 
 std::string CollectionLabel(std::string_view name) { return "collection " + Quote(name); }
 
+// An application_id as messages show it: "0x454B5354".
+std::string HexId(int64_t id) {
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "0x%08llX", static_cast<unsigned long long>(id) & 0xffffffffULL);
+  return hex;
+}
+
 // Throws INVALID_ARGUMENT unless `name` is 1..128 bytes of UTF-8 without NUL.
 void CheckName(std::string_view name) {
   if (name.empty()) Fail(EK_ERR_INVALID_ARGUMENT, "collection name is empty");
@@ -304,6 +311,11 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool,
               kernels::ScanFn scan, kernels::QuantizedScanFn quantized_scan);
+  // Store::Attach: on a connection its owner keeps.
+  SqliteStore(sqlite3* db, ThreadPool* pool, kernels::ScanFn scan,
+              kernels::QuantizedScanFn quantized_scan);
+
+  void ForgetUncommitted() override;
 
   CollectionInfo CreateCollection(std::string_view name, uint32_t dim, Metric metric) override;
   CollectionInfo CreateCollection(std::string_view name, uint32_t dim, Metric metric,
@@ -325,6 +337,11 @@ class SqliteStore final : public Store {
                                        const SearchOptions& options) override;
   std::vector<Hit> List(std::string_view collection, size_t offset, size_t limit,
                         bool include_metadata) override;
+  std::vector<Row> ListAfter(std::string_view collection, int64_t after_row, size_t limit,
+                             bool include_vectors, bool include_metadata) override;
+  std::optional<int64_t> RowOf(std::string_view collection, std::string_view id) override;
+  std::optional<Row> GetRow(std::string_view collection, int64_t row, bool include_vector,
+                            bool include_metadata) override;
   void Begin() override;
   void Commit() override;
   void Rollback() override;
@@ -346,6 +363,24 @@ class SqliteStore final : public Store {
 
   // All below: db_mu_ held.
   void InitOrCheckSchema();
+  // Creates the whole current schema and stamps application_id and user_version.
+  void CreateSchemaLocked();
+  // For a store at schema `version` with the embedkit application_id: refuses versions
+  // it cannot read, upgrades older ones when `writable`, checks every column is there.
+  void UseSchemaLocked(int64_t version, bool writable);
+  // Attached: the schema made or checked under the rules of "Which databases" (store.h).
+  void InitAttachedSchemaLocked();
+  // Attached: first of every call; notices a rollback the store was not told about and
+  // brings the schema back when a rollback removed it.
+  void ReadyLocked();
+  void ForgetUncommittedLocked();
+  // Attached: records a write (WriteStamp) inside its transaction.
+  void StampWriteLocked();
+  // Attached: the transaction calls are the owner's.
+  void RefuseOnAttached() const;
+  // The vectors row `q` holds in columns (row, id, vector, metadata), vector and
+  // metadata NULL when not asked for.
+  Row RowFrom(const Stmt::Use& q, const CatalogEntry& e, std::string_view collection);
   void UpgradeSchema();
   // Runs `sql` and sets user_version to from + 1, if the store is at version `from`.
   void UpgradeStep(int64_t from, const char* sql);
@@ -413,6 +448,10 @@ class SqliteStore final : public Store {
   // false only for a store before version 3 read as it is: every collection is exact f32
   bool has_index_tables_ = false;
   bool checkpoint_pending_ = false;  // a delete inside it: checkpoint after Commit
+  // Store::Attach: the connection is the owner's (store.h lists what changes).
+  bool attached_ = false;
+  bool schema_ready_ = true;               // attached: false after a rollback may have undone it
+  std::unique_ptr<sql::WriteStamp> stamp_;  // attached only
 };
 
 SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool,
@@ -446,6 +485,23 @@ SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, Th
     InitOrCheckSchema();
   }
   if (!in_memory_ && !read_only_option_ && !read_only_file_) CheckIntegrityForWriting();
+  data_version_ = db_->QueryInt("PRAGMA data_version");
+}
+
+SqliteStore::SqliteStore(sqlite3* db, ThreadPool* pool, kernels::ScanFn scan,
+                         kernels::QuantizedScanFn quantized_scan)
+    : pool_(pool), scan_(scan), quantized_scan_(quantized_scan), in_memory_(false),
+      read_only_option_(false), attached_(true), schema_ready_(false) {
+  if (!scan) Fail(EK_ERR_INTERNAL, "the store was attached without a search function");
+  if (!db) Fail(EK_ERR_INVALID_ARGUMENT, "the SQLite connection to attach to is NULL");
+  // "" for an in-memory or temporary database.
+  const char* file = sqlite3_db_filename(db, "main");
+  in_memory_ = !file || !*file;
+  path_ = in_memory_ ? ":memory:" : file;
+  db_ = std::make_unique<Db>(Db::Borrowed{}, db, path_);
+  stamp_ = std::make_unique<sql::WriteStamp>(*db_);
+  read_only_file_ = sqlite3_db_readonly(db, "main") == 1;
+  InitAttachedSchemaLocked();
   data_version_ = db_->QueryInt("PRAGMA data_version");
 }
 
@@ -553,22 +609,37 @@ void SqliteStore::InitOrCheckSchema() {
     version = db_->QueryInt("PRAGMA user_version");
     tables = db_->QueryInt("SELECT count(*) FROM sqlite_schema");
     if (app_id == 0 && version == 0 && tables == 0) {
-      db_->Exec(kSchemaSql);
-      db_->Exec(kv::kTableSql);
-      db_->Exec(kIndexTablesSql);
-      db_->Exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
-      db_->Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+      CreateSchemaLocked();
       app_id = kApplicationId;
       version = kSchemaVersion;
     }
     txn.Commit();
   }
   if (app_id != kApplicationId) {
-    char hex[32];
-    std::snprintf(hex, sizeof hex, "0x%08llX", static_cast<unsigned long long>(app_id) & 0xffffffffULL);
     Fail(EK_ERR_CORRUPT, where + " is an SQLite database but not an embedkit store (application_id " +
-                             hex + ", expected 0x454B5354 'EKST')");
+                             HexId(app_id) + ", expected 0x454B5354 'EKST')");
   }
+  UseSchemaLocked(version, writable);
+  if (writable) {
+    if (!in_memory_) db_->EnableWal();
+    db_->Exec("PRAGMA secure_delete=ON");
+  }
+  // WAL + synchronous=NORMAL: a commit survives a crash or SIGKILL of the writer
+  // (the WAL is intact and replayed); only a power loss may roll back the last
+  // commits. FULL would fsync on every commit (about 2 ms here per batch).
+  db_->Exec("PRAGMA synchronous=NORMAL");
+}
+
+void SqliteStore::CreateSchemaLocked() {
+  db_->Exec(kSchemaSql);
+  db_->Exec(kv::kTableSql);
+  db_->Exec(kIndexTablesSql);
+  db_->Exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
+  db_->Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+}
+
+void SqliteStore::UseSchemaLocked(int64_t version, bool writable) {
+  const std::string where = "store '" + path_ + "'";
   if (version > kSchemaVersion)
     Fail(EK_ERR_UNSUPPORTED, where + " has schema version " + std::to_string(version) +
                                  "; this library reads versions up to " +
@@ -609,14 +680,6 @@ void SqliteStore::InitOrCheckSchema() {
     sqlite3_finalize(stmt);
     if (rc != SQLITE_OK) Fail(EK_ERR_CORRUPT, where + " lacks the embedkit schema: " + why);
   }
-  if (writable) {
-    if (!in_memory_) db_->EnableWal();
-    db_->Exec("PRAGMA secure_delete=ON");
-  }
-  // WAL + synchronous=NORMAL: a commit survives a crash or SIGKILL of the writer
-  // (the WAL is intact and replayed); only a power loss may roll back the last
-  // commits. FULL would fsync on every commit (about 2 ms here per batch).
-  db_->Exec("PRAGMA synchronous=NORMAL");
 }
 
 // Version 1 -> 2 adds the key/value table, 2 -> 3 the index tables. One transaction
@@ -633,22 +696,129 @@ void SqliteStore::UpgradeStep(int64_t from, const char* sql) {
   if (db_->QueryInt("PRAGMA user_version") == from) {
     db_->Exec(sql);
     db_->Exec(("PRAGMA user_version=" + std::to_string(from + 1)).c_str());
+    StampWriteLocked();
   }
   txn.Commit();
+}
+
+// ---- On its owner's connection (Store::Attach) ------------------------------------------
+
+// The first name in `main` that the store's schema would collide with ("table
+// 'vectors'"), or "". LIKE ignores ASCII case, as SQLite's names do.
+std::string ClashingName(Db& db) {
+  Stmt::Use q(db.Prepare(
+      "SELECT type || ' ' || quote(name) FROM main.sqlite_schema WHERE lower(name) IN "
+      "('collections', 'vectors', 'vectors_slot') OR name LIKE 'ek\\_%' ESCAPE '\\' "
+      "ORDER BY name LIMIT 1"));
+  return q.Step() ? std::string(q.Text(0)) : std::string();
+}
+
+// Why a database that is not an embedkit store cannot become one, or "" (store.h,
+// Attach). Its own user_version or application_id is never overwritten.
+std::string AttachRefusal(int64_t app_id, int64_t version, const std::string& clash) {
+  if (app_id != 0)
+    return "its application_id is " + HexId(app_id) +
+           ", so it belongs to another application (embedkit's is 0x454B5354 'EKST')";
+  if (version != 0)
+    return "its user_version is " + std::to_string(version) +
+           ", set by its own application, and embedkit keeps its schema version there";
+  if (!clash.empty())
+    return "its own " + clash +
+           " has a name embedkit's store uses (collections, vectors, vectors_slot, ek_*)";
+  return {};
+}
+
+void SqliteStore::InitAttachedSchemaLocked() {
+  struct Header {
+    int64_t app_id = 0, version = 0;
+    std::string clash;  // only looked for when it is not a store yet
+  };
+  auto read = [&] {
+    Header h;
+    h.app_id = db_->QueryInt("PRAGMA main.application_id");
+    h.version = db_->QueryInt("PRAGMA main.user_version");
+    if (h.app_id != kApplicationId) h.clash = ClashingName(*db_);
+    return h;
+  };
+  auto refuse_unless_it_qualifies = [&](const Header& h) {
+    if (std::string why = AttachRefusal(h.app_id, h.version, h.clash); !why.empty())
+      Fail(EK_ERR_INVALID_ARGUMENT,
+           "database '" + path_ + "' cannot hold an embedkit store: " + why +
+               ". Keep embedkit's tables in a store file of their own (a new database, or "
+               "one embedkit made)");
+  };
+  Header h;
+  {
+    Txn snapshot(*db_, Txn::kRead);
+    h = read();
+    snapshot.Commit();
+  }
+  const bool writable = !read_only_file_;
+  if (h.app_id != kApplicationId) {
+    refuse_unless_it_qualifies(h);
+    if (!writable)
+      Fail(EK_ERR_READ_ONLY, "database '" + path_ + "' holds no embedkit store yet and the "
+                             "connection is read-only, so the store's tables cannot be made");
+    Txn txn(*db_, Txn::kWrite);
+    h = read();  // another connection may have changed it while we waited for the lock
+    if (h.app_id != kApplicationId) {
+      refuse_unless_it_qualifies(h);
+      CreateSchemaLocked();
+      StampWriteLocked();
+      h.app_id = kApplicationId;
+      h.version = kSchemaVersion;
+    }
+    txn.Commit();
+  }
+  UseSchemaLocked(h.version, writable);
+  schema_ready_ = true;
+}
+
+void SqliteStore::ReadyLocked() {
+  if (!attached_) return;
+  if (stamp_->Undone()) ForgetUncommittedLocked();
+  if (!schema_ready_) InitAttachedSchemaLocked();
+}
+
+void SqliteStore::ForgetUncommitted() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  ForgetUncommittedLocked();
+}
+
+void SqliteStore::ForgetUncommittedLocked() {
+  catalog_.clear();  // with every warm copy: searches in flight keep their own reference
+  catalog_valid_ = false;
+  if (!attached_) return;
+  schema_ready_ = false;  // the rollback may have taken an upgrade or the whole schema
+  stamp_->Forget();
+}
+
+void SqliteStore::StampWriteLocked() {
+  if (stamp_) stamp_->Mark();
+}
+
+void SqliteStore::RefuseOnAttached() const {
+  if (!attached_) return;
+  Fail(EK_ERR_UNSUPPORTED,
+       "store '" + path_ + "' runs on a connection its owner keeps, so transactions there are "
+       "the owner's: use SQL's BEGIN, COMMIT and ROLLBACK on that connection (the store's "
+       "calls join them) instead of the store's Begin/Commit/Rollback");
 }
 
 void SqliteStore::RequireWritable() const {
   if (read_only_option_)
     Fail(EK_ERR_READ_ONLY, "store '" + path_ + "' was opened read-only");
   if (read_only_file_)
-    Fail(EK_ERR_READ_ONLY, "store '" + path_ + "' is read-only (the file or its folder is not "
-                                               "writable)");
+    Fail(EK_ERR_READ_ONLY, "store '" + path_ + "' is read-only (" +
+                               (attached_ ? "the connection it is attached to is read-only"
+                                          : "the file or its folder is not writable") + ")");
 }
 
 // Brings the catalog up to date with commits made through other connections: when
 // data_version moved, re-reads the (small) collections table and keeps each loaded
 // copy whose generation is unchanged; the others are reloaded when next needed.
 void SqliteStore::SyncLocked() {
+  ReadyLocked();
   const int64_t v = db_->QueryInt("PRAGMA data_version");
   if (catalog_valid_ && v == data_version_) return;
   Txn txn(*db_, Txn::kRead);
@@ -776,6 +946,7 @@ int64_t SqliteStore::BumpGeneration(int64_t cid) {
   if (!q.Step()) Fail(EK_ERR_INTERNAL, "collection vanished inside its own write transaction");
   const int64_t g = q.Int(0);
   q.Run();
+  StampWriteLocked();
   return g;
 }
 
@@ -784,7 +955,8 @@ int64_t SqliteStore::BumpGeneration(int64_t cid) {
 // and truncates it. Best effort: with readers on other connections mid-transaction
 // the WAL cannot be truncated now; a later checkpoint does it.
 void SqliteStore::ForgetFreedPages() {
-  if (in_memory_) return;
+  // Attached: checkpoints are the owner's (and would change its busy timeout here).
+  if (in_memory_ || attached_) return;
   if (in_transaction_) {  // a checkpoint cannot run inside a write transaction
     checkpoint_pending_ = true;
     return;
@@ -823,6 +995,7 @@ void SqliteStore::Rollback() {
 }
 
 void SqliteStore::BeginLocked() {
+  RefuseOnAttached();
   RequireWritable();
   if (in_transaction_)
     Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': a transaction is already open on this handle");
@@ -834,6 +1007,7 @@ void SqliteStore::BeginLocked() {
 
 // Commits everything since Begin, the savepoints of BeginNested included.
 void SqliteStore::CommitLocked() {
+  RefuseOnAttached();
   if (!in_transaction_)
     Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': no transaction is open on this handle");
   if (sqlite3_get_autocommit(db_->handle())) {  // SQLite rolled it back after an error
@@ -855,6 +1029,7 @@ void SqliteStore::CommitLocked() {
 }
 
 void SqliteStore::RollbackLocked() {
+  RefuseOnAttached();
   if (!in_transaction_)
     Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': no transaction is open on this handle");
   in_transaction_ = false;
@@ -910,6 +1085,7 @@ void SqliteStore::KvPut(std::string_view ns, std::string_view key, std::string_v
   kv::CheckValue(key, value, kind);
   std::lock_guard<std::mutex> lock(db_mu_);
   RequireWritable();
+  ReadyLocked();
   Txn txn(*db_, Txn::kWrite);
   kv::Table(*db_).Put(ns, key, value, kind);
   txn.Commit();
@@ -919,6 +1095,7 @@ bool SqliteStore::KvGet(std::string_view ns, std::string_view key, const kv::Val
   kv::CheckNamespace(ns);
   kv::CheckKey(key, "key");
   std::lock_guard<std::mutex> lock(db_mu_);
+  ReadyLocked();
   return HasKvTableLocked() && kv::Table(*db_).Get(ns, key, sink);
 }
 
@@ -939,6 +1116,7 @@ template <class DeleteFn>
 size_t SqliteStore::KvDeleteWith(DeleteFn&& del) {
   std::lock_guard<std::mutex> lock(db_mu_);
   RequireWritable();
+  ReadyLocked();
   Txn txn(*db_, Txn::kWrite);
   kv::Table table(*db_);
   const size_t n = del(table);
@@ -953,6 +1131,7 @@ std::vector<Hit> SqliteStore::KvList(std::string_view ns, std::string_view prefi
   kv::CheckKeyPrefix(prefix, "key_prefix");
   kv::CheckKeyPrefix(after, "after_key");
   std::lock_guard<std::mutex> lock(db_mu_);
+  ReadyLocked();
   if (!HasKvTableLocked()) return {};
   return kv::Table(*db_).List(ns, prefix, after, limit, include_values);
 }
@@ -1043,6 +1222,7 @@ CollectionInfo SqliteStore::CreateWith(std::string_view name, uint32_t dim, Metr
   created.metric = metric;
   created.index = settings;
   CollectionInfo info = InfoLocked(std::string(name), created);
+  StampWriteLocked();
   txn.Commit();
   // Committed: the call succeeds whatever happens to the catalog entry. It gets no
   // warm copy: the first search loads one, and until then upserts find none to update,
@@ -1080,6 +1260,7 @@ void SqliteStore::DropCollection(std::string_view name) {
   CheckName(name);
   std::lock_guard<std::mutex> lock(db_mu_);
   RequireWritable();
+  ReadyLocked();
   Txn txn(*db_, Txn::kWrite);
   const Current cur = CurrentInTxn(name);
   Stmt::Use(db_->Prepare("DELETE FROM vectors WHERE collection_id = ?1")).Bind(1, cur.cid).Run();
@@ -1095,6 +1276,7 @@ void SqliteStore::DropCollection(std::string_view name) {
                           "DELETE FROM ek_index WHERE collection_id = ?1"})
     Stmt::Use(db_->Prepare(sql)).Bind(1, cur.cid).Run();
   Stmt::Use(db_->Prepare("DELETE FROM collections WHERE id = ?1")).Bind(1, cur.cid).Run();
+  StampWriteLocked();
   txn.Commit();
   if (auto it = catalog_.find(name); it != catalog_.end()) catalog_.erase(it);
   ForgetFreedPages();
@@ -1594,6 +1776,10 @@ CollectionInfo SqliteStore::BuildIndex(std::string_view name, const IndexOptions
 }
 
 uint64_t SqliteStore::CompactIndex(std::string_view name, const BuildProgressFn& progress) {
+  if (attached_) {  // no VACUUM on the owner's connection (store.h)
+    BuildIndex(name, nullptr, progress);
+    return 0;
+  }
   auto file_size = [&]() -> uint64_t {
     std::error_code ec;
     const auto size = in_memory_ ? 0 : std::filesystem::file_size(path_, ec);
@@ -1634,6 +1820,76 @@ std::vector<Hit> SqliteStore::List(std::string_view collection, size_t offset, s
   return out;
 }
 
+// ---- Rows by row number (keyset paging) --------------------------------------------------
+
+Row SqliteStore::RowFrom(const Stmt::Use& q, const CatalogEntry& e, std::string_view collection) {
+  Row r;
+  r.row = q.Int(0);
+  r.id = q.Text(1);
+  if (!q.IsNull(2)) {
+    const std::string_view blob = q.Blob(2);
+    if (blob.size() != size_t{e.dim} * sizeof(float))
+      Fail(EK_ERR_CORRUPT, "store '" + path_ + "': row " + Quote(r.id) + " of " +
+                               CollectionLabel(collection) + " has a vector of " +
+                               std::to_string(blob.size()) + " bytes, expected " +
+                               std::to_string(size_t{e.dim} * sizeof(float)));
+    r.vector.resize(e.dim);
+    DecodeVector(blob, r.vector.data());
+  }
+  if (!q.IsNull(3)) r.metadata.emplace(q.Text(3));
+  return r;
+}
+
+std::vector<Row> SqliteStore::ListAfter(std::string_view collection, int64_t after_row,
+                                        size_t limit, bool include_vectors,
+                                        bool include_metadata) {
+  CheckName(collection);
+  std::lock_guard<std::mutex> lock(db_mu_);
+  SyncLocked();
+  const CatalogEntry& e = RequireLocked(collection);
+  // NOT INDEXED walks the row numbers from after_row on (rowid lookups stay allowed);
+  // through the (collection_id, id) index SQLite would read and sort the whole
+  // collection for every page. The CASEs skip reading what was not asked for.
+  Stmt::Use q(db_->Prepare(
+      "SELECT row, id, CASE WHEN ?3 THEN vector END, CASE WHEN ?4 THEN metadata END "
+      "FROM vectors NOT INDEXED WHERE row > ?2 AND collection_id = ?1 ORDER BY row LIMIT ?5"));
+  const int64_t max_rows = limit == 0 || limit > size_t{INT64_MAX} ? -1 : int64_t(limit);
+  q.Bind(1, e.cid)
+      .Bind(2, after_row)
+      .Bind(3, int64_t{include_vectors})
+      .Bind(4, int64_t{include_metadata})
+      .Bind(5, max_rows);
+  std::vector<Row> out;
+  while (q.Step()) out.push_back(RowFrom(q, e, collection));
+  return out;
+}
+
+std::optional<int64_t> SqliteStore::RowOf(std::string_view collection, std::string_view id) {
+  CheckName(collection);
+  if (!IdProblem(id).empty()) return std::nullopt;  // no row can have it
+  std::lock_guard<std::mutex> lock(db_mu_);
+  SyncLocked();
+  const CatalogEntry& e = RequireLocked(collection);
+  Stmt::Use q(db_->Prepare("SELECT row FROM vectors WHERE collection_id = ?1 AND id = ?2"));
+  q.Bind(1, e.cid).Bind(2, id);
+  if (!q.Step()) return std::nullopt;
+  return q.Int(0);
+}
+
+std::optional<Row> SqliteStore::GetRow(std::string_view collection, int64_t row,
+                                       bool include_vector, bool include_metadata) {
+  CheckName(collection);
+  std::lock_guard<std::mutex> lock(db_mu_);
+  SyncLocked();
+  const CatalogEntry& e = RequireLocked(collection);
+  Stmt::Use q(db_->Prepare(
+      "SELECT row, id, CASE WHEN ?3 THEN vector END, CASE WHEN ?4 THEN metadata END "
+      "FROM vectors WHERE row = ?2 AND collection_id = ?1"));
+  q.Bind(1, e.cid).Bind(2, row).Bind(3, int64_t{include_vector}).Bind(4, int64_t{include_metadata});
+  if (!q.Step()) return std::nullopt;
+  return RowFrom(q, e, collection);
+}
+
 }  // namespace
 
 void testing::FailWarmCopyUpdates(int n) {
@@ -1644,6 +1900,11 @@ std::unique_ptr<Store> Store::Open(const std::string& path, const OpenOptions& o
                                    ThreadPool* pool, kernels::ScanFn scan,
                                    kernels::QuantizedScanFn quantized_scan) {
   return std::make_unique<SqliteStore>(path, options, pool, scan, quantized_scan);
+}
+
+std::unique_ptr<Store> Store::Attach(sqlite3* db, ThreadPool* pool, kernels::ScanFn scan,
+                                     kernels::QuantizedScanFn quantized_scan) {
+  return std::make_unique<SqliteStore>(db, pool, scan, quantized_scan);
 }
 
 }  // namespace ek::store

@@ -23,6 +23,8 @@
 #include "store/index_options.h"
 #include "store/kv.h"
 
+struct sqlite3;
+
 namespace ek {
 class ThreadPool;
 }
@@ -53,6 +55,15 @@ struct Hit {
   std::optional<std::string> metadata;  // only when asked for and present
 };
 
+// One row as stored, by its row number (vectors.row: assigned at insertion, increasing,
+// never reused while the row exists; an upsert of an existing id keeps it).
+struct Row {
+  int64_t row = 0;
+  std::string id;
+  std::vector<float> vector;              // empty unless asked for
+  std::optional<std::string> metadata;    // only when asked for and present
+};
+
 struct UpsertBatch {
   size_t count = 0;
   const char* const* ids = nullptr;
@@ -70,7 +81,36 @@ class Store {
   static std::unique_ptr<Store> Open(const std::string& path, const OpenOptions& options,
                                      ThreadPool* pool, kernels::ScanFn scan,
                                      kernels::QuantizedScanFn quantized_scan = nullptr);
+  // The store on a connection its owner opened and keeps (the SQL extension's: the
+  // store's writes become part of the owner's statement or transaction). The connection
+  // must outlive the store. Compared with Open, the store here:
+  //  - never changes the connection's settings (journal mode, busy timeout, extended
+  //    result codes, secure_delete, synchronous) and runs no quick_check;
+  //  - never makes a savepoint, and joins the owner's transaction or writing statement
+  //    (sql::Txn): a call that fails midway leaves its writes for the owner to roll
+  //    back. Only on an idle connection in autocommit mode does a call BEGIN and COMMIT;
+  //  - refuses Begin/Commit/Rollback and the Nested variants (EK_ERR_UNSUPPORTED: use
+  //    SQL's BEGIN/COMMIT/ROLLBACK);
+  //  - CompactIndex rebuilds the index and returns 0: no VACUUM (it cannot run inside a
+  //    transaction, and reshaping the owner's file is the owner's call);
+  //  - creates or upgrades its schema in `main` (now, and again after a rollback undid
+  //    it) only when the database qualifies: application_id 0 or 'EKST', user_version 0
+  //    with application_id 0 (or an embedkit schema version with 'EKST'), and no table,
+  //    index or view of its own named `collections`, `vectors`, `vectors_slot` or `ek_*`.
+  //    Anything else: EK_ERR_INVALID_ARGUMENT naming what disqualifies it (a newer
+  //    embedkit schema: EK_ERR_UNSUPPORTED); nothing is written then;
+  //  - notices rollbacks it was not told about (sql::WriteStamp) at its next call and
+  //    then behaves as after ForgetUncommitted. Commits of other connections reach it
+  //    through PRAGMA data_version, as with Open.
+  static std::unique_ptr<Store> Attach(sqlite3* db, ThreadPool* pool, kernels::ScanFn scan,
+                                       kernels::QuantizedScanFn quantized_scan = nullptr);
   virtual ~Store() = default;
+
+  // After a rollback on an attached connection that the store did not make itself:
+  // drops every warm copy (indexed copies and their graphs included) and the catalog,
+  // so the next call reloads from the tables (and re-creates the schema if the rollback
+  // took it away). Harmless at any other time: it costs a reload.
+  virtual void ForgetUncommitted() = 0;
 
   virtual CollectionInfo CreateCollection(std::string_view name, uint32_t dim,
                                           Metric metric) = 0;  // idempotent for same shape
@@ -116,6 +156,19 @@ class Store {
   // Rows in insertion order; limit 0 = all.
   virtual std::vector<Hit> List(std::string_view collection, size_t offset, size_t limit,
                                 bool include_metadata) = 0;
+  // Keyset paging over row numbers, read from the tables (what this connection sees,
+  // its owner's uncommitted writes included): rows with row number > after_row, in row
+  // order, at most `limit` (0 = all). The next page starts after the last row returned,
+  // so deletes and inserts between pages neither skip nor repeat a row. Any collection,
+  // indexed ones included (vectors are the f32 originals).
+  virtual std::vector<Row> ListAfter(std::string_view collection, int64_t after_row,
+                                     size_t limit, bool include_vectors,
+                                     bool include_metadata) = 0;
+  // The row number of `id`, or nullopt (also for an id no row can have, e.g. empty).
+  virtual std::optional<int64_t> RowOf(std::string_view collection, std::string_view id) = 0;
+  // The row with number `row` in `collection`, or nullopt.
+  virtual std::optional<Row> GetRow(std::string_view collection, int64_t row,
+                                    bool include_vector, bool include_metadata) = 0;
 
   // One transaction over several calls on this handle (from any thread: the calls of
   // other threads on the same handle join it). Begin takes the write lock (waiting up
