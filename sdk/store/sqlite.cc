@@ -191,6 +191,14 @@ bool OwnerWorkInProgress(sqlite3* db) {
 
 }  // namespace
 
+bool ConnectionIdle(sqlite3* db) {
+  if (!sqlite3_get_autocommit(db)) return false;
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s)) {
+    if (sqlite3_stmt_busy(s)) return false;
+  }
+  return true;
+}
+
 Txn::Txn(Db& db, Kind kind) : db_(db) {
   if (db.borrowed() && OwnerWorkInProgress(db.handle())) {
     joined_ = true;

@@ -107,6 +107,9 @@ class Db {
   std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
 };
 
+// True when the connection is in autocommit mode and none of its statements is running.
+bool ConnectionIdle(sqlite3* db);
+
 // A transaction: BEGIN (deferred, for consistent reads) or BEGIN IMMEDIATE (takes
 // the write lock up front, so SQLITE_BUSY surfaces here after busy_timeout rather
 // than mid-batch). Rolls back on destruction unless Commit() succeeded.

@@ -44,8 +44,8 @@ using sql::Db;
 using sql::Stmt;
 using sql::Txn;
 
-// 1: collections and vectors. 2: + ek_kv (key/value state, kv.h). 3: + the index
-// tables (kIndexTablesSql). An older store opened for writing is upgraded in place
+// 1: collections and vectors. 2: + ek_kv (key/value state, kv.h). 3: + vectors.slot
+// and the index tables (kIndexTablesSql). An older store opened for writing is upgraded in place
 // (UpgradeSchema).
 constexpr int64_t kSchemaVersion = 3;
 constexpr int64_t kApplicationId = 0x454B5354;  // "EKST"
@@ -57,6 +57,11 @@ constexpr size_t kDefaultK = 10;
 // ~0.3 s here (1.2 ms per MB), which a short-lived process opening a store pays once.
 constexpr uintmax_t kQuickCheckMaxBytes = uintmax_t{256} << 20;
 
+// A new store's collections and vectors, at version 3. vectors.slot (version 3) is
+// written exactly as the upgrade's ALTER TABLE (kSlotColumnSql) leaves a version 2
+// store's SQL, so a new store and an upgraded one have the same schema text. A new store
+// makes no ALTER: an ALTER reloads the whole schema, and inside a virtual table's
+// xCreate (an attached store made on first use) SQLite then keeps a freed table.
 const char* const kSchemaSql = R"sql(
 CREATE TABLE collections (
   id          INTEGER PRIMARY KEY,
@@ -70,15 +75,18 @@ CREATE TABLE vectors (
   collection_id  INTEGER NOT NULL REFERENCES collections (id),
   id             TEXT    NOT NULL,
   vector         BLOB    NOT NULL,
-  metadata       TEXT,
+  metadata       TEXT, slot INTEGER,
   UNIQUE (collection_id, id)
 );
 )sql";
 
+// The upgrade from version 2 adds vectors.slot. It changes only the schema: existing
+// rows read slot NULL, nothing is rewritten.
+const char* const kSlotColumnSql = "ALTER TABLE vectors ADD COLUMN slot INTEGER;";
+
 // Version 3: what an indexed or quantized collection keeps beside its rows
 // (docs/design/index_in_store.md §1, docs/storage.md). A new store runs it after
-// kSchemaSql too, so a new store and an upgraded one have the same schema. The ALTER
-// changes only the schema: existing rows read slot NULL, nothing is rewritten.
+// kSchemaSql, the upgrade from version 2 after kSlotColumnSql.
 const char* const kIndexTablesSql = R"sql(
 CREATE TABLE ek_index (
   collection_id   INTEGER PRIMARY KEY REFERENCES collections (id),
@@ -103,7 +111,6 @@ CREATE TABLE ek_index_log (
   header        INTEGER NOT NULL,
   PRIMARY KEY (collection_id, generation)
 );
-ALTER TABLE vectors ADD COLUMN slot INTEGER;
 CREATE UNIQUE INDEX vectors_slot ON vectors (collection_id, slot) WHERE slot IS NOT NULL;
 )sql";
 
@@ -382,8 +389,9 @@ class SqliteStore final : public Store {
   // metadata NULL when not asked for.
   Row RowFrom(const Stmt::Use& q, const CatalogEntry& e, std::string_view collection);
   void UpgradeSchema();
-  // Runs `sql` and sets user_version to from + 1, if the store is at version `from`.
-  void UpgradeStep(int64_t from, const char* sql);
+  // Runs `sql` (then `more_sql`) and sets user_version to from + 1, if the store is at
+  // version `from`.
+  void UpgradeStep(int64_t from, const char* sql, const char* more_sql = nullptr);
   bool HasKvTableLocked();
   void BeginLocked();
   void CommitLocked();
@@ -648,6 +656,15 @@ void SqliteStore::UseSchemaLocked(int64_t version, bool writable) {
     Fail(EK_ERR_CORRUPT, where + " has the embedkit application_id but schema version " +
                              std::to_string(version));
   if (version < kSchemaVersion && writable) {
+    // The upgrade's ALTER TABLE reloads the schema: while the owner's statement runs
+    // (a virtual table's xCreate or xConnect, a function) SQLite would keep pointers
+    // into the freed one.
+    if (attached_ && !sql::ConnectionIdle(db_->handle()))
+      Fail(EK_ERR_UNSUPPORTED,
+           where + " has schema version " + std::to_string(version) + " and needs an upgrade "
+           "to version " + std::to_string(kSchemaVersion) + " (ALTER TABLE), which cannot run "
+           "while a statement runs or a transaction is open on the connection; open it once "
+           "for writing with embedkit's C API or CLI, which upgrades it");
     UpgradeSchema();
     version = kSchemaVersion;
   }
@@ -688,13 +705,14 @@ void SqliteStore::UseSchemaLocked(int64_t version, bool writable) {
 // the write lock is left alone.
 void SqliteStore::UpgradeSchema() {
   UpgradeStep(1, kv::kTableSql);
-  UpgradeStep(2, kIndexTablesSql);
+  UpgradeStep(2, kSlotColumnSql, kIndexTablesSql);
 }
 
-void SqliteStore::UpgradeStep(int64_t from, const char* sql) {
+void SqliteStore::UpgradeStep(int64_t from, const char* sql, const char* more_sql) {
   Txn txn(*db_, Txn::kWrite);
   if (db_->QueryInt("PRAGMA user_version") == from) {
     db_->Exec(sql);
+    if (more_sql) db_->Exec(more_sql);
     db_->Exec(("PRAGMA user_version=" + std::to_string(from + 1)).c_str());
     StampWriteLocked();
   }

@@ -98,7 +98,9 @@ class Store {
   //    with application_id 0 (or an embedkit schema version with 'EKST'), and no table,
   //    index or view of its own named `collections`, `vectors`, `vectors_slot` or `ek_*`.
   //    Anything else: EK_ERR_INVALID_ARGUMENT naming what disqualifies it (a newer
-  //    embedkit schema: EK_ERR_UNSUPPORTED); nothing is written then;
+  //    embedkit schema: EK_ERR_UNSUPPORTED); nothing is written then. A store from an
+  //    older release is upgraded only on an idle connection (its ALTER TABLE is unsafe
+  //    while the owner's statement runs): EK_ERR_UNSUPPORTED otherwise;
   //  - notices rollbacks it was not told about (sql::WriteStamp) at its next call and
   //    then behaves as after ForgetUncommitted. Commits of other connections reach it
   //    through PRAGMA data_version, as with Open.

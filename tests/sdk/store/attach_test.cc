@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -383,6 +384,25 @@ TEST(Attach, RefusesANewerSchema) {
   Connection c(dir.File("s.db"));
   c.Exec("PRAGMA user_version=99");
   EXPECT_CONTAINS(ErrorOf([&] { Attach(c); }, EK_ERR_UNSUPPORTED), "schema version 99");
+}
+
+// A store from an earlier release is upgraded on an idle connection only: the upgrade's
+// ALTER TABLE reloads the schema, which SQLite cannot survive inside a running
+// statement (a virtual table's xCreate).
+TEST(Attach, UpgradesAnOlderStoreOnlyOnAnIdleConnection) {
+  TempDir dir;
+  const std::string path = dir.File("v2.ekdb");
+  std::filesystem::copy_file(EK_STORE_V2_FIXTURE, path);
+  Connection c(path);
+  c.Exec("BEGIN");
+  EXPECT_CONTAINS(ErrorOf([&] { Attach(c); }, EK_ERR_UNSUPPORTED),
+                  "has schema version 2 and needs an upgrade to version 3 (ALTER TABLE), which "
+                  "cannot run while a statement runs or a transaction is open");
+  c.Exec("COMMIT");
+  EXPECT_EQ(c.Int("PRAGMA user_version"), 2);
+  auto s = Attach(c);
+  EXPECT_EQ(c.Int("PRAGMA user_version"), 3);
+  EXPECT_FALSE(s->ListCollections().empty());
 }
 
 TEST(Attach, ReadOnlyConnectionReadsAStoreButMakesNone) {
