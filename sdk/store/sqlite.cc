@@ -177,26 +177,27 @@ void Db::Throw(int rc, std::string_view during) const {
 
 namespace {
 
+// True when one of the connection's statements is running (only those that write, when
+// `writers_only`).
+bool StatementRunning(sqlite3* db, bool writers_only) {
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s)) {
+    if (sqlite3_stmt_busy(s) && !(writers_only && sqlite3_stmt_readonly(s))) return true;
+  }
+  return false;
+}
+
 // True when a borrowed connection has work of its owner's in progress that a store call
 // must become part of: an open transaction, or a statement that writes (in autocommit
 // mode SQLite commits that statement's transaction, nested statements included, when
 // it ends; a BEGIN now would make that COMMIT fail).
 bool OwnerWorkInProgress(sqlite3* db) {
-  if (!sqlite3_get_autocommit(db)) return true;
-  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s)) {
-    if (sqlite3_stmt_busy(s) && !sqlite3_stmt_readonly(s)) return true;
-  }
-  return false;
+  return !sqlite3_get_autocommit(db) || StatementRunning(db, /*writers_only=*/true);
 }
 
 }  // namespace
 
 bool ConnectionIdle(sqlite3* db) {
-  if (!sqlite3_get_autocommit(db)) return false;
-  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s)) {
-    if (sqlite3_stmt_busy(s)) return false;
-  }
-  return true;
+  return sqlite3_get_autocommit(db) && !StatementRunning(db, /*writers_only=*/false);
 }
 
 Txn::Txn(Db& db, Kind kind) : db_(db) {
