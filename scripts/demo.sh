@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# embedkit demo: drives the `embedkit` CLI over real data, one section per feature.
+# embedkit demo: drives the `embedkit` CLI (and, in the sql section, Debian's sqlite3 shell
+# with the SQL extension) over real data, one section per feature.
 #
 #   scripts/setup.sh && scripts/demo.sh   # README: set up, build, every section
 #   scripts/demo.sh                  # every section (builds build/ first)
@@ -8,6 +9,8 @@
 # Environment:
 #   EMBEDKIT_BIN       the CLI (default: build/sdk/cli/embedkit, built by scripts/build.sh)
 #   EMBEDKIT_DEMO_DIR  where stores and query files go (default: out/demo)
+#   EMBEDKIT_SQLITE    the SQL extension for the sql section (default: beside the CLI's
+#                      build tree, build/sdk/sql/libembedkit_sqlite.so)
 #
 # Data: the 778 all-MiniLM-L6-v2 vectors (dim 384) of @sap-ux/fiori-docs-embeddings,
 # installed by scripts/setup.sh under tools/npm/node_modules. Exits 77 ("skipped")
@@ -256,6 +259,38 @@ PY
   report rec "$(/usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"user 196 forgotten from {sys.argv[2]}; 5% of users: MMRecUn keeps {r['mmrecun']['recall@20']/r['gold']['recall@20']:.0%} of Gold's recall@20, {r['gold']['time_s']/max(r['mmrecun']['time_s'],1e-9):.1f}x faster\")" "$out" "$store")"
 }
 
+# ---- GloVe words (the index and sql sections) ---------------------------------------
+# glove_words GLOVE N VECTORS RECORDS [QUERIES STEP]: the first N words of an .ekwv file
+# (frequency order) as float32 rows (VECTORS) and JSONL records {"id": word, "rank": i}
+# (RECORDS, rank 1 = most frequent); QUERIES gets every STEP-th row.
+glove_words() {
+  python3 - "$@" <<'PY'
+import json, struct, sys
+src, n, vec_out, rec_out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+q_out, step = (sys.argv[5], int(sys.argv[6])) if len(sys.argv) > 6 else (None, 0)
+with open(src, "rb") as f:
+    head = f.read(64)
+    dim, _flags, count = struct.unpack_from("<IIQ", head, 8)
+    words_offset, strings_offset, vectors_offset = struct.unpack_from("<QQQ", head, 40)
+    f.seek(words_offset)
+    ends = struct.unpack(f"<{n + 1}Q", f.read((n + 1) * 8))
+    f.seek(strings_offset)
+    strings = f.read(ends[n])
+    words = [strings[ends[i]:ends[i + 1]] for i in range(n)]
+    f.seek(vectors_offset)
+    raw = f.read(n * dim * 4)
+with open(vec_out, "wb") as f:
+    f.write(raw)
+with open(rec_out, "w") as f:
+    for rank, w in enumerate(words, start=1):
+        f.write(json.dumps({"id": w.decode("utf-8", "replace"), "rank": rank}) + "\n")
+if q_out:
+    with open(q_out, "wb") as f:
+        for i in range(0, n, step):
+            f.write(raw[i * dim * 4:(i + 1) * dim * 4])
+PY
+}
+
 # ---- section: index -----------------------------------------------------------------
 # HNSW index and quantized codes kept in the store (issue 19): the 50,000 most frequent
 # GloVe words, an index built with progress, graph vs exact search, int8 codes.
@@ -271,30 +306,7 @@ demo_index() {
   rm -f "$store" "$store-wal" "$store-shm"
   say "the first 50,000 words of glove-6b-100d.ekwv (frequency order) as float32 rows + ids;"
   say "queries: 200 of them, every 250th"
-  python3 - "$glove" "$vectors" "$records" "$queries" <<'PY'
-import json, struct, sys
-src, vec_out, rec_out, q_out = sys.argv[1:5]
-n, step = 50000, 250
-with open(src, "rb") as f:
-    head = f.read(64)
-    dim, _flags, count = struct.unpack_from("<IIQ", head, 8)
-    words_offset, strings_offset, vectors_offset = struct.unpack_from("<QQQ", head, 40)
-    f.seek(words_offset)
-    ends = struct.unpack(f"<{n + 1}Q", f.read((n + 1) * 8))
-    f.seek(strings_offset)
-    strings = f.read(ends[n])
-    words = [strings[ends[i]:ends[i + 1]] for i in range(n)]
-    f.seek(vectors_offset)
-    raw = f.read(n * dim * 4)
-with open(vec_out, "wb") as f:
-    f.write(raw)
-with open(rec_out, "w") as f:
-    for w in words:
-        f.write(json.dumps({"id": w.decode("utf-8", "replace")}) + "\n")
-with open(q_out, "wb") as f:
-    for i in range(0, n, step):
-        f.write(raw[i * dim * 4:(i + 1) * dim * 4])
-PY
+  glove_words "$glove" 50000 "$vectors" "$records" "$queries" 250
   ek store create "$store" --collection words --dim 100 --metric cosine --index hnsw \
     --m 16 --ef-construction 100 --defer-build
   ek store import "$store" --collection words --vectors "$vectors" --records "$records" \
@@ -327,9 +339,92 @@ PY
   report index "50,000 GloVe words, HNSW m 16: recall@10 $recall at ef 64 vs exact; int8 + rescore 4"
 }
 
+# ---- section: sql -------------------------------------------------------------------
+# The SQL extension (docs/sql.md): Debian's sqlite3 shell with libembedkit_sqlite loaded
+# reads a collection the CLI made (20,000 GloVe words in an HNSW index) through an
+# `embedkit` table, in place: neighbours, an analogy computed with vec_* functions, a
+# metadata filter pushed into the graph search, a write rolled back; the CLI agrees.
+SQLITE_EXT="${EMBEDKIT_SQLITE:-$(realpath -m "$(dirname "$BIN")/../sql/libembedkit_sqlite.so")}"
+# sql_show DB QUERY...: shows each query as typed at the sqlite3 prompt, then runs it in
+# the shell (columns with headers) with the extension loaded.
+sql_show() {
+  local db="$1" query
+  shift
+  for query in "$@"; do
+    printf '%ssqlite> %s%s\n' "$BOLD" "$query" "$RESET"
+    sqlite3 -batch -header -column "$db" ".load $SQLITE_EXT" "$query"
+  done
+}
+# sql_value DB QUERY: the query's rows as bare text (for checks).
+sql_value() { sqlite3 -batch -noheader -list "$1" ".load $SQLITE_EXT" "$2"; }
+
+demo_sql() {
+  local glove="$ROOT/.deps/glove/glove-6b-100d.ekwv"
+  section "sql: the sqlite3 shell on an embedkit store (libembedkit_sqlite, docs/sql.md)"
+  local missing=""
+  [ -f "$glove" ] || missing="$glove (scripts/setup.sh)"
+  [ -f "$SQLITE_EXT" ] || missing="$SQLITE_EXT (scripts/build.sh)"
+  command -v sqlite3 >/dev/null || missing="Debian's sqlite3 shell (scripts/setup.sh)"
+  if [ -n "$missing" ]; then
+    say "skipped: $missing not found"
+    report sql "skipped: $missing not found"
+    return 0
+  fi
+  local store="$OUT/sql_words.db" vectors="$OUT/sql_words.f32" records="$OUT/sql_words.jsonl"
+  rm -f "$store" "$store-wal" "$store-shm"
+  say "the CLI makes the store: the 20,000 most frequent GloVe words, metadata {\"rank\": N}"
+  glove_words "$glove" 20000 "$vectors" "$records"
+  ek store create "$store" --collection words --dim 100 --metric cosine --index hnsw \
+    --m 16 --ef-construction 100 --defer-build
+  ek store import "$store" --collection words --vectors "$vectors" --records "$records" \
+    --metadata all --batch 10000
+  ek store index "$store" --collection words
+
+  say "sqlite3 $store, .load ${SQLITE_EXT#"$ROOT/"}; the table is the CLI's collection, read in place"
+  local king="(SELECT embedding FROM words WHERE id = 'king')"
+  local analogy="(SELECT vec_add(vec_sub(a.embedding, b.embedding), c.embedding) FROM words a, words b, words c WHERE a.id = 'king' AND b.id = 'man' AND c.id = 'woman')"
+  sql_show "$store" \
+    "CREATE VIRTUAL TABLE words USING embedkit(id text primary key, embedding float[100] distance_metric=cosine, rank integer);" \
+    "SELECT count(*) AS words, min(rank), max(rank) FROM words;" \
+    "SELECT id, rank, round(distance, 3) AS distance FROM words WHERE embedding MATCH $king AND k = 6;"
+  say "king - man + woman, computed in SQL with vec_sub and vec_add"
+  sql_show "$store" "SELECT id, round(distance, 3) AS distance FROM words WHERE embedding MATCH $analogy AND k = 5;"
+  local queen_at
+  queen_at=$(sql_value "$store" "SELECT id FROM words WHERE embedding MATCH $analogy AND k = 5;" |
+    grep -n '^queen$' | cut -d : -f 1 || true)
+  [ -n "$queen_at" ] || fail "sql: 'queen' is not among the 5 nearest to king - man + woman"
+
+  say "a metadata filter inside the graph search: only words rarer than the 5,000 most frequent"
+  local paris="(SELECT embedding FROM words WHERE id = 'paris')"
+  sql_show "$store" "SELECT id, rank, round(distance, 3) AS distance FROM words WHERE embedding MATCH $paris AND k = 5 AND rank > 5000;"
+  local rare
+  rare=$(sql_value "$store" "SELECT count(*) FROM words WHERE embedding MATCH $paris AND k = 5 AND rank > 5000;")
+  [ "$rare" = 5 ] || fail "sql: the filtered KNN returned $rare rows, expected 5"
+  local too_common
+  too_common=$(sql_value "$store" "SELECT count(*) FROM words WHERE embedding MATCH $paris AND k = 5 AND rank > 5000 AND NOT rank > 5000;")
+  [ "$too_common" = 0 ] || fail "sql: the filtered KNN returned rows with rank <= 5000"
+
+  say "a write inside a transaction, then ROLLBACK: the row and its graph node are gone"
+  local new="(SELECT embedding FROM words WHERE id = 'king-man+woman')"
+  sql_show "$store" "BEGIN; INSERT INTO words(id, embedding, rank) SELECT 'king-man+woman', $analogy, 0; SELECT id, round(distance, 3) AS distance FROM words WHERE embedding MATCH $new AND k = 3; ROLLBACK; SELECT count(*) AS words FROM words;"
+  local left
+  left=$(sql_value "$store" "SELECT count(*) FROM words WHERE id = 'king-man+woman' OR rank = 0;")$(sql_value "$store" "SELECT count(*) FROM words;")
+  [ "$left" = 020000 ] || fail "sql: after the rollback: the row left, or the count changed ($left)"
+
+  say "the CLI (the C API) on the same file finds the same neighbours of 'king'"
+  local from_sql from_cli
+  from_sql=$(sql_value "$store" "SELECT id FROM words WHERE embedding MATCH $king AND k = 6;" | tr '\n' ' ')
+  from_cli=$("$BIN" --json store search "$store" --collection words --like king --include-self -k 6 |
+    python3 -c 'import json, sys; print(" ".join(h["id"] for h in json.load(sys.stdin)["hits"]), end=" ")')
+  say "SQL: $from_sql"
+  say "CLI: $from_cli"
+  [ "$from_sql" = "$from_cli" ] || fail "sql: SQL and the CLI disagree on king's neighbours"
+  report sql "20,000 GloVe words read by sqlite3 through an embedkit table: king - man + woman -> queen (#$queen_at of 5); a filtered KNN 5 of 5; a rollback left 20000 rows; SQL = CLI on king's 6 neighbours"
+}
+
 # ---- main ----------------------------------------------------------------------------
 # Later features add a demo_<name> function above and their name here.
-SECTIONS=(store index json classify match rec)
+SECTIONS=(store index sql json classify match rec)
 
 [ -x "$BIN" ] || { echo "demo.sh: no embedkit binary at $BIN (build first, or set EMBEDKIT_BIN)" >&2; exit 1; }
 if [ ! -f "$VECTORS" ] || [ ! -f "$RECORDS" ]; then
