@@ -385,6 +385,9 @@ class SqliteStore final : public Store {
   void StampWriteLocked();
   // Attached: the transaction calls are the owner's.
   void RefuseOnAttached() const;
+  // Attached: a plugin's request must be open (CommitNested/RollbackNested); commits it.
+  void RequireAttachedRequestLocked() const;
+  void CommitAttachedRequestLocked();
   // The vectors row `q` holds in columns (row, id, vector, metadata), vector and
   // metadata NULL when not asked for.
   Row RowFrom(const Stmt::Use& q, const CatalogEntry& e, std::string_view collection);
@@ -460,6 +463,9 @@ class SqliteStore final : public Store {
   bool attached_ = false;
   bool schema_ready_ = true;               // attached: false after a rollback may have undone it
   std::unique_ptr<sql::WriteStamp> stamp_;  // attached only
+  // Attached: a plugin's requests (BeginNested) still open, innermost last; each joins
+  // the owner's work or is a transaction of its own (sql::Txn), never a savepoint.
+  std::vector<std::unique_ptr<Txn>> attached_requests_;
 };
 
 SqliteStore::SqliteStore(const std::string& path, const OpenOptions& options, ThreadPool* pool,
@@ -1060,8 +1066,19 @@ void SqliteStore::RollbackLocked() {
 }
 
 // Savepoints of one name nest: RELEASE and ROLLBACK TO act on the innermost.
+// Attached, a plugin's request (ek_host::store_begin) is a sql::Txn instead, as every
+// store call there is: part of the owner's transaction or writing statement when one
+// is in progress (a request that fails midway then leaves its writes for the owner to
+// roll back), else BEGIN IMMEDIATE .. COMMIT of its own, so the request stays one
+// transaction as the plugin asked (SQL functions run plugins inside a SELECT).
 void SqliteStore::BeginNested() {
   std::lock_guard<std::mutex> lock(db_mu_);
+  if (attached_) {
+    RequireWritable();
+    SyncLocked();
+    attached_requests_.push_back(std::make_unique<Txn>(*db_, Txn::kWrite));
+    return;
+  }
   if (!in_transaction_) return BeginLocked();
   Stmt::Use(db_->Prepare("SAVEPOINT ek_nested")).Run();
   ++nested_depth_;
@@ -1069,6 +1086,7 @@ void SqliteStore::BeginNested() {
 
 void SqliteStore::CommitNested() {
   std::lock_guard<std::mutex> lock(db_mu_);
+  if (attached_) return CommitAttachedRequestLocked();
   if (nested_depth_ == 0) return CommitLocked();
   if (sqlite3_get_autocommit(db_->handle())) return CommitLocked();  // reports the lost work
   Stmt::Use(db_->Prepare("RELEASE ek_nested")).Run();
@@ -1077,6 +1095,13 @@ void SqliteStore::CommitNested() {
 
 void SqliteStore::RollbackNested() {
   std::lock_guard<std::mutex> lock(db_mu_);
+  if (attached_) {
+    RequireAttachedRequestLocked();
+    attached_requests_.pop_back();  // ROLLBACK if it began one; joined: nothing to undo here
+    catalog_.clear();
+    catalog_valid_ = false;
+    return;
+  }
   if (nested_depth_ == 0) return RollbackLocked();
   --nested_depth_;
   // With the whole transaction already gone (SQLite rolled it back after an error)
@@ -1085,6 +1110,24 @@ void SqliteStore::RollbackNested() {
     db_->Exec("ROLLBACK TO ek_nested; RELEASE ek_nested");
   catalog_.clear();
   catalog_valid_ = false;
+}
+
+void SqliteStore::RequireAttachedRequestLocked() const {
+  if (attached_requests_.empty())
+    Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': no transaction is open on this handle");
+}
+
+void SqliteStore::CommitAttachedRequestLocked() {
+  RequireAttachedRequestLocked();
+  std::unique_ptr<Txn> request = std::move(attached_requests_.back());
+  attached_requests_.pop_back();
+  try {
+    request->Commit();
+  } catch (...) {  // `request` rolls back what it began as it goes
+    catalog_.clear();
+    catalog_valid_ = false;
+    throw;
+  }
 }
 
 // ---- Key/value state (kv.h) -----------------------------------------------------------
@@ -1871,7 +1914,8 @@ std::vector<Row> SqliteStore::ListAfter(std::string_view collection, int64_t aft
   Stmt::Use q(db_->Prepare(
       "SELECT row, id, CASE WHEN ?3 THEN vector END, CASE WHEN ?4 THEN metadata END "
       "FROM vectors NOT INDEXED WHERE row > ?2 AND collection_id = ?1 ORDER BY row LIMIT ?5"));
-  const int64_t max_rows = limit == 0 || limit > size_t{INT64_MAX} ? -1 : int64_t(limit);
+  const int64_t max_rows =
+      limit == 0 || uint64_t{limit} > uint64_t{INT64_MAX} ? -1 : int64_t(limit);  // 32-bit size_t in WASM
   q.Bind(1, e.cid)
       .Bind(2, after_row)
       .Bind(3, int64_t{include_vectors})

@@ -89,8 +89,9 @@ class Store {
   //  - never makes a savepoint, and joins the owner's transaction or writing statement
   //    (sql::Txn): a call that fails midway leaves its writes for the owner to roll
   //    back. Only on an idle connection in autocommit mode does a call BEGIN and COMMIT;
-  //  - refuses Begin/Commit/Rollback and the Nested variants (EK_ERR_UNSUPPORTED: use
-  //    SQL's BEGIN/COMMIT/ROLLBACK);
+  //  - refuses Begin/Commit/Rollback (EK_ERR_UNSUPPORTED: use SQL's BEGIN/COMMIT/
+  //    ROLLBACK); the Nested variants (a plugin's request) are one sql::Txn each, like
+  //    any call: joined to the owner's work, else a transaction of their own;
   //  - CompactIndex rebuilds the index and returns 0: no VACUUM (it cannot run inside a
   //    transaction, and reshaping the owner's file is the owner's call);
   //  - creates or upgrades its schema in `main` (now, and again after a rollback undid

@@ -439,13 +439,60 @@ TEST(Attach, StoreTransactionsAreRefused) {
   Connection c(dir.File("s.db"));
   auto s = Attach(c);
   for (auto call : std::vector<std::function<void()>>{
-           [&] { s->Begin(); }, [&] { s->Commit(); }, [&] { s->Rollback(); },
-           [&] { s->BeginNested(); }, [&] { s->CommitNested(); },
-           [&] { s->RollbackNested(); }}) {
+           [&] { s->Begin(); }, [&] { s->Commit(); }, [&] { s->Rollback(); }}) {
     EXPECT_CONTAINS(ErrorOf(call, EK_ERR_UNSUPPORTED),
                     "use SQL's BEGIN, COMMIT and ROLLBACK on that connection");
   }
+  for (auto call : std::vector<std::function<void()>>{[&] { s->CommitNested(); },
+                                                      [&] { s->RollbackNested(); }}) {
+    EXPECT_CONTAINS(ErrorOf(call, EK_ERR_INVALID_ARGUMENT), "no transaction is open");
+  }
   EXPECT_EQ(sqlite3_get_autocommit(c.get()), 1);
+}
+
+// A plugin's request (BeginNested .. CommitNested/RollbackNested, as ek_host lends them):
+// on an idle connection, and inside a read statement of the owner's (an SQL function in
+// a SELECT), one transaction of its own that a rollback undoes; inside the owner's
+// transaction, part of it (no savepoint, nothing committed), undone by the owner.
+TEST(Attach, PluginRequestsAreTheirOwnTransactionOrJoinTheOwners) {
+  TempDir dir;
+  Connection c(dir.File("s.db"));
+  auto s = Attach(c);
+  s->CreateCollection("docs", kDim, Metric::kL2);
+  int commits = 0;
+  sqlite3_commit_hook(c.get(), &CountCommit, &commits);
+  s->BeginNested();
+  Put(*s, "docs", {1});
+  Put(*s, "docs", {2});
+  EXPECT_EQ(sqlite3_get_autocommit(c.get()), 0);
+  s->CommitNested();
+  EXPECT_EQ(commits, 1);  // both writes in one commit
+  s->BeginNested();
+  Put(*s, "docs", {3});
+  s->RollbackNested();
+  EXPECT_EQ(Found(*s, "docs"), Names({1, 2}));
+  EXPECT_EQ(sqlite3_get_autocommit(c.get()), 1);
+
+  sqlite3_stmt* reading = nullptr;  // the owner's SELECT, still running
+  ASSERT_EQ(sqlite3_prepare_v2(c.get(), "SELECT 1 UNION ALL SELECT 2", -1, &reading, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(reading), SQLITE_ROW);
+  s->BeginNested();
+  Put(*s, "docs", {4});
+  s->CommitNested();
+  EXPECT_EQ(commits, 2);
+  sqlite3_finalize(reading);
+
+  c.Exec("BEGIN");
+  s->BeginNested();
+  s->BeginNested();  // nested requests join as well
+  Put(*s, "docs", {5});
+  s->CommitNested();
+  s->CommitNested();
+  EXPECT_EQ(commits, 2);
+  EXPECT_EQ(Found(*s, "docs"), Names({1, 2, 4, 5}));
+  c.Exec("ROLLBACK");
+  EXPECT_EQ(Found(*s, "docs"), Names({1, 2, 4}));  // noticed through the write stamp
+  sqlite3_commit_hook(c.get(), nullptr, nullptr);
 }
 
 TEST(Attach, CompactIndexRebuildsWithoutVacuum) {
