@@ -1,6 +1,8 @@
 // vec_distance_l2, _cosine, _l1 and _hamming between two vectors of one element type
 // and dimension. L2 and cosine use the SDK's dispatched kernels (kernels/kernels.h), the
-// ones the store scores with, so a vtab distance and these functions agree.
+// ones the store scores with, so a vtab distance and these functions agree. L2 and
+// cosine come back rounded to float32, as vec0 returns them (it measures in float); L1
+// is a double in vec0 too, Hamming a whole number.
 #include <bit>
 #include <cmath>
 
@@ -28,7 +30,7 @@ bool AllZero(const std::vector<float>& v) {
 void DistanceL2(sqlite3_context* ctx, int, sqlite3_value** argv) {
   const VectorPair p = ReadNumericPair(ctx, argv);
   const float squared = kernels::L2Sq(p.a.values.data(), p.b.values.data(), p.a.dim());
-  sqlite3_result_double(ctx, std::sqrt(double(squared)));
+  sqlite3_result_double(ctx, double(static_cast<float>(std::sqrt(double(squared)))));
 }
 
 // 1 - cosine similarity (vec0's convention). A zero vector has no direction: NULL, as
@@ -40,7 +42,7 @@ void DistanceCosine(sqlite3_context* ctx, int, sqlite3_value** argv) {
     return;
   }
   const float similarity = kernels::Cosine(p.a.values.data(), p.b.values.data(), p.a.dim());
-  sqlite3_result_double(ctx, 1.0 - double(similarity));
+  sqlite3_result_double(ctx, double(static_cast<float>(1.0 - double(similarity))));
 }
 
 // Sum of |a - b| in double (no kernel: one pair is a short loop); an integer for int8

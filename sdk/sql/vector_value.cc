@@ -1,10 +1,12 @@
 #include "sql/vector_value.h"
 
 #include <bit>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "base/error.h"
 #include "json/json.h"
@@ -35,6 +37,71 @@ std::string FormatNumber(double x) {
   return buffer;
 }
 
+// vec0 reads numbers with strtod, and its docs write '[.1, .2, .3, 4]'; JSON has no
+// number starting with '.'. Such text gets a '0' before each '.' that starts a number
+// (first thing after '[' or ',', or right after such a '-') and is followed by a digit;
+// nothing else is loosened ('1.', '01', '+1' stay errors). `inserted_at` holds each
+// '0''s offset in the caller's text, to give error offsets back in the caller's bytes.
+struct LeadingDotsFixed {
+  std::string text;
+  std::vector<size_t> inserted_at;
+};
+
+bool StartsArrayElement(char c) { return c == '[' || c == ','; }
+
+LeadingDotsFixed ZeroBeforeLeadingDots(std::string_view json) {
+  LeadingDotsFixed out;
+  char last = 0, before_last = 0;  // the last two non-space bytes before i
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (c == '.' && i + 1 < json.size() && std::isdigit(static_cast<unsigned char>(json[i + 1]))) {
+      const bool after_minus = i > 0 && json[i - 1] == '-';
+      if (StartsArrayElement(after_minus ? before_last : last)) {
+        if (out.inserted_at.empty()) out.text.assign(json.substr(0, i));
+        out.inserted_at.push_back(i);
+        out.text += '0';
+      }
+    }
+    if (!out.inserted_at.empty()) out.text += c;
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') before_last = std::exchange(last, c);
+  }
+  return out;
+}
+
+// The caller's offset of byte `fixed` of the fixed text: less the zeros put before it.
+size_t OriginalOffset(size_t fixed, const std::vector<size_t>& inserted_at) {
+  size_t zeros = 0;
+  while (zeros < inserted_at.size() && inserted_at[zeros] + zeros < fixed) ++zeros;
+  return fixed - zeros;
+}
+
+// `message` with every "at byte N" (offsets in the fixed text) in the caller's bytes.
+std::string WithOriginalOffsets(const std::string& message, const std::vector<size_t>& inserted_at) {
+  static constexpr std::string_view kAtByte = "at byte ";
+  std::string out;
+  size_t from = 0;
+  for (size_t at; (at = message.find(kAtByte, from)) != std::string::npos;) {
+    size_t end = at + kAtByte.size(), offset = 0;
+    const size_t digits = end;
+    for (; end < message.size() && std::isdigit(static_cast<unsigned char>(message[end])); ++end)
+      offset = offset * 10 + size_t(message[end] - '0');
+    out.append(message, from, digits - from);
+    out += end > digits ? std::to_string(OriginalOffset(offset, inserted_at)) : "";
+    from = end;
+  }
+  return out.append(message, from);
+}
+
+std::vector<double> ParseJsonNumbers(std::string_view json, std::string_view what) {
+  const LeadingDotsFixed fixed = ZeroBeforeLeadingDots(json);
+  if (fixed.inserted_at.empty()) return json::ParseNumberArray(json, what, kMaxDimensions);
+  try {
+    return json::ParseNumberArray(fixed.text, what, kMaxDimensions);
+  } catch (const Error& e) {
+    throw Error(e.status(), WithOriginalOffsets(e.what(), fixed.inserted_at));
+  }
+}
+
 // JSON text: always float32. simdjson rounds each number to the nearest double and the
 // cast to the nearest float, as vec0's strtod + cast does.
 TypedVector FromJson(sqlite3_value* value, std::string_view what) {
@@ -42,7 +109,7 @@ TypedVector FromJson(sqlite3_value* value, std::string_view what) {
   const std::string_view json(text ? text : "", static_cast<size_t>(sqlite3_value_bytes(value)));
   std::vector<double> numbers;
   try {
-    numbers = json::ParseNumberArray(json, what, kMaxDimensions);
+    numbers = ParseJsonNumbers(json, what);
   } catch (const Error& e) {
     // Malformed text is a bad argument here, whatever the JSON layer calls it.
     if (e.status() == EK_ERR_PARSE) Fail(EK_ERR_INVALID_ARGUMENT, e.what());

@@ -110,6 +110,25 @@ TEST_F(VecFunctions, ReadF32VectorReadsJsonBlobsAndTaggedTypes) {
   EXPECT_EQ(Floats("SELECT read_f32('[0.1]')"), (std::vector<float>{0.1f}));
 }
 
+// vec0 reads numbers with strtod and its docs write '[.1, .2, .3, 4]': a '.' that starts
+// a number is read as "0."; every other departure from JSON stays an error, and errors
+// in such text name the byte of the text as given.
+TEST_F(VecFunctions, ReadF32VectorReadsNumbersStartingWithADot) {
+  EXPECT_EQ(Floats("SELECT read_f32('[.1, .2, .3, 4]')"), (std::vector<float>{0.1f, 0.2f, 0.3f, 4}));
+  EXPECT_EQ(Floats("SELECT read_f32('[ -.5 ,.25e1]')"), (std::vector<float>{-0.5f, 2.5f}));
+  const std::string p = "embedkit: read_f32() argument 1: ";
+  EXPECT_EQ(Error("SELECT read_f32('[1.]')"), p + "invalid number: expected a digit after '.' at byte 1");
+  EXPECT_EQ(Error("SELECT read_f32('[01]')"), p + "invalid number: leading zeros are not allowed at byte 1");
+  EXPECT_EQ(Error("SELECT read_f32('[+1]')"), p + "unexpected '+', expected a value at byte 1");
+  EXPECT_EQ(Error("SELECT read_f32('[.]')"), p + "unexpected '.', expected a value at byte 1");
+  EXPECT_EQ(Error("SELECT read_f32('[1 .5]')"),
+            p + "expected ',' or ']' after a value in an array, got '.' at byte 3");
+  EXPECT_EQ(Error("SELECT read_f32('[.5, .5, x]')"), p + "unexpected 'x', expected a value at byte 9");
+  EXPECT_EQ(Error("SELECT read_f32('[.5, 2')"),
+            p + "unexpected end of input inside the array opened at byte 0 at byte 6");
+  EXPECT_EQ(Error("SELECT read_f32('[\".5\"]')"), p + "element 0 is a string, not a number");
+}
+
 TEST_F(VecFunctions, ReadF32VectorRefusesWhatIsNotAFiniteVector) {
   const std::string p = "embedkit: read_f32() argument 1: ";
   EXPECT_EQ(Error("SELECT read_f32(NULL)"),
@@ -202,6 +221,19 @@ TEST_F(VecFunctions, Distances) {
   EXPECT_EQ(Number("SELECT vec_distance_hamming(vec_bit(X'F0'), vec_bit(X'0F'))"), 8);
   EXPECT_EQ(Number("SELECT vec_distance_hamming(vec_bit(X'F001'), vec_bit(X'F000'))"), 1);
   EXPECT_EQ(Run("SELECT vec_distance_cosine('[0, 0]', '[1, 1]')").type, SQLITE_NULL);  // no direction
+}
+
+// vec0 measures L2 and cosine in float32 and returns the float: ours are float32 values
+// too, so a bound copied from vec0's output cuts the same rows.
+TEST_F(VecFunctions, L2AndCosineDistancesAreFloat32Values) {
+  const double l2 = Number("SELECT vec_distance_l2('[0.1, 0.2, 0.3]', '[0.7, 0.11, 0.9]')");
+  EXPECT_EQ(l2, double(float(l2)));  // the unrounded double sqrt would fail this
+  EXPECT_NEAR(l2, std::sqrt(0.36 + 0.0081 + 0.36), 1e-7);
+  const double cosine = Number("SELECT vec_distance_cosine('[1, 2]', '[3, 5]')");
+  EXPECT_EQ(cosine, double(float(cosine)));
+  EXPECT_NEAR(cosine, 1 - 13 / std::sqrt(5.0 * 34), 1e-7);
+  // L1 stays a double, as vec0's is.
+  EXPECT_EQ(Number("SELECT vec_distance_l1('[0.1]', '[0.7]')"), double(0.7f) - double(0.1f));
 }
 
 TEST_F(VecFunctions, DistancesRefuseMismatchedVectors) {
