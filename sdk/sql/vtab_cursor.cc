@@ -3,6 +3,7 @@
 // restricted to given rows, measures those rows here). Vectors are read only when the
 // query uses the vector column; a KNN hit's vector only when its column is read.
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <set>
@@ -34,13 +35,28 @@ CursorRow FromStoreRow(store::Row&& r) {
           std::move(r.metadata), 0};
 }
 
+// distance < / <= (the range search) and distance > / >= (vec0's paging: the rows past
+// the last one seen). Bounds are float32 and distances are float32 values, so rows
+// fall on the side of a bound they fall on in vec0, which compares in float.
+struct DistanceBounds {
+  std::optional<float> below, above;
+  bool below_inclusive = false, above_inclusive = false;
+
+  bool UnderUpper(double d) const {
+    return !below || d < *below || (below_inclusive && d == *below);
+  }
+  bool OverLower(double d) const {
+    return !above || d > *above || (above_inclusive && d == *above);
+  }
+  bool Contain(double d) const { return UnderUpper(d) && OverLower(d); }
+};
+
 // A KNN query's inputs, read from xFilter's arguments.
 struct KnnQuery {
   std::vector<float> vector;
   std::optional<int64_t> k;     // k = ? or LIMIT (+ OFFSET); nullopt: range search only
   std::optional<int64_t> ef;
-  std::optional<double> max_distance;
-  bool max_inclusive = false;
+  DistanceBounds bounds;
   PushedFilter filter;
 };
 
@@ -129,6 +145,17 @@ std::vector<CursorRow> ReadRows(EmbedkitTable& t, const std::set<int64_t>& rows,
   return out;
 }
 
+void ReadDistanceBound(TermOp op, sqlite3_value* v, DistanceBounds* bounds) {
+  const bool upper = op == TermOp::kLt || op == TermOp::kLe;
+  const bool inclusive = op == TermOp::kLe || op == TermOp::kGe;
+  if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER && sqlite3_value_numeric_type(v) != SQLITE_FLOAT)
+    ek::Fail(EK_ERR_INVALID_ARGUMENT, std::string("distance ") + (upper ? "<" : ">") +
+                                          (inclusive ? "=" : "") + " ?: the bound must be a number");
+  const float bound = static_cast<float>(sqlite3_value_double(v));
+  (upper ? bounds->below : bounds->above) = bound;
+  (upper ? bounds->below_inclusive : bounds->above_inclusive) = inclusive;
+}
+
 KnnQuery ReadKnnQuery(const TableSpec& spec, const Plan& plan, sqlite3_value** argv) {
   KnnQuery q;
   int64_t offset = 0;
@@ -146,22 +173,13 @@ KnnQuery ReadKnnQuery(const TableSpec& spec, const Plan& plan, sqlite3_value** a
       }
       case TermRole::kOffset: offset = std::max<int64_t>(0, sqlite3_value_int64(v)); break;
       case TermRole::kEf: q.ef = IntegerArgument(v, "ef", 1); break;
-      case TermRole::kDistance:
-        if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER && sqlite3_value_numeric_type(v) != SQLITE_FLOAT)
-          ek::Fail(EK_ERR_INVALID_ARGUMENT, "distance < ?: the bound must be a number");
-        q.max_distance = sqlite3_value_double(v);
-        q.max_inclusive = plan.terms[i].op == TermOp::kLe;
-        break;
+      case TermRole::kDistance: ReadDistanceBound(plan.terms[i].op, v, &q.bounds); break;
       default: break;
     }
   }
   if (q.k) *q.k += offset;
   q.filter = BuildFilter(spec, plan, argv);
   return q;
-}
-
-bool Within(const KnnQuery& q, double distance) {
-  return !q.max_distance || distance < *q.max_distance || (q.max_inclusive && distance == *q.max_distance);
 }
 
 // KNN among given rows: distances measured here, the filter checked here.
@@ -172,7 +190,7 @@ std::vector<CursorRow> KnnAmong(EmbedkitTable& t, const KnnQuery& q, const std::
   for (CursorRow& r : ReadRows(t, rows, true)) {
     if (filter && !filter->Matches(r.metadata ? *r.metadata : std::string_view())) continue;
     r.distance = DistanceBetween(t.spec, q.vector, *r.vector);
-    if (Within(q, r.distance)) out.push_back(std::move(r));
+    if (q.bounds.Contain(r.distance)) out.push_back(std::move(r));
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const CursorRow& a, const CursorRow& b) { return a.distance < b.distance; });
@@ -201,18 +219,37 @@ void FetchKnnPage(Cursor& c) {
   while (c.open_knn && c.rows.empty()) {
     const KnnQuery& q = *c.open_knn;
     std::vector<CursorRow> hits = SearchStore(c.table(), q, c.next_k);
-    const bool exhausted = hits.size() < c.next_k || !Within(q, hits.back().distance);
+    const bool exhausted = hits.size() < c.next_k || !q.bounds.UnderUpper(hits.back().distance);
     for (CursorRow& h : hits)
-      if (Within(q, h.distance) && c.returned.insert(h.id).second) c.rows.push_back(std::move(h));
+      if (q.bounds.Contain(h.distance) && c.returned.insert(h.id).second) c.rows.push_back(std::move(h));
     c.next_k *= 4;
     if (exhausted) c.open_knn.reset();
   }
 }
 
+// The k nearest within the bounds. A lower bound passes over the nearest rows: the
+// search goes 4x deeper each time until k rows pass it, the collection runs out, or the
+// hits reach past the upper bound.
+std::vector<CursorRow> KnnWithK(EmbedkitTable& t, const KnnQuery& q, size_t k) {
+  if (k == 0) return {};
+  const auto deeper = [](size_t depth) { return depth > SIZE_MAX / 4 ? SIZE_MAX : depth * 4; };
+  for (size_t depth = q.bounds.above ? std::max<size_t>(k, 64) : k;; depth = deeper(depth)) {
+    std::vector<CursorRow> hits = SearchStore(t, q, depth);
+    const bool last = hits.size() < depth || !q.bounds.above ||
+                      !q.bounds.UnderUpper(hits.back().distance);
+    std::vector<CursorRow> out;
+    for (CursorRow& h : hits) {
+      if (!q.bounds.Contain(h.distance)) continue;
+      out.push_back(std::move(h));
+      if (out.size() == k) return out;
+    }
+    if (last) return out;
+  }
+}
+
 void StartKnn(Cursor& c, KnnQuery q) {
   if (q.k) {
-    c.rows = SearchStore(c.table(), q, size_t(*q.k));
-    while (!c.rows.empty() && !Within(q, c.rows.back().distance)) c.rows.pop_back();
+    c.rows = KnnWithK(c.table(), q, size_t(*q.k));
     return;
   }
   c.open_knn = std::move(q);

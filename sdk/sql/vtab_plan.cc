@@ -20,7 +20,8 @@ struct Offered {
   bool match_unusable = false;
   int k = -1;
   bool k_unusable = false;
-  int limit = -1, offset = -1, ef = -1, distance = -1, rowid = -1, key = -1;
+  int limit = -1, offset = -1, ef = -1, rowid = -1, key = -1;
+  int below = -1, above = -1;  // distance < / <= and distance > / >= (one of each)
   std::vector<int> columns;  // pushable metadata constraints
 };
 
@@ -58,9 +59,12 @@ Offered Collect(const TableSpec& spec, const sqlite3_index_info* info) {
     else if (c.op == SQLITE_INDEX_CONSTRAINT_OFFSET) o.offset = i;
     else if (eq && c.iColumn == KColumn(spec)) o.k = i;
     else if (eq && c.iColumn == EfColumn(spec)) o.ef = i;
-    else if (c.iColumn == DistanceColumn(spec) && o.distance < 0 &&
+    else if (c.iColumn == DistanceColumn(spec) && o.below < 0 &&
              (c.op == SQLITE_INDEX_CONSTRAINT_LT || c.op == SQLITE_INDEX_CONSTRAINT_LE))
-      o.distance = i;
+      o.below = i;
+    else if (c.iColumn == DistanceColumn(spec) && o.above < 0 &&
+             (c.op == SQLITE_INDEX_CONSTRAINT_GT || c.op == SQLITE_INDEX_CONSTRAINT_GE))
+      o.above = i;
     else if (eq && c.iColumn == -1 && o.rowid < 0) o.rowid = i;
     else if (eq && PrimaryKey(spec) && c.iColumn == 0 && o.key < 0) o.key = i;
     else if (c.iColumn >= 0 && c.iColumn < int(spec.columns.size())) {
@@ -119,10 +123,15 @@ bool PlanKnn(const TableSpec& spec, const Offered& o, sqlite3_index_info* info, 
   // Neither k nor a usable LIMIT (SQLite before 3.41 offers no LIMIT beside MATCH): the
   // cursor returns rows by distance, asking the store for more as SQLite reads on.
   if (o.ef >= 0) b.Add(o.ef, {TermRole::kEf, TermOp::kEq, EfColumn(spec)}, true);
-  if (o.distance >= 0) {
-    const bool le = info->aConstraint[o.distance].op == SQLITE_INDEX_CONSTRAINT_LE;
-    b.Add(o.distance, {TermRole::kDistance, le ? TermOp::kLe : TermOp::kLt, DistanceColumn(spec)},
-          true);
+  // Distance bounds are the cursor's, compared in float32 as vec0 does: omitted, so
+  // SQLite's double comparison does not undo a bound vec0 would let through.
+  if (o.below >= 0) {
+    const bool le = info->aConstraint[o.below].op == SQLITE_INDEX_CONSTRAINT_LE;
+    b.Add(o.below, {TermRole::kDistance, le ? TermOp::kLe : TermOp::kLt, DistanceColumn(spec)}, true);
+  }
+  if (o.above >= 0) {
+    const bool ge = info->aConstraint[o.above].op == SQLITE_INDEX_CONSTRAINT_GE;
+    b.Add(o.above, {TermRole::kDistance, ge ? TermOp::kGe : TermOp::kGt, DistanceColumn(spec)}, true);
   }
   AddKeyTerms(o, b);
   for (int i : o.columns) {

@@ -6,6 +6,7 @@
 //   knn         embedding MATCH ? with k = ?, or LIMIT (+ OFFSET) when the ORDER BY is
 //               absent or `distance` ascending; without either, rows by distance for as
 //               long as SQLite reads (distance < / <= r ends them: range search);
+//               distance > / >= r skips the nearest (vec0's paging, before k);
 //               metadata constraints become the store's filter (vtab_filter.h)
 //
 // idxStr is the plan kind ('F', 'P', 'K') then one term per argument in argv order,
@@ -26,7 +27,7 @@ enum class TermRole : char {
   kLimit = 'l',     // LIMIT ? (used as k)
   kOffset = 'o',    // OFFSET ? (added to the LIMIT)
   kEf = 'e',        // ef = ?
-  kDistance = 'd',  // distance < or <= ?
+  kDistance = 'd',  // distance < <= > or >= ? (the op says which)
   kRowid = 'r',     // rowid = ? or IN
   kKey = 'p',       // primary key column = ? or IN
   kColumn = 'c',    // a metadata / partition key constraint

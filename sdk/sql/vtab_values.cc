@@ -217,7 +217,14 @@ void ResultColumnVector(sqlite3_context* ctx, const TableSpec& spec,
   sqlite3_result_blob(ctx, blob.data(), int(blob.size()), SQLITE_TRANSIENT);
 }
 
-double DistanceOfScore(const TableSpec& spec, float score) {
+namespace {
+
+// vec0 measures in float32 and hands SQLite the float: a distance here is rounded to
+// float32 too, so a cut copied from vec0's output (`distance > 1.83941268920898`) and
+// ties between rows fall the same way on both.
+double AsFloat32(double distance) { return double(static_cast<float>(distance)); }
+
+double ExactDistanceOfScore(const TableSpec& spec, float score) {
   switch (spec.vector.metric) {
     case kernels::Metric::kL2:
       if (spec.vector.type == VectorType::kBit) return score;
@@ -228,8 +235,8 @@ double DistanceOfScore(const TableSpec& spec, float score) {
   return score;
 }
 
-double DistanceBetween(const TableSpec& spec, const std::vector<float>& a,
-                       const std::vector<float>& b) {
+double ExactDistanceBetween(const TableSpec& spec, const std::vector<float>& a,
+                            const std::vector<float>& b) {
   double dot = 0, aa = 0, bb = 0, sq = 0;
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
     dot += double(a[i]) * b[i];
@@ -244,6 +251,17 @@ double DistanceBetween(const TableSpec& spec, const std::vector<float>& a,
     case kernels::Metric::kDot: return -dot;
   }
   return sq;
+}
+
+}  // namespace
+
+double DistanceOfScore(const TableSpec& spec, float score) {
+  return AsFloat32(ExactDistanceOfScore(spec, score));
+}
+
+double DistanceBetween(const TableSpec& spec, const std::vector<float>& a,
+                       const std::vector<float>& b) {
+  return AsFloat32(ExactDistanceBetween(spec, a, b));
 }
 
 }  // namespace ek::sql

@@ -56,10 +56,11 @@ void ResultColumnVector(sqlite3_context* ctx, const TableSpec& spec,
 
 // vec0's distance from the store's score: l2 -> sqrt of the squared distance (bit
 // columns: the squared distance of 0/1 components, i.e. the Hamming distance), cosine
-// -> 1 - similarity, dot -> -dot.
+// -> 1 - similarity, dot -> -dot. Rounded to float32, as vec0 returns distances.
 double DistanceOfScore(const TableSpec& spec, float score);
 
-// The same distance computed here between two vectors (point-restricted KNN).
+// The same distance computed here between two vectors (point-restricted KNN), rounded
+// to float32 the same way.
 double DistanceBetween(const TableSpec& spec, const std::vector<float>& a,
                        const std::vector<float>& b);
 
