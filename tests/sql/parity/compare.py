@@ -7,9 +7,12 @@ Rows must come back in the same order with equal values, except:
 - f32 blobs (4 bytes per element) compare element-wise under the same tolerance;
 - JSON array text (vec_to_json) compares as numbers: vec0 prints "%f" ("0.500000"), which
   is formatting, not a different vector;
-- rows at equal distance (a tie) may come in any order, so each tie group compares as a
-  set; and when the answer holds exactly k rows, the last tie group may have been cut by
-  k, so there only its size and distance must agree (which tied rows survive is arbitrary).
+- rows at equal distance (a tie, within the tolerance) may come in any order: the
+  distances must agree position by position, and each row must be one of vec0's rows with
+  its values and its distance (matched row by row, not by counting tie groups, which
+  chain: 26.004583 and 26.004848 are two groups at vec0 and one at 26.004593/26.004843);
+  and when the answer holds exactly k rows, which rows at the k-th distance survive the
+  cut is arbitrary, so there only their number and distance must agree.
 """
 import json
 import math
@@ -59,30 +62,19 @@ def same_row(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
 
 
-def tie_groups(rows: list, distance_at: int) -> list:
-    """Consecutive runs of rows whose distances are equal within the tolerance."""
-    groups = []
-    for row in rows:
-        if groups and close(groups[-1][-1][distance_at], row[distance_at]):
-            groups[-1].append(row)
+def unmatched_rows(expected: list, actual: list) -> tuple:
+    """(rows of `actual` that are none of vec0's, vec0's rows left over), pairing each
+    actual row with an unused expected row of the same values (distance within the
+    tolerance)."""
+    left = list(expected)
+    extra = []
+    for row in actual:
+        j = next((j for j, e in enumerate(left) if same_row(e, row)), None)
+        if j is None:
+            extra.append(row)
         else:
-            groups.append([row])
-    return groups
-
-
-def _sort_key(row: tuple):
-    return tuple((type(v).__name__, v) for v in row if v is not None and not isinstance(v, float))
-
-
-def _same_group(expected: list, actual: list, cut: bool) -> str:
-    if len(expected) != len(actual):
-        return f"a tie group has {len(actual)} rows, vec0's {len(expected)}"
-    if cut:
-        return ""
-    for e, a in zip(sorted(expected, key=_sort_key), sorted(actual, key=_sort_key)):
-        if not same_row(e, a):
-            return f"tied rows differ: {a!r} where vec0 has {e!r}"
-    return ""
+            del left[j]
+    return extra, left
 
 
 def difference(expected: list, actual: list, columns: list, k=None) -> str:
@@ -98,12 +90,10 @@ def difference(expected: list, actual: list, columns: list, k=None) -> str:
     for i, (e, a) in enumerate(zip(expected, actual)):
         if not isinstance(a[at], float) or not close(e[at], a[at]):
             return f"row {i}: distance {a[at]!r} where vec0 has {e[at]!r}"
-    groups_e, groups_a = tie_groups(expected, at), tie_groups(actual, at)
-    if len(groups_e) != len(groups_a):
-        return f"{len(groups_a)} distinct distances where vec0 has {len(groups_e)}"
-    for n, (ge, ga) in enumerate(zip(groups_e, groups_a)):
-        cut = k is not None and len(expected) == k and n == len(groups_e) - 1
-        problem = _same_group(ge, ga, cut)
-        if problem:
-            return f"at distance {ge[0][at]!r}: {problem}"
+    extra, missing = unmatched_rows(expected, actual)
+    if expected and k is not None and len(expected) == k:  # the k-th distance's rows were cut
+        extra = [r for r in extra if not close(r[at], expected[-1][at])]
+        missing = [r for r in missing if not close(r[at], expected[-1][at])]
+    if extra or missing:
+        return f"rows differ: {extra!r} where vec0 has {missing!r}"
     return ""
