@@ -116,7 +116,12 @@ add_library(ek_dep_sqlite3 STATIC "${EK_SQLITE_AMALG}/sqlite3.c")
 target_include_directories(ek_dep_sqlite3 SYSTEM PUBLIC "${EK_SQLITE_AMALG}")
 # Debian's semantic options (debian/rules) where they change behaviour the store can
 # see (secure_delete on by default, URI names, variable limit, LIKE on blobs), minus
-# what WASM cannot have (threads, loadable extensions).
+# what WASM cannot have (threads). Extension loading stays compiled in, as in Debian's
+# build, for its API table: the module registers the SQL extension through
+# sqlite3_auto_extension (wasm/src/ek_wasm_sql_glue.c), whose init reads SQLite's
+# identity from that table, which a build without it passes as NULL. Nothing can be
+# loaded from a file: the module has no dlopen (src/no_dlopen.js) and no connection
+# enables load_extension().
 target_compile_definitions(ek_dep_sqlite3 PRIVATE
   # What Debian's configure finds in libc (emscripten's musl has the same); without
   # HAVE_USLEEP the busy handler sleeps in whole seconds and gives up on any
@@ -124,7 +129,6 @@ target_compile_definitions(ek_dep_sqlite3 PRIVATE
   HAVE_USLEEP=1 HAVE_FDATASYNC=1 HAVE_GMTIME_R=1 HAVE_LOCALTIME_R=1 HAVE_ISNAN=1
   HAVE_STRCHRNUL=1 HAVE_UTIME=1
   SQLITE_THREADSAFE=0
-  SQLITE_OMIT_LOAD_EXTENSION
   SQLITE_SECURE_DELETE
   SQLITE_USE_URI=1
   SQLITE_MAX_VARIABLE_NUMBER=250000

@@ -415,12 +415,52 @@ export declare class Store extends Handle {
   kvKeys(namespace: string, prefix?: string, options?: { after?: string | null; limit?: number }): string[];
   /** Key -> value (as kvGet gives it) for the keys starting with `prefix`, in byte order. */
   kvItems(namespace: string, prefix?: string): Map<string, KvValue>;
+  /** A SQL connection on this store's file: SQLite with the embedkit extension (the
+   * `embedkit` virtual table, vec_* functions), read-only when the store is. Commits of
+   * either connection reach the other; a transaction left open on one blocks the
+   * other's writes ("database is locked"). UNSUPPORTED for an in-memory store. */
+  sql(): SqlConnection;
   /** Resolves when every write so far is durable (IndexedDB); at once otherwise. */
   flush(): Promise<void>;
   /** Frees the store; resolves once its writes are durable. */
   close(): Promise<void>;
   free(): void;
   [Symbol.dispose](): void;
+}
+
+/** A value SQL returns: INTEGER as number (bigint beyond 2^53), REAL number, TEXT
+ * string, BLOB Uint8Array (Float32Array for columns named in options.float32), NULL. */
+export type SqlValue = number | bigint | string | Uint8Array | Float32Array | null;
+/** A value bound to a parameter: bytes (any ArrayBuffer view, e.g. a Float32Array
+ * vector, or an ArrayBuffer) bind as a blob; booleans as 0/1. */
+export type SqlParam = null | boolean | number | bigint | string | ArrayBufferView | ArrayBuffer;
+
+/** Thrown by a failing statement: the message is SQLite's ("embedkit: ..." for the
+ * extension's own errors); status is the nearest ek_status (STORAGE for SQL errors). */
+export declare class SqlError extends EmbedkitError {
+  /** SQLite's extended result code (SQLITE_ERROR = 1, SQLITE_BUSY = 5, ...). */
+  readonly sqliteCode: number;
+  /** Its text (sqlite3_errstr). */
+  readonly sqliteCodeName: string;
+  /** The statement that failed, when known. */
+  readonly sql: string | null;
+}
+
+/** Store.sql(): a SQLite connection on the store's file with the embedkit extension. */
+export declare class SqlConnection {
+  readonly closed: boolean;
+  /** True while a transaction (BEGIN ...) is open on this connection. */
+  readonly inTransaction: boolean;
+  /** Runs every statement in order; returns { columns, values } for each statement with
+   * result columns (as sql.js's exec). Stops at the first failure (SqlError). */
+  exec(sql: string): { columns: string[]; values: SqlValue[][] }[];
+  /** Runs one statement with parameters by position (array) or by name (object: the
+   * key of :name / @name / $name); returns its rows as objects keyed by column name. */
+  query(sql: string, params?: SqlParam[] | Record<string, SqlParam>,
+        options?: { float32?: string[] }): Record<string, SqlValue>[];
+  /** Closes the connection (an open transaction is rolled back); no-op when closed. */
+  close(): void;
+  free(): void;
 }
 
 export declare class Collection extends Handle {

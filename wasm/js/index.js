@@ -11,6 +11,9 @@
 //   console.log(results.hits(0));
 //   results.free(); docs.free(); await store.close(); ctx.free();
 //
+// SQL (sql.js): store.sql() on a store with a file path is a SQLite connection with
+// the embedkit extension: db.exec('CREATE VIRTUAL TABLE ...'), db.query(sql, params).
+//
 // Every failing call throws EmbedkitError { status, statusName, message }, the message
 // being ek_last_error() of the C library. Handles are freed explicitly (free() or
 // close()); freeing a Context frees whatever is still open under it.
@@ -24,8 +27,9 @@
 
 import { EmbedkitError, Scratch, Status, jsError, jsonText, parseJson, u32 } from './heap.js';
 import { Classifier, Matcher, Recommender } from './extensions.js';
+import { SqlConnection, SqlError, openSql } from './sql.js';
 
-export { Classifier, EmbedkitError, Matcher, Recommender, Status };
+export { Classifier, EmbedkitError, Matcher, Recommender, SqlConnection, SqlError, Status };
 
 const IS_NODE =
   typeof process === 'object' && process !== null && typeof process.versions === 'object' &&
@@ -405,7 +409,7 @@ export class Context extends Handle {
       kit._check(kit._M._ekw_store_open(this._p('openStore'), s.str(path, 'Context.openStore: path'),
         options.readOnly ? 1 : 0, options.mustExist ? 1 : 0,
         u32(options.busyTimeoutMs ?? 0, 'Context.openStore: busyTimeoutMs'), out));
-      return this._adopt(new Store(kit, kit._M.HEAPU32[out >> 2], this, path));
+      return this._adopt(new Store(kit, kit._M.HEAPU32[out >> 2], this, path, !!options.readOnly));
     } finally {
       s.free();
     }
@@ -433,7 +437,7 @@ export class Context extends Handle {
   /** Frees everything still open under the context, then the context. */
   free() {
     if (this._ptr === 0) return;
-    for (const kind of [Results, Collection, Instance, Store]) {
+    for (const kind of [Results, Collection, Instance, SqlConnection, Store]) {
       for (const child of [...this._children]) if (child instanceof kind) child._release();
     }
     this._kit._M._ek_context_free(this._ptr);
@@ -560,9 +564,10 @@ addDispose(Instance.prototype, 'free');
 
 /** One SQLite store file (or ':memory:'). */
 export class Store extends Child {
-  constructor(kit, ptr, context, path) {
+  constructor(kit, ptr, context, path, readOnly = false) {
     super(kit, ptr, 'Store', context);
     this.path = path;
+    this._readOnly = readOnly;
     this._persistent = kit._underIdb(path);
   }
   _destroy(p) {
@@ -820,6 +825,24 @@ export class Store extends Child {
     } finally {
       s.free();
     }
+  }
+
+  /** A SQL connection on this store's file (SqlConnection, sql.js): a SQLite
+   * connection of its own with the embedkit extension registered, so the store's
+   * collections are reachable as `embedkit` virtual tables (CREATE VIRTUAL TABLE docs
+   * USING embedkit(embedding float[3], collection=docs)) and the vec_* functions work.
+   * Read-only when the store was opened readOnly. Commits of either connection are seen
+   * by the other; a transaction left open on one blocks the other's writes (sql.js).
+   * Free it with close() (Context.free() closes it too). An in-memory store has no file
+   * to share: UNSUPPORTED (a path such as '/data.db' is in memory as well, in MEMFS). */
+  sql() {
+    this._p('sql');
+    if (this.path === ':memory:' || this.path === '' || String(this.path).startsWith('file::memory:')) {
+      throw jsError(Status.UNSUPPORTED, "Store.sql: the store is in memory (':memory:'), which a " +
+        "second connection cannot open; open it on a path instead (a MEMFS path such as " +
+        "'/data.db' stays in memory too)");
+    }
+    return this._context._adopt(openSql(this._kit, this, this.path, this._readOnly));
   }
 
   /** Resolves when every write so far is durable (IndexedDB); immediate otherwise. */
