@@ -1,9 +1,11 @@
 // The embedkit web sample: JSON documents -> vectors (vsa_json plugin) -> a SQLite
 // store on IndexedDB -> exact search, with score bars and a 2-D projection; the other
-// plugins have their panels in plugins.js, indexes theirs in index_bench.js.
+// plugins have their panels in plugins.js, indexes theirs in index_bench.js, SQL on the
+// same store in sql_console.js.
 import { Embedkit, EmbedkitError } from '../../wasm/js/index.js';
 import { setupIndexBench } from './index_bench.js';
 import { setupPlugins } from './plugins.js';
+import { setupSqlConsole } from './sql_console.js';
 
 const $ = (id) => document.getElementById(id);
 const ENCODER = 'embedkit.vsa_json';
@@ -24,7 +26,7 @@ const SAMPLE = [
   { city: 'Vienna', country: 'Austria', river: 'Danube' },
 ];
 
-const state = { kit: null, ctx: null, encoder: null, store: null, docs: null, lastHits: [], lastQuery: null };
+const state = { kit: null, ctx: null, encoder: null, store: null, docs: null, sql: null, lastHits: [], lastQuery: null };
 window.embedkitDemo = state; // for tests and the console
 
 function showError(e) {
@@ -227,6 +229,7 @@ async function main() {
   };
   setupPlugins(state.ctx);
   setupIndexBench(state.ctx);
+  setupSqlConsole(state);
   $('status').textContent = `ready: embedkit ${state.kit.version}, ${state.ctx.info().simdTarget} SIMD`;
   document.body.dataset.ready = '1';
 }

@@ -2,7 +2,8 @@
 // module, stores documents through the vsa_json plugin, a search shows ranked hits,
 // the classify, match and recommend/forget panels run their plugins, the index panel's
 // pickers build an exact or hnsw collection and report recall@10 against exact: true,
-// and the store survives a page reload and a browser restart (IndexedDB). Saves a
+// the SQL console maps the documents as an `embedkit` table and runs a filtered KNN
+// (and shows the extension's error for a bad statement), and the store survives a page reload and a browser restart (IndexedDB). Saves a
 // screenshot to $EK_SCREENSHOT_DIR (default: the system temp folder).
 //   node --test tests/wasm/browser/
 import { test } from 'node:test';
@@ -118,6 +119,22 @@ test('web sample in chromium: load, add, search, reload, restart', { skip: !exis
   const recall = Number(await page.evaluate(() => document.body.dataset.indexRecall));
   assert.ok(recall >= 0.9, `hnsw/f16 recall@10 at ef 100: ${recall}`);
   assert.match(await page.locator('#ix-report').textContent(), /ms\/query/);
+
+  // The SQL console's starting text: the documents as a virtual table, a filtered KNN
+  // around Alan Turing; then a failing statement shows the extension's message.
+  await page.click('#sql-run');
+  await page.waitForFunction(() => document.body.dataset.sqlRows);
+  assert.equal(await page.evaluate(() => document.body.dataset.sqlRows), '3',
+    await page.locator('#sql-error').textContent());
+  const sqlRows = await page.locator('#sql-results tbody tr.sql-row').allTextContents();
+  assert.match(sqlRows[0], /^Alan Turing1912/);
+  for (const name of ['Grace Hopper', 'Edsger Dijkstra']) {
+    assert.ok(sqlRows.some((r) => r.startsWith(name)), `${name} in ${sqlRows.join(' | ')}`);
+  }
+  await page.fill('#sql-text', "SELECT vec_length('[1, oops]')");
+  await page.click('#sql-run');
+  await page.waitForFunction(() => document.body.dataset.sqlRows === 'error');
+  assert.match(await page.locator('#sql-error').textContent(), /embedkit: vec_length\(\)/);
 
   const dir = process.env.EK_SCREENSHOT_DIR ?? tmpdir();
   const shot = join(dir, 'embedkit-web-sample.png');
