@@ -21,6 +21,7 @@ SQLITE_EXTENSION_INIT1
 
 #include "embedkit/embedkit.h"
 #include "sql/functions.h"
+#include "sql/plugin_functions.h"
 #include "sql/session.h"
 #include "sql/sql_error.h"
 #include "sql/sqlite_compat.h"
@@ -60,10 +61,13 @@ int RegisterAll(sqlite3* db, char** pz_err) {
   if (rc != SQLITE_OK) return SetInitError(pz_err, "embedkit: registering embedkit_version() failed");
   rc = RegisterVectorFunctions(db);
   if (rc != SQLITE_OK) return SetInitError(pz_err, "embedkit: registering the vec_* functions failed");
-  // Last: from here on the module owns the session (SQLite deletes it through the
-  // module's destructor when the connection closes, or at once if registration fails).
+  // From here on the module owns the session (SQLite deletes it through the module's
+  // destructor when the connection closes, or at once if registration fails).
+  Session* shared = session.get();
   rc = RegisterEmbedkitModule(db, session.release());
   if (rc != SQLITE_OK) return SetInitError(pz_err, "embedkit: registering the embedkit module failed");
+  rc = RegisterPluginFunctions(db, shared);  // after: they use the module's session
+  if (rc != SQLITE_OK) return SetInitError(pz_err, "embedkit: registering the plugin functions failed");
   return SQLITE_OK;
 }
 
