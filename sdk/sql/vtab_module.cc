@@ -29,9 +29,11 @@ void CreateOrCheckCollection(EmbedkitTable& t) {
 
 int Init(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
          char** err, bool create) {
+  Session* session = static_cast<Session*>(aux);
+  bool holding = false;
   try {
     auto table = std::make_unique<EmbedkitTable>();
-    table->session = static_cast<Session*>(aux);
+    table->session = session;
     if (std::string_view(argv[1]) != "main")
       ek::Fail(EK_ERR_UNSUPPORTED, std::string("an embedkit table lives in the main database (the "
                                                "store's), not in '") + argv[1] + "'");
@@ -42,14 +44,19 @@ int Init(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab
     const int rc = sqlite3_declare_vtab(db, DeclareTableSql(table->spec).c_str());
     if (rc != SQLITE_OK)
       ek::Fail(EK_ERR_INTERNAL, std::string("declaring the table: ") + sqlite3_errmsg(db));
+    // Held before the store is first used, so that a refused CREATE (a bad name, another
+    // dim) releases the store it attached: otherwise nothing would free its statements
+    // and the connection could not close. Released in Disconnect (session.h says why).
+    session->HoldStore();
+    holding = true;
     // xConnect does not look for the collection: a table whose collection was dropped
     // elsewhere must still be droppable; its reads report the store's message.
     if (create) CreateOrCheckCollection(*table);
     sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);  // INSERT OR REPLACE reaches us
-    table->session->HoldStore();  // released in Disconnect (session.h says why)
     *out = &table.release()->base;
     return SQLITE_OK;
   } catch (const std::exception& e) {
+    if (holding) session->ReleaseStore();
     return CreateError(err, e);
   }
 }
