@@ -32,14 +32,10 @@ namespace {
 
 // embedkit_version(): "embedkit 0.1.0 (ABI 1.2)", the SDK copy inside this extension.
 void EmbedkitVersion(sqlite3_context* ctx, int, sqlite3_value**) {
-  try {
-    uint32_t abi = ek_abi_version();
-    std::string text = std::string("embedkit ") + ek_version() + " (ABI " +
-                       std::to_string(abi >> 16) + "." + std::to_string(abi & 0xffff) + ")";
-    sqlite3_result_text(ctx, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  } catch (const std::exception& e) {
-    ResultError(ctx, e);
-  }
+  const uint32_t abi = ek_abi_version();
+  const std::string text = std::string("embedkit ") + ek_version() + " (ABI " +
+                           std::to_string(abi >> 16) + "." + std::to_string(abi & 0xffff) + ")";
+  sqlite3_result_text(ctx, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
 
 // The process's SQLite as the loader's api table reports it (sourceid() exists in
@@ -57,7 +53,7 @@ int RegisterAll(sqlite3* db, char** pz_err) {
   auto session = std::make_unique<Session>(db);
   int rc = sqlite3_create_function_v2(db, "embedkit_version", 0,
                                       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                      nullptr, EmbedkitVersion, nullptr, nullptr, nullptr);
+                                      nullptr, Guarded<EmbedkitVersion>, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return SetInitError(pz_err, "embedkit: registering embedkit_version() failed");
   rc = RegisterVectorFunctions(db);
   if (rc != SQLITE_OK) return SetInitError(pz_err, "embedkit: registering the vec_* functions failed");

@@ -1,19 +1,17 @@
-// What the vec_* function files share (functions.cc registers them): the entry type,
-// the exception barrier and the argument readers. Not used outside sdk/sql/functions*.
+// What the vec_* function files share (functions.cc registers them): the entry type
+// (bodies registered as Guarded<...>, sql_error.h) and the argument readers. Not used outside sdk/sql/functions*.
 #pragma once
 
 #include <sqlite3.h>
 
-#include <exception>
 #include <span>
 #include <string>
 
 #include "sql/sql_error.h"
+#include "sql/sqlite_compat.h"
 #include "sql/vector_value.h"
 
 namespace ek::sql::functions {
-
-using Body = void (*)(sqlite3_context*, int, sqlite3_value**);
 
 // One SQL scalar function. Registered with a pointer to its entry as user data, so a
 // body finds its own name (Name(ctx)) for messages.
@@ -21,28 +19,13 @@ struct ScalarFunction {
   const char* name;
   int n_args;
   int flags;  // SQLITE_DETERMINISTIC and friends (SQLITE_UTF8 is added)
-  Body body;
+  FunctionBody body;  // Guarded<...> (sql_error.h)
 };
 
 // Pure functions of their arguments that read vector subtypes and return tagged
 // vectors; kPureFlags for those that read no subtype.
 inline constexpr int kPureFlags = SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-#ifdef SQLITE_RESULT_SUBTYPE  // SQLite >= 3.45 wants functions that set subtypes to say so
-inline constexpr int kVectorFlags = kPureFlags | SQLITE_SUBTYPE | SQLITE_RESULT_SUBTYPE;
-#else
-inline constexpr int kVectorFlags = kPureFlags | SQLITE_SUBTYPE;
-#endif
-
-// Runs `Fn`; an exception becomes the call's error through sql_error.h, so no C++
-// exception ever crosses into SQLite.
-template <Body Fn>
-void Guarded(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
-  try {
-    Fn(ctx, argc, argv);
-  } catch (const std::exception& e) {
-    ResultError(ctx, e);
-  }
-}
+inline constexpr int kVectorFlags = kPureFlags | SQLITE_SUBTYPE | kResultSubtypeFlag;
 
 // The registered name of the running function ("vec_add").
 inline const char* Name(sqlite3_context* ctx) {

@@ -6,30 +6,12 @@
 #include "sql/plugin_functions_internal.h"
 #include "sql/plugin_functions_table.h"
 #include "sql/sql_error.h"
+#include "sql/sqlite_compat.h"
 
 namespace ek::sql {
 namespace {
 
 using plugins::FunctionData;
-
-using Body = void (*)(sqlite3_context*, int, sqlite3_value**);
-
-// Runs `Fn`; an exception becomes the call's error through sql_error.h, so no C++
-// exception ever crosses into SQLite.
-template <Body Fn>
-void Guarded(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
-  try {
-    Fn(ctx, argc, argv);
-  } catch (const std::exception& e) {
-    ResultError(ctx, e);
-  }
-}
-
-#ifdef SQLITE_RESULT_SUBTYPE  // SQLite >= 3.45 wants functions that set subtypes to say so
-constexpr int kTaggedResult = SQLITE_RESULT_SUBTYPE;
-#else
-constexpr int kTaggedResult = 0;
-#endif
 
 struct Scalar {
   const char* name;
@@ -38,11 +20,11 @@ struct Scalar {
   // may be saved again), and ek_forget writes, so it may not run from a trigger or
   // view stored in the database (SQLITE_DIRECTONLY).
   int flags;
-  Body body;
+  FunctionBody body;
 };
 
 constexpr Scalar kScalars[] = {
-    {"ek_encode", 1, 2, SQLITE_DETERMINISTIC | kTaggedResult, Guarded<plugins::EncodeFunction>},
+    {"ek_encode", 1, 2, SQLITE_DETERMINISTIC | kResultSubtypeFlag, Guarded<plugins::EncodeFunction>},
     {"ek_classify", 2, 2, 0, Guarded<plugins::ClassifyFunction>},
     {"ek_classify_scores", 2, 2, 0, Guarded<plugins::ClassifyScoresFunction>},
     {"ek_forget", 3, 5, SQLITE_DIRECTONLY, Guarded<plugins::ForgetFunction>},

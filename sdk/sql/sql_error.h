@@ -33,4 +33,18 @@ int VtabError(sqlite3_vtab* vtab, const std::exception& e);
 // vtab: sets it to ErrorText(e) and returns SqliteCodeFor(e).
 int CreateError(char** pz_err, const std::exception& e);
 
+// A SQL function's body, as sqlite3_create_function_v2 calls it.
+using FunctionBody = void (*)(sqlite3_context*, int, sqlite3_value**);
+
+// What is registered for a body: runs `Fn`, and an exception becomes the call's error
+// (ResultError), so no C++ exception ever crosses into SQLite.
+template <FunctionBody Fn>
+void Guarded(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
+  try {
+    Fn(ctx, argc, argv);
+  } catch (const std::exception& e) {
+    ResultError(ctx, e);
+  }
+}
+
 }  // namespace ek::sql

@@ -4,10 +4,20 @@
 // library instance: extension.cc asks this before registering anything.
 #pragma once
 
+#include <sqlite3.h>
+
 #include <optional>
 #include <string>
 
 namespace ek::sql {
+
+// The flag a function whose results carry a subtype must be registered with: SQLite
+// >= 3.45 wants such functions to say so (SQLITE_RESULT_SUBTYPE); older ones have no flag.
+#ifdef SQLITE_RESULT_SUBTYPE
+inline constexpr int kResultSubtypeFlag = SQLITE_RESULT_SUBTYPE;
+#else
+inline constexpr int kResultSubtypeFlag = 0;
+#endif
 
 // What a SQLite library says about itself: sqlite3_sourceid() (a static string: one
 // library instance always returns the same pointer), sqlite3_libversion() and
