@@ -20,20 +20,14 @@ from unittest import mock
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_cli  # noqa: E402
 from test_cli import TempDir, run, run_json  # noqa: E402
+from plugin_inputs import CORPUS, DDL, GLOSSARY, TOPICS, interactions_tsv  # noqa: E402
 
 
 class RecCommands(TempDir):
     """Two taste groups: users a0..a9 like items x0..x7, users b0..b9 items y0..y7."""
 
     def interactions(self):
-        lines = []
-        for u in range(10):
-            for i in range(8):
-                if (u + i) % 4 != 0:
-                    lines.append(f"a{u}\tx{i}\t5")
-                if (u + i) % 4 != 1:
-                    lines.append(f"b{u}\ty{i}\t5")
-        return self.write("data.tsv", "\n".join(lines) + "\n")
+        return self.write("data.tsv", interactions_tsv())
 
     def test_train_recommend_forget(self):
         db = self.path("rec.db")
@@ -66,13 +60,6 @@ class RecCommands(TempDir):
         self.assertIn("bad.tsv:1:", err)
 
 
-TOPICS = {"space": ["space", "orbit", "rocket"], "sport": ["team", "match", "game"]}
-CORPUS = ["the rocket launch reached orbit", "nasa astronauts on the space station",
-          "planets orbit the sun in space", "the shuttle returned from space orbit",
-          "the team won the football match", "a goal in the last minute of the game",
-          "fans cheered as the team scored", "the coach picked the players for the match"]
-
-
 class ClassifyCommands(TempDir):
     def data(self):
         rows = [{"id": f"d{i}", "split": "train", "text": t,
@@ -101,17 +88,6 @@ class ClassifyCommands(TempDir):
                            "--embedder", "hashing")
         self.assertNotEqual(code, 0)
         self.assertIn("space", err)
-
-
-DDL = """CREATE TABLE patients (
-  patient_id INTEGER PRIMARY KEY,
-  birth_dt DATE,        -- date of birth
-  gender_cd VARCHAR(1)  -- sex of the patient
-);
-"""
-GLOSSARY = [{"id": "birth_date", "label": "Birth date", "description": "The date the person was born"},
-            {"id": "gender", "label": "Gender", "description": "The sex of the person"},
-            {"id": "visit_start", "label": "Visit start", "description": "When the visit started"}]
 
 
 class MatchCommands(TempDir):

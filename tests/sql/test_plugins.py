@@ -1,6 +1,6 @@
 """The bundled plugins in SQL (sdk/sql/plugin_functions.h): every answer is checked
 against the CLI's answer for the same input (build/sdk/cli/embedkit, the oracle), on the
-small inputs the CLI's own plugin tests use (tests/cli/test_cli_plugins.py): two taste
+small inputs the CLI's own plugin tests use (tests/cli/plugin_inputs.py): two taste
 groups of users, keyword-separable topics, obviously named columns.
 
 Run by ctest as sql_plugins (EK_SQL_EXTENSION = the built extension); the CLI is found
@@ -16,7 +16,10 @@ import tempfile
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "cli"))  # the inputs the CLI's plugin tests use
+from plugin_inputs import CORPUS, DDL, GLOSSARY, TOPICS, interactions_tsv  # noqa: E402
 from sqlite_ext import connect, extension_path  # noqa: E402
 
 
@@ -96,11 +99,6 @@ class Encode(Folder):
             self.assertTrue(str(caught.exception).startswith("embedkit: "), str(caught.exception))
 
 
-TOPICS = {"space": ["space", "orbit", "rocket"], "sport": ["team", "match", "game"]}
-CORPUS = ["the rocket launch reached orbit", "nasa astronauts on the space station",
-          "planets orbit the sun in space", "the shuttle returned from space orbit",
-          "the team won the football match", "a goal in the last minute of the game",
-          "fans cheered as the team scored", "the coach picked the players for the match"]
 NEW_TEXTS = ["a rocket to orbit", "the team lost the game", "space match", "", "zzz qqq"]
 
 
@@ -144,15 +142,6 @@ class Classify(Folder):
                          "embedkit: ek_classify(): load: no model named 'nope' in the store")
 
 
-DDL = """CREATE TABLE patients (
-  patient_id INTEGER PRIMARY KEY,
-  birth_dt DATE,        -- date of birth
-  gender_cd VARCHAR(1)  -- sex of the patient
-);
-"""
-GLOSSARY = [{"id": "birth_date", "label": "Birth date", "description": "The date the person was born"},
-            {"id": "gender", "label": "Gender", "description": "The sex of the person"},
-            {"id": "visit_start", "label": "Visit start", "description": "When the visit started"}]
 
 
 class Match(Folder):
@@ -196,23 +185,12 @@ class Match(Folder):
             self.assertIn(message, str(caught.exception))
 
 
-def interactions():
-    lines = []
-    for u in range(10):
-        for i in range(8):
-            if (u + i) % 4 != 0:
-                lines.append(f"a{u}\tx{i}\t5")
-            if (u + i) % 4 != 1:
-                lines.append(f"b{u}\ty{i}\t5")
-    return "\n".join(lines) + "\n"
-
-
 class Recommend(Folder):
     """ek_recommend / ek_forget = `embedkit rec recommend` / `rec forget` on the same model."""
 
     def setUp(self):
         super().setUp()
-        cli("rec", "train", str(self.dir / "rec.db"), "-i", self.write("data.tsv", interactions()),
+        cli("rec", "train", str(self.dir / "rec.db"), "-i", self.write("data.tsv", interactions_tsv()),
             "--config", '{"dim":16,"epochs":60,"seed":5,"text_dim":0}')
 
     def copy(self, name):
