@@ -1,13 +1,13 @@
 // embedkit match: match table metadata to a glossary or another schema with the
 // table_match plugin (docs/table_match.md), through the public C API and the plugin's
 // "ek.matcher/1" table only. Human-readable table, or the plugin's JSON with --json.
-#include <algorithm>
 #include <cstdlib>
 #include <ostream>
 
 #include "cmd_match_io.h"
 #include "command.h"
 #include "errors.h"
+#include "matcher_text.h"
 #include "session.h"
 #include "table.h"
 
@@ -77,18 +77,8 @@ int Run(const Invocation& inv) {
       ek_matcher_column tgt{};
       tgt.struct_size = sizeof tgt;
       m.Check(m.ext->result_target(r.get(), c.target_index, &tgt), "result_target");
-      // The three signals that pushed the score up most.
-      std::vector<std::pair<float, size_t>> top;
-      for (size_t q = 0; q < c.signal_count; ++q) top.emplace_back(c.contributions[q], q);
-      std::sort(top.begin(), top.end(), [](auto& a, auto& b) { return a.first > b.first; });
-      std::string why;
-      for (size_t q = 0; q < top.size() && q < 3; ++q) {
-        if (top[q].first <= 0) break;
-        if (!why.empty()) why += ", ";
-        why += std::string(m.ext->signal_name(m.self, top[q].second)) + " +" + FormatFixed(top[q].first, 2);
-      }
       t.AddRow({k == 0 || only ? std::string(src.id) : "", std::to_string(k + 1), tgt.id,
-                FormatFixed(c.score, 3), c.is_match ? "yes" : "", why});
+                FormatFixed(c.score, 3), c.is_match ? "yes" : "", ek_plugin::MatcherTopSignals(*m.ext, m.self, c)});
     }
   }
   t.Print(inv.out);

@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "json_writer.h"
+#include "matcher_text.h"
 #include "session.h"
 
 namespace ek::cli {
@@ -30,13 +31,8 @@ std::string ReadWholeFile(const std::string& path) {
 }
 
 uint32_t ParseFormat(const std::string& name, const std::string& command) {
-  if (name == "auto") return EK_MATCHER_FORMAT_AUTO;
-  if (name == "schema-json") return EK_MATCHER_FORMAT_SCHEMA_JSON;
-  if (name == "ddl" || name == "sql") return EK_MATCHER_FORMAT_SQL_DDL;
-  if (name == "glossary-json") return EK_MATCHER_FORMAT_GLOSSARY_JSON;
-  if (name == "glossary-csv" || name == "csv") return EK_MATCHER_FORMAT_GLOSSARY_CSV;
-  throw UsageError("format must be auto, schema-json, ddl, glossary-json or glossary-csv, got '" +
-                       name + "'",
+  if (auto format = ek_plugin::MatcherFormatNamed(name)) return *format;
+  throw UsageError(std::string("format must be ") + ek_plugin::kMatcherFormatNames + ", got '" + name + "'",
                    command);
 }
 

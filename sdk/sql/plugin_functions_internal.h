@@ -34,6 +34,7 @@ class Plugin {
   // Another extension table of an instance someone else owns (and frees).
   Plugin(ek_instance* instance, const char* extension_id);
   const Table* operator->() const { return table_; }
+  const Table& table() const { return *table_; }
   void* self() const { return self_; }
   ek_instance* instance() const { return instance_.get(); }  // null for a borrowed one
   void Check(ek_status status, std::string_view call) const;

@@ -11,10 +11,8 @@
 //   glossary-csv), config (the plugin's configuration object), abbreviations (object).
 #include <embedkit/ext/matcher.h>
 
-#include <algorithm>
-#include <cstdio>
-
 #include "base/error.h"
+#include "matcher_text.h"
 #include "sql/plugin_functions_internal.h"
 #include "sql/plugin_functions_table.h"
 
@@ -26,12 +24,8 @@ constexpr const char* kKnownOptions =
     "k,one_to_one,threshold,max_matches,source_format,target_format,config,abbreviations";
 
 uint32_t ParseFormat(const std::string& name, std::string_view what) {
-  if (name == "auto") return EK_MATCHER_FORMAT_AUTO;
-  if (name == "schema-json") return EK_MATCHER_FORMAT_SCHEMA_JSON;
-  if (name == "ddl" || name == "sql") return EK_MATCHER_FORMAT_SQL_DDL;
-  if (name == "glossary-json") return EK_MATCHER_FORMAT_GLOSSARY_JSON;
-  if (name == "glossary-csv" || name == "csv") return EK_MATCHER_FORMAT_GLOSSARY_CSV;
-  Refuse(what, "a format must be auto, schema-json, ddl, glossary-json or glossary-csv, got '" + name + "'");
+  if (auto format = ek_plugin::MatcherFormatNamed(name)) return *format;
+  Refuse(what, std::string("a format must be ") + ek_plugin::kMatcherFormatNames + ", got '" + name + "'");
 }
 
 using Matcher = Plugin<ek_matcher_ext>;
@@ -50,26 +44,6 @@ ek_matcher_options MatchOptions(const Matcher& m, const Options& o) {
   options.max_matches = uint32_t(o.Integer("max_matches", 0, 0, 1024));
   options.threshold = float(o.Number("threshold", double(options.threshold), 0, 1));
   return options;
-}
-
-std::string Fixed2(float x) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f", double(x));
-  return buffer;
-}
-
-// The three signals that pushed the score up most, as the CLI's "top signals".
-std::string Explanation(const Matcher& m, const ek_matcher_candidate& c) {
-  std::vector<std::pair<float, size_t>> top;
-  for (size_t q = 0; q < c.signal_count; ++q) top.emplace_back(c.contributions[q], q);
-  std::sort(top.begin(), top.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  std::string why;
-  for (size_t q = 0; q < top.size() && q < 3; ++q) {
-    if (top[q].first <= 0) break;
-    if (!why.empty()) why += ", ";
-    why += std::string(m->signal_name(m.self(), top[q].second)) + " +" + Fixed2(top[q].first);
-  }
-  return why;
 }
 
 struct ResultFree {
@@ -93,7 +67,7 @@ Rows ResultRows(const Matcher& m, const ek_matcher_result* r) {
       target.struct_size = sizeof target;
       m.Check(m->result_target(r, c.target_index, &target), "result_target");
       rows.push_back({std::string(source.id), int64_t(k + 1), std::string(target.id), double(c.score),
-                      int64_t(c.is_match ? 1 : 0), Explanation(m, c)});
+                      int64_t(c.is_match ? 1 : 0), ek_plugin::MatcherTopSignals(m.table(), m.self(), c)});
     }
   }
   return rows;
@@ -115,7 +89,7 @@ Rows Run(Session& session, sqlite3_value* const* args) {
   const ek_matcher_options options = MatchOptions(m, o);
   ek_matcher_result* raw = nullptr;
   m.Check(m->match(m.self(), &options, &raw), "match");
-  std::unique_ptr<ek_matcher_result, ResultFree> result(raw, ResultFree{m.operator->()});
+  std::unique_ptr<ek_matcher_result, ResultFree> result(raw, ResultFree{&m.table()});
   return ResultRows(m, result.get());
 }
 

@@ -3,18 +3,20 @@
 // on with the host's words, the entry-point guard's "<function>: <reason>" in both
 // error channels, a plugin's JSON error explained by the host (json_syntax.h); and
 // the JSON quoter directly; ek_host::config_bool and ConfigReader::Bool through the
-// host a plugin gets.
+// host a plugin gets; the matcher's words (matcher_text.h) with table_match's signals.
 #include <embedkit/embedkit.h>
 #include <embedkit/ext/classifier.h>
 #include <embedkit/ext/matcher.h>
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "config_reader.h"
 #include "error.h"
 #include "json_quote.h"
+#include "matcher_text.h"
 
 namespace {
 
@@ -177,6 +179,46 @@ TEST(JsonQuote, EscapesWhatJsonRequiresAndKeepsUtf8) {
   EXPECT_EQ(ek_plugin::JsonQuote("a\xE9" "b"), "\"a\xEF\xBF\xBD" "b\"");
   EXPECT_EQ(ek_plugin::JsonQuote("\xE2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
   EXPECT_EQ(ek_plugin::JsonQuote("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
+TEST(MatcherText, FormatNamesAndTheirShortForms) {
+  EXPECT_EQ(ek_plugin::MatcherFormatNamed("auto"), EK_MATCHER_FORMAT_AUTO);
+  EXPECT_EQ(ek_plugin::MatcherFormatNamed("schema-json"), EK_MATCHER_FORMAT_SCHEMA_JSON);
+  EXPECT_EQ(ek_plugin::MatcherFormatNamed("ddl"), EK_MATCHER_FORMAT_SQL_DDL);
+  EXPECT_EQ(ek_plugin::MatcherFormatNamed("sql"), EK_MATCHER_FORMAT_SQL_DDL);
+  EXPECT_EQ(ek_plugin::MatcherFormatNamed("glossary-json"), EK_MATCHER_FORMAT_GLOSSARY_JSON);
+  EXPECT_EQ(ek_plugin::MatcherFormatNamed("glossary-csv"), EK_MATCHER_FORMAT_GLOSSARY_CSV);
+  EXPECT_EQ(ek_plugin::MatcherFormatNamed("csv"), EK_MATCHER_FORMAT_GLOSSARY_CSV);
+  for (const char* other : {"", "DDL", "json", "glossary"}) {
+    EXPECT_EQ(ek_plugin::MatcherFormatNamed(other), std::nullopt) << other;
+  }
+}
+
+TEST(MatcherText, TopSignalsAreThePositiveContributionsBestFirst) {
+  ek_instance* instance = nullptr;
+  ASSERT_EQ(ek_instance_create(Shared(), "embedkit.table_match", R"({"wordvec": "none"})", &instance), EK_OK)
+      << LastError();
+  const void* table = nullptr;
+  ASSERT_EQ(ek_instance_get_extension(instance, EK_EXT_MATCHER, &table), EK_OK);
+  const auto& matcher = *static_cast<const ek_matcher_ext*>(table);
+  void* self = ek_instance_plugin_data(instance);
+  ASSERT_GE(matcher.signal_count(self), 5u);
+  auto name = [&](size_t q) { return std::string(matcher.signal_name(self, q)); };
+  const float contributions[5] = {0.1f, 0.524f, -0.3f, 0.0f, 0.2f};
+  ek_matcher_candidate c{};
+  c.struct_size = sizeof c;
+  c.signal_count = 5;
+  c.contributions = contributions;
+  EXPECT_EQ(ek_plugin::MatcherTopSignals(matcher, self, c),
+            name(1) + " +0.52, " + name(4) + " +0.20, " + name(0) + " +0.10");
+  EXPECT_EQ(ek_plugin::MatcherTopSignals(matcher, self, c, 1), name(1) + " +0.52");
+  c.signal_count = 4;  // 0.1, 0.524, -0.3, 0: the negative and the zero say nothing
+  EXPECT_EQ(ek_plugin::MatcherTopSignals(matcher, self, c, 4), name(1) + " +0.52, " + name(0) + " +0.10");
+  const float none[2] = {-0.5f, 0.0f};
+  c.signal_count = 2;
+  c.contributions = none;
+  EXPECT_EQ(ek_plugin::MatcherTopSignals(matcher, self, c), "");
+  ek_instance_free(instance);
 }
 
 }  // namespace
