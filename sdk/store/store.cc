@@ -391,6 +391,12 @@ class SqliteStore final : public Store {
   // The vectors row `q` holds in columns (row, id, vector, metadata), vector and
   // metadata NULL when not asked for.
   Row RowFrom(const Stmt::Use& q, const CatalogEntry& e, std::string_view collection);
+  // The rows of `sql`, a query of `e`'s vectors by row number whose parameters are ?1
+  // collection_id, ?2 a row number, ?3 / ?4 whether to read the vector / the metadata
+  // and ?5 the most rows (-1: all), and whose columns are RowFrom's (CASE WHEN ?3 THEN
+  // vector END: SQLite skips reading what was not asked for).
+  std::vector<Row> RowsLocked(const char* sql, const CatalogEntry& e, std::string_view collection,
+                              int64_t row, bool include_vector, bool include_metadata, int64_t max_rows);
   void UpgradeSchema();
   // Runs `sql` (then `more_sql`) and sets user_version to from + 1, if the store is at
   // version `from`.
@@ -1901,6 +1907,20 @@ Row SqliteStore::RowFrom(const Stmt::Use& q, const CatalogEntry& e, std::string_
   return r;
 }
 
+std::vector<Row> SqliteStore::RowsLocked(const char* sql, const CatalogEntry& e, std::string_view collection,
+                                         int64_t row, bool include_vector, bool include_metadata,
+                                         int64_t max_rows) {
+  Stmt::Use q(db_->Prepare(sql));
+  q.Bind(1, e.cid)
+      .Bind(2, row)
+      .Bind(3, int64_t{include_vector})
+      .Bind(4, int64_t{include_metadata})
+      .Bind(5, max_rows);
+  std::vector<Row> out;
+  while (q.Step()) out.push_back(RowFrom(q, e, collection));
+  return out;
+}
+
 std::vector<Row> SqliteStore::ListAfter(std::string_view collection, int64_t after_row,
                                         size_t limit, bool include_vectors,
                                         bool include_metadata) {
@@ -1908,22 +1928,15 @@ std::vector<Row> SqliteStore::ListAfter(std::string_view collection, int64_t aft
   std::lock_guard<std::mutex> lock(db_mu_);
   SyncLocked();
   const CatalogEntry& e = RequireLocked(collection);
-  // NOT INDEXED walks the row numbers from after_row on (rowid lookups stay allowed);
-  // through the (collection_id, id) index SQLite would read and sort the whole
-  // collection for every page. The CASEs skip reading what was not asked for.
-  Stmt::Use q(db_->Prepare(
-      "SELECT row, id, CASE WHEN ?3 THEN vector END, CASE WHEN ?4 THEN metadata END "
-      "FROM vectors NOT INDEXED WHERE row > ?2 AND collection_id = ?1 ORDER BY row LIMIT ?5"));
   const int64_t max_rows =
       limit == 0 || uint64_t{limit} > uint64_t{INT64_MAX} ? -1 : int64_t(limit);  // 32-bit size_t in WASM
-  q.Bind(1, e.cid)
-      .Bind(2, after_row)
-      .Bind(3, int64_t{include_vectors})
-      .Bind(4, int64_t{include_metadata})
-      .Bind(5, max_rows);
-  std::vector<Row> out;
-  while (q.Step()) out.push_back(RowFrom(q, e, collection));
-  return out;
+  // NOT INDEXED walks the row numbers from after_row on (rowid lookups stay allowed);
+  // through the (collection_id, id) index SQLite would read and sort the whole
+  // collection for every page.
+  return RowsLocked(
+      "SELECT row, id, CASE WHEN ?3 THEN vector END, CASE WHEN ?4 THEN metadata END "
+      "FROM vectors NOT INDEXED WHERE row > ?2 AND collection_id = ?1 ORDER BY row LIMIT ?5",
+      e, collection, after_row, include_vectors, include_metadata, max_rows);
 }
 
 std::optional<int64_t> SqliteStore::RowOf(std::string_view collection, std::string_view id) {
@@ -1944,12 +1957,12 @@ std::optional<Row> SqliteStore::GetRow(std::string_view collection, int64_t row,
   std::lock_guard<std::mutex> lock(db_mu_);
   SyncLocked();
   const CatalogEntry& e = RequireLocked(collection);
-  Stmt::Use q(db_->Prepare(
+  std::vector<Row> rows = RowsLocked(
       "SELECT row, id, CASE WHEN ?3 THEN vector END, CASE WHEN ?4 THEN metadata END "
-      "FROM vectors WHERE row = ?2 AND collection_id = ?1"));
-  q.Bind(1, e.cid).Bind(2, row).Bind(3, int64_t{include_vector}).Bind(4, int64_t{include_metadata});
-  if (!q.Step()) return std::nullopt;
-  return RowFrom(q, e, collection);
+      "FROM vectors WHERE row = ?2 AND collection_id = ?1 LIMIT ?5",
+      e, collection, row, include_vector, include_metadata, 1);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
 }
 
 }  // namespace
