@@ -58,7 +58,7 @@ endif()
 # (issue 18 item 6): table_match names the places it looked when the GloVe table is not
 # there, and uses the table once it is (linked in: `--component data` would copy 140 MB).
 run(${PYTHON} ${CMAKE_CURRENT_LIST_DIR}/no_source_paths.py --source-dir ${SOURCE_DIR}
-    ${PREFIX}/bin/embedkit ${lib}/libembedkit.so.${VERSION})
+    ${PREFIX}/bin/embedkit ${lib}/libembedkit.so.${VERSION} ${lib}/libembedkit_sqlite.so)
 file(WRITE ${WORK_DIR}/a.sql "CREATE TABLE patient (patient_id INT PRIMARY KEY, birth_date DATE);\n")
 file(WRITE ${WORK_DIR}/b.sql "CREATE TABLE person (person_id INT PRIMARY KEY, birth_datetime DATE);\n")
 set(match_cmd ${CMAKE_COMMAND} -E env --unset=EMBEDKIT_GLOVE --unset=EMBEDKIT_DATA_PATH
@@ -77,6 +77,23 @@ if(EXISTS ${GLOVE_TABLE})
   if(NOT RUN_OUT MATCHES "\"model\":\"full\"")
     message(FATAL_ERROR "with ${PREFIX}/share/embedkit/glove, match did not use it:\n${RUN_OUT}\n${RUN_ERR}")
   endif()
+endif()
+
+# 2c. the SQL extension (docs/sql.md): installed beside libembedkit, one self-contained
+# file (its own copy of the SDK, so it needs no libembedkit.so), and the installed copy
+# loads in the system's sqlite3 shell and answers embedkit_version().
+expect_file(${lib}/libembedkit_sqlite.so)
+execute_process(COMMAND objdump -p ${lib}/libembedkit_sqlite.so OUTPUT_VARIABLE sql_dyn)
+if(sql_dyn MATCHES "NEEDED +libembedkit\\.so")
+  message(FATAL_ERROR "libembedkit_sqlite.so needs libembedkit.so; it should carry its own copy:\n${sql_dyn}")
+endif()
+if(SQLITE3_SHELL)
+  run(${SQLITE3_SHELL} :memory: ".load ${lib}/libembedkit_sqlite.so" "select embedkit_version();")
+  if(NOT RUN_OUT MATCHES "^embedkit ${VERSION} \\(ABI [0-9]+\\.[0-9]+\\)\n$")
+    message(FATAL_ERROR "the installed extension in ${SQLITE3_SHELL}: embedkit_version() printed '${RUN_OUT}'\n${RUN_ERR}")
+  endif()
+else()
+  message(STATUS "sqlite3 shell not found: skipping the load of the installed SQL extension")
 endif()
 
 # 3. samples/hello_store, out of tree, with find_package(embedkit)
