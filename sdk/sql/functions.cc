@@ -55,7 +55,7 @@ int RegisterVectorFunctions(sqlite3* db) {
       if (rc != SQLITE_OK) return rc;
     }
   }
-  return sqlite3_create_module(db, "vec_each", &kVecEachModule, nullptr);
+  return RegisterTableFunction(db, kVecEach, nullptr);  // needs no session
 }
 
 }  // namespace ek::sql

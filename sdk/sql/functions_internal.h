@@ -9,6 +9,7 @@
 
 #include "sql/sql_error.h"
 #include "sql/sqlite_compat.h"
+#include "sql/table_function.h"
 #include "sql/vector_value.h"
 
 namespace ek::sql::functions {
@@ -65,7 +66,7 @@ std::span<const ScalarFunction> DistanceFunctions();     // functions_distance.c
 std::span<const ScalarFunction> ArithmeticFunctions();   // functions_arithmetic.cc
 std::span<const ScalarFunction> QuantizeFunctions();     // functions_quantize.cc
 
-// vec_each(vector): the eponymous table-valued function (functions_each.cc).
-extern const sqlite3_module kVecEachModule;
+// vec_each(vector): a table-valued function (functions_each.cc).
+extern const TableFunction kVecEach;
 
 }  // namespace ek::sql::functions

@@ -4,7 +4,6 @@
 #include <new>
 
 #include "sql/plugin_functions_internal.h"
-#include "sql/plugin_functions_table.h"
 #include "sql/sql_error.h"
 #include "sql/sqlite_compat.h"
 
@@ -46,8 +45,8 @@ int RegisterPluginFunctions(sqlite3* db, Session* session) {
       if (rc != SQLITE_OK) return rc;
     }
   }
-  for (const plugins::TableFunction* f : {&plugins::MatchTableFunction(), &plugins::RecommendTableFunction()}) {
-    const int rc = plugins::RegisterTableFunction(db, *f, session);
+  for (const TableFunction* f : {&plugins::MatchTableFunction(), &plugins::RecommendTableFunction()}) {
+    const int rc = RegisterTableFunction(db, *f, session);
     if (rc != SQLITE_OK) return rc;
   }
   return SQLITE_OK;

@@ -15,6 +15,7 @@
 
 #include "embedkit/embedkit.h"
 #include "sql/session.h"
+#include "sql/table_function.h"
 
 namespace ek::sql::plugins {
 
@@ -158,5 +159,7 @@ void EncodeFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv);      
 void ClassifyFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv);        // ek_classify
 void ClassifyScoresFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv);  // ek_classify_scores
 void ForgetFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv);          // ek_forget
+const TableFunction& MatchTableFunction();      // ek_match (plugin_functions_match.cc)
+const TableFunction& RecommendTableFunction();  // ek_recommend (plugin_functions_rec.cc)
 
 }  // namespace ek::sql::plugins

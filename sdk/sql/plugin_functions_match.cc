@@ -14,7 +14,7 @@
 #include "base/error.h"
 #include "matcher_text.h"
 #include "sql/plugin_functions_internal.h"
-#include "sql/plugin_functions_table.h"
+#include "sql/table_function.h"
 
 namespace ek::sql::plugins {
 namespace {
@@ -73,13 +73,13 @@ Rows ResultRows(const Matcher& m, const ek_matcher_result* r) {
   return rows;
 }
 
-Rows Run(Session& session, sqlite3_value* const* args) {
+Rows Run(Session* session, sqlite3_value* const* args) {
   const std::string source = TextArg(args[0], ArgWhat(kName, 0));
   const std::string target = TextArg(args[1], ArgWhat(kName, 1));
   const std::optional<std::string> options_json = args[2] ? OptionalTextArg(args[2], ArgWhat(kName, 2)) : std::nullopt;
   const std::string what = std::string(kName) + "() options";
   const Options o(options_json.value_or("{}"), what, kKnownOptions);
-  Matcher m(session.context(), "embedkit.table_match", EK_EXT_MATCHER, o.Object("config", "{}"));
+  Matcher m(session->context(), "embedkit.table_match", EK_EXT_MATCHER, o.Object("config", "{}"));
   const std::string abbreviations = o.Object("abbreviations", "");
   if (!abbreviations.empty()) {
     m.Check(m->add_abbreviations(m.self(), abbreviations.data(), abbreviations.size()), "add_abbreviations");

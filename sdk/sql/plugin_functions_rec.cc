@@ -24,7 +24,7 @@
 #include "base/error.h"
 #include "json_quote.h"
 #include "sql/plugin_functions_internal.h"
-#include "sql/plugin_functions_table.h"
+#include "sql/table_function.h"
 
 namespace ek::sql::plugins {
 namespace {
@@ -46,7 +46,8 @@ struct Loaded {
 
 constexpr const char* kRecommend = "ek_recommend";
 
-Rows Recommend(Session& session, sqlite3_value* const* args) {
+Rows Recommend(Session* connection, sqlite3_value* const* args) {
+  Session& session = *connection;  // registered with the connection's session
   const std::string model = TextArg(args[0], ArgWhat(kRecommend, 0));
   const std::string user = TextArg(args[1], ArgWhat(kRecommend, 1));
   const size_t k = args[2] ? size_t(IntegerArg(args[2], ArgWhat(kRecommend, 2), 1, 1024)) : 10;

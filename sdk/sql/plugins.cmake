@@ -4,7 +4,6 @@
 target_sources(ek_sql PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/plugin_functions.cc
   ${CMAKE_CURRENT_LIST_DIR}/plugin_functions_common.cc
-  ${CMAKE_CURRENT_LIST_DIR}/plugin_functions_table.cc
   ${CMAKE_CURRENT_LIST_DIR}/plugin_functions_encode.cc
   ${CMAKE_CURRENT_LIST_DIR}/plugin_functions_classify.cc
   ${CMAKE_CURRENT_LIST_DIR}/plugin_functions_match.cc

@@ -1,4 +1,4 @@
-#include "sql/plugin_functions_table.h"
+#include "sql/table_function.h"
 
 #include <memory>
 #include <new>
@@ -7,11 +7,11 @@
 #include "base/error.h"
 #include "sql/sql_error.h"
 
-namespace ek::sql::plugins {
+namespace ek::sql {
 namespace {
 
 // The module's pAux: which function, and the connection's Session (owned by the embedkit
-// module; used only inside xFilter, never at teardown).
+// module; used only inside xFilter, never at teardown) or nullptr.
 struct Aux {
   const TableFunction* function;
   Session* session;
@@ -52,6 +52,7 @@ int Connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out,
     *err = sqlite3_mprintf("embedkit: %s(): declaring its columns failed", a->function->name);
     return rc;
   }
+  if (a->function->innocuous) sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
   auto* table = new (std::nothrow) Table();
   if (table == nullptr) return SQLITE_NOMEM;
   table->aux = a;
@@ -91,6 +92,8 @@ int BestIndex(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   info->idxNum = mask;
   info->estimatedCost = 1000;
   info->estimatedRows = 10;
+  info->orderByConsumed = info->nOrderBy == 1 && info->aOrderBy[0].iColumn == -1 &&
+                          !info->aOrderBy[0].desc;  // rows come in rowid order
   return SQLITE_OK;
 }
 
@@ -120,7 +123,7 @@ int Filter(sqlite3_vtab_cursor* base, int mask, const char*, int argc, sqlite3_v
       args[size_t(arg)] = argv[next++];
     }
     for (sqlite3_value* v : args) cursor->args.emplace_back(v ? sqlite3_value_dup(v) : nullptr);
-    cursor->rows = f.run(*aux->session, args.data());
+    cursor->rows = f.run(aux->session, args.data());
     return SQLITE_OK;
   } catch (const std::exception& e) {
     return VtabError(base->pVtab, e);
@@ -156,13 +159,15 @@ int Column(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int column) {
     ResultCell(ctx, cursor->rows[cursor->index][size_t(column)]);
   } else {
     const size_t arg = size_t(column - f.result_columns);
-    if (arg < cursor->args.size() && cursor->args[arg]) sqlite3_result_value(ctx, cursor->args[arg].get());
+    if (f.echo_arguments && arg < cursor->args.size() && cursor->args[arg])
+      sqlite3_result_value(ctx, cursor->args[arg].get());
   }
   return SQLITE_OK;
 }
 
 int Rowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) {
-  *rowid = static_cast<sqlite3_int64>(static_cast<Cursor*>(base)->index + 1);
+  const auto* cursor = static_cast<Cursor*>(base);
+  *rowid = FunctionOf(base->pVtab).first_rowid + static_cast<sqlite3_int64>(cursor->index);
   return SQLITE_OK;
 }
 
@@ -196,4 +201,4 @@ int RegisterTableFunction(sqlite3* db, const TableFunction& function, Session* s
   return sqlite3_create_module_v2(db, function.name, &kModule, aux, FreeAux);
 }
 
-}  // namespace ek::sql::plugins
+}  // namespace ek::sql
