@@ -256,11 +256,17 @@ def keep_only_constant_bodies(constants: List[dict]) -> None:
         names = {c["name"] for c in constants}
         bad = [c for c in constants if c["kind"] == "integer" and any(
             w not in names and w not in STANDARD_TYPEDEFS
-            for w in re.findall(r"[A-Za-z_]\w*", c["expression"]))]
+            for w in re.findall(r"[A-Za-z_]\w*", _without_numbers(c["expression"])))]
         if not bad:
             return
         for c in bad:
             constants.remove(c)
+
+
+def _without_numbers(expression: str) -> str:
+    """`expression` less its numeric literals, whose suffixes and hex digits (0u, 0x1u)
+    are no names."""
+    return re.sub(r"\b\d\w*", " ", expression)
 
 
 def extension_tables(doc: dict) -> List[dict]:
