@@ -68,3 +68,19 @@ def evaluate_integers(index: ci.Index, includes: List[str], names: List[str],
         i = cur.location.line - first_probe_line
         values[names[i]] = cur.type.get_array_size() - 1
     return values
+
+
+def integer_types(index: ci.Index, includes: List[str], names: List[str],
+                  args: List[str]) -> Dict[str, str]:
+    """The C type of each integer macro in `names` ("int", "unsigned int", "size_t"...),
+    as the compiler gives it to `__auto_type x = (NAME);` (typedef names kept), so that
+    a binding can declare the constant with the type C code sees."""
+    lines = ["#include <%s>" % h for h in includes]
+    lines += ["__auto_type ek_type_%d = (%s);" % (i, n) for i, n in enumerate(names)]
+    source = "ek_macro_type_probe.c"
+    tu = index.parse(source, args=args, unsaved_files=[(source, "\n".join(lines) + "\n")])
+    types: Dict[str, str] = {}
+    for cur in tu.cursor.get_children():
+        if cur.kind == ci.CursorKind.VAR_DECL and cur.spelling.startswith("ek_type_"):
+            types[names[int(cur.spelling[len("ek_type_"):])]] = cur.type.spelling
+    return types

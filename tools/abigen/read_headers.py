@@ -196,6 +196,8 @@ class Reader:
                         "underlying": self.types.describe(td.underlying_typedef_type)["name"],
                         "values": []}
                  for name, td in self.typedefs.items() if self.types.categories[name] == "enum"}
+        c_types = macros.integer_types(self.index, self.headers, sorted(ints),
+                                       self._args(TARGETS["x86_64"]))
         constants = []
         for c in candidates:
             path, line = self._path(c), c.extent.start.line
@@ -210,6 +212,8 @@ class Reader:
                                   "kind": "string" if text is not None else "integer",
                                   "value": text if text is not None else ints[c.spelling],
                                   "expression": macros.body_text(c)})
+                if text is None:
+                    constants[-1]["type"] = c_types[c.spelling]
         keep_only_constant_bodies(constants)
         for e in enums.values():
             e["values"].sort(key=lambda v: (v["value"], v["name"]))
