@@ -184,8 +184,10 @@ class _Extension:
         return self._self
 
     def _error(self, table: Any, status: int) -> EmbedkitError:
-        addr = table.last_error(self._self)
-        message = ctypes.string_at(addr).decode("utf-8", "replace") if addr else ""
+        # last_error is const char*: ctypes has already copied the text into bytes
+        # (None for NULL), so the plugin's next call cannot change it under us.
+        text = table.last_error(self._self)
+        message = text.decode("utf-8", "replace") if text else ""
         return error_class(status)(int(status), message)
 
     def _check(self, status: int, table: Any = None) -> None:
@@ -506,13 +508,15 @@ class Classifier(_Extension):
 
 # ---- ek.matcher/1 --------------------------------------------------------------------------
 
-_SIDES = {"source": _ext.MATCHER_SOURCE, "target": _ext.MATCHER_TARGET}
-_FORMATS = {"auto": _ext.MATCHER_FORMAT_AUTO, "schema_json": _ext.MATCHER_FORMAT_SCHEMA_JSON,
-            "sql_ddl": _ext.MATCHER_FORMAT_SQL_DDL,
-            "glossary_json": _ext.MATCHER_FORMAT_GLOSSARY_JSON,
-            "glossary_csv": _ext.MATCHER_FORMAT_GLOSSARY_CSV}
-_MODES = {"one_to_many": _ext.MATCHER_MODE_ONE_TO_MANY, "1:n": _ext.MATCHER_MODE_ONE_TO_MANY,
-          "one_to_one": _ext.MATCHER_MODE_ONE_TO_ONE, "1:1": _ext.MATCHER_MODE_ONE_TO_ONE}
+_SIDES = {"source": _ext.EK_MATCHER_SOURCE, "target": _ext.EK_MATCHER_TARGET}
+_FORMATS = {"auto": _ext.EK_MATCHER_FORMAT_AUTO,
+            "schema_json": _ext.EK_MATCHER_FORMAT_SCHEMA_JSON,
+            "sql_ddl": _ext.EK_MATCHER_FORMAT_SQL_DDL,
+            "glossary_json": _ext.EK_MATCHER_FORMAT_GLOSSARY_JSON,
+            "glossary_csv": _ext.EK_MATCHER_FORMAT_GLOSSARY_CSV}
+_MODES = {"one_to_many": _ext.EK_MATCHER_MODE_ONE_TO_MANY,
+          "1:n": _ext.EK_MATCHER_MODE_ONE_TO_MANY,
+          "one_to_one": _ext.EK_MATCHER_MODE_ONE_TO_ONE, "1:1": _ext.EK_MATCHER_MODE_ONE_TO_ONE}
 
 
 @dataclass(frozen=True)
@@ -766,10 +770,10 @@ class ForgetReport:
     digest: str
 
 
-_FORGET_KINDS = {"interactions": _ext.FORGET_INTERACTIONS, "users": _ext.FORGET_USERS,
-                 "items": _ext.FORGET_ITEMS}
-_UNLEARN_METHODS = {"mmrecun": _ext.UNLEARN_MMRECUN, "gold": _ext.UNLEARN_GOLD,
-                    "finetune": _ext.UNLEARN_FINETUNE, "noop": _ext.UNLEARN_NOOP}
+_FORGET_KINDS = {"interactions": _ext.EK_FORGET_INTERACTIONS, "users": _ext.EK_FORGET_USERS,
+                 "items": _ext.EK_FORGET_ITEMS}
+_UNLEARN_METHODS = {"mmrecun": _ext.EK_UNLEARN_MMRECUN, "gold": _ext.EK_UNLEARN_GOLD,
+                    "finetune": _ext.EK_UNLEARN_FINETUNE, "noop": _ext.EK_UNLEARN_NOOP}
 
 
 def _pairs(users: Any, items: Any, what: str) -> Tuple[List[bytes], List[bytes]]:
@@ -998,12 +1002,12 @@ class Recommender(_Extension):
         m = _choice(_UNLEARN_METHODS, method, "Recommender.forget method")
         ub: Optional[List[bytes]] = None
         ib: Optional[List[bytes]] = None
-        if k == _ext.FORGET_INTERACTIONS:
+        if k == _ext.EK_FORGET_INTERACTIONS:
             if pairs is not None:
                 ub, ib = _pairs(pairs, None, "Recommender.forget")
             else:
                 ub, ib = _pairs(users or [], items or [], "Recommender.forget")
-        elif k == _ext.FORGET_USERS:
+        elif k == _ext.EK_FORGET_USERS:
             ub = _ids(users or [], "Recommender.forget: users")
         else:
             ib = _ids(items or [], "Recommender.forget: items")
@@ -1011,7 +1015,7 @@ class Recommender(_Extension):
         r.struct_size = ctypes.sizeof(r)
         r.kind = k
         r.method = m
-        r.flags = _ext.FORGET_KEEP_ROWS if keep_rows else 0
+        r.flags = _ext.EK_FORGET_KEEP_ROWS if keep_rows else 0
         r.count = len(ub if ub is not None else ib or [])
         ua = _cstr_array(ub) if ub is not None else None
         ia = _cstr_array(ib) if ib is not None else None
