@@ -8,7 +8,8 @@
 
 Derived files: abi/embedkit_abi.json (the description, read from the headers),
 bindings/python/embedkit/_abi_gen.py and tests/bindings/python/test_abi_layout.py
-(generated from the description), gen_wasm.OUTPUTS (the WASM export list, JS ABI table
+(generated from the description), bindings/rust/src/ffi_gen.rs and
+bindings/rust/tests/abi_layout.rs (gen_rust), gen_wasm.OUTPUTS (the WASM export list, JS ABI table
 and .d.ts, wasm32 layout check). Needs Debian's libclang bindings (python3-clang-14).
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_python  # noqa: E402
+import gen_rust  # noqa: E402
 import gen_wasm  # noqa: E402
 import read_headers  # noqa: E402
 
@@ -37,6 +39,8 @@ def generate(out_dir: str) -> dict:
         "abi/embedkit_abi.json": description,
         os.path.relpath(gen_python.MODULE, ROOT): gen_python.module_text(abi),
         os.path.relpath(gen_python.TEST, ROOT): gen_python.test_text(abi),
+        os.path.relpath(gen_rust.MODULE, ROOT): gen_rust.module_text(abi),
+        os.path.relpath(gen_rust.TEST, ROOT): gen_rust.test_text(abi),
     }
     files.update({os.path.relpath(path, ROOT): text_of(abi)
                   for path, text_of in gen_wasm.OUTPUTS.items()})

@@ -20,7 +20,6 @@
 //! drop(inst); // error: `inst` is borrowed by `cls` (no use after free)
 //! cls.fit(&["a"]).unwrap();
 //! ```
-use crate::ext_ffi as x;
 use crate::ffi;
 use crate::{cstr_lossy, cstring, Error, Instance, Result, Status, Store};
 use std::ffi::{CStr, CString};
@@ -132,20 +131,20 @@ impl Instance {
     /// The `"ek.classifier/1"` wrapper (`embedkit.text_classify`); `Status::Unsupported`
     /// if the instance lacks the extension.
     pub fn classifier(&self) -> Result<Classifier<'_>> {
-        Ok(Classifier { ext: Ext::get(self, x::EK_EXT_CLASSIFIER, "Classifier", |t: &x::ek_classifier_ext| t.last_error)?, inst: self })
+        Ok(Classifier { ext: Ext::get(self, ffi::EK_EXT_CLASSIFIER, "Classifier", |t: &ffi::ek_classifier_ext| t.last_error)?, inst: self })
     }
 
     /// The `"ek.matcher/1"` wrapper (`embedkit.table_match`).
     pub fn matcher(&self) -> Result<Matcher<'_>> {
-        Ok(Matcher { ext: Ext::get(self, x::EK_EXT_MATCHER, "Matcher", |t: &x::ek_matcher_ext| t.last_error)?, inst: self })
+        Ok(Matcher { ext: Ext::get(self, ffi::EK_EXT_MATCHER, "Matcher", |t: &ffi::ek_matcher_ext| t.last_error)?, inst: self })
     }
 
     /// The `"ek.recommender/1"` (+ `"ek.unlearner/1"` for forget/purge) wrapper
     /// (`embedkit.rec_unlearn`).
     pub fn recommender(&self) -> Result<Recommender<'_>> {
-        let ext = Ext::get(self, x::EK_EXT_RECOMMENDER, "Recommender", |t: &x::ek_recommender_ext| t.last_error)?;
-        let unlearner = if self.has_extension(x::EK_EXT_UNLEARNER) {
-            Some(Ext::get(self, x::EK_EXT_UNLEARNER, "Recommender", |t: &x::ek_unlearner_ext| t.last_error)?)
+        let ext = Ext::get(self, ffi::EK_EXT_RECOMMENDER, "Recommender", |t: &ffi::ek_recommender_ext| t.last_error)?;
+        let unlearner = if self.has_extension(ffi::EK_EXT_UNLEARNER) {
+            Some(Ext::get(self, ffi::EK_EXT_UNLEARNER, "Recommender", |t: &ffi::ek_unlearner_ext| t.last_error)?)
         } else {
             None
         };
@@ -202,7 +201,7 @@ pub struct Prediction {
 /// # Ok::<(), embedkit::Error>(())
 /// ```
 pub struct Classifier<'a> {
-    ext: Ext<'a, x::ek_classifier_ext>,
+    ext: Ext<'a, ffi::ek_classifier_ext>,
     inst: &'a Instance,
 }
 
@@ -292,9 +291,9 @@ impl<'a> Classifier<'a> {
             .iter()
             .map(|l| l.description.map(|d| cstring("description", d)).transpose())
             .collect::<Result<Vec<_>>>()?;
-        let raw: Vec<x::ek_classifier_label> = (0..labels.len())
-            .map(|i| x::ek_classifier_label {
-                struct_size: size_of_u32!(x::ek_classifier_label),
+        let raw: Vec<ffi::ek_classifier_label> = (0..labels.len())
+            .map(|i| ffi::ek_classifier_label {
+                struct_size: size_of_u32!(ffi::ek_classifier_label),
                 name: names[i].as_ptr(),
                 keywords: if kw_ptrs[i].is_empty() { ptr::null() } else { kw_ptrs[i].as_ptr() },
                 keyword_count: kw_ptrs[i].len(),
@@ -329,8 +328,8 @@ impl<'a> Classifier<'a> {
     }
 
     pub fn label_info(&self, index: usize) -> Result<LabelInfo> {
-        let mut i = x::ek_classifier_label_info {
-            struct_size: size_of_u32!(x::ek_classifier_label_info),
+        let mut i = ffi::ek_classifier_label_info {
+            struct_size: size_of_u32!(ffi::ek_classifier_label_info),
             name: ptr::null(),
             known_keywords: 0,
             total_keywords: 0,
@@ -486,8 +485,8 @@ pub enum Side {
 impl Side {
     fn code(self) -> u32 {
         match self {
-            Side::Source => x::EK_MATCHER_SOURCE,
-            Side::Target => x::EK_MATCHER_TARGET,
+            Side::Source => ffi::EK_MATCHER_SOURCE,
+            Side::Target => ffi::EK_MATCHER_TARGET,
         }
     }
 }
@@ -506,11 +505,11 @@ pub enum MatchFormat {
 impl MatchFormat {
     fn code(self) -> u32 {
         match self {
-            MatchFormat::Auto => x::EK_MATCHER_FORMAT_AUTO,
-            MatchFormat::SchemaJson => x::EK_MATCHER_FORMAT_SCHEMA_JSON,
-            MatchFormat::SqlDdl => x::EK_MATCHER_FORMAT_SQL_DDL,
-            MatchFormat::GlossaryJson => x::EK_MATCHER_FORMAT_GLOSSARY_JSON,
-            MatchFormat::GlossaryCsv => x::EK_MATCHER_FORMAT_GLOSSARY_CSV,
+            MatchFormat::Auto => ffi::EK_MATCHER_FORMAT_AUTO,
+            MatchFormat::SchemaJson => ffi::EK_MATCHER_FORMAT_SCHEMA_JSON,
+            MatchFormat::SqlDdl => ffi::EK_MATCHER_FORMAT_SQL_DDL,
+            MatchFormat::GlossaryJson => ffi::EK_MATCHER_FORMAT_GLOSSARY_JSON,
+            MatchFormat::GlossaryCsv => ffi::EK_MATCHER_FORMAT_GLOSSARY_CSV,
         }
     }
 }
@@ -558,9 +557,9 @@ pub struct MatchColumn {
 }
 
 impl MatchColumn {
-    fn empty_c() -> x::ek_matcher_column {
-        x::ek_matcher_column {
-            struct_size: size_of_u32!(x::ek_matcher_column),
+    fn empty_c() -> ffi::ek_matcher_column {
+        ffi::ek_matcher_column {
+            struct_size: size_of_u32!(ffi::ek_matcher_column),
             id: ptr::null(),
             table: ptr::null(),
             name: ptr::null(),
@@ -571,7 +570,7 @@ impl MatchColumn {
         }
     }
 
-    unsafe fn from_c(c: &x::ek_matcher_column) -> MatchColumn {
+    unsafe fn from_c(c: &ffi::ek_matcher_column) -> MatchColumn {
         MatchColumn {
             id: cstr_lossy(c.id),
             table: cstr_lossy(c.table),
@@ -618,7 +617,7 @@ pub struct Candidate {
 /// # Ok::<(), embedkit::Error>(())
 /// ```
 pub struct Matcher<'a> {
-    ext: Ext<'a, x::ek_matcher_ext>,
+    ext: Ext<'a, ffi::ek_matcher_ext>,
     inst: &'a Instance,
 }
 
@@ -650,7 +649,7 @@ struct HookState {
     judge: Option<Box<JudgeFn>>,
 }
 
-unsafe extern "C" fn context_trampoline(user: *mut c_void, column: *const x::ek_matcher_column, out: *mut c_char, capacity: usize, out_len: *mut usize) -> ffi::ek_status {
+unsafe extern "C" fn context_trampoline(user: *mut c_void, column: *const ffi::ek_matcher_column, out: *mut c_char, capacity: usize, out_len: *mut usize) -> ffi::ek_status {
     let state = &mut *(user as *mut HookState);
     let col = MatchColumn::from_c(&*column);
     let f = match state.context.as_mut() {
@@ -668,7 +667,7 @@ unsafe extern "C" fn context_trampoline(user: *mut c_void, column: *const x::ek_
     }
 }
 
-unsafe extern "C" fn judge_trampoline(user: *mut c_void, column: *const x::ek_matcher_column, candidate: *const x::ek_matcher_column, out_p: *mut f32) -> ffi::ek_status {
+unsafe extern "C" fn judge_trampoline(user: *mut c_void, column: *const ffi::ek_matcher_column, candidate: *const ffi::ek_matcher_column, out_p: *mut f32) -> ffi::ek_status {
     let state = &mut *(user as *mut HookState);
     let (a, b) = (MatchColumn::from_c(&*column), MatchColumn::from_c(&*candidate));
     let f = match state.judge.as_mut() {
@@ -743,8 +742,8 @@ impl<'a> Matcher<'a> {
                 let has_context = h.generate_context.is_some();
                 let has_judge = h.judge.is_some();
                 let mut state = Box::new(HookState { context: h.generate_context, judge: h.judge });
-                let raw = x::ek_matcher_llm_hooks {
-                    struct_size: size_of_u32!(x::ek_matcher_llm_hooks),
+                let raw = ffi::ek_matcher_llm_hooks {
+                    struct_size: size_of_u32!(ffi::ek_matcher_llm_hooks),
                     user_data: &mut *state as *mut HookState as *mut c_void,
                     generate_context: if has_context { Some(context_trampoline) } else { None },
                     judge: if has_judge { Some(judge_trampoline) } else { None },
@@ -771,19 +770,19 @@ impl<'a> Matcher<'a> {
     /// when a side is empty, `Status::Limit` beyond max_pairs.
     pub fn run(&self, options: &MatchOptions) -> Result<MatchResult<'a>> {
         let e = &self.ext;
-        let mut o = x::ek_matcher_options { struct_size: 0, top_k: 0, mode: 0, threshold: -1.0, max_matches: 0, use_llm: 1 };
+        let mut o = ffi::ek_matcher_options { struct_size: 0, top_k: 0, mode: 0, threshold: -1.0, max_matches: 0, use_llm: 1 };
         unsafe { f!(e.table, options_init)(&mut o) };
         o.top_k = options.top_k;
         o.mode = match options.mode {
-            MatchMode::OneToMany => x::EK_MATCHER_MODE_ONE_TO_MANY,
-            MatchMode::OneToOne => x::EK_MATCHER_MODE_ONE_TO_ONE,
+            MatchMode::OneToMany => ffi::EK_MATCHER_MODE_ONE_TO_MANY,
+            MatchMode::OneToOne => ffi::EK_MATCHER_MODE_ONE_TO_ONE,
         };
         if let Some(t) = options.threshold {
             o.threshold = t;
         }
         o.max_matches = options.max_matches;
         o.use_llm = options.use_llm as u32;
-        let mut raw: *mut x::ek_matcher_result = ptr::null_mut();
+        let mut raw: *mut ffi::ek_matcher_result = ptr::null_mut();
         e.check(unsafe { f!(e.table, match_)(e.this, &o, &mut raw) })?;
         if raw.is_null() {
             return Err(Error::local(Status::Internal, "match gave no result"));
@@ -795,8 +794,8 @@ impl<'a> Matcher<'a> {
 /// The ranked candidates of every source column; freed on drop. Read it through the
 /// typed accessors, or take the whole thing as JSON with [`MatchResult::json`].
 pub struct MatchResult<'a> {
-    raw: *mut x::ek_matcher_result,
-    table: &'a x::ek_matcher_ext,
+    raw: *mut ffi::ek_matcher_result,
+    table: &'a ffi::ek_matcher_ext,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -824,8 +823,8 @@ impl<'a> MatchResult<'a> {
 
     /// Candidate `rank` (0 = best) of source column `index`.
     pub fn candidate(&self, index: usize, rank: usize) -> Result<Candidate> {
-        let mut c = x::ek_matcher_candidate {
-            struct_size: size_of_u32!(x::ek_matcher_candidate),
+        let mut c = ffi::ek_matcher_candidate {
+            struct_size: size_of_u32!(ffi::ek_matcher_candidate),
             target_index: 0,
             score: 0.0,
             model_score: 0.0,
@@ -987,8 +986,8 @@ pub struct ForgetReport {
 /// # Ok::<(), embedkit::Error>(())
 /// ```
 pub struct Recommender<'a> {
-    ext: Ext<'a, x::ek_recommender_ext>,
-    unlearner: Option<Ext<'a, x::ek_unlearner_ext>>,
+    ext: Ext<'a, ffi::ek_recommender_ext>,
+    unlearner: Option<Ext<'a, ffi::ek_unlearner_ext>>,
     inst: &'a Instance,
 }
 
@@ -1007,9 +1006,9 @@ impl Pairs {
         Ok(Pairs { users: ptrs(&u), items: ptrs(&i), _users: u, _items: i })
     }
 
-    fn raw(&self, weights: Option<&[f32]>, timestamps: Option<&[i64]>) -> x::ek_rec_interactions {
-        x::ek_rec_interactions {
-            struct_size: size_of_u32!(x::ek_rec_interactions),
+    fn raw(&self, weights: Option<&[f32]>, timestamps: Option<&[i64]>) -> ffi::ek_rec_interactions {
+        ffi::ek_rec_interactions {
+            struct_size: size_of_u32!(ffi::ek_rec_interactions),
             count: self.users.len(),
             users: self.users.as_ptr(),
             items: self.items.as_ptr(),
@@ -1061,8 +1060,8 @@ impl<'a> Recommender<'a> {
             mismatch("set_items: texts", t.len(), ids.len())?;
         }
         let tv = texts.map(views);
-        let raw = x::ek_rec_items {
-            struct_size: size_of_u32!(x::ek_rec_items),
+        let raw = ffi::ek_rec_items {
+            struct_size: size_of_u32!(ffi::ek_rec_items),
             count: ids.len(),
             ids: id_ptrs.as_ptr(),
             categorical: categorical.map_or(ptr::null(), |(v, _)| v.as_ptr()),
@@ -1077,7 +1076,7 @@ impl<'a> Recommender<'a> {
     /// (`{"epochs": 20, "seed": 1}`).
     pub fn train(&self, options_json: Option<&str>) -> Result<TrainReport> {
         let o = options_json.map(|s| cstring("options_json", s)).transpose()?;
-        let mut r = x::ek_rec_train_report { struct_size: size_of_u32!(x::ek_rec_train_report), ..Default::default() };
+        let mut r = ffi::ek_rec_train_report { struct_size: size_of_u32!(ffi::ek_rec_train_report), ..Default::default() };
         let e = &self.ext;
         e.check(unsafe { f!(e.table, train)(e.this, o.as_ref().map_or(ptr::null(), |c| c.as_ptr()), &mut r) })?;
         Ok(TrainReport { epochs: r.epochs, samples: r.samples, seconds: r.seconds, last_loss: r.last_loss })
@@ -1117,7 +1116,7 @@ impl<'a> Recommender<'a> {
     pub fn evaluate(&self, users: &[&str], items: &[&str], k: usize, exclude_seen: bool) -> Result<RecMetrics> {
         let p = Pairs::new(users, items, "evaluate")?;
         let raw = p.raw(None, None);
-        let mut m = x::ek_rec_metrics { struct_size: size_of_u32!(x::ek_rec_metrics), ..Default::default() };
+        let mut m = ffi::ek_rec_metrics { struct_size: size_of_u32!(ffi::ek_rec_metrics), ..Default::default() };
         let e = &self.ext;
         e.check(unsafe { f!(e.table, evaluate)(e.this, &raw, k, exclude_seen as u32, &mut m) })?;
         Ok(RecMetrics {
@@ -1132,7 +1131,7 @@ impl<'a> Recommender<'a> {
     }
 
     pub fn stats(&self) -> Result<RecStats> {
-        let mut s = x::ek_rec_stats { struct_size: size_of_u32!(x::ek_rec_stats), ..Default::default() };
+        let mut s = ffi::ek_rec_stats { struct_size: size_of_u32!(ffi::ek_rec_stats), ..Default::default() };
         let e = &self.ext;
         e.check(unsafe { f!(e.table, stats)(e.this, &mut s) })?;
         Ok(RecStats {
@@ -1167,9 +1166,9 @@ impl<'a> Recommender<'a> {
         Ok(())
     }
 
-    fn unlearner(&self) -> Result<&Ext<'a, x::ek_unlearner_ext>> {
+    fn unlearner(&self) -> Result<&Ext<'a, ffi::ek_unlearner_ext>> {
         self.unlearner.as_ref().ok_or_else(|| {
-            Error::local(Status::Unsupported, format!("Recommender: the instance does not provide the extension \"{}\"", x::EK_EXT_UNLEARNER))
+            Error::local(Status::Unsupported, format!("Recommender: the instance does not provide the extension \"{}\"", ffi::EK_EXT_UNLEARNER))
         })
     }
 
@@ -1180,34 +1179,34 @@ impl<'a> Recommender<'a> {
         let (kind, users, items): (i32, &[&str], &[&str]) = match what {
             Forget::Interactions { users, items } => {
                 mismatch("forget: users vs items", users.len(), items.len())?;
-                (x::EK_FORGET_INTERACTIONS, users, items)
+                (ffi::EK_FORGET_INTERACTIONS, users, items)
             }
-            Forget::Users(users) => (x::EK_FORGET_USERS, users, &[]),
-            Forget::Items(items) => (x::EK_FORGET_ITEMS, &[], items),
+            Forget::Users(users) => (ffi::EK_FORGET_USERS, users, &[]),
+            Forget::Items(items) => (ffi::EK_FORGET_ITEMS, &[], items),
         };
         let cu = cstrings("user", users)?;
         let ci = cstrings("item", items)?;
         let (pu, pi) = (ptrs(&cu), ptrs(&ci));
         let opts = options.options_json.map(|s| cstring("options_json", s)).transpose()?;
         let rid = options.request_id.map(|s| cstring("request_id", s)).transpose()?;
-        let req = x::ek_forget_request {
-            struct_size: size_of_u32!(x::ek_forget_request),
+        let req = ffi::ek_forget_request {
+            struct_size: size_of_u32!(ffi::ek_forget_request),
             kind,
             method: match options.method {
-                UnlearnMethod::MmRecUn => x::EK_UNLEARN_MMRECUN,
-                UnlearnMethod::Gold => x::EK_UNLEARN_GOLD,
-                UnlearnMethod::FineTune => x::EK_UNLEARN_FINETUNE,
-                UnlearnMethod::Noop => x::EK_UNLEARN_NOOP,
+                UnlearnMethod::MmRecUn => ffi::EK_UNLEARN_MMRECUN,
+                UnlearnMethod::Gold => ffi::EK_UNLEARN_GOLD,
+                UnlearnMethod::FineTune => ffi::EK_UNLEARN_FINETUNE,
+                UnlearnMethod::Noop => ffi::EK_UNLEARN_NOOP,
             },
-            flags: if options.keep_rows { x::EK_FORGET_KEEP_ROWS } else { 0 },
-            count: if kind == x::EK_FORGET_ITEMS { pi.len() } else { pu.len() },
-            users: if kind == x::EK_FORGET_ITEMS { ptr::null() } else { pu.as_ptr() },
-            items: if kind == x::EK_FORGET_USERS { ptr::null() } else { pi.as_ptr() },
+            flags: if options.keep_rows { ffi::EK_FORGET_KEEP_ROWS } else { 0 },
+            count: if kind == ffi::EK_FORGET_ITEMS { pi.len() } else { pu.len() },
+            users: if kind == ffi::EK_FORGET_ITEMS { ptr::null() } else { pu.as_ptr() },
+            items: if kind == ffi::EK_FORGET_USERS { ptr::null() } else { pi.as_ptr() },
             options_json: opts.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
             request_id: rid.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
         };
-        let mut r = x::ek_forget_report {
-            struct_size: size_of_u32!(x::ek_forget_report),
+        let mut r = ffi::ek_forget_report {
+            struct_size: size_of_u32!(ffi::ek_forget_report),
             interactions_removed: 0,
             users_removed: 0,
             items_removed: 0,

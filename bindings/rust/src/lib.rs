@@ -24,8 +24,9 @@
 //! Linking: set `EMBEDKIT_LIB_DIR` to the folder holding `libembedkit.so` when
 //! building (see `build.rs`); the crate has no other dependency.
 
-pub mod ext_ffi;
 pub mod extensions;
+/// The raw C ABI, generated from abi/embedkit_abi.json by tools/abigen/gen_rust.py.
+#[path = "ffi_gen.rs"]
 pub mod ffi;
 pub mod index;
 

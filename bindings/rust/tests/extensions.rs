@@ -449,3 +449,23 @@ fn matcher_llm_hooks() {
     m.set_llm_hooks(None).unwrap();
     assert_eq!(m.run(&MatchOptions { top_k: 1, ..Default::default() }).unwrap().best(0).unwrap().unwrap().0, "person_id");
 }
+
+/// The generated tables (embedkit::ffi) have the size the bundled plugins report as
+/// their struct_size: the Rust view of a table ends where the plugin's does.
+#[test]
+fn table_sizes_match_the_struct_size_the_plugins_report() {
+    use embedkit::ffi;
+    use std::mem::size_of;
+    let ctx = ctx(1);
+    let cls = ctx.create_instance("embedkit.text_classify", None).unwrap();
+    assert_eq!(cls.classifier().unwrap().table_struct_size() as usize, size_of::<ffi::ek_classifier_ext>());
+    let m = ctx.create_instance("embedkit.table_match", Some(r#"{"wordvec": "none"}"#)).unwrap();
+    assert_eq!(m.matcher().unwrap().table_struct_size() as usize, size_of::<ffi::ek_matcher_ext>());
+    let r = ctx.create_instance("embedkit.rec_unlearn", None).unwrap();
+    let rec = r.recommender().unwrap();
+    assert_eq!(rec.table_struct_size() as usize, size_of::<ffi::ek_recommender_ext>());
+    assert_eq!(rec.unlearner_struct_size(), Some(size_of::<ffi::ek_unlearner_ext>() as u32));
+    // And through the raw table pointer.
+    let t = r.extension_table(ffi::EK_EXT_UNLEARNER).unwrap() as *const ffi::ek_unlearner_ext;
+    assert_eq!(unsafe { (*t).struct_size } as usize, size_of::<ffi::ek_unlearner_ext>());
+}
