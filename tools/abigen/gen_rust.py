@@ -84,11 +84,12 @@ def fn_type(fn: dict) -> str:
 
 def doc_lines(doc, indent: str = "") -> List[str]:
     """The header's comment as a doc comment. Several lines go in a `text` block: they are
-    C prose laid out by hand, and rustdoc would run an indented line as a doctest."""
+    C prose laid out by hand, and rustdoc would run an indented line as a doctest; so does
+    a line with [ or < (users[i], <n>), which rustdoc reads as a link or an HTML tag."""
     if not doc:
         return []
     lines = doc.strip().split("\n")
-    if len(lines) == 1:
+    if len(lines) == 1 and not re.search(r"[\[<]", lines[0]):
         return [indent + "/// " + lines[0].strip()]
     return [indent + "/// ```text"] + [(indent + "/// " + l).rstrip() for l in lines] + \
         [indent + "/// ```"]

@@ -124,9 +124,13 @@ pub const EK_EXT_MATCHER: &str = "ek.matcher/1";
 pub const EK_EXT_RECOMMENDER: &str = "ek.recommender/1";
 pub const EK_EXT_UNLEARNER: &str = "ek.unlearner/1";
 pub const EK_EXT_VSA_PROBE: &str = "ek.vsa_probe/1";
+/// ```text
 /// (users[i], items[i]) pairs
+/// ```
 pub const EK_FORGET_INTERACTIONS: i32 = 0;
+/// ```text
 /// items[i]: every interaction, features and the item
+/// ```
 pub const EK_FORGET_ITEMS: i32 = 2;
 /// ```text
 /// Keep the embeddings (and store rows) of forgotten users/items until purge(), so that
@@ -134,7 +138,9 @@ pub const EK_FORGET_ITEMS: i32 = 2;
 /// Their interactions are removed at once either way.
 /// ```
 pub const EK_FORGET_KEEP_ROWS: u32 = 1;
+/// ```text
 /// users[i]: every interaction and the user itself
+/// ```
 pub const EK_FORGET_USERS: i32 = 1;
 /// 256 MiB
 pub const EK_KV_MAX_VALUE: usize = 268435456;
@@ -264,7 +270,9 @@ pub struct ek_wordvec {
 /// path); keywords are embedded one keyword per text.
 /// ```
 pub type ek_embed_batch_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, texts: *const ek_string_view, count: usize, dim: u32, out: *mut f32) -> ek_status>;
+/// ```text
 /// [callback][any thread] Receives log lines. `message` is valid during the call only.
+/// ```
 pub type ek_log_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, level: ek_log_level, message: *const c_char)>;
 /// ```text
 /// ---- LLM hooks (optional) --------------------------------------------------------------
@@ -707,7 +715,9 @@ pub struct ek_forget_request {
     /// "retain_ratio", "seed" (docs/rec_unlearn.md)
     /// ```
     pub options_json: *const c_char,
+    /// ```text
     /// NULL: "req-<n>"; recorded in the ledger
+    /// ```
     pub request_id: *const c_char,
 }
 
@@ -978,17 +988,25 @@ pub struct ek_kernels {
     pub l2sq: Option<unsafe extern "C" fn(a: *const f32, b: *const f32, n: usize) -> f32>,
     /// cosine similarity; 0 when either vector is all zeros
     pub cosine: Option<unsafe extern "C" fn(a: *const f32, b: *const f32, n: usize) -> f32>,
+    /// ```text
     /// one-vs-many: out[r] = f(q, base[r*dim .. r*dim+dim)) for r < rows
+    /// ```
     pub dot_many: Option<unsafe extern "C" fn(q: *const f32, base: *const f32, rows: usize, dim: usize, out: *mut f32)>,
     pub l2sq_many: Option<unsafe extern "C" fn(q: *const f32, base: *const f32, rows: usize, dim: usize, out: *mut f32)>,
     pub cosine_many: Option<unsafe extern "C" fn(q: *const f32, base: *const f32, rows: usize, dim: usize, out: *mut f32)>,
+    /// ```text
     /// many-vs-many: out[i*rows + r] = dot(queries[i], base[r])
+    /// ```
     pub dot_many_many: Option<unsafe extern "C" fn(queries: *const f32, n_queries: usize, base: *const f32, rows: usize, dim: usize, out: *mut f32)>,
     /// scales v to unit L2 norm in place and returns the old norm (0: left unchanged)
     pub normalize: Option<unsafe extern "C" fn(v: *mut f32, n: usize) -> f32>,
+    /// ```text
     /// y[rows] = M[rows x cols] * x[cols]
+    /// ```
     pub matvec: Option<unsafe extern "C" fn(m: *const f32, rows: usize, cols: usize, x: *const f32, y: *mut f32)>,
+    /// ```text
     /// c[m x n] = a[m x k] * b[k x n]
+    /// ```
     pub matmul: Option<unsafe extern "C" fn(a: *const f32, b: *const f32, m: usize, k: usize, n: usize, c: *mut f32)>,
     /// in-place unnormalised fast Walsh-Hadamard transform; n must be a power of two
     pub fwht: Option<unsafe extern "C" fn(v: *mut f32, n: usize)>,
@@ -1011,11 +1029,17 @@ pub struct ek_kernels {
     /// NaN and change nothing.
     /// ```
     pub bpr_step: Option<unsafe extern "C" fn(params: *const ek_bpr_params, triples: *const ek_bpr_triple, n: usize, out_reverse: *mut u64) -> f64>,
+    /// ```text
     /// y[i] += a * x[i]
+    /// ```
     pub axpy: Option<unsafe extern "C" fn(a: f32, x: *const f32, y: *mut f32, n: usize)>,
+    /// ```text
     /// y[i] = a * x[i] + b * y[i]
+    /// ```
     pub axpby: Option<unsafe extern "C" fn(a: f32, x: *const f32, b: f32, y: *mut f32, n: usize)>,
+    /// ```text
     /// y[i] *= x[i]
+    /// ```
     pub mul: Option<unsafe extern "C" fn(x: *const f32, y: *mut f32, n: usize)>,
     /// ```text
     /// dst[i] = src[index[i]] and dst[index[i]] = src[i]: every index below 2^31 and inside
@@ -1075,7 +1099,9 @@ pub struct ek_matcher_candidate {
     pub struct_size: u32,
     /// index of the target (see result_target)
     pub target_index: usize,
+    /// ```text
     /// final score in [0, 1]
+    /// ```
     pub score: f32,
     /// the offline model's score (before any judge)
     pub model_score: f32,
@@ -1190,7 +1216,9 @@ pub struct ek_matcher_ext {
     pub signal_name: Option<unsafe extern "C" fn(instance: *mut c_void, index: usize) -> *const c_char>,
     /// ---- Result accessors ----
     pub result_column_count: Option<unsafe extern "C" fn(result: *const ek_matcher_result) -> usize>,
+    /// ```text
     /// Source column `index` and the number of its candidates (<= top_k).
+    /// ```
     pub result_column: Option<unsafe extern "C" fn(result: *const ek_matcher_result, index: usize, out_column: *mut ek_matcher_column, out_candidate_count: *mut usize) -> ek_status>,
     /// Candidate `rank` (0 = best) of source column `index`.
     pub result_candidate: Option<unsafe extern "C" fn(result: *const ek_matcher_result, index: usize, rank: usize, out_candidate: *mut ek_matcher_candidate) -> ek_status>,
@@ -1387,7 +1415,9 @@ pub struct ek_rec_items {
     /// (e.g. 19 genre flags of MovieLens)
     /// ```
     pub categorical: *const f32,
+    /// ```text
     /// 0 when categorical is NULL; <= 4096
+    /// ```
     pub categorical_dim: usize,
     /// NULL, or count texts (e.g. titles)
     pub texts: *const ek_string_view,
@@ -1689,7 +1719,9 @@ pub struct ek_text_api {
     pub wordvec_count: Option<unsafe extern "C" fn(table: *const ek_wordvec) -> u64>,
     /// Index of `word` (exact bytes) or -1 when absent.
     pub wordvec_find: Option<unsafe extern "C" fn(table: *const ek_wordvec, word: *const c_char, length: usize) -> i64>,
+    /// ```text
     /// The dim floats of word `index` (< count) inside the mapping, or NULL.
+    /// ```
     pub wordvec_vector: Option<unsafe extern "C" fn(table: *const ek_wordvec, index: u64) -> *const f32>,
     /// The bytes of word `index` (not NUL-terminated) and their length, or NULL.
     pub wordvec_word: Option<unsafe extern "C" fn(table: *const ek_wordvec, index: u64, out_length: *mut usize) -> *const c_char>,
@@ -1907,9 +1939,13 @@ impl Default for ek_vsa_probe_ext {
 // ---- EK_API functions (libembedkit)
 
 extern "C" {
+    /// ```text
     /// [thread-safe] The ABI version the library was built with (EK_ABI_VERSION).
+    /// ```
     pub fn ek_abi_version() -> u32;
+    /// ```text
     /// Rows stored. [thread-safe]
+    /// ```
     pub fn ek_collection_count(collection: *mut ek_collection, out_count: *mut u64) -> ek_status;
     /// ```text
     /// Creates collection `name` (1..128 bytes of UTF-8, no NUL) with `dim` (1..65536)
@@ -1937,7 +1973,9 @@ extern "C" {
     /// EK_ERR_NOT_FOUND. [thread-safe]
     /// ```
     pub fn ek_collection_drop(store: *mut ek_store, name: *const c_char) -> ek_status;
+    /// ```text
     /// [thread-safe] A collection handle may be used from several threads at once.
+    /// ```
     pub fn ek_collection_free(collection: *mut ek_collection);
     /// ```text
     /// Reads the vector (and optionally metadata) stored under `id`. `out_vector` may be
@@ -1966,9 +2004,13 @@ extern "C" {
     /// cancel and refusals as ek_collection_index_build. Added in ABI 1.2. [thread-safe]
     /// ```
     pub fn ek_collection_index_compact(collection: *mut ek_collection, out_bytes_freed: *mut u64) -> ek_status;
+    /// ```text
     /// Fills `out_info` (struct_size set by the caller). Added in ABI 1.2. [thread-safe]
+    /// ```
     pub fn ek_collection_index_info_get(collection: *mut ek_collection, out_info: *mut ek_index_info) -> ek_status;
+    /// ```text
     /// Current name, dim, metric and count (name owned by the handle). [thread-safe]
+    /// ```
     pub fn ek_collection_info_get(collection: *mut ek_collection, out_info: *mut ek_collection_info) -> ek_status;
     pub fn ek_collection_infos_free(infos: *mut ek_collection_info, count: usize);
     /// ```text
@@ -1976,7 +2018,9 @@ extern "C" {
     /// of one "query" whose scores are 0. [thread-safe]
     /// ```
     pub fn ek_collection_list(collection: *mut ek_collection, offset: usize, limit: usize, include_metadata: u32, out_results: *mut *mut ek_results) -> ek_status;
+    /// ```text
     /// Opens an existing collection; EK_ERR_NOT_FOUND if there is none. [thread-safe]
+    /// ```
     pub fn ek_collection_open(store: *mut ek_store, name: *const c_char, out_collection: *mut *mut ek_collection) -> ek_status;
     /// ```text
     /// Top-k search of `n_queries` query vectors (n_queries x dim, row-major): exact for an
@@ -2019,9 +2063,13 @@ extern "C" {
     /// threads stop when the last of them is freed. [one thread at a time per handle]
     /// ```
     pub fn ek_context_free(context: *mut ek_context);
+    /// ```text
     /// Describes the context. Strings are owned by the context. [thread-safe]
+    /// ```
     pub fn ek_context_info_get(context: *mut ek_context, out_info: *mut ek_context_info) -> ek_status;
+    /// ```text
     /// Fills `options` with the defaults (and struct_size). [thread-safe]
+    /// ```
     pub fn ek_context_options_init(options: *mut ek_context_options);
     pub fn ek_context_reset_cancel(context: *mut ek_context) -> ek_status;
     /// ```text
@@ -2037,7 +2085,9 @@ extern "C" {
     /// whatever the plugin wrote). [one thread at a time per handle]
     /// ```
     pub fn ek_encode(instance: *mut ek_instance, items: *const ek_string_view, count: usize, out: *mut f32, out_capacity: usize, out_needed: *mut usize) -> ek_status;
+    /// ```text
     /// Length of the vectors the instance produces. [one thread at a time per handle]
+    /// ```
     pub fn ek_encoder_dim(instance: *mut ek_instance, out_dim: *mut usize) -> ek_status;
     /// ```text
     /// Creates an instance of plugin `plugin_id`, configured by a JSON object (NULL or ""
@@ -2045,7 +2095,9 @@ extern "C" {
     /// [thread-safe]
     /// ```
     pub fn ek_instance_create(context: *mut ek_context, plugin_id: *const c_char, config_json: *const c_char, out_instance: *mut *mut ek_instance) -> ek_status;
+    /// ```text
     /// [one thread at a time per handle]
+    /// ```
     pub fn ek_instance_free(instance: *mut ek_instance);
     /// ```text
     /// Raw access to an extension's function table, for extensions this library has no
@@ -2054,7 +2106,9 @@ extern "C" {
     /// argument. Prefer the typed wrappers below. [thread-safe]
     /// ```
     pub fn ek_instance_get_extension(instance: *mut ek_instance, extension_id: *const c_char, out_table: *mut *const c_void) -> ek_status;
+    /// ```text
     /// Returns non-zero if the instance provides extension `extension_id`. [thread-safe]
+    /// ```
     pub fn ek_instance_has_extension(instance: *mut ek_instance, extension_id: *const c_char) -> i32;
     pub fn ek_instance_plugin_data(instance: *mut ek_instance) -> *mut c_void;
     /// ```text
@@ -2062,9 +2116,13 @@ extern "C" {
     /// pointer stays valid until the next embedkit call on this thread. Never NULL.
     /// ```
     pub fn ek_last_error() -> *const c_char;
+    /// ```text
     /// [thread-safe] Status of the last failed call on this thread (EK_OK if none).
+    /// ```
     pub fn ek_last_status() -> ek_status;
+    /// ```text
     /// Number of registered plugins. [thread-safe]
+    /// ```
     pub fn ek_plugin_count(context: *mut ek_context, out_count: *mut usize) -> ek_status;
     /// ```text
     /// Describes plugin number `index` (0 <= index < count) or the plugin with id `id`.
@@ -2088,14 +2146,22 @@ extern "C" {
     /// ```
     pub fn ek_plugin_load_dir(context: *mut ek_context, folders: *const c_char, out_loaded: *mut usize) -> ek_status;
     pub fn ek_results_free(results: *mut ek_results);
+    /// ```text
     /// Reads hit number `rank` (0 = best) of query `query`. [thread-safe]
+    /// ```
     pub fn ek_results_hit(results: *const ek_results, query: usize, rank: usize, out_hit: *mut ek_hit) -> ek_status;
+    /// ```text
     /// Hits for query `query` (<= k; fewer when the collection is small). [thread-safe]
+    /// ```
     pub fn ek_results_hit_count(results: *const ek_results, query: usize) -> usize;
+    /// ```text
     /// Number of queries in the result set. [thread-safe]
+    /// ```
     pub fn ek_results_query_count(results: *const ek_results) -> usize;
     pub fn ek_search_options_init(options: *mut ek_search_options);
+    /// ```text
     /// [thread-safe] Short constant name of a status ("EK_ERR_NOT_FOUND"). Never NULL.
+    /// ```
     pub fn ek_status_name(status: ek_status) -> *const c_char;
     /// ```text
     /// Groups the writes made through this store handle (and the collections opened from
@@ -2161,8 +2227,12 @@ extern "C" {
     pub fn ek_store_open(context: *mut ek_context, path: *const c_char, options: *const ek_store_options, out_store: *mut *mut ek_store) -> ek_status;
     pub fn ek_store_options_init(options: *mut ek_store_options);
     pub fn ek_store_rollback(store: *mut ek_store) -> ek_status;
+    /// ```text
     /// [thread-safe] Frees a string the library allocated for the caller. NULL is a no-op.
+    /// ```
     pub fn ek_string_free(s: *mut c_char);
+    /// ```text
     /// [thread-safe] The library's semantic version, e.g. "0.1.0". Never NULL.
+    /// ```
     pub fn ek_version() -> *const c_char;
 }

@@ -1,7 +1,9 @@
 //! Rust binding of embedkit: a safe wrapper over the C ABI of `libembedkit`.
 //!
-//! * [`ffi`]: the raw `extern "C"` declarations of `embedkit.h`, checked against the
-//!   header by `tests/layout.rs`.
+//! * [`ffi`]: the raw C ABI (every `EK_API` function, struct, extension table and
+//!   constant of `abi/include/embedkit`), generated from `abi/embedkit_abi.json` by
+//!   `tools/abigen/gen_rust.py`; `tests/abi_layout.rs` (generated too) checks its
+//!   layouts against libclang's.
 //! * The safe layer: RAII handles ([`Context`], [`Instance`], [`Store`],
 //!   [`Collection`], [`Results`]) freed on `Drop`, every fallible call returning
 //!   [`Result<T>`] whose [`Error`] carries the [`Status`] and the library's message,
