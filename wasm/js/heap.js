@@ -2,28 +2,12 @@
 // the error type, and the per-call scratch allocator of the wasm heap. index.js
 // re-exports Status and EmbedkitError; the rest is not part of the public API.
 
-/** Status codes (abi/include/embedkit/types.h). */
-export const Status = Object.freeze({
-  OK: 0,
-  INVALID_ARGUMENT: 1,
-  NOT_FOUND: 2,
-  ALREADY_EXISTS: 3,
-  DIMENSION_MISMATCH: 4,
-  PARSE: 5,
-  IO: 6,
-  STORAGE: 7,
-  CORRUPT: 8,
-  READ_ONLY: 9,
-  ABI_MISMATCH: 10,
-  NOT_A_PLUGIN: 11,
-  UNSUPPORTED: 12,
-  BUFFER_TOO_SMALL: 13,
-  OUT_OF_MEMORY: 14,
-  CANCELLED: 15,
-  LIMIT: 16,
-  INTERNAL: 17,
-  PLUGIN: 18,
-});
+import { STRUCTS, ek_status } from './abi_gen.js';
+
+/** Status codes (ek_status of abi/include/embedkit/types.h, from the generated
+ * abi_gen.js): OK, INVALID_ARGUMENT, NOT_FOUND, ... */
+export const Status = Object.freeze(Object.fromEntries(
+  Object.entries(ek_status).map(([k, v]) => [k.replace(/^ERR_/, ''), v])));
 
 /** Error thrown by every failing call: `status` is the ek_status, `statusName` its
  * constant name ("EK_ERR_NOT_FOUND"), `message` the library's explanation. */
@@ -36,8 +20,7 @@ export class EmbedkitError extends Error {
   }
 }
 
-const STATUS_NAMES = Object.fromEntries(
-  Object.entries(Status).map(([k, v]) => [v, v === 0 ? 'EK_OK' : `EK_ERR_${k}`]));
+const STATUS_NAMES = Object.fromEntries(Object.entries(ek_status).map(([k, v]) => [v, `EK_${k}`]));
 
 export function jsError(status, message) {
   return new EmbedkitError(status, STATUS_NAMES[status] ?? 'EK_ERR_UNKNOWN', message);
@@ -122,18 +105,19 @@ export class Scratch {
     this.M.HEAPU32.fill(0, p >> 2, (p >> 2) + count);
     return p;
   }
-  // An array of ek_string_view {const char* data, size_t length} (wasm32: 8 bytes each).
+  // An array of ek_string_view {const char* data, size_t length} (layout from abi_gen.js).
   // The length travels with each text, so NUL is data; lone surrogates are refused.
   views(list, what = 'texts') {
     const M = this.M;
-    const p = this.u32(list.length * 2);
+    const { size, fields } = STRUCTS.ek_string_view;
+    const p = this.u32((list.length * size) >> 2);
     for (let i = 0; i < list.length; ++i) {
       const text = checkText(String(list[i]), `${what}[${i}]`, false);
       const bytes = M.lengthBytesUTF8(text);
       const ptr = this.alloc(bytes + 1);
       M.stringToUTF8(text, ptr, bytes + 1);
-      M.HEAPU32[(p >> 2) + 2 * i] = ptr;
-      M.HEAPU32[(p >> 2) + 2 * i + 1] = bytes;
+      M.HEAPU32[(p + i * size + fields.data.offset) >> 2] = ptr;
+      M.HEAPU32[(p + i * size + fields.length.offset) >> 2] = bytes;
     }
     return p;
   }

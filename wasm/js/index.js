@@ -25,6 +25,7 @@
 // call (batched); `await store.flush()` or `await store.close()` resolves once they
 // are durable.
 
+import { FUNCTIONS, ek_element_type, ek_index_kind, ek_log_level, ek_metric } from './abi_gen.js';
 import { EmbedkitError, Scratch, Status, jsError, jsonText, parseJson, u32 } from './heap.js';
 import { Classifier, Matcher, Recommender } from './extensions.js';
 import { SqlConnection, SqlError, openSql } from './sql.js';
@@ -39,18 +40,33 @@ const IS_NODE =
 
 /** Distance metrics. Scores: cosine similarity, inner product (higher is closer),
  * squared L2 distance (lower is closer). */
-export const Metric = Object.freeze({ COSINE: 0, DOT: 1, L2: 2 });
-const METRIC_NAMES = ['cosine', 'dot', 'l2'];
-
+export const Metric = ek_metric;
 /** Index kinds (ek_index_kind) and element types (ek_element_type), ABI 1.2;
  * docs/storage.md "Indexes". Options take the names or the codes. */
-export const IndexKind = Object.freeze({ EXACT: 0, HNSW: 1 });
-const INDEX_NAMES = ['exact', 'hnsw'];
-export const ElementType = Object.freeze({ F32: 0, F16: 1, INT8: 2, BIT: 3 });
-const ELEMENT_NAMES = ['f32', 'f16', 'int8', 'bit'];
+export const IndexKind = ek_index_kind;
+export const ElementType = ek_element_type;
+export const LogLevel = ek_log_level;
 
-export const LogLevel = Object.freeze({ ERROR: 0, WARN: 1, INFO: 2, DEBUG: 3 });
-const LOG_LEVEL_NAMES = ['error', 'warn', 'info', 'debug'];
+// Lower-case names indexed by code ('cosine', 'dot', 'l2'): what options accept.
+function namesOf(codes) {
+  const names = [];
+  for (const [name, code] of Object.entries(codes)) names[code] = name.toLowerCase();
+  return names;
+}
+const METRIC_NAMES = namesOf(Metric);
+const INDEX_NAMES = namesOf(IndexKind);
+const ELEMENT_NAMES = namesOf(ElementType);
+const LOG_LEVEL_NAMES = namesOf(LogLevel);
+
+// Every EK_API function of the description must be in the module: a dist/ built from
+// other headers than abi_gen.js fails here, naming the function, not at its first call.
+function checkExports(M) {
+  const missing = Object.keys(FUNCTIONS).filter((name) => typeof M[`_${name}`] !== 'function');
+  if (missing.length) {
+    throw jsError(Status.ABI_MISMATCH, `the WebAssembly module lacks ${missing.join(', ')} ` +
+      `(dist/ was built from other headers than abi_gen.js: rebuild the module)`);
+  }
+}
 
 async function loadFactory() {
   if (IS_NODE) {
@@ -135,6 +151,7 @@ export class Embedkit {
   }
 
   constructor(M) {
+    checkExports(M);
     this._M = M;
     this._callbacks = new Map(); // handle -> function (log and progress trampolines)
     this._nextHandle = 1;
