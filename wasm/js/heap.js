@@ -121,6 +121,15 @@ export class Scratch {
     }
     return p;
   }
+  // A zeroed `name` struct (layout from abi_gen.js) with struct_size set, as the C
+  // side's memset + struct_size before an ek_*_get call.
+  struct(name) {
+    const { size, fields } = STRUCTS[name];
+    const p = this.alloc(size);
+    this.M.HEAPU8.fill(0, p, p + size);
+    if (fields.struct_size) this.M.HEAPU32[(p + fields.struct_size.offset) >> 2] = size;
+    return p;
+  }
   f64(count) {
     const p = this.alloc(count * 8);
     this.M.HEAPF64.fill(0, p >> 3, (p >> 3) + count);
@@ -138,4 +147,24 @@ export class Scratch {
     for (const p of this.ptrs) this.M._free(p);
     this.ptrs.length = 0;
   }
+}
+
+// Readers of the scalar wasm32 types of abi_gen.js; u64 as a Number (exact to 2^53).
+const READ = {
+  i32: (M, p) => M.HEAP32[p >> 2],
+  u32: (M, p) => M.HEAPU32[p >> 2],
+  ptr: (M, p) => M.HEAPU32[p >> 2],
+  f32: (M, p) => M.HEAPF32[p >> 2],
+  f64: (M, p) => M.HEAPF64[p >> 3],
+  u64: (M, p) => M.HEAPU32[p >> 2] + M.HEAPU32[(p >> 2) + 1] * 2 ** 32,
+};
+
+/** The fields of the `name` struct at `p` as { field: value } by the generated layout
+ * (pointers as addresses); fields of other types are left out. */
+export function readStruct(M, name, p) {
+  const out = {};
+  for (const [field, { offset, type }] of Object.entries(STRUCTS[name].fields)) {
+    if (READ[type]) out[field] = READ[type](M, p + offset);
+  }
+  return out;
 }

@@ -26,7 +26,9 @@
 // are durable.
 
 import { FUNCTIONS, ek_element_type, ek_index_kind, ek_log_level, ek_metric } from './abi_gen.js';
-import { EmbedkitError, Scratch, Status, jsError, jsonText, parseJson, u32 } from './heap.js';
+import {
+  EmbedkitError, Scratch, Status, jsError, jsonText, parseJson, readStruct, u32,
+} from './heap.js';
 import { Classifier, Matcher, Recommender } from './extensions.js';
 import { SqlConnection, SqlError, openSql } from './sql.js';
 
@@ -336,15 +338,15 @@ export class Context extends Handle {
     const M = kit._M;
     const s = new Scratch(M);
     try {
-      const out = s.u32(5);
-      kit._check(M._ekw_context_info(this._p('info'), out));
-      const o = out >> 2;
+      const out = s.struct('ek_context_info');
+      kit._check(M._ek_context_info_get(this._p('info'), out));
+      const info = readStruct(M, 'ek_context_info', out);
       return {
-        backend: kit._str(M.HEAPU32[o]),
-        simdTarget: kit._str(M.HEAPU32[o + 1]),
-        numThreads: M.HEAPU32[o + 2],
-        abiVersion: M.HEAPU32[o + 3],
-        pluginCount: M.HEAPU32[o + 4],
+        backend: kit._str(info.backend),
+        simdTarget: kit._str(info.simd_target),
+        numThreads: info.num_threads,
+        abiVersion: info.abi_version,
+        pluginCount: info.plugin_count,
       };
     } finally {
       s.free();
@@ -1174,18 +1176,18 @@ export class Collection extends Child {
     const M = kit._M;
     const s = new Scratch(M);
     try {
-      const out = s.u32(8);
-      kit._check(M._ekw_collection_index_info(this._p('indexInfo'), out));
-      const o = out >> 2;
+      const out = s.struct('ek_index_info');
+      kit._check(M._ek_collection_index_info_get(this._p('indexInfo'), out));
+      const info = readStruct(M, 'ek_index_info', out);
       return {
-        index: INDEX_NAMES[M.HEAPU32[o]] ?? M.HEAPU32[o],
-        element: ELEMENT_NAMES[M.HEAPU32[o + 1]] ?? M.HEAPU32[o + 1],
-        m: M.HEAPU32[o + 2],
-        efConstruction: M.HEAPU32[o + 3],
-        efSearch: M.HEAPU32[o + 4],
-        rescore: M.HEAPU32[o + 5],
-        building: M.HEAPU32[o + 6] === 1,
-        bytesPerVector: M.HEAPU32[o + 7],
+        index: INDEX_NAMES[info.index] ?? info.index,
+        element: ELEMENT_NAMES[info.element] ?? info.element,
+        m: info.m,
+        efConstruction: info.ef_construction,
+        efSearch: info.ef_search,
+        rescore: info.rescore,
+        building: info.index_state === 1,
+        bytesPerVector: info.bytes_per_vector,
       };
     } finally {
       s.free();

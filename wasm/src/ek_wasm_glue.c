@@ -56,22 +56,6 @@ EKW_EXPORT ek_status ekw_context_create(const char* backend, uint32_t num_thread
   return ek_context_create(&o, out_context);
 }
 
-/* out[0..5]: backend, simd_target (char*), num_threads, abi_version, plugin_count */
-EKW_EXPORT ek_status ekw_context_info(ek_context* context, uint32_t* out) {
-  ek_context_info info;
-  ek_status s;
-  memset(&info, 0, sizeof info);
-  info.struct_size = sizeof info;
-  s = ek_context_info_get(context, &info);
-  if (s != EK_OK) return s;
-  out[0] = (uint32_t)(uintptr_t)info.backend;
-  out[1] = (uint32_t)(uintptr_t)info.simd_target;
-  out[2] = info.num_threads;
-  out[3] = info.abi_version;
-  out[4] = (uint32_t)info.plugin_count;
-  return EK_OK;
-}
-
 /* Progress: handle 0 clears the callback. */
 EKW_EXPORT ek_status ekw_context_set_progress(ek_context* context, int32_t handle) {
   if (handle == 0) return ek_context_set_progress(context, NULL, NULL);
@@ -230,26 +214,6 @@ EKW_EXPORT ek_status ekw_collection_index_compact(ek_collection* collection,
   ek_status s = ek_collection_index_compact(collection, &freed);
   if (s == EK_OK) *out_bytes_freed = (double)freed;
   return s;
-}
-
-/* out[0..7]: index, element, m, ef_construction, ef_search, rescore, index_state,
- * bytes_per_vector (each uint32; bytes_per_vector saturates at UINT32_MAX). */
-EKW_EXPORT ek_status ekw_collection_index_info(ek_collection* collection, uint32_t* out) {
-  ek_index_info info;
-  ek_status s;
-  memset(&info, 0, sizeof info);
-  info.struct_size = sizeof info;
-  s = ek_collection_index_info_get(collection, &info);
-  if (s != EK_OK) return s;
-  out[0] = (uint32_t)info.index;
-  out[1] = (uint32_t)info.element;
-  out[2] = info.m;
-  out[3] = info.ef_construction;
-  out[4] = info.ef_search;
-  out[5] = info.rescore;
-  out[6] = info.index_state;
-  out[7] = info.bytes_per_vector > UINT32_MAX ? UINT32_MAX : (uint32_t)info.bytes_per_vector;
-  return EK_OK;
 }
 
 /* ekw_collection_search with the index knobs (ek_collection_search_with). */
