@@ -121,13 +121,20 @@ export class Scratch {
     }
     return p;
   }
-  // A zeroed `name` struct (layout from abi_gen.js) with struct_size set, as the C
-  // side's memset + struct_size before an ek_*_get call.
-  struct(name) {
+  // A `name` struct (layout from abi_gen.js) for one call, as C code fills it: by
+  // `init` when given (an exported ek_*_init: the library's defaults), else zeroed with
+  // struct_size set (the header's inline _init, or the memset before an ek_*_get
+  // call); then `values` ({ field: value }) written by the fields' types.
+  struct(name, values = {}, init = null) {
     const { size, fields } = STRUCTS[name];
     const p = this.alloc(size);
-    this.M.HEAPU8.fill(0, p, p + size);
-    if (fields.struct_size) this.M.HEAPU32[(p + fields.struct_size.offset) >> 2] = size;
+    if (init) {
+      init(p);
+    } else {
+      this.M.HEAPU8.fill(0, p, p + size);
+      if (fields.struct_size) this.M.HEAPU32[(p + fields.struct_size.offset) >> 2] = size;
+    }
+    writeStruct(this.M, name, p, values);
     return p;
   }
   f64(count) {
@@ -158,6 +165,34 @@ const READ = {
   f64: (M, p) => M.HEAPF64[p >> 3],
   u64: (M, p) => M.HEAPU32[p >> 2] + M.HEAPU32[(p >> 2) + 1] * 2 ** 32,
 };
+
+// Writers of the same types; a u64 takes a Number up to 2^53.
+const WRITE = {
+  i32: (M, p, v) => { M.HEAP32[p >> 2] = v; },
+  u32: (M, p, v) => { M.HEAPU32[p >> 2] = v; },
+  ptr: (M, p, v) => { M.HEAPU32[p >> 2] = v; },
+  f32: (M, p, v) => { M.HEAPF32[p >> 2] = v; },
+  f64: (M, p, v) => { M.HEAPF64[p >> 3] = v; },
+  u64: (M, p, v) => {
+    M.HEAPU32[p >> 2] = v % 2 ** 32;
+    M.HEAPU32[(p >> 2) + 1] = Math.floor(v / 2 ** 32);
+  },
+};
+
+/** Writes `values` ({ field: value }, pointers as addresses) into the `name` struct at
+ * `p` by the generated layout. A field the struct lacks, or one of a type without a
+ * writer (char arrays), is a bug of the package: INTERNAL, naming it. */
+export function writeStruct(M, name, p, values) {
+  const { fields } = STRUCTS[name];
+  for (const [field, value] of Object.entries(values)) {
+    const layout = Object.hasOwn(fields, field) ? fields[field] : null;
+    if (!layout || !WRITE[layout.type]) {
+      throw jsError(Status.INTERNAL, `writeStruct: ${name} has no ` +
+        (layout ? `writer for field ${field} of type ${layout.type}` : `field ${field}`));
+    }
+    WRITE[layout.type](M, p + layout.offset, value);
+  }
+}
 
 /** The fields of the `name` struct at `p` as { field: value } by the generated layout
  * (pointers as addresses); fields of other types are left out. */

@@ -422,13 +422,18 @@ export class Context extends Handle {
    * in-memory store for ':memory:'. options: { readOnly, mustExist, busyTimeoutMs }. */
   openStore(path = ':memory:', options = {}) {
     const kit = this._kit;
-    const s = new Scratch(kit._M);
+    const M = kit._M;
+    const p = this._p('openStore');
+    const s = new Scratch(M);
     try {
       const out = s.u32(1);
-      kit._check(kit._M._ekw_store_open(this._p('openStore'), s.str(path, 'Context.openStore: path'),
-        options.readOnly ? 1 : 0, options.mustExist ? 1 : 0,
-        u32(options.busyTimeoutMs ?? 0, 'Context.openStore: busyTimeoutMs'), out));
-      return this._adopt(new Store(kit, kit._M.HEAPU32[out >> 2], this, path, !!options.readOnly));
+      const storeOptions = s.struct('ek_store_options', {
+        read_only: options.readOnly ? 1 : 0,
+        must_exist: options.mustExist ? 1 : 0,
+        busy_timeout_ms: u32(options.busyTimeoutMs ?? 0, 'Context.openStore: busyTimeoutMs'),
+      }, M._ek_store_options_init);
+      kit._check(M._ek_store_open(p, s.str(path, 'Context.openStore: path'), storeOptions, out));
+      return this._adopt(new Store(kit, M.HEAPU32[out >> 2], this, path, !!options.readOnly));
     } finally {
       s.free();
     }

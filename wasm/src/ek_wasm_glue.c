@@ -97,17 +97,6 @@ EKW_EXPORT ek_status ekw_plugin_info_find(ek_context* context, const char* id, u
 
 /* ---- store and collections ---------------------------------------------------------- */
 
-EKW_EXPORT ek_status ekw_store_open(ek_context* context, const char* path, uint32_t read_only,
-                                    uint32_t must_exist, uint32_t busy_timeout_ms,
-                                    ek_store** out_store) {
-  ek_store_options o;
-  ek_store_options_init(&o);
-  o.read_only = read_only;
-  o.must_exist = must_exist;
-  o.busy_timeout_ms = busy_timeout_ms;
-  return ek_store_open(context, path, &o, out_store);
-}
-
 /* out[0..5]: name (char*), dim, metric, count low 32 bits, count high 32 bits */
 static void ekw_info_out(const ek_collection_info* info, uint32_t* out) {
   out[0] = (uint32_t)(uintptr_t)info->name;

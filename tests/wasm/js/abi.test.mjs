@@ -6,6 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { CONSTANTS, FUNCTIONS, STRUCTS, ek_status } from '../../../wasm/js/abi_gen.js';
+import { Scratch, readStruct } from '../../../wasm/js/heap.js';
 import { Embedkit, Status } from '../../../wasm/js/index.js';
 
 let kit;
@@ -54,4 +55,54 @@ test('every status value has the name the library gives it', () => {
 
 test('the ABI version constant is the library\'s', () => {
   assert.equal(kit.abiVersion, CONSTANTS.EK_ABI_VERSION);
+});
+
+// Scratch.struct: the structs the package hands the library (options, batches) are
+// written by name through the generated layout instead of C glue.
+test('Scratch.struct writes fields by name at the described offsets, the rest zero', () => {
+  const { size, fields } = STRUCTS.ek_collection_info;
+  const dirty = M._malloc(size); // likely the chunk the struct gets next: not zero
+  M.HEAPU8.fill(0xAB, dirty, dirty + size);
+  M._free(dirty);
+  const s = new Scratch(M);
+  try {
+    const values = { name: 0x1234, dim: 7, metric: -3, count: 2 ** 40 + 5 };
+    const p = s.struct('ek_collection_info', values);
+    assert.deepEqual(readStruct(M, 'ek_collection_info', p), { struct_size: size, ...values });
+    const word = (field, i = 0) => M.HEAPU32[((p + fields[field].offset) >> 2) + i];
+    assert.deepEqual([word('count'), word('count', 1)], [5, 256]); // u64: low, high word
+    assert.equal(M.HEAP32[(p + fields.metric.offset) >> 2], -3);
+    // Padding and fields not named are zero.
+    const m = s.struct('ek_rec_metrics', { recall: 0.25, pairs: 3 });
+    const bytes = [...M.HEAPU8.subarray(m, m + STRUCTS.ek_rec_metrics.size)];
+    assert.deepEqual(readStruct(M, 'ek_rec_metrics', m), { struct_size: STRUCTS.ek_rec_metrics.size,
+      recall: 0.25, ndcg: 0, hit_rate: 0, mean_rank: 0, users: 0, pairs: 3, pairs_skipped: 0 });
+    assert.equal(bytes.filter((b) => b !== 0).length, 1 + 2 + 1); // size 64, 0.25 (0x3fd0...), 3
+  } finally {
+    s.free();
+  }
+});
+
+test('Scratch.struct with an exported _init starts from the library\'s defaults', () => {
+  const s = new Scratch(M);
+  try {
+    const p = s.struct('ek_search_options', { include_metadata: 1 }, M._ek_search_options_init);
+    assert.deepEqual(readStruct(M, 'ek_search_options', p),
+      { struct_size: STRUCTS.ek_search_options.size, k: 10, filter_json: 0, include_metadata: 1 });
+  } finally {
+    s.free();
+  }
+});
+
+test('Scratch.struct refuses a field the struct lacks or cannot be written, naming it', () => {
+  const s = new Scratch(M);
+  try {
+    assert.throws(() => s.struct('ek_store_options', { readOnly: 1 }),
+      (e) => e.status === Status.INTERNAL && e.message === 'writeStruct: ek_store_options has no field readOnly');
+    assert.throws(() => s.struct('ek_forget_report', { digest: 1 }),
+      (e) => e.status === Status.INTERNAL && /no writer for field digest of type i8\[65\]/.test(e.message));
+    assert.throws(() => s.struct('ek_hit', { toString: 1 }), /has no field toString/);
+  } finally {
+    s.free();
+  }
 });
