@@ -363,10 +363,10 @@ export class Context extends Handle {
       const countOut = s.u32(1);
       kit._check(M._ek_plugin_count(this._p('plugins'), countOut));
       const n = M.HEAPU32[countOut >> 2];
-      const out = s.u32(8);
       const list = [];
       for (let i = 0; i < n; ++i) {
-        kit._check(M._ekw_plugin_info_at(this._ptr, i, out));
+        const out = s.struct('ek_plugin_info');
+        kit._check(M._ek_plugin_info_at(this._ptr, i, out));
         list.push(this._pluginInfo(out));
       }
       return list;
@@ -380,8 +380,8 @@ export class Context extends Handle {
     const kit = this._kit;
     const s = new Scratch(kit._M);
     try {
-      const out = s.u32(8);
-      kit._check(kit._M._ekw_plugin_info_find(this._p('plugin'), s.str(id, 'Context.plugin: id'), out));
+      const out = s.struct('ek_plugin_info');
+      kit._check(kit._M._ek_plugin_info_find(this._p('plugin'), s.str(id, 'Context.plugin: id'), out));
       return this._pluginInfo(out);
     } finally {
       s.free();
@@ -474,26 +474,25 @@ export class Context extends Handle {
     return child;
   }
 
+  // The ek_plugin_info at `out` as the object plugins() and plugin() return.
   _pluginInfo(out) {
     const kit = this._kit;
     const M = kit._M;
-    const o = out >> 2;
+    const info = readStruct(M, 'ek_plugin_info', out);
     const extensions = [];
-    const ext = M.HEAPU32[o + 5];
-    if (ext) {
-      for (let i = 0; M.HEAPU32[(ext >> 2) + i] !== 0; ++i) {
-        extensions.push(M.UTF8ToString(M.HEAPU32[(ext >> 2) + i]));
-      }
+    // A NULL-terminated array of char*.
+    for (let at = info.extensions; at && M.HEAPU32[at >> 2] !== 0; at += 4) {
+      extensions.push(M.UTF8ToString(M.HEAPU32[at >> 2]));
     }
     return {
-      id: kit._str(M.HEAPU32[o]),
-      name: kit._str(M.HEAPU32[o + 1]),
-      version: kit._str(M.HEAPU32[o + 2]),
-      vendor: kit._str(M.HEAPU32[o + 3]),
-      description: kit._str(M.HEAPU32[o + 4]),
+      id: kit._str(info.id),
+      name: kit._str(info.name),
+      version: kit._str(info.version),
+      vendor: kit._str(info.vendor),
+      description: kit._str(info.description),
       extensions,
-      path: kit._str(M.HEAPU32[o + 6]),
-      abiVersion: M.HEAPU32[o + 7],
+      path: kit._str(info.path),
+      abiVersion: info.abi_version,
     };
   }
 }

@@ -62,39 +62,6 @@ EKW_EXPORT ek_status ekw_context_set_progress(ek_context* context, int32_t handl
   return ek_context_set_progress(context, ekw_progress_trampoline, (void*)(intptr_t)handle);
 }
 
-static void ekw_plugin_out(const ek_plugin_info* info, uint32_t* out) {
-  out[0] = (uint32_t)(uintptr_t)info->id;
-  out[1] = (uint32_t)(uintptr_t)info->name;
-  out[2] = (uint32_t)(uintptr_t)info->version;
-  out[3] = (uint32_t)(uintptr_t)info->vendor;
-  out[4] = (uint32_t)(uintptr_t)info->description;
-  out[5] = (uint32_t)(uintptr_t)info->extensions;
-  out[6] = (uint32_t)(uintptr_t)info->path;
-  out[7] = info->abi_version;
-}
-
-/* out[0..8]: id, name, version, vendor, description, extensions (NULL-terminated
- * char* array), path, abi_version */
-EKW_EXPORT ek_status ekw_plugin_info_at(ek_context* context, size_t index, uint32_t* out) {
-  ek_plugin_info info;
-  ek_status s;
-  memset(&info, 0, sizeof info);
-  info.struct_size = sizeof info;
-  s = ek_plugin_info_at(context, index, &info);
-  if (s == EK_OK) ekw_plugin_out(&info, out);
-  return s;
-}
-
-EKW_EXPORT ek_status ekw_plugin_info_find(ek_context* context, const char* id, uint32_t* out) {
-  ek_plugin_info info;
-  ek_status s;
-  memset(&info, 0, sizeof info);
-  info.struct_size = sizeof info;
-  s = ek_plugin_info_find(context, id, &info);
-  if (s == EK_OK) ekw_plugin_out(&info, out);
-  return s;
-}
-
 /* ---- store and collections ---------------------------------------------------------- */
 
 /* out[0..5]: name (char*), dim, metric, count low 32 bits, count high 32 bits */

@@ -81,8 +81,15 @@ test('plugins: bundled registry, lookups, no dlopen in the module', () => {
     for (const p of plugins) {
       assert.equal(p.path, null, 'built in');
       assert.equal(p.abiVersion, kit.abiVersion);
+      // Each string of ek_plugin_info from its own field.
+      assert.match(p.id, /^embedkit\.\w+$/);
+      assert.match(p.version, /^\d+\.\d+\.\d+/);
+      assert.equal(p.vendor, 'embedkit');
+      assert.ok(p.name && p.description && p.name !== p.description, p.id);
+      assert.ok(p.extensions.every((e) => /^ek\.\w+\/1$/.test(e)), p.id);
       assert.deepEqual(ctx.plugin(p.id), p);
     }
+    assert.deepEqual(ctx.plugin('embedkit.vsa_json').extensions, ['ek.encoder/1', 'ek.vsa_probe/1']);
     fails(() => ctx.plugin('no.such.plugin'), Status.NOT_FOUND, 'no.such.plugin');
     fails(() => ctx.loadPlugin('/nonexistent/plugin.so'), Status.IO, 'no such file');
     // A file that exists but cannot be loaded: the package has no dynamic linking.
