@@ -25,7 +25,7 @@
 // call (batched); `await store.flush()` or `await store.close()` resolves once they
 // are durable.
 
-import { FUNCTIONS, ek_element_type, ek_index_kind, ek_log_level, ek_metric } from './abi_gen.js';
+import { FUNCTIONS, STRUCTS, ek_element_type, ek_index_kind, ek_log_level, ek_metric } from './abi_gen.js';
 import {
   EmbedkitError, Scratch, Status, jsError, jsonText, parseJson, readStruct, u32,
 } from './heap.js';
@@ -658,12 +658,8 @@ export class Store extends Child {
       kit._check(M._ek_store_list_collections(this._p('collections'), outInfos, outCount));
       const infos = M.HEAPU32[outInfos >> 2];
       const n = M.HEAPU32[outCount >> 2];
-      const out = s.u32(5);
       const list = [];
-      for (let i = 0; i < n; ++i) {
-        M._ekw_collection_infos_at(infos, i, out);
-        list.push(collectionInfo(kit, out));
-      }
+      for (let i = 0; i < n; ++i) list.push(collectionInfo(kit, infos + i * STRUCTS.ek_collection_info.size));
       M._ek_collection_infos_free(infos, n);
       return list;
     } finally {
@@ -920,14 +916,14 @@ function jsonOf(value, what) {
   return text;
 }
 
-function collectionInfo(kit, out) {
-  const M = kit._M;
-  const o = out >> 2;
+// The ek_collection_info at `p` as Collection.info() and Store.collections() return it.
+function collectionInfo(kit, p) {
+  const info = readStruct(kit._M, 'ek_collection_info', p);
   return {
-    name: kit._str(M.HEAPU32[o]),
-    dim: M.HEAPU32[o + 1],
-    metric: METRIC_NAMES[M.HEAPU32[o + 2]] ?? M.HEAPU32[o + 2],
-    count: M.HEAPU32[o + 3] + M.HEAPU32[o + 4] * 4294967296,
+    name: kit._str(info.name),
+    dim: info.dim,
+    metric: METRIC_NAMES[info.metric] ?? info.metric,
+    count: info.count,
   };
 }
 
@@ -965,8 +961,8 @@ export class Collection extends Child {
     const kit = this._kit;
     const s = new Scratch(kit._M);
     try {
-      const out = s.u32(5);
-      kit._check(kit._M._ekw_collection_info(this._p('info'), out));
+      const out = s.struct('ek_collection_info');
+      kit._check(kit._M._ek_collection_info_get(this._p('info'), out));
       return collectionInfo(kit, out);
     } finally {
       s.free();

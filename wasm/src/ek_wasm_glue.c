@@ -64,31 +64,6 @@ EKW_EXPORT ek_status ekw_context_set_progress(ek_context* context, int32_t handl
 
 /* ---- store and collections ---------------------------------------------------------- */
 
-/* out[0..5]: name (char*), dim, metric, count low 32 bits, count high 32 bits */
-static void ekw_info_out(const ek_collection_info* info, uint32_t* out) {
-  out[0] = (uint32_t)(uintptr_t)info->name;
-  out[1] = info->dim;
-  out[2] = (uint32_t)info->metric;
-  out[3] = (uint32_t)(info->count & 0xFFFFFFFFu);
-  out[4] = (uint32_t)(info->count >> 32);
-}
-
-EKW_EXPORT ek_status ekw_collection_info(ek_collection* collection, uint32_t* out) {
-  ek_collection_info info;
-  ek_status s;
-  memset(&info, 0, sizeof info);
-  info.struct_size = sizeof info;
-  s = ek_collection_info_get(collection, &info);
-  if (s == EK_OK) ekw_info_out(&info, out);
-  return s;
-}
-
-/* Element `index` of an array from ek_store_list_collections. */
-EKW_EXPORT void ekw_collection_infos_at(const ek_collection_info* infos, size_t index,
-                                        uint32_t* out) {
-  ekw_info_out(&infos[index], out);
-}
-
 EKW_EXPORT ek_status ekw_collection_upsert(ek_collection* collection, size_t count,
                                            const char* const* ids, const float* vectors,
                                            size_t dim, const char* const* metadata_json) {

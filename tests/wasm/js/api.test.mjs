@@ -225,7 +225,11 @@ function storeChecks(ctx, path) {
   assert.deepEqual(coll.info(), { name: 'docs', dim: DIM, metric: 'cosine', count: ROWS - 1 });
 
   const l2 = store.createCollection('l2', 3, 'l2');
-  assert.deepEqual(store.collections().map((c) => c.name).sort(), ['docs', 'l2']);
+  // Every element of ek_store_list_collections' array, each field of its own.
+  assert.deepEqual(store.collections().sort((x, y) => x.name.localeCompare(y.name)), [
+    { name: 'docs', dim: DIM, metric: 'cosine', count: ROWS - 1 },
+    { name: 'l2', dim: 3, metric: 'l2', count: 0 },
+  ]);
   l2.free();
   store.dropCollection('l2');
   fails(() => store.dropCollection('l2'), Status.NOT_FOUND, 'l2');
