@@ -830,12 +830,11 @@ export class Store extends Child {
       const results = M.HEAPU32[out >> 2];
       try {
         const rows = [];
-        const ptrs = s.u32(2);
-        const score = s.alloc(4);
+        const hit = s.struct('ek_hit');
         const n = M._ek_results_hit_count(results, 0) >>> 0;
         for (let rank = 0; rank < n; ++rank) {
-          kit._check(M._ekw_results_hit(results, 0, rank, ptrs, score));
-          rows.push({ key: kit._str(M.HEAPU32[ptrs >> 2]), json: kit._str(M.HEAPU32[(ptrs >> 2) + 1]) });
+          const { id, json } = resultsHit(kit, results, 0, rank, hit);
+          rows.push({ key: id, json });
         }
         return rows;
       } finally {
@@ -936,6 +935,14 @@ function idList(ids, what) {
     throw jsError(Status.INVALID_ARGUMENT,
       `${what}[${i}] must be a string or a number, not ${id === null ? 'null' : typeof id}`);
   });
+}
+
+// Hit `rank` of query `query` of the ek_results at `results`, read through the ek_hit at
+// `out` (Scratch.struct): { id, score, json } with json the metadata text or null.
+function resultsHit(kit, results, query, rank, out) {
+  kit._check(kit._M._ek_results_hit(results, query, rank, out));
+  const hit = readStruct(kit._M, 'ek_hit', out);
+  return { id: kit._str(hit.id), score: hit.score, json: kit._str(hit.metadata_json) };
 }
 
 function toFloat32(v) {
@@ -1236,12 +1243,9 @@ export class Results extends Child {
     const M = kit._M;
     const s = new Scratch(M);
     try {
-      const ptrs = s.u32(2);
-      const score = s.alloc(4);
-      kit._check(M._ekw_results_hit(this._p('hit'), u32(query, 'Results.hit: query'),
-        u32(rank, 'Results.hit: rank'), ptrs, score));
-      const meta = kit._str(M.HEAPU32[(ptrs >> 2) + 1]);
-      return { id: kit._str(M.HEAPU32[ptrs >> 2]), score: M.HEAPF32[score >> 2], metadata: parseJson(meta) };
+      const hit = resultsHit(kit, this._p('hit'), u32(query, 'Results.hit: query'),
+        u32(rank, 'Results.hit: rank'), s.struct('ek_hit'));
+      return { id: hit.id, score: hit.score, metadata: parseJson(hit.json) };
     } finally {
       s.free();
     }

@@ -167,21 +167,6 @@ EKW_EXPORT ek_status ekw_collection_search_with(ek_collection* collection, const
   return ek_collection_search_with(collection, queries, n_queries, dim, &o, &io, out_results);
 }
 
-/* out_ptrs[0..2]: id, metadata_json (or 0); *out_score: the score */
-EKW_EXPORT ek_status ekw_results_hit(const ek_results* results, size_t query, size_t rank,
-                                     uint32_t* out_ptrs, float* out_score) {
-  ek_hit hit;
-  ek_status s;
-  memset(&hit, 0, sizeof hit);
-  hit.struct_size = sizeof hit;
-  s = ek_results_hit(results, query, rank, &hit);
-  if (s != EK_OK) return s;
-  out_ptrs[0] = (uint32_t)(uintptr_t)hit.id;
-  out_ptrs[1] = (uint32_t)(uintptr_t)hit.metadata_json;
-  *out_score = hit.score;
-  return EK_OK;
-}
-
 /* ---- memory ------------------------------------------------------------------------- */
 
 /* Bytes of the wasm heap currently handed out by malloc (leak checks in the tests and
