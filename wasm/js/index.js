@@ -1046,9 +1046,13 @@ export class Collection extends Child {
     }
     const s = new Scratch(kit._M);
     try {
-      kit._check(kit._M._ekw_collection_upsert(p, ids.length,
-        s.strArray(idList(ids, 'Collection.upsert: ids'), 'Collection.upsert: ids'), s.f32(flat), dim,
-        metadata ? s.strArray(metadata, 'Collection.upsert: metadata') : 0));
+      kit._check(kit._M._ek_collection_upsert(p, s.struct('ek_upsert_batch', {
+        count: ids.length,
+        ids: s.strArray(idList(ids, 'Collection.upsert: ids'), 'Collection.upsert: ids'),
+        vectors: s.f32(flat),
+        dim,
+        metadata_json: metadata ? s.strArray(metadata, 'Collection.upsert: metadata') : 0,
+      })));
       this._store._wrote();
     } finally {
       s.free();

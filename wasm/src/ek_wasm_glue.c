@@ -64,20 +64,6 @@ EKW_EXPORT ek_status ekw_context_set_progress(ek_context* context, int32_t handl
 
 /* ---- store and collections ---------------------------------------------------------- */
 
-EKW_EXPORT ek_status ekw_collection_upsert(ek_collection* collection, size_t count,
-                                           const char* const* ids, const float* vectors,
-                                           size_t dim, const char* const* metadata_json) {
-  ek_upsert_batch b;
-  memset(&b, 0, sizeof b);
-  b.struct_size = sizeof b;
-  b.count = count;
-  b.ids = ids;
-  b.vectors = vectors;
-  b.dim = dim;
-  b.metadata_json = metadata_json;
-  return ek_collection_upsert(collection, &b);
-}
-
 /* out_count: the row count as a double (exact up to 2^53). */
 EKW_EXPORT ek_status ekw_collection_count(ek_collection* collection, double* out_count) {
   uint64_t n = 0;
