@@ -1134,18 +1134,27 @@ export class Collection extends Child {
         n = 1;
       }
     }
-    const s = new Scratch(kit._M);
+    const M = kit._M;
+    const s = new Scratch(M);
     try {
       const out = s.u32(1);
-      const args = [p, flat ? s.f32(flat) : 0, n, dim, u32(options.k ?? 0, 'Collection.search: k'),
-        s.str(jsonText(options.filter), 'Collection.search: filter'), options.includeMetadata ? 1 : 0];
+      const queriesArg = flat ? s.f32(flat) : 0;
+      const searchOptions = s.struct('ek_search_options', {
+        k: u32(options.k ?? 0, 'Collection.search: k'),
+        filter_json: s.str(jsonText(options.filter), 'Collection.search: filter'),
+        include_metadata: options.includeMetadata ? 1 : 0,
+      }, M._ek_search_options_init);
       const indexed = options.ef !== undefined || options.exact !== undefined ||
         options.rescore !== undefined;
       kit._check(indexed
-        ? kit._M._ekw_collection_search_with(...args, u32(options.ef ?? 0, 'Collection.search: ef'),
-          options.exact ? 1 : 0, u32(options.rescore ?? 0, 'Collection.search: rescore'), out)
-        : kit._M._ekw_collection_search(...args, out));
-      return this._context._adopt(new Results(kit, kit._M.HEAPU32[out >> 2], this._context));
+        ? M._ek_collection_search_with(p, queriesArg, n, dim, searchOptions,
+          s.struct('ek_index_search_options', {
+            ef: u32(options.ef ?? 0, 'Collection.search: ef'),
+            exact: options.exact ? 1 : 0,
+            rescore: u32(options.rescore ?? 0, 'Collection.search: rescore'),
+          }), out)
+        : M._ek_collection_search(p, queriesArg, n, dim, searchOptions, out));
+      return this._context._adopt(new Results(kit, M.HEAPU32[out >> 2], this._context));
     } finally {
       s.free();
     }

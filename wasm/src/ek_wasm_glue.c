@@ -72,18 +72,6 @@ EKW_EXPORT ek_status ekw_collection_count(ek_collection* collection, double* out
   return s;
 }
 
-EKW_EXPORT ek_status ekw_collection_search(ek_collection* collection, const float* queries,
-                                           size_t n_queries, size_t dim, uint32_t k,
-                                           const char* filter_json, uint32_t include_metadata,
-                                           ek_results** out_results) {
-  ek_search_options o;
-  ek_search_options_init(&o);
-  o.k = k;
-  o.filter_json = filter_json;
-  o.include_metadata = include_metadata;
-  return ek_collection_search(collection, queries, n_queries, dim, &o, out_results);
-}
-
 /* ---- indexes (ABI 1.2) --------------------------------------------------------------- */
 
 /* The option struct from flat numbers; zero fields mean the library's defaults. */
@@ -131,26 +119,6 @@ EKW_EXPORT ek_status ekw_collection_index_compact(ek_collection* collection,
   ek_status s = ek_collection_index_compact(collection, &freed);
   if (s == EK_OK) *out_bytes_freed = (double)freed;
   return s;
-}
-
-/* ekw_collection_search with the index knobs (ek_collection_search_with). */
-EKW_EXPORT ek_status ekw_collection_search_with(ek_collection* collection, const float* queries,
-                                                size_t n_queries, size_t dim, uint32_t k,
-                                                const char* filter_json,
-                                                uint32_t include_metadata, uint32_t ef,
-                                                uint32_t exact, uint32_t rescore,
-                                                ek_results** out_results) {
-  ek_search_options o;
-  ek_index_search_options io;
-  ek_search_options_init(&o);
-  o.k = k;
-  o.filter_json = filter_json;
-  o.include_metadata = include_metadata;
-  ek_index_search_options_init(&io);
-  io.ef = ef;
-  io.exact = exact;
-  io.rescore = rescore;
-  return ek_collection_search_with(collection, queries, n_queries, dim, &o, &io, out_results);
 }
 
 /* ---- memory ------------------------------------------------------------------------- */
