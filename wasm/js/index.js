@@ -95,19 +95,18 @@ function namedCode(value, names) {
   return i >= 0 ? i : 0x7fffffff;
 }
 
-// The flat arguments of ekw_collection_create_with / _index_build after the handle:
-// index, m, ef_construction, ef_search, element, rescore, defer_build. Missing = 0,
-// the library's default.
-function collectionOptionArgs(options, what) {
-  return [
-    namedCode(options.index, INDEX_NAMES),
-    u32(options.m ?? 0, `${what}: m`),
-    u32(options.efConstruction ?? 0, `${what}: efConstruction`),
-    u32(options.efSearch ?? 0, `${what}: efSearch`),
-    namedCode(options.element, ELEMENT_NAMES),
-    u32(options.rescore ?? 0, `${what}: rescore`),
-    options.deferBuild ? 1 : 0,
-  ];
+// An ek_collection_options in scratch `s` for ek_collection_create_with /
+// _index_build. Missing = 0, the library's default.
+function collectionOptions(s, options, what) {
+  return s.struct('ek_collection_options', {
+    index: namedCode(options.index, INDEX_NAMES),
+    m: u32(options.m ?? 0, `${what}: m`),
+    ef_construction: u32(options.efConstruction ?? 0, `${what}: efConstruction`),
+    ef_search: u32(options.efSearch ?? 0, `${what}: efSearch`),
+    element: namedCode(options.element, ELEMENT_NAMES),
+    rescore: u32(options.rescore ?? 0, `${what}: rescore`),
+    defer_build: options.deferBuild ? 1 : 0,
+  });
 }
 
 function logLevelCode(level) {
@@ -611,8 +610,8 @@ export class Store extends Child {
       const dimArg = u32(dim, 'Store.createCollection: dim');
       kit._check(options === null || options === undefined
         ? kit._M._ek_collection_create(p, nameArg, dimArg, metricCode(metric), out)
-        : kit._M._ekw_collection_create_with(p, nameArg, dimArg, metricCode(metric),
-          ...collectionOptionArgs(options, 'Store.createCollection'), out));
+        : kit._M._ek_collection_create_with(p, nameArg, dimArg, metricCode(metric),
+          collectionOptions(s, options, 'Store.createCollection'), out));
       this._wrote();
       return this._context._adopt(new Collection(kit, kit._M.HEAPU32[out >> 2], this._context, this));
     } finally {
@@ -1168,11 +1167,15 @@ export class Collection extends Child {
   buildIndex(options = null) {
     const kit = this._kit;
     const p = this._p('buildIndex');
-    const args = options === null || options === undefined
-      ? [0, 0, 0, 0, 0, 0, 0, 0]
-      : [1, ...collectionOptionArgs(options, 'Collection.buildIndex')];
-    kit._check(kit._M._ekw_collection_index_build(p, ...args));
-    this._store._wrote();
+    const s = new Scratch(kit._M);
+    try {
+      // No options: NULL, the collection's current ones.
+      kit._check(kit._M._ek_collection_index_build(p, options === null || options === undefined
+        ? 0 : collectionOptions(s, options, 'Collection.buildIndex')));
+      this._store._wrote();
+    } finally {
+      s.free();
+    }
   }
 
   /** Rebuilds the index densely and VACUUMs the store file; returns the bytes freed. */

@@ -74,44 +74,6 @@ EKW_EXPORT ek_status ekw_collection_count(ek_collection* collection, double* out
 
 /* ---- indexes (ABI 1.2) --------------------------------------------------------------- */
 
-/* The option struct from flat numbers; zero fields mean the library's defaults. */
-static void ekw_collection_options(ek_collection_options* o, int32_t index, uint32_t m,
-                                   uint32_t ef_construction, uint32_t ef_search,
-                                   int32_t element, uint32_t rescore, uint32_t defer_build) {
-  ek_collection_options_init(o);
-  o->index = index;
-  o->m = m;
-  o->ef_construction = ef_construction;
-  o->ef_search = ef_search;
-  o->element = element;
-  o->rescore = rescore;
-  o->defer_build = defer_build;
-}
-
-EKW_EXPORT ek_status ekw_collection_create_with(ek_store* store, const char* name, uint32_t dim,
-                                                ek_metric metric, int32_t index, uint32_t m,
-                                                uint32_t ef_construction, uint32_t ef_search,
-                                                int32_t element, uint32_t rescore,
-                                                uint32_t defer_build,
-                                                ek_collection** out_collection) {
-  ek_collection_options o;
-  ekw_collection_options(&o, index, m, ef_construction, ef_search, element, rescore, defer_build);
-  return ek_collection_create_with(store, name, dim, metric, &o, out_collection);
-}
-
-/* use_options 0: rebuild with the collection's current options (NULL to the library);
- * otherwise the given ones replace them. */
-EKW_EXPORT ek_status ekw_collection_index_build(ek_collection* collection, uint32_t use_options,
-                                                int32_t index, uint32_t m,
-                                                uint32_t ef_construction, uint32_t ef_search,
-                                                int32_t element, uint32_t rescore,
-                                                uint32_t defer_build) {
-  ek_collection_options o;
-  if (!use_options) return ek_collection_index_build(collection, NULL);
-  ekw_collection_options(&o, index, m, ef_construction, ef_search, element, rescore, defer_build);
-  return ek_collection_index_build(collection, &o);
-}
-
 /* out_bytes_freed: as a double (exact up to 2^53). */
 EKW_EXPORT ek_status ekw_collection_index_compact(ek_collection* collection,
                                                   double* out_bytes_freed) {
