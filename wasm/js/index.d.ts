@@ -1,4 +1,7 @@
 // Type declarations of the embedkit JavaScript package (hand-written; see index.js).
+// The ABI's enums come from the generated abi_gen.d.ts.
+
+import type { ek_element_type, ek_index_kind, ek_log_level, ek_metric } from './abi_gen.js';
 
 /** Status codes of the C API (abi/include/embedkit/types.h). */
 export declare const Status: Readonly<{
@@ -26,17 +29,17 @@ export type StatusCode = (typeof Status)[keyof typeof Status];
 
 /** Distance metrics: cosine similarity and inner product (higher is closer), squared
  * L2 distance (lower is closer). */
-export declare const Metric: Readonly<{ COSINE: 0; DOT: 1; L2: 2 }>;
-export type MetricName = 'cosine' | 'dot' | 'l2';
+export declare const Metric: typeof ek_metric;
+export type MetricName = Lowercase<keyof typeof ek_metric>;
 
 /** Index kinds and element types (ABI 1.2; docs/storage.md "Indexes"). */
-export declare const IndexKind: Readonly<{ EXACT: 0; HNSW: 1 }>;
-export type IndexKindName = 'exact' | 'hnsw';
-export declare const ElementType: Readonly<{ F32: 0; F16: 1; INT8: 2; BIT: 3 }>;
-export type ElementTypeName = 'f32' | 'f16' | 'int8' | 'bit';
+export declare const IndexKind: typeof ek_index_kind;
+export type IndexKindName = Lowercase<keyof typeof ek_index_kind>;
+export declare const ElementType: typeof ek_element_type;
+export type ElementTypeName = Lowercase<keyof typeof ek_element_type>;
 
-export declare const LogLevel: Readonly<{ ERROR: 0; WARN: 1; INFO: 2; DEBUG: 3 }>;
-export type LogLevelName = 'error' | 'warn' | 'info' | 'debug';
+export declare const LogLevel: typeof ek_log_level;
+export type LogLevelName = Lowercase<keyof typeof ek_log_level>;
 
 /** Thrown by every failing call. */
 export declare class EmbedkitError extends Error {
