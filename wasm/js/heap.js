@@ -194,6 +194,11 @@ export function writeStruct(M, name, p, values) {
   }
 }
 
+/** The uint64_t at `p` (an out parameter) as a Number, exact to 2^53. */
+export function readU64(M, p) {
+  return READ.u64(M, p);
+}
+
 /** The fields of the `name` struct at `p` as { field: value } by the generated layout
  * (pointers as addresses); fields of other types are left out. */
 export function readStruct(M, name, p) {

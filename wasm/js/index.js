@@ -27,7 +27,7 @@
 
 import { FUNCTIONS, STRUCTS, ek_element_type, ek_index_kind, ek_log_level, ek_metric } from './abi_gen.js';
 import {
-  EmbedkitError, Scratch, Status, jsError, jsonText, parseJson, readStruct, u32,
+  EmbedkitError, Scratch, Status, jsError, jsonText, parseJson, readStruct, readU64, u32,
 } from './heap.js';
 import { Classifier, Matcher, Recommender } from './extensions.js';
 import { SqlConnection, SqlError, openSql } from './sql.js';
@@ -981,8 +981,8 @@ export class Collection extends Child {
     const s = new Scratch(kit._M);
     try {
       const out = s.alloc(8);
-      kit._check(kit._M._ekw_collection_count(this._p('count'), out));
-      return kit._M.HEAPF64[out >> 3];
+      kit._check(kit._M._ek_collection_count(this._p('count'), out));
+      return readU64(kit._M, out);
     } finally {
       s.free();
     }
@@ -1184,9 +1184,9 @@ export class Collection extends Child {
     const s = new Scratch(kit._M);
     try {
       const out = s.alloc(8);
-      kit._check(kit._M._ekw_collection_index_compact(this._p('compactIndex'), out));
+      kit._check(kit._M._ek_collection_index_compact(this._p('compactIndex'), out));
       this._store._wrote();
-      return kit._M.HEAPF64[out >> 3];
+      return readU64(kit._M, out);
     } finally {
       s.free();
     }

@@ -1,17 +1,15 @@
-/* Flat-argument helpers for the JavaScript package (wasm/js/index.js).
+/* What the JavaScript package (wasm/js/index.js) cannot do over the raw ek_* exports.
  *
- * The JS side can call every ek_* function of embedkit.h directly, but filling C
- * structs from JS means hard-coding their wasm32 layout. These helpers take plain
- * numbers and pointers, fill the option structs here (so struct_size and field
- * offsets always match the headers), and write results into small caller arrays.
- * Callbacks (log, progress) are trampolines into JS through EM_JS, so no function
- * table growth is needed. Only the public API is used. */
+ * index.js calls the ek_* functions of embedkit.h directly and fills or reads their
+ * structs through the generated wasm32 layouts (abi_gen.js, heap.js Scratch.struct /
+ * readStruct). What is left here needs C: callbacks (log, progress) are trampolines
+ * into JS through EM_JS, so no function table growth is needed, and the malloc
+ * statistics of the heap. Only the public API is used. */
 #include <embedkit/embedkit.h>
 #include <emscripten.h>
 
 #include <malloc.h>
 #include <stdint.h>
-#include <string.h>
 
 #define EKW_EXPORT EMSCRIPTEN_KEEPALIVE
 
@@ -60,27 +58,6 @@ EKW_EXPORT ek_status ekw_context_create(const char* backend, uint32_t num_thread
 EKW_EXPORT ek_status ekw_context_set_progress(ek_context* context, int32_t handle) {
   if (handle == 0) return ek_context_set_progress(context, NULL, NULL);
   return ek_context_set_progress(context, ekw_progress_trampoline, (void*)(intptr_t)handle);
-}
-
-/* ---- store and collections ---------------------------------------------------------- */
-
-/* out_count: the row count as a double (exact up to 2^53). */
-EKW_EXPORT ek_status ekw_collection_count(ek_collection* collection, double* out_count) {
-  uint64_t n = 0;
-  ek_status s = ek_collection_count(collection, &n);
-  if (s == EK_OK) *out_count = (double)n;
-  return s;
-}
-
-/* ---- indexes (ABI 1.2) --------------------------------------------------------------- */
-
-/* out_bytes_freed: as a double (exact up to 2^53). */
-EKW_EXPORT ek_status ekw_collection_index_compact(ek_collection* collection,
-                                                  double* out_bytes_freed) {
-  uint64_t freed = 0;
-  ek_status s = ek_collection_index_compact(collection, &freed);
-  if (s == EK_OK) *out_bytes_freed = (double)freed;
-  return s;
 }
 
 /* ---- memory ------------------------------------------------------------------------- */
