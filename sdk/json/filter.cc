@@ -18,7 +18,7 @@ using simdjson::dom::element_type;
 // hold); the logical nodes hold sub-filters.
 struct Filter::Node {
   enum class Kind { kAnd, kOr, kNot, kField };
-  enum class Op { kEq, kNe, kLt, kLte, kGt, kGte, kIn, kNin, kPrefix, kNull };
+  enum class Op { kEq, kNe, kLt, kLte, kGt, kGte, kIn, kNin, kPrefix, kIPrefix, kNull };
   struct Null {};
   using Scalar = std::variant<Null, bool, double, std::string>;
 
@@ -32,7 +32,8 @@ struct Filter::Node {
 
   struct Test {
     Op op;
-    Scalar operand;  // $eq $ne (any scalar); $lt $lte $gt $gte (number or string); $prefix; $null (bool)
+    Scalar operand;  // $eq $ne (any scalar); $lt $lte $gt $gte (number or string); $prefix;
+                     // $iprefix (ASCII letters lower-cased); $null (bool)
     ValueSet set;    // $in $nin
   };
 
@@ -51,17 +52,37 @@ struct OpName {
   std::string_view name;
   Op op;
 };
-constexpr OpName kFieldOps[] = {{"$eq", Op::kEq},     {"$ne", Op::kNe},   {"$lt", Op::kLt},
-                                {"$lte", Op::kLte},   {"$gt", Op::kGt},   {"$gte", Op::kGte},
-                                {"$in", Op::kIn},     {"$nin", Op::kNin}, {"$prefix", Op::kPrefix},
+constexpr OpName kFieldOps[] = {{"$eq", Op::kEq},         {"$ne", Op::kNe},
+                                {"$lt", Op::kLt},         {"$lte", Op::kLte},
+                                {"$gt", Op::kGt},         {"$gte", Op::kGte},
+                                {"$in", Op::kIn},         {"$nin", Op::kNin},
+                                {"$prefix", Op::kPrefix}, {"$iprefix", Op::kIPrefix},
                                 {"$null", Op::kNull}};
-constexpr const char* kFieldOpList = "$eq, $ne, $lt, $lte, $gt, $gte, $in, $nin, $prefix, $null";
+constexpr const char* kFieldOpList =
+    "$eq, $ne, $lt, $lte, $gt, $gte, $in, $nin, $prefix, $iprefix, $null";
 constexpr const char* kLogicalOpList = "$and, $or, $not";
 
 // ---- Evaluation ------------------------------------------------------------------------
 
 bool IsNumber(element_type t) {
   return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
+}
+
+// SQLite's default LIKE folding: A-Z only; every other byte (UTF-8 included) is itself.
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+
+std::string AsciiLowered(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiLower(c);
+  return out;
+}
+
+// `s` starts with `lowered` (already folded) when ASCII letters are folded.
+bool StartsWithFolded(std::string_view s, std::string_view lowered) {
+  if (s.size() < lowered.size()) return false;
+  for (size_t i = 0; i < lowered.size(); ++i)
+    if (AsciiLower(s[i]) != lowered[i]) return false;
+  return true;
 }
 
 // Same JSON type and value; one switch on the operand's alternative (Null, bool,
@@ -106,6 +127,11 @@ bool Passes(const Node::Test& t, const element* v) {
       std::string_view s;
       const std::string& prefix = std::get<std::string>(t.operand);
       return v && v->get(s) == simdjson::SUCCESS && s.substr(0, prefix.size()) == prefix;
+    }
+    case Op::kIPrefix: {
+      std::string_view s;
+      return v && v->get(s) == simdjson::SUCCESS &&
+             StartsWithFolded(s, std::get<std::string>(t.operand));
     }
     default: break;  // the orderings
   }
@@ -313,8 +339,10 @@ Node::Test Compiler::Operator(std::string_view op, element operand, const std::s
     case Op::kIn:
     case Op::kNin: Members(op, operand, path, &t.set); break;
     case Op::kPrefix:
+    case Op::kIPrefix:
       if (!operand.is_string()) Fail(EK_ERR_INVALID_ARGUMENT, Where(path) + name + " needs a string" + got);
-      t.operand = ScalarOf(operand);
+      // $iprefix folds its operand once here; each row's bytes are folded as compared.
+      t.operand = t.op == Op::kPrefix ? ScalarOf(operand) : AsciiLowered(std::string_view(operand));
       break;
     case Op::kNull:
       if (!operand.is_bool()) Fail(EK_ERR_INVALID_ARGUMENT, Where(path) + name + " needs true or false" + got);

@@ -2,8 +2,8 @@
 //
 // Grammar and semantics are documented in docs/storage.md, section "Filters": a JSON
 // object whose keys are top-level metadata fields mapped to a value (equality) or an
-// operator object ($eq $ne $lt $lte $gt $gte $in $nin $prefix $null), plus $and, $or
-// and $not. Compile checks the whole filter up front, so a malformed filter fails
+// operator object ($eq $ne $lt $lte $gt $gte $in $nin $prefix $iprefix $null), plus $and,
+// $or and $not. Compile checks the whole filter up front, so a malformed filter fails
 // before any row is read, with a message naming the place ("filter: $or[1].year: $gte
 // needs a number or a string, got an array"). Matches then costs one simdjson parse of
 // the row's metadata text (this thread's parser, no copy of the text into a string)

@@ -111,6 +111,37 @@ TEST(Filter, Prefix) {
   EXPECT_FALSE(Match("{\"missing\":{\"$prefix\":\"\"}}"));
 }
 
+// $iprefix is SQLite's default LIKE 'prefix%': ASCII letters fold, every other byte
+// compares as itself (so UTF-8 letters keep their case).
+TEST(Filter, IPrefixFoldsAsciiLettersOnly) {
+  EXPECT_TRUE(Match("{\"title\":{\"$iprefix\":\"fiori\"}}"));
+  EXPECT_TRUE(Match("{\"title\":{\"$iprefix\":\"FIORI TOOLS\"}}"));
+  EXPECT_TRUE(Match("{\"title\":{\"$iprefix\":\"fIoRi t\"}}"));
+  EXPECT_TRUE(Match("{\"title\":{\"$iprefix\":\"\"}}"));  // every string
+  EXPECT_FALSE(Match("{\"title\":{\"$iprefix\":\"fiori tools!\"}}"));  // longer than the value
+  EXPECT_FALSE(Match("{\"title\":{\"$iprefix\":\"fiore\"}}"));
+  EXPECT_FALSE(Match("{\"title\":{\"$iprefix\":\"iori\"}}"));  // a prefix, not a substring
+  // Only A-Z/a-z fold: '@' (0x40) and '`' (0x60) differ by 0x20 as letters do, and stay apart.
+  EXPECT_FALSE(Match("{\"t\":{\"$iprefix\":\"@\"}}", "{\"t\":\"`x\"}"));
+  EXPECT_FALSE(Match("{\"t\":{\"$iprefix\":\"[\"}}", "{\"t\":\"{x\"}"));
+  // Non-ASCII bytes compare exactly: \u00e9 (C3 A9) and \u00c9 (C3 89) are not folded.
+  const std::string row = "{\"t\":\"\xC3\xA9t\xC3\xA9 Ab\"}";
+  EXPECT_TRUE(Match("{\"t\":{\"$iprefix\":\"\xC3\xA9T\"}}", row));
+  EXPECT_TRUE(Match("{\"t\":{\"$iprefix\":\"\\u00e9T\\u00c3\"}}", "{\"t\":\"\\u00e9t\\u00c3x\"}"));
+  EXPECT_FALSE(Match("{\"t\":{\"$iprefix\":\"\xC3\x89t\"}}", row));
+  EXPECT_TRUE(Match("{\"t\":{\"$iprefix\":\"\xC3\xA9T\xC3\xA9 aB\"}}", row));
+  // Only strings match: numbers, booleans, null, arrays, objects and absent fields do not.
+  EXPECT_FALSE(Match("{\"year\":{\"$iprefix\":\"20\"}}"));
+  EXPECT_FALSE(Match("{\"draft\":{\"$iprefix\":\"f\"}}"));
+  EXPECT_FALSE(Match("{\"owner\":{\"$iprefix\":\"\"}}"));
+  EXPECT_FALSE(Match("{\"tags\":{\"$iprefix\":\"\"}}"));
+  EXPECT_FALSE(Match("{\"t\":{\"$iprefix\":\"\"}}", "{\"t\":{\"a\":1}}"));
+  EXPECT_FALSE(Match("{\"missing\":{\"$iprefix\":\"\"}}"));
+  // With $prefix on one field: both hold.
+  EXPECT_TRUE(Match("{\"title\":{\"$prefix\":\"Fi\",\"$iprefix\":\"fiori\"}}"));
+  EXPECT_FALSE(Match("{\"title\":{\"$prefix\":\"fi\",\"$iprefix\":\"fiori\"}}"));
+}
+
 TEST(Filter, NullAndMissing) {
   EXPECT_TRUE(Match("{\"owner\":{\"$null\":true}}"));
   EXPECT_TRUE(Match("{\"missing\":{\"$null\":true}}"));
@@ -170,13 +201,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "and null can be matched (for one of several values: {\"$in\": [...]})"},
         BadFilter{"{\"o\":{}}", kInvalid,
                   "filter: o: an empty operator object; give a value or at least one of $eq, $ne, $lt, "
-                  "$lte, $gt, $gte, $in, $nin, $prefix, $null"},
+                  "$lte, $gt, $gte, $in, $nin, $prefix, $iprefix, $null"},
         BadFilter{"{\"year\":{\"$gt3\":1}}", kInvalid,
                   "filter: year: unknown operator '$gt3' (known: $eq, $ne, $lt, $lte, $gt, $gte, $in, "
-                  "$nin, $prefix, $null)"},
+                  "$nin, $prefix, $iprefix, $null)"},
         BadFilter{"{\"a\":{\"b\":1}}", kInvalid,
                   "filter: a: unknown operator 'b' (known: $eq, $ne, $lt, $lte, $gt, $gte, $in, $nin, "
-                  "$prefix, $null)"},
+                  "$prefix, $iprefix, $null)"},
         BadFilter{"{\"$xor\":[]}", kInvalid, "filter: unknown operator '$xor' (known: $and, $or, $not)"},
         BadFilter{"{\"$gt\":1}", kInvalid,
                   "filter: unknown operator '$gt' (known: $and, $or, $not; $gt applies to a field: "
@@ -193,6 +224,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadFilter{"{\"a\":{\"$nin\":[1,2,[3]]}}", kInvalid,
                   "filter: a: $nin[2] needs a string, number, boolean or null, got an array"},
         BadFilter{"{\"a\":{\"$prefix\":1}}", kInvalid, "filter: a: $prefix needs a string, got a number"},
+        BadFilter{"{\"a\":{\"$iprefix\":null}}", kInvalid, "filter: a: $iprefix needs a string, got null"},
+        BadFilter{"{\"$or\":[{\"a\":{\"$iprefix\":[\"x\"]}}]}", kInvalid,
+                  "filter: $or[0].a: $iprefix needs a string, got an array"},
+        BadFilter{"{\"a\":{\"$IPREFIX\":\"x\"}}", kInvalid,
+                  "filter: a: unknown operator '$IPREFIX' (known: $eq, $ne, $lt, $lte, $gt, $gte, $in, "
+                  "$nin, $prefix, $iprefix, $null)"},
         BadFilter{"{\"a\":{\"$null\":\"yes\"}}", kInvalid, "filter: a: $null needs true or false, got a string"},
         BadFilter{"{\"$and\":{}}", kInvalid, "filter: $and needs an array of filter objects, got an object"},
         BadFilter{"{\"$or\":[]}", kInvalid, "filter: $or needs at least one filter object, got an empty array"},
