@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "json/json.h"
 #include "json_quote.h"
 #include "sql/vtab_values.h"
 
@@ -49,11 +50,30 @@ std::string InList(const ColumnSpec& column, sqlite3_value* list) {
   return items;
 }
 
+// A GLOB or LIKE pattern as SQLite reads it: its text up to the first NUL.
+std::string_view PatternText(sqlite3_value* pattern) {
+  const char* text = reinterpret_cast<const char*>(sqlite3_value_text(pattern));
+  return text ? std::string_view(text) : std::string_view();
+}
+
 // The text before GLOB's first wildcard ('*', '?', '[').
 std::string GlobPrefix(sqlite3_value* pattern) {
-  const char* text = reinterpret_cast<const char*>(sqlite3_value_text(pattern));
-  const std::string_view p(text ? text : "", text ? size_t(sqlite3_value_bytes(pattern)) : 0);
+  const std::string_view p = PatternText(pattern);
   return std::string(p.substr(0, p.find_first_of("*?[")));
+}
+
+// The prefix of a LIKE pattern that is a literal prefix and one trailing '%' ("abc%":
+// "abc"), or nothing for any other pattern, which SQLite alone then checks. A prefix
+// that is not valid UTF-8 is not pushed (SQLite reads such bytes as characters a valid
+// value can equal). A pattern with ESCAPE never gets here: SQLite offers xBestIndex
+// only two-argument like().
+std::optional<std::string> LikePrefix(sqlite3_value* pattern) {
+  const std::string_view p = PatternText(pattern);
+  if (p.empty() || p.back() != '%') return std::nullopt;
+  const std::string_view prefix = p.substr(0, p.size() - 1);
+  if (prefix.find_first_of("%_") != std::string_view::npos) return std::nullopt;
+  if (!json::IsValidUtf8(prefix)) return std::nullopt;
+  return std::string(prefix);
 }
 
 // The operator object for one term ({"$lt": 5}), "" for no condition; sets *nothing
@@ -65,6 +85,15 @@ std::string Condition(const ColumnSpec& column, TermOp op, sqlite3_value* v, boo
     if (sqlite3_value_type(v) == SQLITE_NULL) *nothing = true;
     const std::string prefix = GlobPrefix(v);
     return prefix.empty() ? "" : "{\"$prefix\":" + ek_plugin::JsonQuote(prefix) + "}";
+  }
+  if (op == TermOp::kLike) {
+    // $iprefix folds A-Z/a-z as SQLite's default LIKE does. SQLite checks the pattern
+    // again (the term is not omitted), so under PRAGMA case_sensitive_like = ON, where
+    // this filter lets through a superset, the answer is still exact; a like() the
+    // application replaced with one that folds more (ICU) could lose rows here.
+    if (sqlite3_value_type(v) == SQLITE_NULL) *nothing = true;  // LIKE NULL is never true
+    const std::optional<std::string> prefix = LikePrefix(v);
+    return prefix ? "{\"$iprefix\":" + ek_plugin::JsonQuote(*prefix) + "}" : "";
   }
   if (op == TermOp::kIn) {
     const std::string items = InList(column, v);

@@ -4,8 +4,8 @@
 // text that reads as a number, with a numeric column, as that number), a value SQL
 // orders after every value of the column (text or a blob against numbers) becomes the
 // condition that comparison amounts to, NULL compares to nothing, `x != v` does not
-// match NULL, and GLOB contributes the prefix before its first wildcard (SQLite checks
-// the whole pattern again).
+// match NULL, GLOB contributes the prefix before its first wildcard and LIKE a literal
+// prefix before one trailing '%' (SQLite checks the whole pattern again).
 #pragma once
 
 #include <sqlite3.h>

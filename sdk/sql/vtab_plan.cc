@@ -1,7 +1,8 @@
 // xBestIndex of the `embedkit` table: the plan (vtab_plan.h) from the constraints
 // SQLite offers. A constraint is omitted (not checked again by SQLite) only where the
-// store answers it exactly; GLOB is pushed as a prefix (a necessary condition) and
-// checked again, LIKE and auxiliary columns stay with SQLite.
+// store answers it exactly; GLOB and LIKE are pushed as a prefix (a necessary condition,
+// decided in xFilter from the pattern: vtab_filter.cc) and checked again; comparisons
+// of text under a collation other than BINARY and auxiliary columns stay with SQLite.
 #include "sql/vtab_plan.h"
 
 #include <cstdlib>
@@ -37,11 +38,27 @@ std::optional<TermOp> PushableOp(const ColumnSpec& column, unsigned char op) {
     case SQLITE_INDEX_CONSTRAINT_LE: return boolean ? std::nullopt : std::optional(TermOp::kLe);
     case SQLITE_INDEX_CONSTRAINT_GT: return boolean ? std::nullopt : std::optional(TermOp::kGt);
     case SQLITE_INDEX_CONSTRAINT_GE: return boolean ? std::nullopt : std::optional(TermOp::kGe);
+    // LIKE and GLOB read a number as its text; the store's prefixes match strings only.
     case SQLITE_INDEX_CONSTRAINT_GLOB:
       return column.type == ValueType::kText ? std::optional(TermOp::kGlob) : std::nullopt;
+    case SQLITE_INDEX_CONSTRAINT_LIKE:
+      return column.type == ValueType::kText ? std::optional(TermOp::kLike) : std::nullopt;
     default: return std::nullopt;
   }
 }
+
+// The store compares text bytewise (BINARY). A comparison under another collation
+// (`title = 'x' COLLATE NOCASE`, or the `title >= 'ABC' COLLATE NOCASE AND title < 'abd'`
+// SQLite adds beside `title LIKE 'abc%'`) is left to SQLite. Numbers ignore collations,
+// and GLOB, LIKE and IS [NOT] NULL have none.
+bool StoreCanCompare(const ColumnSpec& column, const sqlite3_index_info* info, int i) {
+  if (column.type != ValueType::kText) return true;
+  const char* collation = sqlite3_vtab_collation(const_cast<sqlite3_index_info*>(info), i);
+  return !collation || sqlite3_stricmp(collation, "BINARY") == 0;
+}
+
+// A prefix pushed for GLOB or LIKE only narrows the rows: SQLite checks the pattern.
+bool PushedExactly(TermOp op) { return op != TermOp::kGlob && op != TermOp::kLike; }
 
 Offered Collect(const TableSpec& spec, const sqlite3_index_info* info) {
   Offered o;
@@ -70,7 +87,7 @@ Offered Collect(const TableSpec& spec, const sqlite3_index_info* info) {
     else if (c.iColumn >= 0 && c.iColumn < int(spec.columns.size())) {
       const ColumnSpec& column = spec.columns[size_t(c.iColumn)];
       if ((column.role == ColumnRole::kMetadata || column.role == ColumnRole::kPartitionKey) &&
-          PushableOp(column, c.op))
+          PushableOp(column, c.op) && StoreCanCompare(column, info, i))
         o.columns.push_back(i);
     }
   }
@@ -137,7 +154,7 @@ bool PlanKnn(const TableSpec& spec, const Offered& o, sqlite3_index_info* info, 
   for (int i : o.columns) {
     const auto& c = info->aConstraint[i];
     const TermOp op = *PushableOp(spec.columns[size_t(c.iColumn)], c.op);
-    b.Add(i, {TermRole::kColumn, op, c.iColumn}, op != TermOp::kGlob);
+    b.Add(i, {TermRole::kColumn, op, c.iColumn}, PushedExactly(op));
   }
   info->orderByConsumed = by_distance ? 1 : 0;
   info->estimatedCost = 10;

@@ -36,7 +36,7 @@ enum class TermRole : char {
 // Comparison of a term ('I' = an IN list read with sqlite3_vtab_in_first/next).
 enum class TermOp : char {
   kEq = '=', kIn = 'I', kNe = '!', kLt = '<', kLe = 'L', kGt = '>', kGe = 'G',
-  kIsNull = 'n', kIsNotNull = 'N', kGlob = 'g',
+  kIsNull = 'n', kIsNotNull = 'N', kGlob = 'g', kLike = 'l',
 };
 
 struct PlanTerm {
