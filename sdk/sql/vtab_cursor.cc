@@ -349,6 +349,7 @@ int CloseCursor(sqlite3_vtab_cursor* cursor) {
 int FilterCursor(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int,
                  sqlite3_value** argv) {
   try {
+    ApplyPendingDeletes(TableOf(cursor->pVtab));  // a read sees every DELETE before it
     Filter(CursorOf(cursor), idx_num, idx_str, argv);
     return SQLITE_OK;
   } catch (const std::exception& e) {

@@ -1,8 +1,9 @@
 // The module object of the `embedkit` table: creating, connecting and dropping tables,
 // and the transaction callbacks. The store runs on the caller's connection and never
-// begins, commits or makes savepoints itself (store.h Attach), so the only transaction
-// work here is telling it about rollbacks: its warm copies (and graphs) may hold rows
-// SQLite just undid.
+// begins, commits or makes savepoints itself (store.h Attach), so the transaction work
+// here is telling it about rollbacks (its warm copies, and graphs, may hold rows SQLite
+// just undid) and settling the table's pending deletes (vtab_write.cc): applied at
+// xSync, xSavepoint and xRelease, dropped at xRollback and xRollbackTo.
 #include "sql/vtab.h"
 
 #include <exception>
@@ -72,6 +73,14 @@ int Connect(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_v
 }
 
 int Disconnect(sqlite3_vtab* vtab) {
+  // Nothing is pending here in practice: SQLite keeps a table that is part of a
+  // transaction connected until its xCommit or xRollback, and xSync applied or xRollback
+  // dropped the deletes before. Applied anyway; a failure has nobody left to report to
+  // (SQLite ignores what xDisconnect returns), and the owner's transaction is over.
+  try {
+    ApplyPendingDeletes(TableOf(vtab));
+  } catch (const std::exception&) {
+  }
   sqlite3_free(vtab->zErrMsg);
   Session* session = TableOf(vtab).session;
   delete &TableOf(vtab);
@@ -79,10 +88,12 @@ int Disconnect(sqlite3_vtab* vtab) {
   return SQLITE_OK;
 }
 
-// DROP TABLE drops the collection (one already gone is fine).
+// DROP TABLE drops the collection (one already gone is fine). Pending deletes are
+// applied first: a ROLLBACK TO a savepoint between them and the DROP keeps them.
 int Destroy(sqlite3_vtab* vtab) {
   try {
     EmbedkitTable& t = TableOf(vtab);
+    ApplyPendingDeletes(t);
     if (t.store().FindCollection(t.collection())) t.store().DropCollection(t.collection());
   } catch (const std::exception& e) {
     return VtabError(vtab, e);
@@ -97,10 +108,30 @@ int Rename(sqlite3_vtab* vtab, const char*) {
 }
 
 int NoTransactionWork(sqlite3_vtab*) { return SQLITE_OK; }
-int NoSavepointWork(sqlite3_vtab*, int) { return SQLITE_OK; }
 
+// xSync (before a commit), xSavepoint and xRelease (a SAVEPOINT or RELEASE, and the
+// statement savepoint around a DELETE in a transaction): the pending deletes reach the
+// store. A failure fails the commit or the statement, and SQLite rolls back.
+int ApplyDeletes(sqlite3_vtab* vtab) {
+  try {
+    ApplyPendingDeletes(TableOf(vtab));
+    return SQLITE_OK;
+  } catch (const std::exception& e) {
+    return VtabError(vtab, e);
+  }
+}
+
+int ApplyDeletesAtSavepoint(sqlite3_vtab* vtab, int) { return ApplyDeletes(vtab); }
+
+// xRollback and xRollbackTo. Dropping every pending delete is exact for a ROLLBACK TO
+// too: xSavepoint applies them, so those pending are younger than the table's latest
+// savepoint, and SQLite calls xRollbackTo(n) on every table whose latest savepoint is n
+// or newer (sqlite3VtabSavepoint; a table that joins the transaction later gets an
+// xSavepoint at the current level as it joins): rolling back to n undoes the
+// statements that made them.
 int Forget(sqlite3_vtab* vtab) {
   try {
+    DropPendingDeletes(TableOf(vtab));
     TableOf(vtab).store().ForgetUncommitted();
     return SQLITE_OK;
   } catch (const std::exception& e) {
@@ -126,13 +157,13 @@ const sqlite3_module kModule = {
     /* xRowid */ RowidOf,
     /* xUpdate */ Update,
     /* xBegin */ NoTransactionWork,
-    /* xSync */ NoTransactionWork,
+    /* xSync */ ApplyDeletes,
     /* xCommit */ NoTransactionWork,
     /* xRollback */ Forget,
     /* xFindFunction */ nullptr,
     /* xRename */ Rename,
-    /* xSavepoint */ NoSavepointWork,
-    /* xRelease */ NoSavepointWork,
+    /* xSavepoint */ ApplyDeletesAtSavepoint,
+    /* xRelease */ ApplyDeletesAtSavepoint,
     /* xRollbackTo */ RollbackTo,
     /* xShadowName */ nullptr,
 };

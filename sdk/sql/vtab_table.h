@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sql/session.h"
 #include "sql/vec0_columns.h"
@@ -23,6 +24,9 @@ struct EmbedkitTable {
   sqlite3_vtab base{};  // first: SQLite sees a sqlite3_vtab*
   Session* session = nullptr;
   TableSpec spec;
+  // Ids of the rows DELETE removed that the store has not been told about yet: deletes
+  // reach the store in batches (vtab_write.cc says when, and why that is invisible).
+  std::vector<std::string> pending_deletes;
 
   store::Store& store() { return session->store(); }
   const std::string& collection() const { return spec.collection; }
@@ -58,5 +62,11 @@ int RowidOf(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid);
 
 // vtab_write.cc
 int Update(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* rowid);
+// Hands the pending deletes to the store as one Store::Delete (nothing when there are
+// none; safe to call again from inside that call); they stay pending if it throws, so a
+// retry, or the rollback the error leads to, settles them.
+void ApplyPendingDeletes(EmbedkitTable& t);
+// Forgets them: the rollback that calls this undid the statements that made them.
+void DropPendingDeletes(EmbedkitTable& t);
 
 }  // namespace ek::sql

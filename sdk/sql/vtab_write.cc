@@ -1,6 +1,24 @@
 // xUpdate of the `embedkit` table: INSERT (OR REPLACE / OR IGNORE), UPDATE, DELETE,
-// each one store call on the caller's connection, so it is part of the caller's
-// statement and transaction (a rollback undoes it; vtab_module.cc tells the store).
+// through store calls on the caller's connection, so they are part of the caller's
+// statement and transaction (a rollback undoes them; vtab_module.cc tells the store).
+//
+// DELETE reaches the store in batches. The store takes a row out of an hnsw graph with
+// one pass over the whole graph (hnsw_remove.cc relinks every node that pointed at it),
+// so a Store::Delete per row made a DELETE of n rows cost n passes. SQLite deletes from
+// a virtual table in two passes (sqlite3DeleteFrom; this table never claims
+// SQLITE_INDEX_SCAN_UNIQUE, so never one-pass): it collects every rowid first, then
+// calls xUpdate for each, and nothing reads the table in between. So xUpdate only
+// records the row's id, and ApplyPendingDeletes hands the ids to the store as one batch
+// before anything could observe the rows:
+//   - when the statement ends: in a transaction SQLite runs such a DELETE under a
+//     statement savepoint (it may abort midway), whose release is xRelease; in autocommit
+//     mode the statement's commit calls xSync first (as FTS5 flushes its pending terms);
+//   - before a read of the table (xFilter) or an INSERT or UPDATE of it: what a DELETE
+//     from a trigger leaves pending while the statement that fired it goes on;
+//   - at xSavepoint, DROP TABLE and xDisconnect, where nothing should be pending;
+//   - when kMaxPendingDeletes ids wait, which bounds the memory they take.
+// A rollback drops them instead (vtab_module.cc says why that is exact). A DELETE of a
+// row that is gone meanwhile is still nothing: the store skips ids it does not have.
 #include <exception>
 #include <optional>
 #include <string>
@@ -13,6 +31,9 @@
 
 namespace ek::sql {
 namespace {
+
+// Deletes held before they are applied anyway: one graph pass per this many rows.
+constexpr size_t kMaxPendingDeletes = 4096;
 
 // The id of the row a rowid names (the old row of an UPDATE or DELETE).
 std::optional<std::string> IdOfRowid(EmbedkitTable& t, sqlite3_value* rowid) {
@@ -108,7 +129,8 @@ bool KeyChanged(const EmbedkitTable& t, sqlite3_value** argv, const std::string&
 }
 
 // UPDATE: the row is read first, so a vector SQLite did not change (sqlite3_value_nochange)
-// and metadata keys no column declares are kept.
+// and metadata keys no column declares are kept. (The store changes only the row when the
+// vector is byte-identical: a metadata UPDATE leaves the graph and codes alone.)
 void UpdateRow(EmbedkitTable& t, sqlite3_value** argv) {
   sqlite3_value** values = argv + 2;
   const auto old_id = IdOfRowid(t, argv[0]);
@@ -129,14 +151,42 @@ void UpdateRow(EmbedkitTable& t, sqlite3_value** argv) {
   Write(t, *old_id, vector, MetadataJson(t.spec, values, previous));
 }
 
+// DELETE: the row's id joins the pending deletes (the opening comment says why).
+void DeleteRow(EmbedkitTable& t, sqlite3_value* rowid) {
+  std::optional<std::string> id = IdOfRowid(t, rowid);
+  if (!id) return;  // a text-keyed row that is gone: nothing to delete, as ever
+  t.pending_deletes.push_back(std::move(*id));
+  if (t.pending_deletes.size() >= kMaxPendingDeletes) ApplyPendingDeletes(t);
+}
+
 }  // namespace
+
+void ApplyPendingDeletes(EmbedkitTable& t) {
+  if (t.pending_deletes.empty()) return;
+  // Taken out first: the store's own statements may open statement savepoints, and
+  // SQLite then calls this table's xSavepoint and xRelease from inside Store::Delete;
+  // they must find nothing to apply (the store is busy: applying again would deadlock).
+  std::vector<std::string> ids = std::move(t.pending_deletes);
+  t.pending_deletes.clear();
+  try {
+    t.store().Delete(t.collection(), ids);
+  } catch (...) {
+    t.pending_deletes = std::move(ids);  // for a retry (the store skips ids it has not)
+    throw;
+  }
+}
+
+void DropPendingDeletes(EmbedkitTable& t) { t.pending_deletes.clear(); }
 
 int Update(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
   try {
     EmbedkitTable& t = TableOf(vtab);
     if (argc == 1) {
-      if (const auto id = IdOfRowid(t, argv[0])) t.store().Delete(t.collection(), {*id});
-    } else if (IsNull(argv[0])) {
+      DeleteRow(t, argv[0]);
+      return SQLITE_OK;
+    }
+    ApplyPendingDeletes(t);  // an INSERT may reuse a deleted key; an UPDATE reads the store
+    if (IsNull(argv[0])) {
       *rowid = Insert(t, argv);
     } else {
       UpdateRow(t, argv);
