@@ -1620,6 +1620,7 @@ pub struct ek_search_options {
     /// {"key": value} equality (string, number, boolean, null);
     /// {"key": {op: operand, ...}} with $eq $ne $lt $lte $gt $gte
     /// (number or string) $in $nin ([values]) $prefix (string)
+    /// $iprefix (string, ASCII letters folded as SQL's LIKE)
     /// $null (true: absent or null); "$and"/"$or": [filters],
     /// "$not": filter; keys AND. Numbers compare as double,
     /// strings bytewise; another type never matches; $ne/$nin
