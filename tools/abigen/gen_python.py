@@ -2,8 +2,8 @@
 """Writes the Python binding's ctypes layer from the ABI description.
 
     /usr/bin/python3 tools/abigen/gen_python.py [--abi abi/embedkit_abi.json]
-        [--module bindings/python/embedkit/_abi_gen.py]
-        [--test tests/bindings/python/test_abi_layout.py]
+
+Writes bindings/python/embedkit/_abi_gen.py and tests/bindings/python/test_abi_layout.py.
 
 The module holds every enum, constant, struct (ctypes.Structure with _fields_),
 callback type and a `declare(lib)` that sets argtypes/restype of every EK_API function.
@@ -13,9 +13,9 @@ description. Both files are generated: edit the headers, then regenerate
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
+
+import gen_common
 import re
 import textwrap
 from typing import Dict, List
@@ -176,18 +176,8 @@ def test_text(abi: dict) -> str:
     return "\n".join(out)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--abi", default=os.path.join(ROOT, "abi", "embedkit_abi.json"))
-    ap.add_argument("--module", default=MODULE)
-    ap.add_argument("--test", default=TEST)
-    a = ap.parse_args()
-    with open(a.abi, encoding="utf-8") as f:
-        abi = json.load(f)
-    for path, text in ((a.module, module_text(abi)), (a.test, test_text(abi))):
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+OUTPUTS = {MODULE: module_text, TEST: test_text}
 
 
 if __name__ == "__main__":
-    main()
+    gen_common.main(__doc__, OUTPUTS)

@@ -2,7 +2,8 @@
 """Writes the Rust binding's raw FFI layer from the ABI description.
 
     /usr/bin/python3 tools/abigen/gen_rust.py [--abi abi/embedkit_abi.json]
-        [--module bindings/rust/src/ffi_gen.rs] [--test bindings/rust/tests/abi_layout.rs]
+
+Writes bindings/rust/src/ffi_gen.rs and bindings/rust/tests/abi_layout.rs.
 
 The module (the crate's `embedkit::ffi`) holds every enum (an integer type alias and
 its constants), constant, opaque handle, callback type, `#[repr(C)]` struct with a
@@ -14,9 +15,10 @@ regenerate (tools/abigen/regenerate.py).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
+
+import gen_common
 import re
 from typing import List
 
@@ -196,18 +198,8 @@ def test_text(abi: dict) -> str:
     return "\n".join(out)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--abi", default=os.path.join(ROOT, "abi", "embedkit_abi.json"))
-    ap.add_argument("--module", default=MODULE)
-    ap.add_argument("--test", default=TEST)
-    a = ap.parse_args()
-    with open(a.abi, encoding="utf-8") as f:
-        abi = json.load(f)
-    for path, text in ((a.module, module_text(abi)), (a.test, test_text(abi))):
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+OUTPUTS = {MODULE: module_text, TEST: test_text}
 
 
 if __name__ == "__main__":
-    main()
+    gen_common.main(__doc__, OUTPUTS)

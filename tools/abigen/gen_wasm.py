@@ -18,9 +18,10 @@ Four files, all generated (edit the headers, then run tools/abigen/regenerate.py
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
+
+import gen_common
 from typing import List
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -211,16 +212,5 @@ def layout_c_text(abi: dict) -> str:
 OUTPUTS = {EXPORTS: exports_text, JS: js_text, DTS: dts_text, LAYOUT_C: layout_c_text}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--abi", default=os.path.join(ROOT, "abi", "embedkit_abi.json"))
-    a = ap.parse_args()
-    with open(a.abi, encoding="utf-8") as f:
-        abi = json.load(f)
-    for path, text_of in OUTPUTS.items():
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text_of(abi))
-
-
 if __name__ == "__main__":
-    main()
+    gen_common.main(__doc__, OUTPUTS)

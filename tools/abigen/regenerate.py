@@ -35,15 +35,10 @@ def generate(out_dir: str) -> dict:
     root); returns {relative path: text}."""
     description = read_headers.to_json(read_headers.Reader(ROOT).describe())
     abi = json.loads(description)
-    files = {
-        "abi/embedkit_abi.json": description,
-        os.path.relpath(gen_python.MODULE, ROOT): gen_python.module_text(abi),
-        os.path.relpath(gen_python.TEST, ROOT): gen_python.test_text(abi),
-        os.path.relpath(gen_rust.MODULE, ROOT): gen_rust.module_text(abi),
-        os.path.relpath(gen_rust.TEST, ROOT): gen_rust.test_text(abi),
-    }
-    files.update({os.path.relpath(path, ROOT): text_of(abi)
-                  for path, text_of in gen_wasm.OUTPUTS.items()})
+    files = {"abi/embedkit_abi.json": description}
+    for generator in (gen_python, gen_rust, gen_wasm):
+        files.update({os.path.relpath(path, ROOT): text_of(abi)
+                      for path, text_of in generator.OUTPUTS.items()})
     for rel, text in files.items():
         path = os.path.join(out_dir, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)

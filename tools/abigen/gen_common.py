@@ -1,0 +1,25 @@
+"""The command line every generator shares: read the ABI description, write each of the
+generator's OUTPUTS ({path: function(description) -> text}). regenerate.py calls the
+same OUTPUTS tables, so a generator's files are listed in one place."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Callable, Dict
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DESCRIPTION = os.path.join(ROOT, "abi", "embedkit_abi.json")
+
+Outputs = Dict[str, Callable[[dict], str]]
+
+
+def main(doc: str, outputs: Outputs) -> None:
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--abi", default=DESCRIPTION, help="the ABI description to read")
+    abi_path = ap.parse_args().abi
+    with open(abi_path, encoding="utf-8") as f:
+        abi = json.load(f)
+    for path, text_of in outputs.items():
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text_of(abi))
