@@ -32,7 +32,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libsqlite3-dev sqlite3 libsimdjson-dev libhwy-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev python3-clang-14
-  python3 python3-numpy python3-pytest python3-matplotlib python3-hnswlib python3-faiss python3-setuptools python3-pip python3-venv python3-wheel libopenblas0-pthread
+  python3 python3-numpy python3-pytest python3-matplotlib python3-hnswlib python3-faiss python3-distributed python3-dask python3-pandas python3-setuptools python3-pip python3-venv python3-wheel libopenblas0-pthread
   emscripten binaryen dpkg-dev tcl xz-utils
   chromium abigail-tools doxygen
 )
