@@ -15,7 +15,9 @@
 //
 // --store measures the same HNSW through store::Store instead (store_mode.h): upsert,
 // BuildIndex per --build-threads, reopen, then recall and queries/s per ef, one query per
-// Search call; --element f16|int8|bit and --rescore N pick its element type and re-rank.
+// Search call (and, with --labels/--filter, each filter through the store's planner
+// beside its masked exact scan); --element f16|int8|bit and --rescore N pick its element
+// type and re-rank.
 // --store --exact-scan measures the exact scans of f32, f16, int8 and bit collections
 // through the store instead (exact_scan_mode.h), on the first --exact-queries queries;
 // --int8-rescore and --bit-rescore list the rescore factors it sweeps.
@@ -122,14 +124,17 @@ Options ParseOptions(int argc, char** argv) {
     else throw std::runtime_error("unknown flag " + flag);
   }
   if (!o.filters.empty() && o.labels.empty()) throw std::runtime_error("--filter needs --labels");
-  if (o.store && !o.filters.empty()) throw std::runtime_error("--store measures no filters");
+  if (o.exact_scan && !o.filters.empty()) {
+    throw std::runtime_error("--exact-scan measures no filters");
+  }
   if (o.exact_scan && !o.store) throw std::runtime_error("--exact-scan needs --store");
   if (o.base.empty() || o.queries.empty() || o.truth.empty()) {
     throw std::runtime_error("usage: ek_ann_bench --base F --queries F --truth F "
                              "[--make-truth] [--metric angular|l2] [--m N] "
                              "[--ef-construction N] [--ef a,b,..] [--build-threads 1,2] "
                              "[--labels F --filter PERCENT:TRUTH ...] "
-                             "[--store [--element f32|f16|int8|bit] [--rescore N]] "
+                             "[--store [--element f32|f16|int8|bit] [--rescore N] "
+                             "[--labels F --filter ...]] "
                              "[--store --exact-scan [--exact-queries N] [--int8-rescore a,b,..] "
                              "[--bit-rescore a,b,..]]");
   }
@@ -293,9 +298,24 @@ int Run(const Options& o) {
     return 0;
   }
   if (o.store) {
-    RunStoreMode(StoreModeOptions{o.angular, o.m, o.ef_construction, o.k, o.efs,
-                                  o.build_threads, o.element, o.rescore},
-                 base, queries, truth);
+    StoreModeOptions store;
+    store.angular = o.angular;
+    store.m = o.m;
+    store.ef_construction = o.ef_construction;
+    store.k = o.k;
+    store.efs = o.efs;
+    store.build_threads = o.build_threads;
+    store.element = o.element;
+    store.rescore = o.rescore;
+    std::vector<IdMatrix> filter_truths;
+    filter_truths.reserve(o.filters.size());  // StoreFilter points into it
+    for (const FilterSpec& filter : o.filters) {
+      filter_truths.push_back(ReadTruth(filter.truth, queries.rows, o.k));
+      store.filters.push_back(StoreFilter{filter.percent, &filter_truths.back()});
+    }
+    store.labels = o.labels.empty() ? nullptr : &labels;
+    store.exact_queries = o.exact_queries;
+    RunStoreMode(store, base, queries, truth);
     return 0;
   }
 

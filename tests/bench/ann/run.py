@@ -31,6 +31,15 @@ Quantized exact scans through the store (ek_ann_bench --store --exact-scan, syst
 queries): a plain f32 collection and kind-exact f16, int8 and bit collections, int8 at
 rescore 1, 2, 4 and bit at 4, 8, 16, 32, 64; the target lines take, per element, the
 fastest rescore that reaches the issue's recall and divide by the f32 scan of the run.
+Through the store, the f32 rows also get each row's attribute as metadata {"a": N} and
+each filter is searched as {"a": {"$lt": P}} per ef (the store's planner picks the
+filtered graph or the masked scan), beside "embedkit-store-scan": the store's masked
+exact scan of the f32 originals (SearchOptions::exact) on the first --exact-queries.
+Subset runs: --systems names the systems to run (SYSTEMS; default all of them), and
+--ef, --build-threads and --exact-queries cut the sweep; every target line whose
+systems did not run prints "not measured". The data files under --work are reused when
+their parameters (PARAMS_FILE) match, so a rerun at 1M does not regenerate the base or
+its ground truth.
 Filtered peers: hnswlib-node's filter callback, FAISS HNSW with SearchParametersHNSW +
 IDSelectorBitmap (where the FAISS build has them), Debian hnswlib's filter= where its
 knn_query takes one (0.6.2 does not: reported, not run).
@@ -59,6 +68,11 @@ M = 16
 EF_CONSTRUCTION = 200
 FILTER_PERCENTS = (10, 1)
 SYNTHETIC_CHUNK = 65_536
+# Every system run.py can run, in the order it runs them ("embedkit" is the graph core,
+# with its exact scan "embedkit-exact"; "embedkit-store-exact" the quantized exact scans).
+SYSTEMS = ["embedkit", "embedkit-store", "embedkit-store-int8-r4", "embedkit-store-f16",
+           "embedkit-store-exact", "usearch", "hnswlib-node", "hnswlib", "faiss-hnsw",
+           "faiss-ivf"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 
@@ -165,30 +179,52 @@ def filter_flags(files):
     return flags
 
 
+def progress(text):
+    """A timestamped line on stderr, so that a long run's log shows where it is."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
 def json_lines(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    """The JSON lines `cmd` prints, each echoed to stderr (progress) as it arrives."""
+    progress(" ".join(os.path.basename(part) for part in cmd[:3]) + " ...")
+    rows = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as child:
+        for line in child.stdout:
+            if line.startswith("{"):
+                progress(line.rstrip())
+                rows.append(json.loads(line))
+    if child.returncode != 0:
+        raise subprocess.CalledProcessError(child.returncode, cmd)
+    return rows
 
 
 def run_embedkit(args, files, metric, efs):
     return json_lines([args.bench, "--base", files["base"], "--queries", files["queries"],
                        "--truth", files["truth"], "--metric", metric, "--m", str(M),
                        "--ef-construction", str(EF_CONSTRUCTION), "--ef", ",".join(map(str, efs)),
-                       "--build-threads", "1,2", "--exact-queries", str(min(args.queries, 500))]
+                       "--build-threads", args.build_threads,
+                       "--exact-queries", str(min(args.queries, args.exact_queries))]
                       + filter_flags(files))
 
 
-STORE_VARIANTS = [("int8", 4), ("f16", 1)]  # (element, rescore) beside f32, outside --quick
+# The store's element-type variants beside f32, each a system of its own (SYSTEMS):
+# name -> (element, rescore); --quick runs none of them.
+STORE_VARIANTS = {"embedkit-store-int8-r4": ("int8", 4), "embedkit-store-f16": ("f16", 1)}
 
 
-def run_embedkit_store(args, files, metric, efs):
+def run_embedkit_store(args, files, metric, efs, systems):
     common = [args.bench, "--store", "--base", files["base"], "--queries", files["queries"],
               "--truth", files["truth"], "--metric", metric, "--m", str(M),
               "--ef-construction", str(EF_CONSTRUCTION), "--ef", ",".join(map(str, efs))]
-    rows = json_lines(common + ["--build-threads", "1" if args.quick else "1,2"])
-    for element, rescore in STORE_VARIANTS if not args.quick else ():
-        rows += json_lines(common + ["--build-threads", "1", "--element", element,
-                                     "--rescore", str(rescore)])
+    rows = []
+    if "embedkit-store" in systems:
+        rows += json_lines(common + ["--build-threads", "1" if args.quick else args.build_threads,
+                                     "--exact-queries", str(min(args.queries, args.exact_queries))]
+                           + filter_flags(files))
+    for name, (element, rescore) in STORE_VARIANTS.items() if not args.quick else ():
+        if name in systems:
+            rows += json_lines(common + ["--build-threads", "1", "--element", element,
+                                         "--rescore", str(rescore)])
     return rows
 
 
@@ -199,16 +235,21 @@ def run_embedkit_store_exact(args, files, metric):
     """The exact scans of f32, f16, int8 and bit collections through the store."""
     return json_lines([args.bench, "--store", "--exact-scan", "--base", files["base"],
                        "--queries", files["queries"], "--truth", files["truth"],
-                       "--metric", metric, "--exact-queries", str(min(args.queries, 500)),
+                       "--metric", metric,
+                       "--exact-queries", str(min(args.queries, args.exact_queries)),
                        "--int8-rescore", EXACT_SCAN_RESCORE["int8"],
                        "--bit-rescore", EXACT_SCAN_RESCORE["bit"]])
 
 
-def run_npm_peers(files, metric, efs):
-    """usearch and hnswlib-node through peers.js; those not installed are skipped."""
+def run_npm_peers(files, metric, efs, selected):
+    """usearch and hnswlib-node (those `selected`) through peers.js; those not installed
+    are skipped."""
+    wanted = [s for s in ("usearch", "hnswlib-node") if s in selected]
+    if not wanted:
+        return []
     node = shutil.which("node")
     modules = os.path.join(ROOT, "tools", "npm", "node_modules")
-    systems = [s for s in ("usearch", "hnswlib-node") if os.path.isdir(os.path.join(modules, s))]
+    systems = [s for s in wanted if os.path.isdir(os.path.join(modules, s))]
     if node is None or not systems:
         print("note: npm peers skipped (needs node and tools/npm installed by scripts/setup.sh)")
         return []
@@ -314,21 +355,36 @@ def verdict(ok):
     return "met" if ok else "missed"
 
 
+def ran(rows, system):
+    """True when `system` printed any row in this run."""
+    return any(r.get("system") == system for r in rows)
+
+
+def not_measured(what, missing):
+    return f"{what}: not measured ({', '.join(missing)} not run)"
+
+
 def qps_lines(rows):
+    peers = [p for p in PEERS if ran(rows, p)]
     lines = []
     for level in (0.95, 0.99):
+        what = f"HNSW f32 queries/s at recall>={level} vs best peer"
+        if not ran(rows, "embedkit-hnsw") or not peers:
+            lines.append(not_measured(what, (["embedkit"] if not ran(rows, "embedkit-hnsw")
+                                             else []) + (["any peer"] if not peers else [])))
+            continue
         ours = best_qps(rows, "embedkit-hnsw", level)
-        reached = [(best_qps(rows, p, level), p) for p in PEERS]
+        reached = [(best_qps(rows, p, level), p) for p in peers]
         peer, who = max((pair for pair in reached if pair[0]), default=(None, None))
         if ours is None or peer is None:
             nobody = ("neither embedkit nor any peer" if ours is None and peer is None
                       else "embedkit never" if ours is None else "no peer")
-            lines.append(f"HNSW f32 queries/s at recall>={level} vs best peer: "
-                         f"{nobody} reached it in the sweep (target 1.2x) missed")
+            lines.append(f"{what}: {nobody} reached it in the sweep (target 1.2x) missed "
+                         f"[peers run: {', '.join(peers)}]")
         else:
-            lines.append(f"HNSW f32 queries/s at recall>={level} vs best peer: {ours / peer:.2f}x "
-                         f"({ours:.0f} vs {who} {peer:.0f}) (target 1.2x) "
-                         f"{verdict(ours >= 1.2 * peer)}")
+            lines.append(f"{what}: {ours / peer:.2f}x ({ours:.0f} vs {who} {peer:.0f}) "
+                         f"(target 1.2x) {verdict(ours >= 1.2 * peer)} "
+                         f"[peers run: {', '.join(peers)}]")
     return lines
 
 
@@ -336,32 +392,56 @@ def build_lines(rows):
     ours1 = build_row(rows, "embedkit-hnsw", 1)
     ours2 = build_row(rows, "embedkit-hnsw", 2)
     theirs = build_row(rows, "hnswlib", 1)
-    ours_mem = ours1["graph_bytes"] + ours1["vector_bytes"]
-    return [
-        f"build, one thread: {ours1['seconds']:.2f} s vs hnswlib {theirs['seconds']:.2f} s "
-        f"(target <= hnswlib) {verdict(ours1['seconds'] <= theirs['seconds'])}",
-        f"build, 2 threads vs 1: {ours1['seconds'] / ours2['seconds']:.2f}x faster "
-        f"(target >= 1.7x) {verdict(ours1['seconds'] / ours2['seconds'] >= 1.7)}",
-        f"memory (graph + f32 vectors, resident growth): {ours_mem / 2**20:.0f} MiB vs hnswlib "
-        f"{theirs['index_bytes'] / 2**20:.0f} MiB (target <= hnswlib) "
-        f"{verdict(ours_mem <= theirs['index_bytes'])}",
-    ]
+    missing = ([] if ours1 else ["embedkit one-thread build"]) + ([] if theirs else ["hnswlib"])
+    lines = []
+    if missing:
+        lines.append(not_measured("build, one thread vs hnswlib", missing))
+        lines.append(not_measured("memory vs hnswlib", missing))
+    else:
+        ours_mem = ours1["graph_bytes"] + ours1["vector_bytes"]
+        lines.append(f"build, one thread: {ours1['seconds']:.2f} s vs hnswlib "
+                     f"{theirs['seconds']:.2f} s (target <= hnswlib) "
+                     f"{verdict(ours1['seconds'] <= theirs['seconds'])}")
+        lines.append(f"memory (graph + f32 vectors, resident growth): {ours_mem / 2**20:.0f} MiB "
+                     f"vs hnswlib {theirs['index_bytes'] / 2**20:.0f} MiB (target <= hnswlib) "
+                     f"{verdict(ours_mem <= theirs['index_bytes'])}")
+    if ours1 and ours2:
+        speedup = ours1["seconds"] / ours2["seconds"]
+        lines.append(f"build, 2 threads vs 1: {speedup:.2f}x faster (target >= 1.7x) "
+                     f"{verdict(speedup >= 1.7)}")
+    else:
+        lines.append(not_measured("build, 2 threads vs 1", [
+            f"embedkit {t}-thread build" for t, r in ((1, ours1), (2, ours2)) if not r]))
+    return lines
+
+
+# The filtered searches, each beside its own masked exact scan: (graph system, scan system).
+FILTERED_PAIRS = [("embedkit-hnsw", "embedkit-exact"), ("embedkit-store", "embedkit-store-scan")]
 
 
 def filter_lines(rows):
     lines = []
-    for percent in FILTER_PERCENTS:
-        ours = sweep(rows, "embedkit-hnsw", percent)
-        best = max(ours, key=lambda r: r["recall"])
-        lines.append(f"filtered {percent}%: best recall@10 {best['recall']:.4f} "
-                     f"({best['param']}, {best['qps']:.0f} queries/s) (target >= 0.95) "
-                     f"{verdict(best['recall'] >= 0.95)}")
-    scan = sweep(rows, "embedkit-exact", FILTER_PERCENTS[0])[0]["qps"]
-    ours = best_qps(rows, "embedkit-hnsw", 0.95, FILTER_PERCENTS[0])
-    lines.append(f"filtered {FILTER_PERCENTS[0]}%: queries/s at recall>=0.95 vs masked exact "
-                 f"scan: " + (f"{ours / scan:.1f}x ({ours:.0f} vs {scan:.0f}) (target 5x) "
-                              f"{verdict(ours >= 5 * scan)}" if ours else
-                              "embedkit never reached 0.95 in the sweep (target 5x) missed"))
+    for graph, scan_system in FILTERED_PAIRS:
+        name = "" if graph == "embedkit-hnsw" else f" ({graph})"
+        if not sweep(rows, graph, FILTER_PERCENTS[0]):
+            lines.append(not_measured(f"filtered{name}", [name.strip(" ()") or "embedkit"]))
+            continue
+        for percent in FILTER_PERCENTS:
+            best = max(sweep(rows, graph, percent), key=lambda r: r["recall"])
+            lines.append(f"filtered {percent}%{name}: best recall@10 {best['recall']:.4f} "
+                         f"({best['param']}, {best['qps']:.0f} queries/s) (target >= 0.95) "
+                         f"{verdict(best['recall'] >= 0.95)}")
+        what = (f"filtered {FILTER_PERCENTS[0]}%{name}: queries/s at recall>=0.95 vs masked "
+                f"exact scan")
+        scans = sweep(rows, scan_system, FILTER_PERCENTS[0])
+        if not scans:
+            lines.append(not_measured(what, [scan_system]))
+            continue
+        scan = scans[0]["qps"]
+        ours = best_qps(rows, graph, 0.95, FILTER_PERCENTS[0])
+        lines.append(f"{what}: " + (f"{ours / scan:.1f}x ({ours:.0f} vs {scan:.0f}) (target 5x) "
+                                    f"{verdict(ours >= 5 * scan)}" if ours else
+                                    "never reached 0.95 in the sweep (target 5x) missed"))
     return lines
 
 
@@ -390,6 +470,8 @@ def reopen_lines(rows):
             lines.append(f"{r['system']} reopen (open + first search) {r['seconds']:.3f} s vs "
                          f"one-thread rebuild {r['build_seconds']:.2f} s: {speedup:.0f}x faster "
                          f"(target >= 20x) {verdict(speedup >= 20)}")
+    if not lines:
+        lines.append(not_measured("reopen vs rebuild", ["no embedkit-store system"]))
     return lines
 
 
@@ -404,7 +486,7 @@ def exact_scan_lines(rows, dim):
     scans = [r for r in rows if r.get("scan")]
     f32 = next((r for r in scans if r["element"] == "f32"), None)
     if f32 is None:
-        return []
+        return [not_measured("quantized exact scans", ["embedkit-store-exact"])]
     lines = []
     for element, floor, speedup in EXACT_SCAN_TARGETS:
         mine = [r for r in scans if r["element"] == element]
@@ -428,15 +510,26 @@ def exact_scan_lines(rows, dim):
     return lines
 
 
-def target_lines(rows, n, dim):
-    lines = qps_lines(rows) + build_lines(rows)
-    if n >= 1_000_000:
-        q99 = best_qps(rows, "embedkit-hnsw", 0.99)
-        lines.append(f"1M: queries/s at recall>=0.99: {q99 or 0:.0f} (target >= 1500) "
+def million_lines(rows, n):
+    """The 1M target (recall@10 >= 0.99 at >= 1,500 queries/s): the graph core's line,
+    and the store's beside it where the store ran."""
+    if n < 1_000_000:
+        return [f"1M: recall>=0.99 at >=1500 queries/s: not measured (n = {n})"]
+    lines = []
+    for system, name in (("embedkit-hnsw", "embedkit"), ("embedkit-store", "embedkit-store")):
+        label = "1M" if system == "embedkit-hnsw" else "1M (through the store)"
+        if not ran(rows, system):
+            lines.append(not_measured(f"{label}: recall>=0.99 at >=1500 queries/s", [name]))
+            continue
+        q99 = best_qps(rows, system, 0.99)
+        lines.append(f"{label}: queries/s at recall>=0.99: {q99 or 0:.0f} (target >= 1500) "
                      f"{verdict(bool(q99) and q99 >= 1500)}")
-    else:
-        lines.append(f"1M: recall>=0.99 at >=1500 queries/s: not measured (n = {n})")
-    return lines + filter_lines(rows) + reopen_lines(rows) + exact_scan_lines(rows, dim)
+    return lines
+
+
+def target_lines(rows, n, dim):
+    return (qps_lines(rows) + build_lines(rows) + million_lines(rows, n) + filter_lines(rows)
+            + reopen_lines(rows) + exact_scan_lines(rows, dim))
 
 
 def print_table(name, n, dim, metric, nq, rows):
@@ -457,9 +550,9 @@ def print_table(name, n, dim, metric, nq, rows):
         for r in builds if r["threads"] == 1 and ("index_bytes" in r or "graph_bytes" in r)))
     for line in store_lines(rows):
         print("store: " + line)
-    if not HNSWLIB_FILTERS:
+    if not HNSWLIB_FILTERS and ran(rows, "hnswlib"):
         print("note: Debian's hnswlib has no knn_query(filter=): its filtered search is not run")
-    if not FAISS_FILTERS:
+    if not FAISS_FILTERS and ran(rows, "faiss-hnsw"):
         print("note: this FAISS has no SearchParametersHNSW/IDSelectorBitmap: its filtered "
               "search is not run")
     for line in target_lines(rows, n, dim):
@@ -498,22 +591,47 @@ def panels_by_column(panels, datasets):
 
 
 # ---- run --------------------------------------------------------------------------
+PARAMS_FILE = "{name}.params.json"  # what the files under --work were made from
+
+
+def dataset_params(name, args):
+    """Everything the data files of `name` depend on: equal params, equal files."""
+    params = {"dataset": name, "n": args.n, "queries": args.queries, "seed": args.seed,
+              "k": K, "filters": list(FILTER_PERCENTS)}
+    if name != "glove":
+        params.update(dim=args.dim, clusters=args.clusters, chunk=SYNTHETIC_CHUNK)
+    return params
+
+
 def prepare(name, args, work):
-    """Writes base, queries, labels and every truth file; returns (files, metric)."""
+    """Writes base, queries, labels and every truth file, or reuses those a previous run
+    left in `work` from the same parameters; returns (files, metric)."""
     files = {part: os.path.join(work, f"{name}.{part}") for part in ("base", "queries", "labels")}
     for percent in FILTER_PERCENTS:
         files[f"truth{percent}"] = os.path.join(work, f"{name}.truth{percent}")
     files["truth"] = os.path.join(work, f"{name}.truth")
+    metric = "angular" if name == "glove" else "l2"
+    params_path = os.path.join(work, PARAMS_FILE.format(name=name))
+    params = dataset_params(name, args)
+    if os.path.exists(params_path) and all(os.path.exists(f) for f in files.values()):
+        with open(params_path) as f:
+            if json.load(f) == params:
+                print(f"note: reusing the {name} files in {work} (same parameters)")
+                return files, metric
+    if os.path.exists(params_path):
+        os.remove(params_path)  # the files are rewritten below: the old stamp no longer holds
     queries, metric = (load_glove if name == "glove" else make_synthetic)(args, files["base"])
     write_vectors(files["queries"], queries)
     write_labels(files["labels"], len(map_vectors(files["base"])), args.seed)
     subprocess.run([args.bench, "--make-truth", "--base", files["base"], "--queries",
                     files["queries"], "--truth", files["truth"], "--metric", metric]
                    + filter_flags(files), check=True)
+    with open(params_path, "w") as f:  # last: a run cut short leaves no stamp
+        json.dump(params, f)
     return files, metric
 
 
-def python_peers(files, metric, efs, nprobes):
+def python_peers(files, metric, efs, nprobes, systems):
     base, queries = map_vectors(files["base"]), map_vectors(files["queries"])
     if metric == "angular":  # FAISS's L2 on unit vectors ranks as the angle does
         base = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-30)
@@ -522,9 +640,15 @@ def python_peers(files, metric, efs, nprobes):
     truth = read_ids(files["truth"])
     labels = read_ids(files["labels"])[:, 0]
     filters = [(p, labels < p, read_ids(files[f"truth{p}"])) for p in FILTER_PERCENTS]
-    rows = run_hnswlib(base, queries, truth, metric, efs, filters)
-    rows += run_faiss_hnsw(base, queries, truth, efs, filters)
-    rows += run_faiss_ivf(base, queries, truth, nprobes)
+    rows = []
+    for system, run in (("hnswlib",
+                         lambda: run_hnswlib(base, queries, truth, metric, efs, filters)),
+                        ("faiss-hnsw", lambda: run_faiss_hnsw(base, queries, truth, efs, filters)),
+                        ("faiss-ivf", lambda: run_faiss_ivf(base, queries, truth, nprobes))):
+        if system in systems:
+            progress(f"{system} ...")
+            rows += run()
+            progress(json.dumps(rows[-1]))
     return rows, base.shape
 
 
@@ -563,10 +687,24 @@ def main():
                                                         "ek_ann_bench"))
     parser.add_argument("--work", default=None, help="folder for the data files")
     parser.add_argument("--plot", help="write a recall vs queries/s PNG here")
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help="run only these (comma-separated; default all): "
+                             + ", ".join(SYSTEMS))
+    parser.add_argument("--ef", help="ef values to sweep (default 10,20,40,80,160,320)")
+    parser.add_argument("--build-threads", default="1,2",
+                        help="embedkit's build thread counts (core and f32 store)")
+    parser.add_argument("--exact-queries", type=int, default=500,
+                        help="queries the exact scans answer (a prefix of --queries)")
     args = parser.parse_args()
+    systems = args.systems.split(",")
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown:
+        parser.error(f"--systems: unknown {', '.join(unknown)} (known: {', '.join(SYSTEMS)})")
     if args.quick:
         args.datasets, args.n, args.dim, args.queries, args.clusters = "synthetic", 2000, 32, 100, 16
     efs = [10, 20, 40, 80, 160, 320] if not args.quick else [10, 40, 160]
+    if args.ef:
+        efs = [int(ef) for ef in args.ef.split(",")]
     nprobes = [1, 2, 4, 8, 16, 32, 64, 128] if not args.quick else [1, 8, 32]
     faiss.omp_set_num_threads(1)
 
@@ -577,11 +715,12 @@ def main():
     results, failures = {}, []
     for name in args.datasets.split(","):
         files, metric = prepare(name, args, work)
-        rows = run_embedkit(args, files, metric, efs)
-        rows += run_embedkit_store(args, files, metric, efs)
-        rows += run_embedkit_store_exact(args, files, metric)
-        rows += run_npm_peers(files, metric, efs)
-        python_rows, (n, dim) = python_peers(files, metric, efs, nprobes)
+        rows = run_embedkit(args, files, metric, efs) if "embedkit" in systems else []
+        rows += run_embedkit_store(args, files, metric, efs, systems)
+        if "embedkit-store-exact" in systems:
+            rows += run_embedkit_store_exact(args, files, metric)
+        rows += run_npm_peers(files, metric, efs, systems)
+        python_rows, (n, dim) = python_peers(files, metric, efs, nprobes, systems)
         rows += python_rows
         print_table(name, n, dim, metric, args.queries, rows)
         results[f"{name} ({n} x {dim}, {metric})"] = rows

@@ -40,11 +40,19 @@ std::unique_ptr<store::Store> OpenBenchStore(const std::string& path, ThreadPool
   return store::Store::Open(path, store::OpenOptions{}, pool, &CpuScan);
 }
 
-double UpsertBase(store::Store& s, std::string_view collection, const Matrix& base) {
-  std::vector<std::string> ids(base.rows);
+double UpsertBase(store::Store& s, std::string_view collection, const Matrix& base,
+                  const IdMatrix* labels) {
+  if (labels != nullptr && (labels->rows != base.rows || labels->cols != 1)) {
+    throw std::runtime_error("labels shape: one column, one row per base row");
+  }
+  std::vector<std::string> ids(base.rows), metadata(labels ? base.rows : 0);
   for (uint32_t r = 0; r < base.rows; ++r) ids[r] = std::to_string(r);
-  std::vector<const char*> id_ptrs(base.rows);
+  for (uint32_t r = 0; r < metadata.size(); ++r) {
+    metadata[r] = "{\"a\":" + std::to_string(labels->ids[r]) + "}";
+  }
+  std::vector<const char*> id_ptrs(base.rows), metadata_ptrs(metadata.size());
   for (uint32_t r = 0; r < base.rows; ++r) id_ptrs[r] = ids[r].c_str();
+  for (uint32_t r = 0; r < metadata.size(); ++r) metadata_ptrs[r] = metadata[r].c_str();
   const auto start = std::chrono::steady_clock::now();
   for (size_t first = 0; first < base.rows; first += kUpsertBatch) {
     store::UpsertBatch batch;
@@ -52,6 +60,7 @@ double UpsertBase(store::Store& s, std::string_view collection, const Matrix& ba
     batch.ids = id_ptrs.data() + first;
     batch.vectors = base.Row(first);
     batch.dim = base.cols;
+    if (labels != nullptr) batch.metadata = metadata_ptrs.data() + first;
     s.Upsert(collection, batch);
   }
   return Seconds(start);

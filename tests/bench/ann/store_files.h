@@ -38,9 +38,11 @@ class TempFolder {
 // The store on `path` with the CPU scan (ScanTopK) as its f32 scan; `pool` may be null.
 std::unique_ptr<store::Store> OpenBenchStore(const std::string& path, ThreadPool* pool);
 
-// Upserts every base row into `collection` (ids "0".."n-1") in batches of 10,000;
+// Upserts every base row into `collection` (ids "0".."n-1") in batches of 10,000, with
+// metadata {"a": label} from `labels` (one column, one row per base row) when given;
 // returns the seconds it took.
-double UpsertBase(store::Store& s, std::string_view collection, const Matrix& base);
+double UpsertBase(store::Store& s, std::string_view collection, const Matrix& base,
+                  const IdMatrix* labels = nullptr);
 
 // How many of `found` (ids are base row numbers) are among the first k of `truth`.
 size_t Hits(const uint32_t* truth, size_t k, const std::vector<store::Hit>& found);

@@ -35,11 +35,24 @@ std::string SystemName(const StoreModeOptions& o) {
 }
 
 std::vector<std::vector<store::Hit>> SearchOne(store::Store& s, const StoreModeOptions& o,
-                                               const float* query, size_t dim, size_t ef) {
+                                               const float* query, size_t dim, size_t ef,
+                                               std::string_view filter = "",
+                                               bool exact = false) {
   store::SearchOptions search;
   search.ef = ef;
   search.rescore = o.rescore;
-  return s.Search(kCollection, query, 1, dim, o.k, "", false, search);
+  search.exact = exact;
+  return s.Search(kCollection, query, 1, dim, o.k, filter, false, search);
+}
+
+// The filter allowing the rows whose attribute is below `percent` (store_files.h).
+std::string FilterJson(uint32_t percent) {
+  return "{\"a\":{\"$lt\":" + std::to_string(percent) + "}}";
+}
+
+// ,"filter":P for a filtered figure, nothing for an unfiltered one.
+std::string FilterField(uint32_t percent) {
+  return percent == 0 ? std::string() : ",\"filter\":" + std::to_string(percent);
 }
 
 // Builds the index in a fresh store whose pool has `threads` threads; prints the build
@@ -58,7 +71,7 @@ double BuildIn(const TempFolder& folder, const StoreModeOptions& o, const Matrix
   index.defer_build = true;
   s->CreateCollection(kCollection, base.cols,
                       o.angular ? store::Metric::kCosine : store::Metric::kL2, index);
-  const double upsert_seconds = UpsertBase(*s, kCollection, base);
+  const double upsert_seconds = UpsertBase(*s, kCollection, base, o.labels);
   const auto start = std::chrono::steady_clock::now();
   const store::CollectionInfo info =
       s->BuildIndex(kCollection, nullptr, [](uint64_t, uint64_t) { return 0; });
@@ -74,21 +87,42 @@ double BuildIn(const TempFolder& folder, const StoreModeOptions& o, const Matrix
   return seconds;
 }
 
+// Recall@k and queries/s per ef; filtered (percent > 0) through FilterJson(percent).
 void SweepEf(store::Store& s, const StoreModeOptions& o, const Matrix& queries,
-             const IdMatrix& truth) {
+             const IdMatrix& truth, uint32_t percent = 0) {
+  const std::string filter = percent == 0 ? std::string() : FilterJson(percent);
   for (size_t ef : o.efs) {
     size_t hits = 0;
     const auto start = std::chrono::steady_clock::now();
     for (size_t q = 0; q < queries.rows; ++q) {
-      const auto found = SearchOne(s, o, queries.Row(q), queries.cols, ef);
+      const auto found = SearchOne(s, o, queries.Row(q), queries.cols, ef, filter);
       hits += Hits(truth.ids.data() + q * truth.cols, o.k, found[0]);
     }
     const double seconds = Seconds(start);
-    std::printf("{\"system\":\"%s\",\"param\":\"ef=%zu\",\"recall\":%.4f,\"qps\":%.1f}\n",
-                SystemName(o).c_str(), ef, double(hits) / double(queries.rows * o.k),
-                queries.rows / seconds);
+    std::printf("{\"system\":\"%s\"%s,\"param\":\"ef=%zu\",\"recall\":%.4f,\"qps\":%.1f}\n",
+                SystemName(o).c_str(), FilterField(percent).c_str(), ef,
+                double(hits) / double(queries.rows * o.k), queries.rows / seconds);
     std::fflush(stdout);
   }
+}
+
+// The masked exact scan of the f32 originals (SearchOptions::exact with the filter), one
+// query per call on the first exact_queries queries: what the filtered graph must beat.
+void MaskedScan(store::Store& s, const StoreModeOptions& o, const Matrix& queries,
+                const StoreFilter& filter) {
+  const std::string json = FilterJson(filter.percent);
+  const size_t n = std::min(o.exact_queries, size_t{queries.rows});
+  size_t hits = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t q = 0; q < n; ++q) {
+    const auto found = SearchOne(s, o, queries.Row(q), queries.cols, 0, json, true);
+    hits += Hits(filter.truth->ids.data() + q * filter.truth->cols, o.k, found[0]);
+  }
+  const double seconds = Seconds(start);
+  std::printf("{\"system\":\"embedkit-store-scan\",\"filter\":%u,\"param\":\"scan\","
+              "\"recall\":%.4f,\"qps\":%.1f,\"queries\":%zu}\n",
+              filter.percent, double(hits) / double(n * o.k), n / seconds, n);
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -96,6 +130,9 @@ void SweepEf(store::Store& s, const StoreModeOptions& o, const Matrix& queries,
 void RunStoreMode(const StoreModeOptions& o, const Matrix& base, const Matrix& queries,
                   const IdMatrix& truth) {
   if (o.efs.empty() || o.build_threads.empty()) throw std::runtime_error("--store: no ef or threads");
+  if (!o.filters.empty() && o.labels == nullptr) {
+    throw std::runtime_error("--filter needs --labels");
+  }
   TempFolder folder;
   double one_thread_build = 0;
   for (size_t threads : o.build_threads) {
@@ -112,6 +149,10 @@ void RunStoreMode(const StoreModeOptions& o, const Matrix& base, const Matrix& q
               SystemName(o).c_str(), reopen, one_thread_build);
   std::fflush(stdout);
   SweepEf(*s, o, queries, truth);
+  for (const StoreFilter& filter : o.filters) {
+    SweepEf(*s, o, queries, *filter.truth, filter.percent);
+    MaskedScan(*s, o, queries, filter);
+  }
 }
 
 }  // namespace ek::annbench
