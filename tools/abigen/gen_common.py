@@ -23,3 +23,24 @@ def main(doc: str, outputs: Outputs) -> None:
     for path, text_of in outputs.items():
         with open(path, "w", encoding="utf-8") as f:
             f.write(text_of(abi))
+
+
+def extension_tables(abi: dict) -> list:
+    """The plugin extension tables of abi/include/embedkit/ext/*.h (not the encoder table
+    of plugin.h, which the library itself calls through ek_instance_encode), each as
+    {"id", "macro", "table", "header", "members": [{"name", "doc", "params", "returns"}]}:
+    every function-pointer field after struct_size, in table order."""
+    structs = {s["name"]: s for s in abi["structs"]}
+    out = []
+    for ext in sorted(abi["extensions"], key=lambda e: e["table"]):
+        if not ext["header"].startswith("embedkit/ext/"):
+            continue
+        members = []
+        for field in structs[ext["table"]]["fields"]:
+            t = field["type"]
+            if t["kind"] == "pointer" and t["pointee"]["kind"] == "function":
+                fn = t["pointee"]
+                members.append({"name": field["name"], "doc": field["doc"],
+                                "params": fn["params"], "returns": fn["returns"]})
+        out.append(dict(ext, members=members))
+    return out

@@ -136,6 +136,31 @@ def struct_items(s: dict) -> List[str]:
     return out + ["    }", "}"]
 
 
+def extension_table_items(abi: dict) -> List[str]:
+    """The trait every extension table of ext/*.h implements: its id and its last_error,
+    so a safe wrapper can look a table up and read its failures knowing only its type."""
+    tables = gen_common.extension_tables(abi)
+    last_error = {fn_type(m) for t in tables for m in t["members"] if m["name"] == "last_error"}
+    assert len(last_error) == 1 and all(t["members"][0]["name"] == "last_error" for t in tables), \
+        "gen_rust: every extension table starts with the same last_error(instance)"
+    out = ["", "// ---- extension tables (abi/include/embedkit/ext)", "",
+           "/// `last_error(instance)`, the first member of every extension table: the message",
+           "/// of the last failed call of the table on `instance`.",
+           "pub type ek_ext_last_error_fn = %s;" % last_error.pop(), "",
+           "/// A plugin extension table (a struct of function pointers a plugin returns from",
+           "/// `ek_instance_get_extension`): its extension id and its `last_error`.",
+           "pub trait ExtensionTable {", "    /// The extension id (`EK_EXT_*`).",
+           "    const ID: &'static str;",
+           "    /// The table's `last_error`, `None` when the plugin left it NULL.",
+           "    fn last_error(&self) -> Option<ek_ext_last_error_fn>;", "}"]
+    for t in tables:
+        out += ["", "impl ExtensionTable for %s {" % t["table"],
+                "    const ID: &'static str = %s;" % t["macro"],
+                "    fn last_error(&self) -> Option<ek_ext_last_error_fn> {",
+                "        self.last_error", "    }", "}"]
+    return out
+
+
 def module_text(abi: dict) -> str:
     out = [BANNER.rstrip("\n"),
            "//! The C ABI of abi/include/embedkit, one to one (ABI %d.%d): raw declarations"
@@ -160,6 +185,7 @@ def module_text(abi: dict) -> str:
     out += ["", "// ---- structs"]
     for s in abi["structs"]:
         out += [""] + struct_items(s)
+    out += extension_table_items(abi)
     out += ["", "// ---- EK_API functions (libembedkit)", "", 'extern "C" {']
     for f in abi["functions"]:
         out += doc_lines(f["doc"], "    ") + ["    pub fn %s(%s)%s;" % (

@@ -30,7 +30,7 @@ from ctypes import (POINTER, byref, c_char_p, c_float, c_int32, c_int64, c_size_
                     c_uint64, c_void_p, cast)
 from dataclasses import dataclass
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional,
-                    Sequence, Tuple, Type, Union)
+                    Sequence, Tuple, Union)
 
 import numpy as np
 
@@ -137,14 +137,15 @@ class _Extension:
     """Common part: the table, the plugin's instance pointer, and error mapping."""
 
     _id: str = ""
-    _table_type: Type[ctypes.Structure] = ctypes.Structure
 
     def __init__(self, instance: "Instance") -> None:
         self._instance = instance
-        self._table = self._get_table(self._id, self._table_type)
+        self._table = self._get_table(self._id)
         self._self = c_void_p(instance.plugin_data)
 
-    def _get_table(self, ext_id: str, table_type: Type[ctypes.Structure]) -> Any:
+    def _get_table(self, ext_id: str) -> Any:
+        """The function table of extension `ext_id` as its generated ctypes structure."""
+        table_type = _ext.TABLES[ext_id]
         inst = self._instance
         name = type(self).__name__
         if not inst.has_extension(ext_id):
@@ -285,7 +286,6 @@ class Classifier(_Extension):
     """
 
     _id = _ext.EXT_CLASSIFIER
-    _table_type = _ext.ek_classifier_ext
 
     def set_labels(self, labels: Union[JsonLike, Sequence[Label]]) -> None:
         """Sets (replaces) the labels.
@@ -552,7 +552,6 @@ class Matcher(_Extension):
     """
 
     _id = _ext.EXT_MATCHER
-    _table_type = _ext.ek_matcher_ext
 
     def load(self, side: Union[str, int], text: Union[Text, Mapping[str, Any], Sequence[Any]],
              format: Union[str, int] = "auto") -> None:
@@ -804,7 +803,6 @@ class Recommender(_Extension):
     """
 
     _id = _ext.EXT_RECOMMENDER
-    _table_type = _ext.ek_recommender_ext
 
     def __init__(self, instance: "Instance") -> None:
         super().__init__(instance)
@@ -973,7 +971,7 @@ class Recommender(_Extension):
     # -- "ek.unlearner/1"
     def _unlearn_table(self) -> Any:
         if self._unlearner is None:
-            self._unlearner = self._get_table(_ext.EXT_UNLEARNER, _ext.ek_unlearner_ext)
+            self._unlearner = self._get_table(_ext.EXT_UNLEARNER)
         return self._unlearner
 
     def forget(self, kind: Union[str, int] = "interactions", users: Any = None,

@@ -74,12 +74,13 @@ macro_rules! f {
 struct Ext<'a, T> {
     table: &'a T,
     this: *mut c_void,
-    last_error: unsafe extern "C" fn(*mut c_void) -> *const c_char,
+    last_error: ffi::ek_ext_last_error_fn,
 }
 
-impl<'a, T> Ext<'a, T> {
-    /// Looks up `id` on `inst`; `T` must start with `struct_size` and `last_error`.
-    fn get(inst: &'a Instance, id: &str, what: &str, last_error: impl Fn(&T) -> Option<unsafe extern "C" fn(*mut c_void) -> *const c_char>) -> Result<Ext<'a, T>> {
+impl<'a, T: ffi::ExtensionTable> Ext<'a, T> {
+    /// Looks up the extension of table `T` on `inst`.
+    fn get(inst: &'a Instance, what: &str) -> Result<Ext<'a, T>> {
+        let id = T::ID;
         if !inst.has_extension(id) {
             return Err(Error::local(Status::Unsupported, format!("{what}: the instance does not provide the extension \"{id}\"")));
         }
@@ -94,7 +95,7 @@ impl<'a, T> Ext<'a, T> {
             ));
         }
         let table = unsafe { &*t };
-        let last_error = last_error(table).ok_or_else(|| Error::local(Status::AbiMismatch, format!("{what}: no last_error")))?;
+        let last_error = table.last_error().ok_or_else(|| Error::local(Status::AbiMismatch, format!("{what}: no last_error")))?;
         Ok(Ext { table, this: inst.plugin_data(), last_error })
     }
 
@@ -131,20 +132,20 @@ impl Instance {
     /// The `"ek.classifier/1"` wrapper (`embedkit.text_classify`); `Status::Unsupported`
     /// if the instance lacks the extension.
     pub fn classifier(&self) -> Result<Classifier<'_>> {
-        Ok(Classifier { ext: Ext::get(self, ffi::EK_EXT_CLASSIFIER, "Classifier", |t: &ffi::ek_classifier_ext| t.last_error)?, inst: self })
+        Ok(Classifier { ext: Ext::<ffi::ek_classifier_ext>::get(self, "Classifier")?, inst: self })
     }
 
     /// The `"ek.matcher/1"` wrapper (`embedkit.table_match`).
     pub fn matcher(&self) -> Result<Matcher<'_>> {
-        Ok(Matcher { ext: Ext::get(self, ffi::EK_EXT_MATCHER, "Matcher", |t: &ffi::ek_matcher_ext| t.last_error)?, inst: self })
+        Ok(Matcher { ext: Ext::<ffi::ek_matcher_ext>::get(self, "Matcher")?, inst: self })
     }
 
     /// The `"ek.recommender/1"` (+ `"ek.unlearner/1"` for forget/purge) wrapper
     /// (`embedkit.rec_unlearn`).
     pub fn recommender(&self) -> Result<Recommender<'_>> {
-        let ext = Ext::get(self, ffi::EK_EXT_RECOMMENDER, "Recommender", |t: &ffi::ek_recommender_ext| t.last_error)?;
+        let ext = Ext::<ffi::ek_recommender_ext>::get(self, "Recommender")?;
         let unlearner = if self.has_extension(ffi::EK_EXT_UNLEARNER) {
-            Some(Ext::get(self, ffi::EK_EXT_UNLEARNER, "Recommender", |t: &ffi::ek_unlearner_ext| t.last_error)?)
+            Some(Ext::<ffi::ek_unlearner_ext>::get(self, "Recommender")?)
         } else {
             None
         };
@@ -770,7 +771,7 @@ impl<'a> Matcher<'a> {
     /// when a side is empty, `Status::Limit` beyond max_pairs.
     pub fn run(&self, options: &MatchOptions) -> Result<MatchResult<'a>> {
         let e = &self.ext;
-        let mut o = ffi::ek_matcher_options { struct_size: 0, top_k: 0, mode: 0, threshold: -1.0, max_matches: 0, use_llm: 1 };
+        let mut o = ffi::ek_matcher_options::default();
         unsafe { f!(e.table, options_init)(&mut o) };
         o.top_k = options.top_k;
         o.mode = match options.mode {

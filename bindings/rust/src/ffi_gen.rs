@@ -1937,6 +1937,56 @@ impl Default for ek_vsa_probe_ext {
     }
 }
 
+// ---- extension tables (abi/include/embedkit/ext)
+
+/// `last_error(instance)`, the first member of every extension table: the message
+/// of the last failed call of the table on `instance`.
+pub type ek_ext_last_error_fn = unsafe extern "C" fn(instance: *mut c_void) -> *const c_char;
+
+/// A plugin extension table (a struct of function pointers a plugin returns from
+/// `ek_instance_get_extension`): its extension id and its `last_error`.
+pub trait ExtensionTable {
+    /// The extension id (`EK_EXT_*`).
+    const ID: &'static str;
+    /// The table's `last_error`, `None` when the plugin left it NULL.
+    fn last_error(&self) -> Option<ek_ext_last_error_fn>;
+}
+
+impl ExtensionTable for ek_classifier_ext {
+    const ID: &'static str = EK_EXT_CLASSIFIER;
+    fn last_error(&self) -> Option<ek_ext_last_error_fn> {
+        self.last_error
+    }
+}
+
+impl ExtensionTable for ek_matcher_ext {
+    const ID: &'static str = EK_EXT_MATCHER;
+    fn last_error(&self) -> Option<ek_ext_last_error_fn> {
+        self.last_error
+    }
+}
+
+impl ExtensionTable for ek_recommender_ext {
+    const ID: &'static str = EK_EXT_RECOMMENDER;
+    fn last_error(&self) -> Option<ek_ext_last_error_fn> {
+        self.last_error
+    }
+}
+
+impl ExtensionTable for ek_unlearner_ext {
+    const ID: &'static str = EK_EXT_UNLEARNER;
+    fn last_error(&self) -> Option<ek_ext_last_error_fn> {
+        self.last_error
+    }
+}
+
+impl ExtensionTable for ek_vsa_probe_ext {
+    const ID: &'static str = EK_EXT_VSA_PROBE;
+    fn last_error(&self) -> Option<ek_ext_last_error_fn> {
+        self.last_error
+    }
+}
+
 // ---- EK_API functions (libembedkit)
 
 extern "C" {
