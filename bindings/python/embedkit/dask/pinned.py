@@ -1,0 +1,146 @@
+"""Running a task on the worker that owns a shard, surviving that worker's restart.
+
+Dask pins a task to a worker by *address* (``workers=[addr]``), and a restarted worker
+(its Nanny brings it back after a crash) comes back on a new port: the scheduler would
+keep a pinned task of the dead worker waiting forever ("no-worker"). So this module
+supervises its pinned futures: each poll it asks the scheduler for the current
+name -> address map, resubmits a task whose owner came back under a new address, and
+gives up with :class:`ShardUnavailableError` (naming the shard, the worker and its last
+address) when the owner stays away longer than ``worker_timeout``. Every operation has
+an overall ``timeout`` as well: no call waits forever. Tasks that raise are not retried
+(that is a real error, e.g. a dimension mismatch): the first error is re-raised here.
+
+Every pinned task must therefore be idempotent: it may run again after a crash that
+came after its commit (the shard operations in :mod:`.shard_ops` are).
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+_POLL_S = 0.02
+_ADDRESS_POLL_S = 0.25
+
+
+class ShardUnavailableError(RuntimeError):
+    """A shard's owner worker is gone (and did not come back within the timeout)."""
+
+    def __init__(self, collection: str, shard: int, worker: str, address: Optional[str],
+                 waited: float) -> None:
+        self.collection, self.shard, self.worker, self.address = collection, shard, worker, address
+        super().__init__(
+            "shard %d of %r is unavailable: its worker %r (last at %s) is not in the cluster "
+            "(waited %.1f s); restart that worker (same --name) to serve the shard"
+            % (shard, collection, worker, address or "no known address", waited))
+
+
+class ShardTimeoutError(TimeoutError):
+    """An operation did not finish in time; names the shards still running."""
+
+
+@dataclass
+class PinnedCall:
+    """``fn(*args)`` to run on the worker named ``worker``, which owns ``shard``."""
+
+    shard: int
+    worker: str
+    fn: Callable[..., Any]
+    args: Tuple[Any, ...] = ()
+    future: Any = None
+    address: Optional[str] = None
+    missing_since: Optional[float] = None
+    last_address: Optional[str] = None
+    done: bool = False
+    result: Any = field(default=None, repr=False)
+
+
+def _worker_names(dask_scheduler: Any) -> Dict[str, str]:
+    return {str(ws.name): addr for addr, ws in dask_scheduler.workers.items()}
+
+
+def worker_addresses(client: Any) -> Dict[str, str]:
+    """Worker name -> current address, straight from the scheduler (not the client's
+    cache, which lags by seconds)."""
+    return client.run_on_scheduler(_worker_names)
+
+
+def _submit(client: Any, call: PinnedCall, addresses: Dict[str, str], now: float) -> None:
+    addr = addresses.get(call.worker)
+    call.address = addr
+    if addr is None:
+        call.future = None
+        if call.missing_since is None:
+            call.missing_since = now
+        return
+    call.missing_since = None
+    call.last_address = addr
+    key = "embedkit-%s-shard%d-%s" % (getattr(call.fn, "__name__", "call"), call.shard,
+                                      uuid.uuid4().hex)
+    call.future = client.submit(call.fn, *call.args, key=key, workers=[addr],
+                                allow_other_workers=False, pure=False)
+
+
+def _cancel(client: Any, calls: Sequence[PinnedCall]) -> None:
+    futures = [c.future for c in calls if c.future is not None and not c.done]
+    if futures:
+        client.cancel(futures)
+
+
+def run_pinned(client: Any, collection: str, calls: Sequence[PinnedCall], timeout: float,
+               worker_timeout: float) -> List[Any]:
+    """Runs every call on its shard's owner; returns their results in order.
+
+    Raises the first task error, :class:`ShardUnavailableError`, or
+    :class:`ShardTimeoutError` after ``timeout`` seconds (pending tasks are cancelled).
+    """
+    start = time.monotonic()
+    addresses = worker_addresses(client)
+    for call in calls:
+        _submit(client, call, addresses, start)
+    next_check = start + _ADDRESS_POLL_S
+    try:
+        while True:
+            pending = [c for c in calls if not c.done]
+            if not pending:
+                return [c.result for c in calls]
+            for c in pending:
+                if c.future is not None and c.future.status in ("finished", "error"):
+                    c.result = c.future.result()  # raises the task's error
+                    c.done = True
+            now = time.monotonic()
+            if now >= next_check:
+                addresses = worker_addresses(client)
+                next_check = now + _ADDRESS_POLL_S
+                _follow_owners(client, collection, [c for c in calls if not c.done], addresses,
+                               now, worker_timeout)
+            if now - start > timeout:
+                late = ", ".join("shard %d on %r" % (c.shard, c.worker)
+                                 for c in calls if not c.done)
+                raise ShardTimeoutError("%s: not finished after %.0f s: %s"
+                                        % (collection, timeout, late))
+            time.sleep(_POLL_S)
+    except BaseException:
+        _cancel(client, calls)
+        raise
+
+
+def _follow_owners(client: Any, collection: str, pending: Sequence[PinnedCall],
+                   addresses: Dict[str, str], now: float, worker_timeout: float) -> None:
+    """Resubmits calls whose owner is back at a new address; raises for one gone too long."""
+    for c in pending:
+        current = addresses.get(c.worker)
+        if current is not None and current == c.address and c.future is not None \
+                and c.future.status != "cancelled":
+            continue  # still running (or queued) on its owner
+        if current is None:
+            if c.missing_since is None:
+                c.missing_since = now
+            if now - c.missing_since > worker_timeout:
+                raise ShardUnavailableError(collection, c.shard, c.worker, c.last_address,
+                                            now - c.missing_since)
+            continue
+        if c.future is not None:
+            client.cancel([c.future])
+        _submit(client, c, addresses, now)

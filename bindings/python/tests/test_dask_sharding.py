@@ -1,0 +1,159 @@
+"""embedkit.dask on a real 2-process LocalCluster: sharded writes and search give the
+answer of one store holding every row (exact search, filters, many equal scores), a
+re-run partition changes nothing, and adding shards keeps every row exactly once."""
+import os
+
+import numpy as np
+import pytest
+
+from dask_support import (Reference, assert_each_row_once, assert_same_hits, bag,
+                          start_cluster, stop_cluster)
+
+import embedkit.dask as ekd
+from embedkit.dask import shard_ops, writes
+from embedkit.dask.pinned import worker_addresses
+
+DIM = 16
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster, client = start_cluster()
+    yield client
+    stop_cluster(cluster, client)
+
+
+def random_rows(n, seed, prefix="doc"):
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((n, DIM)).astype(np.float32)
+    return [("%s%d" % (prefix, i), vectors[i],
+             {"lang": ["en", "de", "fr"][i % 3], "year": 1990 + i % 30}) for i in range(n)]
+
+
+def test_exact_search_with_filters_equals_one_store(client, tmp_path):
+    rows = random_rows(300, seed=1)
+    coll = ekd.ShardedCollection.create(client, str(tmp_path), "docs", dim=DIM, shards=3)
+    assert coll.upsert(bag(rows, 4)) == 300
+    ref = Reference(DIM, "cosine")
+    ref.upsert(rows)
+    queries = np.random.default_rng(2).standard_normal((4, DIM)).astype(np.float32)
+    for options in ({}, {"filter": {"lang": "en"}, "include_metadata": True},
+                    {"filter": {"year": {"$gte": 2010}, "lang": {"$in": ["de", "fr"]}}},
+                    {"filter": {"lang": "xx"}}):
+        for k in (1, 7, 40):
+            assert_same_hits(coll.search(queries, k=k, **options), ref.search(queries, k, **options))
+    assert sorted(len(ids) for ids in coll.ids_by_shard().values())[0] > 50, "ids spread"
+    vec, meta = coll.get("doc7")
+    np.testing.assert_array_equal(vec, rows[7][1])
+    assert meta == rows[7][2]
+    reopened = ekd.ShardedCollection.open(client, str(tmp_path))
+    assert reopened.count() == 300 and reopened.placement() == coll.placement()
+    ref.close()
+
+
+def tie_rows(ids, seed):
+    """Vectors of small integers, three distinct values: exact scores, many ties."""
+    rng = np.random.default_rng(seed)
+    basis = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [1, 1, 0, 0]], dtype=np.float32)
+    return [(i, basis[rng.integers(0, 3)], {"g": int(rng.integers(0, 2))}) for i in ids]
+
+
+def test_ties_break_as_one_store_through_updates_deletes_and_reinserts(client, tmp_path):
+    coll = ekd.ShardedCollection.create(client, str(tmp_path), "ties", dim=4, metric="dot",
+                                        shards=3)
+    ref = Reference(4, "dot")
+    first = tie_rows(["t%03d" % i for i in range(240)], seed=3)
+    # t005 twice in one call (partitions 0 and 3): first position, last value
+    first[200] = ("t005", np.array([1, 1, 0, 0], np.float32), None)
+    for call in (lambda: first,
+                 lambda: tie_rows(["t%03d" % i for i in range(100, 140)] +
+                                  ["n%03d" % i for i in range(60)], seed=4)):
+        rows = call()
+        coll.upsert(bag(rows, 4))
+        ref.upsert(rows)
+    gone = ["t%03d" % i for i in range(0, 240, 7)]
+    assert coll.delete(gone) == len(gone)
+    ref.delete(gone)
+    back = tie_rows(gone[:10], seed=5)
+    coll.upsert(bag(back, 2))
+    ref.upsert(back)
+    queries = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [1, 1, 0, 0]], np.float32)
+    for k in (1, 5, 33, 120, 400):
+        assert_same_hits(coll.search(queries, k=k), ref.search(queries, k))
+        assert_same_hits(coll.search(queries, k=k, filter={"g": 1}),
+                         ref.search(queries, k, filter={"g": 1}))
+    ref.close()
+
+
+def test_a_rerun_partition_changes_nothing(client, tmp_path):
+    coll = ekd.ShardedCollection.create(client, str(tmp_path), "idem", dim=DIM, shards=2)
+    rows = random_rows(80, seed=6)
+    coll.upsert(bag(rows, 2))
+    newer = [(id, -v, {"v": 2}) for id, v, _ in rows[:20]]
+    coll.upsert(bag(newer, 1))
+    ref = Reference(DIM, "cosine")
+    ref.upsert(rows)
+    ref.upsert(newer)
+    # The first call's partition 0 again, as a retried task would run it (generation 1):
+    # no row duplicated, and the newer values of generation 2 stay.
+    pieces = writes.split_upserts(rows[:40], 0, 1, 2, DIM)
+    owners = worker_addresses(client)
+    rerun = [client.submit(shard_ops.apply_rows, coll._spec(s), pieces[s], pure=False,
+                           workers=[owners[coll._owner(s)]]) for s in range(2)]
+    assert [f.result() for f in rerun] == [0, 0], "nothing newer to write"
+    assert coll.count() == 80
+    queries = np.random.default_rng(7).standard_normal((3, DIM)).astype(np.float32)
+    assert_same_hits(coll.search(queries, k=30, include_metadata=True),
+                     ref.search(queries, 30, include_metadata=True))
+    # the whole second call again: same rows, same answer
+    coll.upsert(bag(newer, 3))
+    assert coll.count() == 80
+    assert_same_hits(coll.search(queries, k=30), ref.search(queries, 30))
+    ref.close()
+
+
+def _fail_one_delete(marker, dask_worker=None):
+    """Makes the next row delete on any one worker raise, once (a crash between the
+    copy to the new shard and the delete at the old one)."""
+    from embedkit.core import Collection
+    real = Collection.delete
+
+    def failing(self, ids):
+        Collection.delete = real
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return real(self, ids)
+        raise RuntimeError("injected failure before the source delete")
+
+    Collection.delete = failing
+
+
+def test_adding_shards_moves_rows_once_even_when_interrupted(client, tmp_path):
+    rows = random_rows(400, seed=8)
+    coll = ekd.ShardedCollection.create(client, str(tmp_path), "grow", dim=DIM, shards=2)
+    coll.upsert(bag(rows, 4))
+    ref = Reference(DIM, "cosine")
+    ref.upsert(rows)
+    queries = np.random.default_rng(9).standard_normal((3, DIM)).astype(np.float32)
+    ids = [r[0] for r in rows]
+
+    moved = coll.add_shards(1)
+    assert 0 < moved < 400 and coll.shards == 3
+    assert_each_row_once(coll, ids)
+    assert_same_hits(coll.search(queries, k=25), ref.search(queries, 25))
+
+    client.run(_fail_one_delete, str(tmp_path / "failed-once"))
+    with pytest.raises(RuntimeError, match="injected failure"):
+        coll.add_shards(2)
+    assert ekd.ShardedCollection.open(client, str(tmp_path)).manifest.state == "moving"
+    with pytest.raises(RuntimeError, match="re-sharding"):
+        coll.upsert(bag(rows[:3], 1))
+    # copies sit on two shards now: the search still answers each row once
+    assert sum(len(v) for v in coll.ids_by_shard().values()) > 400
+    assert_same_hits(coll.search(queries, k=25), ref.search(queries, 25))
+    assert coll.finish_resharding() > 0
+    assert coll.shards == 5
+    assert_each_row_once(coll, ids)
+    assert_same_hits(coll.search(queries, k=25), ref.search(queries, 25))
+    ref.close()
