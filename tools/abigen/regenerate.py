@@ -10,7 +10,8 @@ Derived files: abi/embedkit_abi.json (the description, read from the headers),
 bindings/python/embedkit/_abi_gen.py and tests/bindings/python/test_abi_layout.py
 (generated from the description), bindings/rust/src/ffi_gen.rs and
 bindings/rust/tests/abi_layout.rs (gen_rust), gen_wasm.OUTPUTS (the WASM export list, JS ABI table
-and .d.ts, wasm32 layout check). Needs Debian's libclang bindings (python3-clang-14).
+and .d.ts, wasm32 layout check), gen_wasm_ext.OUTPUTS (the extension tables'
+C trampolines and their JS classes). Needs Debian's libclang bindings (python3-clang-14).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_python  # noqa: E402
 import gen_rust  # noqa: E402
 import gen_wasm  # noqa: E402
+import gen_wasm_ext  # noqa: E402
 import read_headers  # noqa: E402
 
 ROOT = read_headers.ROOT
@@ -36,7 +38,7 @@ def generate(out_dir: str) -> dict:
     description = read_headers.to_json(read_headers.Reader(ROOT).describe())
     abi = json.loads(description)
     files = {"abi/embedkit_abi.json": description}
-    for generator in (gen_python, gen_rust, gen_wasm):
+    for generator in (gen_python, gen_rust, gen_wasm, gen_wasm_ext):
         files.update({os.path.relpath(path, ROOT): text_of(abi)
                       for path, text_of in generator.OUTPUTS.items()})
     for rel, text in files.items():

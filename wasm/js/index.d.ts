@@ -1,29 +1,12 @@
 // Type declarations of the embedkit JavaScript package (hand-written; see index.js).
 // The ABI's enums come from the generated abi_gen.d.ts.
 
-import type { ek_element_type, ek_index_kind, ek_log_level, ek_metric } from './abi_gen.js';
+import type { ek_element_type, ek_index_kind, ek_log_level, ek_metric, ek_status } from './abi_gen.js';
 
-/** Status codes of the C API (abi/include/embedkit/types.h). */
+/** Status codes of the C API (abi/include/embedkit/types.h): the generated ek_status with
+ * the ERR_ prefix dropped (ERR_NOT_FOUND -> NOT_FOUND), as heap.js builds it. */
 export declare const Status: Readonly<{
-  OK: 0;
-  INVALID_ARGUMENT: 1;
-  NOT_FOUND: 2;
-  ALREADY_EXISTS: 3;
-  DIMENSION_MISMATCH: 4;
-  PARSE: 5;
-  IO: 6;
-  STORAGE: 7;
-  CORRUPT: 8;
-  READ_ONLY: 9;
-  ABI_MISMATCH: 10;
-  NOT_A_PLUGIN: 11;
-  UNSUPPORTED: 12;
-  BUFFER_TOO_SMALL: 13;
-  OUT_OF_MEMORY: 14;
-  CANCELLED: 15;
-  LIMIT: 16;
-  INTERNAL: 17;
-  PLUGIN: 18;
+  [K in keyof typeof ek_status as K extends `ERR_${infer Name}` ? Name : K]: (typeof ek_status)[K];
 }>;
 export type StatusCode = (typeof Status)[keyof typeof Status];
 
@@ -301,8 +284,12 @@ export declare class Classifier {
   shape(): { labels: number; dim: number };
   labels(): LabelInfo[];
   predict(documents: string[], options?: { scores?: boolean }): Prediction[];
+  /** The fitted documents [first, first + count) (count: through the last one). */
+  predictFitted(first?: number, count?: number | null, options?: { scores?: boolean }): Prediction[];
   /** documents.length x dim, row-major. */
   embed(documents: string[]): Float32Array;
+  /** count x dim, row-major: the fitted documents [first, first + count). */
+  fittedVectors(first: number, count: number): Float32Array;
   labelVectors(): { labels: Float32Array; seeds: Float32Array };
   info(): Record<string, unknown>;
   save(store: Store, model: string): void;
@@ -343,6 +330,11 @@ export declare class Matcher {
   loadTarget(text: string | object, format?: MatcherFormat): void;
   clear(side: MatcherSide): void;
   count(side: MatcherSide): number;
+  /** The loaded columns/entries of a side, in load order ("" where absent). */
+  columns(side: MatcherSide): { id: string; table: string; name: string; type: string;
+    description: string; tableDescription: string; synonyms: string }[];
+  /** The signals the model combines, in the order of a candidate's signals. */
+  signalNames(): string[];
   addAbbreviations(map: Record<string, string>): void;
   match(options?: { topK?: number; mode?: '1:n' | '1:1' | 'one_to_many' | 'one_to_one';
     threshold?: number; maxMatches?: number }): MatchResult;

@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Embedkit, EmbedkitError, Status } from '../../../wasm/js/index.js';
+import { STRUCTS } from '../../../wasm/js/abi_gen.js';
+import { EXTENSION_TABLES } from '../../../wasm/js/ext_gen.js';
 
 const kit = await Embedkit.load();
 
@@ -45,6 +47,20 @@ test('Classifier: fit on a small corpus, predict new texts, scores and labels', 
   assert.ok(Math.abs(norm - 1) < 1e-4, `hashing vectors are unit length (${norm})`);
   const lv = cls.labelVectors();
   assert.equal(lv.labels.length, 2 * 256);
+  // The fitted documents: unit vectors, a range is a slice of a longer one, and most of
+  // each topic's documents go to its label.
+  const fitted = cls.fittedVectors(0, 3);
+  assert.equal(fitted.length, 3 * 256);
+  assert.ok(Math.abs(Math.hypot(...fitted.subarray(0, 256)) - 1) < 1e-4);
+  assert.deepEqual(cls.fittedVectors(1, 2), fitted.slice(256));
+  const all = cls.predictFitted(0, null, { scores: true });
+  assert.equal(all.length, SPACE.length + SPORT.length);
+  assert.ok(all.slice(0, 6).filter((r) => r.label === 'space').length >= 5);
+  assert.ok(all.slice(6).filter((r) => r.label === 'sport').length >= 5);
+  assert.equal(all[0].scores.length, 2);
+  assert.deepEqual(cls.predictFitted(7, 2).map((r) => r.label), all.slice(7, 9).map((r) => r.label));
+  assert.throws(() => cls.fittedVectors(-1, 1), (e) => e.status === Status.INVALID_ARGUMENT &&
+    /first/.test(e.message));
   assert.equal(cls.info().config?.embedder ?? cls.info().embedder, 'hashing');
 
   // Save into a store and classify with a fresh instance loaded from it.
@@ -54,6 +70,8 @@ test('Classifier: fit on a small corpus, predict new texts, scores and labels', 
   const cls2 = inst2.classifier();
   cls2.load(store, 'topics');
   assert.deepEqual(cls2.predict(['the rocket reached orbit']).map((r) => r.label), ['space']);
+  assert.throws(() => cls2.predictFitted(0, 1), (e) => e.status === Status.UNSUPPORTED,
+    'fitted vectors are not stored');
   ctx.free();
 });
 
@@ -97,7 +115,15 @@ test('Matcher: DDL against a JSON glossary, ranked and explained', () => {
   m.loadTarget(GLOSSARY, 'glossary_json');
   assert.equal(m.count('source'), 3);
   assert.equal(m.count('target'), 4);
+  const cols = m.columns('source');
+  assert.deepEqual(cols.map((c) => c.name), ['patient_id', 'birth_dt', 'gender_cd']);
+  assert.equal(cols[1].id, 'patients.birth_dt');
+  assert.equal(cols[1].table, 'patients');
+  assert.equal(cols[1].type, 'DATE');
+  assert.equal(cols[1].description, 'date of birth');
+  assert.deepEqual(m.columns('target').map((c) => c.id), GLOSSARY.map((g) => g.id));
   const r = m.match({ topK: 3 });
+  assert.deepEqual(m.signalNames(), r.signals);
   assert.equal(r.columns.length, 3);
   const best = Object.fromEntries(r.columns.map((c) => [c.name, c.candidates[0].id]));
   assert.equal(best.birth_dt, 'birth_date');
@@ -180,4 +206,33 @@ test('Recommender: trains, recommends within the taste group, forgets on request
   assert.equal(m.pairs, 1);
   assert.equal(m.pairsSkipped, 1);
   ctx.free();
+});
+
+// The generated low-level layer (wasm/js/ext_gen.js, tools/abigen/gen_wasm_ext.py): one
+// class per table of abi/include/embedkit/ext, one method per member, each calling an
+// exported C trampoline.
+test('ext_gen: every table member has its exported trampoline; short tables are refused', () => {
+  const M = kit._M;
+  const tables = Object.values(EXTENSION_TABLES);
+  assert.deepEqual(tables.map((T) => T.id).sort(), ['ek.classifier/1', 'ek.matcher/1',
+    'ek.recommender/1', 'ek.unlearner/1', 'ek.vsa_probe/1']);
+  for (const T of tables) {
+    const members = Object.keys(STRUCTS[T.name].fields).filter((f) => f !== 'struct_size');
+    const short = T.name.replace(/^ek_/, '').replace(/_ext$/, '');
+    for (const m of members) {
+      assert.equal(typeof T.prototype[m], 'function', `${T.name}.${m}`);
+      assert.equal(typeof M[`_ekw_${short}_${m}`], 'function', `_ekw_${short}_${m}`);
+    }
+  }
+  // A plugin's table shorter than the header's (an older plugin) is refused up front.
+  const fake = M._malloc(8);
+  try {
+    M.HEAPU32[fake >> 2] = 8;
+    assert.throws(() => new EXTENSION_TABLES['ek.classifier/1'](M, fake, (status, message) => {
+      throw new EmbedkitError(status, 'EK_ERR_ABI_MISMATCH', message);
+    }), (e) => e.status === Status.ABI_MISMATCH &&
+      e.message.includes(`struct_size 8, this package needs ${STRUCTS.ek_classifier_ext.size}`));
+  } finally {
+    M._free(fake);
+  }
 });
