@@ -2,11 +2,13 @@
 // table_match plugin (docs/table_match.md), through the public C API and the plugin's
 // "ek.matcher/1" table only. Human-readable table, or the plugin's JSON with --json.
 #include <cstdlib>
+#include <memory>
 #include <ostream>
 
 #include "cmd_match_io.h"
 #include "command.h"
 #include "errors.h"
+#include "match_llm.h"
 #include "matcher_text.h"
 #include "session.h"
 #include "table.h"
@@ -48,7 +50,14 @@ int Run(const Invocation& inv) {
   MatcherHandle m(session.context(), MatchConfig(inv.args));
   Prepare(inv.args, m, "match");
   const ek_matcher_options o = Options(inv.args, m, "match");
-  MatcherResultPtr r(m.Match(o), MatcherResultFree{m.ext});
+  const std::unique_ptr<MatchLlm> llm = InstallMatchLlm(inv.args, m, "match", nullptr, {});
+  MatcherResultPtr r(nullptr, MatcherResultFree{m.ext});
+  try {
+    r.reset(m.Match(o));
+  } catch (const LibraryError& e) {
+    throw WithLlmReason(e, llm.get());
+  }
+  if (llm) llm->Finish();
   if (inv.global.json) {
     char* json = nullptr;
     m.Check(m.ext->result_json(r.get(), &json), "result_json");
@@ -89,6 +98,7 @@ std::vector<OptionSpec> Specs() {
   std::vector<OptionSpec> o = MatchInputOptions();
   o.push_back(OptionSpec{"k", 'k', "N", "candidates per source column, 1..1024 (default 5)"});
   o.push_back(OptionSpec{"matches-only", 0, "", "list only the candidates decided as matches"});
+  for (OptionSpec& s : MatchLlmOptions(/*with_oracle=*/false)) o.push_back(std::move(s));
   return o;
 }
 
@@ -103,7 +113,9 @@ const CommandSpec kSpec{
         "Runs fully offline; see docs/table_match.md for the method and the LLM hooks.",
     .examples =
         "embedkit match --source bank1.sql,bank1-comment.sql --target bank2.sql,bank2-comment.sql\n"
-        "embedkit match -s schema.json -t glossary.csv --one-to-one --json",
+        "embedkit match -s schema.json -t glossary.csv --one-to-one --json\n"
+        "embedkit match -s s.sql -t g.csv --llm-command ./ask-llama.sh --llm-record run.jsonl --json\n"
+        "embedkit match -s s.sql -t g.csv --llm-replay run.jsonl --json",
 };
 
 }  // namespace
