@@ -29,6 +29,7 @@
 #include "store/kv.h"
 #include "store/index_table.h"
 #include "store/mask_cache.h"
+#include "store/owned_mutex.h"
 #include "store/indexed_copy.h"
 #include "store/indexed_search.h"
 #include "store/indexed_writes.h"
@@ -447,7 +448,10 @@ class SqliteStore final : public Store {
   void ApplyDeleteToCopyLocked(std::string_view collection, const Current& cur,
                                int64_t generation, const std::vector<std::string_view>& gone_ids);
 
-  std::mutex db_mu_;
+  OwnedMutex db_mu_;
+  // ForgetUncommitted asked for while this thread held db_mu_ (see ForgetUncommitted);
+  // applied by the next ReadyLocked. Guarded by db_mu_.
+  bool forget_requested_ = false;
   std::unique_ptr<Db> db_;
   ThreadPool* pool_;
   kernels::ScanFn scan_;  // the backend's search
@@ -805,17 +809,27 @@ void SqliteStore::InitAttachedSchemaLocked() {
 }
 
 void SqliteStore::ReadyLocked() {
+  if (forget_requested_) ForgetUncommittedLocked();
   if (!attached_) return;
   if (stamp_->Undone()) ForgetUncommittedLocked();
   if (!schema_ready_) InitAttachedSchemaLocked();
 }
 
+// SQLite can call this from inside one of the store's own statements (a user's trigger
+// aborted it), on the thread holding db_mu_: the request waits for the next call then.
+// The store's call in progress fails with the statement's error and reloads what it
+// changed (WriteIndexedLocked), so nothing reads the stale copy meanwhile.
 void SqliteStore::ForgetUncommitted() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  if (db_mu_.HeldByThisThread()) {
+    forget_requested_ = true;
+    return;
+  }
+  std::lock_guard lock(db_mu_);
   ForgetUncommittedLocked();
 }
 
 void SqliteStore::ForgetUncommittedLocked() {
+  forget_requested_ = false;
   catalog_.clear();  // with every warm copy: searches in flight keep their own reference
   catalog_valid_ = false;
   if (!attached_) return;
@@ -1010,17 +1024,17 @@ void SqliteStore::FollowCommitLocked(std::string_view collection, Fn&& follow) n
 // ---- Transactions over several calls ----------------------------------------------------
 
 void SqliteStore::Begin() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   BeginLocked();
 }
 
 void SqliteStore::Commit() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   CommitLocked();
 }
 
 void SqliteStore::Rollback() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   RollbackLocked();
 }
 
@@ -1078,7 +1092,7 @@ void SqliteStore::RollbackLocked() {
 // roll back), else BEGIN IMMEDIATE .. COMMIT of its own, so the request stays one
 // transaction as the plugin asked (SQL functions run plugins inside a SELECT).
 void SqliteStore::BeginNested() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   if (attached_) {
     RequireWritable();
     SyncLocked();
@@ -1091,7 +1105,7 @@ void SqliteStore::BeginNested() {
 }
 
 void SqliteStore::CommitNested() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   if (attached_) return CommitAttachedRequestLocked();
   if (nested_depth_ == 0) return CommitLocked();
   if (sqlite3_get_autocommit(db_->handle())) return CommitLocked();  // reports the lost work
@@ -1100,7 +1114,7 @@ void SqliteStore::CommitNested() {
 }
 
 void SqliteStore::RollbackNested() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   if (attached_) {
     RequireAttachedRequestLocked();
     attached_requests_.pop_back();  // ROLLBACK if it began one; joined: nothing to undo here
@@ -1150,7 +1164,7 @@ void SqliteStore::KvPut(std::string_view ns, std::string_view key, std::string_v
   kv::CheckNamespace(ns);
   kv::CheckKey(key, "key");
   kv::CheckValue(key, value, kind);
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   RequireWritable();
   ReadyLocked();
   Txn txn(*db_, Txn::kWrite);
@@ -1161,7 +1175,7 @@ void SqliteStore::KvPut(std::string_view ns, std::string_view key, std::string_v
 bool SqliteStore::KvGet(std::string_view ns, std::string_view key, const kv::ValueSink& sink) {
   kv::CheckNamespace(ns);
   kv::CheckKey(key, "key");
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   ReadyLocked();
   return HasKvTableLocked() && kv::Table(*db_).Get(ns, key, sink);
 }
@@ -1181,7 +1195,7 @@ size_t SqliteStore::KvDeletePrefix(std::string_view ns, std::string_view prefix)
 // One delete transaction; the freed pages then leave the WAL, as after a row delete.
 template <class DeleteFn>
 size_t SqliteStore::KvDeleteWith(DeleteFn&& del) {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   RequireWritable();
   ReadyLocked();
   Txn txn(*db_, Txn::kWrite);
@@ -1197,7 +1211,7 @@ std::vector<Hit> SqliteStore::KvList(std::string_view ns, std::string_view prefi
   kv::CheckNamespace(ns);
   kv::CheckKeyPrefix(prefix, "key_prefix");
   kv::CheckKeyPrefix(after, "after_key");
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   ReadyLocked();
   if (!HasKvTableLocked()) return {};
   return kv::Table(*db_).List(ns, prefix, after, limit, include_values);
@@ -1241,7 +1255,7 @@ CollectionInfo SqliteStore::CreateWith(std::string_view name, uint32_t dim, Metr
                                       DescribeIndexOptions(have) + " (" + diff +
                                       " asked); change it with an index build");
   };
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   SyncLocked();
   if (auto it = catalog_.find(name); it != catalog_.end()) {
     same_or_fail(it->second);
@@ -1308,7 +1322,7 @@ CollectionInfo SqliteStore::CreateWith(std::string_view name, uint32_t dim, Metr
 
 std::optional<CollectionInfo> SqliteStore::FindCollection(std::string_view name) {
   CheckName(name);
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   SyncLocked();
   auto it = catalog_.find(name);
   if (it == catalog_.end()) return std::nullopt;
@@ -1316,7 +1330,7 @@ std::optional<CollectionInfo> SqliteStore::FindCollection(std::string_view name)
 }
 
 std::vector<CollectionInfo> SqliteStore::ListCollections() {
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   SyncLocked();
   std::vector<CollectionInfo> out;
   for (auto& [name, e] : catalog_) out.push_back(InfoLocked(name, e));
@@ -1325,7 +1339,7 @@ std::vector<CollectionInfo> SqliteStore::ListCollections() {
 
 void SqliteStore::DropCollection(std::string_view name) {
   CheckName(name);
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   RequireWritable();
   ReadyLocked();
   Txn txn(*db_, Txn::kWrite);
@@ -1362,7 +1376,7 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
                                       " rows but no vectors");
   uint32_t dim;
   {
-    std::lock_guard<std::mutex> lock(db_mu_);
+    std::lock_guard lock(db_mu_);
     RequireWritable();
     SyncLocked();
     dim = RequireLocked(collection).dim;
@@ -1406,7 +1420,7 @@ void SqliteStore::Upsert(std::string_view collection, const UpsertBatch& batch) 
     }
   }
 
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   Txn txn(*db_, Txn::kWrite);
   const Current cur = CurrentInTxn(collection);
   if (cur.dim != dim)  // dropped and recreated with another shape meanwhile
@@ -1495,7 +1509,7 @@ bool SqliteStore::Get(std::string_view collection, std::string_view id, std::vec
   CheckName(collection);
   if (std::string why = IdProblem(id); !why.empty())
     Fail(EK_ERR_INVALID_ARGUMENT, CollectionLabel(collection) + ": " + why);
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   SyncLocked();
   const CatalogEntry& e = RequireLocked(collection);
   Stmt::Use q(db_->Prepare(
@@ -1527,7 +1541,7 @@ size_t SqliteStore::Delete(std::string_view collection, const std::vector<std::s
       Fail(EK_ERR_INVALID_ARGUMENT, label + ": ids[" + std::to_string(i) + "] (" + Quote(ids[i]) +
                                         "): " + why);
   }
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   RequireWritable();
   SyncLocked();
   RequireLocked(collection);
@@ -1626,7 +1640,7 @@ void SqliteStore::ApplyDeleteToCopyLocked(std::string_view collection, const Cur
 
 uint64_t SqliteStore::Count(std::string_view collection) {
   CheckName(collection);
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   SyncLocked();
   return CountLocked(RequireLocked(collection));
 }
@@ -1650,7 +1664,7 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
   std::shared_ptr<Snapshot> s;
   std::shared_ptr<IndexedCopy> indexed;
   {
-    std::lock_guard<std::mutex> lock(db_mu_);
+    std::lock_guard lock(db_mu_);
     SyncLocked();
     if (RequireLocked(collection).index) indexed = IndexedLoadedLocked(collection);
     else s = LoadedLocked(collection);
@@ -1788,7 +1802,7 @@ std::vector<std::vector<Hit>> SqliteStore::SearchIndexed(std::string_view collec
   if (query.n_queries == 0) return {};
   const bool quantized = c->settings.options.element != ElementType::kF32;
   if (query.options.exact && quantized) {  // the f32 originals live only in SQLite
-    std::lock_guard<std::mutex> lock(db_mu_);
+    std::lock_guard lock(db_mu_);
     Txn txn(*db_, Txn::kRead);
     auto hits = ExactScanOfOriginals(*db_, c->cid, c->dim, c->metric, query, pool_);
     txn.Commit();
@@ -1800,7 +1814,7 @@ std::vector<std::vector<Hit>> SqliteStore::SearchIndexed(std::string_view collec
     answer = SearchIndexedCopy(*c, query, scan_, quantized_scan_, pool_);
   }
   if (answer.rescore) {
-    std::lock_guard<std::mutex> lock(db_mu_);
+    std::lock_guard lock(db_mu_);
     RequireLocked(collection);
     Txn txn(*db_, Txn::kRead);
     RescoreWithOriginals(*db_, c->cid, c->dim, c->metric, query.queries, answer.k, &answer.hits);
@@ -1814,7 +1828,7 @@ CollectionInfo SqliteStore::BuildIndex(std::string_view name, const IndexOptions
   CheckName(name);
   if (index) ValidateIndexOptions(*index);
   const std::string label = CollectionLabel(name);
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   RequireWritable();
   if (in_transaction_)
     Fail(EK_ERR_INVALID_ARGUMENT, "store '" + path_ + "': an index build of " + label +
@@ -1854,7 +1868,7 @@ uint64_t SqliteStore::CompactIndex(std::string_view name, const BuildProgressFn&
   };
   const uint64_t before = file_size();
   BuildIndex(name, nullptr, progress);
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   if (in_memory_) return 0;
   db_->Exec("VACUUM");  // copies the live pages into a fresh file: free pages go back
   ForgetFreedPages();
@@ -1867,7 +1881,7 @@ std::vector<Hit> SqliteStore::List(std::string_view collection, size_t offset, s
   CheckName(collection);
   std::shared_ptr<Snapshot> s;
   {
-    std::lock_guard<std::mutex> lock(db_mu_);
+    std::lock_guard lock(db_mu_);
     SyncLocked();
     s = LoadedLocked(collection);
   }
@@ -1925,7 +1939,7 @@ std::vector<Row> SqliteStore::ListAfter(std::string_view collection, int64_t aft
                                         size_t limit, bool include_vectors,
                                         bool include_metadata) {
   CheckName(collection);
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   SyncLocked();
   const CatalogEntry& e = RequireLocked(collection);
   const int64_t max_rows =
@@ -1942,7 +1956,7 @@ std::vector<Row> SqliteStore::ListAfter(std::string_view collection, int64_t aft
 std::optional<int64_t> SqliteStore::RowOf(std::string_view collection, std::string_view id) {
   CheckName(collection);
   if (!IdProblem(id).empty()) return std::nullopt;  // no row can have it
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   SyncLocked();
   const CatalogEntry& e = RequireLocked(collection);
   Stmt::Use q(db_->Prepare("SELECT row FROM vectors WHERE collection_id = ?1 AND id = ?2"));
@@ -1954,7 +1968,7 @@ std::optional<int64_t> SqliteStore::RowOf(std::string_view collection, std::stri
 std::optional<Row> SqliteStore::GetRow(std::string_view collection, int64_t row,
                                        bool include_vector, bool include_metadata) {
   CheckName(collection);
-  std::lock_guard<std::mutex> lock(db_mu_);
+  std::lock_guard lock(db_mu_);
   SyncLocked();
   const CatalogEntry& e = RequireLocked(collection);
   std::vector<Row> rows = RowsLocked(
