@@ -80,10 +80,15 @@ def _wheel_file(tag: str, pure: bool) -> str:
 
 
 def _package_files() -> List[Tuple[str, str]]:
-    """(archive name, source path) of every file of the package, sorted."""
-    pkg = os.path.join(ROOT, NAME)
-    return sorted(("%s/%s" % (NAME, f), os.path.join(pkg, f)) for f in os.listdir(pkg)
-                  if f.endswith(".py") or f == "py.typed")
+    """(archive name, source path) of every file of the package and its subpackages
+    (embedkit.dask), sorted."""
+    out = []
+    for folder, dirs, files in os.walk(os.path.join(ROOT, NAME)):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        rel = os.path.relpath(folder, ROOT).replace(os.sep, "/")
+        out += [("%s/%s" % (rel, f), os.path.join(folder, f)) for f in files
+                if f.endswith(".py") or f == "py.typed"]
+    return sorted(out)
 
 
 class _Wheel:
@@ -183,8 +188,8 @@ def get_requires_for_build_sdist(config_settings: Optional[dict] = None) -> List
 def build_sdist(sdist_directory: str, config_settings: Optional[dict] = None) -> str:
     """The package, its backend and tests, README and pyproject.toml, plus PKG-INFO."""
     base = "%s-%s" % (NAME, VERSION)
-    files = ["pyproject.toml", "README.md"]
-    for folder in (NAME, "build_backend", "tests"):
+    files = ["pyproject.toml", "README.md"] + [name for name, _ in _package_files()]
+    for folder in ("build_backend", "tests"):
         if not os.path.isdir(os.path.join(ROOT, folder)):
             continue
         for f in sorted(os.listdir(os.path.join(ROOT, folder))):

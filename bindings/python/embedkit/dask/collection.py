@@ -33,6 +33,7 @@ class ShardedCollection:
         self.manifest = manifest
         self.timeout = timeout
         self.worker_timeout = worker_timeout
+        self._last_seen: Dict[str, str] = {}  # worker name -> last address, for errors
 
     # -- making and opening
     @classmethod
@@ -101,8 +102,8 @@ class ShardedCollection:
     # -- writes
     def upsert(self, data: Any) -> int:
         """Inserts or replaces rows from a Dask Bag or DataFrame (formats: :mod:`.writes`);
-        each partition's rows of one shard are one transaction. Returns the values
-        written (a row not newer than the stored one is not rewritten)."""
+        each partition's rows of one shard are one transaction. Returns the number of
+        distinct ids per partition, summed (rows repeated in a partition count once)."""
         n, dim = self._writable(), self.dim
         generation = self._take_generation()
         pieces = writes.shard_pieces(
@@ -232,7 +233,8 @@ class ShardedCollection:
         return generation
 
     def _run(self, calls: Sequence[PinnedCall]) -> List[Any]:
-        return run_pinned(self.client, self.name, calls, self.timeout, self.worker_timeout)
+        return run_pinned(self.client, self.name, calls, self.timeout, self.worker_timeout,
+                          self._last_seen)
 
     def _call(self, shard: int, fn: Any, *args: Any) -> Any:
         return self._run([PinnedCall(shard, self._owner(shard), fn,

@@ -15,6 +15,7 @@ came after its commit (the shard operations in :mod:`.shard_ops` are).
 """
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 _POLL_S = 0.02
 _ADDRESS_POLL_S = 0.25
+_GATHER_TIMEOUT_S = 10.0
 
 
 class ShardUnavailableError(RuntimeError):
@@ -89,15 +91,20 @@ def _cancel(client: Any, calls: Sequence[PinnedCall]) -> None:
 
 
 def run_pinned(client: Any, collection: str, calls: Sequence[PinnedCall], timeout: float,
-               worker_timeout: float) -> List[Any]:
+               worker_timeout: float, last_seen: Optional[Dict[str, str]] = None) -> List[Any]:
     """Runs every call on its shard's owner; returns their results in order.
+
+    ``last_seen`` (worker name -> address, kept by the caller across calls) is updated
+    from the scheduler and names a gone worker's last address in errors.
 
     Raises the first task error, :class:`ShardUnavailableError`, or
     :class:`ShardTimeoutError` after ``timeout`` seconds (pending tasks are cancelled).
     """
     start = time.monotonic()
-    addresses = worker_addresses(client)
+    last_seen = {} if last_seen is None else last_seen
+    addresses = _seen(client, last_seen)
     for call in calls:
+        call.last_address = last_seen.get(call.worker)
         _submit(client, call, addresses, start)
     next_check = start + _ADDRESS_POLL_S
     try:
@@ -105,14 +112,14 @@ def run_pinned(client: Any, collection: str, calls: Sequence[PinnedCall], timeou
             pending = [c for c in calls if not c.done]
             if not pending:
                 return [c.result for c in calls]
-            for c in pending:
-                if c.future is not None and c.future.status in ("finished", "error"):
-                    c.result = c.future.result()  # raises the task's error
-                    c.done = True
             now = time.monotonic()
-            if now >= next_check:
-                addresses = worker_addresses(client)
+            finished = [c for c in pending
+                        if c.future is not None and c.future.status in ("finished", "error")]
+            if finished or now >= next_check:
+                addresses = _seen(client, last_seen)
                 next_check = now + _ADDRESS_POLL_S
+                for c in finished:
+                    _collect(c, addresses)
                 _follow_owners(client, collection, [c for c in calls if not c.done], addresses,
                                now, worker_timeout)
             if now - start > timeout:
@@ -124,6 +131,26 @@ def run_pinned(client: Any, collection: str, calls: Sequence[PinnedCall], timeou
     except BaseException:
         _cancel(client, calls)
         raise
+
+
+def _seen(client: Any, last_seen: Dict[str, str]) -> Dict[str, str]:
+    addresses = worker_addresses(client)
+    last_seen.update(addresses)
+    return addresses
+
+
+def _collect(call: PinnedCall, addresses: Dict[str, str]) -> None:
+    """Fetches a finished call's result, or the task's error (raised). A result held by
+    a worker that is gone or restarted went with it: the call is marked for
+    resubmission instead of waiting on a gather that cannot succeed."""
+    if addresses.get(call.worker) != call.address:
+        return  # _follow_owners resubmits it
+    try:
+        call.result = call.future.result(timeout=_GATHER_TIMEOUT_S)
+    except (TimeoutError, asyncio.TimeoutError):
+        call.address = None  # lost on the way: run it again
+        return
+    call.done = True
 
 
 def _follow_owners(client: Any, collection: str, pending: Sequence[PinnedCall],

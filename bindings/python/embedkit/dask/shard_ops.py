@@ -99,7 +99,8 @@ def create_shard(spec: ShardSpec) -> int:
 
 
 def apply_rows(spec: ShardSpec, rows: Rows) -> int:
-    """Merges rows into the shard in one transaction; returns how many values it wrote.
+    """Merges rows into the shard in one transaction; returns ``len(rows)`` (the same
+    when it runs again, unlike the number of values rewritten).
 
     A row whose id the shard holds keeps the earlier ``first``; its value is replaced
     only by a write with a later ``last`` (ids are unique within ``rows``).
@@ -122,7 +123,7 @@ def apply_rows(spec: ShardSpec, rows: Rows) -> int:
         if write:
             meta = None if rows.metadata is None else [rows.metadata[r] for r in write]
             coll.upsert([rows.ids[r] for r in write], rows.vectors[write], meta)
-    return len(write)
+    return len(rows)
 
 
 def delete_ids(spec: ShardSpec, ids: Sequence[str]) -> int:
