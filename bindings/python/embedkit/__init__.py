@@ -29,7 +29,8 @@ from .errors import (AbiMismatchError, AlreadyExistsError, BufferTooSmallError,
                      error_class)
 from .index import Element, IndexInfo, IndexKind
 from .extensions import (Classifier, ForgetReport, Label, LabelInfo, MatchColumn, Matcher,
-                         Prediction, RecMetrics, Recommender, RecStats, TrainReport)
+                         NumberEstimate, Prediction, RecMetrics, Recommender, RecStats,
+                         TrainReport, ValueMatch, VsaProbe)
 
 __version__ = "0.1.0"
 
@@ -44,5 +45,6 @@ __all__ = [
     "UnsupportedError", "BufferTooSmallError", "OutOfMemoryError", "CancelledError",
     "LimitError", "InternalError", "PluginError",
     "Classifier", "Label", "LabelInfo", "Prediction", "Matcher", "MatchColumn", "Recommender",
-    "TrainReport", "RecMetrics", "RecStats", "ForgetReport",
+    "TrainReport", "RecMetrics", "RecStats", "ForgetReport", "VsaProbe", "ValueMatch",
+    "NumberEstimate",
 ]

@@ -37,7 +37,7 @@ from .index import (Element, IndexInfo, IndexKind, collection_options, index_inf
                     index_search_options)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .extensions import Classifier, Matcher, Recommender
+    from .extensions import Classifier, Matcher, Recommender, VsaProbe
 
 PathLike = Union[str, "os.PathLike[str]"]
 Text = Union[str, bytes]
@@ -532,6 +532,15 @@ class Instance(_Handle):
         """
         from .extensions import Recommender
         return Recommender(self)
+
+    def vsa_probe(self) -> "VsaProbe":
+        """The ``"ek.vsa_probe/1"`` wrapper (``embedkit.vsa_json``): probing, decoding
+        and indexing its vectors.
+
+        UnsupportedError if the instance does not provide the extension.
+        """
+        from .extensions import VsaProbe
+        return VsaProbe(self)
 
     # -- "ek.encoder/1"
     @property

@@ -6,6 +6,7 @@ wrapper        extension                                   bundled plugin
 Classifier     ``"ek.classifier/1"``                        ``embedkit.text_classify``
 Matcher        ``"ek.matcher/1"``                           ``embedkit.table_match``
 Recommender    ``"ek.recommender/1"`` + ``"ek.unlearner/1"``  ``embedkit.rec_unlearn``
+VsaProbe       ``"ek.vsa_probe/1"``                         ``embedkit.vsa_json``
 =============  ==========================================  ===========================
 
 Obtain them from an instance::
@@ -40,13 +41,14 @@ from .errors import (AbiMismatchError, CancelledError, EmbedkitError, InvalidArg
                      Status, UnsupportedError, error_class)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core import Instance, Store
+    from .core import Hit, Instance, Store
 
 Text = Union[str, bytes]
 JsonLike = Union[str, bytes, Mapping[str, Any], Sequence[Any]]
 
 __all__ = ["Classifier", "Prediction", "LabelInfo", "Label", "Matcher", "MatchColumn",
-           "Recommender", "TrainReport", "RecMetrics", "RecStats", "ForgetReport"]
+           "Recommender", "TrainReport", "RecMetrics", "RecStats", "ForgetReport", "VsaProbe",
+           "ValueMatch", "NumberEstimate"]
 
 
 def _bytes(s: Text, what: str) -> bytes:
@@ -1036,3 +1038,224 @@ class Recommender(_Extension):
         n = c_uint64()
         self._check(table.purge(p, byref(n)), table)
         return n.value
+
+
+# ---- ek.vsa_probe/1 ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValueMatch:
+    """A value ranked by a probe, best first.
+
+    Attributes:
+        value: the candidate as given (:meth:`VsaProbe.probe`), or the value
+            :meth:`VsaProbe.index` recorded, parsed from JSON
+            (:meth:`VsaProbe.probe_collection`).
+        score: the cosine between the unbound vector and the value's encoding.
+        index: the candidate's position in ``candidates`` (None for
+            :meth:`VsaProbe.probe_collection`).
+    """
+
+    value: Any
+    score: float
+    index: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class NumberEstimate:
+    """The number decoded at a path (:meth:`VsaProbe.decode_number`)."""
+
+    value: float
+    #: Cosine between the unbound vector and the decoded number's encoding (near 0:
+    #: there is probably no number at that path).
+    confidence: float
+
+
+def _value_json(value: Any, what: str) -> bytes:
+    """A JSON value as JSON text: ``bytes`` are JSON text already, anything else is a
+    Python value (``"Europe"`` is the JSON string ``"\\"Europe\\""``)."""
+    if isinstance(value, bytes):
+        return value
+    try:
+        return json.dumps(value, separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError) as e:
+        raise InvalidArgumentError(int(Status.INVALID_ARGUMENT),
+                                   "%s: not a JSON value (%s)" % (what, e)) from None
+
+
+class VsaProbe(_Extension):
+    """Reads the vectors of ``embedkit.vsa_json`` back (``"ek.vsa_probe/1"``,
+    docs/vsa_json.md): unbinds along a key path and ranks candidate values, decodes
+    numbers, and indexes, searches and probes a store's collection of documents.
+
+    Paths: keys separated by ``.``, array positions as ``[i]``: ``"name.first"``,
+    ``"tags[0]"``; ``""`` is the document itself. Documents are JSON text (str or
+    bytes) or a dict/list; candidate values are Python values (``bytes``: JSON text).
+
+    Example::
+
+        inst = ctx.create_instance("embedkit.vsa_json", {"dim": 1024})
+        vp = inst.vsa_probe()
+        v = inst.encode('{"name": "Ada", "tags": ["red", "green"]}')
+        vp.probe(v, "tags[1]", ["red", "green", "blue"])[0].value     # 'green'
+    """
+
+    _id = _ext.EXT_VSA_PROBE
+
+    @property
+    def dim(self) -> int:
+        """Length of the instance's vectors (its encoder's dim)."""
+        return self._instance.dim
+
+    def _vector(self, vector: Any, what: str) -> np.ndarray:
+        """``vector`` as ``dim`` contiguous float32 (the plugin reads exactly dim)."""
+        v = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
+        if v.size != self.dim:
+            raise error_class(Status.DIMENSION_MISMATCH)(
+                int(Status.DIMENSION_MISMATCH),
+                "%s: the vector has %d floats, the instance's dim is %d" % (what, v.size, self.dim))
+        return v
+
+    def bind(self, path: Text, x: Any, transpose: bool = False,
+             out: Optional[np.ndarray] = None) -> np.ndarray:
+        """The binding matrix of ``path`` applied to ``x`` (``transpose``: its
+        transpose, i.e. unbinding), no normalisation: a ``(dim,)`` float32 array."""
+        p = self._p("bind")
+        xv = self._vector(x, "VsaProbe.bind: x")
+        res = _out_f32(out, (self.dim,))
+        flags = _ext.EK_VSA_BIND_TRANSPOSE if transpose else _ext.EK_VSA_BIND_FORWARD
+        self._check(self._table.bind(p, _cstr(path, "VsaProbe.bind: path"), _fptr(xv),
+                                     _fptr(res), flags))
+        return res
+
+    def encode_value(self, value: Any) -> np.ndarray:
+        """A JSON value encoded as a field value is (before binding): the unit
+        ``(dim,)`` vector a probe compares against."""
+        p = self._p("encode_value")
+        text = _value_json(value, "VsaProbe.encode_value")
+        out = np.empty(self.dim, dtype=np.float32)
+        view = _views([text])
+        self._check(self._table.encode_value(p, view, _fptr(out)))
+        return out
+
+    def probe(self, vector: Any, path: Text, candidates: Sequence[Any],
+              k: Optional[int] = None) -> List[ValueMatch]:
+        """Unbinds ``vector`` along ``path`` and ranks ``candidates`` (values) by cosine.
+
+        Returns:
+            The best ``k`` (default: all, at most 1024) as :class:`ValueMatch`, best
+            first (ties by lower index).
+
+        Raises:
+            ParseError: a candidate ``bytes`` is not JSON. InvalidArgumentError: a
+            malformed path, k = 0.
+        """
+        p = self._p("probe")
+        v = self._vector(vector, "VsaProbe.probe: vector")
+        cands = list(candidates)
+        texts = [_value_json(c, "VsaProbe.probe: candidates[%d]" % i) for i, c in enumerate(cands)]
+        k = min(len(cands), 1024) if k is None else _lib.c_int(k, "VsaProbe.probe: k", "size_t")
+        idx = (ctypes.c_uint32 * max(k, 1))()
+        score = np.empty(max(k, 1), dtype=np.float32)
+        n = c_size_t()
+        self._check(self._table.probe(p, _fptr(v), _cstr(path, "VsaProbe.probe: path"),
+                                      _views(texts), len(texts), k, idx, _fptr(score), byref(n)))
+        return [ValueMatch(cands[idx[j]], float(score[j]), int(idx[j])) for j in range(n.value)]
+
+    def decode_number(self, vector: Any, path: Text) -> NumberEstimate:
+        """Estimates the number stored at ``path`` of ``vector``."""
+        p = self._p("decode_number")
+        v = self._vector(vector, "VsaProbe.decode_number: vector")
+        value, confidence = ctypes.c_double(), c_float()
+        self._check(self._table.decode_number(p, _fptr(v),
+                                              _cstr(path, "VsaProbe.decode_number: path"),
+                                              byref(value), byref(confidence)))
+        return NumberEstimate(value.value, confidence.value)
+
+    def encode_batch(self, text: JsonLike) -> np.ndarray:
+        """Encodes documents given as one text, NDJSON or a JSON array (a list is sent
+        as a JSON array): ``(n, dim)`` float32."""
+        p = self._p("encode_batch")
+        body = _json_bytes(text, "VsaProbe.encode_batch: text")
+        n = c_size_t()
+        status = self._table.encode_batch(p, body, len(body), None, 0, byref(n))
+        if status != Status.BUFFER_TOO_SMALL:  # counts first; OK only when there are none
+            self._check(status)
+        out = np.empty((n.value, self.dim), dtype=np.float32)
+        if n.value == 0:
+            return out
+        self._long(lambda: self._check(self._table.encode_batch(p, body, len(body), _fptr(out),
+                                                                out.size, byref(n))))
+        return out
+
+    def index(self, store: "Store", collection: Text, documents: Sequence[JsonLike],
+              ids: Optional[Sequence[Text]] = None, store_documents: bool = True) -> None:
+        """Encodes ``documents`` and upserts them into ``collection`` of ``store``
+        (created with the encoder's dim and cosine metric if missing), under ``ids``
+        (default: the 0-based positions as text), recording every scalar value seen
+        for :meth:`probe_collection`. ``store_documents``: keep each JSON object as
+        the row's metadata. One transaction."""
+        p = self._p("index")
+        if isinstance(documents, (str, bytes, Mapping)):
+            raise InvalidArgumentError(int(Status.INVALID_ARGUMENT),
+                                       "VsaProbe.index: expected a sequence of documents, got %s"
+                                       % type(documents).__name__)
+        docs = [_json_bytes(d, "VsaProbe.index: documents[%d]" % i)
+                for i, d in enumerate(documents)]
+        id_arr = None
+        if ids is not None:
+            id_b = _ids(ids, "VsaProbe.index: ids")
+            if len(id_b) != len(docs):
+                raise InvalidArgumentError(int(Status.INVALID_ARGUMENT),
+                                           "VsaProbe.index: %d documents but %d ids"
+                                           % (len(docs), len(id_b)))
+            id_arr = _cstr_array(id_b)
+        self._long(lambda: self._check(self._table.index(
+            p, self._store_ptr(store, "VsaProbe.index"), _cstr(collection, "VsaProbe.index: collection"),
+            _views(docs), id_arr, len(docs), 1 if store_documents else 0)))
+
+    def probe_collection(self, store: "Store", collection: Text, vector: Any, path: Text,
+                         k: int = 5) -> List[ValueMatch]:
+        """Like :meth:`probe`, the candidates being every value :meth:`index` recorded
+        at ``path`` in ``collection``. NotFoundError if none was."""
+        from .core import Results
+        p = self._p("probe_collection")
+        v = self._vector(vector, "VsaProbe.probe_collection: vector")
+        out = c_void_p()
+        self._check(self._table.probe_collection(
+            p, self._store_ptr(store, "VsaProbe.probe_collection"),
+            _cstr(collection, "VsaProbe.probe_collection: collection"), _fptr(v),
+            _cstr(path, "VsaProbe.probe_collection: path"),
+            _lib.c_int(k, "VsaProbe.probe_collection: k", "size_t"), byref(out)))
+        with Results(out.value, None) as res:
+            return [ValueMatch(h.metadata["value"], h.score) for h in res.hits(0)]
+
+    def similar(self, store: "Store", collection: Text, document: JsonLike, k: int = 10,
+                filter: Union[Text, Mapping[str, Any], None] = None) -> List["Hit"]:
+        """The ``k`` (1..1024) rows of ``collection`` most similar to ``document``
+        (cosine), optionally filtered on their metadata (as ``Collection.search``),
+        as :class:`~embedkit.Hit` with metadata, best first."""
+        from .core import Results
+        p = self._p("similar")
+        doc = _json_bytes(document, "VsaProbe.similar: document")
+        flt = None if filter is None else _json_cstr(filter, "VsaProbe.similar: filter")
+        out = c_void_p()
+        self._long(lambda: self._check(self._table.similar(
+            p, self._store_ptr(store, "VsaProbe.similar"),
+            _cstr(collection, "VsaProbe.similar: collection"), _views([doc]),
+            _lib.c_int(k, "VsaProbe.similar: k", "size_t"), flt, byref(out))))
+        with Results(out.value, None) as res:
+            return res.hits(0)
+
+    def collection_config(self, store: "Store", collection: Text) -> Dict[str, Any]:
+        """The encoding configuration :meth:`index` recorded with ``collection``: pass
+        it to ``ctx.create_instance("embedkit.vsa_json", config)`` for an instance
+        that encodes the way the collection was. NotFoundError if none was."""
+        p = self._p("collection_config")
+        sp = self._store_ptr(store, "VsaProbe.collection_config")
+        name = _cstr(collection, "VsaProbe.collection_config: collection")
+        n = c_size_t()
+        self._check(self._table.collection_config(p, sp, name, None, 0, byref(n)))
+        buf = ctypes.create_string_buffer(n.value + 1)
+        self._check(self._table.collection_config(p, sp, name, buf, len(buf), byref(n)))
+        return json.loads(buf.value.decode("utf-8"))

@@ -1,11 +1,13 @@
 """The typed extension wrappers (embedkit.extensions) against the bundled plugins:
 Classifier (embedkit.text_classify), Matcher (embedkit.table_match), Recommender
-(embedkit.rec_unlearn: ek.recommender/1 + ek.unlearner/1). Small inline data with
+(embedkit.rec_unlearn: ek.recommender/1 + ek.unlearner/1), VsaProbe
+(embedkit.vsa_json: ek.vsa_probe/1). Small inline data with
 known answers (the same as the JS package's tests/wasm/js/extensions.test.mjs);
 bad input raises the exception class of its status with the extension's own
 message. The ctypes tables and structs are checked against the C compiler and
 against the struct_size the plugins report."""
 import ctypes
+import json
 import os
 import re
 import shutil
@@ -23,16 +25,17 @@ from embedkit import _ext
 def test_ext_struct_layouts_and_constants_match_the_headers(include_dir, tmp_path):
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     assert cc, "a C compiler is needed to check the layout"
-    lines = ["#include <embedkit/ext/classifier.h>", "#include <embedkit/ext/matcher.h>",
-             "#include <embedkit/ext/recommender.h>", "#include <stddef.h>",
-             "#include <stdio.h>", "#include <string.h>", "int main(void) {"]
+    lines = ["#include <embedkit/ext/%s>" % h for h in _ext.HEADERS]
+    lines += ["#include <stddef.h>", "#include <stdio.h>", "#include <string.h>",
+              "int main(void) {"]
     for name, (cls, _hdr) in _ext.STRUCTS.items():
         lines.append('printf("%s size %%zu\\n", sizeof(%s));' % (name, name))
         for field, _ in cls._fields_:
             lines.append('printf("%s %s %%zu\\n", offsetof(%s, %s));' % (name, field, name, field))
     for name in _ext.CONSTANTS:
         lines.append('printf("%s %%lld\\n", (long long)(%s));' % (name, name))
-    for name in ("EK_EXT_CLASSIFIER", "EK_EXT_MATCHER", "EK_EXT_RECOMMENDER", "EK_EXT_UNLEARNER"):
+    for name in ("EK_EXT_CLASSIFIER", "EK_EXT_MATCHER", "EK_EXT_RECOMMENDER", "EK_EXT_UNLEARNER",
+                 "EK_EXT_VSA_PROBE"):
         lines.append('printf("%s %%s\\n", %s);' % (name, name))
     lines.append("return 0; }")
     src = tmp_path / "ext_layout.c"
@@ -52,11 +55,13 @@ def test_ext_struct_layouts_and_constants_match_the_headers(include_dir, tmp_pat
     assert c["EK_EXT_MATCHER"] == _ext.EXT_MATCHER
     assert c["EK_EXT_RECOMMENDER"] == _ext.EXT_RECOMMENDER
     assert c["EK_EXT_UNLEARNER"] == _ext.EXT_UNLEARNER
+    assert c["EK_EXT_VSA_PROBE"] == _ext.EXT_VSA_PROBE
 
 
 def test_every_table_field_is_declared(include_dir):
     """Each function pointer of the headers' ek_*_ext tables has a ctypes field, in order."""
-    for table in ("ek_classifier_ext", "ek_matcher_ext", "ek_recommender_ext", "ek_unlearner_ext"):
+    for table in ("ek_classifier_ext", "ek_matcher_ext", "ek_recommender_ext", "ek_unlearner_ext",
+                  "ek_vsa_probe_ext"):
         cls, hdr = _ext.STRUCTS[table]
         with open(os.path.join(include_dir, "embedkit", "ext", hdr)) as f:
             text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
@@ -70,6 +75,7 @@ def test_every_table_field_is_declared(include_dir):
     ("embedkit.table_match", _ext.EXT_MATCHER),
     ("embedkit.rec_unlearn", _ext.EXT_RECOMMENDER),
     ("embedkit.rec_unlearn", _ext.EXT_UNLEARNER),
+    ("embedkit.vsa_json", _ext.EXT_VSA_PROBE),
 ])
 def test_table_sizes_match_the_struct_size_the_plugins_report(ctx, plugin, ext_id):
     inst = ctx.create_instance(plugin, {"wordvec": "none"} if plugin == "embedkit.table_match"
@@ -77,7 +83,7 @@ def test_table_sizes_match_the_struct_size_the_plugins_report(ctx, plugin, ext_i
     addr = inst.extension_table(ext_id)
     assert ctypes.c_uint32.from_address(addr).value == ctypes.sizeof(_ext.TABLES[ext_id])
     w = {"embedkit.text_classify": inst.classifier, "embedkit.table_match": inst.matcher,
-         "embedkit.rec_unlearn": inst.recommender}[plugin]()
+         "embedkit.rec_unlearn": inst.recommender, "embedkit.vsa_json": inst.vsa_probe}[plugin]()
     if ext_id != _ext.EXT_UNLEARNER:
         assert w.table_struct_size == ctypes.sizeof(_ext.TABLES[ext_id])
 
@@ -481,3 +487,118 @@ def test_matcher_llm_hooks(matcher):
     assert isinstance(ei.value.__cause__, ek.PluginError) and "judge" in ei.value.__cause__.message
     matcher.set_llm_hooks()  # clears
     assert matcher.match(top_k=1)["columns"][0]["candidates"][0]["id"] == "person_id"
+
+
+# ---- VsaProbe -------------------------------------------------------------------------------
+# The answers of the C API's tests (tests/plugins/vsa_json/vsa_json_test.cc, VsaJsonProbe.*),
+# with the same data as the JS package's extensions.test.mjs and the Rust crate's tests.
+
+VSA_CONFIG = {"dim": 2048, "number_scale": "linear", "number_min": 0, "number_max": 1000}
+VSA_DOC = {"name": {"first": "Ada", "last": "Lovelace"}, "tags": ["red", "green", "blue"],
+           "price": 420, "ok": True}
+MOVIES = [{"title": "Alien", "genre": "Horror", "year": 1979},
+          {"title": "Aliens", "genre": "Action", "year": 1986},
+          {"title": "Amelie", "genre": "Comedy", "year": 2001},
+          {"title": "Heat", "genre": "Crime", "year": 1995}]
+
+
+@pytest.fixture
+def vsa(ctx):
+    inst = ctx.create_instance("embedkit.vsa_json", VSA_CONFIG)
+    return inst, inst.vsa_probe()
+
+
+def test_vsa_probe_ranks_the_value_stored_at_a_path_first(vsa):
+    inst, vp = vsa
+    v = inst.encode(json.dumps(VSA_DOC))
+    names = ["Lovelace", "Ada", "Grace"]
+    assert vp.probe(v, "name.first", names)[0] == ek.ValueMatch("Ada", pytest.approx(0.34, abs=0.1), 1)
+    assert vp.probe(v, "name.last", names)[0].index == 0
+    colours = ["green", "red", "blue"]
+    assert [vp.probe(v, "tags[%d]" % i, colours, k=1)[0].value for i in range(3)] == [
+        "red", "green", "blue"]
+    assert vp.probe(v, "ok", [False, True, None])[0].value is True
+    assert vp.probe(v, "name.first", [b'"Grace"', b'"Ada"'])[0].index == 1  # bytes: JSON text
+    n = vp.decode_number(v, "price")
+    assert abs(n.value - 420) < 60 and n.confidence > 0.2
+
+
+def test_vsa_probe_scores_are_cosines_after_unbinding(vsa):
+    inst, vp = vsa
+    v = inst.encode(json.dumps(VSA_DOC))
+    ranked = vp.probe(v, "name.first", ["Lovelace", "Ada", "Grace", 42])
+    assert len(ranked) == 4 and [m.score for m in ranked] == sorted(
+        (m.score for m in ranked), reverse=True)
+    unbound = vp.bind("name.first", v, transpose=True)
+    for m in ranked:
+        e = vp.encode_value(m.value)
+        assert np.linalg.norm(e) == pytest.approx(1, abs=1e-5)
+        assert m.score == pytest.approx(float(unbound @ e) / np.linalg.norm(unbound), abs=1e-4)
+    assert len(vp.probe(v, "name.first", ["Lovelace", "Ada", "Grace"], k=2)) == 2
+
+
+def test_vsa_probe_bind_is_orthogonal_and_its_transpose_unbinds(vsa):
+    _inst, vp = vsa
+    x = np.random.default_rng(7).standard_normal(vp.dim).astype(np.float32)
+    y = vp.bind("name.first[2]", x)
+    assert y.shape == (2048,) and y.dtype == np.float32 and not np.allclose(x, y)
+    assert np.linalg.norm(y) == pytest.approx(np.linalg.norm(x), rel=1e-4)
+    back = np.empty(vp.dim, dtype=np.float32)
+    assert vp.bind("name.first[2]", y, transpose=True, out=back) is not None
+    assert np.allclose(back, x, atol=1e-4)
+
+
+def test_vsa_probe_encode_batch_equals_one_encode_per_document(vsa):
+    inst, vp = vsa
+    docs = ['{"a":1}', '{"b":[true,null]}', '"text"']
+    expected = inst.encode(docs)
+    for text in ("[" + ", ".join(docs) + "]", "\n".join(docs) + "\n\n"):
+        assert np.array_equal(vp.encode_batch(text), expected)
+    assert np.array_equal(vp.encode_batch([{"a": 1}]), expected[:1])
+    assert vp.encode_batch("").shape == (0, 2048)
+
+
+def test_vsa_probe_index_similar_probe_collection_and_config(ctx, vsa, tmp_path):
+    inst, vp = vsa
+    with ctx.open_store(str(tmp_path / "movies.db")) as store:
+        vp.index(store, "movies", MOVIES, ids=["m1", "m2", "m3", "m4"])
+        hits = vp.similar(store, "movies", {"title": "Alien", "genre": "Horror"}, k=2)
+        assert [h.id for h in hits][:1] == ["m1"] and len(hits) == 2
+        assert hits[0].metadata == MOVIES[0]
+        assert [h.id for h in vp.similar(store, "movies", '{"title": "Alien"}', k=4,
+                                         filter={"genre": "Crime"})] == ["m4"]
+        v = store.collection("movies").get("m4")
+        genres = vp.probe_collection(store, "movies", v, "genre", k=4)
+        assert len(genres) == 4 and genres[0].value == "Crime" and genres[0].index is None
+        assert {g.value for g in genres} == {"Horror", "Action", "Comedy", "Crime"}
+        with pytest.raises(ek.NotFoundError):
+            vp.probe_collection(store, "movies", v, "director")
+        # The recorded configuration makes an instance that encodes like the collection.
+        config = vp.collection_config(store, "movies")
+        assert config["dim"] == 2048 and config["number_max"] == 1000
+        again = ctx.create_instance("embedkit.vsa_json", config)
+        assert np.array_equal(again.encode(json.dumps(MOVIES[3], separators=(",", ":"))), v)
+        with pytest.raises(ek.NotFoundError):
+            vp.collection_config(store, "nothing")
+        vp.index(store, "plain", ['{"k": 1}', '{"k": 2}'], store_documents=False)  # ids "0", "1"
+        assert store.collection("plain").get_with_metadata("1")[1] is None
+
+
+def test_vsa_probe_refuses_bad_input_with_the_plugins_message(ctx, vsa):
+    inst, vp = vsa
+    v = inst.encode(json.dumps(VSA_DOC))
+    with pytest.raises(ek.DimensionMismatchError, match="5 floats"):
+        vp.probe(v[:5], "name", ["Ada"])
+    with pytest.raises(ek.InvalidArgumentError, match="array position"):
+        vp.probe(v, "a[", ["Ada"])
+    with pytest.raises(ek.InvalidArgumentError):
+        vp.probe(v, "a", ["Ada"], k=0)
+    with pytest.raises(ek.ParseError, match="candidate 0"):
+        vp.probe(v, "a", [b"{nope"])
+    with pytest.raises(ek.InvalidArgumentError, match="4 documents but 1 ids"):
+        vp.index(ctx.open_store(":memory:"), "m", MOVIES, ids=["x"])
+    with pytest.raises(ek.UnsupportedError, match="ek.vsa_probe/1"):
+        ctx.create_instance("embedkit.rec_unlearn", {}).vsa_probe()
+    inst.close()
+    with pytest.raises(ek.InvalidArgumentError, match="closed"):
+        vp.decode_number(np.zeros(2048, dtype=np.float32), "price")
