@@ -5,9 +5,10 @@
 //! | [`Classifier`] | `"ek.classifier/1"` | `embedkit.text_classify` |
 //! | [`Matcher`] | `"ek.matcher/1"` | `embedkit.table_match` |
 //! | [`Recommender`] | `"ek.recommender/1"` + `"ek.unlearner/1"` | `embedkit.rec_unlearn` |
+//! | [`VsaProbe`] | `"ek.vsa_probe/1"` | `embedkit.vsa_json` |
 //!
 //! A wrapper borrows its [`Instance`] (`Instance::classifier()`, `matcher()`,
-//! `recommender()`), so it cannot outlive it; like the instance it is used from one
+//! `recommender()`, `vsa_probe()`), so it cannot outlive it; like the instance it is used from one
 //! thread at a time. Its functions call the plugin's table directly; a failure is an
 //! [`Error`] with the status and the extension's own message (`last_error(self)` of
 //! the table). An instance without the extension gives `Status::Unsupported`.
@@ -21,7 +22,7 @@
 //! cls.fit(&["a"]).unwrap();
 //! ```
 use crate::ffi;
-use crate::{cstr_lossy, cstring, Error, Instance, Result, Status, Store};
+use crate::{cstr_lossy, cstring, Error, Instance, Result, Results, Status, Store};
 use std::ffi::{CStr, CString};
 use std::marker::PhantomData;
 use std::os::raw::{c_char, c_void};
@@ -1234,5 +1235,238 @@ impl<'a> Recommender<'a> {
         let mut n = 0u64;
         u.check(unsafe { f!(u.table, purge)(u.this, &mut n) })?;
         Ok(n)
+    }
+}
+
+// ---- ek.vsa_probe/1 ---------------------------------------------------------------------
+
+impl Instance {
+    /// The `"ek.vsa_probe/1"` wrapper (`embedkit.vsa_json`): probing, decoding and
+    /// indexing its vectors; `Status::Unsupported` if the instance lacks it.
+    pub fn vsa_probe(&self) -> Result<VsaProbe<'_>> {
+        let ext = Ext::<ffi::ek_vsa_probe_ext>::get(self, "VsaProbe")?;
+        Ok(VsaProbe { ext, dim: self.dim()? })
+    }
+}
+
+/// Reads the vectors of `embedkit.vsa_json` back (docs/vsa_json.md): unbinds along a
+/// key path and ranks candidate values, decodes numbers, and indexes, searches and
+/// probes a store's collection of documents.
+///
+/// Paths: keys separated by `.`, array positions as `[i]` (`"name.first"`,
+/// `"tags[0]"`); `""` is the document itself. Documents and candidate values are
+/// JSON text (`"\"Ada\""` is the string Ada). Every vector argument holds exactly
+/// [`VsaProbe::dim`] floats (else `Status::DimensionMismatch`).
+///
+/// ```no_run
+/// # use embedkit::*;
+/// let ctx = Context::new()?;
+/// let inst = ctx.create_instance("embedkit.vsa_json", Some(r#"{"dim": 1024}"#))?;
+/// let vp = inst.vsa_probe()?;
+/// let v = inst.encode_vec(&[r#"{"name": "Ada", "tags": ["red", "green"]}"#])?;
+/// let ranked = vp.probe(&v, "tags[1]", &[r#""red""#, r#""green""#], 1)?;
+/// assert_eq!(ranked[0].0, 1); // (candidate index, cosine)
+/// # Ok::<(), embedkit::Error>(())
+/// ```
+pub struct VsaProbe<'a> {
+    ext: Ext<'a, ffi::ek_vsa_probe_ext>,
+    dim: usize,
+}
+
+/// The value of a `{"path":"...","value":<JSON>}` row that `index` recorded (the
+/// metadata of a `probe_collection` hit), as JSON text.
+fn recorded_value(metadata: &str) -> Option<&str> {
+    let rest = metadata.strip_prefix("{\"path\":\"")?.as_bytes();
+    let mut i = 0;
+    while i < rest.len() && rest[i] != b'"' {
+        i += if rest[i] == b'\\' { 2 } else { 1 }; // an escaped byte is never the closing quote
+    }
+    metadata.get(metadata.len() - rest.len() + i + 1..)?.strip_prefix(",\"value\":")?.strip_suffix('}')
+}
+
+impl<'a> VsaProbe<'a> {
+    pub fn table_struct_size(&self) -> u32 {
+        self.ext.struct_size()
+    }
+
+    /// Length of the instance's vectors (its encoder's dim).
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The plugin reads exactly `dim` floats from a vector argument.
+    fn vector(&self, what: &str, v: &[f32]) -> Result<*const f32> {
+        if v.len() != self.dim {
+            return Err(Error::local(
+                Status::DimensionMismatch,
+                format!("VsaProbe.{what}: the vector has {} floats, the instance's dim is {}", v.len(), self.dim),
+            ));
+        }
+        Ok(v.as_ptr())
+    }
+
+    /// The binding matrix of `path` (or, with `transpose`, its transpose: unbinding)
+    /// applied to `x`, written to `out` (`dim` floats each); no normalisation.
+    pub fn bind(&self, path: &str, x: &[f32], out: &mut [f32], transpose: bool) -> Result<()> {
+        let xp = self.vector("bind", x)?;
+        if out.len() != self.dim {
+            return Err(Error::local(Status::DimensionMismatch, format!("VsaProbe.bind: out has {} floats, dim is {}", out.len(), self.dim)));
+        }
+        let p = cstring("path", path)?;
+        let flags = if transpose { ffi::EK_VSA_BIND_TRANSPOSE } else { ffi::EK_VSA_BIND_FORWARD };
+        let e = &self.ext;
+        e.check(unsafe { f!(e.table, bind)(e.this, p.as_ptr(), xp, out.as_mut_ptr(), flags) })
+    }
+
+    /// [`VsaProbe::bind`] into a new vector.
+    pub fn bind_vec(&self, path: &str, x: &[f32], transpose: bool) -> Result<Vec<f32>> {
+        let mut out = vec![0f32; self.dim];
+        self.bind(path, x, &mut out, transpose)?;
+        Ok(out)
+    }
+
+    /// A JSON value encoded as a field value is (before binding): the unit vector a
+    /// probe compares against.
+    pub fn encode_value(&self, value_json: &str) -> Result<Vec<f32>> {
+        let view = views(&[value_json]);
+        let mut out = vec![0f32; self.dim];
+        let e = &self.ext;
+        e.check(unsafe { f!(e.table, encode_value)(e.this, view.as_ptr(), out.as_mut_ptr()) })?;
+        Ok(out)
+    }
+
+    /// Unbinds `vector` along `path` and ranks `candidates` (JSON values) by cosine:
+    /// the best `min(k, candidates.len())` (k 1..1024) as `(candidate index, cosine)`,
+    /// best first (ties by lower index).
+    pub fn probe<S: AsRef<[u8]>>(&self, vector: &[f32], path: &str, candidates: &[S], k: usize) -> Result<Vec<(usize, f32)>> {
+        let v = self.vector("probe", vector)?;
+        let p = cstring("path", path)?;
+        let cands = views(candidates);
+        let room = k.min(candidates.len()).max(1);
+        let (mut index, mut score, mut n) = (vec![0u32; room], vec![0f32; room], 0usize);
+        let e = &self.ext;
+        e.check(unsafe {
+            f!(e.table, probe)(e.this, v, p.as_ptr(), cands.as_ptr(), cands.len(), k, index.as_mut_ptr(), score.as_mut_ptr(), &mut n)
+        })?;
+        Ok((0..n.min(room)).map(|i| (index[i] as usize, score[i])).collect())
+    }
+
+    /// The number stored at `path` of `vector` as `(estimate, confidence)`; the
+    /// confidence is a cosine, near 0 when there is probably no number there.
+    pub fn decode_number(&self, vector: &[f32], path: &str) -> Result<(f64, f32)> {
+        let v = self.vector("decode_number", vector)?;
+        let p = cstring("path", path)?;
+        let (mut value, mut confidence) = (0f64, 0f32);
+        let e = &self.ext;
+        e.check(unsafe { f!(e.table, decode_number)(e.this, v, p.as_ptr(), &mut value, &mut confidence) })?;
+        Ok((value, confidence))
+    }
+
+    /// Encodes the documents of one text, NDJSON or a JSON array: `count x dim`
+    /// floats, row-major (`count = len / dim`).
+    pub fn encode_batch(&self, text: &str) -> Result<Vec<f32>> {
+        let e = &self.ext;
+        let batch = f!(e.table, encode_batch);
+        let mut count = 0usize;
+        let code = unsafe { batch(e.this, text.as_ptr() as *const c_char, text.len(), ptr::null_mut(), 0, &mut count) };
+        if code != ffi::EK_ERR_BUFFER_TOO_SMALL {
+            e.check(code)?; // counting answers OK only for no documents
+        }
+        let mut out = vec![0f32; count * self.dim];
+        if count > 0 {
+            e.check(unsafe { batch(e.this, text.as_ptr() as *const c_char, text.len(), out.as_mut_ptr(), out.len(), &mut count) })?;
+        }
+        Ok(out)
+    }
+
+    /// Encodes `documents` (JSON) and upserts them into `collection` of `store`
+    /// (created with the encoder's dim and cosine metric if missing) under `ids`
+    /// (`None`: the 0-based positions as text), recording every scalar value for
+    /// [`VsaProbe::probe_collection`]; `store_documents` keeps each JSON object as the
+    /// row's metadata. One transaction.
+    pub fn index<S: AsRef<[u8]>>(&self, store: &Store, collection: &str, documents: &[S], ids: Option<&[&str]>, store_documents: bool) -> Result<()> {
+        let c = cstring("collection", collection)?;
+        let docs = views(documents);
+        let id_c = match ids {
+            Some(ids) => {
+                mismatch("VsaProbe.index: documents and ids", documents.len(), ids.len())?;
+                Some(cstrings("ids", ids)?)
+            }
+            None => None,
+        };
+        let id_p = id_c.as_ref().map(|v| ptrs(v));
+        let e = &self.ext;
+        e.check(unsafe {
+            f!(e.table, index)(e.this, store.as_ptr(), c.as_ptr(), docs.as_ptr(), id_p.as_ref().map_or(ptr::null(), |p| p.as_ptr()), docs.len(), store_documents as u32)
+        })
+    }
+
+    /// Like [`VsaProbe::probe`], the candidates being every value `index` recorded at
+    /// `path` in `collection`: the best `k` as `(value as JSON text, cosine)`.
+    /// `Status::NotFound` if none was recorded.
+    pub fn probe_collection(&self, store: &Store, collection: &str, vector: &[f32], path: &str, k: usize) -> Result<Vec<(String, f32)>> {
+        let v = self.vector("probe_collection", vector)?;
+        let (c, p) = (cstring("collection", collection)?, cstring("path", path)?);
+        let mut raw = ptr::null_mut();
+        let e = &self.ext;
+        e.check(unsafe { f!(e.table, probe_collection)(e.this, store.as_ptr(), c.as_ptr(), v, p.as_ptr(), k, &mut raw) })?;
+        let results = owned_results(raw, "probe_collection")?;
+        let hits = results.hits(0)?;
+        hits.iter()
+            .map(|h| match h.metadata_json.and_then(recorded_value) {
+                Some(value) => Ok((value.to_owned(), h.score)),
+                None => Err(Error::local(Status::Internal, format!("probe_collection: unexpected value row {:?}", h.metadata_json))),
+            })
+            .collect()
+    }
+
+    /// The `k` (1..1024) rows of `collection` most similar to `document` (cosine),
+    /// optionally filtered on their metadata (the grammar of
+    /// [`SearchOptions::filter_json`](crate::SearchOptions)), with metadata: one query.
+    pub fn similar(&self, store: &Store, collection: &str, document: &str, k: usize, filter_json: Option<&str>) -> Result<Results> {
+        let c = cstring("collection", collection)?;
+        let filter = filter_json.map(|f| cstring("filter_json", f)).transpose()?;
+        let doc = views(&[document]);
+        let mut raw = ptr::null_mut();
+        let e = &self.ext;
+        e.check(unsafe {
+            f!(e.table, similar)(e.this, store.as_ptr(), c.as_ptr(), doc.as_ptr(), k, filter.as_ref().map_or(ptr::null(), |f| f.as_ptr()), &mut raw)
+        })?;
+        owned_results(raw, "similar")
+    }
+
+    /// The encoding configuration `index` recorded with `collection`, as JSON text:
+    /// give it to `create_instance("embedkit.vsa_json", ..)` for an instance that
+    /// encodes the way the collection was. `Status::NotFound` if none was.
+    pub fn collection_config(&self, store: &Store, collection: &str) -> Result<String> {
+        let c = cstring("collection", collection)?;
+        let e = &self.ext;
+        let config = f!(e.table, collection_config);
+        let mut length = 0usize;
+        e.check(unsafe { config(e.this, store.as_ptr(), c.as_ptr(), ptr::null_mut(), 0, &mut length) })?;
+        let mut buf = vec![0u8; length + 1];
+        e.check(unsafe { config(e.this, store.as_ptr(), c.as_ptr(), buf.as_mut_ptr() as *mut c_char, buf.len(), &mut length) })?;
+        buf.truncate(length);
+        String::from_utf8(buf).map_err(|_| Error::local(Status::Internal, "collection_config: not UTF-8"))
+    }
+}
+
+/// Takes ownership of results a table function returned (freed on drop).
+fn owned_results(raw: *mut ffi::ek_results, what: &str) -> Result<Results> {
+    let raw = ptr::NonNull::new(raw).ok_or_else(|| Error::local(Status::Internal, format!("{what}: no results")))?;
+    Ok(Results { raw })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recorded_value;
+
+    #[test]
+    fn recorded_value_reads_the_value_after_an_escaped_path() {
+        assert_eq!(recorded_value(r#"{"path":"genre","value":"Crime"}"#), Some(r#""Crime""#));
+        assert_eq!(recorded_value(r#"{"path":"a\"b\\","value":{"x":1}}"#), Some(r#"{"x":1}"#));
+        assert_eq!(recorded_value(r#"{"path":"p","value":"\",\"value\":"}"#), Some(r#""\",\"value\":""#));
+        assert_eq!(recorded_value(r#"{"value":1}"#), None);
+        assert_eq!(recorded_value(r#"{"path":"unterminated"#), None);
     }
 }
