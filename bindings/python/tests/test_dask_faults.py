@@ -17,8 +17,10 @@ import embedkit.dask as ekd
 DIM = 8
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster_client():
+    """One cluster for the module: the tests run in file order, and the last one
+    takes a worker away for good."""
     cluster, client = start_cluster()
     yield cluster, client
     stop_cluster(cluster, client)
@@ -68,6 +70,23 @@ def test_worker_killed_mid_upsert_leaves_every_row_once(cluster_client, tmp_path
     assert_same_hits(coll.search(queries, k=20, include_metadata=True),
                      ref.search(queries, 20, include_metadata=True))
     ref.close()
+
+
+def _sleep_on_shard(shard, seconds):
+    time.sleep(seconds)
+    return shard.shard
+
+
+def test_a_slow_shard_times_out_naming_the_shards(cluster_client, tmp_path):
+    _, client = cluster_client
+    coll = ekd.ShardedCollection.create(client, str(tmp_path), "slow", dim=DIM, shards=2)
+    assert coll.map_shards(_sleep_on_shard, 0) == [0, 1]
+    coll.timeout = 0.5
+    start = time.monotonic()
+    with pytest.raises(ekd.ShardTimeoutError, match=r"slow: not finished after 0 s: shard 0 on"):
+        coll.map_shards(_sleep_on_shard, 2)
+    assert time.monotonic() - start < 1.5
+    time.sleep(2)  # let the sleeping tasks end before the next test
 
 
 def test_a_shard_whose_worker_is_gone_names_it_without_hanging(cluster_client, tmp_path):

@@ -13,15 +13,9 @@ import embedkit as ek
 import embedkit.dask as ekd
 from embedkit.dask.worker_state import PLUGIN_NAME
 
+from test_extensions import CLS_CONFIG, LABELS, SPACE, SPORT, taste_rows  # same data
+
 VSA = {"dim": 128}
-SPACE = ["the rocket launch reached orbit", "nasa astronauts on the space station",
-         "a telescope saw a distant galaxy", "the moon landing and the orbit of mars",
-         "planets orbit the sun in the solar system", "the shuttle crew returned from space"]
-SPORT = ["the team won the football match", "a goal in the last minute of the game",
-         "the tennis player won the final", "fans cheered as the team scored",
-         "the coach picked the players for the match", "a record in the marathon race"]
-LABELS = {"space": ["space", "orbit", "rocket"], "sport": ["team", "match", "game"]}
-CLS_CONFIG = {"embedder": "hashing", "min_num_docs": 3, "hash_dim": 256}
 REC_CONFIG = {"dim": 8, "epochs": 20, "seed": 7, "text_dim": 0}
 
 
@@ -69,18 +63,6 @@ def test_text_classify_prediction_with_a_saved_model_equals_one_process(client, 
     np.testing.assert_allclose([p.confidence for p in got], [p.confidence for p in want],
                                rtol=1e-6)
     assert {p.label for p in got} == {"space", "sport", None}
-
-
-def taste_rows():
-    """Users u0..u11 like items a*, v0..v11 like items b*."""
-    rows = []
-    for u in range(12):
-        for i in range(6):
-            if (u + i) % 3 != 0:
-                rows.append(("u%d" % u, "a%d" % i))
-            if (u + i) % 3 != 1:
-                rows.append(("v%d" % u, "b%d" % i))
-    return rows
 
 
 def _train_and_save(shard, rows):

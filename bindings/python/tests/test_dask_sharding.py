@@ -10,7 +10,7 @@ from dask_support import (Reference, assert_each_row_once, assert_same_hits, bag
                           start_cluster, stop_cluster)
 
 import embedkit.dask as ekd
-from embedkit.dask import shard_ops, writes
+from embedkit.dask import placement, shard_ops, writes
 from embedkit.dask.pinned import worker_addresses
 
 DIM = 16
@@ -157,3 +157,61 @@ def test_adding_shards_moves_rows_once_even_when_interrupted(client, tmp_path):
     assert_each_row_once(coll, ids)
     assert_same_hits(coll.search(queries, k=25), ref.search(queries, 25))
     ref.close()
+
+
+def test_dataframe_writes_bag_deletes_and_hnsw_shards(client, tmp_path):
+    import dask.dataframe as dd
+    import pandas as pd
+
+    rows = random_rows(200, seed=10)
+    frame = pd.DataFrame({"id": [r[0] for r in rows], "vector": [r[1] for r in rows],
+                          "metadata": [r[2] for r in rows]})
+    coll = ekd.ShardedCollection.create(client, str(tmp_path), "frames", dim=DIM, shards=2,
+                                        index="hnsw", m=8, ef_search=64)
+    assert coll.upsert(dd.from_pandas(frame, npartitions=3)) == 200
+    gone = bag([r[0] for r in rows[::4]] + ["never-there"], 2)
+    assert coll.delete(gone) == 50
+    assert coll.delete(dd.from_pandas(frame.iloc[1:3], npartitions=1)) == 2
+    kept = [r for n, r in enumerate(rows) if n % 4 and n not in (1, 2)]
+    assert_each_row_once(coll, [r[0] for r in kept])
+    ref = Reference(DIM, "cosine")
+    ref.upsert(kept)
+    queries = np.random.default_rng(12).standard_normal((3, DIM)).astype(np.float32)
+    # each shard answers with its hnsw graph; exact=True scans the originals: one store's answer
+    assert_same_hits(coll.search(queries, k=15, exact=True), ref.search(queries, 15))
+    approx = coll.search(queries, k=15, filter={"lang": "en"}, ef=64)
+    want = ref.search(queries, 15, filter={"lang": "en"})
+    for got, exact in zip(approx, want):
+        assert len(got) == 15 and all(h.id in {r[0] for r in kept} for h in got)
+        assert len({h.id for h in got} & {h.id for h in exact}) >= 12, "hnsw recall"
+    with pytest.raises(ValueError, match="dim is 16"):
+        coll.upsert(bag([("short", np.ones(3))], 1))
+    ref.close()
+
+
+def _routes(ids, shards, dask_worker=None):
+    return [ekd.route(i, shards) for i in ids]
+
+
+def test_routing_is_stable_across_processes_and_moves_only_to_added_shards(client):
+    ids = ["id-%d" % i for i in range(3000)]
+    here = _routes(ids, 3)
+    assert all(r == here for r in client.run(_routes, ids, 3).values()), \
+        "workers (other hash seeds) route alike"
+    assert min(here.count(s) for s in range(3)) > 900
+    grown = _routes(ids, 5)
+    moved = [(a, b) for a, b in zip(here, grown) if a != b]
+    assert all(b in (3, 4) for _, b in moved), "rows move only to the new shards"
+    assert 0.3 < len(moved) / len(ids) < 0.5  # about 2/5
+
+
+def test_a_file_of_another_shard_or_collection_is_refused(client, tmp_path):
+    first = ekd.ShardedCollection.create(client, str(tmp_path / "a"), "docs", dim=4, shards=2)
+    with pytest.raises(FileExistsError, match="manifest.json"):
+        ekd.ShardedCollection.create(client, str(tmp_path / "a"), "docs", dim=4)
+    # a manifest whose placement swapped the two files
+    swapped = first.manifest
+    swapped.shards[0].file, swapped.shards[1].file = swapped.shards[1].file, swapped.shards[0].file
+    placement.save(str(tmp_path / "a"), swapped)
+    with pytest.raises(ValueError, match=r"not shard 0 of 'docs'"):
+        ekd.ShardedCollection.open(client, str(tmp_path / "a")).count()

@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 _POLL_S = 0.02
 _ADDRESS_POLL_S = 0.25
-_GATHER_TIMEOUT_S = 10.0
+_GATHER_TIMEOUT_S = 2.0  # results are small: hits, counts, a batch of rows
 
 
 class ShardUnavailableError(RuntimeError):
@@ -141,14 +141,15 @@ def _seen(client: Any, last_seen: Dict[str, str]) -> Dict[str, str]:
 
 def _collect(call: PinnedCall, addresses: Dict[str, str]) -> None:
     """Fetches a finished call's result, or the task's error (raised). A result held by
-    a worker that is gone or restarted went with it: the call is marked for
-    resubmission instead of waiting on a gather that cannot succeed."""
+    a worker that is gone or restarted went with it (_follow_owners resubmits the call);
+    a worker dying during the fetch makes Dask retry its connection for 30 s, so the
+    fetch gives up after a short wait and is tried again on the next poll, by then
+    against the scheduler's fresher view of the worker."""
     if addresses.get(call.worker) != call.address:
-        return  # _follow_owners resubmits it
+        return
     try:
         call.result = call.future.result(timeout=_GATHER_TIMEOUT_S)
     except (TimeoutError, asyncio.TimeoutError):
-        call.address = None  # lost on the way: run it again
         return
     call.done = True
 
