@@ -39,7 +39,9 @@ Subset runs: --systems names the systems to run (SYSTEMS; default all of them), 
 --ef, --build-threads and --exact-queries cut the sweep; every target line whose
 systems did not run prints "not measured". The data files under --work are reused when
 their parameters (PARAMS_FILE) match, so a rerun at 1M does not regenerate the base or
-its ground truth.
+its ground truth. --rows LOG,... runs nothing: it reads the rows that earlier runs on the
+same files echoed to stderr and prints the table and target lines of them all, so subset
+runs made side by side report as one.
 Filtered peers: hnswlib-node's filter callback, FAISS HNSW with SearchParametersHNSW +
 IDSelectorBitmap (where the FAISS build has them), Debian hnswlib's filter= where its
 knn_query takes one (0.6.2 does not: reported, not run).
@@ -48,6 +50,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -182,6 +185,18 @@ def filter_flags(files):
 def progress(text):
     """A timestamped line on stderr, so that a long run's log shows where it is."""
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+PROGRESS_ROW = re.compile(r"^\[\d\d:\d\d:\d\d\] (\{.*\})$")
+
+
+def logged_rows(paths):
+    """The rows that progress() echoed into the stderr logs at `paths`, in their order."""
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            rows += [json.loads(m.group(1)) for m in map(PROGRESS_ROW.match, f) if m]
+    return rows
 
 
 def json_lines(cmd):
@@ -471,7 +486,7 @@ def reopen_lines(rows):
                          f"one-thread rebuild {r['build_seconds']:.2f} s: {speedup:.0f}x faster "
                          f"(target >= 20x) {verdict(speedup >= 20)}")
     if not lines:
-        lines.append(not_measured("reopen vs rebuild", ["no embedkit-store system"]))
+        lines.append(not_measured("reopen vs rebuild", ["embedkit-store"]))
     return lines
 
 
@@ -647,8 +662,9 @@ def python_peers(files, metric, efs, nprobes, systems):
                         ("faiss-ivf", lambda: run_faiss_ivf(base, queries, truth, nprobes))):
         if system in systems:
             progress(f"{system} ...")
-            rows += run()
-            progress(json.dumps(rows[-1]))
+            for row in run():
+                progress(json.dumps(row))
+                rows.append(row)
     return rows, base.shape
 
 
@@ -695,6 +711,8 @@ def main():
                         help="embedkit's build thread counts (core and f32 store)")
     parser.add_argument("--exact-queries", type=int, default=500,
                         help="queries the exact scans answer (a prefix of --queries)")
+    parser.add_argument("--rows", help="run nothing: report the rows earlier runs on the same "
+                                       "files echoed to these stderr logs (comma-separated)")
     args = parser.parse_args()
     systems = args.systems.split(",")
     unknown = [s for s in systems if s not in SYSTEMS]
@@ -715,13 +733,17 @@ def main():
     results, failures = {}, []
     for name in args.datasets.split(","):
         files, metric = prepare(name, args, work)
-        rows = run_embedkit(args, files, metric, efs) if "embedkit" in systems else []
-        rows += run_embedkit_store(args, files, metric, efs, systems)
-        if "embedkit-store-exact" in systems:
-            rows += run_embedkit_store_exact(args, files, metric)
-        rows += run_npm_peers(files, metric, efs, systems)
-        python_rows, (n, dim) = python_peers(files, metric, efs, nprobes, systems)
-        rows += python_rows
+        if args.rows:
+            rows = logged_rows(args.rows.split(","))
+            n, dim = map_vectors(files["base"]).shape
+        else:
+            rows = run_embedkit(args, files, metric, efs) if "embedkit" in systems else []
+            rows += run_embedkit_store(args, files, metric, efs, systems)
+            if "embedkit-store-exact" in systems:
+                rows += run_embedkit_store_exact(args, files, metric)
+            rows += run_npm_peers(files, metric, efs, systems)
+            python_rows, (n, dim) = python_peers(files, metric, efs, nprobes, systems)
+            rows += python_rows
         print_table(name, n, dim, metric, args.queries, rows)
         results[f"{name} ({n} x {dim}, {metric})"] = rows
         failures += widest_failures(name, rows)
