@@ -16,6 +16,7 @@ an older write that runs again (a retried task) leave a newer value alone.
 """
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -93,6 +94,14 @@ def _seq_record(store: Store, spec: ShardSpec, id: str) -> Optional[Tuple[Seq, S
     return tuple(first), tuple(last)
 
 
+def _known_record(store: Store, spec: ShardSpec, id: str) -> Tuple[Seq, Seq]:
+    """The sequence record of a row the shard holds (written in the row's transaction)."""
+    record = _seq_record(store, spec, id)
+    if record is None:
+        raise ValueError("%s: row %r has no sequence record" % (spec.path, id))
+    return record
+
+
 def create_shard(spec: ShardSpec) -> int:
     """Creates (or opens) the shard's store and collection; returns its row count."""
     return _open(spec)[1].count()
@@ -156,7 +165,7 @@ def integrity_check(spec: ShardSpec) -> str:
     """SQLite's ``PRAGMA integrity_check`` of the shard file (``"ok"`` when sound),
     through Python's sqlite3 on a read-only connection."""
     _open(spec)
-    with sqlite3.connect("file:%s?mode=ro" % spec.path, uri=True) as db:
+    with contextlib.closing(sqlite3.connect("file:%s?mode=ro" % spec.path, uri=True)) as db:
         rows = db.execute("PRAGMA integrity_check").fetchall()
     return "\n".join(str(r[0]) for r in rows)
 
@@ -174,9 +183,7 @@ def rows_leaving(spec: ShardSpec, shards_after: int, limit: int) -> Rows:
             vec, meta = coll.get_with_metadata(id)
             vectors[r] = vec
             metadata.append(meta)
-            record = _seq_record(store, spec, id)
-            if record is None:
-                raise ValueError("%s: row %r has no sequence record" % (spec.path, id))
+            record = _known_record(store, spec, id)
             first.append(record[0])
             last.append(record[1])
     return Rows(leaving, vectors, metadata, first, last)
@@ -196,15 +203,18 @@ def search(spec: ShardSpec, queries: np.ndarray, k: int, options: Dict[str, Any]
     score the search is repeated with a larger k until every row of that score is in,
     and the cut at k is made after sorting by (score, sequence).
     """
-    store, coll, _ = _open(spec)
+    store, coll, lock = _open(spec)
     higher_is_better = coll.metric != 2  # L2 scores are distances
     out: List[List[ShardHit]] = []
-    for q in np.atleast_2d(queries):
-        hits = _hits_through_boundary_ties(coll, q, k, options)
-        ranked = [(h.score, _seq_record(store, spec, h.id)[0], h.id, h.metadata_json)  # type: ignore[index]
-                  for h in hits]
-        ranked.sort(key=lambda t: ((-t[0] if higher_is_better else t[0]), t[1]))
-        out.append(ranked[:k])
+    # under the lock: the store handle is shared with this process's write tasks, and a
+    # read on it inside their open transaction would see rows without their records
+    with lock:
+        for q in np.atleast_2d(queries):
+            hits = _hits_through_boundary_ties(coll, q, k, options)
+            ranked = [(h.score, _known_record(store, spec, h.id)[0], h.id, h.metadata_json)
+                      for h in hits]
+            ranked.sort(key=lambda t: ((-t[0] if higher_is_better else t[0]), t[1]))
+            out.append(ranked[:k])
     return out
 
 
