@@ -148,11 +148,12 @@ void PrintReport(std::ostream& out, const Report& r) {
            {"Hit@5", Table::Align::kRight, 0},
            {"MRR", Table::Align::kRight, 0},
            {"ranked", Table::Align::kRight, 0},
+           {"judge error", Table::Align::kRight, 0},
            {"judge F1 bound", Table::Align::kRight, 0}});
   auto row = [&t](const std::string& name, const Metrics& m) {
     t.AddRow({name, FormatFixed(m.precision, 3), FormatFixed(m.recall, 3), FormatFixed(m.f1, 3),
               FormatFixed(m.hit1, 3), FormatFixed(m.hit5, 3), FormatFixed(m.mrr, 3), std::to_string(m.ranked),
-              m.judged ? FormatFixed(m.judge_f1_bound, 3) : "-"});
+              m.judged ? FormatFixed(m.judge_error, 3) : "-", m.judged ? FormatFixed(m.judge_f1_bound, 3) : "-"});
   };
   row("whole-target", r.whole.metrics);
   if (r.pairs.skipped.empty()) row("table-pairs", r.pairs.metrics);

@@ -45,8 +45,9 @@ void TallyColumn(const MatcherHandle& m, const ek_matcher_result* r, size_t i, c
     if (c.is_match) tally->predicted.emplace(sid, tid);
     if (is_gold && first == 0) first = k + 1;
     if (c.judge_probability >= 0) {
-      tally->judged = true;
+      ++tally->judged;
       if (is_gold) ++tally->gold_judged;
+      if ((c.judge_probability >= 0.5f) != is_gold) ++tally->judge_wrong;
     }
     if (dump && *dump) {
       *dump << '"' << sid << "\",\"" << tid << "\"," << (is_gold ? 1 : 0);
@@ -84,7 +85,8 @@ Metrics Score(const GoldPairs& gold, const Tally& t) {
   m.hit1 = Ratio(t.hit1, t.ranked);
   m.hit5 = Ratio(t.hit5, t.ranked);
   m.mrr = t.ranked ? t.mrr / static_cast<double>(t.ranked) : 0.0;
-  m.judged = t.judged;
+  m.judged = t.judged > 0;
+  m.judge_error = Ratio(t.judge_wrong, t.judged);
   m.judge_recall = Ratio(t.gold_judged, gold.size());
   m.judge_f1_bound = F1(1.0, m.judge_recall);
   return m;
@@ -100,7 +102,11 @@ void WriteMetrics(JsonWriter& w, const Metrics& m) {
       .Key("ranked_sources").UInt(m.ranked)
       .Key("predicted_pairs").UInt(m.predicted)
       .Key("true_positives").UInt(m.true_positives);
-  if (m.judged) w.Key("judge_recall").Double(m.judge_recall).Key("judge_f1_bound").Double(m.judge_f1_bound);
+  if (m.judged) {
+    w.Key("judge_error").Double(m.judge_error)
+        .Key("judge_recall").Double(m.judge_recall)
+        .Key("judge_f1_bound").Double(m.judge_f1_bound);
+  }
 }
 
 }  // namespace ek::cli

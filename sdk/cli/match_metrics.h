@@ -30,7 +30,10 @@ struct Tally {
   // Judge hook runs: gold pairs whose candidate the judge saw (the candidate list's
   // recall, which bounds what a perfect judge can reach).
   size_t gold_judged = 0;
-  bool judged = false;
+  // Judged candidates, and those the judge got wrong: p >= 0.5 for a pair not in the
+  // gold, p < 0.5 for a gold pair (a real model's error rate, to read against the
+  // noisy-oracle curve of docs/table_match.md).
+  size_t judged = 0, judge_wrong = 0;
 };
 
 // Adds every source column of `r`: its decided pairs, the rank of its first target in
@@ -42,6 +45,7 @@ struct Metrics {
   double precision = 0, recall = 0, f1 = 0, hit1 = 0, hit5 = 0, mrr = 0;
   size_t true_positives = 0, predicted = 0, ranked = 0;
   bool judged = false;
+  double judge_error = 0;   // share of judged candidates the judge got wrong (at 0.5)
   double judge_recall = 0;  // gold pairs among the judged candidates / gold pairs
   double judge_f1_bound = 0;  // F1 of a perfect judge on those candidates: 2R / (1 + R)
 };

@@ -77,6 +77,19 @@ class TablePairSetting(TempDir):
         self.assertTrue(lines[2].startswith("table-pairs "), out)
         self.assertIn("table-pairs: 1 pairs (from gold), 3.0 candidates per pair", out)
 
+    def test_hooks_run_in_both_settings_and_each_prompt_is_asked_once(self):
+        record = self.path("t.jsonl")
+        r = run_json("match", "eval", *self.inputs(), "--llm-hooks", "judge", "--llm-command", "echo 0.5",
+                     "--llm-record", record)
+        # p = 0.5 reads as yes: wrong for the 8 non-gold of 10 judged pairs, 4 of 6 per pair.
+        self.assertEqual((r["judge_error"], r["table_pairs"]["judge_error"]), (0.8, 4 / 6), r)
+        with open(record, encoding="utf-8") as f:
+            prompts = [json.loads(line)["prompt"] for line in f]
+        # Whole-target: 2 columns x 5 targets. The pair run reloads the same columns, so
+        # its 2 x 3 prompts are the same text and answered from the run's cache.
+        self.assertEqual(len(prompts), 10)
+        self.assertEqual(len(set(prompts)), 10)
+
     def test_glossary_without_tables_skips_the_pair_setting(self):
         gloss = self.write("g.csv", "id,label,description\nfull_name,Full name,a person's name\n"
                                     "dob,Date of birth,when born\n")
@@ -145,10 +158,23 @@ class RealData(unittest.TestCase):
                       for e, rs in runs.items()}
                 self.assertGreater(f1[0], f1[0.25], (name, setting, f1))
                 self.assertGreater(f1[0.25], f1[0.5], (name, setting, f1))
+            # The judge's measured error rate is the oracle's.
+            self.assertEqual(runs[0][0]["judge_error"], 0.0)
+            err = sum(r["judge_error"] for r in runs[0.5]) / 3
+            self.assertTrue(0.35 < err < 0.65, (name, err))
             # The bound depends on the offline ranking only; a perfect judge cannot pass it.
             bounds = {r["judge_f1_bound"] for rs in runs.values() for r in rs}
             self.assertEqual(len(bounds), 1, (name, bounds))
             self.assertLessEqual(runs[0][0]["f1"], bounds.pop() + 1e-9)
+
+    def test_oracle_context_helps_as_its_error_falls(self):
+        def ctx(e):
+            return run_json("match", "eval", "-q", *self.imdb, "--oracle-epsilon", str(e), "--llm-hooks", "context")
+        none = run_json("match", "eval", "-q", *self.imdb)
+        exact, noisy = ctx(0), ctx(0.5)
+        self.assertGreater(exact["hit1"], none["hit1"])
+        self.assertGreater(exact["hit1"], noisy["hit1"])
+        self.assertNotIn("judge_error", exact)  # no judge ran
 
     def test_oracle_bound_grows_with_judge_top_n(self):
         b1 = self.oracle(self.imdb, 0, "1")["judge_f1_bound"]
