@@ -111,10 +111,14 @@ float ChooseThreshold(const CandidateLists& candidates, const ek_matcher_options
   return std::max(threshold, best[keep - 1]);
 }
 
-void DecideOneToMany(CandidateLists* candidates, float threshold, uint32_t max_matches) {
+void DecideOneToMany(CandidateLists* candidates, float threshold, uint32_t max_matches,
+                     uint32_t matches_per_table) {
   for (auto& list : *candidates)
-    for (size_t r = 0; r < list.size(); ++r)
-      list[r].match = list[r].score >= threshold && r < max_matches;
+    for (size_t r = 0; r < list.size(); ++r) {
+      const Candidate& c = list[r];
+      list[r].match = c.score >= threshold && r < max_matches && !c.outside_tables &&
+                      (matches_per_table == 0 || c.rank_in_table < matches_per_table);
+    }
 }
 
 void DecideOneToOne(CandidateLists* candidates, const std::vector<float>& score, size_t S,

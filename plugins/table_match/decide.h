@@ -22,9 +22,12 @@ bool ByScore(const Candidate& x, const Candidate& y);
 float ChooseThreshold(const CandidateLists& candidates, const ek_matcher_options& options,
                       const ModelVariant& model);
 
-// 1:n: a candidate matches when its score reaches the threshold and its rank is
-// below max_matches.
-void DecideOneToMany(CandidateLists* candidates, float threshold, uint32_t max_matches);
+// 1:n: a candidate matches when its score reaches the threshold, its rank is below
+// max_matches, its target table is among the source table's top tables, and (when
+// matches_per_table > 0) fewer than matches_per_table better candidates share its
+// target table. Several sources may match one target.
+void DecideOneToMany(CandidateLists* candidates, float threshold, uint32_t max_matches,
+                     uint32_t matches_per_table = 0);
 
 // 1:1: the optimal assignment over all S x T scores (row-major); a source's assigned
 // target joins its list (replacing the last candidate) if it is not there, and

@@ -37,6 +37,11 @@ const char* ContextName(int c) {
   return c >= 0 && c < kContextCount ? kNames[c] : "?";
 }
 
+const char* TableTermName(int q) {
+  static const char* const kNames[kTableTermCount] = {"table_stage", "key_named", "outside_tables"};
+  return q >= 0 && q < kTableTermCount ? kNames[q] : "?";
+}
+
 // ---- Model -------------------------------------------------------------------------------
 namespace {
 
@@ -90,6 +95,27 @@ void ParseContext(const simdjson::dom::element& v, ModelVariant* mv) {
   }
 }
 
+// "table_stage" (optional): the hand-set parameters of stage A; present = on.
+void ParseTableStage(const simdjson::dom::element& v, ModelVariant* mv) {
+  simdjson::dom::object ts;
+  if (v["table_stage"].get(ts)) return;
+  TableStageParams& p = mv->table_stage;
+  p.enabled = true;
+  for (auto [key, value] : ts) {
+    double d;
+    if (value.get(d)) Fail(EK_ERR_PARSE, "model JSON: table_stage." + std::string(key) + " must be a number");
+    if (key == "wordvec_weight") p.wordvec_weight = d;
+    else if (key == "flood_weight") p.flood_weight = d;
+    else if (key == "flood_iterations") p.flood_iterations = static_cast<uint32_t>(std::clamp(d, 0.0, 100.0));
+    else if (key == "top_tables") p.top_tables = static_cast<uint32_t>(std::clamp(d, 1.0, 1e6));
+    else if (key == "column_weight") p.column_weight = d;
+    else if (key == "key_weight") p.key_weight = d;
+    else if (key == "outside_penalty") p.outside_penalty = d;
+    else if (key == "matches_per_table") p.matches_per_table = static_cast<uint32_t>(std::clamp(d, 0.0, 1024.0));
+    else Fail(EK_ERR_PARSE, "model JSON: unknown table_stage key '" + std::string(key) + "'");
+  }
+}
+
 ModelVariant ParseVariant(const simdjson::dom::element& v) {
   ModelVariant mv;
   std::string_view name;
@@ -110,6 +136,7 @@ ModelVariant ParseVariant(const simdjson::dom::element& v) {
   if (!(mv.match_fraction > 0 && mv.match_fraction <= 1))
     Fail(EK_ERR_PARSE, "model JSON: match_fraction must be in (0, 1]");
   ParseContext(v, &mv);
+  ParseTableStage(v, &mv);
   double mm = mv.max_matches;
   num("max_matches", &mm);
   mv.max_matches = static_cast<uint32_t>(std::clamp(mm, 1.0, 1024.0));
@@ -234,6 +261,7 @@ struct Prepared {
   std::vector<std::string> name_uniq;   // name_stems without repeats
   std::vector<float> name_uniq_idf;     // their IDF (set after the IDF is built)
   std::vector<std::string> desc_words;  // unstemmed content words (word vectors)
+  std::vector<std::string> base_words;  // name words before synonyms (explanations)
   Kind kind = kUnknown;
   bool id_like = false;
 };
@@ -484,6 +512,9 @@ struct Matcher::Impl {
     Prepared p;
     p.name_words = norm.NameWords(c.name);
     p.name_string = Join(p.name_words);
+    p.base_words = p.name_words;
+    for (const auto& w : p.base_words)
+      for (auto& syn : config.hints.SynonymsOf(w)) p.name_words.push_back(std::move(syn));
     if (!c.synonyms.empty()) {
       size_t b = 0;
       while (b <= c.synonyms.size()) {
@@ -505,8 +536,7 @@ struct Matcher::Impl {
       if (!IsStopWord(w) && !std::isdigit(static_cast<unsigned char>(w[0]))) p.desc_words.push_back(w);
     p.table_stems = Stems(norm.NameWords(c.table), true);
     p.tdesc_stems = Stems(TextWords(api, c.table_description), true);
-    const std::vector<std::string> base = norm.NameWords(c.name);
-    p.kind = InferKind(base, c.type, c.primary_key);
+    p.kind = InferKind(p.base_words, c.type, c.primary_key);
     p.id_like = p.kind == kIdentifier || c.primary_key || c.foreign_key;
     return p;
   }
@@ -720,14 +750,28 @@ struct Matcher::Impl {
   Stage1 ScoreStage1(const ModelVariant& mv) const;
   void ScoreBlock(const ModelVariant& mv, size_t s0, size_t s1, Stage1* out,
                   std::vector<float> (&m)[9]) const;
-  static Stage2 ScoreStage2(const ModelVariant& mv, const std::vector<float>& z,
-                            const TableContext& tc, size_t S, size_t T);
+  Stage2 ScoreStage2(const ModelVariant& mv, const std::vector<float>& z,
+                     const TableContext& tc, size_t S, size_t T) const;
   std::vector<std::vector<Candidate>> Rank(std::vector<float>* score, uint32_t top_k,
                                            const ek_matcher_llm_hooks* judge) const;
   void Judge(const ek_matcher_llm_hooks& hooks, size_t s, std::vector<Candidate>* list,
              float* score_row) const;
   void Explain(size_t s, Candidate* c, const ModelVariant& mv, const Stage1& s1, const Stage2& s2,
                const TableContext& tc) const;
+
+  // ---- Stage A, the tables (tables.h) ----
+  std::unique_ptr<TableStage> tables;     // null when the model has no table_stage
+  std::vector<uint32_t> stab, ttab;       // each column's table (index into the stage)
+  std::vector<int> snamed, tnamed;       // the table each key column names, or -1
+  void BuildTables(const TableStageParams& params);
+  std::vector<TableDoc> TableDocs(const std::vector<Column>& cols, const std::vector<Prepared>& P,
+                                  std::vector<uint32_t>* tab, std::vector<int>* named) const;
+  static int NamedTable(const std::vector<Column>& cols, const std::vector<Prepared>& P, size_t i,
+                        const std::vector<uint32_t>& tab, const std::vector<TableDoc>& docs,
+                        const std::vector<std::vector<std::string>>& table_stems);
+  // The table-stage terms of pair (s, t): relative table gap, key-naming, outside.
+  void TableTerms(size_t s, size_t t, float* out) const;
+  void Annotate(size_t s, Candidate* c) const;
 };
 
 // ---- Table context ---------------------------------------------------------------------------
@@ -847,6 +891,115 @@ class TableContext {
   std::vector<char> spk_, tpk_;
 };
 
+// ---- Stage A: tables ------------------------------------------------------------------------
+namespace {
+
+// Identifier words that say "key", not what the key names.
+bool KeyMarker(const std::string& stem) {
+  static const std::unordered_set<std::string> kMarkers = {"id", "ident", "identifi", "identifier",
+                                                           "key", "pk", "fk", "uid", "no", "num"};
+  return kMarkers.count(stem) > 0;
+}
+
+}  // namespace
+
+// The table a key column names: the one it references (declared), else the table whose
+// name is the column's name without its key marker (person_id -> person), else its own
+// table when it is that table's key (declared, or described as "primary key" / "unique
+// ... identifier"); -1 for none.
+int Matcher::Impl::NamedTable(const std::vector<Column>& cols, const std::vector<Prepared>& P, size_t i,
+                              const std::vector<uint32_t>& tab, const std::vector<TableDoc>& docs,
+                              const std::vector<std::vector<std::string>>& table_stems) {
+  const Column& c = cols[i];
+  if (c.foreign_key && !c.references.empty()) {
+    const std::string ref = Lower(c.references);
+    for (size_t d = 0; d < docs.size(); ++d)
+      if (docs[d].name == ref) return static_cast<int>(d);
+  }
+  std::vector<std::string> core;
+  for (const auto& w : P[i].name_stems)
+    if (!KeyMarker(w)) core.push_back(w);
+  if (!core.empty() && core.size() < P[i].name_stems.size()) {
+    for (size_t d = 0; d < docs.size(); ++d)
+      if (table_stems[d] == core) return static_cast<int>(d);
+  }
+  if (!c.foreign_key && TableContext::IsKey(c)) return static_cast<int>(tab[i]);
+  return -1;
+}
+
+// One document per table: its name (weight 3), description (1), column names (1) and
+// descriptions (0.25), and the words of every key column naming it (2: subject_id names
+// patients, so "subject" joins the patients table's text).
+std::vector<TableDoc> Matcher::Impl::TableDocs(const std::vector<Column>& cols, const std::vector<Prepared>& P,
+                                               std::vector<uint32_t>* tab, std::vector<int>* named) const {
+  std::vector<TableDoc> docs;
+  std::vector<std::vector<std::string>> table_stems;
+  std::unordered_map<std::string, uint32_t> idx;
+  tab->assign(cols.size(), 0);
+  for (size_t i = 0; i < cols.size(); ++i) {
+    auto [it, fresh] = idx.emplace(Lower(cols[i].table), static_cast<uint32_t>(docs.size()));
+    (*tab)[i] = it->second;
+    if (!fresh) continue;
+    TableDoc d;
+    d.name = it->first;
+    for (const auto& w : norm.NameWords(cols[i].table)) d.words.emplace_back(w, 3.f);
+    for (const auto& w : TextWords(api, cols[i].table_description)) d.words.emplace_back(w, 1.f);
+    docs.push_back(std::move(d));
+    table_stems.push_back(P[i].table_stems);
+  }
+  for (size_t i = 0; i < cols.size(); ++i) {
+    TableDoc& d = docs[(*tab)[i]];
+    for (const auto& w : P[i].name_words) d.words.emplace_back(w, 1.f);
+    for (const auto& w : P[i].desc_words) d.words.emplace_back(w, 0.25f);
+  }
+  named->assign(cols.size(), -1);
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (!P[i].id_like) continue;
+    const int r = NamedTable(cols, P, i, *tab, docs, table_stems);
+    (*named)[i] = r;
+    if (r < 0) continue;
+    for (const auto& w : P[i].name_words)
+      if (!KeyMarker(Stem(w))) docs[r].words.emplace_back(w, 2.f);
+    auto& refs = docs[(*tab)[i]].refs;
+    if (static_cast<uint32_t>(r) != (*tab)[i] && std::find(refs.begin(), refs.end(), r) == refs.end())
+      refs.push_back(static_cast<uint32_t>(r));
+  }
+  return docs;
+}
+
+void Matcher::Impl::BuildTables(const TableStageParams& params) {
+  const std::vector<TableDoc> sd = TableDocs(src, ps, &stab, &snamed);
+  const std::vector<TableDoc> td = TableDocs(tgt, pt, &ttab, &tnamed);
+  WordVectorLookup lookup;
+  if (wv) lookup = [this](const std::string& w) { return wv->Find(w); };
+  tables = std::make_unique<TableStage>(sd, td, lookup, wv ? wv->dim : 0, params, config.hints.table_links);
+}
+
+void Matcher::Impl::TableTerms(size_t s, size_t t, float* out) const {
+  out[0] = tables->RelativeGap(stab[s], ttab[t]);
+  out[1] = 0.f;
+  if (snamed[s] >= 0 && tnamed[t] >= 0)
+    out[1] = std::max(0.f, 1.f + 2.f * tables->RelativeGap(static_cast<size_t>(snamed[s]),
+                                                           static_cast<size_t>(tnamed[t])));
+  out[2] = tables->InTop(stab[s], ttab[t]) ? 0.f : 1.f;
+}
+
+// A candidate's table evidence and the hints it used (named in the explanation).
+void Matcher::Impl::Annotate(size_t s, Candidate* c) const {
+  c->hints.clear();
+  if (tables) {
+    c->table = tables->Evidence(stab[s], ttab[c->target]);
+    c->outside_tables = !tables->InTop(stab[s], ttab[c->target]);
+    if (c->table.hint) c->hints.push_back("table link " + src[s].table + " -> " + tgt[c->target].table);
+  }
+  const Prepared& a = ps[s];
+  const Prepared& b = pt[c->target];
+  for (const auto& w : a.base_words)
+    for (const auto& syn : config.hints.SynonymsOf(w))
+      if (std::find(b.base_words.begin(), b.base_words.end(), syn) != b.base_words.end())
+        c->hints.push_back("synonym " + w + " = " + syn);
+}
+
 // ---- Matcher ---------------------------------------------------------------------------------
 namespace {
 
@@ -925,6 +1078,7 @@ std::vector<std::string> Matcher::SignalNames() const {
   n.push_back("row_context");
   n.push_back("col_context");
   for (int c = 0; c < kContextCount; ++c) n.push_back(ContextName(c));
+  for (int q = 0; q < kTableTermCount; ++q) n.push_back(TableTermName(q));
   return n;
 }
 
@@ -952,7 +1106,7 @@ void CopyCachedRow(Dense* d, size_t t, float* row, bool to_row) {
 // Stage 2: the final score of every pair from its stage-1 logit, its gaps to the best of
 // its row and column, and the table context.
 Matcher::Impl::Stage2 Matcher::Impl::ScoreStage2(const ModelVariant& mv, const std::vector<float>& z,
-                                                 const TableContext& tc, size_t S, size_t T) {
+                                                 const TableContext& tc, size_t S, size_t T) const {
   Stage2 r;
   r.rowmax.assign(S, -1e30f);
   r.colmax.assign(T, -1e30f);
@@ -973,6 +1127,12 @@ Matcher::Impl::Stage2 Matcher::Impl::ScoreStage2(const ModelVariant& mv, const s
         float cx[kContextCount];
         tc.Features(s, t, cx);
         for (int c = 0; c < kContextCount; ++c) logit += r.context_weights[c] * cx[c];
+      }
+      if (tables) {
+        float tt[kTableTermCount];
+        TableTerms(s, t, tt);
+        const TableStageParams& p = mv.table_stage;
+        logit += p.column_weight * tt[0] + p.key_weight * tt[1] - p.outside_penalty * tt[2];
       }
       Sigmoid(logit, &r.score[s * T + t]);
     }
@@ -1232,6 +1392,14 @@ void Matcher::Impl::Explain(size_t s, Candidate* c, const ModelVariant& mv, cons
     c->signals.push_back(cx[q]);
     c->contributions.push_back(static_cast<float>(s2.context_weights[q] * cx[q]));
   }
+  float tt[kTableTermCount] = {0, 0, 0};
+  if (tables) TableTerms(s, c->target, tt);
+  const TableStageParams& p = mv.table_stage;
+  const double tw[kTableTermCount] = {p.column_weight, p.key_weight, -p.outside_penalty};
+  for (int q = 0; q < kTableTermCount; ++q) {
+    c->signals.push_back(tt[q]);
+    c->contributions.push_back(tables ? static_cast<float>(tw[q] * tt[q]) : 0.f);
+  }
 }
 
 namespace {
@@ -1259,7 +1427,7 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
 
   auto res = std::make_unique<Result>();
   Impl im{host_, host_->kernels, TextApi(host_), config_, wv_.get(), norm_, source_.columns(),
-          target_.columns(), {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}, {}};
+          target_.columns(), {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {}, {}, {}, {}, {}, {}, {}, {}};
   im.Prepare(use_hooks ? &hooks_ : nullptr);
   im.BuildAlign();
   if (host_->is_cancelled(host_)) Fail(EK_ERR_CANCELLED, "cancelled");
@@ -1272,16 +1440,27 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
   // Stage 2: context of each pair within its row and column.
   const size_t S = im.src.size(), T = im.tgt.size();
   const TableContext tc(im.src, im.tgt, s1.z);
-  Impl::Stage2 s2 = Impl::ScoreStage2(mv, s1.z, tc, S, T);
+  if (mv.table_stage.enabled) im.BuildTables(mv.table_stage);
+  Impl::Stage2 s2 = im.ScoreStage2(mv, s1.z, tc, S, T);
 
   const bool judging = use_hooks && hooks_.judge;
   res->candidates = im.Rank(&s2.score, top_k, judging ? &hooks_ : nullptr);
+  for (size_t s = 0; s < S; ++s) {
+    std::unordered_map<uint32_t, uint32_t> per_table;
+    for (Candidate& c : res->candidates[s]) {
+      im.Annotate(s, &c);
+      if (im.tables) c.rank_in_table = per_table[im.ttab[c.target]]++;
+    }
+  }
 
   const float threshold = ChooseThreshold(res->candidates, opt, mv);
   if (opt.mode == EK_MATCHER_MODE_ONE_TO_MANY) {
-    DecideOneToMany(&res->candidates, threshold, opt.max_matches ? opt.max_matches : mv.max_matches);
+    DecideOneToMany(&res->candidates, threshold, opt.max_matches ? opt.max_matches : mv.max_matches,
+                    mv.table_stage.matches_per_table);
   } else {
     DecideOneToOne(&res->candidates, s2.score, S, T, threshold);
+    for (size_t s = 0; s < S; ++s)  // the assignment may have added a candidate
+      for (Candidate& c : res->candidates[s]) im.Annotate(s, &c);
   }
 
   for (size_t s = 0; s < S; ++s)
@@ -1289,6 +1468,7 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
   res->sources = std::move(im.src);
   res->targets = std::move(im.tgt);
   res->signal_names = SignalNames();
+  res->table_stage = im.tables != nullptr;
   res->variant = mv.name;
   res->threshold = threshold;
   res->mode = opt.mode;
@@ -1311,7 +1491,22 @@ void SignalObject(std::string* o, const std::vector<std::string>& names, const s
   o->push_back('}');
 }
 
-void CandidateJson(std::string* o, const Candidate& k, const Column& t, const std::vector<std::string>& names) {
+// "table": which table evidence the pair's tables have (stage A).
+void TableEvidenceJson(std::string* o, const Candidate& k) {
+  const TableEvidence& e = k.table;
+  Member(o, false, "table_evidence", "{");
+  Member(o, true, "rank", std::to_string(e.rank + 1));
+  Member(o, false, "score", Num(e.score));
+  Member(o, false, "tfidf", Num(e.tfidf));
+  Member(o, false, "wordvec", Num(e.wordvec));
+  Member(o, false, "flooding", Num(e.flooding));
+  Member(o, false, "hint", e.hint ? "true" : "false");
+  Member(o, false, "in_top_tables", k.outside_tables ? "false" : "true");
+  o->push_back('}');
+}
+
+void CandidateJson(std::string* o, const Candidate& k, const Column& t, const std::vector<std::string>& names,
+                   bool table_stage) {
   o->push_back('{');
   Member(o, true, "id", ek_plugin::JsonQuote(t.id));
   Member(o, false, "table", ek_plugin::JsonQuote(t.table));
@@ -1324,6 +1519,15 @@ void CandidateJson(std::string* o, const Candidate& k, const Column& t, const st
   SignalObject(o, names, k.signals);
   Member(o, false, "contributions", "");
   SignalObject(o, names, k.contributions);
+  if (table_stage) TableEvidenceJson(o, k);
+  if (!k.hints.empty()) {
+    Member(o, false, "hints", "[");
+    for (size_t i = 0; i < k.hints.size(); ++i) {
+      if (i) o->push_back(',');
+      o->append(ek_plugin::JsonQuote(k.hints[i]));
+    }
+    o->push_back(']');
+  }
   o->push_back('}');
 }
 
@@ -1349,7 +1553,7 @@ std::string Result::ToJson() const {
     Member(&o, false, "candidates", "[");
     for (size_t r = 0; r < candidates[s].size(); ++r) {
       if (r) o.push_back(',');
-      CandidateJson(&o, candidates[s][r], targets[candidates[s][r].target], signal_names);
+      CandidateJson(&o, candidates[s][r], targets[candidates[s][r].target], signal_names, table_stage);
     }
     o += "]}";
   }

@@ -8,7 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "hints.h"
 #include "schema.h"
+#include "tables.h"
 #include "text.h"
 
 namespace tmatch {
@@ -55,6 +57,14 @@ enum Context : int {
 };
 const char* ContextName(int c);
 
+// The table stage's terms in the column logit and the explanations (after the context
+// features): "table_stage", the relative gap of the pair's tables (0 = the source
+// table's best; TableStage::RelativeGap); "key_named", for two key columns whose named
+// tables correspond, max(0, 1 + 2 * the named tables' relative gap); "outside_tables",
+// 1 when the target's table is not among the source table's top tables.
+constexpr int kTableTermCount = 3;
+const char* TableTermName(int q);
+
 struct ModelVariant {
   std::string name;
   std::vector<int> signals;  // indices into Signal
@@ -73,6 +83,8 @@ struct ModelVariant {
   double match_fraction = 1;
   uint32_t max_matches = 3;
   bool needs_wordvec = false;
+  // Stage A (tables.h): hand-set; absent from older model files (then off).
+  TableStageParams table_stage;
 };
 
 struct Model {
@@ -88,19 +100,25 @@ struct Config {
   std::string wordvec_path;
   std::string model_path;   // "" = built-in
   std::string variant;      // "" = best available
+  Hints hints;              // config "hints" (a file), hints.h
 };
 
 struct Candidate {
   uint32_t target;
   float score, model_score, judge = -1;
   bool match = false;
+  bool outside_tables = false;  // not among the source table's top target tables
+  uint32_t rank_in_table = 0;   // among the list's candidates of the same target table
   std::vector<float> signals, contributions;
+  TableEvidence table;              // the table pair's evidence (table stage on)
+  std::vector<std::string> hints;   // the user's hints this pair used
 };
 
 struct Result {
   std::vector<Column> sources, targets;
   std::vector<std::vector<Candidate>> candidates;  // per source, best first
   std::vector<std::string> signal_names;
+  bool table_stage = false;  // candidates carry table evidence
   std::string variant;
   float threshold = 0.5;
   uint32_t mode = EK_MATCHER_MODE_ONE_TO_MANY;

@@ -70,6 +70,8 @@ ek_status Create(const ek_host* host, const char* config_json, size_t length, vo
     c.variant = config.String("variant", "");
     c.wordvec_path = config.String("wordvec", "");
     c.cache_store = config.String("cache_store", "");
+    if (const std::string hints = config.String("hints", ""); !hints.empty())
+      c.hints = tmatch::ReadHintsFile(hints);
     c.limits.max_input_bytes = static_cast<size_t>(
         config.Int("max_input_bytes", 64 << 20, 1, int64_t{1} << 32));
     c.limits.max_columns = static_cast<size_t>(
@@ -221,6 +223,8 @@ const char* SignalNameAt(void* instance, size_t index) {
   if (index == v.signals.size() + 1) return "col_context";
   const size_t c = index - v.signals.size() - 2;
   if (c < static_cast<size_t>(tmatch::kContextCount)) return tmatch::ContextName(static_cast<int>(c));
+  const size_t q = c - tmatch::kContextCount;
+  if (q < static_cast<size_t>(tmatch::kTableTermCount)) return tmatch::TableTermName(static_cast<int>(q));
   return nullptr;
 }
 

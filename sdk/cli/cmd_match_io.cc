@@ -195,9 +195,22 @@ std::vector<OptionSpec> MatchInputOptions() {
       OptionSpec{"max-matches", 0, "N", "1:n: at most N matches per column (default: the model's)"},
       OptionSpec{"config", 0, "JSON", "plugin config, e.g. {\"cache_store\":\"g.db\"} (docs/table_match.md)"},
       OptionSpec{"abbreviations", 0, "FILE", "JSON object of extra abbreviations {\"abbr\":\"words\"}"},
+      OptionSpec{"hints", 0, "FILE", "hints JSON: synonyms and known table links (config \"hints\";\n"
+                                      "docs/table_match.md)"},
   };
 }
 
-std::string MatchConfig(const ParsedArgs& args) { return args.Value("config").value_or("{}"); }
+// --config, with --hints FILE put in as the config key "hints" (first, so it wins).
+std::string MatchConfig(const ParsedArgs& args) {
+  std::string config = args.Value("config").value_or("{}");
+  const auto hints = args.Value("hints");
+  if (!hints) return config;
+  const size_t open = config.find_first_not_of(" \t\r\n");
+  if (open == std::string::npos || config[open] != '{')
+    throw UsageError("--config must be a JSON object to be combined with --hints");
+  const size_t next = config.find_first_not_of(" \t\r\n", open + 1);
+  const bool empty = next != std::string::npos && config[next] == '}';
+  return "{\"hints\":" + JsonQuote(*hints) + (empty ? "" : ",") + config.substr(open + 1);
+}
 
 }  // namespace ek::cli
