@@ -244,6 +244,8 @@ export declare class Instance extends Handle {
   matcher(): Matcher;
   /** "ek.recommender/1" + "ek.unlearner/1" (embedkit.rec_unlearn). */
   recommender(): Recommender;
+  /** "ek.vsa_probe/1" (embedkit.vsa_json). */
+  vsaProbe(): VsaProbe;
   free(): void;
   [Symbol.dispose](): void;
 }
@@ -280,6 +282,10 @@ export interface Prediction {
 export declare class Classifier {
   readonly instance: Instance;
   setLabels(labels: LabelSpec): void;
+  /** The "host" embedder (config { embedder: 'host' }): texts.length vectors of `dim`
+   * numbers, as rows or one flat array. Called synchronously during fit/predict/embed;
+   * what it throws fails that call (EmbedkitError PLUGIN, `cause`: the thrown value). */
+  setEmbedder(embed: (texts: string[]) => ArrayLike<number>[] | ArrayLike<number>, dim: number): void;
   fit(documents: string[]): void;
   shape(): { labels: number; dim: number };
   labels(): LabelInfo[];
@@ -336,8 +342,67 @@ export declare class Matcher {
   /** The signals the model combines, in the order of a candidate's signals. */
   signalNames(): string[];
   addAbbreviations(map: Record<string, string>): void;
+  /** Plugs in a language model (null, or neither callback: clears the hooks). The
+   * callbacks run synchronously during match(); what they throw fails it (EmbedkitError
+   * PLUGIN, `cause`: the thrown value). */
+  setLlmHooks(hooks?: LlmHooks | null): void;
   match(options?: { topK?: number; mode?: '1:n' | '1:1' | 'one_to_many' | 'one_to_one';
-    threshold?: number; maxMatches?: number }): MatchResult;
+    threshold?: number; maxMatches?: number; useLlm?: boolean }): MatchResult;
+}
+
+/** A source column or target entry as the LLM hooks see it (Matcher.columns rows). */
+export interface MatcherColumn {
+  id: string; table: string; name: string; type: string;
+  description: string; tableDescription: string; synonyms: string;
+}
+
+export interface LlmHooks {
+  /** Extra text describing a source column, added to its description before matching. */
+  generateContext?: ((column: MatcherColumn) => string) | null;
+  /** Probability in [0, 1] that the column and the candidate mean the same. */
+  judge?: ((column: MatcherColumn, candidate: MatcherColumn) => number) | null;
+  /** Candidates judged per column (0 = 5). */
+  judgeTopN?: number;
+  /** Score = (1 - w) * model score + w * probability; in (0, 1], 0 = 0.5. */
+  judgeWeight?: number;
+  /** Bytes offered to generateContext (0 = 4096); longer text is cut. */
+  contextCapacity?: number;
+}
+
+/** A value ranked by VsaProbe.probe / probeCollection, best first. */
+export interface ValueMatch<T = unknown> {
+  value: T;
+  /** Cosine between the unbound vector and the value's encoding. */
+  score: number;
+}
+
+/** ek.vsa_probe/1 of embedkit.vsa_json: unbinding along key paths ('name.first',
+ * 'tags[0]'; '' is the document), number decoding, and a store's collection of
+ * documents. Vectors hold exactly `dim` numbers (else DIMENSION_MISMATCH). */
+export declare class VsaProbe {
+  readonly instance: Instance;
+  /** The instance's encoder dim. */
+  readonly dim: number;
+  /** The binding matrix of `path` (transpose: its transpose, unbinding) times x. */
+  bind(path: string, x: ArrayLike<number>, options?: { transpose?: boolean }): Float32Array;
+  /** The unit vector a value is encoded as (before binding). */
+  encodeValue(value: unknown): Float32Array;
+  /** Candidates (JS values) ranked by cosine after unbinding; k: default all (<= 1024). */
+  probe<T>(vector: ArrayLike<number>, path: string, candidates: T[], options?: { k?: number }):
+    (ValueMatch<T> & { index: number })[];
+  decodeNumber(vector: ArrayLike<number>, path: string): { value: number; confidence: number };
+  /** NDJSON or a JSON array (an array is sent as JSON): count x dim, row-major. */
+  encodeBatch(text: string | unknown[]): Float32Array;
+  index(store: Store, collection: string, documents: (string | object)[],
+    options?: { ids?: string[]; storeDocuments?: boolean }): void;
+  /** Every value index() recorded at `path`, ranked; k default 5. NOT_FOUND if none. */
+  probeCollection(store: Store, collection: string, vector: ArrayLike<number>, path: string,
+    options?: { k?: number }): ValueMatch[];
+  similar(store: Store, collection: string, document: string | object,
+    options?: { k?: number; filter?: string | object | null }):
+    { id: string; score: number; metadata: Record<string, unknown> | null }[];
+  /** The encoding configuration index() recorded (for createInstance). NOT_FOUND if none. */
+  collectionConfig(store: Store, collection: string): Record<string, unknown>;
 }
 
 export interface ForgetReport {

@@ -29,10 +29,10 @@ import { FUNCTIONS, STRUCTS, ek_element_type, ek_index_kind, ek_log_level, ek_me
 import {
   EmbedkitError, Scratch, Status, jsError, jsonText, parseJson, readStruct, readU64, u32,
 } from './heap.js';
-import { Classifier, Matcher, Recommender } from './extensions.js';
+import { Classifier, Matcher, Recommender, VsaProbe, releaseCallbacks } from './extensions.js';
 import { SqlConnection, SqlError, openSql } from './sql.js';
 
-export { Classifier, EmbedkitError, Matcher, Recommender, SqlConnection, SqlError, Status };
+export { Classifier, EmbedkitError, Matcher, Recommender, SqlConnection, SqlError, Status, VsaProbe };
 
 const IS_NODE =
   typeof process === 'object' && process !== null && typeof process.versions === 'object' &&
@@ -522,6 +522,7 @@ export class Instance extends Child {
   }
   _destroy(p) {
     this._kit._M._ek_instance_free(p);
+    releaseCallbacks(this); // setEmbedder/setLlmHooks functions: no one calls them now
   }
 
   /** True if the instance provides extension `id` (e.g. "ek.encoder/1"). */
@@ -548,6 +549,11 @@ export class Instance extends Child {
   /** The "ek.recommender/1" + "ek.unlearner/1" extensions (embedkit.rec_unlearn). */
   recommender() {
     return new Recommender(this);
+  }
+
+  /** The "ek.vsa_probe/1" extension (embedkit.vsa_json) as a VsaProbe. */
+  vsaProbe() {
+    return new VsaProbe(this);
   }
 
   /** Length of the vectors the encoder extension produces. */

@@ -332,7 +332,10 @@ class Classifier(_Extension):
             embed: ``embed(texts) -> (len(texts), dim)`` float array, called on the
                 thread of fit/predict/embed with the texts as UTF-8 ``bytes``
                 (keywords one per text). An exception fails the calling function and
-                is re-raised from it (chained to its PluginError). None removes it.
+                is re-raised from it (chained to its PluginError). A later call
+                replaces it; None is passed on as a NULL function, which the bundled
+                plugin refuses (InvalidArgumentError "fn is NULL"): it cannot go
+                back to having no embedder.
             dim: the vector length ``embed`` returns (1..65536).
         """
         p = self._p("set_embedder")

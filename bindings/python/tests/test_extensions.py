@@ -455,6 +455,8 @@ def test_classifier_host_embedder(ctx):
         c.embed(["rocket"])
     with pytest.raises(ek.InvalidArgumentError):
         c.set_embedder(embed, 0)
+    with pytest.raises(ek.InvalidArgumentError, match="fn is NULL"):  # no way back to none
+        c.set_embedder(None, 3)
     c.set_embedder(embed, 3)
     assert c.predict(["rocket orbit"])[0].label == "space"
 
