@@ -7,16 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Embedkit, EmbedkitError, Status } from '../../../wasm/js/index.js';
+import { DDL, GLOSSARY, LABELS, SPACE, SPORT } from './ext_data.mjs';
 
 const kit = await Embedkit.load();
 
-const SPACE = ['the rocket launch reached orbit', 'nasa astronauts on the space station',
-  'a telescope saw a distant galaxy', 'the moon landing and the orbit of mars',
-  'planets orbit the sun in the solar system', 'the shuttle crew returned from space'];
-const SPORT = ['the team won the football match', 'a goal in the last minute of the game',
-  'the tennis player won the final', 'fans cheered as the team scored',
-  'the coach picked the players for the match', 'a record in the marathon race'];
-const LABELS = { space: ['space', 'orbit', 'rocket'], sport: ['team', 'match', 'game'] };
 const SPACE_WORDS = new Set(['space', 'orbit', 'rocket', 'nasa', 'astronauts', 'astronaut',
   'telescope', 'galaxy', 'moon', 'mars', 'planets', 'sun', 'shuttle', 'station']);
 const SPORT_WORDS = new Set(['team', 'match', 'game', 'football', 'goal', 'tennis', 'player',
@@ -109,23 +103,17 @@ test('Classifier.setEmbedder: replaced, refused and freed callbacks give their t
   ctx.free();
 });
 
-const DDL = `CREATE TABLE patients (
-  patient_id INTEGER PRIMARY KEY, -- unique identifier of the patient
-  birth_dt DATE,                  -- date of birth
-  gender_cd VARCHAR(1)            -- sex of the patient
-);`;
-const GLOSSARY = [
-  { id: 'person_id', label: 'Person identifier', description: 'A unique identifier for each person' },
-  { id: 'birth_date', label: 'Birth date', description: 'The date the person was born' },
-  { id: 'gender', label: 'Gender', description: 'The sex of the person', synonyms: ['sex'] },
-  { id: 'visit_start', label: 'Visit start date', description: 'When the visit started' },
-];
-
-test('Matcher.setLlmHooks: context and judge from JS change the ranking', () => {
+// A matcher with the patients DDL against the glossary loaded.
+function patientsMatcher() {
   const ctx = kit.createContext();
   const m = ctx.createInstance('embedkit.table_match', { wordvec: 'none' }).matcher();
   m.loadSource(DDL, 'sql_ddl');
   m.loadTarget(GLOSSARY, 'glossary_json');
+  return { ctx, m };
+}
+
+test('Matcher.setLlmHooks: context and judge from JS change the ranking', () => {
+  const { ctx, m } = patientsMatcher();
   const seen = [];
   m.setLlmHooks({
     generateContext: (col) => {
@@ -158,10 +146,7 @@ test('Matcher.setLlmHooks: context and judge from JS change the ranking', () => 
 });
 
 test('Matcher.setLlmHooks: a long context is cut to contextCapacity at a character boundary', () => {
-  const ctx = kit.createContext();
-  const m = ctx.createInstance('embedkit.table_match', { wordvec: 'none' }).matcher();
-  m.loadSource(DDL, 'sql_ddl');
-  m.loadTarget(GLOSSARY, 'glossary_json');
+  const { ctx, m } = patientsMatcher();
   let calls = 0;
   m.setLlmHooks({ generateContext: () => { calls += 1; return 'é'.repeat(5000); }, contextCapacity: 7 });
   assert.equal(m.match({ topK: 1 }).columns.length, 3);

@@ -6,18 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Embedkit, EmbedkitError, Status } from '../../../wasm/js/index.js';
+import { DDL, GLOSSARY, LABELS, SPACE, SPORT } from './ext_data.mjs';
 import { STRUCTS } from '../../../wasm/js/abi_gen.js';
 import { EXTENSION_TABLES } from '../../../wasm/js/ext_gen.js';
 
 const kit = await Embedkit.load();
-
-const SPACE = ['the rocket launch reached orbit', 'nasa astronauts on the space station',
-  'a telescope saw a distant galaxy', 'the moon landing and the orbit of mars',
-  'planets orbit the sun in the solar system', 'the shuttle crew returned from space'];
-const SPORT = ['the team won the football match', 'a goal in the last minute of the game',
-  'the tennis player won the final', 'fans cheered as the team scored',
-  'the coach picked the players for the match', 'a record in the marathon race'];
-const LABELS = { space: ['space', 'orbit', 'rocket'], sport: ['team', 'match', 'game'] };
 
 test('Classifier: fit on a small corpus, predict new texts, scores and labels', () => {
   const ctx = kit.createContext();
@@ -95,18 +88,6 @@ test('Classifier: bad input throws the extension message and keeps the model', (
   assert.throws(() => cls.predict(['x']), (e) => e.status === Status.INVALID_ARGUMENT &&
     /freed/.test(e.message));
 });
-
-const DDL = `CREATE TABLE patients (
-  patient_id INTEGER PRIMARY KEY, -- unique identifier of the patient
-  birth_dt DATE,                  -- date of birth
-  gender_cd VARCHAR(1)            -- sex of the patient
-);`;
-const GLOSSARY = [
-  { id: 'person_id', label: 'Person identifier', description: 'A unique identifier for each person' },
-  { id: 'birth_date', label: 'Birth date', description: 'The date the person was born' },
-  { id: 'gender', label: 'Gender', description: 'The sex of the person', synonyms: ['sex'] },
-  { id: 'visit_start', label: 'Visit start date', description: 'When the visit started' },
-];
 
 test('Matcher: DDL against a JSON glossary, ranked and explained', () => {
   const ctx = kit.createContext();
