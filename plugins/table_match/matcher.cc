@@ -1491,7 +1491,7 @@ void SignalObject(std::string* o, const std::vector<std::string>& names, const s
   o->push_back('}');
 }
 
-// "table": which table evidence the pair's tables have (stage A).
+// "table_evidence": the evidence of the pair's tables (stage A).
 void TableEvidenceJson(std::string* o, const Candidate& k) {
   const TableEvidence& e = k.table;
   Member(o, false, "table_evidence", "{");

@@ -64,8 +64,6 @@ class TableStage {
              const WordVectorLookup& wordvec, uint32_t dim, const TableStageParams& params,
              const std::vector<std::pair<std::string, std::string>>& links);
 
-  size_t sources() const { return A_; }
-  size_t targets() const { return B_; }
   const TableEvidence& Evidence(size_t a, size_t b) const { return ev_[a * B_ + b]; }
   // (score - best score of a) / best score of a: 0 for a's best table, down to -1.
   float RelativeGap(size_t a, size_t b) const;
