@@ -93,7 +93,7 @@ PairSetting RunPairSetting(const Invocation& inv, MatcherHandle& m, const ek_mat
   p.pairs_from = file ? *file : "gold";
   const TablePairs pairs = file ? ReadTablePairs(*file, sources, targets) : TablePairsFromGold(gold, sources, targets);
   if (pairs.empty()) {
-    p.skipped = "the gold's targets have no tables (a glossary without a table column)";
+    p.skipped = "no gold pair joins two loaded tables (e.g. glossary targets without a table column)";
     return p;
   }
   const auto t0 = Clock::now();
