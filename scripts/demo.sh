@@ -422,9 +422,29 @@ demo_sql() {
   report sql "20,000 GloVe words read by sqlite3 through an embedkit table: king - man + woman -> queen (#$queen_at of 5); a filtered KNN 5 of 5; a rollback left 20000 rows; SQL = CLI on king's 6 neighbours"
 }
 
+# ---- section: dask ------------------------------------------------------------------
+# embedkit.dask (docs/distributed.md): samples/dask/corpus_on_dask.py on a LocalCluster of
+# 2 worker processes: GloVe words searched over 4 shards (equal to one store), R8
+# classified on the workers (equal to one process). The sample checks its own results.
+demo_dask() {
+  section "dask: a collection sharded over Dask workers, plugin work as map_partitions (embedkit.dask)"
+  local lib
+  lib="$(dirname "$BIN")/../capi/libembedkit.so"
+  say "EMBEDKIT_LIBRARY=build/sdk/capi/libembedkit.so PYTHONPATH=bindings/python python3 samples/dask/corpus_on_dask.py"
+  local out="$OUT/dask.txt" status=0
+  EMBEDKIT_LIBRARY="$lib" PYTHONPATH="$ROOT/bindings/python" EMBEDKIT_SHARED_DATA="$SHARED" \
+    /usr/bin/python3 "$ROOT/samples/dask/corpus_on_dask.py" 2>/dev/null | tee "$out" || status=$?
+  if [ "$status" = 77 ]; then
+    report dask "$(grep '^skipped' "$out")"
+    return 0
+  fi
+  [ "$status" = 0 ] && tail -n 1 "$out" | grep -qx ok || fail "dask: samples/dask/corpus_on_dask.py failed (exit $status)"
+  report dask "$(grep -o '^[0-9]* GloVe words upserted into [0-9]* shards on [0-9]* workers' "$out"), merged neighbours = one store's; $(grep -o 'accuracy [0-9.]*' "$out") on R8 classified on the workers"
+}
+
 # ---- main ----------------------------------------------------------------------------
 # Later features add a demo_<name> function above and their name here.
-SECTIONS=(store index sql json classify match rec)
+SECTIONS=(store index sql json classify match rec dask)
 
 [ -x "$BIN" ] || { echo "demo.sh: no embedkit binary at $BIN (build first, or set EMBEDKIT_BIN)" >&2; exit 1; }
 if [ ! -f "$VECTORS" ] || [ ! -f "$RECORDS" ]; then
