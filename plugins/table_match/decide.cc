@@ -116,7 +116,7 @@ void DecideOneToMany(CandidateLists* candidates, float threshold, uint32_t max_m
   for (auto& list : *candidates)
     for (size_t r = 0; r < list.size(); ++r) {
       const Candidate& c = list[r];
-      list[r].match = c.score >= threshold && r < max_matches && !c.outside_tables &&
+      list[r].match = c.score >= threshold && r < max_matches && !c.outside_tables && !c.keys_disagree &&
                       (matches_per_table == 0 || c.rank_in_table < matches_per_table);
     }
 }

@@ -23,7 +23,8 @@ float ChooseThreshold(const CandidateLists& candidates, const ek_matcher_options
                       const ModelVariant& model);
 
 // 1:n: a candidate matches when its score reaches the threshold, its rank is below
-// max_matches, its target table is among the source table's top tables, and (when
+// max_matches, its target table is among the source table's top tables, its keys do not
+// disagree (Candidate::keys_disagree), and (when
 // matches_per_table > 0) fewer than matches_per_table better candidates share its
 // target table. Several sources may match one target.
 void DecideOneToMany(CandidateLists* candidates, float threshold, uint32_t max_matches,

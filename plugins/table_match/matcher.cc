@@ -4,6 +4,7 @@
 #include "data_path.h"
 #include "matcher.h"
 #include "decide.h"
+#include "keys.h"
 
 #include <simdjson.h>
 
@@ -112,6 +113,8 @@ void ParseTableStage(const simdjson::dom::element& v, ModelVariant* mv) {
     else if (key == "key_weight") p.key_weight = d;
     else if (key == "outside_penalty") p.outside_penalty = d;
     else if (key == "matches_per_table") p.matches_per_table = static_cast<uint32_t>(std::clamp(d, 0.0, 1024.0));
+    else if (key == "propagate_keys") p.propagate_keys = d != 0;
+    else if (key == "key_agreement") p.key_agreement = d != 0;
     else Fail(EK_ERR_PARSE, "model JSON: unknown table_stage key '" + std::string(key) + "'");
   }
 }
@@ -764,6 +767,8 @@ struct Matcher::Impl {
   std::vector<uint32_t> stab, ttab;       // each column's table (index into the stage)
   std::vector<int> snamed, tnamed;       // the table each key column names, or -1
   void BuildTables(const TableStageParams& params);
+  // keys.h over both sides' key graphs; the added candidates get their table evidence.
+  void PropagateKeyMatches(CandidateLists* candidates, const std::vector<float>& score) const;
   std::vector<TableDoc> TableDocs(const std::vector<Column>& cols, const std::vector<Prepared>& P,
                                   std::vector<uint32_t>* tab, std::vector<int>* named) const;
   static int NamedTable(const std::vector<Column>& cols, const std::vector<Prepared>& P, size_t i,
@@ -923,7 +928,10 @@ int Matcher::Impl::NamedTable(const std::vector<Column>& cols, const std::vector
     for (size_t d = 0; d < docs.size(); ++d)
       if (table_stems[d] == core) return static_cast<int>(d);
   }
-  if (!c.foreign_key && TableContext::IsKey(c)) return static_cast<int>(tab[i]);
+  // A declared primary key that references nothing is its table's key even when the
+  // schema marks it as referenced ("foreign_keys": IMDB's title_basics.tconst).
+  if ((c.primary_key && c.references.empty()) || (!c.foreign_key && TableContext::IsKey(c)))
+    return static_cast<int>(tab[i]);
   return -1;
 }
 
@@ -975,6 +983,20 @@ void Matcher::Impl::BuildTables(const TableStageParams& params) {
   tables = std::make_unique<TableStage>(sd, td, lookup, wv ? wv->dim : 0, params, config.hints.table_links);
 }
 
+void Matcher::Impl::PropagateKeyMatches(CandidateLists* candidates, const std::vector<float>& score) const {
+  KeyGraph sg{stab, snamed, {}}, tg{ttab, tnamed, {}};
+  for (const Column& c : src) sg.ids.push_back(c.id);
+  for (const Column& c : tgt) tg.ids.push_back(c.id);
+  std::vector<size_t> ranked(candidates->size());
+  for (size_t s = 0; s < ranked.size(); ++s) ranked[s] = (*candidates)[s].size();
+  // Only within the table pairs stage A admits: without it, d_items.row_id = concept_id
+  // (MIMIC-III) would spread to the forty keyless OMOP tables that name concept.
+  PropagateKeys(candidates, sg, tg, score,
+                [this](size_t s, size_t t) { return tables->InTop(stab[s], ttab[t]); });
+  for (size_t s = 0; s < ranked.size(); ++s)
+    for (size_t r = ranked[s]; r < (*candidates)[s].size(); ++r) Annotate(s, &(*candidates)[s][r]);
+}
+
 void Matcher::Impl::TableTerms(size_t s, size_t t, float* out) const {
   out[0] = tables->RelativeGap(stab[s], ttab[t]);
   out[1] = 0.f;
@@ -990,6 +1012,8 @@ void Matcher::Impl::Annotate(size_t s, Candidate* c) const {
   if (tables) {
     c->table = tables->Evidence(stab[s], ttab[c->target]);
     c->outside_tables = !tables->InTop(stab[s], ttab[c->target]);
+    c->keys_disagree = tables->params().key_agreement && snamed[s] >= 0 && tnamed[c->target] >= 0 &&
+                       !tables->InTop(static_cast<size_t>(snamed[s]), static_cast<size_t>(tnamed[c->target]));
     if (c->table.hint) c->hints.push_back("table link " + src[s].table + " -> " + tgt[c->target].table);
   }
   const Prepared& a = ps[s];
@@ -1457,6 +1481,7 @@ std::unique_ptr<Result> Matcher::Match(const ek_matcher_options& opt) {
   if (opt.mode == EK_MATCHER_MODE_ONE_TO_MANY) {
     DecideOneToMany(&res->candidates, threshold, opt.max_matches ? opt.max_matches : mv.max_matches,
                     mv.table_stage.matches_per_table);
+    if (im.tables && mv.table_stage.propagate_keys) im.PropagateKeyMatches(&res->candidates, s2.score);
   } else {
     DecideOneToOne(&res->candidates, s2.score, S, T, threshold);
     for (size_t s = 0; s < S; ++s)  // the assignment may have added a candidate
@@ -1502,6 +1527,7 @@ void TableEvidenceJson(std::string* o, const Candidate& k) {
   Member(o, false, "flooding", Num(e.flooding));
   Member(o, false, "hint", e.hint ? "true" : "false");
   Member(o, false, "in_top_tables", k.outside_tables ? "false" : "true");
+  if (k.keys_disagree) Member(o, false, "named_tables_agree", "false");
   o->push_back('}');
 }
 
@@ -1520,6 +1546,7 @@ void CandidateJson(std::string* o, const Candidate& k, const Column& t, const st
   Member(o, false, "contributions", "");
   SignalObject(o, names, k.contributions);
   if (table_stage) TableEvidenceJson(o, k);
+  if (!k.key_path.empty()) Member(o, false, "key_propagation", ek_plugin::JsonQuote(k.key_path));
   if (!k.hints.empty()) {
     Member(o, false, "hints", "[");
     for (size_t i = 0; i < k.hints.size(); ++i) {

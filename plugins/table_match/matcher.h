@@ -108,15 +108,21 @@ struct Candidate {
   float score, model_score, judge = -1;
   bool match = false;
   bool outside_tables = false;  // not among the source table's top target tables
+  // Both are key columns and the table the target names is not among the top tables of
+  // the table the source names (patid -> observation_type_concept_id); with the table
+  // stage's key_agreement on, such a pair is never decided (decide.h).
+  bool keys_disagree = false;
   uint32_t rank_in_table = 0;   // among the list's candidates of the same target table
   std::vector<float> signals, contributions;
   TableEvidence table;              // the table pair's evidence (table stage on)
   std::vector<std::string> hints;   // the user's hints this pair used
+  std::string key_path;             // matched by key propagation: the decided key pair (keys.h)
 };
 
 struct Result {
   std::vector<Column> sources, targets;
-  std::vector<std::vector<Candidate>> candidates;  // per source, best first
+  // Per source, best first; matches added by key propagation follow the ranked ones (keys.h).
+  std::vector<std::vector<Candidate>> candidates;
   std::vector<std::string> signal_names;
   bool table_stage = false;  // candidates carry table evidence
   std::string variant;

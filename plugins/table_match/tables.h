@@ -37,6 +37,8 @@ struct TableStageParams {
   // 1:n: at most this many matches per source column within one target table (0 = no
   // limit); with max_matches, a key column can match the same key in several tables.
   uint32_t matches_per_table = 0;
+  bool propagate_keys = false;  // 1:n: key propagation after the decisions (keys.h)
+  bool key_agreement = false;   // decide key pairs only when their named tables correspond
   bool enabled = false;         // models without "table_stage" keep the old behaviour
 };
 
@@ -67,6 +69,7 @@ class TableStage {
   const TableEvidence& Evidence(size_t a, size_t b) const { return ev_[a * B_ + b]; }
   // (score - best score of a) / best score of a: 0 for a's best table, down to -1.
   float RelativeGap(size_t a, size_t b) const;
+  const TableStageParams& params() const { return params_; }
   bool InTop(size_t a, size_t b) const { return Evidence(a, b).rank < params_.top_tables; }
 
  private:

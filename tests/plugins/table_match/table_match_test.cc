@@ -437,6 +437,103 @@ TEST_F(TableMatch, TableStageKeyNamingLinksKeysOfCorrespondingTables) {
   m_->result_free(r);
 }
 
+// Key propagation (keys.h): a decided pair of keys (title.tconst = film.tconst) carries to
+// the keys that stand for the same row in keyless tables (title_rating.tconst,
+// film_actor.film_ref), not to a reference from a table with its own key
+// (inventory.film_ref). title.tconst is declared as a primary key that others refer to
+// ("foreign_keys"), which must still name its own table.
+const char* kKeySource = R"({
+ "title": {"table": "title", "columns": {
+   "tconst": {"name": "tconst", "is_primary_key": true, "foreign_keys": ["title_rating.tconst"]},
+   "primary_title": {"name": "primary_title"}}},
+ "title_rating": {"table": "title_rating", "columns": {
+   "tconst": {"name": "tconst", "is_foreign_key": true, "linked_entry": "title.tconst"},
+   "average_rating": {"name": "average_rating"}}}})";
+const char* kKeyTarget = R"(
+CREATE TABLE film (tconst INT PRIMARY KEY, primary_title VARCHAR(50));
+CREATE TABLE film_actor (film_ref INT REFERENCES film(tconst), actor_name VARCHAR(50));
+CREATE TABLE inventory (inventory_id INT PRIMARY KEY, film_ref INT REFERENCES film(tconst), shelf VARCHAR(9));
+)";
+
+// Whether source `src` matches target `tgt` in r, and the candidate's JSON object.
+bool Matches(const ek_matcher_ext* m, ek_matcher_result* r, size_t src, const std::string& tgt) {
+  size_t k = 0;
+  EXPECT_EQ(m->result_column(r, src, nullptr, &k), EK_OK);
+  for (size_t j = 0; j < k; ++j) {
+    ek_matcher_candidate c{};
+    c.struct_size = sizeof c;
+    EXPECT_EQ(m->result_candidate(r, src, j, &c), EK_OK);
+    ek_matcher_column t{};
+    t.struct_size = sizeof t;
+    EXPECT_EQ(m->result_target(r, c.target_index, &t), EK_OK);
+    if (tgt == t.id) return c.is_match != 0;
+  }
+  return false;
+}
+
+TEST_F(TableMatch, KeyPropagationFollowsKeylessTablesOnly) {
+  auto run = [&](const std::string& propagate, ek_matcher_result** r) {
+    Make(TableStageConfig(R"({"top_tables":3,"column_weight":0,"propagate_keys":)" + propagate + "}"));
+    ASSERT_EQ(Load(EK_MATCHER_SOURCE, kKeySource), EK_OK) << Error();
+    ASSERT_EQ(Load(EK_MATCHER_TARGET, kKeyTarget), EK_OK) << Error();
+    ek_matcher_options o;
+    m_->options_init(&o);
+    o.top_k = 3;
+    o.max_matches = 1;
+    ASSERT_EQ(m_->match(self_, &o, r), EK_OK) << Error();
+  };
+  ek_matcher_result* r = nullptr;
+  run("0", &r);
+  const size_t title = ColumnIndex(m_, r, "title.tconst"), rating = ColumnIndex(m_, r, "title_rating.tconst");
+  EXPECT_TRUE(Matches(m_, r, title, "film.tconst"));
+  EXPECT_FALSE(Matches(m_, r, title, "film_actor.film_ref"));
+  EXPECT_EQ(ResultJson(m_, r).find("key_propagation"), std::string::npos);
+  m_->result_free(r);
+  run("1", &r);
+  for (size_t s : {title, rating}) {
+    EXPECT_TRUE(Matches(m_, r, s, "film.tconst")) << s;
+    EXPECT_TRUE(Matches(m_, r, s, "film_actor.film_ref")) << s;  // keyless: the film's identity
+    EXPECT_FALSE(Matches(m_, r, s, "inventory.film_ref")) << s;  // a reference from an inventory row
+  }
+  // The explanation names the decided key pair the match follows from.
+  EXPECT_NE(ResultJson(m_, r).find(R"("key_propagation":"key title.tconst = film.tconst")"), std::string::npos);
+  m_->result_free(r);
+}
+
+// Key agreement (TableStageParams::key_agreement): rating's best table is studio (both
+// hold an average rating and a vote count), but its tconst names title, whose best table
+// is film: the key pair rating.tconst = studio.tconst is never decided, however its names
+// agree, and its explanation says why.
+TEST_F(TableMatch, KeyAgreementRefusesKeysOfNonCorrespondingTables) {
+  const char* source = R"(
+CREATE TABLE title (tconst INT PRIMARY KEY, primary_title VARCHAR(50));
+CREATE TABLE rating (tconst INT REFERENCES title(tconst), average_rating DECIMAL, num_votes INT);
+)";
+  const std::string target = std::string(kKeyTarget) +
+                             "CREATE TABLE studio (tconst INT PRIMARY KEY, average_rating DECIMAL, num_votes INT);\n";
+  auto decided = [&](const std::string& agreement, std::string* json) {
+    Make(TableStageConfig(R"({"top_tables":1,"column_weight":0,"key_agreement":)" + agreement + "}"));
+    EXPECT_EQ(Load(EK_MATCHER_SOURCE, source), EK_OK) << Error();
+    EXPECT_EQ(Load(EK_MATCHER_TARGET, target), EK_OK) << Error();
+    ek_matcher_options o;
+    m_->options_init(&o);
+    o.top_k = 4;
+    ek_matcher_result* r = nullptr;
+    EXPECT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+    const size_t rating = ColumnIndex(m_, r, "rating.tconst");
+    EXPECT_EQ(SignalOf(m_, self_, r, rating, "studio.tconst", "outside_tables"), 0.f);
+    const bool match = Matches(m_, r, rating, "studio.tconst");
+    *json = ResultJson(m_, r);
+    m_->result_free(r);
+    return match;
+  };
+  std::string json;
+  EXPECT_TRUE(decided("0", &json));
+  EXPECT_EQ(json.find("named_tables_agree"), std::string::npos);
+  EXPECT_FALSE(decided("1", &json));
+  EXPECT_NE(json.find(R"("named_tables_agree":false)"), std::string::npos);
+}
+
 // ---- Hints (plugins/table_match/hints.h) --------------------------------------------------
 std::string WriteHints(const std::string& json) {
   const std::string path = std::filesystem::temp_directory_path() /
@@ -804,8 +901,8 @@ TEST_F(TableMatch, RealDataBankAndImdb) {
   ASSERT_EQ(Load(EK_MATCHER_TARGET, Read(S + "bank2.sql")), EK_OK) << Error();  // repeats 'account'
   ASSERT_EQ(Load(EK_MATCHER_TARGET, Read(S + "bank2-comment.sql")), EK_OK) << Error();
   Metrics bank = Evaluate(*this, m_, self_, G + "BANK1-BANK2-ground_truth.csv");
-  // Floors a little under the level measured with the shipped model (BANK F1 0.71,
-  // Hit@1 0.88; IMDB F1 0.34, Hit@1 0.63, Hit@5 0.69), so a regression fails; not the
+  // Floors a little under the level measured with the shipped model (BANK F1 0.67,
+  // Hit@1 0.88; IMDB F1 0.47 with key propagation, Hit@1 0.63, Hit@5 0.69), so a regression fails; not the
   // issue's targets, several of which are not met (docs/performance.md).
   EXPECT_GE(bank.hit5, 0.9) << "bank hit5";
   EXPECT_GE(bank.hit1, 0.8) << "bank hit1";
@@ -817,12 +914,12 @@ TEST_F(TableMatch, RealDataBankAndImdb) {
   Metrics imdb = Evaluate(*this, m_, self_, G + "IMDB-SAKILA-ground_truth.csv");
   EXPECT_GE(imdb.hit1, 0.55) << "imdb hit1";
   EXPECT_GE(imdb.hit5, 0.6) << "imdb hit5";
-  EXPECT_GE(imdb.f1, 0.28) << "imdb f1 (published COMA 0.15, Similarity Flooding 0.15)";
+  EXPECT_GE(imdb.f1, 0.42) << "imdb f1 (published COMA 0.15, Similarity Flooding 0.15)";
 }
 
 // MIMIC-III -> OMOP with the model trained without MIMIC (leave-one-group-out,
 // train/models/heldout_mimic.json): the table stage must keep picking the right OMOP
-// tables. Floors a little under the measured held-out figures (Hit@1 0.45, Hit@5 0.71,
+// tables. Floors a little under the measured held-out figures (Hit@1 0.45, Hit@5 0.72,
 // F1 0.31 in docs/performance.md; before the table stage 0.31 / 0.49 / 0.14).
 TEST_F(TableMatch, RealDataMimicHeldOut) {
   const std::string dir = EK_SCHEMA_DATA_DIR;
