@@ -85,6 +85,27 @@ def test_ties_break_as_one_store_through_updates_deletes_and_reinserts(client, t
     ref.close()
 
 
+def test_one_batch_mixing_tied_and_untied_queries_equals_one_store(client, tmp_path):
+    # each shard answers the batch with one search and searches again, wider, only the
+    # queries whose k-th score ties: both kinds in one batch must come out as one store's
+    rng = np.random.default_rng(8)
+    rows = tie_rows(["t%03d" % i for i in range(90)], seed=7)
+    rows += [("u%03d" % i, np.array([0, 0, *rng.uniform(0.1, 1.0, 2)], np.float32), None)
+             for i in range(60)]
+    rng.shuffle(rows)
+    coll = ekd.ShardedCollection.create(client, str(tmp_path), "mixed", dim=4, metric="dot",
+                                        shards=3)
+    coll.upsert(bag(rows, 5))
+    ref = Reference(4, "dot")
+    ref.upsert(rows)
+    queries = np.array([[1, 0, 0, 0], [0, 0, 1, 0.3], [0, 1, 0, 0]], np.float32)
+    k = 8
+    want = ref.search(queries, k + 1)
+    assert [w[k - 1].score == w[k].score for w in want] == [True, False, True]  # the premise
+    assert_same_hits(coll.search(queries, k=k), ref.search(queries, k))
+    ref.close()
+
+
 def test_a_rerun_partition_changes_nothing(client, tmp_path):
     coll = ekd.ShardedCollection.create(client, str(tmp_path), "idem", dim=DIM, shards=2)
     rows = random_rows(80, seed=6)

@@ -3,9 +3,10 @@
 Dask pins a task to a worker by *address* (``workers=[addr]``), and a restarted worker
 (its Nanny brings it back after a crash) comes back on a new port: the scheduler would
 keep a pinned task of the dead worker waiting forever ("no-worker"). So this module
-supervises its pinned futures: each poll it asks the scheduler for the current
-name -> address map, resubmits a task whose owner came back under a new address, and
-gives up with :class:`ShardUnavailableError` (naming the shard, the worker and its last
+supervises its pinned futures: it waits on them (woken by their done-callbacks, no
+sleep-polling), and when a task errs or is cancelled, a result cannot be fetched, or
+nothing finishes for a while, it asks the scheduler for the current name -> address
+map, resubmits a task whose owner came back under a new address, and gives up with :class:`ShardUnavailableError` (naming the shard, the worker and its last
 address) when the owner stays away longer than ``worker_timeout``. Every operation has
 an overall ``timeout`` as well: no call waits forever. Tasks that raise are not retried
 (that is a real error, e.g. a dimension mismatch): the first error is re-raised here.
@@ -16,12 +17,12 @@ came after its commit (the shard operations in :mod:`.shard_ops` are).
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-_POLL_S = 0.02
 _ADDRESS_POLL_S = 0.25
 _GATHER_TIMEOUT_S = 2.0  # results are small: hits, counts, a batch of rows
 
@@ -68,7 +69,8 @@ def worker_addresses(client: Any) -> Dict[str, str]:
     return client.run_on_scheduler(_worker_names)
 
 
-def _submit(client: Any, call: PinnedCall, addresses: Dict[str, str], now: float) -> None:
+def _submit(client: Any, call: PinnedCall, addresses: Dict[str, str], now: float,
+            settled: _Settled) -> None:
     addr = addresses.get(call.worker)
     call.address = addr
     if addr is None:
@@ -82,6 +84,7 @@ def _submit(client: Any, call: PinnedCall, addresses: Dict[str, str], now: float
                                       uuid.uuid4().hex)
     call.future = client.submit(call.fn, *call.args, key=key, workers=[addr],
                                 allow_other_workers=False, pure=False)
+    call.future.add_done_callback(settled.note)
 
 
 def _cancel(client: Any, calls: Sequence[PinnedCall]) -> None:
@@ -90,47 +93,95 @@ def _cancel(client: Any, calls: Sequence[PinnedCall]) -> None:
         client.cancel(futures)
 
 
+class _Settled:
+    """Counts the futures that settled (finished, erred or were cancelled; their
+    done-callbacks call :meth:`note`), so the supervisor sleeps until there is news
+    instead of polling."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._count = 0
+        self._seen = 0
+
+    def note(self, _future: Any = None) -> None:
+        with self._cond:
+            self._count += 1
+            self._cond.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        """Waits up to ``timeout`` seconds for a future settled since the last call;
+        False when none did."""
+        with self._cond:
+            news = self._cond.wait_for(lambda: self._count > self._seen, timeout)
+            self._seen = self._count
+            return news
+
+
 def run_pinned(client: Any, collection: str, calls: Sequence[PinnedCall], timeout: float,
                worker_timeout: float, last_seen: Optional[Dict[str, str]] = None) -> List[Any]:
     """Runs every call on its shard's owner; returns their results in order.
 
-    ``last_seen`` (worker name -> address, kept by the caller across calls) is updated
-    from the scheduler and names a gone worker's last address in errors.
+    ``last_seen`` (worker name -> address, kept by the caller across calls) names a
+    gone worker's last address in errors; when it knows every owner the calls are
+    submitted there without asking the scheduler first (a stale address is found at
+    the first check of the owners, as a restart during the call would be).
 
-    Raises the first task error, :class:`ShardUnavailableError`, or
+    Raises the error of the first call (in order) whose task raised, once no earlier
+    call is still running on its owner; :class:`ShardUnavailableError`; or
     :class:`ShardTimeoutError` after ``timeout`` seconds (pending tasks are cancelled).
     """
     start = time.monotonic()
     last_seen = {} if last_seen is None else last_seen
-    addresses = _seen(client, last_seen)
+    known = all(c.worker in last_seen for c in calls)
+    addresses = dict(last_seen) if known else _seen(client, last_seen)
+    settled = _Settled()
     for call in calls:
         call.last_address = last_seen.get(call.worker)
-        _submit(client, call, addresses, start)
-    next_check = start + _ADDRESS_POLL_S
+        _submit(client, call, addresses, start, settled)
     try:
         while True:
             pending = [c for c in calls if not c.done]
             if not pending:
                 return [c.result for c in calls]
             now = time.monotonic()
-            finished = [c for c in pending
-                        if c.future is not None and c.future.status in ("finished", "error")]
-            if finished or now >= next_check:
-                addresses = _seen(client, last_seen)
-                next_check = now + _ADDRESS_POLL_S
-                for c in finished:
-                    _collect(c, addresses)
-                _follow_owners(client, collection, [c for c in calls if not c.done], addresses,
-                               now, worker_timeout)
             if now - start > timeout:
-                late = ", ".join("shard %d on %r" % (c.shard, c.worker)
-                                 for c in calls if not c.done)
+                late = ", ".join("shard %d on %r" % (c.shard, c.worker) for c in pending)
                 raise ShardTimeoutError("%s: not finished after %.0f s: %s"
                                         % (collection, timeout, late))
-            time.sleep(_POLL_S)
+            news = settled.wait(min(_ADDRESS_POLL_S, start + timeout - now))
+            finished = [c for c in pending if _status(c) == "finished"]
+            fetched = all([_collect(c) for c in finished])
+            if fetched and news and not any(_status(c) in ("error", "cancelled")
+                                            for c in pending if not c.done):
+                continue
+            # a task erred or was cancelled, a result fetch timed out, or nothing
+            # settled for a while: only now ask where the owners are
+            addresses = _seen(client, last_seen)
+            _raise_first_error(calls, addresses)
+            _follow_owners(client, collection, [c for c in calls if not c.done], addresses,
+                           time.monotonic(), worker_timeout, settled)
     except BaseException:
         _cancel(client, calls)
         raise
+
+
+def _raise_first_error(calls: Sequence[PinnedCall], addresses: Dict[str, str]) -> None:
+    """Raises the task error of the first call in order that has one (not retried: a
+    real error), unless an earlier call is still running on its owner. An error on an
+    owner that is gone or restarted is not the task's own: _follow_owners resubmits."""
+    for c in calls:
+        if c.done:
+            continue
+        on_owner = c.future is not None and addresses.get(c.worker) == c.address
+        if not on_owner:
+            continue
+        if _status(c) == "error":
+            c.future.result()  # raises the task's exception
+        return  # this call is still running on its owner: its outcome comes first
+
+
+def _status(call: PinnedCall) -> Optional[str]:
+    return None if call.future is None else call.future.status
 
 
 def _seen(client: Any, last_seen: Dict[str, str]) -> Dict[str, str]:
@@ -139,23 +190,22 @@ def _seen(client: Any, last_seen: Dict[str, str]) -> Dict[str, str]:
     return addresses
 
 
-def _collect(call: PinnedCall, addresses: Dict[str, str]) -> None:
-    """Fetches a finished call's result, or the task's error (raised). A result held by
-    a worker that is gone or restarted went with it (_follow_owners resubmits the call);
-    a worker dying during the fetch makes Dask retry its connection for 30 s, so the
-    fetch gives up after a short wait and is tried again on the next poll, by then
-    against the scheduler's fresher view of the worker."""
-    if addresses.get(call.worker) != call.address:
-        return
+def _collect(call: PinnedCall) -> bool:
+    """Fetches a finished call's result; False when the fetch timed out. A worker dying
+    during the fetch makes Dask retry its connection for 30 s, so the fetch gives up
+    after a short wait; the owners are then looked up and the call resubmitted to a
+    restarted owner (_follow_owners)."""
     try:
         call.result = call.future.result(timeout=_GATHER_TIMEOUT_S)
     except (TimeoutError, asyncio.TimeoutError):
-        return
+        return False
     call.done = True
+    return True
 
 
 def _follow_owners(client: Any, collection: str, pending: Sequence[PinnedCall],
-                   addresses: Dict[str, str], now: float, worker_timeout: float) -> None:
+                   addresses: Dict[str, str], now: float, worker_timeout: float,
+                   settled: _Settled) -> None:
     """Resubmits calls whose owner is back at a new address; raises for one gone too long."""
     for c in pending:
         current = addresses.get(c.worker)
@@ -171,4 +221,4 @@ def _follow_owners(client: Any, collection: str, pending: Sequence[PinnedCall],
             continue
         if c.future is not None:
             client.cancel([c.future])
-        _submit(client, c, addresses, now)
+        _submit(client, c, addresses, now, settled)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -199,34 +199,47 @@ def search(spec: ShardSpec, queries: np.ndarray, k: int, options: Dict[str, Any]
     """The shard's top ``k`` per query, ties broken by the rows' ``first`` sequence.
 
     The shard's own search breaks ties by *its* insertion order, which may differ from
-    the global one (partitions commit in any order), so when hits tie at the k-th
-    score the search is repeated with a larger k until every row of that score is in,
-    and the cut at k is made after sorting by (score, sequence).
+    the global one (partitions commit in any order), so a query whose hits tie at the
+    k-th score is searched again with a larger k until every row of that score is in,
+    and the cut at k is made after sorting by (score, sequence). One batched search
+    answers every query whose k-th score does not continue (nearly all of them).
     """
     store, coll, lock = _open(spec)
     higher_is_better = coll.metric != 2  # L2 scores are distances
-    out: List[List[ShardHit]] = []
     # under the lock: the store handle is shared with this process's write tasks, and a
     # read on it inside their open transaction would see rows without their records
     with lock:
-        for q in np.atleast_2d(queries):
-            hits = _hits_through_boundary_ties(coll, q, k, options)
-            ranked = [(h.score, _known_record(store, spec, h.id)[0], h.id, h.metadata_json)
-                      for h in hits]
-            ranked.sort(key=lambda t: ((-t[0] if higher_is_better else t[0]), t[1]))
-            out.append(ranked[:k])
+        per_query = _hits_through_boundary_ties(coll, np.atleast_2d(queries), k, options)
+        firsts = _first_sequences(store, spec, {h.id for hits in per_query for h in hits})
+    out: List[List[ShardHit]] = []
+    for hits in per_query:
+        ranked = [(h.score, firsts[h.id], h.id, h.metadata_json) for h in hits]
+        ranked.sort(key=lambda t: ((-t[0] if higher_is_better else t[0]), t[1]))
+        out.append(ranked[:k])
     return out
 
 
-def _hits_through_boundary_ties(coll: Collection, query: np.ndarray, k: int,
-                                options: Dict[str, Any]) -> List[Any]:
-    want = k + 1  # one past k shows whether the k-th score continues
-    while True:
-        with coll.search(query, k=want, **options) as res:
-            hits = res.hits(0)
-        if len(hits) < want or hits[-1].score != hits[k - 1].score:
-            return hits
-        want *= 2
+def _hits_through_boundary_ties(coll: Collection, queries: np.ndarray, k: int,
+                                options: Dict[str, Any]) -> List[List[Any]]:
+    """Each query's hits, through the last row of its k-th score: one batched search
+    for k + 1 (one past k shows whether the k-th score continues), then only the
+    queries whose k-th score does continue again, alone, with a doubling k."""
+    with coll.search(queries, k=k + 1, **options) as res:
+        per_query = [res.hits(q) for q in range(len(res))]
+    for q, hits in enumerate(per_query):
+        want = k + 1
+        while len(hits) == want and hits[-1].score == hits[k - 1].score:
+            want *= 2
+            with coll.search(queries[q], k=want, **options) as res:
+                hits = res.hits(0)
+        per_query[q] = hits
+    return per_query
+
+
+def _first_sequences(store: Store, spec: ShardSpec, ids: Set[str]) -> Dict[str, Seq]:
+    """The ``first`` sequence number of each id (rows the shard holds), each record read
+    once however many queries found its row."""
+    return {id: _known_record(store, spec, id)[0] for id in ids}
 
 
 # ---- user functions and models on a shard --------------------------------------------
