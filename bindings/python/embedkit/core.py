@@ -617,6 +617,7 @@ class CollectionInfo:
 
 _KV_BLOB, _KV_JSON = 0, 1  # ek_value_kind
 _BUFFER_TOO_SMALL = 13    # EK_ERR_BUFFER_TOO_SMALL
+_KV_FIRST_READ = 256      # bytes kv_get offers before asking a value's size
 
 
 class Store(_Handle):
@@ -756,13 +757,15 @@ class Store(_Handle):
         L = _lib.lib()
         ns, k = _lib.encode(namespace, "kv_get: namespace"), _lib.encode(key, "kv_get: key")
         length, kind = c_size_t(), ctypes.c_int32()
-        while True:  # another writer may grow the value between the two calls
-            check(L.ek_store_kv_get(self._h, ns, k, None, 0, byref(length), byref(kind)))
+        # one call for a value that fits a small buffer (most do: many small reads, e.g.
+        # embedkit.dask's per-row records, paid twice the calls otherwise); a larger one,
+        # or one another writer grows meanwhile, is read again at the size reported
+        buf = ctypes.create_string_buffer(_KV_FIRST_READ)
+        status = L.ek_store_kv_get(self._h, ns, k, buf, len(buf), byref(length), byref(kind))
+        while status == _BUFFER_TOO_SMALL:
             buf = ctypes.create_string_buffer(length.value + 1)
             status = L.ek_store_kv_get(self._h, ns, k, buf, len(buf), byref(length), byref(kind))
-            if status != _BUFFER_TOO_SMALL:
-                check(status)
-                break
+        check(status)
         data = buf.raw[:length.value]
         return json.loads(data) if kind.value == _KV_JSON else data
 

@@ -480,6 +480,13 @@ def test_store_key_value_state(ctx, tmp_path):
     store.kv_put("myapp", "other", [1, 2])
     assert store.kv_get("myapp", "run/config") == {"dim": 8, "name": "été"}
     assert store.kv_get("myapp", "run/weights") == b"\x00\x01\xff"
+    # values around kv_get's first buffer (256 bytes): read whole, one call or two
+    for size in (0, 255, 256, 257, 100_000):
+        store.kv_put("myapp", "sized", b"x" * size)
+        assert store.kv_get("myapp", "sized") == b"x" * size
+        store.kv_put("myapp", "sized", "y" * size)
+        assert store.kv_get("myapp", "sized") == "y" * size
+    store.kv_delete("myapp", "sized")
     assert store.kv_keys("myapp") == ["other", "run/config", "run/weights"]
     assert store.kv_keys("myapp", "run/", after="run/config") == ["run/weights"]
     assert store.kv_items("myapp", "run/") == {"run/config": {"dim": 8, "name": "été"},
