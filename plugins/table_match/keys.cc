@@ -55,11 +55,16 @@ void PropagateKeys(CandidateLists* candidates, const KeyGraph& source, const Key
         if (c.match && c.target != k && target.named[c.target] == b) keeps[s] = taken[c.target] = 1;
     }
     const std::string why = "key " + source.ids[s0] + " = " + target.ids[k];
+    // A target member is admitted when stage A admits it for any propagating source.
+    std::vector<char> admit(T, 0);
+    for (size_t s = 0; s < S; ++s)
+      if (!keeps[s] && InClass(source, sown, s, a))
+        for (size_t t = 0; t < T; ++t) admit[t] = admit[t] || (InClass(target, town, t, b) && admitted(s, t));
     for (size_t s = 0; s < S; ++s) {
       if (keeps[s] || !InClass(source, sown, s, a)) continue;
       auto& list = (*candidates)[s];
       for (size_t t = 0; t < T; ++t) {
-        if (taken[t] || !InClass(target, town, t, b) || !admitted(s, t) ||
+        if (taken[t] || !InClass(target, town, t, b) || !admit[t] ||
             Matched(list, static_cast<uint32_t>(t)))
           continue;
         auto it = std::find_if(list.begin(), list.end(), [&](const Candidate& c) { return c.target == t; });

@@ -44,8 +44,11 @@ struct KeyGraph {
 using PairAdmitted = std::function<bool(size_t, size_t)>;
 
 // Adds the propagated matches to `candidates` (appended after the ranked candidates,
-// with their stage-2 score from `score`, S x T row-major, and `key_path` set), only
-// for pairs `admitted` says the table stage allows.
+// with their stage-2 score from `score`, S x T row-major, and `key_path` set), only to
+// target members that `admitted` allows for at least one propagating source column: the
+// class is one entity, so title_crew's top tables (film_actor, film_category) serve
+// title_basics.tconst too, while MIMIC-III's d_items.row_id = concept_id does not spread
+// to the forty keyless OMOP tables that name concept.
 void PropagateKeys(CandidateLists* candidates, const KeyGraph& source, const KeyGraph& target,
                    const std::vector<float>& score, const PairAdmitted& admitted);
 

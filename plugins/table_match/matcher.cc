@@ -989,8 +989,7 @@ void Matcher::Impl::PropagateKeyMatches(CandidateLists* candidates, const std::v
   for (const Column& c : tgt) tg.ids.push_back(c.id);
   std::vector<size_t> ranked(candidates->size());
   for (size_t s = 0; s < ranked.size(); ++s) ranked[s] = (*candidates)[s].size();
-  // Only within the table pairs stage A admits: without it, d_items.row_id = concept_id
-  // (MIMIC-III) would spread to the forty keyless OMOP tables that name concept.
+  // Only within the table pairs stage A admits (keys.h says why).
   PropagateKeys(candidates, sg, tg, score,
                 [this](size_t s, size_t t) { return tables->InTop(stab[s], ttab[t]); });
   for (size_t s = 0; s < ranked.size(); ++s)

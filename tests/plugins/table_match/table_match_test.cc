@@ -901,12 +901,13 @@ TEST_F(TableMatch, RealDataBankAndImdb) {
   ASSERT_EQ(Load(EK_MATCHER_TARGET, Read(S + "bank2.sql")), EK_OK) << Error();  // repeats 'account'
   ASSERT_EQ(Load(EK_MATCHER_TARGET, Read(S + "bank2-comment.sql")), EK_OK) << Error();
   Metrics bank = Evaluate(*this, m_, self_, G + "BANK1-BANK2-ground_truth.csv");
-  // Floors a little under the level measured with the shipped model (BANK F1 0.67,
-  // Hit@1 0.88; IMDB F1 0.47 with key propagation, Hit@1 0.63, Hit@5 0.69), so a regression fails; not the
+  // Floors a little under the level measured with the shipped model (BANK F1 0.65: key
+  // propagation adds Maintain/Hold_By.Account_No = account.account_id, BANK's link tables
+  // having no counterpart; Hit@1 0.88; IMDB F1 0.57, Hit@1 0.63, Hit@5 0.69), so a regression fails; not the
   // issue's targets, several of which are not met (docs/performance.md).
   EXPECT_GE(bank.hit5, 0.9) << "bank hit5";
   EXPECT_GE(bank.hit1, 0.8) << "bank hit1";
-  EXPECT_GE(bank.f1, 0.65) << "bank f1";
+  EXPECT_GE(bank.f1, 0.62) << "bank f1";
   m_->clear(self_, EK_MATCHER_SOURCE);
   m_->clear(self_, EK_MATCHER_TARGET);
   ASSERT_EQ(Load(EK_MATCHER_SOURCE, Read(S + "imdb-schema.json")), EK_OK) << Error();
@@ -914,7 +915,7 @@ TEST_F(TableMatch, RealDataBankAndImdb) {
   Metrics imdb = Evaluate(*this, m_, self_, G + "IMDB-SAKILA-ground_truth.csv");
   EXPECT_GE(imdb.hit1, 0.55) << "imdb hit1";
   EXPECT_GE(imdb.hit5, 0.6) << "imdb hit5";
-  EXPECT_GE(imdb.f1, 0.42) << "imdb f1 (published COMA 0.15, Similarity Flooding 0.15)";
+  EXPECT_GE(imdb.f1, 0.50) << "imdb f1 (published COMA 0.15, Similarity Flooding 0.15)";
 }
 
 // MIMIC-III -> OMOP with the model trained without MIMIC (leave-one-group-out,
