@@ -114,8 +114,9 @@ def shard_search_seconds(access, batches, k):
 
 
 def shard_task_seconds(access, specs, batches, k):
-    """On a shard's owner: the whole shard task of every batch (shard_ops.search: one
-    search per query, the tie check and the per-hit sequence lookups), in seconds."""
+    """On a shard's owner: the whole shard task of every batch (shard_ops.search: the
+    batched search, the searches again of queries tied at the k-th score, and the hits'
+    sequence-record reads), in seconds."""
     options = {"filter": None, "include_metadata": False, "ef": 0, "exact": False,
                "rescore": 0}
     start = time.perf_counter()
@@ -228,7 +229,7 @@ def main():
         rest = s["wall_s"] - s["merge_s"] - serial(s["task_s"])
         print("  %d worker%s: whole call %.2f ms = client merge %.2f ms (%.1f%%) + shard "
               "tasks %.2f ms (%s; each: %s ms, of which the collection's own search %s ms) "
-              "+ the rest (Dask submit/gather, run_pinned's polling) %.2f ms"
+              "+ the rest (Dask submit/gather, run_pinned's supervision) %.2f ms"
               % (w, "s" if w > 1 else " ", 1e3 * s["wall_s"] / calls,
                  1e3 * s["merge_s"] / calls, 100 * s["merge_s"] / s["wall_s"],
                  1e3 * serial(s["task_s"]) / calls, "both in turn" if w == 1 else "slowest",
