@@ -6,10 +6,12 @@ keep a pinned task of the dead worker waiting forever ("no-worker"). So this mod
 supervises its pinned futures: it waits on them (woken by their done-callbacks, no
 sleep-polling), and when a task errs or is cancelled, a result cannot be fetched, or
 nothing finishes for a while, it asks the scheduler for the current name -> address
-map, resubmits a task whose owner came back under a new address, and gives up with :class:`ShardUnavailableError` (naming the shard, the worker and its last
-address) when the owner stays away longer than ``worker_timeout``. Every operation has
-an overall ``timeout`` as well: no call waits forever. Tasks that raise are not retried
-(that is a real error, e.g. a dimension mismatch): the first error is re-raised here.
+map, resubmits a task whose owner came back under a new address, and gives up with
+:class:`ShardUnavailableError` (naming the shard, the worker and its last address)
+when the owner stays away longer than ``worker_timeout``. Every operation has an
+overall ``timeout`` as well: no call waits forever. Tasks that raise are not retried
+(that is a real error, e.g. a dimension mismatch): the first call's error is re-raised
+here.
 
 Every pinned task must therefore be idempotent: it may run again after a crash that
 came after its commit (the shard operations in :mod:`.shard_ops` are).
