@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import platform
-import struct
 import sys
 import tempfile
 import time
@@ -54,6 +53,10 @@ import embedkit
 import embedkit.dask as ekd
 import embedkit.dask.collection as ekd_collection
 from embedkit.dask import shard_ops
+
+# The .ekwv reader of the sample (samples/dask/corpus_on_dask.py): one copy of it.
+sys.path.insert(0, os.path.join(ROOT, "samples", "dask"))
+from corpus_on_dask import glove_words  # noqa: E402
 from embedkit.dask.search import merge_topk
 
 
@@ -61,21 +64,6 @@ def host_line(what):
     load = os.getloadavg()
     return "%s: %d cores (os.cpu_count), load average %.2f %.2f %.2f" % (
         what, os.cpu_count(), *load)
-
-
-def glove_words(path, n):
-    """The first ``n`` words of an .ekwv file (frequency order) and their vectors."""
-    with open(path, "rb") as f:
-        head = f.read(64)
-        dim = struct.unpack_from("<I", head, 8)[0]
-        words_offset, strings_offset, vectors_offset = struct.unpack_from("<QQQ", head, 40)
-        f.seek(words_offset)
-        ends = struct.unpack("<%dQ" % (n + 1), f.read((n + 1) * 8))
-        f.seek(strings_offset)
-        strings = f.read(ends[n])
-        f.seek(vectors_offset)
-        vectors = np.frombuffer(f.read(n * dim * 4), dtype=np.float32).reshape(n, dim)
-    return [strings[ends[i]:ends[i + 1]].decode("utf-8") for i in range(n)], vectors
 
 
 def fit_model(ctx, model_file):
