@@ -630,6 +630,16 @@ class RealDataTests(unittest.TestCase):
         self.assertTrue(all(h["metadata"]["category"] == category for h in doc["hits"]))
 
 
+def main_with_binary():
+    """main() of a CLI test file whose one option is --binary (the CLI under test)."""
+    global BINARY
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    args, rest = parser.parse_known_args()
+    BINARY = os.path.abspath(args.binary)
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
+
+
 def main():
     global BINARY, DATA_DIR
     parser = argparse.ArgumentParser()

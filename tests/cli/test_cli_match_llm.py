@@ -15,10 +15,8 @@ To record again (after changing a prompt template):
   embedkit match <ARGS below> --llm-command '/usr/bin/python3 tests/cli/match_llm_standin.py' \\
       --llm-record tests/cli/fixtures/match_llm/transcript.jsonl
 """
-import argparse
 import os
 import sys
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -90,13 +88,5 @@ class RecordReplay(TempDir):
             self.assertIn(message, err)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    args, rest = parser.parse_known_args()
-    test_cli.BINARY = os.path.abspath(args.binary)
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
-
-
 if __name__ == "__main__":
-    main()
+    test_cli.main_with_binary()

@@ -8,12 +8,9 @@ groups of users, keyword-separable topics, obviously named columns); each comman
 exit code, --json document and error messages are checked, including the read-only
 paths (recommend and predict open the store read-only).
 """
-import argparse
 import json
 import os
 import sys
-import tempfile
-import unittest
 from unittest import mock
 
 # The runner of test_cli.py (same folder): run(*args, expect=...) and run_json(*args).
@@ -144,13 +141,5 @@ class DataFolder(TempDir):
         self.assertIn(self.table, err)
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    args, rest = parser.parse_known_args()
-    test_cli.BINARY = os.path.abspath(args.binary)
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
-
-
 if __name__ == "__main__":
-    main()
+    test_cli.main_with_binary()
