@@ -279,6 +279,19 @@ class Doc2Vec final : public Embedder {
     }
   }
 
+  // Hogwild shards race on the shared weights, so a multi-shard model depends on thread
+  // timing: on a small corpus that noise decides predictions (a 48-document corpus
+  // flipped a label in 17% of 4-thread runs). Below kTokensPerShard token-epochs per
+  // shard (about a second of one core) more threads buy nothing worth that, so such a
+  // corpus trains on one shard and is bit-for-bit reproducible on any pool size.
+  static constexpr uint64_t kTokensPerShard = 2'000'000;
+
+  size_t ShardCount(uint64_t token_epochs, size_t docs) const {
+    const size_t threads = std::max<uint32_t>(1, env_.host->thread_count(env_.host));
+    const uint64_t by_work = std::max<uint64_t>(1, token_epochs / kTokensPerShard);
+    return static_cast<size_t>(std::min<uint64_t>({threads, docs, by_work}));
+  }
+
   void Train(const std::vector<std::vector<uint32_t>>& ids, float* doc) {
     const size_t n = ids.size();
     uint64_t corpus = 0;
@@ -286,8 +299,7 @@ class Doc2Vec final : public Embedder {
     const uint64_t total = corpus * c_.epochs;
     std::atomic<uint64_t> done{0};
     std::atomic<uint64_t> trained{0};
-    const size_t threads = std::max<uint32_t>(1, env_.host->thread_count(env_.host));
-    const size_t shards = std::min(threads, n);
+    const size_t shards = ShardCount(total, n);
     std::atomic<bool> stop{false};
     ParallelFor(env_, shards, 1, [&](size_t sb, size_t se) {
       std::vector<float> neu1e(d_);
