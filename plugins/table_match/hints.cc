@@ -3,9 +3,8 @@
 
 #include <simdjson.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "json_syntax.h"
+#include "read_file.h"
 #include "schema.h"
 
 namespace tmatch {
@@ -45,12 +44,14 @@ std::vector<std::string> Hints::SynonymsOf(const std::string& word) const {
   return out;
 }
 
-Hints ParseHints(std::string_view json) {
+Hints ParseHints(const ek_host* host, std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json);
   simdjson::dom::object root;
   if (auto err = parser.parse(padded).get(root))
-    Fail(EK_ERR_PARSE, std::string("hints: not a JSON object (") + simdjson::error_message(err) + ")");
+    Fail(EK_ERR_PARSE, "hints: " + (err == simdjson::INCORRECT_TYPE
+                                         ? std::string("not a JSON object")
+                                         : ek_plugin::JsonSyntaxError(host, json, simdjson::error_message(err))));
   Hints h;
   for (auto [key, value] : root) {
     if (key == "synonyms") {
@@ -69,12 +70,8 @@ Hints ParseHints(std::string_view json) {
   return h;
 }
 
-Hints ReadHintsFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) Fail(EK_ERR_IO, "cannot read hints file '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ParseHints(ss.str());
+Hints ReadHintsFile(const ek_host* host, const std::string& path) {
+  return ParseHints(host, ek_plugin::ReadWholeFile(path, "hints"));
 }
 
 }  // namespace tmatch

@@ -10,6 +10,8 @@
 // lower-cased; unknown keys are an error so a misspelt key is not silently ignored.
 #pragma once
 
+#include <embedkit/plugin.h>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,7 +27,8 @@ struct Hints {
   std::vector<std::string> SynonymsOf(const std::string& word) const;
 };
 
-Hints ParseHints(std::string_view json);    // throws Error (EK_ERR_PARSE)
-Hints ReadHintsFile(const std::string& path);  // throws Error (EK_ERR_IO, EK_ERR_PARSE)
+// Malformed JSON is explained by the host ("hints: byte 12: expected ':' after key").
+Hints ParseHints(const ek_host* host, std::string_view json);    // throws Error (EK_ERR_PARSE)
+Hints ReadHintsFile(const ek_host* host, const std::string& path);  // throws Error (EK_ERR_IO, EK_ERR_PARSE)
 
 }  // namespace tmatch

@@ -1,6 +1,7 @@
 // table_match: signals, the two-stage logistic model, ranking, assignment, LLM hooks
 // and the glossary-vector cache. See docs/table_match.md for the method.
 #include "json_quote.h"
+#include "json_syntax.h"
 #include "data_path.h"
 #include "matcher.h"
 #include "decide.h"
@@ -148,12 +149,12 @@ ModelVariant ParseVariant(const simdjson::dom::element& v) {
 
 }  // namespace
 
-Model ParseModel(std::string_view json) {
+Model ParseModel(const ek_host* host, std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json);
   simdjson::dom::element root;
   if (auto err = parser.parse(padded).get(root)) {
-    Fail(EK_ERR_PARSE, std::string("model JSON: ") + simdjson::error_message(err));
+    Fail(EK_ERR_PARSE, "model JSON: " + ek_plugin::JsonSyntaxError(host, json, simdjson::error_message(err)));
   }
   Model m;
   simdjson::dom::array variants;

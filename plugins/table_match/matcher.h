@@ -90,7 +90,7 @@ struct ModelVariant {
 struct Model {
   std::vector<ModelVariant> variants;
 };
-Model ParseModel(std::string_view json);  // throws Error
+Model ParseModel(const ek_host* host, std::string_view json);  // throws Error; the host words bad JSON
 
 struct Config {
   Limits limits;

@@ -3,6 +3,8 @@
 // ek_host::set_error and last_error().
 #include "config_reader.h"
 #include "guard.h"
+#include "json_syntax.h"
+#include "read_file.h"
 #include <embedkit/ext/matcher.h>
 #include <embedkit/plugin.h>
 
@@ -10,9 +12,7 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "matcher.h"
@@ -71,7 +71,7 @@ ek_status Create(const ek_host* host, const char* config_json, size_t length, vo
     c.wordvec_path = config.String("wordvec", "");
     c.cache_store = config.String("cache_store", "");
     if (const std::string hints = config.String("hints", ""); !hints.empty())
-      c.hints = tmatch::ReadHintsFile(hints);
+      c.hints = tmatch::ReadHintsFile(host, hints);
     c.limits.max_input_bytes = static_cast<size_t>(
         config.Int("max_input_bytes", 64 << 20, 1, int64_t{1} << 32));
     c.limits.max_columns = static_cast<size_t>(
@@ -82,15 +82,9 @@ ek_status Create(const ek_host* host, const char* config_json, size_t length, vo
         config.Int("max_pairs", 25000000, 1, int64_t{1} << 34));
     c.char_dim = static_cast<uint32_t>(config.Int("char_dim", 2048, 64, 65536));
     c.word_dim = static_cast<uint32_t>(config.Int("word_dim", 2048, 64, 65536));
-    std::string model_text = tmatch::kBuiltinModel;
-    if (!c.model_path.empty()) {
-      std::ifstream in(c.model_path, std::ios::binary);
-      if (!in) Fail(EK_ERR_IO, "cannot read model file '" + c.model_path + "'");
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      model_text = ss.str();
-    }
-    tmatch::Model model = tmatch::ParseModel(model_text);
+    const std::string model_text =
+        c.model_path.empty() ? std::string(tmatch::kBuiltinModel) : ek_plugin::ReadWholeFile(c.model_path, "model");
+    tmatch::Model model = tmatch::ParseModel(host, model_text);
     auto self = std::make_unique<Instance>();
     self->host = host;
     self->matcher = std::make_unique<tmatch::Matcher>(host, std::move(c), std::move(model));
@@ -177,7 +171,9 @@ ek_status AddAbbreviations(void* instance, const char* json, size_t length) {
     simdjson::dom::object obj;
     if (auto err = parser.parse(padded).get_object().get(obj)) {
       Fail(EK_ERR_PARSE, std::string("expected a JSON object {\"abbr\": \"expansion\"}: ") +
-                             simdjson::error_message(err));
+                             (err == simdjson::INCORRECT_TYPE
+                                  ? std::string("got another JSON value")
+                                  : ek_plugin::JsonSyntaxError(self->host, {json, length}, simdjson::error_message(err))));
     }
     std::vector<std::pair<std::string, std::string>> items;
     for (auto [k, v] : obj) {

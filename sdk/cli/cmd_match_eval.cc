@@ -51,6 +51,7 @@ struct Report {
   size_t gold_pairs = 0;
   std::vector<std::pair<std::string, std::string>> not_loaded;  // gold pairs naming absent columns
   uint32_t mode = EK_MATCHER_MODE_ONE_TO_MANY;
+  std::string hints;  // the --hints file, "" without: results with hints are reported apart
 };
 
 WholeTarget RunWholeTarget(const Invocation& inv, MatcherHandle& m, ek_matcher_options o, const GoldPairs& gold,
@@ -123,6 +124,12 @@ std::string ReportJson(const Report& r) {
       .Key("gold_pairs_not_loaded_list").BeginArray();
   for (const auto& [s, t] : r.not_loaded) j.String(s + " -> " + t);
   j.EndArray().Key("mode").String(r.mode == EK_MATCHER_MODE_ONE_TO_ONE ? "1:1" : "1:n");
+  j.Key("hints");
+  if (r.hints.empty()) {
+    j.Null();
+  } else {
+    j.String(r.hints);
+  }
   j.Key("table_pairs").BeginObject();
   const PairSetting& p = r.pairs;
   if (!p.skipped.empty()) {
@@ -169,6 +176,7 @@ void PrintReport(std::ostream& out, const Report& r) {
         << FormatFixed(r.pairs.time_s, 3) << " s\n";
   }
   out << "gold pairs: " << r.gold_pairs << ", not loaded: " << r.not_loaded.size() << '\n';
+  if (!r.hints.empty()) out << "with hints: " << r.hints << '\n';
   for (const auto& [s, t] : r.not_loaded) out << "  not loaded: " << s << " -> " << t << '\n';
 }
 
@@ -185,6 +193,7 @@ int Run(const Invocation& inv) {
   Report r;
   r.gold_pairs = gold.size();
   r.mode = o.mode;
+  r.hints = inv.args.Value("hints").value_or("");
   r.not_loaded = GoldNotLoaded(gold, sources, targets);
   try {
     r.whole = RunWholeTarget(inv, m, o, gold, t0);

@@ -90,6 +90,33 @@ class TablePairSetting(TempDir):
         self.assertEqual(len(prompts), 10)
         self.assertEqual(len(set(prompts)), 10)
 
+    def test_hints_file_moves_the_table_and_the_report_says_so(self):
+        base = run_json("match", "eval", *self.inputs())
+        self.assertIsNone(base["hints"])
+        # The decoy repeats the source's names, so the whole-target ranking picks it; a
+        # table link to person is knowledge the signals lack.
+        hints = self.write("hints.json", json.dumps({"table_links": [["patients", "person"]]}))
+        r = run_json("match", "eval", *self.inputs(), "--hints", hints)
+        self.assertEqual(r["hints"], hints)
+        self.assertEqual(base["hit1"], 0.0, base)
+        self.assertGreater(r["hit1"], base["hit1"], r)
+        self.assertGreater(r["mrr"], base["mrr"], r)
+        _, out, _ = run("match", "eval", *self.inputs(), "--hints", hints, expect=0)
+        self.assertIn(f"with hints: {hints}", out)
+
+    def test_hints_errors(self):
+        code, _, err = run("match", "eval", *self.inputs(), "--hints", self.path("missing.json"))
+        self.assertEqual(code, 1, err)
+        self.assertIn("cannot read hints file", err)
+        self.assertIn("No such file", err)
+        code, _, err = run("match", "eval", *self.inputs(), "--hints", self.write("h.json", '{"synonyms" []}'))
+        self.assertEqual(code, 1, err)
+        self.assertIn("hints: byte 12: expected ':'", err)
+        # --config is replaced by the inputs' NO_WORDVEC one; a non-object cannot take the key.
+        code, _, err = run("match", "eval", *self.inputs()[:6], "--config", "[1]", "--hints", self.path("x"))
+        self.assertEqual(code, 2, err)
+        self.assertIn("--config must be a JSON object", err)
+
     def test_glossary_without_tables_skips_the_pair_setting(self):
         gloss = self.write("g.csv", "id,label,description\nfull_name,Full name,a person's name\n"
                                     "dob,Date of birth,when born\n")

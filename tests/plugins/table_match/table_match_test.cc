@@ -585,6 +585,32 @@ TEST_F(TableMatch, BadHintsFileIsAClearError) {
   EXPECT_NE(std::string(ek_last_error()).find("at least two words"), std::string::npos);
   const std::string missing = R"({"hints":"/nonexistent/hints.json"})";
   EXPECT_EQ(ek_instance_create(ctx_, "embedkit.table_match", missing.c_str(), &inst), EK_ERR_IO);
+  EXPECT_NE(std::string(ek_last_error()).find("cannot read hints file '/nonexistent/hints.json': No such file"),
+            std::string::npos) << ek_last_error();
+  // Malformed JSON is explained by the host, byte and all, not by simdjson's generic words.
+  const std::string broken = R"({"hints":")" + WriteHints(R"({"synonyms" [["a","b"]]})") + "\"}";
+  EXPECT_EQ(ek_instance_create(ctx_, "embedkit.table_match", broken.c_str(), &inst), EK_ERR_PARSE);
+  EXPECT_NE(std::string(ek_last_error()).find("hints: byte 12: expected ':'"), std::string::npos)
+      << ek_last_error();
+  const std::string array = R"({"hints":")" + WriteHints("[]") + "\"}";
+  EXPECT_EQ(ek_instance_create(ctx_, "embedkit.table_match", array.c_str(), &inst), EK_ERR_PARSE);
+  EXPECT_NE(std::string(ek_last_error()).find("hints: not a JSON object"), std::string::npos) << ek_last_error();
+}
+
+TEST_F(TableMatch, BadModelAndAbbreviationsJsonNameTheByte) {
+  const std::string model = WriteHints(R"({"variants": [}])");  // any temp file will do
+  ek_instance* inst = nullptr;
+  EXPECT_EQ(ek_instance_create(ctx_, "embedkit.table_match", (R"({"model":")" + model + "\"}").c_str(), &inst),
+            EK_ERR_PARSE);
+  EXPECT_NE(std::string(ek_last_error()).find("model JSON: byte 14:"), std::string::npos) << ek_last_error();
+  EXPECT_EQ(ek_instance_create(ctx_, "embedkit.table_match", R"({"model":"/nonexistent/m.json"})", &inst),
+            EK_ERR_IO);
+  EXPECT_NE(std::string(ek_last_error()).find("cannot read model file '/nonexistent/m.json': No such file"),
+            std::string::npos) << ek_last_error();
+  Make("{}");
+  const std::string bad = R"({"dob" "date of birth"})";
+  EXPECT_EQ(m_->add_abbreviations(self_, bad.data(), bad.size()), EK_ERR_PARSE);
+  EXPECT_NE(Error().find("byte 7: expected ':'"), std::string::npos) << Error();
 }
 
 // LLMatch layout: "is_foreign_key" + "linked_entry" make a foreign key with its table.
