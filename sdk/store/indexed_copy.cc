@@ -184,16 +184,10 @@ void IndexedCopy::ContentsChanged() {
   masks_.Clear();
 }
 
-std::shared_ptr<const std::vector<uint8_t>> IndexedCopy::Mask(std::string_view text,
-                                                              const json::Filter& filter,
-                                                              ThreadPool* pool) const {
+MaskCache::Mask IndexedCopy::Mask(std::string_view text, const json::Filter& filter, ThreadPool* pool) const {
   return masks_.Get(text, [&] {
-    auto mask = std::make_shared<std::vector<uint8_t>>(slots());
-    ParallelFor(pool, slots(), 512, [&](size_t begin, size_t end) {
-      for (size_t s = begin; s < end; ++s)
-        (*mask)[s] = live[s] && metadata[s] && filter.Matches(*metadata[s]) ? 1 : 0;
-    });
-    return MaskCache::Mask(mask);
+    return MaskCache::Build(slots(), pool,
+                            [&](size_t s) { return live[s] && metadata[s] && filter.Matches(*metadata[s]); });
   });
 }
 

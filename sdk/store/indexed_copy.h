@@ -73,9 +73,7 @@ struct IndexedCopy {
   void ContentsChanged();
   // live && metadata matches `filter`, per slot; cached per filter text until the next
   // change. Caller holds `mu` (shared is enough).
-  std::shared_ptr<const std::vector<uint8_t>> Mask(std::string_view text,
-                                                   const json::Filter& filter,
-                                                   ThreadPool* pool) const;
+  MaskCache::Mask Mask(std::string_view text, const json::Filter& filter, ThreadPool* pool) const;
 
  private:
   MaskCache masks_;

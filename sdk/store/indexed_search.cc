@@ -100,12 +100,10 @@ IndexedAnswer SearchIndexedCopy(const IndexedCopy& c, const IndexedQuery& q, ker
   IndexedAnswer answer;
   answer.hits.resize(q.n_queries);
   answer.hits.rows.resize(q.n_queries);
-  std::shared_ptr<const std::vector<uint8_t>> mask;
+  MaskCache::Mask mask;
   if (q.filter) mask = c.Mask(q.filter_text, *q.filter, pool);
-  const uint8_t* allowed = mask ? mask->data() : c.live.data();
-  const uint64_t n_allowed =
-      mask ? static_cast<uint64_t>(std::count(mask->begin(), mask->end(), uint8_t{1}))
-           : c.live_count;
+  const uint8_t* allowed = mask ? mask->allowed.data() : c.live.data();
+  const uint64_t n_allowed = mask ? mask->count : c.live_count;
   const size_t k = static_cast<size_t>(std::min<uint64_t>(q.k, n_allowed));
   if (k == 0 || q.n_queries == 0) return answer;
 
@@ -142,7 +140,7 @@ IndexedAnswer SearchIndexedCopy(const IndexedCopy& c, const IndexedQuery& q, ker
       auto distance = [&](uint32_t slot) { return kernels::PreparedDistance(prepared, c.Code(slot)); };
       std::vector<index::Neighbor> found;
       if (mask) {
-        auto is_allowed = [&](uint32_t slot) { return (*mask)[slot] != 0; };
+        auto is_allowed = [&](uint32_t slot) { return mask->allowed[slot] != 0; };
         found = c.graph->Search(distance, k_fetch, std::max(plan.ef_eff, k_fetch), is_allowed);
       } else {
         found = c.graph->Search(distance, k_fetch, std::max(plan.ef_eff, k_fetch));

@@ -273,17 +273,9 @@ struct Snapshot {
 
   // The row_allowed mask for `filter` (compiled from `text`); computed once per
   // contents version and cached. Caller holds `mu` shared.
-  std::shared_ptr<const std::vector<uint8_t>> Mask(std::string_view text,
-                                                   const json::Filter& filter,
-                                                   ThreadPool* pool) const {
+  MaskCache::Mask Mask(std::string_view text, const json::Filter& filter, ThreadPool* pool) const {
     return masks.Get(text, [&] {
-      auto mask = std::make_shared<std::vector<uint8_t>>(rows());
-      ParallelFor(pool, rows(), 512, [&](size_t begin, size_t end) {
-        for (size_t r = begin; r < end; ++r) {
-          (*mask)[r] = metadata[r] && filter.Matches(*metadata[r]) ? 1 : 0;
-        }
-      });
-      return MaskCache::Mask(mask);
+      return MaskCache::Build(rows(), pool, [&](size_t r) { return metadata[r] && filter.Matches(*metadata[r]); });
     });
   }
 };
@@ -1694,14 +1686,11 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
   std::shared_lock<std::shared_mutex> read(s->mu);
   const size_t rows = s->rows();
   if (rows == 0) return out;
-  std::shared_ptr<const std::vector<uint8_t>> mask;
+  MaskCache::Mask mask;
   if (filter && !filter->MatchesEverything()) mask = s->Mask(filter_json, *filter, pool_);
   // k has no limit: no query can have more hits than rows allowed, so the buffers are
   // sized by that (k = 4e9 on ten rows allocates ten slots a query).
-  const size_t allowed =
-      mask ? static_cast<size_t>(std::count_if(mask->begin(), mask->end(),
-                                               [](uint8_t a) { return a != 0; }))
-           : rows;
+  const size_t allowed = mask ? static_cast<size_t>(mask->count) : rows;
   k = std::min(k, allowed);
   if (k == 0) return out;
 
@@ -1716,7 +1705,7 @@ std::vector<std::vector<Hit>> SqliteStore::Search(std::string_view collection,
   req.dim = dim;
   req.metric = s->metric;
   req.base_sq_norms = s->metric == Metric::kL2 ? s->sq_norms.data() : nullptr;
-  req.row_allowed = mask ? mask->data() : nullptr;
+  req.row_allowed = mask ? mask->allowed.data() : nullptr;
   req.k = k;
   scan_(req, s->content_key, pool_, hit_rows.data(), hit_scores.data(), counts.data());
 
