@@ -13,7 +13,6 @@ bad options), and checks:
   - exit != 0: stdout is empty and stderr is one JSON error object
     {"error": {"kind", "message", ...}}.
 """
-import argparse
 import json
 import os
 import struct
@@ -22,7 +21,8 @@ import sys
 import tempfile
 import unittest
 
-BINARY = None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_cli  # noqa: E402  (its main_with_binary sets test_cli.BINARY)
 
 
 def reject_constant(name):
@@ -34,7 +34,7 @@ def strict_loads(text):
 
 
 def run(args, env=None):
-    proc = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=120,
+    proc = subprocess.run([test_cli.BINARY, *args], capture_output=True, text=True, timeout=120,
                           env=env)
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -332,7 +332,7 @@ class JsonOutputIsValid(unittest.TestCase):
         # A Latin-1 file name: JSON text must be Unicode, so the byte cannot pass through.
         folder = os.fsencode(self.fixture.dir)
         store = folder + b"/caf\xe9.db"
-        proc = subprocess.run([BINARY, "store", "create", store, "-c", "t", "--dim", "2", "--json"],
+        proc = subprocess.run([test_cli.BINARY, "store", "create", store, "-c", "t", "--dim", "2", "--json"],
                               capture_output=True, timeout=60)
         self.assertEqual(0, proc.returncode, proc.stderr)
         doc = strict_loads(proc.stdout.decode("utf-8"))  # strict UTF-8 decoding
@@ -357,14 +357,5 @@ class CoverageTests(unittest.TestCase):
         self.assertGreaterEqual(len(commands), 17)
 
 
-def main():
-    global BINARY
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    args, rest = parser.parse_known_args()
-    BINARY = os.path.abspath(args.binary)
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
-
-
 if __name__ == "__main__":
-    main()
+    test_cli.main_with_binary()
