@@ -8,7 +8,7 @@
 // column score finds (the tables' text differs). Once one key pair is decided, the rest
 // follow from the key graph.
 //
-// Terms. A key column "names" a table (matcher.cc NamedTable: the table it references,
+// Terms. A key column "names" a table (matcher_tables.cc NamedTable: the table it references,
 // declared or by its name, or its own table when it is that table's key). A table has
 // an "own key" when one of its columns names the table itself. The "key class" of a
 // table A is A's own key plus the columns naming A in tables without an own key (weak
