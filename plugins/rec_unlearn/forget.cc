@@ -32,6 +32,12 @@ void CheckRequest(Instance* s, const ek_forget_request* req, const ek_forget_rep
   if (req->method < EK_UNLEARN_MMRECUN || req->method > EK_UNLEARN_NOOP)
     Fail(EK_ERR_INVALID_ARGUMENT, "request->method is " + std::to_string(req->method) + "; use EK_UNLEARN_*");
   if (req->count == 0) Fail(EK_ERR_INVALID_ARGUMENT, "the forget set is empty");
+  if (const uint32_t unknown = req->flags & ~(EK_FORGET_KEEP_ROWS | EK_FORGET_SKIP_UNKNOWN)) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%x", unknown);
+    Fail(EK_ERR_INVALID_ARGUMENT, std::string("request->flags has unknown bits ") + hex +
+                                      "; use EK_FORGET_KEEP_ROWS and EK_FORGET_SKIP_UNKNOWN");
+  }
   RequireModel(s, "forget");
   if (s->model.Users() != s->data.Users() || s->model.Items() != s->data.Items())
     Fail(EK_ERR_INVALID_ARGUMENT, "users or items were added since the last train: train first");
@@ -45,17 +51,23 @@ struct ForgetSet {
   std::string digest;                                  // SHA-256 of the canonical listing
 };
 
-// Marks the training rows of the request's users, items or (user, item) pairs.
+// Marks the training rows of the request's users, items or (user, item) pairs. With
+// EK_FORGET_SKIP_UNKNOWN what the model does not hold is passed over, not an error.
 void MarkRows(Instance* s, const ek_forget_request* req, ForgetSet* f) {
   Data& d = s->data;
+  const bool skip = (req->flags & EK_FORGET_SKIP_UNKNOWN) != 0;
   f->drop.assign(d.rows.size(), 0);
   if (req->kind == EK_FORGET_INTERACTIONS) {
     NotNull(req->users, "request->users");
     NotNull(req->items, "request->items");
     for (size_t r = 0; r < req->count; ++r) {
-      const uint32_t u = FindUser(s, req->users[r], r, "request->users");
-      const uint32_t i = FindItem(s, req->items[r], r, "request->items");
+      const uint32_t u = skip ? HeldUser(s, req->users[r], r, "request->users")
+                              : FindUser(s, req->users[r], r, "request->users");
+      const uint32_t i = skip ? HeldItem(s, req->items[r], r, "request->items")
+                              : FindItem(s, req->items[r], r, "request->items");
+      if (u == UINT32_MAX || i == UINT32_MAX) continue;
       auto it = d.pair_row.find(Data::Key(u, i));
+      if (it == d.pair_row.end() && skip) continue;
       if (it == d.pair_row.end())
         Fail(EK_ERR_NOT_FOUND, "(" + d.user_ids[u] + ", " + d.item_ids[i] + ") is not a training interaction");
       f->drop[it->second] = 1;
@@ -64,11 +76,14 @@ void MarkRows(Instance* s, const ek_forget_request* req, ForgetSet* f) {
   }
   const bool by_user = req->kind == EK_FORGET_USERS;
   const char* const* ids = by_user ? req->users : req->items;
-  NotNull(ids, by_user ? "request->users" : "request->items");
+  const char* what = by_user ? "request->users" : "request->items";
+  NotNull(ids, what);
   std::vector<uint8_t> mark(by_user ? d.Users() : d.Items(), 0);
   std::vector<uint32_t>& whole = by_user ? f->users : f->items;
   for (size_t r = 0; r < req->count; ++r) {
-    const uint32_t x = by_user ? FindUser(s, ids[r], r, "request->users") : FindItem(s, ids[r], r, "request->items");
+    const uint32_t x = by_user ? (skip ? HeldUser(s, ids[r], r, what) : FindUser(s, ids[r], r, what))
+                               : (skip ? HeldItem(s, ids[r], r, what) : FindItem(s, ids[r], r, what));
+    if (x == UINT32_MAX) continue;
     if (!mark[x]) whole.push_back(x);
     mark[x] = 1;
   }
@@ -211,6 +226,17 @@ void ForgetRequest(Instance* s, const ek_forget_request* req, ek_forget_report* 
   Config cfg = s->cfg;
   if (req->options_json) ReadUnlearnConfig(s->host, req->options_json, std::strlen(req->options_json), &cfg);
   const ForgetSet f = ResolveForgetSet(s, req);
+  if (f.pairs.empty() && f.users.empty() && f.items.empty()) {
+    // Only with EK_FORGET_SKIP_UNKNOWN: nothing named is held, so nothing changes and
+    // nothing is recorded (request_id stays empty); the digest is the empty set's.
+    if (report) {
+      const uint32_t size = report->struct_size;
+      *report = ek_forget_report{};
+      report->struct_size = size;
+      std::snprintf(report->digest, sizeof report->digest, "%s", f.digest.c_str());
+    }
+    return;
+  }
   const std::string rid = req->request_id ? std::string(CheckId(req->request_id, "request->request_id", 0))
                                           : NextRequestId(s);
   const std::string started = NowJson();

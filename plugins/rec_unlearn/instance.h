@@ -47,6 +47,10 @@ void EnsureTextVecs(Instance* s);
 void RequireModel(Instance* s, const char* what);
 uint32_t FindUser(Instance* s, const char* id, size_t row, const char* what);
 uint32_t FindItem(Instance* s, const char* id, size_t row, const char* what);
+// As FindUser/FindItem, but UINT32_MAX for a well-formed id the model does not hold
+// (never held, or forgotten): EK_FORGET_SKIP_UNKNOWN's lookup.
+uint32_t HeldUser(Instance* s, const char* id, size_t row, const char* what);
+uint32_t HeldItem(Instance* s, const char* id, size_t row, const char* what);
 std::vector<std::pair<uint32_t, uint32_t>> AllPairs(const Data& d);
 // Trains a fresh model on the data held; false when cancelled.
 bool TrainFresh(Instance* s, const Config& cfg, Model* out, TrainStats* st);

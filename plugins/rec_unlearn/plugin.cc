@@ -105,17 +105,25 @@ void RequireModel(Instance* s, const char* what) {
   if (!s->model.trained) Fail(EK_ERR_INVALID_ARGUMENT, std::string(what) + " needs a trained model: call train or load first");
 }
 
+uint32_t HeldUser(Instance* s, const char* id, size_t row, const char* what) {
+  const uint32_t u = s->data.UserOf(CheckId(id, what, row), false);
+  return u != UINT32_MAX && s->data.user_alive[u] ? u : UINT32_MAX;
+}
+
+uint32_t HeldItem(Instance* s, const char* id, size_t row, const char* what) {
+  const uint32_t i = s->data.ItemOf(CheckId(id, what, row), false);
+  return i != UINT32_MAX && s->data.item_alive[i] ? i : UINT32_MAX;
+}
+
 uint32_t FindUser(Instance* s, const char* id, size_t row, const char* what) {
-  const std::string_view v = CheckId(id, what, row);
-  const uint32_t u = s->data.UserOf(v, false);
-  if (u == UINT32_MAX || !s->data.user_alive[u]) Fail(EK_ERR_NOT_FOUND, "unknown user '" + std::string(v) + "'");
+  const uint32_t u = HeldUser(s, id, row, what);
+  if (u == UINT32_MAX) Fail(EK_ERR_NOT_FOUND, "unknown user '" + std::string(id) + "'");
   return u;
 }
 
 uint32_t FindItem(Instance* s, const char* id, size_t row, const char* what) {
-  const std::string_view v = CheckId(id, what, row);
-  const uint32_t i = s->data.ItemOf(v, false);
-  if (i == UINT32_MAX || !s->data.item_alive[i]) Fail(EK_ERR_NOT_FOUND, "unknown item '" + std::string(v) + "'");
+  const uint32_t i = HeldItem(s, id, row, what);
+  if (i == UINT32_MAX) Fail(EK_ERR_NOT_FOUND, "unknown item '" + std::string(id) + "'");
   return i;
 }
 

@@ -712,7 +712,7 @@ export class Recommender extends Extension {
   /** Forgets what the request names (ek.unlearner/1). request: { kind: 'interactions'
    * (pairs: [{ user, item }]) | 'users' (users: [...]) | 'items' (items: [...]),
    * method: 'mmrecun' (default) | 'gold' | 'finetune' | 'noop', keepRows, options,
-   * requestId }. Returns { interactionsRemoved, usersRemoved, itemsRemoved, epochs,
+   * requestId, skipUnknown (pass over ids the model does not hold) }. Returns { interactionsRemoved, usersRemoved, itemsRemoved, epochs,
    * seconds, requestId, digest }. */
   forget(request) {
     const self = this._self('forget');
@@ -732,7 +732,9 @@ export class Recommender extends Extension {
     }
     const unlearner = this._unlearner();
     const result = this._with((s) => {
-      const req = s.struct('ek_forget_request', { kind, method, flags: request.keepRows ? CONSTANTS.EK_FORGET_KEEP_ROWS : 0,
+      const flags = (request.keepRows ? CONSTANTS.EK_FORGET_KEEP_ROWS : 0) |
+        (request.skipUnknown ? CONSTANTS.EK_FORGET_SKIP_UNKNOWN : 0);
+      const req = s.struct('ek_forget_request', { kind, method, flags,
         count: (users ?? items).length,
         users: users ? s.strArray(users, 'Recommender.forget: users') : 0,
         items: items ? s.strArray(items, 'Recommender.forget: items') : 0,

@@ -441,6 +441,8 @@ export declare class Recommender {
     keepRows?: boolean;
     options?: Record<string, unknown>;
     requestId?: string;
+    /** Pass over ids the model does not hold instead of throwing NotFound. */
+    skipUnknown?: boolean;
   }): ForgetReport;
   purge(): number;
 }

@@ -983,7 +983,7 @@ class Recommender(_Extension):
                items: Any = None, pairs: Any = None, method: Union[str, int] = "mmrecun",
                keep_rows: bool = False,
                options: Union[Text, Mapping[str, Any], None] = None,
-               request_id: Optional[str] = None) -> ForgetReport:
+               request_id: Optional[str] = None, skip_unknown: bool = False) -> ForgetReport:
         """Forgets interactions, users or items (``"ek.unlearner/1"``).
 
         Args:
@@ -994,6 +994,9 @@ class Recommender(_Extension):
             keep_rows: keep the embeddings of forgotten users/items until :meth:`purge`.
             options: JSON overrides of the unlearning config for this request.
             request_id: recorded in the ledger (default ``"req-<n>"``).
+            skip_unknown: pass over ids (and pairs) the model does not hold instead of
+                raising NotFoundError; if none is held nothing changes or is recorded
+                and the report has zeros and an empty ``request_id``.
 
         Raises:
             InvalidArgumentError / NotFoundError (unknown ids, empty request) before
@@ -1018,7 +1021,8 @@ class Recommender(_Extension):
         r.struct_size = ctypes.sizeof(r)
         r.kind = k
         r.method = m
-        r.flags = _ext.EK_FORGET_KEEP_ROWS if keep_rows else 0
+        r.flags = ((_ext.EK_FORGET_KEEP_ROWS if keep_rows else 0) |
+                   (_ext.EK_FORGET_SKIP_UNKNOWN if skip_unknown else 0))
         r.count = len(ub if ub is not None else ib or [])
         ua = _cstr_array(ub) if ub is not None else None
         ia = _cstr_array(ib) if ib is not None else None

@@ -357,19 +357,23 @@ def test_recommender_save_load_forget_and_purge(ctx1, rec, tmp_path):
     with pytest.raises(ek.NotFoundError, match="nope"):
         rec.forget("items", items=["nope"])
     assert rec.stats().users == 19, "a refused request changes nothing"
+    skipped = rec.forget("items", items=["nope", "a7"], method="noop", skip_unknown=True)
+    assert (skipped.items_removed, skipped.request_id != "") == (1, True)
+    nothing = rec.forget("users", users=["u0", "nope"], skip_unknown=True)
+    assert (nothing.interactions_removed, nothing.users_removed, nothing.request_id) == (0, 0, "")
 
     f2 = rec.forget(pairs=[("u1", "a1")], method="finetune", request_id="r-1")
     assert f2.interactions_removed == 1 and f2.request_id == "r-1"
     f3 = rec.forget("items", items=["b0"], keep_rows=True, method="noop")
     assert f3.interactions_removed > 0 and f3.items_removed == 0
-    assert rec.stats().items == 16
-    assert rec.purge() == 1
     assert rec.stats().items == 15
+    assert rec.purge() == 1
+    assert rec.stats().items == 14
 
     other = ctx1.create_instance("embedkit.rec_unlearn", {}).recommender()
     other.load(store, "shop")
     st = other.stats()
-    assert (st.users, st.items, st.trained) == (19, 15, True)
+    assert (st.users, st.items, st.trained) == (19, 14, True)
     assert all(item.startswith("a") for item, _ in other.recommend("u2", k=2))
     with pytest.raises(ek.NotFoundError):
         ctx1.create_instance("embedkit.rec_unlearn", {}).recommender().load(store, "nothing")

@@ -959,6 +959,10 @@ pub struct ForgetOptions<'s> {
     pub options_json: Option<&'s str>,
     /// Recorded in the ledger; `None` = `"req-<n>"`.
     pub request_id: Option<&'s str>,
+    /// Pass over ids (and pairs) the model does not hold instead of failing with
+    /// `NotFound`; if none is held nothing changes and the report is zeros with an
+    /// empty `request_id`.
+    pub skip_unknown: bool,
 }
 
 /// What a forget request removed.
@@ -1200,7 +1204,8 @@ impl<'a> Recommender<'a> {
                 UnlearnMethod::FineTune => ffi::EK_UNLEARN_FINETUNE,
                 UnlearnMethod::Noop => ffi::EK_UNLEARN_NOOP,
             },
-            flags: if options.keep_rows { ffi::EK_FORGET_KEEP_ROWS } else { 0 },
+            flags: (if options.keep_rows { ffi::EK_FORGET_KEEP_ROWS } else { 0 })
+                | (if options.skip_unknown { ffi::EK_FORGET_SKIP_UNKNOWN } else { 0 }),
             count: if kind == ffi::EK_FORGET_ITEMS { pi.len() } else { pu.len() },
             users: if kind == ffi::EK_FORGET_ITEMS { ptr::null() } else { pu.as_ptr() },
             items: if kind == ffi::EK_FORGET_USERS { ptr::null() } else { pi.as_ptr() },

@@ -139,6 +139,16 @@ pub const EK_FORGET_ITEMS: i32 = 2;
 /// ```
 pub const EK_FORGET_KEEP_ROWS: u32 = 1;
 /// ```text
+/// Pass over the users, items and pairs the model does not hold (never held, already
+/// forgotten, or a pair that is not a training interaction) instead of failing with
+/// EK_ERR_NOT_FOUND: what a request sent to several models (shards, replicas) needs.
+/// The report, digest and ledger cover what was forgotten; a request that names nothing
+/// held changes nothing, records nothing and reports zeros with an empty request_id.
+/// Malformed ids (NULL, empty, too long) still fail. A plugin older than this flag
+/// ignores it (unknown ids fail as before); bits other than these two are refused.
+/// ```
+pub const EK_FORGET_SKIP_UNKNOWN: u32 = 2;
+/// ```text
 /// users[i]: every interaction and the user itself
 /// ```
 pub const EK_FORGET_USERS: i32 = 1;

@@ -316,6 +316,9 @@ fn recommender_save_load_forget_and_purge() {
     assert_eq!(rec.stats().unwrap().users, 19);
     fails(rec.forget(Forget::Items(&["nope"]), &ForgetOptions::default()), Status::NotFound, "nope");
     assert_eq!(rec.stats().unwrap().users, 19, "a refused request changes nothing");
+    let skip = ForgetOptions { skip_unknown: true, method: UnlearnMethod::Noop, ..Default::default() };
+    let nothing = rec.forget(Forget::Users(&["u0", "nope"]), &skip).unwrap();
+    assert_eq!((nothing.interactions_removed, nothing.users_removed, nothing.request_id.as_str()), (0, 0, ""));
 
     let f2 = rec
         .forget(Forget::Interactions { users: &["u1"], items: &["a1"] }, &ForgetOptions { method: UnlearnMethod::FineTune, request_id: Some("r-1"), ..Default::default() })

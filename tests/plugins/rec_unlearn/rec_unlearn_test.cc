@@ -196,6 +196,46 @@ TEST(RecUnlearn, BadInputGivesClearErrors) {
   EXPECT_EQ(r.rec()->add_interactions(r.self(), &x), EK_ERR_INVALID_ARGUMENT);
 }
 
+// EK_FORGET_SKIP_UNKNOWN (what a request sent to every shard needs): ids the model
+// does not hold are passed over, the rest is forgotten exactly as a request naming only
+// them would (same digest), and a request naming nothing held changes nothing.
+TEST(RecUnlearn, SkipUnknownForgetsWhatIsHeldAndNothingElse) {
+  Ctx c(1);
+  h::Rec a(c.ctx, kSmall), b(c.ctx, kSmall);
+  for (h::Rec* r : {&a, &b}) {
+    r->Add(Synthetic());
+    r->Train();
+  }
+  ek_forget_report got{}, want{};
+  ASSERT_EQ(a.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"user-1", "nobody", "user-2"}, {}, EK_FORGET_SKIP_UNKNOWN,
+                     nullptr, &got), EK_OK) << a.error();
+  ASSERT_EQ(b.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"user-1", "user-2"}, {}, 0, nullptr, &want), EK_OK);
+  EXPECT_EQ(got.users_removed, 2u);
+  EXPECT_EQ(got.interactions_removed, want.interactions_removed);
+  EXPECT_STREQ(got.digest, want.digest);
+  // Nothing held (user-1 is forgotten now): no change, no ledger entry, zeros.
+  ASSERT_EQ(a.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"nobody", "user-1"}, {}, EK_FORGET_SKIP_UNKNOWN, nullptr,
+                     &got), EK_OK) << a.error();
+  EXPECT_EQ(got.interactions_removed + got.users_removed + got.items_removed, 0u);
+  EXPECT_STREQ(got.request_id, "");
+  ek_rec_stats st{};
+  st.struct_size = sizeof st;
+  ASSERT_EQ(a.rec()->stats(a.self(), &st), EK_OK);
+  EXPECT_EQ(st.users, 58u);
+  // Pairs: an unknown user and a pair that is not a training interaction are passed over.
+  ASSERT_EQ(a.Forget(EK_FORGET_INTERACTIONS, EK_UNLEARN_NOOP, {"user-3", "user-0", "ghost"},
+                     {"item-0", "item-1", "item-0"}, EK_FORGET_SKIP_UNKNOWN, nullptr, &got), EK_OK) << a.error();
+  EXPECT_EQ(got.interactions_removed, 1u);
+  ASSERT_EQ(a.Forget(EK_FORGET_ITEMS, EK_UNLEARN_NOOP, {}, {"item-0", "no-such-item"}, EK_FORGET_SKIP_UNKNOWN,
+                     nullptr, &got), EK_OK) << a.error();
+  EXPECT_EQ(got.items_removed, 1u);
+  // Malformed ids and unknown flag bits are still refused.
+  EXPECT_EQ(a.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"a\tb"}, {}, EK_FORGET_SKIP_UNKNOWN, nullptr, &got),
+            EK_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(a.Forget(EK_FORGET_USERS, EK_UNLEARN_NOOP, {"user-4"}, {}, 0x4u, nullptr, &got), EK_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(a.error()).find("unknown bits 0x4"), std::string::npos) << a.error();
+}
+
 TEST(RecUnlearn, UnlearningMovesForgottenPairsDownAndRemovesUsers) {
   Ctx c(1);
   h::Rec r(c.ctx, kSmall);

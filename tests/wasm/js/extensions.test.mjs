@@ -181,6 +181,8 @@ test('Recommender: trains, recommends within the taste group, forgets on request
   assert.throws(() => rec.forget({ kind: 'items', items: ['nope'] }),
     (e) => e instanceof EmbedkitError && /nope/.test(e.message));
   assert.equal(rec.stats().users, 19, 'a refused request changes nothing');
+  const nothing = rec.forget({ kind: 'users', users: ['u0', 'nope'], skipUnknown: true });
+  assert.deepEqual([nothing.interactionsRemoved, nothing.usersRemoved, nothing.requestId], [0, 0, '']);
 
   const m = rec.evaluate([{ user: 'u2', item: 'a2' }, { user: 'ghost', item: 'a1' }],
     { k: 5, excludeSeen: false });

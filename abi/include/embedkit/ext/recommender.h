@@ -164,6 +164,14 @@ typedef struct ek_recommender_ext {
  * an audit can measure how strongly the model still ties them to their interactions.
  * Their interactions are removed at once either way. */
 #define EK_FORGET_KEEP_ROWS 0x1u
+/* Pass over the users, items and pairs the model does not hold (never held, already
+ * forgotten, or a pair that is not a training interaction) instead of failing with
+ * EK_ERR_NOT_FOUND: what a request sent to several models (shards, replicas) needs.
+ * The report, digest and ledger cover what was forgotten; a request that names nothing
+ * held changes nothing, records nothing and reports zeros with an empty request_id.
+ * Malformed ids (NULL, empty, too long) still fail. A plugin older than this flag
+ * ignores it (unknown ids fail as before); bits other than these two are refused. */
+#define EK_FORGET_SKIP_UNKNOWN 0x2u
 
 typedef struct ek_forget_request {
   uint32_t struct_size;     /* sizeof(ek_forget_request) */
