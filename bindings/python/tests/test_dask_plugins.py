@@ -107,3 +107,19 @@ def test_rec_unlearn_forget_reaches_every_shard_holding_the_users(client, ctx, t
     reports = coll.forget("rec", "interactions", pairs=pair, request_id="forget-2")
     assert reports[1 - shard] is None
     assert reports[shard].interactions_removed == 1
+
+    # an item lives on every shard whose users touched it: each forgets its own part
+    # (users already forgotten keep the item alive on their shard, with no rows left)
+    gone_users, gone_pairs = set(users[:3]), {tuple(p) for p in pair}
+    reports = coll.forget("rec", "items", items=["a5", "no-such-item"], request_id="forget-3")
+    for s in (0, 1):
+        mine = [r for r in rows if r[1] == "a5" and ekd.route(r[0], 2) == s]
+        left = [r for r in mine if r[0] not in gone_users and tuple(r) not in gone_pairs]
+        assert mine, "a5 was touched on both shards"
+        assert (reports[s].items_removed, reports[s].interactions_removed) == (1, len(left))
+    reports = coll.forget("rec", "items", items=["a5"], request_id="forget-4")
+    assert reports == {0: None, 1: None}, "a forgotten item is held nowhere"
+    with pytest.raises(ValueError, match="names no items"):
+        coll.forget("rec", "items", items=[])
+    with pytest.raises(ValueError, match="kind is"):
+        coll.forget("rec", "everything", users=["u1"])

@@ -10,7 +10,7 @@ import numpy as np
 from ..core import Hit, Metric
 from ..errors import NotFoundError
 from ..index import DEFAULTS as INDEX_DEFAULTS
-from . import placement, resharding, shard_ops, writes
+from . import placement, plugin_work, resharding, shard_ops, writes
 from .pinned import PinnedCall, run_pinned, worker_addresses
 from .routing import route
 from .search import merge_topk
@@ -195,12 +195,15 @@ class ShardedCollection:
 
     def forget(self, model: str, kind: str = "users", users: Sequence[str] = (),
                pairs: Optional[Sequence[Sequence[str]]] = None, method: str = "mmrecun",
-               request_id: Optional[str] = None) -> Dict[int, Any]:
+               request_id: Optional[str] = None, items: Sequence[str] = ()) -> Dict[int, Any]:
         """rec_unlearn forget request on every shard whose recommender (saved as
-        ``model`` in the shard's store) holds the users' data: ``kind`` ``"users"``
-        (``users``) or ``"interactions"`` (``pairs`` of (user, item)). Returns
-        shard -> :class:`embedkit.ForgetReport`, or None where the shard held none."""
-        return dict(enumerate(self._each(shard_ops.forget, model, kind, list(users),
+        ``model`` in the shard's store) holds what it names: ``kind`` ``"users"``
+        (``users``), ``"items"`` (``items``: every shard whose users touched them) or
+        ``"interactions"`` (``pairs`` of (user, item)). Each shard forgets what it holds
+        and passes over the rest. Returns shard -> :class:`embedkit.ForgetReport`, or
+        None where the shard held none of it."""
+        plugin_work.check_forget_request(kind, users, items, pairs)
+        return dict(enumerate(self._each(shard_ops.forget, model, kind, list(users), list(items),
                                          None if pairs is None else [list(p) for p in pairs],
                                          method, request_id)))
 

@@ -8,7 +8,6 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from ..errors import NotFoundError
 from .worker_state import current
 
 CLASSIFIER_PLUGIN = "embedkit.text_classify"
@@ -45,34 +44,28 @@ def predict(bag: Any, store_path: str, model: str, scores: bool = False) -> Any:
     return bag.map_partitions(_predict_partition, store_path, model, scores)
 
 
-def held_users(recommender: Any, users: Sequence[str]) -> List[str]:
-    """The users this recommender knows (``recommend`` raises NotFoundError for others)."""
-    held = []
-    for user in users:
-        try:
-            recommender.recommend(user, k=1, exclude_seen=False)
-        except NotFoundError:
-            continue
-        held.append(user)
-    return held
+FORGET_KINDS = ("users", "items", "interactions")
 
 
-def forget_on_shard(recommender: Any, kind: str, users: Sequence[str],
+def check_forget_request(kind: str, users: Sequence[str], items: Sequence[str],
+                         pairs: Optional[Sequence[Sequence[str]]]) -> None:
+    """Refuses a request no shard could act on, before any task is sent."""
+    if kind not in FORGET_KINDS:
+        raise ValueError("forget: kind is 'users', 'items' or 'interactions', not %r" % (kind,))
+    named = {"users": users, "items": items, "interactions": pairs}[kind]
+    if not named:
+        raise ValueError("forget: a %r request names no %s" % (
+            kind, "pairs" if kind == "interactions" else kind))
+
+
+def forget_on_shard(recommender: Any, kind: str, users: Sequence[str], items: Sequence[str],
                     pairs: Optional[Sequence[Sequence[str]]], method: str,
                     request_id: Optional[str]) -> Any:
-    """One forget request limited to the users (or pairs of users) this shard holds;
-    None when it holds none of them."""
-    if kind == "users":
-        held = held_users(recommender, users)
-        if not held:
-            return None
-        return recommender.forget("users", users=held, method=method, request_id=request_id)
-    if kind == "interactions":
-        mine = set(held_users(recommender, sorted({p[0] for p in pairs or []})))
-        held_pairs = [tuple(p) for p in pairs or [] if p[0] in mine]
-        if not held_pairs:
-            return None
-        return recommender.forget("interactions", pairs=held_pairs, method=method,
-                                  request_id=request_id)
-    raise ValueError("forget: kind is 'users' or 'interactions' (user data is what shards "
-                     "split), not %r" % (kind,))
+    """One forget request on this shard's recommender, passing over the users, items
+    and pairs it does not hold (``skip_unknown``: users live on one shard, items on
+    every shard whose users touched them); None when it held none of them."""
+    named = {"users": {"users": list(users)}, "items": {"items": list(items)},
+             "interactions": {"pairs": [tuple(p) for p in pairs or []]}}[kind]
+    report = recommender.forget(kind, method=method, request_id=request_id, skip_unknown=True,
+                                **named)
+    return report if report.request_id else None

@@ -269,11 +269,11 @@ def call_with_shard(spec: ShardSpec, fn: Any, args: Tuple[Any, ...]) -> Any:
             state.forget_models(spec.path)
 
 
-def forget(spec: ShardSpec, model: str, kind: str, users: Sequence[str],
+def forget(spec: ShardSpec, model: str, kind: str, users: Sequence[str], items: Sequence[str],
            pairs: Optional[Sequence[Sequence[str]]], method: str,
            request_id: Optional[str]) -> Any:
     """The shard's part of a forget request (:func:`.plugin_work.forget_on_shard`) on the
     recommender saved as ``model`` in the shard's store."""
     _, _, lock = _open(spec)
     with lock, current().model("recommender", spec.path, model, RECOMMENDER_PLUGIN) as rec:
-        return forget_on_shard(rec, kind, users, pairs, method, request_id)
+        return forget_on_shard(rec, kind, users, items, pairs, method, request_id)
