@@ -2,6 +2,7 @@
 answer of one store holding every row (exact search, filters, many equal scores), a
 re-run partition changes nothing, and adding shards keeps every row exactly once."""
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -131,6 +132,24 @@ def test_a_rerun_partition_changes_nothing(client, tmp_path):
     assert coll.count() == 80
     assert_same_hits(coll.search(queries, k=30), ref.search(queries, 30))
     ref.close()
+
+
+def test_two_handles_writing_at_once_never_share_a_generation(client, tmp_path):
+    first = ekd.ShardedCollection.create(client, str(tmp_path), "two", dim=DIM, shards=2)
+    second = ekd.ShardedCollection.open(client, str(tmp_path))  # read before first writes
+    rows = random_rows(40, seed=9)
+    first.upsert(bag(rows, 2))
+    # The stale handle's later write wins (it once reused the first's generation, and
+    # its values were dropped as a re-run of writes already applied).
+    newer = [(id, -v, {"v": 2}) for id, v, _ in rows]
+    second.upsert(bag(newer, 2))
+    assert all(first.get(id)[1] == {"v": 2} for id, _, _ in newer[:8])
+    # Two handles writing from two threads at once: every row lands, no generation twice.
+    more = [random_rows(30, seed=10 + t, prefix="t%d-" % t) for t in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda args: args[0].upsert(bag(args[1], 2)), [(first, more[0]), (second, more[1])]))
+    assert first.count() == 100
+    assert placement.load(str(tmp_path)).next_generation == 1 + 4, "four write calls, four generations"
 
 
 def _fail_one_delete(marker, dask_worker=None):

@@ -6,6 +6,7 @@ import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from distributed import Lock
 
 from ..core import Hit, Metric
 from ..errors import NotFoundError
@@ -22,8 +23,10 @@ class ShardedCollection:
     Make one with :meth:`create` or :meth:`open`; the workers need
     :func:`embedkit.dask.setup_workers` first. Every call waits at most ``timeout``
     seconds, and at most ``worker_timeout`` seconds for a shard whose worker is gone
-    (then :class:`ShardUnavailableError` names the shard and the worker). One client
-    writes at a time (the manifest's write generation is not locked across clients).
+    (then :class:`ShardUnavailableError` names the shard and the worker). Several
+    handles (clients, processes) may write at once: each write call takes its
+    generation under a cluster-wide lock from the manifest on disk, so concurrent
+    writes of one id end as if applied in the order their generations were taken.
     """
 
     def __init__(self, client: Any, root: str, manifest: placement.Manifest,
@@ -104,8 +107,8 @@ class ShardedCollection:
         """Inserts or replaces rows from a Dask Bag or DataFrame (formats: :mod:`.writes`);
         each partition's rows of one shard are one transaction. Returns the number of
         distinct ids per partition, summed (rows repeated in a partition count once)."""
-        n, dim = self._writable(), self.dim
         generation = self._take_generation()
+        n, dim = self._writable(), self.dim
         pieces = writes.shard_pieces(
             self.client, data,
             lambda part, p: writes.split_upserts(part, p, generation, n, dim), n)
@@ -230,9 +233,18 @@ class ShardedCollection:
         return len(self.manifest.shards)
 
     def _take_generation(self) -> int:
-        generation = self.manifest.next_generation
-        self.manifest.next_generation += 1
-        placement.save(self.root, self.manifest)
+        """The next write generation, never handed out twice: taken under a lock the
+        scheduler holds for this collection, from the manifest as it is on disk (another
+        handle may have written since this one read it; a stale in-memory counter gave a
+        second handle the same generation, and its writes of an id the first had written
+        were silently dropped as already applied). The handle's manifest is refreshed
+        with it, re-sharding state included."""
+        with Lock("embedkit.dask.manifest:" + self.manifest.uid, client=self.client):
+            m = placement.load(self.root)
+            generation = m.next_generation
+            m.next_generation += 1
+            placement.save(self.root, m)
+        self.manifest = m
         return generation
 
     def _run(self, calls: Sequence[PinnedCall]) -> List[Any]:
