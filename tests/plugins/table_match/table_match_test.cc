@@ -9,9 +9,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include <unistd.h>
 
@@ -23,6 +25,25 @@ std::string Read(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// A match result that frees itself; empty where loading or matching failed (the failure
+// is already reported). It converts to the raw pointer the ek_matcher_ext calls take.
+class MatchResult {
+ public:
+  MatchResult(const ek_matcher_ext* m, ek_matcher_result* r) : m_(m), r_(r) {}
+  MatchResult(MatchResult&& other) noexcept : m_(other.m_), r_(std::exchange(other.r_, nullptr)) {}
+  MatchResult(const MatchResult&) = delete;
+  MatchResult& operator=(const MatchResult&) = delete;
+  MatchResult& operator=(MatchResult&&) = delete;
+  ~MatchResult() {
+    if (r_) m_->result_free(r_);
+  }
+  operator ek_matcher_result*() const { return r_; }
+
+ private:
+  const ek_matcher_ext* m_;
+  ek_matcher_result* r_;
+};
 
 class TableMatch : public ::testing::Test {
  protected:
@@ -51,6 +72,27 @@ class TableMatch : public ::testing::Test {
     return m_->load(self_, side, text.data(), text.size(), fmt);
   }
   std::string Error() const { return m_->last_error(self_); }
+  // Loads `source` and `target` into the current instance and matches them with the
+  // default options as `adjust` changes them. A failed step is reported with Error() and
+  // stops there, giving an empty result.
+  MatchResult MatchSchemas(const std::string& source, const std::string& target,
+                           const std::function<void(ek_matcher_options&)>& adjust = nullptr) {
+    const ek_status loaded_source = Load(EK_MATCHER_SOURCE, source);
+    EXPECT_EQ(loaded_source, EK_OK) << Error();
+    if (loaded_source != EK_OK) return MatchResult(m_, nullptr);
+    const ek_status loaded_target = Load(EK_MATCHER_TARGET, target);
+    EXPECT_EQ(loaded_target, EK_OK) << Error();
+    if (loaded_target != EK_OK) return MatchResult(m_, nullptr);
+    ek_matcher_options o;
+    m_->options_init(&o);
+    if (adjust) adjust(o);
+    ek_matcher_result* r = nullptr;
+    EXPECT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+    return MatchResult(m_, r);
+  }
+  MatchResult MatchSchemas(const std::string& source, const std::string& target, uint32_t top_k) {
+    return MatchSchemas(source, target, [top_k](ek_matcher_options& o) { o.top_k = top_k; });
+  }
   // Best candidate's target id for source column `i`.
   std::string Best(ek_matcher_result* r, size_t i, float* score = nullptr, bool* match = nullptr) {
     ek_matcher_candidate c{};
@@ -224,14 +266,14 @@ float SignalOf(const ek_matcher_ext* m, void* self, ek_matcher_result* r, size_t
 // Same-named targets in several tables (person_id everywhere): the table context
 // (which target table the source table's columns match best) decides.
 TEST_F(TableMatch, TableContextPicksTheCorrespondingTable) {
-  ASSERT_EQ(Load(EK_MATCHER_SOURCE, R"(
+  const MatchResult r = MatchSchemas(R"(
 CREATE TABLE visits (visit_id INT PRIMARY KEY, person_id INT REFERENCES people(pid),
   visit_start_date DATE, visit_end_date DATE, visit_type VARCHAR(20));
 CREATE TABLE prescriptions (person_id INT, drug_name VARCHAR(50), dose_amount DECIMAL,
   dose_unit VARCHAR(10));
 CREATE TABLE people (pid INT PRIMARY KEY, gender VARCHAR(1), birth_date DATE);
-)"), EK_OK) << Error();
-  ASSERT_EQ(Load(EK_MATCHER_TARGET, R"(
+)",
+                                     R"(
 CREATE TABLE person (person_id INT PRIMARY KEY, gender_source_value VARCHAR(1), birth_datetime DATE);
 CREATE TABLE visit_occurrence (visit_occurrence_id INT PRIMARY KEY,
   person_id INT REFERENCES person(person_id), visit_start_date DATE, visit_end_date DATE,
@@ -239,12 +281,9 @@ CREATE TABLE visit_occurrence (visit_occurrence_id INT PRIMARY KEY,
 CREATE TABLE drug_exposure (drug_exposure_id INT PRIMARY KEY,
   person_id INT REFERENCES person(person_id), drug_source_value VARCHAR(50),
   quantity DECIMAL, dose_unit_source_value VARCHAR(10));
-)"), EK_OK) << Error();
-  ek_matcher_options o;
-  m_->options_init(&o);
-  o.top_k = 20;
-  ek_matcher_result* r = nullptr;
-  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+)",
+                                     20);
+  ASSERT_TRUE(r);
   size_t visits_person = 99, rx_person = 99, visit_id = 99;
   for (size_t i = 0; i < m_->result_column_count(r); ++i) {
     ek_matcher_column c{};
@@ -269,7 +308,6 @@ CREATE TABLE drug_exposure (drug_exposure_id INT PRIMARY KEY,
   EXPECT_EQ(SignalOf(m_, self_, r, rx_person, "drug_exposure.person_id", "ref_context"), 0.f);
   EXPECT_GT(SignalOf(m_, self_, r, visit_id, "visit_occurrence.visit_occurrence_id", "key_context"), 0.f);
   EXPECT_EQ(SignalOf(m_, self_, r, visit_id, "visit_occurrence.person_id", "key_context"), 0.f);
-  m_->result_free(r);
 }
 
 // ---- Stage A, the tables (plugins/table_match/tables.h) -----------------------------------
@@ -338,13 +376,8 @@ const char* kTableStageDefaults =
 // columns are matched only there, several sources per target allowed.
 TEST_F(TableMatch, TableStageRanksTheCorrespondingTableFirst) {
   Make(TableStageConfig(kTableStageDefaults));
-  ASSERT_EQ(Load(EK_MATCHER_SOURCE, kClinicalSource), EK_OK) << Error();
-  ASSERT_EQ(Load(EK_MATCHER_TARGET, kClinicalTarget), EK_OK) << Error();
-  ek_matcher_options o;
-  m_->options_init(&o);
-  o.top_k = 30;
-  ek_matcher_result* r = nullptr;
-  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+  const MatchResult r = MatchSchemas(kClinicalSource, kClinicalTarget, 30);
+  ASSERT_TRUE(r);
   const size_t lab = ColumnIndex(m_, r, "labevents.valuenum");
   const size_t adm = ColumnIndex(m_, r, "admissions.admittime");
   const size_t pat = ColumnIndex(m_, r, "patients.gender");
@@ -379,7 +412,6 @@ TEST_F(TableMatch, TableStageRanksTheCorrespondingTableFirst) {
   EXPECT_NE(json.find("\"table_evidence\":{\"rank\":1,"), std::string::npos);
   EXPECT_NE(json.find("\"tfidf\":"), std::string::npos);
   EXPECT_NE(json.find("\"flooding\":"), std::string::npos);
-  m_->result_free(r);
 }
 
 // Similarity flooding over the key graph: a table whose text says nothing takes the
@@ -397,16 +429,8 @@ CREATE TABLE sale (sale_id INT PRIMARY KEY, customer_id INT REFERENCES customer(
 )";
   auto outside = [&](const std::string& flood_weight, const std::string& target_id) {
     Make(TableStageConfig(R"({"flood_weight":)" + flood_weight + R"(,"top_tables":1})"));
-    EXPECT_EQ(Load(EK_MATCHER_SOURCE, source), EK_OK) << Error();
-    EXPECT_EQ(Load(EK_MATCHER_TARGET, target), EK_OK) << Error();
-    ek_matcher_options o;
-    m_->options_init(&o);
-    o.top_k = 20;
-    ek_matcher_result* r = nullptr;
-    EXPECT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
-    const float v = SignalOf(m_, self_, r, ColumnIndex(m_, r, "records.qq"), target_id, "outside_tables");
-    m_->result_free(r);
-    return v;
+    const MatchResult r = MatchSchemas(source, target, 20);
+    return SignalOf(m_, self_, r, ColumnIndex(m_, r, "records.qq"), target_id, "outside_tables");
   };
   // Text alone does not put sale first for records (their words have nothing in common).
   EXPECT_EQ(outside("0", "sale.amt"), 1.f);
@@ -419,13 +443,8 @@ CREATE TABLE sale (sale_id INT PRIMARY KEY, customer_id INT REFERENCES customer(
 // (subject_id -> patients) or by its name (person_id -> person, not declared).
 TEST_F(TableMatch, TableStageKeyNamingLinksKeysOfCorrespondingTables) {
   Make(TableStageConfig(kTableStageDefaults));
-  ASSERT_EQ(Load(EK_MATCHER_SOURCE, kClinicalSource), EK_OK) << Error();
-  ASSERT_EQ(Load(EK_MATCHER_TARGET, kClinicalTarget), EK_OK) << Error();
-  ek_matcher_options o;
-  m_->options_init(&o);
-  o.top_k = 30;
-  ek_matcher_result* r = nullptr;
-  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+  const MatchResult r = MatchSchemas(kClinicalSource, kClinicalTarget, 30);
+  ASSERT_TRUE(r);
   const size_t subj = ColumnIndex(m_, r, "labevents.subject_id");
   // patients ~ person is the best pair of the tables the two keys name; patients ~
   // visit_occurrence is behind.
@@ -434,7 +453,6 @@ TEST_F(TableMatch, TableStageKeyNamingLinksKeysOfCorrespondingTables) {
   EXPECT_EQ(SignalOf(m_, self_, r, ColumnIndex(m_, r, "labevents.valuenum"), "measurement.person_id",
                      "key_named"), 0.f);  // no key
   EXPECT_EQ(Best(r, subj), "measurement.person_id");
-  m_->result_free(r);
 }
 
 // Key propagation (keys.h): a decided pair of keys (title.tconst = film.tconst) carries to
@@ -472,24 +490,25 @@ bool Matches(const ek_matcher_ext* m, ek_matcher_result* r, size_t src, const st
 }
 
 TEST_F(TableMatch, KeyPropagationFollowsKeylessTablesOnly) {
-  auto run = [&](const std::string& propagate, ek_matcher_result** r) {
+  auto run = [&](const std::string& propagate) {
     Make(TableStageConfig(R"({"top_tables":3,"column_weight":0,"propagate_keys":)" + propagate + "}"));
-    ASSERT_EQ(Load(EK_MATCHER_SOURCE, kKeySource), EK_OK) << Error();
-    ASSERT_EQ(Load(EK_MATCHER_TARGET, kKeyTarget), EK_OK) << Error();
-    ek_matcher_options o;
-    m_->options_init(&o);
-    o.top_k = 3;
-    o.max_matches = 1;
-    ASSERT_EQ(m_->match(self_, &o, r), EK_OK) << Error();
+    return MatchSchemas(kKeySource, kKeyTarget, [](ek_matcher_options& o) {
+      o.top_k = 3;
+      o.max_matches = 1;
+    });
   };
-  ek_matcher_result* r = nullptr;
-  run("0", &r);
-  const size_t title = ColumnIndex(m_, r, "title.tconst"), rating = ColumnIndex(m_, r, "title_rating.tconst");
-  EXPECT_TRUE(Matches(m_, r, title, "film.tconst"));
-  EXPECT_FALSE(Matches(m_, r, title, "film_actor.film_ref"));
-  EXPECT_EQ(ResultJson(m_, r).find("key_propagation"), std::string::npos);
-  m_->result_free(r);
-  run("1", &r);
+  size_t title = 0, rating = 0;
+  {
+    const MatchResult r = run("0");
+    ASSERT_TRUE(r);
+    title = ColumnIndex(m_, r, "title.tconst");
+    rating = ColumnIndex(m_, r, "title_rating.tconst");
+    EXPECT_TRUE(Matches(m_, r, title, "film.tconst"));
+    EXPECT_FALSE(Matches(m_, r, title, "film_actor.film_ref"));
+    EXPECT_EQ(ResultJson(m_, r).find("key_propagation"), std::string::npos);
+  }
+  const MatchResult r = run("1");
+  ASSERT_TRUE(r);
   for (size_t s : {title, rating}) {
     EXPECT_TRUE(Matches(m_, r, s, "film.tconst")) << s;
     EXPECT_TRUE(Matches(m_, r, s, "film_actor.film_ref")) << s;  // keyless: the film's identity
@@ -497,7 +516,6 @@ TEST_F(TableMatch, KeyPropagationFollowsKeylessTablesOnly) {
   }
   // The explanation names the decided key pair the match follows from.
   EXPECT_NE(ResultJson(m_, r).find(R"("key_propagation":"key title.tconst = film.tconst")"), std::string::npos);
-  m_->result_free(r);
 }
 
 // Key agreement (TableStageParams::key_agreement): rating's best table is studio (both
@@ -513,18 +531,11 @@ CREATE TABLE rating (tconst INT REFERENCES title(tconst), average_rating DECIMAL
                              "CREATE TABLE studio (tconst INT PRIMARY KEY, average_rating DECIMAL, num_votes INT);\n";
   auto decided = [&](const std::string& agreement, std::string* json) {
     Make(TableStageConfig(R"({"top_tables":1,"column_weight":0,"key_agreement":)" + agreement + "}"));
-    EXPECT_EQ(Load(EK_MATCHER_SOURCE, source), EK_OK) << Error();
-    EXPECT_EQ(Load(EK_MATCHER_TARGET, target), EK_OK) << Error();
-    ek_matcher_options o;
-    m_->options_init(&o);
-    o.top_k = 4;
-    ek_matcher_result* r = nullptr;
-    EXPECT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+    const MatchResult r = MatchSchemas(source, target, 4);
     const size_t rating = ColumnIndex(m_, r, "rating.tconst");
     EXPECT_EQ(SignalOf(m_, self_, r, rating, "studio.tconst", "outside_tables"), 0.f);
     const bool match = Matches(m_, r, rating, "studio.tconst");
     *json = ResultJson(m_, r);
-    m_->result_free(r);
     return match;
   };
   std::string json;
@@ -553,16 +564,9 @@ CREATE TABLE client_archive (client_nickname VARCHAR(50), client_family VARCHAR(
   auto best = [&](const std::string& hints, std::string* json) {
     Make(TableStageConfig(R"({"top_tables":1})",
                           hints.empty() ? "" : R"(,"hints":")" + WriteHints(hints) + "\""));
-    EXPECT_EQ(Load(EK_MATCHER_SOURCE, source), EK_OK) << Error();
-    EXPECT_EQ(Load(EK_MATCHER_TARGET, target), EK_OK) << Error();
-    ek_matcher_options o;
-    m_->options_init(&o);
-    o.top_k = 6;
-    ek_matcher_result* r = nullptr;
-    EXPECT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+    const MatchResult r = MatchSchemas(source, target, 6);
     const std::string b = Best(r, 0);  // clients.client_surname
     if (json) *json = ResultJson(m_, r);
-    m_->result_free(r);
     return b;
   };
   EXPECT_EQ(best("", nullptr).rfind("client_archive.", 0), 0u);
@@ -615,48 +619,39 @@ TEST_F(TableMatch, BadModelAndAbbreviationsJsonNameTheByte) {
 
 // LLMatch layout: "is_foreign_key" + "linked_entry" make a foreign key with its table.
 TEST_F(TableMatch, LinkedEntryIsAReference) {
-  ASSERT_EQ(Load(EK_MATCHER_SOURCE, R"({
+  const MatchResult r = MatchSchemas(R"({
     "a": {"table": "a", "columns": {"id": {"name": "id", "is_primary_key": true},
                                     "b_id": {"name": "b_id", "is_foreign_key": true, "linked_entry": "b.id"}}},
-    "b": {"table": "b", "columns": {"id": {"name": "id", "is_primary_key": true}}}})"), EK_OK) << Error();
-  ASSERT_EQ(Load(EK_MATCHER_TARGET, R"({"tables": [
+    "b": {"table": "b", "columns": {"id": {"name": "id", "is_primary_key": true}}}})",
+                                     R"({"tables": [
     {"name": "x", "columns": [{"name": "id", "primary_key": true}, {"name": "y_id", "references": "y.id"}]},
-    {"name": "y", "columns": [{"name": "id", "primary_key": true}]}]})"), EK_OK) << Error();
-  ek_matcher_options o;
-  m_->options_init(&o);
-  o.top_k = 3;
-  ek_matcher_result* r = nullptr;
-  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+    {"name": "y", "columns": [{"name": "id", "primary_key": true}]}]})",
+                                     3);
+  ASSERT_TRUE(r);
   // Source column 1 is a.b_id (columns keep their load order).
   ek_matcher_column c{};
   c.struct_size = sizeof c;
   ASSERT_EQ(m_->result_column(r, 1, &c, nullptr), EK_OK);
   ASSERT_STREQ(c.id, "a.b_id");
   EXPECT_GT(SignalOf(m_, self_, r, 1, "x.y_id", "ref_context"), 0.f);
-  m_->result_free(r);
 }
 
 // Run-together identifiers quoted in descriptions are still split when a word-vector
 // dictionary is available ("charttime" -> chart time).
 TEST_F(TableMatch, RunTogetherNamesSplitEvenWhenQuoted) {
-  ASSERT_EQ(Load(EK_MATCHER_SOURCE, R"({"tables":[{"name":"events","columns":[
+  const MatchResult r = MatchSchemas(R"({"tables":[{"name":"events","columns":[
     {"name":"charttime","description":"When charted; CHARTTIME is usually close to STORETIME."},
-    {"name":"storetime","description":"When stored."}]}]})"), EK_OK) << Error();
-  ASSERT_EQ(Load(EK_MATCHER_TARGET, R"({"tables":[{"name":"m","columns":[
-    {"name":"chart_time"},{"name":"store_time"},{"name":"value"}]}]})"), EK_OK) << Error();
-  ek_matcher_options o;
-  m_->options_init(&o);
-  o.top_k = 3;
-  ek_matcher_result* r = nullptr;
-  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
+    {"name":"storetime","description":"When stored."}]}]})",
+                                     R"({"tables":[{"name":"m","columns":[
+    {"name":"chart_time"},{"name":"store_time"},{"name":"value"}]}]})",
+                                     3);
+  ASSERT_TRUE(r);
   if (SignalOf(m_, self_, r, 0, "m.chart_time", "wv_name") < -1e8f) {
-    m_->result_free(r);
     GTEST_SKIP() << "no word vectors (scripts/setup.sh): no dictionary to segment against";
   }
   EXPECT_EQ(SignalOf(m_, self_, r, 0, "m.chart_time", "exact_name"), 1.f);
   EXPECT_EQ(SignalOf(m_, self_, r, 1, "m.store_time", "exact_name"), 1.f);
   EXPECT_EQ(Best(r, 0), "m.chart_time");
-  m_->result_free(r);
 }
 
 // match_fraction: only the top share of source columns (by best score) get matches;
@@ -936,14 +931,12 @@ TEST_F(TableMatch, RealDataBankAndImdb) {
   EXPECT_GE(bank.f1, 0.62) << "bank f1";
   m_->clear(self_, EK_MATCHER_SOURCE);
   m_->clear(self_, EK_MATCHER_TARGET);
-  ASSERT_EQ(Load(EK_MATCHER_SOURCE, Read(S + "imdb-schema.json")), EK_OK) << Error();
-  ASSERT_EQ(Load(EK_MATCHER_TARGET, Read(S + "sakila-schema.json")), EK_OK) << Error();
-  ek_matcher_options o;
-  m_->options_init(&o);
-  ek_matcher_result* r = nullptr;
-  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
-  const bool wordvec = SignalOf(m_, self_, r, 0, Best(r, 0), "wv_name") > -1e8f;
-  m_->result_free(r);
+  bool wordvec = false;
+  {
+    const MatchResult r = MatchSchemas(Read(S + "imdb-schema.json"), Read(S + "sakila-schema.json"));
+    ASSERT_TRUE(r);
+    wordvec = SignalOf(m_, self_, r, 0, Best(r, 0), "wv_name") > -1e8f;
+  }
   Metrics imdb = Evaluate(*this, m_, self_, G + "IMDB-SAKILA-ground_truth.csv");
   EXPECT_GE(imdb.hit1, 0.55) << "imdb hit1";
   EXPECT_GE(imdb.hit5, 0.6) << "imdb hit5";
@@ -962,14 +955,12 @@ TEST_F(TableMatch, RealDataMimicHeldOut) {
   if (!std::filesystem::exists(dir + "/llmatch")) GTEST_SKIP() << dir << " is absent: real-data metrics not checked";
   Make(std::string(R"({"model":")") + EK_TM_MODELS_DIR + R"(/heldout_mimic.json"})");
   const std::string S = dir + "/llmatch/schemas/", G = dir + "/llmatch/gold/";
-  ASSERT_EQ(Load(EK_MATCHER_SOURCE, Read(S + "mimic_iii-schema.json")), EK_OK) << Error();
-  ASSERT_EQ(Load(EK_MATCHER_TARGET, Read(S + "omop-schema.json")), EK_OK) << Error();
-  ek_matcher_options o;
-  m_->options_init(&o);
-  ek_matcher_result* r = nullptr;
-  ASSERT_EQ(m_->match(self_, &o, &r), EK_OK) << Error();
-  const bool wordvec = SignalOf(m_, self_, r, 0, Best(r, 0), "wv_name") > -1e8f;
-  m_->result_free(r);
+  bool wordvec = false;
+  {
+    const MatchResult r = MatchSchemas(Read(S + "mimic_iii-schema.json"), Read(S + "omop-schema.json"));
+    ASSERT_TRUE(r);
+    wordvec = SignalOf(m_, self_, r, 0, Best(r, 0), "wv_name") > -1e8f;
+  }
   if (!wordvec) GTEST_SKIP() << "no word vectors: the held-out figures are for the full variant";
   Metrics mimic = Evaluate(*this, m_, self_, G + "MIMIC_III-OMOP-ground_truth.csv");
   EXPECT_GE(mimic.hit1, 0.40) << "mimic hit1";
