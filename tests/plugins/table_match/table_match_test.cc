@@ -26,6 +26,28 @@ std::string Read(const std::string& path) {
   return ss.str();
 }
 
+// One ranked candidate of a source column, with its target column.
+struct RankedCandidate {
+  ek_matcher_candidate candidate{};
+  ek_matcher_column target{};
+};
+
+// The ranked candidates of source column `col` in r, best first (what SignalOf, Matches,
+// Best and Evaluate walk).
+std::vector<RankedCandidate> CandidatesOf(const ek_matcher_ext* m, ek_matcher_result* r, size_t col) {
+  size_t k = 0;
+  EXPECT_EQ(m->result_column(r, col, nullptr, &k), EK_OK);
+  std::vector<RankedCandidate> out(k);
+  for (size_t j = 0; j < k; ++j) {
+    RankedCandidate& rc = out[j];
+    rc.candidate.struct_size = sizeof rc.candidate;
+    EXPECT_EQ(m->result_candidate(r, col, j, &rc.candidate), EK_OK);
+    rc.target.struct_size = sizeof rc.target;
+    EXPECT_EQ(m->result_target(r, rc.candidate.target_index, &rc.target), EK_OK);
+  }
+  return out;
+}
+
 // A match result that frees itself; empty where loading or matching failed (the failure
 // is already reported). It converts to the raw pointer the ek_matcher_ext calls take.
 class MatchResult {
@@ -95,15 +117,14 @@ class TableMatch : public ::testing::Test {
   }
   // Best candidate's target id for source column `i`.
   std::string Best(ek_matcher_result* r, size_t i, float* score = nullptr, bool* match = nullptr) {
-    ek_matcher_candidate c{};
-    c.struct_size = sizeof c;
-    EXPECT_EQ(m_->result_candidate(r, i, 0, &c), EK_OK);
-    ek_matcher_column t{};
-    t.struct_size = sizeof t;
-    EXPECT_EQ(m_->result_target(r, c.target_index, &t), EK_OK);
-    if (score) *score = c.score;
-    if (match) *match = c.is_match != 0;
-    return t.id;
+    const std::vector<RankedCandidate> ranked = CandidatesOf(m_, r, i);
+    if (ranked.empty()) {
+      ADD_FAILURE() << "source column " << i << " has no candidates";
+      return "";
+    }
+    if (score) *score = ranked[0].candidate.score;
+    if (match) *match = ranked[0].candidate.is_match != 0;
+    return ranked[0].target.id;
   }
   ek_context* ctx_ = nullptr;
   ek_instance* inst_ = nullptr;
@@ -247,18 +268,10 @@ TEST_F(TableMatch, SchemaJsonLayouts) {
 // A candidate's signal by name (-1e9 when absent); `target` is set to its target id.
 float SignalOf(const ek_matcher_ext* m, void* self, ek_matcher_result* r, size_t col,
                const std::string& target, const std::string& name) {
-  size_t k = 0;
-  EXPECT_EQ(m->result_column(r, col, nullptr, &k), EK_OK);
-  for (size_t j = 0; j < k; ++j) {
-    ek_matcher_candidate c{};
-    c.struct_size = sizeof c;
-    EXPECT_EQ(m->result_candidate(r, col, j, &c), EK_OK);
-    ek_matcher_column t{};
-    t.struct_size = sizeof t;
-    EXPECT_EQ(m->result_target(r, c.target_index, &t), EK_OK);
-    if (target != t.id) continue;
-    for (size_t q = 0; q < c.signal_count; ++q)
-      if (name == m->signal_name(self, q)) return c.signals[q];
+  for (const RankedCandidate& rc : CandidatesOf(m, r, col)) {
+    if (target != rc.target.id) continue;
+    for (size_t q = 0; q < rc.candidate.signal_count; ++q)
+      if (name == m->signal_name(self, q)) return rc.candidate.signals[q];
   }
   return -1e9f;
 }
@@ -475,17 +488,8 @@ CREATE TABLE inventory (inventory_id INT PRIMARY KEY, film_ref INT REFERENCES fi
 
 // Whether source `src` matches target `tgt` in r, and the candidate's JSON object.
 bool Matches(const ek_matcher_ext* m, ek_matcher_result* r, size_t src, const std::string& tgt) {
-  size_t k = 0;
-  EXPECT_EQ(m->result_column(r, src, nullptr, &k), EK_OK);
-  for (size_t j = 0; j < k; ++j) {
-    ek_matcher_candidate c{};
-    c.struct_size = sizeof c;
-    EXPECT_EQ(m->result_candidate(r, src, j, &c), EK_OK);
-    ek_matcher_column t{};
-    t.struct_size = sizeof t;
-    EXPECT_EQ(m->result_target(r, c.target_index, &t), EK_OK);
-    if (tgt == t.id) return c.is_match != 0;
-  }
+  for (const RankedCandidate& rc : CandidatesOf(m, r, src))
+    if (tgt == rc.target.id) return rc.candidate.is_match != 0;
   return false;
 }
 
@@ -884,14 +888,10 @@ Metrics Evaluate(TableMatch& t, const ek_matcher_ext* m, void* self, const std::
     bool has_gold = false;
     for (const auto& g : gold) has_gold = has_gold || g.first == lower(s.id);
     size_t first = 0;
-    for (size_t j = 0; j < k; ++j) {
-      ek_matcher_candidate c{};
-      c.struct_size = sizeof c;
-      m->result_candidate(r, i, j, &c);
-      ek_matcher_column tg{};
-      tg.struct_size = sizeof tg;
-      m->result_target(r, c.target_index, &tg);
-      const bool ok = gold.count({lower(s.id), lower(tg.id)}) > 0;
+    const std::vector<RankedCandidate> candidates = CandidatesOf(m, r, i);
+    for (size_t j = 0; j < candidates.size(); ++j) {
+      const ek_matcher_candidate& c = candidates[j].candidate;
+      const bool ok = gold.count({lower(s.id), lower(candidates[j].target.id)}) > 0;
       if (c.is_match) {
         ++pred;
         tp += ok;
